@@ -1,0 +1,23 @@
+// Allocators hand out the memory tensors live in. Devices provide one each; the CPU one
+// returns 64-byte-aligned host memory.
+#pragma once
+
+#include <cstddef>
+
+namespace runnel {
+
+inline constexpr size_t kTensorAlignment = 64;
+
+class Allocator {
+ public:
+  virtual ~Allocator() = default;
+  virtual const char* Name() const = 0;
+  // Returns nullptr when out of memory.
+  virtual void* Allocate(size_t bytes) = 0;
+  virtual void Deallocate(void* ptr, size_t bytes) = 0;
+};
+
+// Process-wide host allocator (aligned malloc).
+Allocator* CpuAllocator();
+
+}  // namespace runnel

@@ -1,0 +1,430 @@
+#include "core/graph.h"
+
+#include <deque>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
+#include "core/status.h"
+
+namespace runnel {
+namespace {
+
+constexpr int64_t kMaxConstantValueElements = 1 << 16;
+
+absl::Status WithNode(const absl::Status& s, const std::string& name, const std::string& op) {
+  return AppendToMessage(s, absl::StrCat(" [[node ", name, " (", op, ")]]"));
+}
+
+}  // namespace
+
+std::string Node::ErrorSuffix() const {
+  return absl::StrCat(" [[node ", name(), " (", type_string(), ")]]");
+}
+
+std::string TensorId::ToString() const {
+  if (port == kControlSlot) return "^" + node;
+  return port == 0 ? node : absl::StrCat(node, ":", port);
+}
+
+absl::StatusOr<TensorId> ParseTensorName(const std::string& input) {
+  TensorId id;
+  if (!input.empty() && input[0] == '^') {
+    id.node = input.substr(1);
+    id.port = kControlSlot;
+  } else {
+    size_t colon = input.rfind(':');
+    int port;
+    if (colon != std::string::npos && absl::SimpleAtoi(input.substr(colon + 1), &port)) {
+      if (port < 0) return absl::InvalidArgumentError(absl::StrCat("bad port in '", input, "'"));
+      id.node = input.substr(0, colon);
+      id.port = port;
+    } else {
+      id.node = input;
+    }
+  }
+  if (id.node.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("bad tensor name '", input, "'"));
+  }
+  return id;
+}
+
+Graph::Graph(GraphOptions options) : options_(options) {
+  versions_.set_producer(kGraphDefProducerVersion);
+}
+Graph::~Graph() = default;
+
+absl::StatusOr<std::unique_ptr<Graph>> Graph::FromGraphDef(const GraphDef& def,
+                                                           GraphOptions options) {
+  auto graph = std::make_unique<Graph>(options);
+  RETURN_IF_ERROR(graph->Extend(def));
+  if (def.has_versions()) graph->versions_ = def.versions();
+  graph->library_ = def.library();
+  return graph;
+}
+
+absl::Status Graph::Extend(const GraphDef& def) {
+  // Order the new nodes so that every node comes after its inputs (Kahn's algorithm);
+  // what is left over lies on a cycle.
+  const int n = def.node_size();
+  absl::flat_hash_map<std::string, int> index;
+  for (int i = 0; i < n; ++i) {
+    const NodeDef& nd = def.node(i);
+    if (nd.name().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("node #", i, " (", nd.op(), ") has no name"));
+    }
+    if (!index.emplace(nd.name(), i).second || by_name_.contains(nd.name())) {
+      return WithNode(absl::InvalidArgumentError(
+                          absl::StrCat("duplicate node name '", nd.name(), "'")),
+                      nd.name(), nd.op());
+    }
+  }
+  std::vector<std::vector<int>> consumers(n);
+  std::vector<int> pending(n, 0);
+  for (int i = 0; i < n; ++i) {
+    const NodeDef& nd = def.node(i);
+    for (const std::string& input : nd.input()) {
+      auto id = ParseTensorName(input);
+      if (!id.ok()) return WithNode(id.status(), nd.name(), nd.op());
+      auto it = index.find(id->node);
+      if (it != index.end()) {
+        consumers[it->second].push_back(i);
+        ++pending[i];
+      } else if (!by_name_.contains(id->node)) {
+        return WithNode(absl::InvalidArgumentError(absl::StrCat(
+                            "input '", input, "' names node '", id->node,
+                            "', which is not in the graph")),
+                        nd.name(), nd.op());
+      }
+    }
+  }
+  std::deque<int> ready;
+  for (int i = 0; i < n; ++i) {
+    if (pending[i] == 0) ready.push_back(i);
+  }
+  std::vector<int> order;
+  order.reserve(n);
+  while (!ready.empty()) {
+    int i = ready.front();
+    ready.pop_front();
+    order.push_back(i);
+    for (int c : consumers[i]) {
+      if (--pending[c] == 0) ready.push_back(c);
+    }
+  }
+  if (static_cast<int>(order.size()) != n) {
+    // Walk inputs among the left-over nodes until one repeats: that is a cycle.
+    int start = 0;
+    while (pending[start] == 0) ++start;
+    std::vector<int> path;
+    absl::flat_hash_map<int, size_t> seen;
+    int cur = start;
+    while (!seen.contains(cur)) {
+      seen[cur] = path.size();
+      path.push_back(cur);
+      for (const std::string& input : def.node(cur).input()) {
+        auto it = index.find(ParseTensorName(input)->node);
+        if (it != index.end() && pending[it->second] > 0) {
+          cur = it->second;
+          break;
+        }
+      }
+    }
+    std::vector<std::string> names;
+    for (size_t k = seen[cur]; k < path.size(); ++k) names.push_back(def.node(path[k]).name());
+    names.push_back(def.node(cur).name());
+    std::reverse(names.begin(), names.end());
+    return WithNode(absl::InvalidArgumentError(absl::StrCat(
+                        "graph has a cycle: ", absl::StrJoin(names, " -> "))),
+                    def.node(cur).name(), def.node(cur).op());
+  }
+  int old_size = num_nodes();
+  for (int i : order) {
+    auto added = AddNode(def.node(i));
+    if (!added.ok()) {
+      TruncateTo(old_size);
+      return added.status();
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Node*> Graph::AddNode(NodeDef def) {
+  if (def.name().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("a node of op ", def.op(), " has no name"));
+  }
+  if (by_name_.contains(def.name())) {
+    return WithNode(absl::InvalidArgumentError(
+                        absl::StrCat("duplicate node name '", def.name(), "'")),
+                    def.name(), def.op());
+  }
+  auto reg = OpRegistry::Global()->LookUp(def.op());
+  if (!reg.ok()) return WithNode(reg.status(), def.name(), def.op());
+  auto node = std::make_unique<Node>();
+  node->def_ = std::move(def);
+  node->reg_ = *reg;
+  std::vector<std::pair<Node*, int>> data_inputs;
+  std::vector<Node*> control_inputs;
+  absl::Status s = Validate(node.get(), &data_inputs, &control_inputs);
+  if (!s.ok()) return AppendToMessage(s, node->ErrorSuffix());
+  node->output_shapes_.assign(node->num_outputs(), PartialShape::UnknownRank());
+  Node* raw = node.get();
+  raw->id_ = num_nodes();
+  nodes_.push_back(std::move(node));
+  by_name_[raw->name()] = raw;
+  Connect(raw, data_inputs, control_inputs);
+  if (raw->type_string() == "Const") {
+    const TensorProto* proto;
+    if (raw->attrs().Get("value", &proto).ok() &&
+        PartialShape::FromProto(proto->tensor_shape()).num_elements() <=
+            kMaxConstantValueElements) {
+      auto value = Tensor::FromProto(*proto);
+      if (value.ok()) raw->constant_value_ = std::make_unique<Tensor>(*std::move(value));
+    }
+  }
+  if (options_.infer_shapes) {
+    s = InferShapes(raw);
+    if (!s.ok()) {
+      TruncateTo(raw->id());
+      return AppendToMessage(s, raw->ErrorSuffix());
+    }
+  }
+  return raw;
+}
+
+namespace {
+
+// Expands the op's input or output args into a flat dtype list using the node's attrs.
+absl::Status ExpandArgs(const google::protobuf::RepeatedPtrField<OpDef::ArgDef>& args,
+                        const AttrSlice& attrs, std::vector<DataType>* types) {
+  for (const auto& arg : args) {
+    if (!arg.type_list_attr().empty()) {
+      std::vector<DataType> list;
+      RETURN_IF_ERROR(attrs.Get(arg.type_list_attr(), &list));
+      types->insert(types->end(), list.begin(), list.end());
+      continue;
+    }
+    DataType dtype = arg.type();
+    if (!arg.type_attr().empty()) RETURN_IF_ERROR(attrs.Get(arg.type_attr(), &dtype));
+    int64_t count = 1;
+    if (!arg.number_attr().empty()) RETURN_IF_ERROR(attrs.Get(arg.number_attr(), &count));
+    if (arg.is_ref()) dtype = static_cast<DataType>(dtype + 100);
+    types->insert(types->end(), count, dtype);
+  }
+  return absl::OkStatus();
+}
+
+// Sets type attrs, and the length attrs of list args, that the node leaves out, from the
+// dtypes of its inputs.
+absl::Status InferTypeAttrs(const OpDef& op, const std::vector<DataType>& input_dtypes,
+                            NodeDef* def) {
+  auto& attrs = *def->mutable_attr();
+  int unknown_lengths = 0;
+  int known = 0;
+  for (const auto& arg : op.input_arg()) {
+    if (!arg.number_attr().empty()) {
+      auto it = attrs.find(arg.number_attr());
+      if (it == attrs.end()) ++unknown_lengths; else known += it->second.i();
+    } else if (!arg.type_list_attr().empty()) {
+      auto it = attrs.find(arg.type_list_attr());
+      if (it == attrs.end()) ++unknown_lengths; else known += it->second.list().type_size();
+    } else {
+      ++known;
+    }
+  }
+  if (unknown_lengths > 1) {
+    return absl::InvalidArgumentError("cannot tell which inputs belong to which list argument");
+  }
+  const int total = static_cast<int>(input_dtypes.size());
+  int pos = 0;
+  for (const auto& arg : op.input_arg()) {
+    int count = 1;
+    if (!arg.number_attr().empty()) {
+      auto it = attrs.find(arg.number_attr());
+      count = it != attrs.end() ? static_cast<int>(it->second.i()) : total - known;
+      if (it == attrs.end()) attrs[arg.number_attr()] = MakeAttr(int64_t{count});
+    } else if (!arg.type_list_attr().empty()) {
+      auto it = attrs.find(arg.type_list_attr());
+      if (it != attrs.end()) {
+        count = it->second.list().type_size();
+      } else {
+        count = total - known;
+        std::vector<DataType> list;
+        for (int k = pos; k < pos + count && k < total; ++k) list.push_back(BaseType(input_dtypes[k]));
+        attrs[arg.type_list_attr()] = MakeAttr(list);
+      }
+    }
+    if (!arg.type_attr().empty() && !attrs.contains(arg.type_attr()) && count > 0 && pos < total) {
+      attrs[arg.type_attr()] = MakeAttr(BaseType(input_dtypes[pos]));
+    }
+    pos += std::max(count, 0);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAttrs(const OpDef& op, NodeDef* def) {
+  auto& attrs = *def->mutable_attr();
+  for (const auto& attr_def : op.attr()) {
+    auto it = attrs.find(attr_def.name());
+    if (it == attrs.end()) {
+      if (!attr_def.has_default_value()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("missing required attr '", attr_def.name(), "' of type ",
+                         attr_def.type()));
+      }
+      it = attrs.insert({attr_def.name(), attr_def.default_value()}).first;
+    }
+    const AttrValue& value = it->second;
+    if (!AttrValueHasType(value, attr_def.type())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "attr '", attr_def.name(), "' should be of type ", attr_def.type(), ", got ",
+          AttrValueSummary(value)));
+    }
+    if (attr_def.has_allowed_values()) {
+      const auto& allowed = attr_def.allowed_values().list();
+      bool ok = true;
+      if (attr_def.type() == "type") {
+        ok = std::find(allowed.type().begin(), allowed.type().end(), value.type()) !=
+             allowed.type().end();
+      } else if (attr_def.type() == "string") {
+        ok = std::find(allowed.s().begin(), allowed.s().end(), value.s()) != allowed.s().end();
+      }
+      if (!ok) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "attr '", attr_def.name(), "' is ", AttrValueSummary(value), ", must be one of ",
+            AttrValueSummary(attr_def.allowed_values())));
+      }
+    }
+    if (attr_def.has_minimum()) {
+      int64_t got = attr_def.type() == "int" ? value.i()
+                                             : value.list().i_size() + value.list().type_size() +
+                                                   value.list().s_size() + value.list().f_size() +
+                                                   value.list().shape_size();
+      if (got < attr_def.minimum()) {
+        return absl::InvalidArgumentError(absl::StrCat("attr '", attr_def.name(), "' is ", got,
+                                                       ", must be at least ",
+                                                       attr_def.minimum()));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Graph::Validate(Node* node, std::vector<std::pair<Node*, int>>* data_inputs,
+                             std::vector<Node*>* control_inputs) {
+  NodeDef& def = node->def_;
+  const OpDef& op = node->op_def();
+  std::vector<DataType> input_dtypes;
+  for (const std::string& input : def.input()) {
+    ASSIGN_OR_RETURN(TensorId id, ParseTensorName(input));
+    Node* src = FindNode(id.node);
+    if (src == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input '", input, "' names node '", id.node, "', which is not in the graph"));
+    }
+    if (id.port == kControlSlot) {
+      control_inputs->push_back(src);
+      continue;
+    }
+    if (!control_inputs->empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("data input '", input, "' comes after a control input"));
+    }
+    if (id.port >= src->num_outputs()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input '", input, "' asks for output ", id.port, " of node '", src->name(), "' (",
+          src->type_string(), "), which has ", src->num_outputs(), " output",
+          src->num_outputs() == 1 ? "" : "s"));
+    }
+    data_inputs->emplace_back(src, id.port);
+    input_dtypes.push_back(src->output_type(id.port));
+  }
+  RETURN_IF_ERROR(InferTypeAttrs(op, input_dtypes, &def));
+  RETURN_IF_ERROR(CheckAttrs(op, &def));
+  AttrSlice attrs(def);
+  RETURN_IF_ERROR(ExpandArgs(op.input_arg(), attrs, &node->input_types_));
+  RETURN_IF_ERROR(ExpandArgs(op.output_arg(), attrs, &node->output_types_));
+  if (node->input_types_.size() != input_dtypes.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        def.op(), " takes ", node->input_types_.size(), " input",
+        node->input_types_.size() == 1 ? "" : "s", ", got ", input_dtypes.size()));
+  }
+  for (size_t i = 0; i < input_dtypes.size(); ++i) {
+    DataType expected = node->input_types_[i];
+    DataType got = input_dtypes[i];
+    bool ok = expected == got || (!IsRefType(expected) && BaseType(got) == expected);
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input ", i, " ('", def.input(i), "') is ", DataTypeString(got), ", expected ",
+          DataTypeString(expected)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Graph::Connect(Node* node, const std::vector<std::pair<Node*, int>>& data_inputs,
+                    const std::vector<Node*>& control_inputs) {
+  auto add_edge = [&](Node* src, int src_output, int dst_input) {
+    edges_.push_back(std::make_unique<Edge>(Edge{src, src_output, node, dst_input}));
+    const Edge* e = edges_.back().get();
+    src->out_edges_.push_back(e);
+    node->in_edges_.push_back(e);
+    return e;
+  };
+  for (size_t i = 0; i < data_inputs.size(); ++i) {
+    node->data_in_.push_back(add_edge(data_inputs[i].first, data_inputs[i].second,
+                                      static_cast<int>(i)));
+  }
+  for (Node* src : control_inputs) add_edge(src, kControlSlot, kControlSlot);
+}
+
+absl::Status Graph::InferShapes(Node* node) {
+  std::vector<PartialShape> shapes;
+  std::vector<const Tensor*> values;
+  for (int i = 0; i < node->num_inputs(); ++i) {
+    const Edge* e = node->input_edge(i);
+    shapes.push_back(e->src->output_shape(e->src_output));
+    values.push_back(e->src->constant_value());
+  }
+  InferenceContext ctx(node->def_, std::move(shapes), std::move(values), node->input_types_,
+                       node->num_outputs());
+  RETURN_IF_ERROR(node->op_registration().shape_fn(&ctx));
+  node->output_shapes_ = ctx.TakeOutputs();
+  return absl::OkStatus();
+}
+
+void Graph::TruncateTo(int num_nodes) {
+  // New nodes only consume old ones, so every edge to drop ends at a removed node.
+  for (int id = num_nodes; id < this->num_nodes(); ++id) {
+    Node* node = nodes_[id].get();
+    for (const Edge* e : node->in_edges_) {
+      auto& out = e->src->out_edges_;
+      out.erase(std::remove(out.begin(), out.end(), e), out.end());
+    }
+    by_name_.erase(node->name());
+  }
+  edges_.erase(std::remove_if(edges_.begin(), edges_.end(),
+                              [&](const std::unique_ptr<Edge>& e) {
+                                return e->dst->id_ >= num_nodes;
+                              }),
+               edges_.end());
+  nodes_.resize(num_nodes);
+}
+
+void Graph::ToGraphDef(GraphDef* out) const {
+  out->Clear();
+  for (const auto& node : nodes_) *out->add_node() = node->def_;
+  *out->mutable_versions() = versions_;
+  if (library_.function_size() > 0 || library_.gradient_size() > 0) {
+    *out->mutable_library() = library_;
+  }
+}
+
+Node* Graph::FindNode(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+}  // namespace runnel

@@ -1,0 +1,106 @@
+#include "core/kernel_registry.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_join.h"
+
+namespace runnel {
+namespace {
+
+bool Matches(const KernelDef& def, const NodeDef& node) {
+  for (const auto& [attr, allowed] : def.type_constraints) {
+    auto it = node.attr().find(attr);
+    if (it == node.attr().end()) return false;
+    const AttrValue& value = it->second;
+    auto ok = [&](int t) {
+      return std::find(allowed.begin(), allowed.end(), static_cast<DataType>(t)) != allowed.end();
+    };
+    if (value.value_case() == AttrValue::kType) {
+      if (!ok(value.type())) return false;
+    } else if (value.value_case() == AttrValue::kList) {
+      for (int t : value.list().type()) {
+        if (!ok(t)) return false;
+      }
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string DescribeNodeTypes(const NodeDef& node) {
+  std::vector<std::string> parts;
+  for (const auto& [name, value] : node.attr()) {
+    if (value.value_case() == AttrValue::kType ||
+        (value.value_case() == AttrValue::kList && value.list().type_size() > 0)) {
+      parts.push_back(absl::StrCat(name, "=", AttrValueSummary(value)));
+    }
+  }
+  std::sort(parts.begin(), parts.end());
+  return absl::StrJoin(parts, ", ");
+}
+
+}  // namespace
+
+KernelRegistry* KernelRegistry::Global() {
+  static KernelRegistry* registry = new KernelRegistry;
+  return registry;
+}
+
+void KernelRegistry::Register(const KernelDef& def, KernelFactory factory) {
+  kernels_.emplace(def.op, Entry{def, factory});
+}
+
+const KernelDef* KernelRegistry::Find(const std::string& device_type, const NodeDef& node) const {
+  auto [begin, end] = kernels_.equal_range(node.op());
+  for (auto it = begin; it != end; ++it) {
+    if (it->second.def.device_type == device_type && Matches(it->second.def, node)) {
+      return &it->second.def;
+    }
+  }
+  return nullptr;
+}
+
+std::string KernelRegistry::DescribeKernels(const std::string& op) const {
+  std::vector<std::string> lines;
+  auto [begin, end] = kernels_.equal_range(op);
+  for (auto it = begin; it != end; ++it) {
+    std::vector<std::string> constraints;
+    for (const auto& [attr, types] : it->second.def.type_constraints) {
+      std::vector<std::string> names;
+      for (DataType t : types) names.push_back(DataTypeString(t));
+      constraints.push_back(absl::StrCat(attr, " in [", absl::StrJoin(names, ","), "]"));
+    }
+    lines.push_back(absl::StrCat(it->second.def.device_type,
+                                 constraints.empty() ? "" : " ",
+                                 absl::StrJoin(constraints, ", ")));
+  }
+  if (lines.empty()) return "none";
+  return absl::StrJoin(lines, "; ");
+}
+
+absl::StatusOr<std::unique_ptr<OpKernel>> KernelRegistry::CreateKernel(
+    OpKernelConstruction* construction) {
+  const NodeDef& node = construction->def();
+  auto [begin, end] = kernels_.equal_range(node.op());
+  for (auto it = begin; it != end; ++it) {
+    if (it->second.def.device_type != construction->device_type() ||
+        !Matches(it->second.def, node)) {
+      continue;
+    }
+    std::unique_ptr<OpKernel> kernel = it->second.factory();
+    kernel->name_ = node.name();
+    kernel->type_string_ = node.op();
+    kernel->input_types_ = construction->input_types();
+    kernel->output_types_ = construction->output_types();
+    RETURN_IF_ERROR(kernel->Init(construction));
+    return kernel;
+  }
+  std::string types = DescribeNodeTypes(node);
+  return absl::NotFoundError(absl::StrCat(
+      "no ", construction->device_type(), " kernel for op '", node.op(), "'",
+      types.empty() ? "" : absl::StrCat(" with ", types), "; registered kernels: ",
+      DescribeKernels(node.op())));
+}
+
+}  // namespace runnel

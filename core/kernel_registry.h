@@ -1,0 +1,108 @@
+// The kernel registry: (op, device type, dtype constraints) -> factory. Each kernel file
+// registers its kernels at its bottom; no central list exists.
+//
+//   REGISTER_KERNEL(KernelDefBuilder("Relu").Device(kCpu).TypeConstraint<float>("T"),
+//                   ReluOp<float>);
+//   REGISTER_KERNEL_FOR_TYPES("Relu", kCpu, "T", ReluOp, float, double, int32_t);
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/op_kernel.h"
+#include "core/status.h"
+
+namespace runnel {
+
+inline constexpr char kCpu[] = "CPU";
+inline constexpr char kGpu[] = "GPU";
+
+struct KernelDef {
+  std::string op;
+  std::string device_type;
+  // attr name -> the dtypes this kernel accepts for it
+  std::vector<std::pair<std::string, std::vector<DataType>>> type_constraints;
+  // Input/output arg names kept in host memory (for devices other than CPU).
+  std::vector<std::string> host_memory_args;
+};
+
+class KernelDefBuilder {
+ public:
+  explicit KernelDefBuilder(std::string op) { def_.op = std::move(op); }
+  KernelDefBuilder& Device(std::string device_type) {
+    def_.device_type = std::move(device_type);
+    return *this;
+  }
+  template <typename T>
+  KernelDefBuilder& TypeConstraint(std::string attr) {
+    return TypeConstraint(std::move(attr), {DataTypeToEnum<T>::value});
+  }
+  KernelDefBuilder& TypeConstraint(std::string attr, std::vector<DataType> types) {
+    def_.type_constraints.emplace_back(std::move(attr), std::move(types));
+    return *this;
+  }
+  KernelDefBuilder& HostMemory(std::string arg) {
+    def_.host_memory_args.push_back(std::move(arg));
+    return *this;
+  }
+  const KernelDef& def() const { return def_; }
+
+ private:
+  KernelDef def_;
+};
+
+using KernelFactory = std::unique_ptr<OpKernel> (*)();
+
+class KernelRegistry {
+ public:
+  static KernelRegistry* Global();
+
+  void Register(const KernelDef& def, KernelFactory factory);
+  // Finds the kernel for `construction`'s node on `device_type` and initializes it.
+  // NOT_FOUND names the op, device and dtypes and lists what is registered.
+  absl::StatusOr<std::unique_ptr<OpKernel>> CreateKernel(OpKernelConstruction* construction);
+  // The kernel def that would serve `node` on `device_type`, or nullptr.
+  const KernelDef* Find(const std::string& device_type, const NodeDef& node) const;
+  // Registered (device, constraints) for `op`, human-readable.
+  std::string DescribeKernels(const std::string& op) const;
+
+ private:
+  struct Entry {
+    KernelDef def;
+    KernelFactory factory;
+  };
+  std::multimap<std::string, Entry> kernels_;
+};
+
+struct KernelRegistrar {
+  KernelRegistrar(const KernelDefBuilder& builder, KernelFactory factory) {
+    KernelRegistry::Global()->Register(builder.def(), factory);
+  }
+};
+
+template <typename K>
+std::unique_ptr<OpKernel> MakeKernel() {
+  return std::make_unique<K>();
+}
+
+// Registers K<T> for each T, constraining attr `attr` to T.
+template <template <typename> class K, typename... Ts>
+bool RegisterKernelForTypes(const char* op, const char* device, const char* attr) {
+  (KernelRegistry::Global()->Register(
+       KernelDefBuilder(op).Device(device).TypeConstraint<Ts>(attr).def(), &MakeKernel<K<Ts>>),
+   ...);
+  return true;
+}
+
+#define REGISTER_KERNEL(builder, ...)                                                  \
+  static ::runnel::KernelRegistrar RN_CONCAT(rn_kernel_registrar_, __COUNTER__)( \
+      builder, &::runnel::MakeKernel<__VA_ARGS__>)
+
+#define REGISTER_KERNEL_FOR_TYPES(op, device, attr, kernel, ...)                 \
+  static bool RN_CONCAT(rn_kernels_registered_, __COUNTER__) =                   \
+      ::runnel::RegisterKernelForTypes<kernel, __VA_ARGS__>(op, device, attr)
+
+}  // namespace runnel

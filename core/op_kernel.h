@@ -1,0 +1,126 @@
+// OpKernel: the code that runs one node. A kernel reads its attributes once in Init() and
+// computes in Compute(ctx), validating its inputs with errors that say what was expected
+// and what came; the executor appends the node's name to any error.
+#pragma once
+
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
+#include "core/attr_value.h"
+#include "core/call_frame.h"
+#include "core/proto/op_def.pb.h"
+#include "core/rendezvous.h"
+#include "core/tensor.h"
+#include "core/threadpool.h"
+
+namespace runnel {
+
+class OpKernelConstruction {
+ public:
+  OpKernelConstruction(const NodeDef& def, const OpDef& op_def, std::string device_type,
+                       std::string device_name, std::vector<DataType> input_types,
+                       std::vector<DataType> output_types)
+      : def_(def), op_def_(op_def), attrs_(def_), device_type_(std::move(device_type)),
+        device_name_(std::move(device_name)), input_types_(std::move(input_types)),
+        output_types_(std::move(output_types)) {}
+
+  const NodeDef& def() const { return def_; }
+  const OpDef& op_def() const { return op_def_; }
+  template <typename T>
+  absl::Status GetAttr(const std::string& name, T* value) const {
+    return attrs_.Get(name, value);
+  }
+  bool HasAttr(const std::string& name) const { return attrs_.Has(name); }
+  const std::string& device_type() const { return device_type_; }
+  const std::string& device_name() const { return device_name_; }
+  const std::vector<DataType>& input_types() const { return input_types_; }
+  const std::vector<DataType>& output_types() const { return output_types_; }
+
+ private:
+  const NodeDef& def_;
+  const OpDef& op_def_;
+  AttrSlice attrs_;
+  std::string device_type_, device_name_;
+  std::vector<DataType> input_types_, output_types_;
+};
+
+class OpKernelContext;
+
+class OpKernel {
+ public:
+  virtual ~OpKernel() = default;
+  // Reads attributes; called once after construction.
+  virtual absl::Status Init(OpKernelConstruction*) { return absl::OkStatus(); }
+  virtual absl::Status Compute(OpKernelContext* ctx) = 0;
+  // Cheap kernels (Const, Identity, Shape, ...) run inline on the scheduling thread.
+  virtual bool IsExpensive() const { return true; }
+  // Async kernels (Recv) override ComputeAsync instead of Compute.
+  virtual bool IsAsync() const { return false; }
+  virtual void ComputeAsync(OpKernelContext* ctx, std::function<void(absl::Status)> done) {
+    done(Compute(ctx));
+  }
+
+  const std::string& name() const { return name_; }
+  const std::string& type_string() const { return type_string_; }
+  const std::vector<DataType>& input_types() const { return input_types_; }
+  const std::vector<DataType>& output_types() const { return output_types_; }
+
+ private:
+  friend class KernelRegistry;
+  std::string name_, type_string_;
+  std::vector<DataType> input_types_, output_types_;
+};
+
+class OpKernelContext {
+ public:
+  struct Params {
+    const OpKernel* kernel = nullptr;
+    absl::Span<Tensor> inputs;  // owned by the executor; a kernel may forward them
+    Allocator* allocator = nullptr;
+    ThreadPool* thread_pool = nullptr;
+    Rendezvous* rendezvous = nullptr;
+    CallFrame* call_frame = nullptr;
+    int64_t step_id = 0;
+  };
+  OpKernelContext(const Params& params, absl::Span<Tensor> outputs)
+      : params_(params), outputs_(outputs) {}
+
+  int num_inputs() const { return static_cast<int>(params_.inputs.size()); }
+  const Tensor& input(int i) const { return params_.inputs[i]; }
+  int num_outputs() const { return static_cast<int>(outputs_.size()); }
+  DataType output_type(int i) const { return params_.kernel->output_types()[i]; }
+
+  // Allocates output i with the op's declared output dtype.
+  absl::Status allocate_output(int i, const TensorShape& shape, Tensor** out);
+  // Reuses the buffer of one of `candidates` (inputs nobody else holds, of the same dtype
+  // and element count) for output i, or allocates a new one.
+  absl::Status forward_input_or_allocate_output(std::initializer_list<int> candidates,
+                                                int output, const TensorShape& shape,
+                                                Tensor** out);
+  void set_output(int i, Tensor value) { outputs_[i] = std::move(value); }
+  // Tensors this kernel may allocate for scratch work.
+  Allocator* allocator() const { return params_.allocator; }
+  ThreadPool* thread_pool() const { return params_.thread_pool; }
+  Rendezvous* rendezvous() const { return params_.rendezvous; }
+  CallFrame* call_frame() const { return params_.call_frame; }
+  int64_t step_id() const { return params_.step_id; }
+  const OpKernel& kernel() const { return *params_.kernel; }
+
+ private:
+  const Params& params_;
+  absl::Span<Tensor> outputs_;
+};
+
+// Returns from the enclosing function with INVALID_ARGUMENT unless `cond` holds.
+#define RN_REQUIRE(cond, ...)                                               \
+  do {                                                                      \
+    if (!(cond)) return ::absl::InvalidArgumentError(::absl::StrCat(__VA_ARGS__)); \
+  } while (0)
+
+}  // namespace runnel

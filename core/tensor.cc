@@ -1,0 +1,148 @@
+#include "core/tensor.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "core/status.h"
+
+namespace runnel {
+
+Tensor::Tensor(DataType dtype, const TensorShape& shape, Allocator* allocator)
+    : dtype_(dtype), shape_(shape), num_elements_(shape.num_elements()) {
+  size_t bytes = TotalBytes();
+  void* ptr = allocator->Allocate(bytes);
+  if (ptr == nullptr) throw std::bad_alloc();
+  owner_ = std::shared_ptr<void>(ptr, [allocator, bytes](void* p) {
+    allocator->Deallocate(p, bytes);
+  });
+  data_ = ptr;
+}
+
+Tensor Tensor::Wrap(DataType dtype, const TensorShape& shape, std::shared_ptr<void> owner,
+                    void* data) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = shape;
+  t.num_elements_ = shape.num_elements();
+  t.owner_ = std::move(owner);
+  t.data_ = data;
+  return t;
+}
+
+namespace {
+
+// Fills `n` elements of `out` from `values`, repeating the last value (TensorFlow's rule
+// for compact constants such as a zero-filled tensor stored as one value).
+template <typename T, typename Repeated>
+absl::Status FillFromRepeated(const Repeated& values, int64_t n, T* out) {
+  if (n == 0) return absl::OkStatus();
+  if (values.empty()) {
+    std::memset(out, 0, n * sizeof(T));
+    return absl::OkStatus();
+  }
+  if (values.size() > n) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor proto has ", values.size(),
+                                                   " values but its shape holds ", n));
+  }
+  int64_t i = 0;
+  for (auto v : values) out[i++] = static_cast<T>(v);
+  for (; i < n; ++i) out[i] = out[values.size() - 1];
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Tensor> Tensor::FromProto(const TensorProto& proto) {
+  ASSIGN_OR_RETURN(TensorShape shape, TensorShape::FromProto(proto.tensor_shape()));
+  DataType dtype = proto.dtype();
+  if (DataTypeSize(dtype) == 0 || IsRefType(dtype)) {
+    return absl::UnimplementedError(
+        absl::StrCat("tensors of dtype ", DataTypeString(dtype), " are not supported"));
+  }
+  Tensor t(dtype, shape);
+  int64_t n = t.NumElements();
+  if (!proto.tensor_content().empty()) {
+    if (proto.tensor_content().size() != t.TotalBytes()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tensor proto of dtype ", DataTypeString(dtype), " and shape ", shape.DebugString(),
+          " needs ", t.TotalBytes(), " bytes of content, has ", proto.tensor_content().size()));
+    }
+    std::memcpy(t.raw_data(), proto.tensor_content().data(), t.TotalBytes());
+    return t;
+  }
+  absl::Status status;
+  switch (dtype) {
+    case DT_FLOAT: status = FillFromRepeated(proto.float_val(), n, t.data<float>()); break;
+    case DT_DOUBLE: status = FillFromRepeated(proto.double_val(), n, t.data<double>()); break;
+    case DT_INT32: status = FillFromRepeated(proto.int_val(), n, t.data<int32_t>()); break;
+    case DT_INT16: status = FillFromRepeated(proto.int_val(), n, t.data<int16_t>()); break;
+    case DT_INT8: status = FillFromRepeated(proto.int_val(), n, t.data<int8_t>()); break;
+    case DT_UINT8: status = FillFromRepeated(proto.int_val(), n, t.data<uint8_t>()); break;
+    case DT_UINT16: status = FillFromRepeated(proto.int_val(), n, t.data<uint16_t>()); break;
+    case DT_INT64: status = FillFromRepeated(proto.int64_val(), n, t.data<int64_t>()); break;
+    case DT_BOOL: status = FillFromRepeated(proto.bool_val(), n, t.data<bool>()); break;
+    case DT_HALF:
+    case DT_BFLOAT16: status = FillFromRepeated(proto.half_val(), n, t.data<uint16_t>()); break;
+    case DT_UINT32: status = FillFromRepeated(proto.uint32_val(), n, t.data<uint32_t>()); break;
+    case DT_UINT64: status = FillFromRepeated(proto.uint64_val(), n, t.data<uint64_t>()); break;
+    default:
+      return absl::UnimplementedError(
+          absl::StrCat("cannot decode tensor proto of dtype ", DataTypeString(dtype)));
+  }
+  RETURN_IF_ERROR(status);
+  return t;
+}
+
+void Tensor::AsProto(TensorProto* proto) const {
+  proto->Clear();
+  proto->set_dtype(dtype_);
+  shape_.AsProto(proto->mutable_tensor_shape());
+  proto->set_tensor_content(static_cast<const char*>(data_), TotalBytes());
+}
+
+absl::StatusOr<Tensor> Tensor::Reshaped(const TensorShape& shape) const {
+  if (shape.num_elements() != num_elements_) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot reshape a tensor of shape ",
+                                                   shape_.DebugString(), " into ",
+                                                   shape.DebugString()));
+  }
+  Tensor t = *this;
+  t.shape_ = shape;
+  return t;
+}
+
+Tensor Tensor::Slice(int64_t begin, int64_t end) const {
+  Tensor t = *this;
+  int64_t row_elements = shape_.dim_size(0) == 0 ? 0 : num_elements_ / shape_.dim_size(0);
+  t.shape_.set_dim(0, end - begin);
+  t.num_elements_ = row_elements * (end - begin);
+  t.data_ = static_cast<char*>(data_) + begin * row_elements * DataTypeSize(dtype_);
+  return t;
+}
+
+Tensor Tensor::Clone() const {
+  Tensor t(dtype_, shape_);
+  if (TotalBytes() > 0) std::memcpy(t.raw_data(), data_, TotalBytes());
+  return t;
+}
+
+std::string Tensor::DebugString(int max_entries) const {
+  if (!IsInitialized()) return "<uninitialized tensor>";
+  std::string out = absl::StrCat(DataTypeString(dtype_), " ", shape_.DebugString());
+  int64_t shown = std::min<int64_t>(num_elements_, max_entries);
+  VisitDataType(dtype_, [&](auto zero) {
+    using T = decltype(zero);
+    for (int64_t i = 0; i < shown; ++i) {
+      absl::StrAppend(&out, " ");
+      if constexpr (sizeof(T) == 1 && !std::is_same_v<T, bool>) {
+        absl::StrAppend(&out, static_cast<int>(data<T>()[i]));
+      } else {
+        absl::StrAppend(&out, data<T>()[i]);
+      }
+    }
+  });
+  if (shown < num_elements_) absl::StrAppend(&out, " ...");
+  return out;
+}
+
+}  // namespace runnel

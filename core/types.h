@@ -1,0 +1,62 @@
+// DataType helpers: names, sizes, the C++ type of each dtype, and dispatch over dtypes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/proto/types.pb.h"
+
+namespace runnel {
+
+// Size in bytes of one element; 0 for types Runnel cannot hold in a flat buffer.
+int DataTypeSize(DataType dtype);
+// TensorFlow's short name: "float", "int32", "bool", ...
+std::string DataTypeString(DataType dtype);
+// Parses "float", "int32", "DT_FLOAT", ...
+absl::StatusOr<DataType> DataTypeFromString(const std::string& name);
+inline bool IsRefType(DataType dtype) { return dtype > 100; }
+inline DataType BaseType(DataType dtype) {
+  return IsRefType(dtype) ? static_cast<DataType>(dtype - 100) : dtype;
+}
+bool IsFloatingType(DataType dtype);
+bool IsIntegerType(DataType dtype);
+
+template <typename T>
+struct DataTypeToEnum;
+#define RN_MATCH_TYPE_AND_ENUM(TYPE, ENUM)                 \
+  template <>                                              \
+  struct DataTypeToEnum<TYPE> {                            \
+    static constexpr DataType value = ENUM;                \
+  }
+RN_MATCH_TYPE_AND_ENUM(float, DT_FLOAT);
+RN_MATCH_TYPE_AND_ENUM(double, DT_DOUBLE);
+RN_MATCH_TYPE_AND_ENUM(int32_t, DT_INT32);
+RN_MATCH_TYPE_AND_ENUM(int64_t, DT_INT64);
+RN_MATCH_TYPE_AND_ENUM(uint8_t, DT_UINT8);
+RN_MATCH_TYPE_AND_ENUM(int8_t, DT_INT8);
+RN_MATCH_TYPE_AND_ENUM(int16_t, DT_INT16);
+RN_MATCH_TYPE_AND_ENUM(uint16_t, DT_UINT16);
+RN_MATCH_TYPE_AND_ENUM(bool, DT_BOOL);
+#undef RN_MATCH_TYPE_AND_ENUM
+
+// Calls fn(T{}) with T the C++ type of `dtype`, for the dtypes Runnel computes on
+// (float, double, int32, int64, uint8, int8, int16, uint16, bool). Returns false when
+// `dtype` is not one of them.
+template <typename Fn>
+bool VisitDataType(DataType dtype, Fn&& fn) {
+  switch (dtype) {
+    case DT_FLOAT: fn(float{}); return true;
+    case DT_DOUBLE: fn(double{}); return true;
+    case DT_INT32: fn(int32_t{}); return true;
+    case DT_INT64: fn(int64_t{}); return true;
+    case DT_UINT8: fn(uint8_t{}); return true;
+    case DT_INT8: fn(int8_t{}); return true;
+    case DT_INT16: fn(int16_t{}); return true;
+    case DT_UINT16: fn(uint16_t{}); return true;
+    case DT_BOOL: fn(bool{}); return true;
+    default: return false;
+  }
+}
+
+}  // namespace runnel

@@ -1,0 +1,71 @@
+// Kernels that produce a stored or fed value, or pass their input through unchanged.
+#include "core/kernel_registry.h"
+
+namespace runnel {
+namespace {
+
+class ConstOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    const TensorProto* proto;
+    RETURN_IF_ERROR(ctx->GetAttr("value", &proto));
+    ASSIGN_OR_RETURN(value_, Tensor::FromProto(*proto));
+    return absl::OkStatus();
+  }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    ctx->set_output(0, value_);
+    return absl::OkStatus();
+  }
+  bool IsExpensive() const override { return false; }
+
+ private:
+  Tensor value_;
+};
+
+class PlaceholderOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    DataType dtype;
+    PartialShape shape;
+    RETURN_IF_ERROR(ctx->GetAttr("dtype", &dtype));
+    RETURN_IF_ERROR(ctx->GetAttr("shape", &shape));
+    message_ = absl::StrCat("You must feed a value for placeholder tensor '", ctx->def().name(),
+                            "' with dtype ", DataTypeString(dtype),
+                            shape.unknown_rank() ? "" : " and shape " + shape.DebugString());
+    return absl::OkStatus();
+  }
+  absl::Status Compute(OpKernelContext*) override {
+    return absl::InvalidArgumentError(message_);
+  }
+  bool IsExpensive() const override { return false; }
+
+ private:
+  std::string message_;
+};
+
+// Identity, StopGradient, PlaceholderWithDefault, IdentityN: outputs are the inputs.
+class ForwardOp : public OpKernel {
+ public:
+  absl::Status Compute(OpKernelContext* ctx) override {
+    for (int i = 0; i < ctx->num_outputs(); ++i) ctx->set_output(i, ctx->input(i));
+    return absl::OkStatus();
+  }
+  bool IsExpensive() const override { return false; }
+};
+
+class NoOp : public OpKernel {
+ public:
+  absl::Status Compute(OpKernelContext*) override { return absl::OkStatus(); }
+  bool IsExpensive() const override { return false; }
+};
+
+REGISTER_KERNEL(KernelDefBuilder("Const").Device(kCpu), ConstOp);
+REGISTER_KERNEL(KernelDefBuilder("Placeholder").Device(kCpu), PlaceholderOp);
+REGISTER_KERNEL(KernelDefBuilder("PlaceholderWithDefault").Device(kCpu), ForwardOp);
+REGISTER_KERNEL(KernelDefBuilder("Identity").Device(kCpu), ForwardOp);
+REGISTER_KERNEL(KernelDefBuilder("IdentityN").Device(kCpu), ForwardOp);
+REGISTER_KERNEL(KernelDefBuilder("StopGradient").Device(kCpu), ForwardOp);
+REGISTER_KERNEL(KernelDefBuilder("NoOp").Device(kCpu), NoOp);
+
+}  // namespace
+}  // namespace runnel

@@ -1,0 +1,81 @@
+// Slice and StridedSlice: both become one strided copy of the input.
+#include "core/kernel_registry.h"
+#include "core/strided_slice.h"
+#include "kernels/util/int_values.h"
+#include "kernels/util/strided_copy.h"
+
+namespace runnel {
+namespace {
+
+// Copies input[begin[d] + i * stride[d]] for i < size[d] into a dense output of `shape`.
+absl::Status CopySlice(OpKernelContext* ctx, const Tensor& x, const std::vector<int64_t>& begin,
+                       const std::vector<int64_t>& stride, const DimVector& size,
+                       const TensorShape& shape) {
+  Tensor* out;
+  RETURN_IF_ERROR(ctx->allocate_output(0, shape, &out));
+  if (out->NumElements() == 0) return absl::OkStatus();
+  const int elem = DataTypeSize(x.dtype());
+  DimVector in_dims(x.shape().dim_sizes().begin(), x.shape().dim_sizes().end());
+  DimVector in_strides = DenseStrides(in_dims, elem);
+  const char* src = static_cast<const char*>(x.raw_data());
+  DimVector src_strides(x.dims());
+  for (int d = 0; d < x.dims(); ++d) {
+    src += begin[d] * in_strides[d];
+    src_strides[d] = stride[d] * in_strides[d];
+  }
+  StridedCopy(elem, size, src, src_strides, static_cast<char*>(out->raw_data()),
+              DenseStrides(size, elem), ctx->thread_pool());
+  return absl::OkStatus();
+}
+
+class SliceOp : public OpKernel {
+ public:
+  absl::Status Compute(OpKernelContext* ctx) override {
+    const Tensor& x = ctx->input(0);
+    ASSIGN_OR_RETURN(std::vector<int64_t> begin, IntValues(ctx->input(1), "begin"));
+    ASSIGN_OR_RETURN(std::vector<int64_t> size, IntValues(ctx->input(2), "size"));
+    RN_REQUIRE(static_cast<int>(begin.size()) == x.dims() &&
+                   static_cast<int>(size.size()) == x.dims(),
+               "begin and size must have one entry per input dim (", x.dims(), "), have ",
+               begin.size(), " and ", size.size());
+    DimVector sizes(x.dims());
+    for (int d = 0; d < x.dims(); ++d) {
+      int64_t s = size[d] == -1 ? x.dim_size(d) - begin[d] : size[d];
+      RN_REQUIRE(begin[d] >= 0 && s >= 0 && begin[d] + s <= x.dim_size(d), "slice [", begin[d],
+                 ", ", begin[d] + s, ") of dim ", d, " is out of bounds for input shape ",
+                 x.shape().DebugString());
+      sizes[d] = s;
+    }
+    return CopySlice(ctx, x, begin, std::vector<int64_t>(x.dims(), 1), sizes, TensorShape(sizes));
+  }
+};
+
+class StridedSliceOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    RETURN_IF_ERROR(ctx->GetAttr("begin_mask", &masks_.begin));
+    RETURN_IF_ERROR(ctx->GetAttr("end_mask", &masks_.end));
+    RETURN_IF_ERROR(ctx->GetAttr("ellipsis_mask", &masks_.ellipsis));
+    RETURN_IF_ERROR(ctx->GetAttr("new_axis_mask", &masks_.new_axis));
+    return ctx->GetAttr("shrink_axis_mask", &masks_.shrink_axis);
+  }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    const Tensor& x = ctx->input(0);
+    ASSIGN_OR_RETURN(std::vector<int64_t> begin, IntValues(ctx->input(1), "begin"));
+    ASSIGN_OR_RETURN(std::vector<int64_t> end, IntValues(ctx->input(2), "end"));
+    ASSIGN_OR_RETURN(std::vector<int64_t> strides, IntValues(ctx->input(3), "strides"));
+    ASSIGN_OR_RETURN(StridedSlicePlan plan,
+                     PlanStridedSlice(PartialShape(x.shape()), begin, end, strides, masks_));
+    DimVector sizes(plan.size.begin(), plan.size.end());
+    return CopySlice(ctx, x, plan.begin, plan.stride, sizes, plan.final_shape.ToTensorShape());
+  }
+
+ private:
+  StridedSliceMasks masks_;
+};
+
+REGISTER_KERNEL(KernelDefBuilder("Slice").Device(kCpu), SliceOp);
+REGISTER_KERNEL(KernelDefBuilder("StridedSlice").Device(kCpu), StridedSliceOp);
+
+}  // namespace
+}  // namespace runnel

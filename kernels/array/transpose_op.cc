@@ -1,0 +1,49 @@
+// Transpose: output dim i is input dim perm[i]; one strided copy.
+#include "absl/strings/str_join.h"
+#include "core/kernel_registry.h"
+#include "kernels/util/int_values.h"
+#include "kernels/util/strided_copy.h"
+
+namespace runnel {
+namespace {
+
+class TransposeOp : public OpKernel {
+ public:
+  absl::Status Compute(OpKernelContext* ctx) override {
+    const Tensor& x = ctx->input(0);
+    ASSIGN_OR_RETURN(std::vector<int64_t> perm, IntValues(ctx->input(1), "perm"));
+    RN_REQUIRE(static_cast<int>(perm.size()) == x.dims(), "perm has ", perm.size(),
+               " entries for an input of rank ", x.dims());
+    std::vector<bool> seen(x.dims(), false);
+    TensorShape out_shape;
+    for (int64_t p : perm) {
+      RN_REQUIRE(p >= 0 && p < x.dims() && !seen[p], "perm [", absl::StrJoin(perm, ","),
+                 "] is not a permutation of the input's ", x.dims(), " dims");
+      seen[p] = true;
+      out_shape.AddDim(x.dim_size(static_cast<int>(p)));
+    }
+    const int size = DataTypeSize(x.dtype());
+    DimVector in_dims(x.shape().dim_sizes().begin(), x.shape().dim_sizes().end());
+    DimVector in_strides = DenseStrides(in_dims, size);
+    DimVector out_dims(out_shape.dim_sizes().begin(), out_shape.dim_sizes().end());
+    DimVector src_strides(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i) src_strides[i] = in_strides[perm[i]];
+    bool identity = true;
+    for (size_t i = 0; i < perm.size(); ++i) identity &= perm[i] == static_cast<int64_t>(i);
+    if (identity) {
+      ctx->set_output(0, x);
+      return absl::OkStatus();
+    }
+    Tensor* out;
+    RETURN_IF_ERROR(ctx->allocate_output(0, out_shape, &out));
+    StridedCopy(size, out_dims, static_cast<const char*>(x.raw_data()), src_strides,
+                static_cast<char*>(out->raw_data()), DenseStrides(out_dims, size),
+                ctx->thread_pool());
+    return absl::OkStatus();
+  }
+};
+
+REGISTER_KERNEL(KernelDefBuilder("Transpose").Device(kCpu), TransposeOp);
+
+}  // namespace
+}  // namespace runnel

@@ -1,0 +1,98 @@
+// _Send/_Recv move tensors across a partition cut through the step's rendezvous;
+// _Arg/_Retval read feeds from and write fetches to the step's call frame.
+#include "core/kernel_registry.h"
+
+namespace runnel {
+namespace {
+
+std::string KeyFromAttrs(OpKernelConstruction* ctx, absl::Status* status) {
+  std::string tensor_name, send_device, recv_device;
+  int64_t incarnation = 0;
+  *status = ctx->GetAttr("tensor_name", &tensor_name);
+  if (status->ok()) *status = ctx->GetAttr("send_device", &send_device);
+  if (status->ok()) *status = ctx->GetAttr("recv_device", &recv_device);
+  if (status->ok()) *status = ctx->GetAttr("send_device_incarnation", &incarnation);
+  return Rendezvous::CreateKey(send_device, static_cast<uint64_t>(incarnation), recv_device,
+                               tensor_name);
+}
+
+class SendOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    absl::Status status;
+    key_ = KeyFromAttrs(ctx, &status);
+    return status;
+  }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    RN_REQUIRE(ctx->rendezvous() != nullptr, "_Send needs a rendezvous");
+    return ctx->rendezvous()->Send(key_, ctx->input(0), /*is_dead=*/false);
+  }
+  bool IsExpensive() const override { return false; }
+
+ private:
+  std::string key_;
+};
+
+class RecvOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    absl::Status status;
+    key_ = KeyFromAttrs(ctx, &status);
+    return status;
+  }
+  absl::Status Compute(OpKernelContext*) override {
+    return absl::InternalError("_Recv runs asynchronously");
+  }
+  bool IsAsync() const override { return true; }
+  void ComputeAsync(OpKernelContext* ctx, std::function<void(absl::Status)> done) override {
+    if (ctx->rendezvous() == nullptr) {
+      done(absl::InternalError("_Recv needs a rendezvous"));
+      return;
+    }
+    ctx->rendezvous()->RecvAsync(
+        key_, [ctx, done = std::move(done)](const absl::Status& s, const Tensor& value, bool) {
+          if (s.ok()) ctx->set_output(0, value);
+          done(s);
+        });
+  }
+
+ private:
+  std::string key_;
+};
+
+class ArgOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override { return ctx->GetAttr("index", &index_); }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    CallFrame* frame = ctx->call_frame();
+    RN_REQUIRE(frame != nullptr && index_ < frame->num_args(), "_Arg ", index_,
+               " has no value in this step");
+    ctx->set_output(0, frame->arg(static_cast<int>(index_)));
+    return absl::OkStatus();
+  }
+  bool IsExpensive() const override { return false; }
+
+ private:
+  int64_t index_ = 0;
+};
+
+class RetvalOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override { return ctx->GetAttr("index", &index_); }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    RN_REQUIRE(ctx->call_frame() != nullptr, "_Retval needs a call frame");
+    return ctx->call_frame()->SetRetval(static_cast<int>(index_), ctx->input(0));
+  }
+  bool IsExpensive() const override { return false; }
+
+ private:
+  int64_t index_ = 0;
+};
+
+REGISTER_KERNEL(KernelDefBuilder("_Send").Device(kCpu), SendOp);
+REGISTER_KERNEL(KernelDefBuilder("_Recv").Device(kCpu), RecvOp);
+REGISTER_KERNEL(KernelDefBuilder("_Arg").Device(kCpu), ArgOp);
+REGISTER_KERNEL(KernelDefBuilder("_Retval").Device(kCpu), RetvalOp);
+
+}  // namespace
+}  // namespace runnel

@@ -1,0 +1,626 @@
+// Array ops: constants, placeholders, identity, and ops that move data without
+// arithmetic (reshape, transpose, concat, slice, gather, pad, ...).
+#include "absl/strings/str_join.h"
+#include "core/op_registry.h"
+#include "core/strided_slice.h"
+#include "ops/shape_util.h"
+
+namespace runnel {
+namespace {
+
+absl::Status ConstShape(InferenceContext* c) {
+  const TensorProto* value;
+  RETURN_IF_ERROR(c->GetAttr("value", &value));
+  DataType dtype;
+  RETURN_IF_ERROR(c->GetAttr("dtype", &dtype));
+  if (value->dtype() != dtype) {
+    return c->InvalidArgument("value is ", DataTypeString(value->dtype()), " but dtype is ",
+                              DataTypeString(dtype));
+  }
+  c->set_output(0, PartialShape::FromProto(value->tensor_shape()));
+  return absl::OkStatus();
+}
+
+absl::Status ShapeAttrShape(InferenceContext* c) {
+  PartialShape shape;
+  RETURN_IF_ERROR(c->GetAttr("shape", &shape));
+  if (c->num_inputs() > 0) {  // PlaceholderWithDefault: the default must fit the shape
+    auto merged = c->input(0).Merge(shape);
+    if (!merged.ok()) return c->InvalidArgument("default value's shape ", c->input(0).DebugString(),
+                                                " does not fit shape ", shape.DebugString());
+  }
+  c->set_output(0, shape);
+  return absl::OkStatus();
+}
+
+absl::Status IdentityNShape(InferenceContext* c) {
+  for (int i = 0; i < c->num_inputs(); ++i) c->set_output(i, c->input(i));
+  return absl::OkStatus();
+}
+
+absl::Status ReshapeShape(InferenceContext* c) {
+  PartialShape target = c->ShapeFromShapeTensor(1);
+  if (target.unknown_rank()) return absl::OkStatus();
+  int unknown_index = -1;
+  int64_t known_product = 1;
+  for (int i = 0; i < target.rank(); ++i) {
+    if (target.dim(i) >= 0) {
+      known_product *= target.dim(i);
+      continue;
+    }
+    // -1 in a constant shape asks Runnel to infer that dim.
+    if (c->input_tensor(1) != nullptr) {
+      if (unknown_index >= 0) return c->InvalidArgument("only one dimension can be -1");
+      unknown_index = i;
+    }
+  }
+  int64_t n = c->input(0).num_elements();
+  if (unknown_index >= 0 && n >= 0 && known_product > 0) {
+    if (n % known_product != 0) {
+      return c->InvalidArgument("cannot reshape a tensor with ", n, " elements to shape ",
+                                target.DebugString());
+    }
+    target.set_dim(unknown_index, n / known_product);
+  } else if (target.IsFullyDefined() && n >= 0 && target.num_elements() != n) {
+    return c->InvalidArgument("cannot reshape a tensor with ", n, " elements to shape ",
+                              target.DebugString(), " (", target.num_elements(), " elements)");
+  }
+  c->set_output(0, target);
+  return absl::OkStatus();
+}
+
+absl::Status TransposeShape(InferenceContext* c) {
+  const PartialShape& x = c->input(0);
+  std::vector<int64_t> perm;
+  if (!ConstantVector(*c, 1, &perm)) {
+    int rank = x.rank();
+    if (rank < 0 && c->input(1).rank() == 1) rank = static_cast<int>(c->input(1).dim(0));
+    c->set_output(0, rank < 0 ? PartialShape::UnknownRank() : PartialShape::UnknownWithRank(rank));
+    return absl::OkStatus();
+  }
+  if (x.unknown_rank()) {
+    c->set_output(0, PartialShape::UnknownWithRank(static_cast<int>(perm.size())));
+    return absl::OkStatus();
+  }
+  if (static_cast<int>(perm.size()) != x.rank()) {
+    return c->InvalidArgument("perm has ", perm.size(), " entries for an input of rank ", x.rank());
+  }
+  PartialShape out;
+  std::vector<bool> seen(perm.size(), false);
+  for (int64_t p : perm) {
+    if (p < 0 || p >= x.rank() || seen[p]) {
+      return c->InvalidArgument("perm [", absl::StrJoin(perm, ","), "] is not a permutation");
+    }
+    seen[p] = true;
+    out.AddDim(x.dim(static_cast<int>(p)));
+  }
+  c->set_output(0, out);
+  return absl::OkStatus();
+}
+
+absl::Status ShapeNShape(InferenceContext* c) {
+  for (int i = 0; i < c->num_inputs(); ++i) {
+    int r = c->input(i).rank();
+    c->set_output(i, r < 0 ? PartialShape::UnknownWithRank(1) : PartialShape{r});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ExpandDimsShape(InferenceContext* c) {
+  const PartialShape& x = c->input(0);
+  int64_t axis;
+  if (x.unknown_rank() || !c->ConstantScalar(1, &axis)) {
+    c->set_output(0, x.unknown_rank() ? x : PartialShape::UnknownWithRank(x.rank() + 1));
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(int a, CanonicalAxis(axis, x.rank() + 1));
+  PartialShape out;
+  for (int i = 0; i < x.rank(); ++i) {
+    if (i == a) out.AddDim(1);
+    out.AddDim(x.dim(i));
+  }
+  if (a == x.rank()) out.AddDim(1);
+  c->set_output(0, out);
+  return absl::OkStatus();
+}
+
+absl::Status SqueezeShape(InferenceContext* c) {
+  const PartialShape& x = c->input(0);
+  std::vector<int64_t> dims;
+  RETURN_IF_ERROR(c->GetAttr("squeeze_dims", &dims));
+  if (x.unknown_rank()) return absl::OkStatus();
+  std::vector<bool> drop(x.rank(), false);
+  for (int64_t d : dims) {
+    ASSIGN_OR_RETURN(int a, CanonicalAxis(d, x.rank()));
+    if (x.dim(a) >= 0 && x.dim(a) != 1) {
+      return c->InvalidArgument("cannot squeeze dim ", d, " of shape ", x.DebugString(),
+                                ": its size is not 1");
+    }
+    drop[a] = true;
+  }
+  PartialShape out;
+  for (int i = 0; i < x.rank(); ++i) {
+    if (dims.empty() && x.dim(i) < 0) {  // might or might not be squeezed
+      c->set_output(0, PartialShape::UnknownRank());
+      return absl::OkStatus();
+    }
+    bool squeeze = dims.empty() ? x.dim(i) == 1 : drop[i];
+    if (!squeeze) out.AddDim(x.dim(i));
+  }
+  c->set_output(0, out);
+  return absl::OkStatus();
+}
+
+// Concatenation of inputs [first, first + n) along constant `axis`.
+absl::Status ConcatLike(InferenceContext* c, int first, int n, int64_t axis, bool stack) {
+  PartialShape out = PartialShape::UnknownRank();
+  for (int i = first; i < first + n; ++i) {
+    auto merged = out.Merge(c->input(i));
+    // Along the concat axis the sizes may differ; compare the other dims only.
+    if (!merged.ok() && !stack) {
+      if (c->input(i).rank() != out.rank()) {
+        return c->InvalidArgument("inputs to concatenate have ranks ", out.rank(), " and ",
+                                  c->input(i).rank());
+      }
+      merged = out;
+    } else if (!merged.ok()) {
+      return c->InvalidArgument("inputs to stack have incompatible shapes ", out.DebugString(),
+                                " and ", c->input(i).DebugString());
+    }
+    out = *merged;
+  }
+  if (out.unknown_rank()) return absl::OkStatus();
+  if (stack) {
+    ASSIGN_OR_RETURN(int a, CanonicalAxis(axis, out.rank() + 1));
+    PartialShape s;
+    for (int i = 0; i <= out.rank(); ++i) {
+      if (i == a) s.AddDim(n);
+      if (i < out.rank()) s.AddDim(out.dim(i));
+    }
+    c->set_output(0, s);
+    return absl::OkStatus();
+  }
+  if (out.rank() == 0) return c->InvalidArgument("cannot concatenate scalars");
+  ASSIGN_OR_RETURN(int a, CanonicalAxis(axis, out.rank()));
+  int64_t total = 0;
+  for (int i = first; i < first + n; ++i) {
+    const PartialShape& in = c->input(i);
+    if (in.rank() != out.rank()) {
+      return c->InvalidArgument("inputs to concatenate have ranks ", out.rank(), " and ", in.rank());
+    }
+    for (int d = 0; d < in.rank(); ++d) {
+      if (d != a && in.dim(d) >= 0 && out.dim(d) >= 0 && in.dim(d) != out.dim(d)) {
+        return c->InvalidArgument("inputs to concatenate differ in dim ", d, ": ",
+                                  c->input(first).DebugString(), " vs ", in.DebugString());
+      }
+    }
+    total = (total < 0 || in.dim(a) < 0) ? -1 : total + in.dim(a);
+  }
+  out.set_dim(a, total);
+  c->set_output(0, out);
+  return absl::OkStatus();
+}
+
+absl::Status ConcatV2Shape(InferenceContext* c) {
+  int n = c->num_inputs() - 1;
+  int64_t axis;
+  if (!c->ConstantScalar(n, &axis)) {
+    int rank = -1;
+    for (int i = 0; i < n; ++i) rank = std::max(rank, c->input(i).rank());
+    c->set_output(0, rank < 0 ? PartialShape::UnknownRank() : PartialShape::UnknownWithRank(rank));
+    return absl::OkStatus();
+  }
+  return ConcatLike(c, 0, n, axis, /*stack=*/false);
+}
+
+absl::Status PackShape(InferenceContext* c) {
+  int64_t axis;
+  RETURN_IF_ERROR(c->GetAttr("axis", &axis));
+  return ConcatLike(c, 0, c->num_inputs(), axis, /*stack=*/true);
+}
+
+absl::Status UnpackShape(InferenceContext* c) {
+  const PartialShape& x = c->input(0);
+  int64_t axis;
+  RETURN_IF_ERROR(c->GetAttr("axis", &axis));
+  if (x.unknown_rank()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(int a, CanonicalAxis(axis, x.rank()));
+  if (x.dim(a) >= 0 && x.dim(a) != c->num_outputs()) {
+    return c->InvalidArgument("cannot unpack ", x.dim(a), " rows into ", c->num_outputs(),
+                              " outputs");
+  }
+  PartialShape out;
+  for (int i = 0; i < x.rank(); ++i) {
+    if (i != a) out.AddDim(x.dim(i));
+  }
+  for (int i = 0; i < c->num_outputs(); ++i) c->set_output(i, out);
+  return absl::OkStatus();
+}
+
+absl::Status SplitShape(InferenceContext* c) {
+  const PartialShape& x = c->input(1);
+  int n = c->num_outputs();
+  int64_t axis;
+  if (x.unknown_rank() || !c->ConstantScalar(0, &axis)) {
+    for (int i = 0; i < n; ++i) {
+      c->set_output(i, x.unknown_rank() ? x : PartialShape::UnknownWithRank(x.rank()));
+    }
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(int a, CanonicalAxis(axis, x.rank()));
+  if (x.dim(a) >= 0 && x.dim(a) % n != 0) {
+    return c->InvalidArgument("dimension ", a, " of size ", x.dim(a), " does not split evenly into ",
+                              n, " parts");
+  }
+  PartialShape out = x;
+  out.set_dim(a, x.dim(a) < 0 ? -1 : x.dim(a) / n);
+  for (int i = 0; i < n; ++i) c->set_output(i, out);
+  return absl::OkStatus();
+}
+
+absl::Status SplitVShape(InferenceContext* c) {
+  const PartialShape& x = c->input(0);
+  int n = c->num_outputs();
+  int64_t axis;
+  std::vector<int64_t> sizes;
+  if (x.unknown_rank() || !c->ConstantScalar(2, &axis) || !ConstantVector(*c, 1, &sizes)) {
+    for (int i = 0; i < n; ++i) {
+      c->set_output(i, x.unknown_rank() ? x : PartialShape::UnknownWithRank(x.rank()));
+    }
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(int a, CanonicalAxis(axis, x.rank()));
+  if (static_cast<int>(sizes.size()) != n) {
+    return c->InvalidArgument("size_splits has ", sizes.size(), " entries for num_split ", n);
+  }
+  int64_t known = 0, unknown = -1;
+  for (int i = 0; i < n; ++i) {
+    if (sizes[i] == -1) {
+      if (unknown >= 0) return c->InvalidArgument("only one size_splits entry can be -1");
+      unknown = i;
+    } else {
+      known += sizes[i];
+    }
+  }
+  if (unknown >= 0 && x.dim(a) >= 0) sizes[unknown] = x.dim(a) - known;
+  if (unknown < 0 && x.dim(a) >= 0 && known != x.dim(a)) {
+    return c->InvalidArgument("size_splits sum to ", known, " but dimension ", a, " has size ",
+                              x.dim(a));
+  }
+  for (int i = 0; i < n; ++i) {
+    PartialShape out = x;
+    out.set_dim(a, sizes[i]);
+    c->set_output(i, out);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SliceShape(InferenceContext* c) {
+  const PartialShape& x = c->input(0);
+  std::vector<int64_t> begin, size;
+  if (!ConstantVector(*c, 1, &begin) || !ConstantVector(*c, 2, &size)) {
+    int rank = x.rank() >= 0 ? x.rank() : (c->input(1).rank() == 1 ? c->input(1).dim(0) : -1);
+    c->set_output(0, rank < 0 ? PartialShape::UnknownRank() : PartialShape::UnknownWithRank(rank));
+    return absl::OkStatus();
+  }
+  if (x.rank() >= 0 && (begin.size() != size.size() || static_cast<int>(begin.size()) != x.rank())) {
+    return c->InvalidArgument("begin and size must have one entry per input dim (", x.rank(),
+                              "), have ", begin.size(), " and ", size.size());
+  }
+  PartialShape out;
+  for (size_t i = 0; i < size.size(); ++i) {
+    int64_t dim = x.rank() >= 0 ? x.dim(static_cast<int>(i)) : -1;
+    if (size[i] == -1) {
+      out.AddDim(dim < 0 ? -1 : dim - begin[i]);
+    } else {
+      if (dim >= 0 && (begin[i] < 0 || size[i] < 0 || begin[i] + size[i] > dim)) {
+        return c->InvalidArgument("slice [", begin[i], ", ", begin[i] + size[i], ") of dim ", i,
+                                  " is out of bounds for size ", dim);
+      }
+      out.AddDim(size[i]);
+    }
+  }
+  c->set_output(0, out);
+  return absl::OkStatus();
+}
+
+absl::Status StridedSliceShape(InferenceContext* c) {
+  const PartialShape& x = c->input(0);
+  std::vector<int64_t> begin, end, strides;
+  if (x.unknown_rank() || !ConstantVector(*c, 1, &begin) || !ConstantVector(*c, 2, &end) ||
+      !ConstantVector(*c, 3, &strides)) {
+    return absl::OkStatus();
+  }
+  StridedSliceMasks m;
+  RETURN_IF_ERROR(c->GetAttr("begin_mask", &m.begin));
+  RETURN_IF_ERROR(c->GetAttr("end_mask", &m.end));
+  RETURN_IF_ERROR(c->GetAttr("ellipsis_mask", &m.ellipsis));
+  RETURN_IF_ERROR(c->GetAttr("new_axis_mask", &m.new_axis));
+  RETURN_IF_ERROR(c->GetAttr("shrink_axis_mask", &m.shrink_axis));
+  ASSIGN_OR_RETURN(StridedSlicePlan plan, PlanStridedSlice(x, begin, end, strides, m));
+  c->set_output(0, plan.final_shape);
+  return absl::OkStatus();
+}
+
+absl::Status FillShape(InferenceContext* c) {
+  RETURN_IF_ERROR(c->WithRank(1, 0));
+  c->set_output(0, c->ShapeFromShapeTensor(0));
+  return absl::OkStatus();
+}
+
+absl::Status TileShape(InferenceContext* c) {
+  const PartialShape& x = c->input(0);
+  std::vector<int64_t> multiples;
+  if (x.unknown_rank()) return absl::OkStatus();
+  if (!ConstantVector(*c, 1, &multiples)) {
+    c->set_output(0, PartialShape::UnknownWithRank(x.rank()));
+    return absl::OkStatus();
+  }
+  if (static_cast<int>(multiples.size()) != x.rank()) {
+    return c->InvalidArgument("multiples has ", multiples.size(), " entries for an input of rank ",
+                              x.rank());
+  }
+  PartialShape out;
+  for (int i = 0; i < x.rank(); ++i) {
+    if (multiples[i] < 0) return c->InvalidArgument("multiples must be non-negative");
+    out.AddDim(x.dim(i) < 0 ? -1 : x.dim(i) * multiples[i]);
+  }
+  c->set_output(0, out);
+  return absl::OkStatus();
+}
+
+absl::Status GatherV2Shape(InferenceContext* c) {
+  const PartialShape& params = c->input(0);
+  const PartialShape& indices = c->input(1);
+  int64_t axis, batch_dims;
+  RETURN_IF_ERROR(c->GetAttr("batch_dims", &batch_dims));
+  if (batch_dims != 0) return c->InvalidArgument("batch_dims other than 0 is not supported yet");
+  if (params.unknown_rank() || indices.unknown_rank() || !c->ConstantScalar(2, &axis)) {
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(int a, CanonicalAxis(axis, params.rank()));
+  PartialShape out;
+  for (int i = 0; i < a; ++i) out.AddDim(params.dim(i));
+  for (int i = 0; i < indices.rank(); ++i) out.AddDim(indices.dim(i));
+  for (int i = a + 1; i < params.rank(); ++i) out.AddDim(params.dim(i));
+  c->set_output(0, out);
+  return absl::OkStatus();
+}
+
+absl::Status OneHotShape(InferenceContext* c) {
+  const PartialShape& indices = c->input(0);
+  int64_t axis, depth = -1;
+  RETURN_IF_ERROR(c->GetAttr("axis", &axis));
+  if (c->ConstantScalar(1, &depth) && depth < 0) {
+    return c->InvalidArgument("depth must be non-negative, got ", depth);
+  }
+  if (indices.unknown_rank()) return absl::OkStatus();
+  if (axis < -1 || axis > indices.rank()) {
+    return c->InvalidArgument("axis ", axis, " is out of range for indices of rank ",
+                              indices.rank());
+  }
+  int a = axis == -1 ? indices.rank() : static_cast<int>(axis);
+  PartialShape out;
+  for (int i = 0; i <= indices.rank(); ++i) {
+    if (i == a) out.AddDim(depth);
+    if (i < indices.rank()) out.AddDim(indices.dim(i));
+  }
+  c->set_output(0, out);
+  return absl::OkStatus();
+}
+
+absl::Status PadShape(InferenceContext* c) {
+  const PartialShape& x = c->input(0);
+  std::vector<int64_t> pads;
+  if (x.unknown_rank()) return absl::OkStatus();
+  if (!ConstantVector(*c, 1, &pads) && c->input_tensor(1) == nullptr) {
+    c->set_output(0, PartialShape::UnknownWithRank(x.rank()));
+    return absl::OkStatus();
+  }
+  const Tensor* p = c->input_tensor(1);
+  if (p->dims() != 2 || p->dim_size(0) != x.rank() || p->dim_size(1) != 2) {
+    return c->InvalidArgument("paddings must have shape [", x.rank(), ",2], has ",
+                              p->shape().DebugString());
+  }
+  PartialShape out;
+  for (int i = 0; i < x.rank(); ++i) {
+    int64_t lo = p->dtype() == DT_INT32 ? p->data<int32_t>()[2 * i] : p->data<int64_t>()[2 * i];
+    int64_t hi = p->dtype() == DT_INT32 ? p->data<int32_t>()[2 * i + 1]
+                                        : p->data<int64_t>()[2 * i + 1];
+    if (lo < 0 || hi < 0) return c->InvalidArgument("paddings must be non-negative");
+    out.AddDim(x.dim(i) < 0 ? -1 : x.dim(i) + lo + hi);
+  }
+  c->set_output(0, out);
+  return absl::OkStatus();
+}
+
+absl::Status SelectShape(InferenceContext* c) {
+  auto merged = c->input(1).Merge(c->input(2));
+  if (!merged.ok()) {
+    return c->InvalidArgument("t and e must have the same shape, got ", c->input(1).DebugString(),
+                              " and ", c->input(2).DebugString());
+  }
+  c->set_output(0, *merged);
+  return absl::OkStatus();
+}
+
+absl::Status SelectV2Shape(InferenceContext* c) {
+  ASSIGN_OR_RETURN(PartialShape te, shape_fn::Broadcast(c->input(1), c->input(2)));
+  ASSIGN_OR_RETURN(PartialShape out, shape_fn::Broadcast(c->input(0), te));
+  c->set_output(0, out);
+  return absl::OkStatus();
+}
+
+absl::Status ShapeOfShape(InferenceContext* c) {
+  int r = c->input(0).rank();
+  c->set_output(0, r < 0 ? PartialShape::UnknownWithRank(1) : PartialShape{r});
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+REGISTER_OP("Const").Output("output: dtype").Attr("value: tensor").Attr("dtype: type")
+    .SetShapeFn(ConstShape)
+    .Doc("A constant tensor.");
+
+REGISTER_OP("Placeholder").Output("output: dtype").Attr("dtype: type")
+    .Attr("shape: shape = { unknown_rank: true }")
+    .SetShapeFn(ShapeAttrShape)
+    .Doc("A value fed when the graph runs.");
+
+REGISTER_OP("PlaceholderWithDefault").Input("input: dtype").Output("output: dtype")
+    .Attr("dtype: type").Attr("shape: shape")
+    .SetShapeFn(ShapeAttrShape)
+    .Doc("Passes `input` through unless a value is fed.");
+
+REGISTER_OP("Identity").Input("input: T").Output("output: T").Attr("T: type")
+    .SetShapeFn(shape_fn::Unchanged)
+    .Doc("Returns its input.");
+
+REGISTER_OP("IdentityN").Input("input: T").Output("output: T").Attr("T: list(type) >= 1")
+    .SetShapeFn(IdentityNShape)
+    .Doc("Returns its inputs.");
+
+REGISTER_OP("StopGradient").Input("input: T").Output("output: T").Attr("T: type")
+    .SetShapeFn(shape_fn::Unchanged)
+    .Doc("Returns its input; gradients do not flow through it.");
+
+REGISTER_OP("NoOp").Doc("Does nothing; a target for control dependencies.");
+
+REGISTER_OP("Reshape").Input("tensor: T").Input("shape: Tshape").Output("output: T")
+    .Attr("T: type").Attr("Tshape: {int32, int64} = DT_INT32")
+    .SetShapeFn(ReshapeShape)
+    .Doc("Gives `tensor` a new shape; one dim of `shape` may be -1.");
+
+REGISTER_OP("Transpose").Input("x: T").Input("perm: Tperm").Output("y: T")
+    .Attr("T: type").Attr("Tperm: {int32, int64} = DT_INT32")
+    .SetShapeFn(TransposeShape)
+    .Doc("Permutes the dims of `x`: output dim i is input dim perm[i].");
+
+REGISTER_OP("Shape").Input("input: T").Output("output: out_type")
+    .Attr("T: type").Attr("out_type: {int32, int64} = DT_INT32")
+    .SetShapeFn(ShapeOfShape)
+    .Doc("The shape of `input` as a 1-D tensor.");
+
+REGISTER_OP("ShapeN").Input("input: N * T").Output("output: N * out_type")
+    .Attr("N: int >= 1").Attr("T: type").Attr("out_type: {int32, int64} = DT_INT32")
+    .SetShapeFn(ShapeNShape)
+    .Doc("The shapes of N tensors.");
+
+REGISTER_OP("Size").Input("input: T").Output("output: out_type")
+    .Attr("T: type").Attr("out_type: {int32, int64} = DT_INT32")
+    .SetShapeFn(shape_fn::Scalar)
+    .Doc("The number of elements of `input`.");
+
+REGISTER_OP("Rank").Input("input: T").Output("output: int32").Attr("T: type")
+    .SetShapeFn(shape_fn::Scalar)
+    .Doc("The number of dims of `input`.");
+
+REGISTER_OP("ExpandDims").Input("input: T").Input("dim: Tdim").Output("output: T")
+    .Attr("T: type").Attr("Tdim: {int32, int64} = DT_INT32")
+    .SetShapeFn(ExpandDimsShape)
+    .Doc("Inserts a dim of size 1 at index `dim`.");
+
+REGISTER_OP("Squeeze").Input("input: T").Output("output: T")
+    .Attr("T: type").Attr("squeeze_dims: list(int) >= 0 = []")
+    .SetShapeFn(SqueezeShape)
+    .Doc("Removes dims of size 1 (all of them, or those in `squeeze_dims`).");
+
+REGISTER_OP("ConcatV2").Input("values: N * T").Input("axis: Tidx").Output("output: T")
+    .Attr("N: int >= 2").Attr("T: type").Attr("Tidx: {int32, int64} = DT_INT32")
+    .SetShapeFn(ConcatV2Shape)
+    .Doc("Concatenates `values` along `axis`.");
+
+REGISTER_OP("Pack").Input("values: N * T").Output("output: T")
+    .Attr("N: int >= 1").Attr("T: type").Attr("axis: int = 0")
+    .SetShapeFn(PackShape)
+    .Doc("Stacks N tensors of the same shape into one of rank + 1.");
+
+REGISTER_OP("Unpack").Input("value: T").Output("output: num * T")
+    .Attr("num: int >= 0").Attr("T: type").Attr("axis: int = 0")
+    .SetShapeFn(UnpackShape)
+    .Doc("Unstacks `value` along `axis` into `num` tensors.");
+
+REGISTER_OP("Split").Input("split_dim: int32").Input("value: T").Output("output: num_split * T")
+    .Attr("num_split: int >= 1").Attr("T: type")
+    .SetShapeFn(SplitShape)
+    .Doc("Splits `value` into `num_split` equal parts along `split_dim`.");
+
+REGISTER_OP("SplitV").Input("value: T").Input("size_splits: Tlen").Input("split_dim: int32")
+    .Output("output: num_split * T")
+    .Attr("num_split: int >= 1").Attr("T: type").Attr("Tlen: {int32, int64} = DT_INT64")
+    .SetShapeFn(SplitVShape)
+    .Doc("Splits `value` along `split_dim` into parts of the given sizes (one may be -1).");
+
+REGISTER_OP("Slice").Input("input: T").Input("begin: Index").Input("size: Index")
+    .Output("output: T").Attr("T: type").Attr("Index: {int32, int64}")
+    .SetShapeFn(SliceShape)
+    .Doc("input[begin : begin + size]; a size of -1 takes the rest of the dim.");
+
+REGISTER_OP("StridedSlice").Input("input: T").Input("begin: Index").Input("end: Index")
+    .Input("strides: Index").Output("output: T")
+    .Attr("T: type").Attr("Index: {int32, int64}")
+    .Attr("begin_mask: int = 0").Attr("end_mask: int = 0").Attr("ellipsis_mask: int = 0")
+    .Attr("new_axis_mask: int = 0").Attr("shrink_axis_mask: int = 0")
+    .SetShapeFn(StridedSliceShape)
+    .Doc("Python-style slicing: input[begin:end:strides] with masks for ..., newaxis and "
+         "single indices.");
+
+REGISTER_OP("Fill").Input("dims: index_type").Input("value: T").Output("output: T")
+    .Attr("T: type").Attr("index_type: {int32, int64} = DT_INT32")
+    .SetShapeFn(FillShape)
+    .Doc("A tensor of shape `dims` filled with the scalar `value`.");
+
+REGISTER_OP("ZerosLike").Input("x: T").Output("y: T").Attr("T: type")
+    .SetShapeFn(shape_fn::Unchanged)
+    .Doc("Zeros of the shape and dtype of `x`.");
+
+REGISTER_OP("OnesLike").Input("x: T").Output("y: T").Attr("T: type")
+    .SetShapeFn(shape_fn::Unchanged)
+    .Doc("Ones of the shape and dtype of `x`.");
+
+REGISTER_OP("Tile").Input("input: T").Input("multiples: Tmultiples").Output("output: T")
+    .Attr("T: type").Attr("Tmultiples: {int32, int64} = DT_INT32")
+    .SetShapeFn(TileShape)
+    .Doc("Repeats `input` multiples[i] times along dim i.");
+
+REGISTER_OP("GatherV2").Input("params: Tparams").Input("indices: Tindices")
+    .Input("axis: Taxis").Output("output: Tparams")
+    .Attr("batch_dims: int = 0").Attr("Tparams: type").Attr("Tindices: {int32, int64}")
+    .Attr("Taxis: {int32, int64}")
+    .SetShapeFn(GatherV2Shape)
+    .Doc("Gathers slices of `params` along `axis` at `indices`.");
+
+REGISTER_OP("OneHot").Input("indices: TI").Input("depth: int32").Input("on_value: T")
+    .Input("off_value: T").Output("output: T")
+    .Attr("axis: int = -1").Attr("T: type").Attr("TI: {uint8, int32, int64} = DT_INT64")
+    .SetShapeFn(OneHotShape)
+    .Doc("One-hot encoding of `indices` with `depth` classes along `axis`.");
+
+REGISTER_OP("Pad").Input("input: T").Input("paddings: Tpaddings").Output("output: T")
+    .Attr("T: type").Attr("Tpaddings: {int32, int64} = DT_INT32")
+    .SetShapeFn(PadShape)
+    .Doc("Pads `input` with zeros; paddings is [rank, 2] (before, after).");
+
+REGISTER_OP("PadV2").Input("input: T").Input("paddings: Tpaddings")
+    .Input("constant_values: T").Output("output: T")
+    .Attr("T: type").Attr("Tpaddings: {int32, int64} = DT_INT32")
+    .SetShapeFn(PadShape)
+    .Doc("Pads `input` with `constant_values`.");
+
+REGISTER_OP("Select").Input("condition: bool").Input("t: T").Input("e: T").Output("output: T")
+    .Attr("T: type")
+    .SetShapeFn(SelectShape)
+    .Doc("t where condition else e; condition matches t's shape or is a vector over dim 0.");
+
+REGISTER_OP("SelectV2").Input("condition: bool").Input("t: T").Input("e: T")
+    .Output("output: T").Attr("T: type")
+    .SetShapeFn(SelectV2Shape)
+    .Doc("t where condition else e, with numpy broadcasting of all three.");
+
+REGISTER_OP("Cast").Input("x: SrcT").Output("y: DstT")
+    .Attr("SrcT: type").Attr("DstT: type").Attr("Truncate: bool = false")
+    .SetShapeFn(shape_fn::Unchanged)
+    .Doc("Converts `x` to DstT (floats to ints round toward zero).");
+
+}  // namespace runnel

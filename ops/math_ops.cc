@@ -1,0 +1,294 @@
+// Math ops: elementwise arithmetic and comparisons with numpy broadcasting, reductions,
+// matrix products, argmax/argmin, casts' friends and ranges.
+#include "core/op_registry.h"
+#include "ops/shape_util.h"
+
+namespace runnel {
+namespace {
+
+constexpr char kRealTypes[] = "{float, double, int32, int64, uint8, int16, int8}";
+constexpr char kSignedTypes[] = "{float, double, int32, int64, int16, int8}";
+constexpr char kFloatTypes[] = "{float, double}";
+constexpr char kAllTypes[] = "{float, double, int32, int64, uint8, int16, int8, bool}";
+
+std::function<void(OpDefBuilder&)> BinaryCwise(const char* types) {
+  return [types](OpDefBuilder& b) {
+    b.Input("x: T").Input("y: T").Output("z: T").Attr(absl::StrCat("T: ", types))
+        .SetShapeFn(shape_fn::BroadcastBinary);
+  };
+}
+
+std::function<void(OpDefBuilder&)> Comparison(const char* types) {
+  return [types](OpDefBuilder& b) {
+    b.Input("x: T").Input("y: T").Output("z: bool").Attr(absl::StrCat("T: ", types))
+        .SetShapeFn(shape_fn::BroadcastBinary);
+  };
+}
+
+std::function<void(OpDefBuilder&)> UnaryCwise(const char* types) {
+  return [types](OpDefBuilder& b) {
+    b.Input("x: T").Output("y: T").Attr(absl::StrCat("T: ", types))
+        .SetShapeFn(shape_fn::Unchanged);
+  };
+}
+
+absl::Status ReductionShape(InferenceContext* c) {
+  bool keep_dims;
+  RETURN_IF_ERROR(c->GetAttr("keep_dims", &keep_dims));
+  const PartialShape& x = c->input(0);
+  std::vector<int64_t> axes;
+  if (x.unknown_rank()) return absl::OkStatus();
+  if (!ConstantVector(*c, 1, &axes)) {
+    c->set_output(0, keep_dims ? PartialShape::UnknownWithRank(x.rank())
+                               : PartialShape::UnknownRank());
+    return absl::OkStatus();
+  }
+  std::vector<bool> reduce(x.rank(), false);
+  for (int64_t a : axes) {
+    ASSIGN_OR_RETURN(int axis, CanonicalAxis(a, x.rank()));
+    reduce[axis] = true;
+  }
+  PartialShape out;
+  for (int i = 0; i < x.rank(); ++i) {
+    if (!reduce[i]) out.AddDim(x.dim(i));
+    else if (keep_dims) out.AddDim(1);
+  }
+  c->set_output(0, out);
+  return absl::OkStatus();
+}
+
+std::function<void(OpDefBuilder&)> Reduction(const char* types) {
+  return [types](OpDefBuilder& b) {
+    b.Input("input: T").Input("reduction_indices: Tidx").Output("output: T")
+        .Attr("keep_dims: bool = false").Attr(absl::StrCat("T: ", types))
+        .Attr("Tidx: {int32, int64} = DT_INT32")
+        .SetShapeFn(ReductionShape);
+  };
+}
+
+absl::Status ArgReductionShape(InferenceContext* c) {
+  const PartialShape& x = c->input(0);
+  int64_t axis;
+  if (x.unknown_rank()) return absl::OkStatus();
+  if (!c->ConstantScalar(1, &axis)) {
+    c->set_output(0, PartialShape::UnknownWithRank(std::max(0, x.rank() - 1)));
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(int a, CanonicalAxis(axis, x.rank()));
+  PartialShape out;
+  for (int i = 0; i < x.rank(); ++i) {
+    if (i != a) out.AddDim(x.dim(i));
+  }
+  c->set_output(0, out);
+  return absl::OkStatus();
+}
+
+std::function<void(OpDefBuilder&)> ArgReduction() {
+  return [](OpDefBuilder& b) {
+    b.Input("input: T").Input("dimension: Tidx").Output("output: output_type")
+        .Attr(absl::StrCat("T: ", kRealTypes)).Attr("Tidx: {int32, int64} = DT_INT32")
+        .Attr("output_type: {int32, int64} = DT_INT64")
+        .SetShapeFn(ArgReductionShape);
+  };
+}
+
+absl::Status MatMulShape(InferenceContext* c) {
+  RETURN_IF_ERROR(c->WithRank(0, 2));
+  RETURN_IF_ERROR(c->WithRank(1, 2));
+  bool ta, tb;
+  RETURN_IF_ERROR(c->GetAttr("transpose_a", &ta));
+  RETURN_IF_ERROR(c->GetAttr("transpose_b", &tb));
+  const PartialShape& a = c->input(0);
+  const PartialShape& b = c->input(1);
+  int64_t m = a.rank() < 0 ? -1 : a.dim(ta ? 1 : 0);
+  int64_t ka = a.rank() < 0 ? -1 : a.dim(ta ? 0 : 1);
+  int64_t kb = b.rank() < 0 ? -1 : b.dim(tb ? 1 : 0);
+  int64_t n = b.rank() < 0 ? -1 : b.dim(tb ? 0 : 1);
+  if (ka >= 0 && kb >= 0 && ka != kb) {
+    return c->InvalidArgument("MatMul: inner dimensions differ, a is ", a.DebugString(),
+                              ta ? " (transposed)" : "", ", b is ", b.DebugString(),
+                              tb ? " (transposed)" : "");
+  }
+  c->set_output(0, PartialShape{m, n});
+  return absl::OkStatus();
+}
+
+absl::Status BatchMatMulShape(InferenceContext* c, bool broadcast) {
+  RETURN_IF_ERROR(c->WithRankAtLeast(0, 2));
+  RETURN_IF_ERROR(c->WithRankAtLeast(1, 2));
+  const PartialShape& x = c->input(0);
+  const PartialShape& y = c->input(1);
+  if (x.unknown_rank() || y.unknown_rank()) return absl::OkStatus();
+  bool adj_x, adj_y;
+  RETURN_IF_ERROR(c->GetAttr("adj_x", &adj_x));
+  RETURN_IF_ERROR(c->GetAttr("adj_y", &adj_y));
+  int xr = x.rank(), yr = y.rank();
+  int64_t m = x.dim(adj_x ? xr - 1 : xr - 2), kx = x.dim(adj_x ? xr - 2 : xr - 1);
+  int64_t ky = y.dim(adj_y ? yr - 1 : yr - 2), n = y.dim(adj_y ? yr - 2 : yr - 1);
+  if (kx >= 0 && ky >= 0 && kx != ky) {
+    return c->InvalidArgument("BatchMatMul: inner dimensions differ, x is ", x.DebugString(),
+                              ", y is ", y.DebugString());
+  }
+  PartialShape bx(x.dims().subspan(0, xr - 2)), by(y.dims().subspan(0, yr - 2));
+  PartialShape batch;
+  if (broadcast) {
+    ASSIGN_OR_RETURN(batch, shape_fn::Broadcast(bx, by));
+  } else {
+    auto merged = bx.Merge(by);
+    if (!merged.ok()) {
+      return c->InvalidArgument("BatchMatMul: batch dims differ, x is ", x.DebugString(),
+                                ", y is ", y.DebugString());
+    }
+    batch = *merged;
+  }
+  batch.AddDim(m);
+  batch.AddDim(n);
+  c->set_output(0, batch);
+  return absl::OkStatus();
+}
+
+absl::Status AddNShape(InferenceContext* c) {
+  PartialShape out = PartialShape::UnknownRank();
+  for (int i = 0; i < c->num_inputs(); ++i) {
+    auto merged = out.Merge(c->input(i));
+    if (!merged.ok()) {
+      return c->InvalidArgument("AddN inputs must have the same shape, got ", out.DebugString(),
+                                " and ", c->input(i).DebugString());
+    }
+    out = *merged;
+  }
+  c->set_output(0, out);
+  return absl::OkStatus();
+}
+
+absl::Status RangeShape(InferenceContext* c) {
+  for (int i = 0; i < 3; ++i) RETURN_IF_ERROR(c->WithRank(i, 0));
+  const Tensor *start = c->input_tensor(0), *limit = c->input_tensor(1), *delta = c->input_tensor(2);
+  if (start == nullptr || limit == nullptr || delta == nullptr) {
+    c->set_output(0, PartialShape::UnknownWithRank(1));
+    return absl::OkStatus();
+  }
+  double s = 0, l = 0, d = 0;
+  VisitDataType(start->dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    s = static_cast<double>(start->scalar<T>());
+    l = static_cast<double>(limit->scalar<T>());
+    d = static_cast<double>(delta->scalar<T>());
+  });
+  if (d == 0) return c->InvalidArgument("Range: delta must not be 0");
+  if ((d > 0 && s > l) || (d < 0 && s < l)) {
+    return c->InvalidArgument("Range: start ", s, " is beyond limit ", l, " for delta ", d);
+  }
+  bool integral = start->dtype() == DT_INT32 || start->dtype() == DT_INT64;
+  int64_t size = integral ? static_cast<int64_t>((std::abs(l - s) + std::abs(d) - 1) / std::abs(d))
+                          : static_cast<int64_t>(std::ceil(std::abs((l - s) / d)));
+  c->set_output(0, PartialShape{size});
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+REGISTER_OP("Add").Apply(BinaryCwise(kRealTypes)).SetIsCommutative()
+    .Doc("x + y, elementwise, with broadcasting.");
+REGISTER_OP("AddV2").Apply(BinaryCwise(kRealTypes)).SetIsCommutative()
+    .Doc("x + y, elementwise, with broadcasting.");
+REGISTER_OP("Sub").Apply(BinaryCwise(kRealTypes)).Doc("x - y, elementwise, with broadcasting.");
+REGISTER_OP("Mul").Apply(BinaryCwise(kRealTypes)).SetIsCommutative()
+    .Doc("x * y, elementwise, with broadcasting.");
+REGISTER_OP("RealDiv").Apply(BinaryCwise(kRealTypes))
+    .Doc("x / y, elementwise (integer division truncates toward zero).");
+REGISTER_OP("Div").Apply(BinaryCwise(kRealTypes))
+    .Doc("x / y, elementwise; integers floor as Python 2 did.");
+REGISTER_OP("FloorDiv").Apply(BinaryCwise(kRealTypes)).Doc("floor(x / y), elementwise.");
+REGISTER_OP("FloorMod").Apply(BinaryCwise(kRealTypes))
+    .Doc("x - floor(x / y) * y, elementwise: the remainder has the sign of y.");
+REGISTER_OP("Pow").Apply(BinaryCwise(kSignedTypes)).Doc("x ** y, elementwise.");
+REGISTER_OP("Maximum").Apply(BinaryCwise(kRealTypes)).SetIsCommutative()
+    .Doc("max(x, y), elementwise.");
+REGISTER_OP("Minimum").Apply(BinaryCwise(kRealTypes)).SetIsCommutative()
+    .Doc("min(x, y), elementwise.");
+REGISTER_OP("SquaredDifference").Apply(BinaryCwise(kSignedTypes)).SetIsCommutative()
+    .Doc("(x - y)^2, elementwise.");
+
+REGISTER_OP("Equal").Apply(Comparison(kAllTypes)).SetIsCommutative()
+    .Attr("incompatible_shape_error: bool = true").Doc("x == y, elementwise.");
+REGISTER_OP("NotEqual").Apply(Comparison(kAllTypes)).SetIsCommutative()
+    .Attr("incompatible_shape_error: bool = true").Doc("x != y, elementwise.");
+REGISTER_OP("Less").Apply(Comparison(kRealTypes)).Doc("x < y, elementwise.");
+REGISTER_OP("LessEqual").Apply(Comparison(kRealTypes)).Doc("x <= y, elementwise.");
+REGISTER_OP("Greater").Apply(Comparison(kRealTypes)).Doc("x > y, elementwise.");
+REGISTER_OP("GreaterEqual").Apply(Comparison(kRealTypes)).Doc("x >= y, elementwise.");
+
+REGISTER_OP("LogicalAnd").Input("x: bool").Input("y: bool").Output("z: bool")
+    .SetIsCommutative().SetShapeFn(shape_fn::BroadcastBinary).Doc("x and y, elementwise.");
+REGISTER_OP("LogicalOr").Input("x: bool").Input("y: bool").Output("z: bool")
+    .SetIsCommutative().SetShapeFn(shape_fn::BroadcastBinary).Doc("x or y, elementwise.");
+REGISTER_OP("LogicalNot").Input("x: bool").Output("y: bool")
+    .SetShapeFn(shape_fn::Unchanged).Doc("not x, elementwise.");
+
+REGISTER_OP("Neg").Apply(UnaryCwise(kSignedTypes)).Doc("-x, elementwise.");
+REGISTER_OP("Abs").Apply(UnaryCwise(kSignedTypes)).Doc("|x|, elementwise.");
+REGISTER_OP("Square").Apply(UnaryCwise(kSignedTypes)).Doc("x * x, elementwise.");
+REGISTER_OP("Sign").Apply(UnaryCwise(kSignedTypes)).Doc("-1, 0 or 1 by the sign of x.");
+REGISTER_OP("Sqrt").Apply(UnaryCwise(kFloatTypes)).Doc("sqrt(x), elementwise.");
+REGISTER_OP("Rsqrt").Apply(UnaryCwise(kFloatTypes)).Doc("1 / sqrt(x), elementwise.");
+REGISTER_OP("Reciprocal").Apply(UnaryCwise(kFloatTypes)).Doc("1 / x, elementwise.");
+REGISTER_OP("Exp").Apply(UnaryCwise(kFloatTypes)).Doc("e^x, elementwise.");
+REGISTER_OP("Log").Apply(UnaryCwise(kFloatTypes)).Doc("ln(x), elementwise.");
+REGISTER_OP("Log1p").Apply(UnaryCwise(kFloatTypes)).Doc("ln(1 + x), elementwise.");
+REGISTER_OP("Floor").Apply(UnaryCwise(kFloatTypes)).Doc("floor(x), elementwise.");
+REGISTER_OP("Ceil").Apply(UnaryCwise(kFloatTypes)).Doc("ceil(x), elementwise.");
+REGISTER_OP("Round").Apply(UnaryCwise(kSignedTypes))
+    .Doc("x rounded to the nearest integer, halves to even (banker's rounding).");
+REGISTER_OP("Sigmoid").Apply(UnaryCwise(kFloatTypes)).Doc("1 / (1 + e^-x), elementwise.");
+REGISTER_OP("Tanh").Apply(UnaryCwise(kFloatTypes)).Doc("tanh(x), elementwise.");
+
+REGISTER_OP("AddN").Input("inputs: N * T").Output("sum: T")
+    .Attr("N: int >= 1").Attr(absl::StrCat("T: ", kRealTypes))
+    .SetIsCommutative().SetIsAggregate()
+    .SetShapeFn(AddNShape)
+    .Doc("The sum of N tensors of the same shape.");
+
+REGISTER_OP("MatMul").Input("a: T").Input("b: T").Output("product: T")
+    .Attr("transpose_a: bool = false").Attr("transpose_b: bool = false")
+    .Attr("T: {float, double, int32, int64}")
+    .SetShapeFn(MatMulShape)
+    .Doc("The matrix product of a and b (either transposed first).");
+
+REGISTER_OP("BatchMatMul").Input("x: T").Input("y: T").Output("output: T")
+    .Attr("T: {float, double, int32, int64}")
+    .Attr("adj_x: bool = false").Attr("adj_y: bool = false")
+    .SetShapeFn([](InferenceContext* c) { return BatchMatMulShape(c, /*broadcast=*/false); })
+    .Doc("Matrix products over the leading (batch) dims, which must match.");
+
+REGISTER_OP("BatchMatMulV2").Input("x: T").Input("y: T").Output("output: T")
+    .Attr("T: {float, double, int32, int64}")
+    .Attr("adj_x: bool = false").Attr("adj_y: bool = false")
+    .SetShapeFn([](InferenceContext* c) { return BatchMatMulShape(c, /*broadcast=*/true); })
+    .Doc("Matrix products over the leading (batch) dims, with broadcasting.");
+
+REGISTER_OP("Sum").Apply(Reduction(kRealTypes)).Doc("Sum over the given axes.");
+REGISTER_OP("Mean").Apply(Reduction(kRealTypes)).Doc("Mean over the given axes.");
+REGISTER_OP("Max").Apply(Reduction(kRealTypes)).Doc("Maximum over the given axes.");
+REGISTER_OP("Min").Apply(Reduction(kRealTypes)).Doc("Minimum over the given axes.");
+REGISTER_OP("Prod").Apply(Reduction(kRealTypes)).Doc("Product over the given axes.");
+REGISTER_OP("All").Input("input: bool").Input("reduction_indices: Tidx").Output("output: bool")
+    .Attr("keep_dims: bool = false").Attr("Tidx: {int32, int64} = DT_INT32")
+    .SetShapeFn(ReductionShape)
+    .Doc("Logical and over the given axes.");
+REGISTER_OP("Any").Input("input: bool").Input("reduction_indices: Tidx").Output("output: bool")
+    .Attr("keep_dims: bool = false").Attr("Tidx: {int32, int64} = DT_INT32")
+    .SetShapeFn(ReductionShape)
+    .Doc("Logical or over the given axes.");
+
+REGISTER_OP("ArgMax").Apply(ArgReduction())
+    .Doc("Index of the largest value along an axis (the first on ties).");
+REGISTER_OP("ArgMin").Apply(ArgReduction())
+    .Doc("Index of the smallest value along an axis (the first on ties).");
+
+REGISTER_OP("Range").Input("start: Tidx").Input("limit: Tidx").Input("delta: Tidx")
+    .Output("output: Tidx").Attr("Tidx: {float, double, int32, int64} = DT_INT32")
+    .SetShapeFn(RangeShape)
+    .Doc("[start, start + delta, ...) up to but not including limit.");
+
+}  // namespace runnel

@@ -1,0 +1,47 @@
+"""Runnel: a dataflow-graph runtime with TensorFlow 1.x's Python API.
+
+    import runnel as tf
+    x = tf.placeholder(tf.float32, [None, 784])
+    y = tf.nn.relu(tf.matmul(x, w) + b)
+    with tf.Session() as sess:
+        print(sess.run(y, feed_dict={x: batch}))
+"""
+from runnel import errors
+from runnel.client.session import ConfigProto
+from runnel.client.session import InteractiveSession
+from runnel.client.session import Session
+from runnel.client.session import get_default_session
+from runnel.framework.constant_op import constant
+from runnel.framework.dtypes import DType, as_dtype
+from runnel.framework.dtypes import (bfloat16, bool, double, float16, float32, float64, half,
+                                     int8, int16, int32, int64, string, uint8, uint16)
+from runnel.framework.importer import import_graph_def
+from runnel.framework.ops import (Graph, Operation, Tensor, add_to_collection,
+                                  control_dependencies, convert_to_tensor, device,
+                                  get_collection, get_default_graph, name_scope,
+                                  register_tensor_conversion_function, reset_default_graph)
+from runnel.framework.tensor_shape import Dimension, TensorShape
+from runnel.ops.array_ops import (cast, concat, expand_dims, fill, gather, identity,
+                                  identity_n, one_hot, ones, ones_like, pad, placeholder,
+                                  placeholder_with_default, rank, reshape, shape, shape_n, size,
+                                  slice, split, squeeze, stack, stop_gradient, strided_slice,
+                                  tile, transpose, unstack, where, where_v2, zeros, zeros_like)
+from runnel.ops.math_ops import (abs, add, add_n, argmax, argmin, ceil, div, divide, equal,
+                                 exp, floor, floordiv, floormod, greater, greater_equal, less,
+                                 less_equal, log, log1p, logical_and, logical_not, logical_or,
+                                 matmul, maximum, minimum, mod, multiply, negative, not_equal,
+                                 pow, range, realdiv, reciprocal, reduce_all, reduce_any,
+                                 reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum,
+                                 round, rsqrt, sigmoid, sign, sqrt, square, squared_difference,
+                                 subtract, tanh, truediv)
+from runnel.proto.graph_pb2 import GraphDef
+from runnel.proto.node_def_pb2 import NodeDef
+from runnel import io
+from runnel import math
+from runnel import nn
+from runnel import train
+from runnel import compat
+from runnel.ops import gen_ops as raw_ops
+
+newaxis = None
+__version__ = "0.1.0"

@@ -1,0 +1,478 @@
+"""Graph, Operation and Tensor, with TensorFlow 1.x's names and behaviour.
+
+A Python Graph mirrors a C++ Graph: every op is added to the C++ graph at once, which
+validates it against the op registry, fills default attributes and infers output shapes.
+"""
+import contextlib
+import re
+import threading
+
+from runnel import _runnel
+from runnel.framework import dtypes
+from runnel.framework import tensor_shape
+from runnel.framework import tensor_util
+from runnel.proto import graph_pb2
+from runnel.proto import node_def_pb2
+
+_VALID_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
+
+
+class Tensor:
+    """A symbolic output of an Operation: `name` is "op_name:index"."""
+
+    # numpy must defer to our operators (ndarray + Tensor -> Tensor.__radd__).
+    __array_priority__ = 100
+
+    def __init__(self, op, value_index, dtype, shape):
+        self._op = op
+        self._value_index = value_index
+        self._dtype = dtype
+        self._shape = shape
+
+    @property
+    def op(self):
+        return self._op
+
+    @property
+    def value_index(self):
+        return self._value_index
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def graph(self):
+        return self._op.graph
+
+    @property
+    def name(self):
+        return f"{self._op.name}:{self._value_index}"
+
+    @property
+    def device(self):
+        return self._op.device
+
+    @property
+    def shape(self):
+        return self._shape
+
+    def get_shape(self):
+        return self._shape
+
+    def set_shape(self, shape):
+        """Narrows the static shape (it must be compatible with what is known)."""
+        self._shape = self._shape.merge_with(shape)
+
+    def consumers(self):
+        return [op for op in self.graph.get_operations()
+                if any(t is self for t in op.inputs)]
+
+    def eval(self, feed_dict=None, session=None):
+        from runnel.client import session as session_lib
+        session = session or session_lib.get_default_session()
+        if session is None:
+            raise ValueError("Tensor.eval() needs a session: pass one, or use it inside "
+                             "`with tf.Session():`")
+        return session.run(self, feed_dict=feed_dict)
+
+    def __repr__(self):
+        return f"<tf.Tensor '{self.name}' shape={self._shape} dtype={self._dtype.name}>"
+
+    def __hash__(self):
+        return id(self)
+
+    def __iter__(self):
+        if self._shape.ndims is None or self._shape[0].value is None:
+            raise TypeError("cannot iterate over a tensor whose first dim is unknown")
+        return iter([self[i] for i in range(self._shape[0].value)])
+
+    def __bool__(self):
+        raise TypeError("using a tf.Tensor as a Python bool is not allowed; use tf.cond or "
+                        "evaluate it in a session")
+
+    def __len__(self):
+        raise TypeError("len is not well defined for symbolic tensors; use tf.shape")
+
+
+class Operation:
+    """A node in the graph."""
+
+    def __init__(self, graph, node_def, output_types, output_shapes, inputs, control_inputs):
+        self._graph = graph
+        self._node_def = node_def
+        self._inputs = list(inputs)
+        self._control_inputs = list(control_inputs)
+        self._outputs = [
+            Tensor(self, i, dtypes.as_dtype(t), tensor_shape.TensorShape(s))
+            for i, (t, s) in enumerate(zip(output_types, output_shapes))]
+
+    @property
+    def name(self):
+        return self._node_def.name
+
+    @property
+    def type(self):
+        return self._node_def.op
+
+    @property
+    def graph(self):
+        return self._graph
+
+    @property
+    def device(self):
+        return self._node_def.device
+
+    @property
+    def inputs(self):
+        return list(self._inputs)
+
+    @property
+    def outputs(self):
+        return list(self._outputs)
+
+    @property
+    def control_inputs(self):
+        return list(self._control_inputs)
+
+    @property
+    def node_def(self):
+        return self._node_def
+
+    def values(self):
+        return tuple(self._outputs)
+
+    def get_attr(self, name):
+        if name not in self._node_def.attr:
+            raise ValueError(f"operation '{self.name}' has no attr named '{name}'")
+        return tensor_util.attr_to_python(self._node_def.attr[name])
+
+    def run(self, feed_dict=None, session=None):
+        from runnel.client import session as session_lib
+        session = session or session_lib.get_default_session()
+        if session is None:
+            raise ValueError("Operation.run() needs a session")
+        session.run(self, feed_dict=feed_dict)
+
+    def __repr__(self):
+        return f"<tf.Operation '{self.name}' type={self.type}>"
+
+
+class Graph:
+    """A dataflow graph. Use `with g.as_default():` to build into it."""
+
+    def __init__(self):
+        self._c_graph = _runnel.Graph()
+        self._ops = []
+        self._ops_by_name = {}
+        self._names_in_use = {}
+        self._name_stack = ""
+        self._control_inputs_stack = []
+        self._device_stack = []
+        self._collections = {}
+        self._finalized = False
+        self.seed = None
+
+    # --- building -------------------------------------------------------------------
+    def as_default(self):
+        return _default_graph_stack.get_controller(self)
+
+    def unique_name(self, name, mark_as_used=True):
+        """`name` under the current name scope, suffixed _1, _2, ... if taken."""
+        if self._name_stack:
+            name = f"{self._name_stack}/{name}"
+        key = name.lower()
+        count = self._names_in_use.get(key, 0)
+        if mark_as_used:
+            self._names_in_use[key] = count + 1
+        if count > 0:
+            base = name
+            while f"{base}_{count}".lower() in self._names_in_use:
+                count += 1
+            name = f"{base}_{count}"
+            if mark_as_used:
+                self._names_in_use[name.lower()] = 1
+        return name
+
+    def get_name_scope(self):
+        return self._name_stack
+
+    @contextlib.contextmanager
+    def name_scope(self, name):
+        old = self._name_stack
+        if name is None or name == "":
+            self._name_stack = ""
+        elif name.endswith("/"):  # an existing scope, re-entered as is
+            self._name_stack = name[:-1]
+        else:
+            if not _VALID_NAME.match(name):
+                raise ValueError(f"'{name}' is not a valid scope name")
+            self._name_stack = self.unique_name(name)
+        try:
+            yield (self._name_stack + "/") if self._name_stack else ""
+        finally:
+            self._name_stack = old
+
+    @contextlib.contextmanager
+    def control_dependencies(self, control_inputs):
+        """Ops created inside run after `control_inputs` (None clears outer ones)."""
+        if control_inputs is None:
+            saved, self._control_inputs_stack = self._control_inputs_stack, []
+            try:
+                yield
+            finally:
+                self._control_inputs_stack = saved
+            return
+        ops = []
+        for c in control_inputs:
+            if isinstance(c, Tensor):
+                c = c.op
+            if hasattr(c, "_as_graph_element"):
+                c = c._as_graph_element()
+                c = c.op if isinstance(c, Tensor) else c
+            if not isinstance(c, Operation):
+                raise TypeError(f"control input must be an Operation or Tensor, got {c!r}")
+            ops.append(c)
+        self._control_inputs_stack.append(ops)
+        try:
+            yield
+        finally:
+            self._control_inputs_stack.pop()
+
+    @contextlib.contextmanager
+    def device(self, device_name):
+        self._device_stack.append(device_name or "")
+        try:
+            yield
+        finally:
+            self._device_stack.pop()
+
+    def _current_device(self):
+        for d in reversed(self._device_stack):
+            if d:
+                return d
+        return ""
+
+    def create_op(self, op_type, inputs, attrs=None, name=None, control_inputs=None):
+        """Adds an op; `inputs` are Tensors, `attrs` maps names to AttrValue protos."""
+        if self._finalized:
+            raise RuntimeError("Graph is finalized and cannot be modified.")
+        name = self.unique_name(name or op_type)
+        node = node_def_pb2.NodeDef(name=name, op=op_type, device=self._current_device())
+        for t in inputs:
+            if t.graph is not self:
+                raise ValueError(f"tensor {t.name} is from a different graph than op '{name}'")
+            node.input.append(t.name if t.value_index else t.op.name)
+        controls = []
+        for ops in self._control_inputs_stack:
+            controls.extend(ops)
+        controls.extend(control_inputs or [])
+        seen = set()
+        control_ops = []
+        for c in controls:
+            if c.name not in seen and all(c is not t.op for t in inputs):
+                seen.add(c.name)
+                control_ops.append(c)
+                node.input.append("^" + c.name)
+        for key, value in (attrs or {}).items():
+            node.attr[key].CopyFrom(value)
+        info = self._c_graph.add_node(node.SerializeToString())
+        return self._record_op(info, list(inputs), control_ops)
+
+    def _record_op(self, info, inputs, control_ops):
+        serialized, output_types, output_shapes, _ = info
+        node = node_def_pb2.NodeDef()
+        node.ParseFromString(serialized)
+        op = Operation(self, node, output_types, output_shapes, inputs, control_ops)
+        self._ops.append(op)
+        self._ops_by_name[op.name] = op
+        self._names_in_use.setdefault(op.name.lower(), 1)
+        return op
+
+    def _add_imported_nodes(self, names):
+        """Creates Operations for nodes the C++ graph already holds (import_graph_def)."""
+        new_ops = []
+        for n in names:
+            info = self._c_graph.node_info(n)
+            node = node_def_pb2.NodeDef()
+            node.ParseFromString(info[0])
+            inputs, controls = [], []
+            for i in node.input:
+                if i.startswith("^"):
+                    controls.append(self._ops_by_name[i[1:]])
+                else:
+                    src, _, port = i.partition(":")
+                    inputs.append(self._ops_by_name[src].outputs[int(port or 0)])
+            new_ops.append(self._record_op(info, inputs, controls))
+        return new_ops
+
+    # --- lookup ---------------------------------------------------------------------
+    def get_operations(self):
+        return list(self._ops)
+
+    def get_operation_by_name(self, name):
+        if name not in self._ops_by_name:
+            raise KeyError(f"the graph has no operation named '{name}'")
+        return self._ops_by_name[name]
+
+    def get_tensor_by_name(self, name):
+        op_name, sep, index = name.rpartition(":")
+        if not sep or not index.isdigit():
+            raise ValueError(f"'{name}' is not a tensor name (expected 'op_name:index')")
+        op = self.get_operation_by_name(op_name)
+        if int(index) >= len(op.outputs):
+            raise KeyError(f"operation '{op_name}' has only {len(op.outputs)} outputs")
+        return op.outputs[int(index)]
+
+    def as_graph_element(self, obj, allow_tensor=True, allow_operation=True):
+        if isinstance(obj, (Tensor, Operation)):
+            if obj.graph is not self:
+                raise ValueError(f"{obj} is not an element of this graph")
+            return obj
+        if hasattr(obj, "_as_graph_element"):
+            return self.as_graph_element(obj._as_graph_element(), allow_tensor, allow_operation)
+        if isinstance(obj, str):
+            if ":" in obj and allow_tensor:
+                return self.get_tensor_by_name(obj)
+            if allow_operation:
+                return self.get_operation_by_name(obj)
+        raise TypeError(f"cannot interpret {obj!r} as a graph element")
+
+    def as_graph_def(self, add_shapes=False):
+        graph_def = graph_pb2.GraphDef()
+        graph_def.ParseFromString(self._c_graph.to_graph_def())
+        if add_shapes:
+            for node, op in zip(graph_def.node, self._ops):
+                shapes = node.attr["_output_shapes"].list.shape
+                for t in op.outputs:
+                    shapes.add().CopyFrom(tensor_util.shape_proto(t.shape))
+        return graph_def
+
+    @property
+    def version(self):
+        return len(self._ops)
+
+    def finalize(self):
+        self._finalized = True
+
+    @property
+    def finalized(self):
+        return self._finalized
+
+    # --- collections ----------------------------------------------------------------
+    def add_to_collection(self, name, value):
+        self._collections.setdefault(name, []).append(value)
+
+    def add_to_collections(self, names, value):
+        for n in ([names] if isinstance(names, str) else names):
+            self.add_to_collection(n, value)
+
+    def get_collection(self, name, scope=None):
+        items = self._collections.get(name, [])
+        if scope is None:
+            return list(items)
+        pattern = re.compile(scope)
+        return [i for i in items if hasattr(i, "name") and pattern.match(i.name)]
+
+    def get_collection_ref(self, name):
+        return self._collections.setdefault(name, [])
+
+    def get_all_collection_keys(self):
+        return list(self._collections)
+
+
+class _DefaultGraphStack(threading.local):
+    def __init__(self):
+        super().__init__()
+        self.stack = []
+        self.global_default = None
+
+    def get_default(self):
+        if self.stack:
+            return self.stack[-1]
+        if self.global_default is None:
+            self.global_default = Graph()
+        return self.global_default
+
+    def reset(self):
+        if self.stack:
+            raise AssertionError("do not call reset_default_graph() inside a graph's "
+                                 "`with g.as_default():` block")
+        self.global_default = Graph()
+
+    @contextlib.contextmanager
+    def get_controller(self, graph):
+        self.stack.append(graph)
+        try:
+            yield graph
+        finally:
+            self.stack.pop()
+
+
+_default_graph_stack = _DefaultGraphStack()
+
+
+def get_default_graph():
+    return _default_graph_stack.get_default()
+
+
+def reset_default_graph():
+    _default_graph_stack.reset()
+
+
+def name_scope(name, default_name=None, values=None):
+    """`with tf.name_scope("layer1"):` prefixes the names of ops created inside."""
+    graph = get_default_graph()
+    for v in values or []:
+        if isinstance(v, (Tensor, Operation)):
+            graph = v.graph
+            break
+    return graph.name_scope(name if name is not None else default_name)
+
+
+def control_dependencies(control_inputs):
+    return get_default_graph().control_dependencies(control_inputs)
+
+
+def device(device_name):
+    return get_default_graph().device(device_name)
+
+
+def add_to_collection(name, value):
+    get_default_graph().add_to_collection(name, value)
+
+
+def get_collection(name, scope=None):
+    return get_default_graph().get_collection(name, scope)
+
+
+# --- conversion to tensors ------------------------------------------------------------
+_conversion_functions = []
+
+
+def register_tensor_conversion_function(base_type, conversion_func, priority=100):
+    """`conversion_func(value, dtype=None, name=None, as_ref=False)` makes a Tensor."""
+    _conversion_functions.append((priority, base_type, conversion_func))
+    _conversion_functions.sort(key=lambda entry: entry[0])
+
+
+def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None):
+    """A Tensor for `value`: Tensors pass through (dtype checked), numbers and arrays
+    become constants."""
+    if dtype is not None:
+        dtype = dtypes.as_dtype(dtype)
+    if isinstance(value, Tensor):
+        if dtype is not None and value.dtype.base_dtype != dtype:
+            raise ValueError(f"tensor conversion requested dtype {dtype.name} for tensor "
+                             f"{value.name} of dtype {value.dtype.name}")
+        return value
+    for _, base_type, func in _conversion_functions:
+        if isinstance(value, base_type):
+            return func(value, dtype=dtype, name=name)
+    from runnel.framework import constant_op
+    if dtype is None and preferred_dtype is not None:
+        try:
+            return constant_op.constant(value, dtype=preferred_dtype, name=name)
+        except (TypeError, ValueError):
+            pass
+    return constant_op.constant(value, dtype=dtype, name=name)

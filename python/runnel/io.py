@@ -1,0 +1,2 @@
+"""tf.io: reading and writing graphs."""
+from runnel.framework.importer import write_graph

@@ -1,0 +1,2 @@
+"""Op functions: gen_ops (generated from the C++ registry) and the TensorFlow-named
+functions composed from them."""

@@ -1,0 +1,224 @@
+// _runnel: the narrow C++ API the Python package is built on. Graphs and GraphDefs cross
+// as serialized protobufs; tensors cross as numpy arrays (results without a copy).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "core/graph.h"
+#include "core/op_registry.h"
+#include "runtime/direct_session.h"
+
+namespace py = pybind11;
+
+namespace runnel {
+namespace {
+
+// Raises the runnel.errors exception class for the status code, carrying the message.
+[[noreturn]] void ThrowStatus(const absl::Status& status) {
+  py::object errors = py::module_::import("runnel.errors");
+  py::object cls = errors.attr("exception_type_from_error_code")(static_cast<int>(status.code()));
+  PyErr_SetObject(cls.ptr(), py::str(std::string(status.message())).ptr());
+  throw py::error_already_set();
+}
+
+void Check(const absl::Status& status) {
+  if (!status.ok()) ThrowStatus(status);
+}
+
+absl::StatusOr<DataType> DataTypeOf(const py::dtype& dt) {
+  switch (dt.kind()) {
+    case 'f':
+      if (dt.itemsize() == 4) return DT_FLOAT;
+      if (dt.itemsize() == 8) return DT_DOUBLE;
+      if (dt.itemsize() == 2) return DT_HALF;
+      break;
+    case 'i':
+      if (dt.itemsize() == 4) return DT_INT32;
+      if (dt.itemsize() == 8) return DT_INT64;
+      if (dt.itemsize() == 2) return DT_INT16;
+      if (dt.itemsize() == 1) return DT_INT8;
+      break;
+    case 'u':
+      if (dt.itemsize() == 1) return DT_UINT8;
+      if (dt.itemsize() == 2) return DT_UINT16;
+      break;
+    case 'b':
+      return DT_BOOL;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("numpy dtype ", std::string(py::str(static_cast<const py::handle&>(dt))),
+                   " has no Runnel equivalent"));
+}
+
+py::dtype NumpyDtype(DataType dtype) {
+  switch (dtype) {
+    case DT_FLOAT: return py::dtype::of<float>();
+    case DT_DOUBLE: return py::dtype::of<double>();
+    case DT_INT32: return py::dtype::of<int32_t>();
+    case DT_INT64: return py::dtype::of<int64_t>();
+    case DT_UINT8: return py::dtype::of<uint8_t>();
+    case DT_INT8: return py::dtype::of<int8_t>();
+    case DT_INT16: return py::dtype::of<int16_t>();
+    case DT_UINT16: return py::dtype::of<uint16_t>();
+    case DT_BOOL: return py::dtype::of<bool>();
+    case DT_HALF: return py::dtype("float16");
+    default: ThrowStatus(absl::UnimplementedError(
+        absl::StrCat("cannot return a tensor of dtype ", DataTypeString(dtype), " to Python")));
+  }
+}
+
+// A numpy array viewing the tensor's buffer, which the array keeps alive.
+py::array ToNumpy(const Tensor& t) {
+  auto* keep = new Tensor(t);
+  py::capsule owner(keep, [](void* p) { delete static_cast<Tensor*>(p); });
+  std::vector<py::ssize_t> shape(t.shape().dim_sizes().begin(), t.shape().dim_sizes().end());
+  return py::array(NumpyDtype(t.dtype()), shape, t.raw_data(), owner);
+}
+
+Tensor FromNumpy(const py::array& value) {
+  auto dtype = DataTypeOf(value.dtype());
+  Check(dtype.status());
+  py::array contiguous = py::array::ensure(value, py::array::c_style);
+  TensorShape shape;
+  for (py::ssize_t i = 0; i < contiguous.ndim(); ++i) shape.AddDim(contiguous.shape(i));
+  Tensor t(*dtype, shape);
+  if (t.TotalBytes() > 0) std::memcpy(t.raw_data(), contiguous.data(), t.TotalBytes());
+  return t;
+}
+
+py::bytes Serialize(const google::protobuf::Message& message) {
+  std::string out;
+  message.SerializeToString(&out);
+  return py::bytes(out);
+}
+
+// What Python needs to know about a node once it is in the graph.
+py::tuple NodeInfo(const Node& node) {
+  std::vector<int> types;
+  std::vector<py::object> shapes;
+  for (int i = 0; i < node.num_outputs(); ++i) {
+    types.push_back(node.output_type(i));
+    const PartialShape& s = node.output_shape(i);
+    if (s.unknown_rank()) {
+      shapes.push_back(py::none());
+    } else {
+      py::list dims;
+      for (int64_t d : s.dims()) dims.append(d < 0 ? py::object(py::none()) : py::int_(d));
+      shapes.push_back(dims);
+    }
+  }
+  std::vector<int> input_types(node.input_types().begin(), node.input_types().end());
+  return py::make_tuple(Serialize(node.def()), types, shapes, input_types);
+}
+
+class PyGraph {
+ public:
+  PyGraph() : graph_(std::make_shared<Graph>()) {}
+  py::tuple AddNode(const py::bytes& serialized) {
+    NodeDef def;
+    if (!def.ParseFromString(std::string(serialized))) {
+      ThrowStatus(absl::InvalidArgumentError("could not parse NodeDef"));
+    }
+    auto node = graph_->AddNode(std::move(def));
+    Check(node.status());
+    return NodeInfo(**node);
+  }
+  // Adds the nodes of a serialized GraphDef (any order; all or nothing); returns the names
+  // added, in the order they were added.
+  std::vector<std::string> Extend(const py::bytes& serialized) {
+    GraphDef def;
+    if (!def.ParseFromString(std::string(serialized))) {
+      ThrowStatus(absl::InvalidArgumentError("could not parse GraphDef: the bytes are not a "
+                                             "valid binary GraphDef (truncated or corrupt?)"));
+    }
+    int before = graph_->num_nodes();
+    Check(graph_->Extend(def));
+    std::vector<std::string> names;
+    for (int id = before; id < graph_->num_nodes(); ++id) names.push_back(graph_->node(id)->name());
+    return names;
+  }
+  py::tuple Info(const std::string& name) {
+    Node* node = graph_->FindNode(name);
+    if (node == nullptr) ThrowStatus(absl::NotFoundError("no node named '" + name + "'"));
+    return NodeInfo(*node);
+  }
+  py::bytes ToGraphDef() {
+    GraphDef def;
+    graph_->ToGraphDef(&def);
+    return Serialize(def);
+  }
+  int NumNodes() const { return graph_->num_nodes(); }
+  const std::shared_ptr<Graph>& graph() const { return graph_; }
+
+ private:
+  std::shared_ptr<Graph> graph_;
+};
+
+class PySession {
+ public:
+  PySession(const PyGraph& graph, const std::map<std::string, std::string>& config) {
+    auto session = DirectSession::Create(graph.graph(), SessionOptions(config));
+    Check(session.status());
+    session_ = *std::move(session);
+  }
+  std::vector<py::object> Run(const std::vector<std::pair<std::string, py::array>>& feeds,
+                              const std::vector<std::string>& fetches,
+                              const std::vector<std::string>& targets) {
+    if (!session_) ThrowStatus(absl::FailedPreconditionError("the session is closed"));
+    std::vector<std::pair<std::string, Tensor>> inputs;
+    for (const auto& [name, value] : feeds) inputs.emplace_back(name, FromNumpy(value));
+    std::vector<Tensor> outputs;
+    absl::Status status;
+    {
+      py::gil_scoped_release release;
+      status = session_->Run(inputs, fetches, targets, &outputs);
+      inputs.clear();
+    }
+    Check(status);
+    std::vector<py::object> result;
+    for (const Tensor& t : outputs) result.push_back(ToNumpy(t));
+    return result;
+  }
+  void Close() {
+    py::gil_scoped_release release;
+    session_.reset();
+  }
+
+ private:
+  std::unique_ptr<DirectSession> session_;
+};
+
+py::bytes SerializedOpList() {
+  runnel::OpList list;
+  for (const OpRegistration* reg : OpRegistry::Global()->All()) *list.add_op() = reg->op_def;
+  return Serialize(list);
+}
+
+std::vector<std::tuple<std::string, std::string, std::string>> SessionOptionDocs() {
+  std::vector<std::tuple<std::string, std::string, std::string>> out;
+  for (const auto& d : SessionOptions::Documented()) {
+    out.emplace_back(d.key, d.default_value, d.description);
+  }
+  return out;
+}
+
+}  // namespace
+}  // namespace runnel
+
+PYBIND11_MODULE(_runnel, m) {
+  using namespace runnel;
+  m.doc() = "Runnel's C++ core";
+  py::class_<PyGraph>(m, "Graph")
+      .def(py::init<>())
+      .def("add_node", &PyGraph::AddNode)
+      .def("extend", &PyGraph::Extend)
+      .def("node_info", &PyGraph::Info)
+      .def("to_graph_def", &PyGraph::ToGraphDef)
+      .def("num_nodes", &PyGraph::NumNodes);
+  py::class_<PySession>(m, "Session")
+      .def(py::init<const PyGraph&, const std::map<std::string, std::string>&>())
+      .def("run", &PySession::Run)
+      .def("close", &PySession::Close);
+  m.def("op_list", &SerializedOpList, "The op registry as a serialized OpList.");
+  m.def("session_option_docs", &SessionOptionDocs);
+}

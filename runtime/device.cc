@@ -1,0 +1,69 @@
+#include "runtime/device.h"
+
+#include <algorithm>
+#include <atomic>
+
+#include "absl/strings/str_join.h"
+
+namespace runnel {
+namespace {
+
+struct FactoryEntry {
+  std::string type;
+  int priority;
+  std::unique_ptr<DeviceFactory> factory;
+};
+
+std::vector<FactoryEntry>& Factories() {
+  static auto* factories = new std::vector<FactoryEntry>;
+  return *factories;
+}
+
+uint64_t NextIncarnation() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1);
+}
+
+}  // namespace
+
+Device::Device(DeviceName name, Allocator* allocator, ThreadPool* compute_pool)
+    : name_(std::move(name)), full_name_(name_.ToString()), allocator_(allocator),
+      compute_pool_(compute_pool), incarnation_(NextIncarnation()) {}
+
+void DeviceFactory::Register(const std::string& type, int priority,
+                             std::unique_ptr<DeviceFactory> factory) {
+  Factories().push_back({type, priority, std::move(factory)});
+  std::stable_sort(Factories().begin(), Factories().end(),
+                   [](const FactoryEntry& a, const FactoryEntry& b) {
+                     return a.priority > b.priority;
+                   });
+}
+
+absl::Status DeviceFactory::AddDevices(const DeviceEnv& env,
+                                       std::vector<std::unique_ptr<Device>>* devices) {
+  for (auto& entry : Factories()) RETURN_IF_ERROR(entry.factory->CreateDevices(env, devices));
+  return absl::OkStatus();
+}
+
+Device* DeviceSet::Find(const std::string& full_name) const {
+  for (const auto& d : devices_) {
+    if (d->name() == full_name) return d.get();
+  }
+  return nullptr;
+}
+
+std::vector<Device*> DeviceSet::Matching(const DeviceName& spec) const {
+  std::vector<Device*> out;
+  for (const auto& d : devices_) {
+    if (d->parsed_name().Matches(spec)) out.push_back(d.get());
+  }
+  return out;
+}
+
+std::string DeviceSet::DebugNames() const {
+  std::vector<std::string> names;
+  for (const auto& d : devices_) names.push_back(d->name());
+  return absl::StrJoin(names, ", ");
+}
+
+}  // namespace runnel

@@ -1,0 +1,92 @@
+// Devices run kernels and own the memory tensors live in. A device type is a plug-in: a
+// DeviceFactory registered under its type name creates its devices for a session, and
+// nothing in core/ or the session names a concrete device.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/allocator.h"
+#include "core/op_kernel.h"
+#include "core/status.h"
+#include "core/threadpool.h"
+#include "runtime/device_name.h"
+#include "runtime/session_options.h"
+
+namespace runnel {
+
+class Device {
+ public:
+  Device(DeviceName name, Allocator* allocator, ThreadPool* compute_pool);
+  virtual ~Device() = default;
+
+  // "/job:localhost/replica:0/task:0/device:CPU:0"
+  const std::string& name() const { return full_name_; }
+  const DeviceName& parsed_name() const { return name_; }
+  const std::string& device_type() const { return name_.type; }
+  Allocator* allocator() const { return allocator_; }
+  ThreadPool* compute_pool() const { return compute_pool_; }
+  // Changes each time a device object is created, so rendezvous keys from a previous
+  // incarnation never match.
+  uint64_t incarnation() const { return incarnation_; }
+
+  virtual absl::Status Compute(OpKernel* kernel, OpKernelContext* ctx) {
+    return kernel->Compute(ctx);
+  }
+
+ private:
+  DeviceName name_;
+  std::string full_name_;
+  Allocator* allocator_;
+  ThreadPool* compute_pool_;
+  uint64_t incarnation_;
+};
+
+// Everything a factory may need to build a session's devices.
+struct DeviceEnv {
+  const SessionOptions* options;
+  ThreadPool* compute_pool;  // shared by all devices of the session
+  std::string job = "localhost";
+  int replica = 0;
+  int task = 0;
+};
+
+class DeviceFactory {
+ public:
+  virtual ~DeviceFactory() = default;
+  virtual absl::Status CreateDevices(const DeviceEnv& env,
+                                     std::vector<std::unique_ptr<Device>>* devices) = 0;
+
+  static void Register(const std::string& type, int priority,
+                       std::unique_ptr<DeviceFactory> factory);
+  // Devices of every registered type, higher priority (e.g. GPU) first.
+  static absl::Status AddDevices(const DeviceEnv& env,
+                                 std::vector<std::unique_ptr<Device>>* devices);
+};
+
+#define REGISTER_DEVICE_FACTORY(type, priority, factory)                          \
+  static bool RN_CONCAT(rn_device_factory_, __COUNTER__) = [] {                  \
+    ::runnel::DeviceFactory::Register(type, priority, std::make_unique<factory>()); \
+    return true;                                                                  \
+  }()
+
+// The devices of one session.
+class DeviceSet {
+ public:
+  explicit DeviceSet(std::vector<std::unique_ptr<Device>> devices)
+      : devices_(std::move(devices)) {}
+  const std::vector<std::unique_ptr<Device>>& devices() const { return devices_; }
+  Device* Find(const std::string& full_name) const;
+  // Devices matching a partial spec such as "/gpu:0" or "/device:CPU:*", in priority order.
+  std::vector<Device*> Matching(const DeviceName& spec) const;
+  std::string DebugNames() const;
+
+ private:
+  std::vector<std::unique_ptr<Device>> devices_;
+};
+
+}  // namespace runnel

@@ -1,0 +1,197 @@
+#include "runtime/direct_session.h"
+
+#include <condition_variable>
+#include <cstdio>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/kernel_registry.h"
+#include "core/status.h"
+#include "runtime/local_rendezvous.h"
+#include "runtime/partition.h"
+#include "runtime/placer.h"
+#include "runtime/step_graph.h"
+
+namespace runnel {
+
+absl::StatusOr<std::unique_ptr<DirectSession>> DirectSession::Create(
+    const GraphDef& graph_def, const SessionOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, Graph::FromGraphDef(graph_def));
+  return Create(std::shared_ptr<Graph>(std::move(graph)), options);
+}
+
+absl::StatusOr<std::unique_ptr<DirectSession>> DirectSession::Create(
+    std::shared_ptr<Graph> graph, const SessionOptions& options) {
+  RETURN_IF_ERROR(options.Validate());
+  std::unique_ptr<DirectSession> session(new DirectSession(std::move(graph), options));
+  RETURN_IF_ERROR(session->Init());
+  return session;
+}
+
+DirectSession::DirectSession(std::shared_ptr<Graph> graph, const SessionOptions& options)
+    : options_(options), graph_(std::move(graph)) {}
+
+DirectSession::~DirectSession() {
+  // Executors reference devices; drop them first.
+  prepared_.clear();
+  stateful_kernels_.clear();
+}
+
+absl::Status DirectSession::Init() {
+  const int cores = NumSchedulableCpus();
+  int intra = static_cast<int>(options_.GetInt("intra_op_parallelism_threads"));
+  int inter = static_cast<int>(options_.GetInt("inter_op_parallelism_threads"));
+  if (intra <= 0) intra = cores;
+  if (inter <= 0) inter = cores;
+  // One pool serves both roles unless asked otherwise, so the cores are never
+  // oversubscribed by two pools competing.
+  compute_pool_ = std::make_unique<WorkerThreadPool>("compute", intra);
+  if (inter != intra) inter_op_pool_ = std::make_unique<WorkerThreadPool>("inter_op", inter);
+  std::vector<std::unique_ptr<Device>> devices;
+  DeviceEnv env{&options_, compute_pool_.get()};
+  RETURN_IF_ERROR(DeviceFactory::AddDevices(env, &devices));
+  devices_ = std::make_unique<DeviceSet>(std::move(devices));
+  return absl::OkStatus();
+}
+
+absl::Status DirectSession::Extend(const GraphDef& graph_def) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return graph_->Extend(graph_def);
+}
+
+size_t DirectSession::num_cached_signatures() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return prepared_.size();
+}
+
+absl::StatusOr<std::shared_ptr<OpKernel>> DirectSession::CreateKernel(const Node& node,
+                                                                      Device* device) {
+  const bool shared = node.op_def().is_stateful() && !absl::StartsWith(node.type_string(), "_");
+  std::string key = absl::StrCat(node.name(), "|", device->name());
+  if (shared) {
+    auto it = stateful_kernels_.find(key);
+    if (it != stateful_kernels_.end()) return it->second;
+  }
+  OpKernelConstruction construction(node.def(), node.op_def(), device->device_type(),
+                                    device->name(), node.input_types(), node.output_types());
+  ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> kernel,
+                   KernelRegistry::Global()->CreateKernel(&construction));
+  std::shared_ptr<OpKernel> result(std::move(kernel));
+  if (shared) stateful_kernels_[key] = result;
+  return result;
+}
+
+absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
+    const std::vector<std::string>& feeds, const std::vector<std::string>& fetches,
+    const std::vector<std::string>& targets) {
+  std::string signature = absl::StrCat(absl::StrJoin(feeds, ","), "|", absl::StrJoin(fetches, ","),
+                                       "|", absl::StrJoin(targets, ","));
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = prepared_.find(signature);
+  if (it != prepared_.end()) return it->second.get();
+
+  auto step = std::make_unique<PreparedStep>();
+  for (const std::string& feed : feeds) {
+    ASSIGN_OR_RETURN(TensorId id, ParseTensorName(feed));
+    const Node* node = graph_->FindNode(id.node);
+    if (node == nullptr || id.port < 0 || id.port >= node->num_outputs()) {
+      return absl::NotFoundError(absl::StrCat("feed '", feed, "' names no tensor in the graph"));
+    }
+    PartialShape shape = node->output_shape(id.port);
+    if (node->type_string() == "Placeholder" || node->type_string() == "PlaceholderWithDefault") {
+      (void)node->attrs().Get("shape", &shape);
+    }
+    step->feed_specs.emplace_back(BaseType(node->output_type(id.port)), shape);
+    step->feed_names.push_back(id.port == 0 ? id.node : feed);
+  }
+  ASSIGN_OR_RETURN(GraphDef step_def, BuildStepGraph(*graph_, {feeds, fetches, targets}));
+  ASSIGN_OR_RETURN(std::unique_ptr<Graph> step_graph,
+                   Graph::FromGraphDef(step_def, GraphOptions{/*infer_shapes=*/false}));
+  RETURN_IF_ERROR(PlaceGraph(step_graph.get(), *devices_, options_.GetBool("allow_soft_placement")));
+  if (options_.GetBool("log_device_placement")) {
+    for (int id = 0; id < step_graph->num_nodes(); ++id) {
+      std::fprintf(stderr, "%s: (%s): %s\n", step_graph->node(id)->name().c_str(),
+                   step_graph->node(id)->type_string().c_str(),
+                   step_graph->node(id)->assigned_device().c_str());
+    }
+  }
+  ASSIGN_OR_RETURN(auto partitions, PartitionGraph(*step_graph, *devices_));
+  for (auto& [device_name, def] : partitions) {
+    Device* device = devices_->Find(device_name);
+    ASSIGN_OR_RETURN(std::unique_ptr<Graph> part,
+                     Graph::FromGraphDef(def, GraphOptions{/*infer_shapes=*/false}));
+    ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor,
+                     Executor::Create(std::move(part), device, [&](const Node& node) {
+                       return CreateKernel(node, device);
+                     }));
+    step->partitions.push_back({std::move(executor)});
+  }
+  PreparedStep* raw = step.get();
+  prepared_[signature] = std::move(step);
+  return raw;
+}
+
+absl::Status DirectSession::Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
+                                const std::vector<std::string>& fetches,
+                                const std::vector<std::string>& targets,
+                                std::vector<Tensor>* outputs) {
+  std::vector<std::string> feed_names;
+  std::vector<Tensor> args;
+  for (const auto& [name, value] : feeds) {
+    feed_names.push_back(name);
+    args.push_back(value);
+  }
+  ASSIGN_OR_RETURN(PreparedStep * step, Prepare(feed_names, fetches, targets));
+  for (size_t i = 0; i < args.size(); ++i) {
+    const auto& [dtype, shape] = step->feed_specs[i];
+    const Tensor& value = args[i];
+    if (value.dtype() != dtype) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "feed for '", feed_names[i], "' has dtype ", DataTypeString(value.dtype()), ", but '",
+          step->feed_names[i], "' expects ", DataTypeString(dtype)));
+    }
+    // The leading dim is the batch: frozen graphs often pin it (e.g. [100,784]) while
+    // serving any batch size, so only the rank and the other dims must match.
+    PartialShape expected = shape;
+    if (expected.rank() > 0) expected.set_dim(0, PartialShape::kUnknownDim);
+    if (!expected.IsCompatibleWith(PartialShape(value.shape()))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "feed for '", feed_names[i], "' has shape ", value.shape().DebugString(), ", but '",
+          step->feed_names[i], "' has shape ", shape.DebugString()));
+    }
+  }
+
+  CallFrame frame(std::move(args), static_cast<int>(fetches.size()));
+  LocalRendezvous rendezvous;
+  ExecutorArgs exec_args;
+  exec_args.step_id = next_step_id_.fetch_add(1);
+  exec_args.rendezvous = &rendezvous;
+  exec_args.call_frame = &frame;
+  exec_args.inter_op_pool = inter_op_pool_ ? inter_op_pool_.get() : compute_pool_.get();
+
+  absl::Status status;
+  if (step->partitions.size() == 1) {
+    status = step->partitions[0].executor->Run(exec_args);
+  } else {
+    // All partitions run at once; tensors meet in the rendezvous.
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t remaining = step->partitions.size();
+    for (auto& p : step->partitions) {
+      p.executor->RunAsync(exec_args, [&](absl::Status s) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (status.ok() && !s.ok()) status = s;
+        if (!s.ok()) rendezvous.StartAbort(s);
+        if (--remaining == 0) cv.notify_all();
+      });
+    }
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return remaining == 0; });
+  }
+  RETURN_IF_ERROR(status);
+  *outputs = std::move(frame.retvals());
+  return absl::OkStatus();
+}
+
+}  // namespace runnel

@@ -1,0 +1,77 @@
+// DirectSession runs a graph in this process. Run() prunes the graph to what the fetches
+// and targets need, places it, cuts it into per-device partitions joined by _Send/_Recv,
+// and builds one executor per partition; all of that is cached by the run signature
+// (feeds, fetches, targets), so a repeated Run only executes.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/graph.h"
+#include "runtime/device.h"
+#include "runtime/executor.h"
+#include "runtime/session_options.h"
+#include "runtime/threadpool.h"
+
+namespace runnel {
+
+class DirectSession {
+ public:
+  static absl::StatusOr<std::unique_ptr<DirectSession>> Create(
+      const GraphDef& graph_def, const SessionOptions& options = SessionOptions());
+  // Runs against `graph`, which may keep growing between runs (the Python frontend).
+  static absl::StatusOr<std::unique_ptr<DirectSession>> Create(
+      std::shared_ptr<Graph> graph, const SessionOptions& options = SessionOptions());
+  ~DirectSession();
+
+  // Adds nodes to the session's graph; cached executors stay valid.
+  absl::Status Extend(const GraphDef& graph_def);
+
+  // Feeds are (tensor name, value); fetches are tensor names ("x:0" or "x"); targets are
+  // node names run for their effects. Safe to call from several threads at once.
+  absl::Status Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
+                   const std::vector<std::string>& fetches,
+                   const std::vector<std::string>& targets, std::vector<Tensor>* outputs);
+
+  const DeviceSet& devices() const { return *devices_; }
+  const Graph& graph() const { return *graph_; }
+  // The number of prepared signatures held.
+  size_t num_cached_signatures() const;
+
+ private:
+  struct Partition {
+    std::unique_ptr<Executor> executor;
+  };
+  struct PreparedStep {
+    std::vector<Partition> partitions;
+    // Per feed: the dtype and shape the fed tensor must match.
+    std::vector<std::pair<DataType, PartialShape>> feed_specs;
+    std::vector<std::string> feed_names;
+  };
+
+  DirectSession(std::shared_ptr<Graph> graph, const SessionOptions& options);
+  absl::Status Init();
+  absl::StatusOr<PreparedStep*> Prepare(const std::vector<std::string>& feeds,
+                                        const std::vector<std::string>& fetches,
+                                        const std::vector<std::string>& targets);
+  absl::StatusOr<std::shared_ptr<OpKernel>> CreateKernel(const Node& node, Device* device);
+
+  SessionOptions options_;
+  std::shared_ptr<Graph> graph_;
+  std::unique_ptr<WorkerThreadPool> compute_pool_;
+  std::unique_ptr<WorkerThreadPool> inter_op_pool_;  // null when it is the compute pool
+  std::unique_ptr<DeviceSet> devices_;
+
+  mutable std::mutex mu_;  // guards the two maps below and graph growth
+  std::map<std::string, std::unique_ptr<PreparedStep>> prepared_;
+  // Stateful kernels are shared by every executor of the session, by node name.
+  std::map<std::string, std::shared_ptr<OpKernel>> stateful_kernels_;
+  std::atomic<int64_t> next_step_id_{1};
+};
+
+}  // namespace runnel

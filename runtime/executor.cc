@@ -1,0 +1,287 @@
+#include "runtime/executor.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/str_cat.h"
+#include "core/status.h"
+
+namespace runnel {
+namespace {
+
+// Nodes whose inputs are smaller than this run inline even if their kernel is expensive:
+// handing them to another thread would cost more than running them.
+constexpr int64_t kInlineInputElements = 1 << 14;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph> graph,
+                                                           Device* device,
+                                                           const KernelCreator& create_kernel) {
+  std::unique_ptr<Executor> exec(new Executor);
+  exec->device_ = device;
+  const int n = graph->num_nodes();
+  exec->items_.resize(n);
+  std::string device_short = DeviceName{"", -1, -1, device->device_type(),
+                                        device->parsed_name().id}.ToString();
+  for (int id = 0; id < n; ++id) {
+    const Node* node = graph->node(id);
+    NodeItem& item = exec->items_[id];
+    item.node = node;
+    item.error_suffix = absl::StrCat(" [[node ", node->name(), " (", node->type_string(), ") on ",
+                                     device_short, "]]");
+    auto kernel = create_kernel(*node);
+    if (!kernel.ok()) return AppendToMessage(kernel.status(), item.error_suffix);
+    item.kernel = *std::move(kernel);
+    item.input_start = exec->total_inputs_;
+    item.num_inputs = node->num_inputs();
+    item.num_outputs = node->num_outputs();
+    item.initial_pending = static_cast<int>(node->in_edges().size());
+    item.is_async = item.kernel->IsAsync();
+    item.is_expensive = item.kernel->IsExpensive();
+    item.output_used.assign(item.num_outputs, false);
+    exec->total_inputs_ += item.num_inputs;
+    for (const Edge* e : node->out_edges()) {
+      item.out.push_back({e->dst->id(), e->dst_input, e->src_output, false});
+      if (!e->IsControlEdge()) item.output_used[e->src_output] = true;
+    }
+    // Group by output so the last consumer of each output can take the tensor.
+    std::stable_sort(item.out.begin(), item.out.end(),
+                     [](const OutEdge& a, const OutEdge& b) { return a.src_output < b.src_output; });
+    for (size_t k = 0; k < item.out.size(); ++k) {
+      item.out[k].last_use = item.out[k].src_output >= 0 &&
+                             (k + 1 == item.out.size() ||
+                              item.out[k + 1].src_output != item.out[k].src_output);
+    }
+    if (item.initial_pending == 0) exec->roots_.push_back(id);
+  }
+  exec->graph_ = std::move(graph);
+  return exec;
+}
+
+Executor::~Executor() = default;
+
+// The state of one run. It deletes itself after calling `done`.
+class Executor::Step {
+ public:
+  Step(const Executor* exec, const ExecutorArgs& args, DoneCallback done)
+      : exec_(exec), args_(args), done_(std::move(done)),
+        inputs_(new Tensor[exec->total_inputs_]),
+        pending_(new std::atomic<int>[exec->items_.size()]) {
+    for (size_t i = 0; i < exec->items_.size(); ++i) {
+      pending_[i].store(exec->items_[i].initial_pending, std::memory_order_relaxed);
+    }
+  }
+
+  void Start() {
+    if (exec_->roots_.empty()) {
+      Complete();
+      return;
+    }
+    ReadyStack stack;
+    Dispatch(exec_->roots_.data(), static_cast<int>(exec_->roots_.size()), &stack);
+    RunLoop(&stack);
+  }
+
+ private:
+  using ReadyStack = absl::InlinedVector<int, 32>;
+
+  // Runs the nodes in `stack` and whatever they make ready inline, until none is left.
+  void RunLoop(ReadyStack* stack) {
+    absl::InlinedVector<int, 16> ready;
+    while (!stack->empty()) {
+      const int id = stack->back();
+      stack->pop_back();
+      const NodeItem& item = exec_->items_[id];
+      ready.clear();
+      if (!aborted_.load(std::memory_order_relaxed)) {
+        if (item.is_async) {
+          RunAsyncNode(id);
+          continue;  // its callback finishes it
+        }
+        absl::InlinedVector<Tensor, 4> outputs(item.num_outputs);
+        absl::Status status = RunKernel(item, absl::MakeSpan(outputs));
+        if (status.ok()) status = Propagate(item, absl::MakeSpan(outputs), &ready);
+        if (!status.ok()) Abort(AppendToMessage(status, item.error_suffix));
+      }
+      if (!ready.empty()) Dispatch(ready.data(), static_cast<int>(ready.size()), stack);
+      if (Finish()) return;  // the step is over and `this` is gone
+    }
+  }
+
+  absl::Status RunKernel(const NodeItem& item, absl::Span<Tensor> outputs) {
+    OpKernelContext::Params params;
+    params.kernel = item.kernel.get();
+    params.inputs = absl::MakeSpan(inputs_.get() + item.input_start, item.num_inputs);
+    params.allocator = exec_->device_->allocator();
+    params.thread_pool = exec_->device_->compute_pool();
+    params.rendezvous = args_.rendezvous;
+    params.call_frame = args_.call_frame;
+    params.step_id = args_.step_id;
+    OpKernelContext ctx(params, outputs);
+    absl::Status status = exec_->device_->Compute(item.kernel.get(), &ctx);
+    for (Tensor& t : params.inputs) t = Tensor();  // release inputs as early as possible
+    return status;
+  }
+
+  void RunAsyncNode(int id) {
+    const NodeItem& item = exec_->items_[id];
+    struct AsyncState {
+      OpKernelContext::Params params;
+      std::vector<Tensor> outputs;
+      std::unique_ptr<OpKernelContext> ctx;
+    };
+    auto* state = new AsyncState;
+    state->params.kernel = item.kernel.get();
+    state->params.inputs = absl::MakeSpan(inputs_.get() + item.input_start, item.num_inputs);
+    state->params.allocator = exec_->device_->allocator();
+    state->params.thread_pool = exec_->device_->compute_pool();
+    state->params.rendezvous = args_.rendezvous;
+    state->params.call_frame = args_.call_frame;
+    state->params.step_id = args_.step_id;
+    state->outputs.resize(item.num_outputs);
+    state->ctx = std::make_unique<OpKernelContext>(state->params, absl::MakeSpan(state->outputs));
+    item.kernel->ComputeAsync(state->ctx.get(), [this, id, state](absl::Status status) {
+      const NodeItem& item = exec_->items_[id];
+      absl::InlinedVector<int, 16> ready;
+      if (status.ok()) status = Propagate(item, absl::MakeSpan(state->outputs), &ready);
+      if (!status.ok()) Abort(AppendToMessage(status, item.error_suffix));
+      delete state;
+      // Continue on the pool: this callback may run deep inside another node's Send.
+      outstanding_.fetch_add(static_cast<int>(ready.size()), std::memory_order_relaxed);
+      for (int r : ready) Schedule(r);
+      Finish();
+    });
+  }
+
+  // Hands outputs to consumers; appends the consumers that became ready.
+  absl::Status Propagate(const NodeItem& item, absl::Span<Tensor> outputs,
+                         absl::InlinedVector<int, 16>* ready) {
+    for (int i = 0; i < item.num_outputs; ++i) {
+      if (!item.output_used[i]) continue;
+      const Tensor& t = outputs[i];
+      if (!t.IsInitialized()) {
+        return absl::InternalError(absl::StrCat("kernel produced no value for output ", i));
+      }
+      if (t.dtype() != BaseType(item.node->output_type(i))) {
+        return absl::InternalError(absl::StrCat("kernel produced ", DataTypeString(t.dtype()),
+                                                " for output ", i, ", declared ",
+                                                DataTypeString(item.node->output_type(i))));
+      }
+    }
+    for (const OutEdge& e : item.out) {
+      if (e.dst_slot >= 0) {
+        Tensor& slot = inputs_[exec_->items_[e.dst].input_start + e.dst_slot];
+        if (e.last_use) slot = std::move(outputs[e.src_output]);
+        else slot = outputs[e.src_output];
+      }
+      if (pending_[e.dst].fetch_sub(1, std::memory_order_acq_rel) == 1) ready->push_back(e.dst);
+    }
+    return absl::OkStatus();
+  }
+
+  bool IsCheap(int id) const {
+    const NodeItem& item = exec_->items_[id];
+    if (!item.is_expensive || item.is_async) return true;
+    int64_t elements = 0;
+    for (int i = 0; i < item.num_inputs; ++i) {
+      elements += inputs_[item.input_start + i].NumElements();
+    }
+    return elements < kInlineInputElements;
+  }
+
+  // Counts `ready` as outstanding, keeps cheap nodes (and one expensive node, if nothing
+  // else is runnable here) for this thread, and sends the other expensive ones to the pool.
+  void Dispatch(const int* ready, int n, ReadyStack* stack) {
+    outstanding_.fetch_add(n, std::memory_order_relaxed);
+    int kept_expensive = -1;
+    for (int k = 0; k < n; ++k) {
+      int id = ready[k];
+      if (args_.inter_op_pool == nullptr || IsCheap(id)) {
+        stack->push_back(id);
+      } else if (kept_expensive < 0) {
+        kept_expensive = id;
+      } else {
+        Schedule(id);
+      }
+    }
+    if (kept_expensive >= 0) {
+      if (stack->empty()) stack->push_back(kept_expensive);
+      else Schedule(kept_expensive);
+    }
+  }
+
+  void Schedule(int id) {
+    if (args_.inter_op_pool == nullptr) {
+      ReadyStack stack{id};
+      RunLoop(&stack);
+      return;
+    }
+    args_.inter_op_pool->Schedule([this, id] {
+      ReadyStack stack{id};
+      RunLoop(&stack);
+    });
+  }
+
+  void Abort(const absl::Status& status) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!status_.ok()) return;
+      status_ = status;
+    }
+    aborted_.store(true);
+    if (args_.rendezvous != nullptr) args_.rendezvous->StartAbort(status);
+  }
+
+  // Marks one node finished; returns true if that ended the step (and deleted `this`).
+  bool Finish() {
+    if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) != 1) return false;
+    Complete();
+    return true;
+  }
+
+  void Complete() {
+    DoneCallback done = std::move(done_);
+    absl::Status status;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      status = status_;
+    }
+    delete this;
+    done(status);
+  }
+
+  const Executor* exec_;
+  ExecutorArgs args_;
+  DoneCallback done_;
+  std::unique_ptr<Tensor[]> inputs_;
+  std::unique_ptr<std::atomic<int>[]> pending_;
+  std::atomic<int> outstanding_{0};
+  std::atomic<bool> aborted_{false};
+  std::mutex mu_;
+  absl::Status status_;
+};
+
+void Executor::RunAsync(const ExecutorArgs& args, DoneCallback done) {
+  (new Step(this, args, std::move(done)))->Start();
+}
+
+absl::Status Executor::Run(const ExecutorArgs& args) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  absl::Status result;
+  RunAsync(args, [&](absl::Status s) {
+    std::lock_guard<std::mutex> lock(mu);
+    result = std::move(s);
+    finished = true;
+    cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return finished; });
+  return result;
+}
+
+}  // namespace runnel

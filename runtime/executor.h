@@ -1,0 +1,80 @@
+// The dataflow executor: runs one partition graph on one device. Each node waits for a
+// count of pending inputs; a node whose count reaches zero is ready. Cheap ready nodes
+// (and expensive ones when nothing else is ready) run inline on the current thread;
+// other expensive ones go to the inter-op pool. The first failing node aborts the step
+// and its error carries " [[node NAME (OP) on DEVICE]]".
+//
+// Per-step state is indexed by node id; frames and iterations for loops will extend the
+// index, not replace it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/call_frame.h"
+#include "core/graph.h"
+#include "core/op_kernel.h"
+#include "core/rendezvous.h"
+#include "runtime/device.h"
+
+namespace runnel {
+
+struct ExecutorArgs {
+  int64_t step_id = 0;
+  Rendezvous* rendezvous = nullptr;
+  CallFrame* call_frame = nullptr;
+  ThreadPool* inter_op_pool = nullptr;  // nullptr: everything runs on the caller's thread
+};
+
+class Executor {
+ public:
+  using KernelCreator = std::function<absl::StatusOr<std::shared_ptr<OpKernel>>(const Node&)>;
+  using DoneCallback = std::function<void(absl::Status)>;
+
+  // `graph` holds only nodes assigned to `device`.
+  static absl::StatusOr<std::unique_ptr<Executor>> Create(std::unique_ptr<Graph> graph,
+                                                          Device* device,
+                                                          const KernelCreator& create_kernel);
+  ~Executor();
+
+  // Runs one step; `done` is called exactly once, perhaps before RunAsync returns.
+  void RunAsync(const ExecutorArgs& args, DoneCallback done);
+  absl::Status Run(const ExecutorArgs& args);
+
+  const Graph& graph() const { return *graph_; }
+  Device* device() const { return device_; }
+
+ private:
+  struct OutEdge {
+    int dst;
+    int dst_slot;    // -1 for a control edge
+    int src_output;  // -1 for a control edge
+    bool last_use;   // the last consumer of this output: it may take the tensor
+  };
+  struct NodeItem {
+    std::shared_ptr<OpKernel> kernel;
+    const Node* node = nullptr;
+    int input_start = 0;
+    int num_inputs = 0;
+    int num_outputs = 0;
+    int initial_pending = 0;
+    bool is_async = false;
+    bool is_expensive = true;
+    std::vector<OutEdge> out;
+    std::vector<bool> output_used;
+    std::string error_suffix;
+  };
+  class Step;
+
+  Executor() = default;
+
+  std::unique_ptr<Graph> graph_;
+  Device* device_ = nullptr;
+  std::vector<NodeItem> items_;
+  std::vector<int> roots_;
+  int total_inputs_ = 0;
+};
+
+}  // namespace runnel

@@ -1,0 +1,19 @@
+// Cuts a placed graph into one GraphDef per device. Each edge that crosses devices becomes
+// a _Send in the producer's partition and a _Recv in the consumer's, keyed by tensor and
+// both device names; a control edge that crosses sends a dummy scalar.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/graph.h"
+#include "runtime/device.h"
+
+namespace runnel {
+
+// Keyed by full device name. Every node must have an assigned device in `devices`.
+absl::StatusOr<std::map<std::string, GraphDef>> PartitionGraph(const Graph& graph,
+                                                               const DeviceSet& devices);
+
+}  // namespace runnel

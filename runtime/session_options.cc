@@ -1,0 +1,77 @@
+#include "runtime/session_options.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "core/op_registry.h"
+
+namespace runnel {
+
+const std::vector<SessionOptionDoc>& SessionOptions::Documented() {
+  static const auto* docs = new std::vector<SessionOptionDoc>{
+      {"inter_op_parallelism_threads", "0", "threads running independent nodes (0 = one per core)"},
+      {"intra_op_parallelism_threads", "0", "threads splitting one big kernel (0 = one per core)"},
+      {"allow_soft_placement", "true",
+       "place a node elsewhere when its requested device is missing or lacks a kernel"},
+      {"log_device_placement", "false", "print each node's device to stderr"},
+      {"device_count.CPU", "1", "how many CPU devices to create"},
+  };
+  return *docs;
+}
+
+absl::Status SessionOptions::Set(const std::string& key, const std::string& value) {
+  config_[key] = value;
+  return Validate();
+}
+
+std::string SessionOptions::Get(const std::string& key) const {
+  auto it = config_.find(key);
+  if (it != config_.end()) return it->second;
+  for (const auto& doc : Documented()) {
+    if (doc.key == key) return doc.default_value;
+  }
+  return "";
+}
+
+absl::Status SessionOptions::Validate() const {
+  for (const auto& [key, value] : config_) {
+    const SessionOptionDoc* doc = nullptr;
+    std::vector<std::string> known;
+    for (const auto& d : Documented()) {
+      known.push_back(d.key);
+      if (d.key == key || (absl::StartsWith(key, "device_count.") &&
+                           absl::StartsWith(d.key, "device_count."))) {
+        doc = &d;
+      }
+    }
+    if (doc == nullptr) {
+      std::string nearest = NearestName(key, known);
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown session option '", key, "'",
+          nearest.empty() ? "" : absl::StrCat("; did you mean '", nearest, "'?")));
+    }
+    bool is_bool = doc->default_value == "true" || doc->default_value == "false";
+    int64_t n;
+    bool ok = is_bool ? (value == "true" || value == "false" || value == "1" || value == "0")
+                      : (absl::SimpleAtoi(value, &n) && n >= 0);
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "session option '", key, "' must be ",
+          is_bool ? "true or false" : "a non-negative integer", ", got '", value, "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+int64_t SessionOptions::GetInt(const std::string& key) const {
+  int64_t n = 0;
+  (void)absl::SimpleAtoi(Get(key), &n);
+  return n;
+}
+
+bool SessionOptions::GetBool(const std::string& key) const {
+  std::string v = Get(key);
+  return v == "true" || v == "1";
+}
+
+}  // namespace runnel

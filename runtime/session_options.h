@@ -1,0 +1,46 @@
+// Session options: documented string keys, as ONNX Runtime does, so the C++ API, Python's
+// ConfigProto and the command-line tools share one vocabulary.
+//
+//   inter_op_parallelism_threads  threads running independent nodes (0 = one per core)
+//   intra_op_parallelism_threads  threads splitting one big kernel (0 = one per core)
+//   allow_soft_placement          place a node elsewhere when its requested device does not
+//                                 exist or has no kernel for it (default true)
+//   log_device_placement          print each node's device to stderr (default false)
+//   device_count.CPU              how many CPU devices to create (default 1)
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace runnel {
+
+struct SessionOptionDoc {
+  std::string key;
+  std::string default_value;
+  std::string description;
+};
+
+class SessionOptions {
+ public:
+  SessionOptions() = default;
+  explicit SessionOptions(std::map<std::string, std::string> config)
+      : config_(std::move(config)) {}
+
+  static const std::vector<SessionOptionDoc>& Documented();
+
+  absl::Status Set(const std::string& key, const std::string& value);
+  // Fails on unknown keys (naming the nearest known one) and malformed values.
+  absl::Status Validate() const;
+  int64_t GetInt(const std::string& key) const;
+  bool GetBool(const std::string& key) const;
+  const std::map<std::string, std::string>& config() const { return config_; }
+
+ private:
+  std::string Get(const std::string& key) const;
+  std::map<std::string, std::string> config_;
+};
+
+}  // namespace runnel

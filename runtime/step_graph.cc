@@ -1,0 +1,115 @@
+#include "runtime/step_graph.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "core/status.h"
+
+namespace runnel {
+namespace {
+
+absl::StatusOr<std::pair<const Node*, int>> ResolveTensor(const Graph& graph,
+                                                          const std::string& name,
+                                                          const char* role) {
+  auto id = ParseTensorName(name);
+  if (!id.ok() || id->port == kControlSlot) {
+    return absl::InvalidArgumentError(absl::StrCat(role, " '", name, "' is not a tensor name"));
+  }
+  const Node* node = graph.FindNode(id->node);
+  if (node == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat(role, " '", name, "': the graph has no node named '", id->node, "'"));
+  }
+  if (id->port >= node->num_outputs()) {
+    return absl::NotFoundError(absl::StrCat(role, " '", name, "': node '", id->node, "' (",
+                                            node->type_string(), ") has ", node->num_outputs(),
+                                            " output", node->num_outputs() == 1 ? "" : "s"));
+  }
+  return std::make_pair(node, id->port);
+}
+
+std::string TensorKey(const Node* node, int port) { return absl::StrCat(node->name(), ":", port); }
+
+}  // namespace
+
+absl::StatusOr<GraphDef> BuildStepGraph(const Graph& graph, const StepSignature& sig) {
+  // Fed tensor "node:port" -> name of its _Arg node.
+  absl::flat_hash_map<std::string, std::string> fed;
+  GraphDef out;
+  for (size_t i = 0; i < sig.feeds.size(); ++i) {
+    ASSIGN_OR_RETURN(auto tensor, ResolveTensor(graph, sig.feeds[i], "feed"));
+    std::string key = TensorKey(tensor.first, tensor.second);
+    if (fed.contains(key)) {
+      return absl::InvalidArgumentError(absl::StrCat("tensor '", key, "' is fed twice"));
+    }
+    NodeDef* arg = out.add_node();
+    arg->set_name(absl::StrCat("_arg_", tensor.first->name(), "_", tensor.second, "_", i));
+    arg->set_op("_Arg");
+    (*arg->mutable_attr())["T"] = MakeAttr(BaseType(tensor.first->output_type(tensor.second)));
+    (*arg->mutable_attr())["index"] = MakeAttr(static_cast<int64_t>(i));
+    fed[key] = arg->name();
+  }
+
+  // Walk back from fetches and targets; a fed tensor's producer is not needed for it.
+  std::vector<bool> keep(graph.num_nodes(), false);
+  std::vector<const Node*> stack;
+  auto visit = [&](const Node* n) {
+    if (!keep[n->id()]) {
+      keep[n->id()] = true;
+      stack.push_back(n);
+    }
+  };
+  std::vector<std::pair<const Node*, int>> fetches;
+  for (const std::string& name : sig.fetches) {
+    ASSIGN_OR_RETURN(auto tensor, ResolveTensor(graph, name, "fetch"));
+    fetches.push_back(tensor);
+    if (!fed.contains(TensorKey(tensor.first, tensor.second))) visit(tensor.first);
+  }
+  for (const std::string& name : sig.targets) {
+    const Node* node = graph.FindNode(name);
+    if (node == nullptr) {
+      return absl::NotFoundError(
+          absl::StrCat("target '", name, "': the graph has no node named '", name, "'"));
+    }
+    visit(node);
+  }
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    for (const Edge* e : n->in_edges()) {
+      if (!e->IsControlEdge() && fed.contains(TensorKey(e->src, e->src_output))) continue;
+      visit(e->src);
+    }
+  }
+
+  for (int id = 0; id < graph.num_nodes(); ++id) {
+    if (!keep[id]) continue;
+    const Node* node = graph.node(id);
+    NodeDef* def = out.add_node();
+    *def = node->def();
+    def->clear_input();
+    for (const Edge* e : node->in_edges()) {
+      if (e->IsControlEdge()) continue;
+      std::string key = TensorKey(e->src, e->src_output);
+      auto it = fed.find(key);
+      // in_edges lists data edges in input order before control edges.
+      def->add_input(it != fed.end() ? it->second : key);
+    }
+    for (const Edge* e : node->in_edges()) {
+      if (e->IsControlEdge()) def->add_input("^" + e->src->name());
+    }
+  }
+  for (size_t j = 0; j < fetches.size(); ++j) {
+    auto [node, port] = fetches[j];
+    std::string key = TensorKey(node, port);
+    auto it = fed.find(key);
+    NodeDef* ret = out.add_node();
+    ret->set_name(absl::StrCat("_retval_", node->name(), "_", port, "_", j));
+    ret->set_op("_Retval");
+    ret->add_input(it != fed.end() ? it->second : key);
+    (*ret->mutable_attr())["T"] = MakeAttr(BaseType(node->output_type(port)));
+    (*ret->mutable_attr())["index"] = MakeAttr(static_cast<int64_t>(j));
+  }
+  return out;
+}
+
+}  // namespace runnel

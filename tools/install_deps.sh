@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Runnel builds and tests with; does nothing when all are there.
+# Usage: tools/install_deps.sh [--with-data]   (--with-data adds Fashion-MNIST for the examples)
+set -euo pipefail
+
+packages=(cmake ninja-build g++ libprotobuf-dev protobuf-compiler libeigen3-dev libzmq3-dev
+          cppzmq-dev pybind11-dev libabsl-dev libgtest-dev python3-dev python3-numpy
+          python3-pytest python3-protobuf ccache)
+if [[ "${1:-}" == "--with-data" ]]; then
+  packages+=(dataset-fashion-mnist)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "install_deps: installing ${missing[*]}"
+sudo_cmd=()
+[[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
