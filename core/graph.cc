@@ -185,8 +185,9 @@ absl::StatusOr<Node*> Graph::AddNode(NodeDef def) {
   if (options_.infer_shapes) {
     s = InferShapes(raw);
     if (!s.ok()) {
-      TruncateTo(raw->id());
-      return AppendToMessage(s, raw->ErrorSuffix());
+      s = AppendToMessage(s, raw->ErrorSuffix());
+      TruncateTo(raw->id());  // destroys `raw`
+      return s;
     }
   }
   return raw;

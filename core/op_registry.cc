@@ -290,7 +290,7 @@ OpRegistrar::OpRegistrar(const OpDefBuilder& builder) {
 
 std::string NearestName(const std::string& name, const std::vector<std::string>& candidates) {
   auto distance = [](const std::string& a, const std::string& b) {
-    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    std::vector<size_t> before_prev(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
       cur[0] = i;
@@ -298,7 +298,12 @@ std::string NearestName(const std::string& name, const std::vector<std::string>&
         size_t sub = prev[j - 1] + (absl::ascii_tolower(a[i - 1]) !=
                                     absl::ascii_tolower(b[j - 1]));
         cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+        // A swap of neighbours ("Reul" for "Relu") costs one edit.
+        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+          cur[j] = std::min(cur[j], before_prev[j - 2] + 1);
+        }
       }
+      before_prev = prev;
       std::swap(prev, cur);
     }
     return prev[b.size()];

@@ -58,6 +58,10 @@ absl::StatusOr<GraphDef> BuildStepGraph(const Graph& graph, const StepSignature&
       stack.push_back(n);
     }
   };
+  // A node whose output is fed is replaced by that output's _Arg, control edges included
+  // (as TensorFlow replaces it by a _Recv of the same name).
+  absl::flat_hash_map<std::string, std::string> fed_nodes;
+  for (const auto& [key, arg] : fed) fed_nodes.emplace(key.substr(0, key.rfind(':')), arg);
   std::vector<std::pair<const Node*, int>> fetches;
   for (const std::string& name : sig.fetches) {
     ASSIGN_OR_RETURN(auto tensor, ResolveTensor(graph, name, "fetch"));
@@ -76,7 +80,10 @@ absl::StatusOr<GraphDef> BuildStepGraph(const Graph& graph, const StepSignature&
     const Node* n = stack.back();
     stack.pop_back();
     for (const Edge* e : n->in_edges()) {
-      if (!e->IsControlEdge() && fed.contains(TensorKey(e->src, e->src_output))) continue;
+      if (e->IsControlEdge() ? fed_nodes.contains(e->src->name())
+                             : fed.contains(TensorKey(e->src, e->src_output))) {
+        continue;
+      }
       visit(e->src);
     }
   }
@@ -95,7 +102,9 @@ absl::StatusOr<GraphDef> BuildStepGraph(const Graph& graph, const StepSignature&
       def->add_input(it != fed.end() ? it->second : key);
     }
     for (const Edge* e : node->in_edges()) {
-      if (e->IsControlEdge()) def->add_input("^" + e->src->name());
+      if (!e->IsControlEdge()) continue;
+      auto it = fed_nodes.find(e->src->name());
+      def->add_input("^" + (it != fed_nodes.end() ? it->second : e->src->name()));
     }
   }
   for (size_t j = 0; j < fetches.size(); ++j) {

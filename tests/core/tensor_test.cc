@@ -1,0 +1,117 @@
+#include "core/tensor.h"
+
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace runnel {
+namespace {
+
+using testing::MakeTensor;
+using testing::Values;
+
+TEST(TensorShape, NumElementsAndDebugString) {
+  TensorShape s{2, 3, 4};
+  EXPECT_EQ(s.num_elements(), 24);
+  EXPECT_EQ(s.DebugString(), "[2,3,4]");
+  EXPECT_EQ(TensorShape{}.num_elements(), 1);
+  EXPECT_EQ(TensorShape({0, 5}).num_elements(), 0);
+}
+
+TEST(TensorShape, FromDims_RejectsNegativeAndOverflow) {
+  EXPECT_FALSE(TensorShape::FromDims({2, -1}).ok());
+  EXPECT_FALSE(TensorShape::FromDims({int64_t{1} << 40, int64_t{1} << 40}).ok());
+}
+
+TEST(PartialShape, CompatibilityAndMerge) {
+  PartialShape a{-1, 784}, b{100, -1}, c{100, 10};
+  EXPECT_TRUE(a.IsCompatibleWith(b));
+  EXPECT_FALSE(a.IsCompatibleWith(c));
+  auto merged = a.Merge(b);
+  ASSERT_TRUE(merged.ok());
+  EXPECT_EQ(merged->DebugString(), "[100,784]");
+  EXPECT_TRUE(PartialShape::UnknownRank().IsCompatibleWith(c));
+  EXPECT_EQ(PartialShape::UnknownRank().DebugString(), "<unknown>");
+}
+
+TEST(Tensor, BufferIs64ByteAligned) {
+  for (int n : {1, 3, 100, 1000}) {
+    Tensor t(DT_FLOAT, TensorShape{n});
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(t.raw_data()) % 64, 0u);
+  }
+}
+
+TEST(Tensor, CopiesShareTheBuffer) {
+  Tensor a = MakeTensor<float>({2, 2}, {1, 2, 3, 4});
+  EXPECT_TRUE(a.RefCountIsOne());
+  Tensor b = a;
+  EXPECT_FALSE(a.RefCountIsOne());
+  b.data<float>()[0] = 9;
+  EXPECT_EQ(a.data<float>()[0], 9);
+}
+
+TEST(Tensor, SliceAndReshapeShareTheBuffer) {
+  Tensor a = MakeTensor<int32_t>({3, 2}, {1, 2, 3, 4, 5, 6});
+  Tensor rows = a.Slice(1, 3);
+  EXPECT_EQ(rows.shape(), TensorShape({2, 2}));
+  EXPECT_EQ(Values<int32_t>(rows), (std::vector<int32_t>{3, 4, 5, 6}));
+  EXPECT_TRUE(rows.SharesBufferWith(a));
+  auto flat = a.Reshaped(TensorShape{6});
+  ASSERT_TRUE(flat.ok());
+  EXPECT_TRUE(flat->SharesBufferWith(a));
+  EXPECT_FALSE(a.Reshaped(TensorShape{4}).ok());
+}
+
+TEST(Tensor, ProtoRoundTrip) {
+  Tensor a = MakeTensor<double>({2, 3}, {1, 2, 3, 4, 5, 6});
+  TensorProto proto;
+  a.AsProto(&proto);
+  auto b = Tensor::FromProto(proto);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->shape(), a.shape());
+  EXPECT_EQ(Values<double>(*b), Values<double>(a));
+}
+
+TEST(Tensor, FromProto_RepeatsTheLastTypedValue) {
+  // TensorFlow stores a zero-filled constant as a single value.
+  TensorProto proto;
+  proto.set_dtype(DT_FLOAT);
+  proto.mutable_tensor_shape()->add_dim()->set_size(4);
+  proto.add_float_val(1.5f);
+  proto.add_float_val(2.5f);
+  auto t = Tensor::FromProto(proto);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(Values<float>(*t), (std::vector<float>{1.5f, 2.5f, 2.5f, 2.5f}));
+}
+
+TEST(Tensor, FromProto_RejectsWrongContentSize) {
+  TensorProto proto;
+  proto.set_dtype(DT_FLOAT);
+  proto.mutable_tensor_shape()->add_dim()->set_size(4);
+  proto.set_tensor_content(std::string(12, '\0'));
+  auto t = Tensor::FromProto(proto);
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(t.status().message()).find("needs 16 bytes"), std::string::npos);
+}
+
+TEST(Tensor, FromProto_RejectsTooManyValuesAndNegativeDims) {
+  TensorProto proto;
+  proto.set_dtype(DT_INT32);
+  proto.mutable_tensor_shape()->add_dim()->set_size(1);
+  proto.add_int_val(1);
+  proto.add_int_val(2);
+  EXPECT_FALSE(Tensor::FromProto(proto).ok());
+  proto.mutable_tensor_shape()->mutable_dim(0)->set_size(-3);
+  EXPECT_FALSE(Tensor::FromProto(proto).ok());
+}
+
+TEST(DataType, NamesRoundTrip) {
+  EXPECT_EQ(DataTypeString(DT_FLOAT), "float");
+  EXPECT_EQ(DataTypeString(DT_INT64), "int64");
+  EXPECT_EQ(*DataTypeFromString("int32"), DT_INT32);
+  EXPECT_EQ(*DataTypeFromString("DT_BOOL"), DT_BOOL);
+  EXPECT_FALSE(DataTypeFromString("floot").ok());
+  EXPECT_EQ(DataTypeSize(DT_DOUBLE), 8);
+}
+
+}  // namespace
+}  // namespace runnel
