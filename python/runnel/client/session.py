@@ -87,24 +87,25 @@ class _FetchMapper:
 
 
 def _feed_array(tensor, value):
-    """`value` as an array of `tensor`'s dtype; refuses conversions that would lose data."""
+    """`value` as an array of `tensor`'s dtype. Like TensorFlow, float64 data feeds a
+    float32 tensor; unlike it, conversions that lose data (fractions into integers, values
+    out of an integer type's range, strings) are refused."""
     target = np.dtype(tensor.dtype.as_numpy_dtype)
-    array = value if isinstance(value, np.ndarray) else np.asarray(value)
-    if array.dtype != target:
-        if array.dtype == object or not (np.can_cast(array.dtype, target, casting="same_kind")
-                                         or (array.dtype.kind in "iub" and target.kind in "iuf")
-                                         or not isinstance(value, np.ndarray)):
-            raise errors.InvalidArgumentError(
-                f"cannot feed a value of dtype {array.dtype} to '{tensor.name}', which has "
-                f"dtype {tensor.dtype.name}")
-        converted = array.astype(target)
-        if array.dtype.kind == "f" and target.kind in "iu" and \
-                not np.array_equal(converted, array):
-            raise errors.InvalidArgumentError(
-                f"cannot feed {array.dtype} values with fractions to '{tensor.name}', "
-                f"which has dtype {tensor.dtype.name}")
-        array = converted
-    return array
+    array = np.asarray(value)
+    if array.dtype == target:
+        return array
+
+    def refuse(why):
+        return errors.InvalidArgumentError(
+            f"cannot feed a value of dtype {array.dtype} to '{tensor.name}', which has dtype "
+            f"{tensor.dtype.name}{why}")
+
+    if array.dtype.kind not in "biuf":
+        raise refuse("")
+    converted = array.astype(target)
+    if target.kind in "iu" and not np.array_equal(converted.astype(array.dtype), array):
+        raise refuse(": the values do not all fit (fractions or out of range)")
+    return converted
 
 
 class Session:

@@ -104,13 +104,21 @@ def attr_value(value, attr_type):
             a.list.SetInParent()
         return a
     if attr_type == "int":
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"expected an int, got {value!r}")
         a.i = int(value)
     elif attr_type == "float":
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+            raise TypeError(f"expected a float, got {value!r}")
         a.f = float(value)
     elif attr_type == "bool":
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"expected a bool, got {value!r}")
         a.b = bool(value)
     elif attr_type == "string":
-        a.s = value.encode() if isinstance(value, str) else bytes(value)
+        if not isinstance(value, (str, bytes)):
+            raise TypeError(f"expected a string, got {value!r}")
+        a.s = value.encode() if isinstance(value, str) else value
     elif attr_type == "type":
         a.type = dtypes.as_dtype(value).as_datatype_enum
     elif attr_type == "shape":

@@ -1,0 +1,70 @@
+"""A real TensorFlow 1.x frozen graph (../shared/data/tf-frozen/mnist_mlp.pb) runs in
+Runnel and matches the reference results of ../shared/data/README.md."""
+import gzip
+
+import numpy as np
+import pytest
+
+import runnel as tf
+from conftest import SHARED_DATA
+
+pytestmark = pytest.mark.skipif(not (SHARED_DATA / "tf-frozen" / "mnist_mlp.pb").exists(),
+                                reason=f"shared test data not found at {SHARED_DATA}")
+
+REFERENCE_LOGITS_0 = [1.6687, -3.312, -0.2258, 2.886, -2.2692, -0.228, -4.3163, 8.8935,
+                      -0.6836, 4.0283]
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    with gzip.open(SHARED_DATA / "mnist" / "mnist-t10k-images-idx3-ubyte.gz") as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784)
+    with gzip.open(SHARED_DATA / "mnist" / "mnist-t10k-labels-idx1-ubyte.gz") as f:
+        labels = np.frombuffer(f.read(), np.uint8, offset=8)
+    return images.astype(np.float32) / 255.0, labels
+
+
+@pytest.fixture(scope="module")
+def graph():
+    graph_def = tf.GraphDef()
+    graph_def.ParseFromString((SHARED_DATA / "tf-frozen" / "mnist_mlp.pb").read_bytes())
+    g = tf.Graph()
+    with g.as_default():
+        tf.import_graph_def(graph_def, name="")
+    return g
+
+
+def test_ops_are_the_documented_ones(graph):
+    assert {op.type for op in graph.get_operations()} == {
+        "Const", "Identity", "Placeholder", "MatMul", "Add", "Relu"}
+
+
+@pytest.mark.parametrize("batch", [1, 100, 137, 10000])
+def test_accuracy_with_any_batch_size(graph, mnist, batch):
+    images, labels = mnist
+    x = graph.get_tensor_by_name("Placeholder:0")
+    y = graph.get_tensor_by_name("softmax_linear/add:0")
+    if batch == 1:
+        images, labels = images[:500], labels[:500]  # keep the one-by-one case quick
+    with tf.Session(graph=graph) as sess:
+        logits = np.concatenate([sess.run(y, {x: images[i:i + batch]})
+                                 for i in range(0, len(images), batch)])
+    np.testing.assert_allclose(logits[0], REFERENCE_LOGITS_0, atol=1e-3)
+    correct = int((logits.argmax(1) == labels).sum())
+    if batch == 1:
+        assert correct == int((graph_reference_accuracy_prefix(mnist, 500)))
+    else:
+        assert correct == 8989
+
+
+def graph_reference_accuracy_prefix(mnist, n):
+    """Correct predictions among the first n images, by the full-batch reference run."""
+    images, labels = mnist
+    g = tf.Graph()
+    graph_def = tf.GraphDef()
+    graph_def.ParseFromString((SHARED_DATA / "tf-frozen" / "mnist_mlp.pb").read_bytes())
+    with g.as_default():
+        x, y = tf.import_graph_def(graph_def, return_elements=["Placeholder:0",
+                                                                "softmax_linear/add:0"], name="")
+        with tf.Session(graph=g) as sess:
+            return (sess.run(y, {x: images[:n]}).argmax(1) == labels[:n]).sum()
