@@ -25,29 +25,24 @@ void Check(const absl::Status& status) {
   if (!status.ok()) ThrowStatus(status);
 }
 
+// Reads kind and itemsize through Python attributes: the C struct behind them differs
+// between numpy 1 and numpy 2.
 absl::StatusOr<DataType> DataTypeOf(const py::dtype& dt) {
-  switch (dt.kind()) {
-    case 'f':
-      if (dt.itemsize() == 4) return DT_FLOAT;
-      if (dt.itemsize() == 8) return DT_DOUBLE;
-      if (dt.itemsize() == 2) return DT_HALF;
-      break;
-    case 'i':
-      if (dt.itemsize() == 4) return DT_INT32;
-      if (dt.itemsize() == 8) return DT_INT64;
-      if (dt.itemsize() == 2) return DT_INT16;
-      if (dt.itemsize() == 1) return DT_INT8;
-      break;
-    case 'u':
-      if (dt.itemsize() == 1) return DT_UINT8;
-      if (dt.itemsize() == 2) return DT_UINT16;
-      break;
-    case 'b':
-      return DT_BOOL;
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("numpy dtype ", std::string(py::str(static_cast<const py::handle&>(dt))),
-                   " has no Runnel equivalent"));
+  const std::string kind = py::str(dt.attr("kind"));
+  const int size = dt.attr("itemsize").cast<int>();
+  if (kind == "f" && size == 4) return DT_FLOAT;
+  if (kind == "f" && size == 8) return DT_DOUBLE;
+  if (kind == "f" && size == 2) return DT_HALF;
+  if (kind == "i" && size == 4) return DT_INT32;
+  if (kind == "i" && size == 8) return DT_INT64;
+  if (kind == "i" && size == 2) return DT_INT16;
+  if (kind == "i" && size == 1) return DT_INT8;
+  if (kind == "u" && size == 1) return DT_UINT8;
+  if (kind == "u" && size == 2) return DT_UINT16;
+  if (kind == "b") return DT_BOOL;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "numpy dtype ", std::string(py::str(static_cast<const py::handle&>(dt))),
+      " has no Runnel equivalent"));
 }
 
 py::dtype NumpyDtype(DataType dtype) {
@@ -72,7 +67,15 @@ py::array ToNumpy(const Tensor& t) {
   auto* keep = new Tensor(t);
   py::capsule owner(keep, [](void* p) { delete static_cast<Tensor*>(p); });
   std::vector<py::ssize_t> shape(t.shape().dim_sizes().begin(), t.shape().dim_sizes().end());
-  return py::array(NumpyDtype(t.dtype()), shape, t.raw_data(), owner);
+  // Explicit strides: pybind11 would derive them from numpy's C struct, which numpy 2
+  // laid out differently.
+  std::vector<py::ssize_t> strides(shape.size());
+  py::ssize_t stride = DataTypeSize(t.dtype());
+  for (int i = static_cast<int>(shape.size()) - 1; i >= 0; --i) {
+    strides[i] = stride;
+    stride *= shape[i];
+  }
+  return py::array(NumpyDtype(t.dtype()), shape, strides, t.raw_data(), owner);
 }
 
 Tensor FromNumpy(const py::array& value) {

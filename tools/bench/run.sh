@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs a benchmark from tools/bench/ with Runnel from the build tree and its peers from
+# the benchmark virtual environment (.venv-bench: tensorflow-cpu from PyPI; Debian's
+# python3-torch with OpenMP OpenBLAS, so PyTorch does not fight itself over threads).
+# Usage: tools/bench/run.sh executor_overhead.py [args]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+venv="$root/.venv-bench"
+if [[ ! -x "$venv/bin/python" ]]; then
+  apt-get install -y -qq python3-torch libopenblas0-openmp >/dev/null
+  /usr/bin/python3 -m venv --system-site-packages "$venv"
+  "$venv/bin/pip" install -q tensorflow-cpu
+fi
+export PYTHONPATH="$root/build/python${PYTHONPATH:+:$PYTHONPATH}"
+export LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+script=$1
+shift
+exec "$venv/bin/python" "$root/tools/bench/$script" "$@"
