@@ -121,7 +121,12 @@ class Executor::Step {
     params.call_frame = args_.call_frame;
     params.step_id = args_.step_id;
     OpKernelContext ctx(params, outputs);
-    absl::Status status = exec_->device_->Compute(item.kernel.get(), &ctx);
+    absl::Status status;
+    try {
+      status = exec_->device_->Compute(item.kernel.get(), &ctx);
+    } catch (const std::bad_alloc&) {
+      status = absl::ResourceExhaustedError("out of memory while computing the node's outputs");
+    }
     for (Tensor& t : params.inputs) t = Tensor();  // release inputs as early as possible
     return status;
   }

@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include "core/graph.h"
+#include "core/graph_io.h"
 #include "core/op_registry.h"
 #include "runtime/direct_session.h"
 
@@ -129,13 +130,10 @@ class PyGraph {
   // Adds the nodes of a serialized GraphDef (any order; all or nothing); returns the names
   // added, in the order they were added.
   std::vector<std::string> Extend(const py::bytes& serialized) {
-    GraphDef def;
-    if (!def.ParseFromString(std::string(serialized))) {
-      ThrowStatus(absl::InvalidArgumentError("could not parse GraphDef: the bytes are not a "
-                                             "valid binary GraphDef (truncated or corrupt?)"));
-    }
+    auto def = ParseGraphDef(std::string(serialized));
+    Check(def.status());
     int before = graph_->num_nodes();
-    Check(graph_->Extend(def));
+    Check(graph_->Extend(*def));
     std::vector<std::string> names;
     for (int id = before; id < graph_->num_nodes(); ++id) names.push_back(graph_->node(id)->name());
     return names;
