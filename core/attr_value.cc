@@ -9,17 +9,28 @@ namespace {
 
 const char* ValueCaseName(AttrValue::ValueCase c) {
   switch (c) {
-    case AttrValue::kS: return "string";
-    case AttrValue::kI: return "int";
-    case AttrValue::kF: return "float";
-    case AttrValue::kB: return "bool";
-    case AttrValue::kType: return "type";
-    case AttrValue::kShape: return "shape";
-    case AttrValue::kTensor: return "tensor";
-    case AttrValue::kList: return "list";
-    case AttrValue::kFunc: return "func";
-    case AttrValue::kPlaceholder: return "placeholder";
-    default: return "nothing";
+    case AttrValue::kS:
+      return "string";
+    case AttrValue::kI:
+      return "int";
+    case AttrValue::kF:
+      return "float";
+    case AttrValue::kB:
+      return "bool";
+    case AttrValue::kType:
+      return "type";
+    case AttrValue::kShape:
+      return "shape";
+    case AttrValue::kTensor:
+      return "tensor";
+    case AttrValue::kList:
+      return "list";
+    case AttrValue::kFunc:
+      return "func";
+    case AttrValue::kPlaceholder:
+      return "placeholder";
+    default:
+      return "nothing";
   }
 }
 
@@ -34,8 +45,8 @@ absl::StatusOr<const AttrValue*> AttrSlice::FindOrError(const std::string& name,
                                                         AttrValue::ValueCase expected) const {
   const AttrValue* value = Find(name);
   if (value == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("node '", node_->name(), "' (",
-                                                   node_->op(), ") has no attr '", name, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("node '", node_->name(), "' (", node_->op(), ") has no attr '", name, "'"));
   }
   // An empty list attr may arrive with no value set at all.
   if (value->value_case() != expected &&
@@ -121,12 +132,32 @@ absl::Status AttrSlice::Get(const std::string& name, std::vector<std::string>* o
   return absl::OkStatus();
 }
 
-AttrValue MakeAttr(int64_t value) { AttrValue a; a.set_i(value); return a; }
-AttrValue MakeAttr(float value) { AttrValue a; a.set_f(value); return a; }
-AttrValue MakeAttr(bool value) { AttrValue a; a.set_b(value); return a; }
-AttrValue MakeAttr(const std::string& value) { AttrValue a; a.set_s(value); return a; }
+AttrValue MakeAttr(int64_t value) {
+  AttrValue a;
+  a.set_i(value);
+  return a;
+}
+AttrValue MakeAttr(float value) {
+  AttrValue a;
+  a.set_f(value);
+  return a;
+}
+AttrValue MakeAttr(bool value) {
+  AttrValue a;
+  a.set_b(value);
+  return a;
+}
+AttrValue MakeAttr(const std::string& value) {
+  AttrValue a;
+  a.set_s(value);
+  return a;
+}
 AttrValue MakeAttr(const char* value) { return MakeAttr(std::string(value)); }
-AttrValue MakeAttr(DataType value) { AttrValue a; a.set_type(value); return a; }
+AttrValue MakeAttr(DataType value) {
+  AttrValue a;
+  a.set_type(value);
+  return a;
+}
 AttrValue MakeAttr(const PartialShape& value) {
   AttrValue a;
   value.AsProto(a.mutable_shape());
@@ -170,12 +201,18 @@ bool AttrValueHasType(const AttrValue& value, const std::string& type) {
 
 std::string AttrValueSummary(const AttrValue& value) {
   switch (value.value_case()) {
-    case AttrValue::kS: return absl::StrCat("'", value.s(), "'");
-    case AttrValue::kI: return absl::StrCat(value.i());
-    case AttrValue::kF: return absl::StrCat(value.f());
-    case AttrValue::kB: return value.b() ? "true" : "false";
-    case AttrValue::kType: return DataTypeString(value.type());
-    case AttrValue::kShape: return PartialShape::FromProto(value.shape()).DebugString();
+    case AttrValue::kS:
+      return absl::StrCat("'", value.s(), "'");
+    case AttrValue::kI:
+      return absl::StrCat(value.i());
+    case AttrValue::kF:
+      return absl::StrCat(value.f());
+    case AttrValue::kB:
+      return value.b() ? "true" : "false";
+    case AttrValue::kType:
+      return DataTypeString(value.type());
+    case AttrValue::kShape:
+      return PartialShape::FromProto(value.shape()).DebugString();
     case AttrValue::kTensor:
       return absl::StrCat("<tensor ", DataTypeString(value.tensor().dtype()), " ",
                           PartialShape::FromProto(value.tensor().tensor_shape()).DebugString(),
@@ -192,7 +229,8 @@ std::string AttrValueSummary(const AttrValue& value) {
       }
       return "[]";
     }
-    default: return "<unset>";
+    default:
+      return "<unset>";
   }
 }
 

@@ -74,9 +74,9 @@ absl::Status Graph::Extend(const GraphDef& def) {
       return absl::InvalidArgumentError(absl::StrCat("node #", i, " (", nd.op(), ") has no name"));
     }
     if (!index.emplace(nd.name(), i).second || by_name_.contains(nd.name())) {
-      return WithNode(absl::InvalidArgumentError(
-                          absl::StrCat("duplicate node name '", nd.name(), "'")),
-                      nd.name(), nd.op());
+      return WithNode(
+          absl::InvalidArgumentError(absl::StrCat("duplicate node name '", nd.name(), "'")),
+          nd.name(), nd.op());
     }
   }
   std::vector<std::vector<int>> consumers(n);
@@ -91,10 +91,10 @@ absl::Status Graph::Extend(const GraphDef& def) {
         consumers[it->second].push_back(i);
         ++pending[i];
       } else if (!by_name_.contains(id->node)) {
-        return WithNode(absl::InvalidArgumentError(absl::StrCat(
-                            "input '", input, "' names node '", id->node,
-                            "', which is not in the graph")),
-                        nd.name(), nd.op());
+        return WithNode(
+            absl::InvalidArgumentError(absl::StrCat("input '", input, "' names node '", id->node,
+                                                    "', which is not in the graph")),
+            nd.name(), nd.op());
       }
     }
   }
@@ -134,8 +134,8 @@ absl::Status Graph::Extend(const GraphDef& def) {
     for (size_t k = seen[cur]; k < path.size(); ++k) names.push_back(def.node(path[k]).name());
     names.push_back(def.node(cur).name());
     std::reverse(names.begin(), names.end());
-    return WithNode(absl::InvalidArgumentError(absl::StrCat(
-                        "graph has a cycle: ", absl::StrJoin(names, " -> "))),
+    return WithNode(absl::InvalidArgumentError(
+                        absl::StrCat("graph has a cycle: ", absl::StrJoin(names, " -> "))),
                     def.node(cur).name(), def.node(cur).op());
   }
   int old_size = num_nodes();
@@ -154,9 +154,9 @@ absl::StatusOr<Node*> Graph::AddNode(NodeDef def) {
     return absl::InvalidArgumentError(absl::StrCat("a node of op ", def.op(), " has no name"));
   }
   if (by_name_.contains(def.name())) {
-    return WithNode(absl::InvalidArgumentError(
-                        absl::StrCat("duplicate node name '", def.name(), "'")),
-                    def.name(), def.op());
+    return WithNode(
+        absl::InvalidArgumentError(absl::StrCat("duplicate node name '", def.name(), "'")),
+        def.name(), def.op());
   }
   auto reg = OpRegistry::Global()->LookUp(def.op());
   if (!reg.ok()) return WithNode(reg.status(), def.name(), def.op());
@@ -225,10 +225,16 @@ absl::Status InferTypeAttrs(const OpDef& op, const std::vector<DataType>& input_
   for (const auto& arg : op.input_arg()) {
     if (!arg.number_attr().empty()) {
       auto it = attrs.find(arg.number_attr());
-      if (it == attrs.end()) ++unknown_lengths; else known += it->second.i();
+      if (it == attrs.end())
+        ++unknown_lengths;
+      else
+        known += it->second.i();
     } else if (!arg.type_list_attr().empty()) {
       auto it = attrs.find(arg.type_list_attr());
-      if (it == attrs.end()) ++unknown_lengths; else known += it->second.list().type_size();
+      if (it == attrs.end())
+        ++unknown_lengths;
+      else
+        known += it->second.list().type_size();
     } else {
       ++known;
     }
@@ -251,7 +257,8 @@ absl::Status InferTypeAttrs(const OpDef& op, const std::vector<DataType>& input_
       } else {
         count = total - known;
         std::vector<DataType> list;
-        for (int k = pos; k < pos + count && k < total; ++k) list.push_back(BaseType(input_dtypes[k]));
+        for (int k = pos; k < pos + count && k < total; ++k)
+          list.push_back(BaseType(input_dtypes[k]));
         attrs[arg.type_list_attr()] = MakeAttr(list);
       }
     }
@@ -269,17 +276,16 @@ absl::Status CheckAttrs(const OpDef& op, NodeDef* def) {
     auto it = attrs.find(attr_def.name());
     if (it == attrs.end()) {
       if (!attr_def.has_default_value()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("missing required attr '", attr_def.name(), "' of type ",
-                         attr_def.type()));
+        return absl::InvalidArgumentError(absl::StrCat("missing required attr '", attr_def.name(),
+                                                       "' of type ", attr_def.type()));
       }
       it = attrs.insert({attr_def.name(), attr_def.default_value()}).first;
     }
     const AttrValue& value = it->second;
     if (!AttrValueHasType(value, attr_def.type())) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "attr '", attr_def.name(), "' should be of type ", attr_def.type(), ", got ",
-          AttrValueSummary(value)));
+      return absl::InvalidArgumentError(absl::StrCat("attr '", attr_def.name(),
+                                                     "' should be of type ", attr_def.type(),
+                                                     ", got ", AttrValueSummary(value)));
     }
     if (attr_def.has_allowed_values()) {
       const auto& allowed = attr_def.allowed_values().list();
@@ -291,20 +297,19 @@ absl::Status CheckAttrs(const OpDef& op, NodeDef* def) {
         ok = std::find(allowed.s().begin(), allowed.s().end(), value.s()) != allowed.s().end();
       }
       if (!ok) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "attr '", attr_def.name(), "' is ", AttrValueSummary(value), ", must be one of ",
-            AttrValueSummary(attr_def.allowed_values())));
+        return absl::InvalidArgumentError(
+            absl::StrCat("attr '", attr_def.name(), "' is ", AttrValueSummary(value),
+                         ", must be one of ", AttrValueSummary(attr_def.allowed_values())));
       }
     }
     if (attr_def.has_minimum()) {
-      int64_t got = attr_def.type() == "int" ? value.i()
-                                             : value.list().i_size() + value.list().type_size() +
-                                                   value.list().s_size() + value.list().f_size() +
-                                                   value.list().shape_size();
+      int64_t got = attr_def.type() == "int"
+                        ? value.i()
+                        : value.list().i_size() + value.list().type_size() + value.list().s_size() +
+                              value.list().f_size() + value.list().shape_size();
       if (got < attr_def.minimum()) {
         return absl::InvalidArgumentError(absl::StrCat("attr '", attr_def.name(), "' is ", got,
-                                                       ", must be at least ",
-                                                       attr_def.minimum()));
+                                                       ", must be at least ", attr_def.minimum()));
       }
     }
   }
@@ -322,8 +327,8 @@ absl::Status Graph::Validate(Node* node, std::vector<std::pair<Node*, int>>* dat
     ASSIGN_OR_RETURN(TensorId id, ParseTensorName(input));
     Node* src = FindNode(id.node);
     if (src == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "input '", input, "' names node '", id.node, "', which is not in the graph"));
+      return absl::InvalidArgumentError(absl::StrCat("input '", input, "' names node '", id.node,
+                                                     "', which is not in the graph"));
     }
     if (id.port == kControlSlot) {
       control_inputs->push_back(src);
@@ -334,10 +339,10 @@ absl::Status Graph::Validate(Node* node, std::vector<std::pair<Node*, int>>* dat
           absl::StrCat("data input '", input, "' comes after a control input"));
     }
     if (id.port >= src->num_outputs()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "input '", input, "' asks for output ", id.port, " of node '", src->name(), "' (",
-          src->type_string(), "), which has ", src->num_outputs(), " output",
-          src->num_outputs() == 1 ? "" : "s"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("input '", input, "' asks for output ", id.port, " of node '", src->name(),
+                       "' (", src->type_string(), "), which has ", src->num_outputs(), " output",
+                       src->num_outputs() == 1 ? "" : "s"));
     }
     data_inputs->emplace_back(src, id.port);
     input_dtypes.push_back(src->output_type(id.port));
@@ -348,18 +353,18 @@ absl::Status Graph::Validate(Node* node, std::vector<std::pair<Node*, int>>* dat
   RETURN_IF_ERROR(ExpandArgs(op.input_arg(), attrs, &node->input_types_));
   RETURN_IF_ERROR(ExpandArgs(op.output_arg(), attrs, &node->output_types_));
   if (node->input_types_.size() != input_dtypes.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        def.op(), " takes ", node->input_types_.size(), " input",
-        node->input_types_.size() == 1 ? "" : "s", ", got ", input_dtypes.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(def.op(), " takes ", node->input_types_.size(), " input",
+                     node->input_types_.size() == 1 ? "" : "s", ", got ", input_dtypes.size()));
   }
   for (size_t i = 0; i < input_dtypes.size(); ++i) {
     DataType expected = node->input_types_[i];
     DataType got = input_dtypes[i];
     bool ok = expected == got || (!IsRefType(expected) && BaseType(got) == expected);
     if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "input ", i, " ('", def.input(i), "') is ", DataTypeString(got), ", expected ",
-          DataTypeString(expected)));
+      return absl::InvalidArgumentError(absl::StrCat("input ", i, " ('", def.input(i), "') is ",
+                                                     DataTypeString(got), ", expected ",
+                                                     DataTypeString(expected)));
     }
   }
   return absl::OkStatus();
@@ -375,8 +380,8 @@ void Graph::Connect(Node* node, const std::vector<std::pair<Node*, int>>& data_i
     return e;
   };
   for (size_t i = 0; i < data_inputs.size(); ++i) {
-    node->data_in_.push_back(add_edge(data_inputs[i].first, data_inputs[i].second,
-                                      static_cast<int>(i)));
+    node->data_in_.push_back(
+        add_edge(data_inputs[i].first, data_inputs[i].second, static_cast<int>(i)));
   }
   for (Node* src : control_inputs) add_edge(src, kControlSlot, kControlSlot);
 }
@@ -406,11 +411,10 @@ void Graph::TruncateTo(int num_nodes) {
     }
     by_name_.erase(node->name());
   }
-  edges_.erase(std::remove_if(edges_.begin(), edges_.end(),
-                              [&](const std::unique_ptr<Edge>& e) {
-                                return e->dst->id_ >= num_nodes;
-                              }),
-               edges_.end());
+  edges_.erase(
+      std::remove_if(edges_.begin(), edges_.end(),
+                     [&](const std::unique_ptr<Edge>& e) { return e->dst->id_ >= num_nodes; }),
+      edges_.end());
   nodes_.resize(num_nodes);
 }
 

@@ -13,9 +13,9 @@ absl::StatusOr<GraphDef> ParseGraphDef(absl::string_view bytes, absl::string_vie
   GraphDef graph;
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
       !graph.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "could not parse GraphDef from ", source, " (", bytes.size(),
-        " bytes): not a valid binary GraphDef, or truncated"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("could not parse GraphDef from ", source, " (", bytes.size(),
+                     " bytes): not a valid binary GraphDef, or truncated"));
   }
   return graph;
 }
@@ -33,9 +33,8 @@ absl::StatusOr<GraphDef> ReadGraphDef(const std::string& path) {
   }
   GraphDef graph;
   if (!google::protobuf::TextFormat::ParseFromString(bytes, &graph)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("could not parse GraphDef from '", path, "' as ",
-                     text ? "text format" : "binary or text format"));
+    return absl::InvalidArgumentError(absl::StrCat("could not parse GraphDef from '", path, "' as ",
+                                                   text ? "text format" : "binary or text format"));
   }
   return graph;
 }

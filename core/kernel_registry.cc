@@ -71,8 +71,7 @@ std::string KernelRegistry::DescribeKernels(const std::string& op) const {
       for (DataType t : types) names.push_back(DataTypeString(t));
       constraints.push_back(absl::StrCat(attr, " in [", absl::StrJoin(names, ","), "]"));
     }
-    lines.push_back(absl::StrCat(it->second.def.device_type,
-                                 constraints.empty() ? "" : " ",
+    lines.push_back(absl::StrCat(it->second.def.device_type, constraints.empty() ? "" : " ",
                                  absl::StrJoin(constraints, ", ")));
   }
   if (lines.empty()) return "none";
@@ -97,10 +96,10 @@ absl::StatusOr<std::unique_ptr<OpKernel>> KernelRegistry::CreateKernel(
     return kernel;
   }
   std::string types = DescribeNodeTypes(node);
-  return absl::NotFoundError(absl::StrCat(
-      "no ", construction->device_type(), " kernel for op '", node.op(), "'",
-      types.empty() ? "" : absl::StrCat(" with ", types), "; registered kernels: ",
-      DescribeKernels(node.op())));
+  return absl::NotFoundError(absl::StrCat("no ", construction->device_type(), " kernel for op '",
+                                          node.op(), "'",
+                                          types.empty() ? "" : absl::StrCat(" with ", types),
+                                          "; registered kernels: ", DescribeKernels(node.op())));
 }
 
 }  // namespace runnel

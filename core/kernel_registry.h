@@ -97,12 +97,12 @@ bool RegisterKernelForTypes(const char* op, const char* device, const char* attr
   return true;
 }
 
-#define REGISTER_KERNEL(builder, ...)                                                  \
+#define REGISTER_KERNEL(builder, ...)                                            \
   static ::runnel::KernelRegistrar RN_CONCAT(rn_kernel_registrar_, __COUNTER__)( \
       builder, &::runnel::MakeKernel<__VA_ARGS__>)
 
-#define REGISTER_KERNEL_FOR_TYPES(op, device, attr, kernel, ...)                 \
-  static bool RN_CONCAT(rn_kernels_registered_, __COUNTER__) =                   \
+#define REGISTER_KERNEL_FOR_TYPES(op, device, attr, kernel, ...) \
+  static bool RN_CONCAT(rn_kernels_registered_, __COUNTER__) =   \
       ::runnel::RegisterKernelForTypes<kernel, __VA_ARGS__>(op, device, attr)
 
 }  // namespace runnel

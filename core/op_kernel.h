@@ -26,8 +26,12 @@ class OpKernelConstruction {
   OpKernelConstruction(const NodeDef& def, const OpDef& op_def, std::string device_type,
                        std::string device_name, std::vector<DataType> input_types,
                        std::vector<DataType> output_types)
-      : def_(def), op_def_(op_def), attrs_(def_), device_type_(std::move(device_type)),
-        device_name_(std::move(device_name)), input_types_(std::move(input_types)),
+      : def_(def),
+        op_def_(op_def),
+        attrs_(def_),
+        device_type_(std::move(device_type)),
+        device_name_(std::move(device_name)),
+        input_types_(std::move(input_types)),
         output_types_(std::move(output_types)) {}
 
   const NodeDef& def() const { return def_; }
@@ -100,9 +104,8 @@ class OpKernelContext {
   absl::Status allocate_output(int i, const TensorShape& shape, Tensor** out);
   // Reuses the buffer of one of `candidates` (inputs nobody else holds, of the same dtype
   // and element count) for output i, or allocates a new one.
-  absl::Status forward_input_or_allocate_output(std::initializer_list<int> candidates,
-                                                int output, const TensorShape& shape,
-                                                Tensor** out);
+  absl::Status forward_input_or_allocate_output(std::initializer_list<int> candidates, int output,
+                                                const TensorShape& shape, Tensor** out);
   void set_output(int i, Tensor value) { outputs_[i] = std::move(value); }
   // Tensors this kernel may allocate for scratch work.
   Allocator* allocator() const { return params_.allocator; }
@@ -118,8 +121,8 @@ class OpKernelContext {
 };
 
 // Returns from the enclosing function with INVALID_ARGUMENT unless `cond` holds.
-#define RN_REQUIRE(cond, ...)                                               \
-  do {                                                                      \
+#define RN_REQUIRE(cond, ...)                                                      \
+  do {                                                                             \
     if (!(cond)) return ::absl::InvalidArgumentError(::absl::StrCat(__VA_ARGS__)); \
   } while (0)
 

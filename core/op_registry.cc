@@ -77,12 +77,18 @@ absl::Status ParseDefault(const std::string& type, const std::string& text, Attr
     for (absl::string_view piece : absl::StrSplit(body, ',')) {
       AttrValue item;
       RETURN_IF_ERROR(ParseDefault(elem, Trim(piece), &item));
-      if (elem == "int") list->add_i(item.i());
-      else if (elem == "float") list->add_f(item.f());
-      else if (elem == "string") list->add_s(item.s());
-      else if (elem == "type") list->add_type(item.type());
-      else if (elem == "bool") list->add_b(item.b());
-      else return bad();
+      if (elem == "int")
+        list->add_i(item.i());
+      else if (elem == "float")
+        list->add_f(item.f());
+      else if (elem == "string")
+        list->add_s(item.s());
+      else if (elem == "type")
+        list->add_type(item.type());
+      else if (elem == "bool")
+        list->add_b(item.b());
+      else
+        return bad();
     }
     return absl::OkStatus();
   }
@@ -164,8 +170,8 @@ absl::Status ParseAttr(const std::string& spec, OpDef::AttrDef* attr) {
       }
     }
   } else {
-    static const char* kTypes[] = {"string", "int", "float", "bool", "type", "shape", "tensor",
-                                   "func"};
+    static const char* kTypes[] = {"string", "int",   "float",  "bool",
+                                   "type",   "shape", "tensor", "func"};
     std::string base = rest;
     if (absl::StartsWith(rest, "list(") && absl::EndsWith(rest, ")")) {
       base = rest.substr(5, rest.size() - 6);
@@ -229,8 +235,8 @@ absl::StatusOr<OpRegistration> OpDefBuilder::Finalize() const {
   OpRegistration reg = reg_;
   OpDef& op = reg.op_def;
   auto fail = [&](const std::string& what, const std::string& spec, const absl::Status& s) {
-    return absl::InvalidArgumentError(absl::StrCat("op ", op.name(), ": bad ", what, " spec '",
-                                                   spec, "': ", s.message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("op ", op.name(), ": bad ", what, " spec '", spec, "': ", s.message()));
   };
   for (const auto& spec : attrs_) {
     absl::Status s = ParseAttr(spec, op.add_attr());
@@ -268,9 +274,9 @@ absl::StatusOr<const OpRegistration*> OpRegistry::LookUp(const std::string& op) 
   std::vector<std::string> names;
   for (const auto& [name, reg] : ops_) names.push_back(name);
   std::string nearest = NearestName(op, names);
-  return absl::NotFoundError(absl::StrCat(
-      "unknown op '", op, "'",
-      nearest.empty() ? "" : absl::StrCat("; did you mean '", nearest, "'?")));
+  return absl::NotFoundError(
+      absl::StrCat("unknown op '", op, "'",
+                   nearest.empty() ? "" : absl::StrCat("; did you mean '", nearest, "'?")));
 }
 
 std::vector<const OpRegistration*> OpRegistry::All() const {
@@ -295,8 +301,7 @@ std::string NearestName(const std::string& name, const std::vector<std::string>&
     for (size_t i = 1; i <= a.size(); ++i) {
       cur[0] = i;
       for (size_t j = 1; j <= b.size(); ++j) {
-        size_t sub = prev[j - 1] + (absl::ascii_tolower(a[i - 1]) !=
-                                    absl::ascii_tolower(b[j - 1]));
+        size_t sub = prev[j - 1] + (absl::ascii_tolower(a[i - 1]) != absl::ascii_tolower(b[j - 1]));
         cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
         // A swap of neighbours ("Reul" for "Relu") costs one edit.
         if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {

@@ -82,7 +82,7 @@ struct OpRegistrar {
   OpRegistrar(const OpDefBuilder& builder);  // NOLINT: used by REGISTER_OP
 };
 
-#define REGISTER_OP(name)                                                      \
+#define REGISTER_OP(name)                                                 \
   static ::runnel::OpRegistrar RN_CONCAT(rn_op_registrar_, __COUNTER__) = \
       ::runnel::OpDefBuilder(name)
 

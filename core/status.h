@@ -9,10 +9,10 @@
 #define RN_CONCAT_INNER(a, b) a##b
 #define RN_CONCAT(a, b) RN_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::absl::Status _rn_status = (expr);        \
-    if (!_rn_status.ok()) return _rn_status;   \
+#define RETURN_IF_ERROR(expr)                \
+  do {                                       \
+    ::absl::Status _rn_status = (expr);      \
+    if (!_rn_status.ok()) return _rn_status; \
   } while (0)
 
 #define ASSIGN_OR_RETURN(lhs, expr) \

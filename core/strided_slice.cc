@@ -17,9 +17,9 @@ absl::StatusOr<StridedSlicePlan> PlanStridedSlice(const PartialShape& input,
                                                   const StridedSliceMasks& masks) {
   const int sparse_dims = static_cast<int>(begin.size());
   if (end.size() != begin.size() || strides.size() != begin.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "begin, end and strides must have the same length, got ", begin.size(), ", ",
-        end.size(), ", ", strides.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("begin, end and strides must have the same length, got ", begin.size(), ", ",
+                     end.size(), ", ", strides.size()));
   }
   if (masks.ellipsis & (masks.ellipsis - 1)) {
     return absl::InvalidArgumentError("only one ellipsis is allowed (ellipsis_mask)");
@@ -62,8 +62,8 @@ absl::StatusOr<StridedSlicePlan> PlanStridedSlice(const PartialShape& input,
       continue;
     }
     if (full >= rank) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "index ", i, " of the slice is beyond the input's rank ", rank));
+      return absl::InvalidArgumentError(
+          absl::StrCat("index ", i, " of the slice is beyond the input's rank ", rank));
     }
     plan.begin[full] = begin[i];
     end_index[full] = end[i];

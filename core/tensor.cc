@@ -12,9 +12,8 @@ Tensor::Tensor(DataType dtype, const TensorShape& shape, Allocator* allocator)
   size_t bytes = TotalBytes();
   void* ptr = allocator->Allocate(bytes);
   if (ptr == nullptr) throw std::bad_alloc();
-  owner_ = std::shared_ptr<void>(ptr, [allocator, bytes](void* p) {
-    allocator->Deallocate(p, bytes);
-  });
+  owner_ =
+      std::shared_ptr<void>(ptr, [allocator, bytes](void* p) { allocator->Deallocate(p, bytes); });
   data_ = ptr;
 }
 
@@ -41,8 +40,8 @@ absl::Status FillFromRepeated(const Repeated& values, int64_t n, T* out) {
     return absl::OkStatus();
   }
   if (values.size() > n) {
-    return absl::InvalidArgumentError(absl::StrCat("tensor proto has ", values.size(),
-                                                   " values but its shape holds ", n));
+    return absl::InvalidArgumentError(
+        absl::StrCat("tensor proto has ", values.size(), " values but its shape holds ", n));
   }
   int64_t i = 0;
   for (auto v : values) out[i++] = static_cast<T>(v);
@@ -72,19 +71,43 @@ absl::StatusOr<Tensor> Tensor::FromProto(const TensorProto& proto) {
   }
   absl::Status status;
   switch (dtype) {
-    case DT_FLOAT: status = FillFromRepeated(proto.float_val(), n, t.data<float>()); break;
-    case DT_DOUBLE: status = FillFromRepeated(proto.double_val(), n, t.data<double>()); break;
-    case DT_INT32: status = FillFromRepeated(proto.int_val(), n, t.data<int32_t>()); break;
-    case DT_INT16: status = FillFromRepeated(proto.int_val(), n, t.data<int16_t>()); break;
-    case DT_INT8: status = FillFromRepeated(proto.int_val(), n, t.data<int8_t>()); break;
-    case DT_UINT8: status = FillFromRepeated(proto.int_val(), n, t.data<uint8_t>()); break;
-    case DT_UINT16: status = FillFromRepeated(proto.int_val(), n, t.data<uint16_t>()); break;
-    case DT_INT64: status = FillFromRepeated(proto.int64_val(), n, t.data<int64_t>()); break;
-    case DT_BOOL: status = FillFromRepeated(proto.bool_val(), n, t.data<bool>()); break;
+    case DT_FLOAT:
+      status = FillFromRepeated(proto.float_val(), n, t.data<float>());
+      break;
+    case DT_DOUBLE:
+      status = FillFromRepeated(proto.double_val(), n, t.data<double>());
+      break;
+    case DT_INT32:
+      status = FillFromRepeated(proto.int_val(), n, t.data<int32_t>());
+      break;
+    case DT_INT16:
+      status = FillFromRepeated(proto.int_val(), n, t.data<int16_t>());
+      break;
+    case DT_INT8:
+      status = FillFromRepeated(proto.int_val(), n, t.data<int8_t>());
+      break;
+    case DT_UINT8:
+      status = FillFromRepeated(proto.int_val(), n, t.data<uint8_t>());
+      break;
+    case DT_UINT16:
+      status = FillFromRepeated(proto.int_val(), n, t.data<uint16_t>());
+      break;
+    case DT_INT64:
+      status = FillFromRepeated(proto.int64_val(), n, t.data<int64_t>());
+      break;
+    case DT_BOOL:
+      status = FillFromRepeated(proto.bool_val(), n, t.data<bool>());
+      break;
     case DT_HALF:
-    case DT_BFLOAT16: status = FillFromRepeated(proto.half_val(), n, t.data<uint16_t>()); break;
-    case DT_UINT32: status = FillFromRepeated(proto.uint32_val(), n, t.data<uint32_t>()); break;
-    case DT_UINT64: status = FillFromRepeated(proto.uint64_val(), n, t.data<uint64_t>()); break;
+    case DT_BFLOAT16:
+      status = FillFromRepeated(proto.half_val(), n, t.data<uint16_t>());
+      break;
+    case DT_UINT32:
+      status = FillFromRepeated(proto.uint32_val(), n, t.data<uint32_t>());
+      break;
+    case DT_UINT64:
+      status = FillFromRepeated(proto.uint64_val(), n, t.data<uint64_t>());
+      break;
     default:
       return absl::UnimplementedError(
           absl::StrCat("cannot decode tensor proto of dtype ", DataTypeString(dtype)));
@@ -102,9 +125,8 @@ void Tensor::AsProto(TensorProto* proto) const {
 
 absl::StatusOr<Tensor> Tensor::Reshaped(const TensorShape& shape) const {
   if (shape.num_elements() != num_elements_) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot reshape a tensor of shape ",
-                                                   shape_.DebugString(), " into ",
-                                                   shape.DebugString()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot reshape a tensor of shape ", shape_.DebugString(), " into ", shape.DebugString()));
   }
   Tensor t = *this;
   t.shape_ = shape;

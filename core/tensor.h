@@ -54,11 +54,17 @@ class Tensor {
 
   void* raw_data() const { return data_; }
   template <typename T>
-  T* data() const { return static_cast<T*>(data_); }
+  T* data() const {
+    return static_cast<T*>(data_);
+  }
   template <typename T>
-  absl::Span<T> flat() const { return absl::Span<T>(data<T>(), num_elements_); }
+  absl::Span<T> flat() const {
+    return absl::Span<T>(data<T>(), num_elements_);
+  }
   template <typename T>
-  T scalar() const { return *data<T>(); }
+  T scalar() const {
+    return *data<T>();
+  }
 
   // Same buffer, another shape with the same number of elements.
   absl::StatusOr<Tensor> Reshaped(const TensorShape& shape) const;

@@ -97,8 +97,8 @@ bool PartialShape::IsCompatibleWith(const PartialShape& other) const {
 
 absl::StatusOr<PartialShape> PartialShape::Merge(const PartialShape& other) const {
   if (!IsCompatibleWith(other)) {
-    return absl::InvalidArgumentError(absl::StrCat("shapes ", DebugString(), " and ",
-                                                   other.DebugString(), " are incompatible"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("shapes ", DebugString(), " and ", other.DebugString(), " are incompatible"));
   }
   if (unknown_rank_) return other;
   if (other.unknown_rank_) return *this;

@@ -12,8 +12,8 @@ void ThreadPool::ParallelFor(int64_t total, int64_t cost_per_unit,
                              const std::function<void(int64_t, int64_t)>& fn) {
   constexpr int64_t kMinCostPerShard = 20000;  // cycles; below this a hand-off costs more
   if (total <= 0) return;
-  int64_t max_shards = std::max<int64_t>(1, total * std::max<int64_t>(cost_per_unit, 1) /
-                                                kMinCostPerShard);
+  int64_t max_shards =
+      std::max<int64_t>(1, total * std::max<int64_t>(cost_per_unit, 1) / kMinCostPerShard);
   int64_t shards = std::min<int64_t>({max_shards, total, int64_t{NumThreads()} * 4});
   if (shards <= 1 || NumThreads() <= 1) {
     fn(0, total);

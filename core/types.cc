@@ -8,12 +8,28 @@ namespace runnel {
 
 int DataTypeSize(DataType dtype) {
   switch (BaseType(dtype)) {
-    case DT_FLOAT: case DT_INT32: case DT_UINT32: return 4;
-    case DT_DOUBLE: case DT_INT64: case DT_UINT64: case DT_COMPLEX64: return 8;
-    case DT_UINT8: case DT_INT8: case DT_BOOL: return 1;
-    case DT_INT16: case DT_UINT16: case DT_HALF: case DT_BFLOAT16: return 2;
-    case DT_COMPLEX128: return 16;
-    default: return 0;
+    case DT_FLOAT:
+    case DT_INT32:
+    case DT_UINT32:
+      return 4;
+    case DT_DOUBLE:
+    case DT_INT64:
+    case DT_UINT64:
+    case DT_COMPLEX64:
+      return 8;
+    case DT_UINT8:
+    case DT_INT8:
+    case DT_BOOL:
+      return 1;
+    case DT_INT16:
+    case DT_UINT16:
+    case DT_HALF:
+    case DT_BFLOAT16:
+      return 2;
+    case DT_COMPLEX128:
+      return 16;
+    default:
+      return 0;
   }
 }
 
@@ -34,16 +50,29 @@ absl::StatusOr<DataType> DataTypeFromString(const std::string& name) {
 
 bool IsFloatingType(DataType dtype) {
   switch (BaseType(dtype)) {
-    case DT_FLOAT: case DT_DOUBLE: case DT_HALF: case DT_BFLOAT16: return true;
-    default: return false;
+    case DT_FLOAT:
+    case DT_DOUBLE:
+    case DT_HALF:
+    case DT_BFLOAT16:
+      return true;
+    default:
+      return false;
   }
 }
 
 bool IsIntegerType(DataType dtype) {
   switch (BaseType(dtype)) {
-    case DT_INT8: case DT_INT16: case DT_INT32: case DT_INT64:
-    case DT_UINT8: case DT_UINT16: case DT_UINT32: case DT_UINT64: return true;
-    default: return false;
+    case DT_INT8:
+    case DT_INT16:
+    case DT_INT32:
+    case DT_INT64:
+    case DT_UINT8:
+    case DT_UINT16:
+    case DT_UINT32:
+    case DT_UINT64:
+      return true;
+    default:
+      return false;
   }
 }
 

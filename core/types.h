@@ -24,10 +24,10 @@ bool IsIntegerType(DataType dtype);
 
 template <typename T>
 struct DataTypeToEnum;
-#define RN_MATCH_TYPE_AND_ENUM(TYPE, ENUM)                 \
-  template <>                                              \
-  struct DataTypeToEnum<TYPE> {                            \
-    static constexpr DataType value = ENUM;                \
+#define RN_MATCH_TYPE_AND_ENUM(TYPE, ENUM)  \
+  template <>                               \
+  struct DataTypeToEnum<TYPE> {             \
+    static constexpr DataType value = ENUM; \
   }
 RN_MATCH_TYPE_AND_ENUM(float, DT_FLOAT);
 RN_MATCH_TYPE_AND_ENUM(double, DT_DOUBLE);
@@ -46,16 +46,35 @@ RN_MATCH_TYPE_AND_ENUM(bool, DT_BOOL);
 template <typename Fn>
 bool VisitDataType(DataType dtype, Fn&& fn) {
   switch (dtype) {
-    case DT_FLOAT: fn(float{}); return true;
-    case DT_DOUBLE: fn(double{}); return true;
-    case DT_INT32: fn(int32_t{}); return true;
-    case DT_INT64: fn(int64_t{}); return true;
-    case DT_UINT8: fn(uint8_t{}); return true;
-    case DT_INT8: fn(int8_t{}); return true;
-    case DT_INT16: fn(int16_t{}); return true;
-    case DT_UINT16: fn(uint16_t{}); return true;
-    case DT_BOOL: fn(bool{}); return true;
-    default: return false;
+    case DT_FLOAT:
+      fn(float{});
+      return true;
+    case DT_DOUBLE:
+      fn(double{});
+      return true;
+    case DT_INT32:
+      fn(int32_t{});
+      return true;
+    case DT_INT64:
+      fn(int64_t{});
+      return true;
+    case DT_UINT8:
+      fn(uint8_t{});
+      return true;
+    case DT_INT8:
+      fn(int8_t{});
+      return true;
+    case DT_INT16:
+      fn(int16_t{});
+      return true;
+    case DT_UINT16:
+      fn(uint16_t{});
+      return true;
+    case DT_BOOL:
+      fn(bool{});
+      return true;
+    default:
+      return false;
   }
 }
 

@@ -26,8 +26,9 @@ absl::Status ShapeAttrShape(InferenceContext* c) {
   RETURN_IF_ERROR(c->GetAttr("shape", &shape));
   if (c->num_inputs() > 0) {  // PlaceholderWithDefault: the default must fit the shape
     auto merged = c->input(0).Merge(shape);
-    if (!merged.ok()) return c->InvalidArgument("default value's shape ", c->input(0).DebugString(),
-                                                " does not fit shape ", shape.DebugString());
+    if (!merged.ok())
+      return c->InvalidArgument("default value's shape ", c->input(0).DebugString(),
+                                " does not fit shape ", shape.DebugString());
   }
   c->set_output(0, shape);
   return absl::OkStatus();
@@ -186,7 +187,8 @@ absl::Status ConcatLike(InferenceContext* c, int first, int n, int64_t axis, boo
   for (int i = first; i < first + n; ++i) {
     const PartialShape& in = c->input(i);
     if (in.rank() != out.rank()) {
-      return c->InvalidArgument("inputs to concatenate have ranks ", out.rank(), " and ", in.rank());
+      return c->InvalidArgument("inputs to concatenate have ranks ", out.rank(), " and ",
+                                in.rank());
     }
     for (int d = 0; d < in.rank(); ++d) {
       if (d != a && in.dim(d) >= 0 && out.dim(d) >= 0 && in.dim(d) != out.dim(d)) {
@@ -249,8 +251,8 @@ absl::Status SplitShape(InferenceContext* c) {
   }
   ASSIGN_OR_RETURN(int a, CanonicalAxis(axis, x.rank()));
   if (x.dim(a) >= 0 && x.dim(a) % n != 0) {
-    return c->InvalidArgument("dimension ", a, " of size ", x.dim(a), " does not split evenly into ",
-                              n, " parts");
+    return c->InvalidArgument("dimension ", a, " of size ", x.dim(a),
+                              " does not split evenly into ", n, " parts");
   }
   PartialShape out = x;
   out.set_dim(a, x.dim(a) < 0 ? -1 : x.dim(a) / n);
@@ -303,7 +305,8 @@ absl::Status SliceShape(InferenceContext* c) {
     c->set_output(0, rank < 0 ? PartialShape::UnknownRank() : PartialShape::UnknownWithRank(rank));
     return absl::OkStatus();
   }
-  if (x.rank() >= 0 && (begin.size() != size.size() || static_cast<int>(begin.size()) != x.rank())) {
+  if (x.rank() >= 0 &&
+      (begin.size() != size.size() || static_cast<int>(begin.size()) != x.rank())) {
     return c->InvalidArgument("begin and size must have one entry per input dim (", x.rank(),
                               "), have ", begin.size(), " and ", size.size());
   }
@@ -425,8 +428,8 @@ absl::Status PadShape(InferenceContext* c) {
   PartialShape out;
   for (int i = 0; i < x.rank(); ++i) {
     int64_t lo = p->dtype() == DT_INT32 ? p->data<int32_t>()[2 * i] : p->data<int64_t>()[2 * i];
-    int64_t hi = p->dtype() == DT_INT32 ? p->data<int32_t>()[2 * i + 1]
-                                        : p->data<int64_t>()[2 * i + 1];
+    int64_t hi =
+        p->dtype() == DT_INT32 ? p->data<int32_t>()[2 * i + 1] : p->data<int64_t>()[2 * i + 1];
     if (lo < 0 || hi < 0) return c->InvalidArgument("paddings must be non-negative");
     out.AddDim(x.dim(i) < 0 ? -1 : x.dim(i) + lo + hi);
   }
@@ -459,167 +462,293 @@ absl::Status ShapeOfShape(InferenceContext* c) {
 
 }  // namespace
 
-REGISTER_OP("Const").Output("output: dtype").Attr("value: tensor").Attr("dtype: type")
+REGISTER_OP("Const")
+    .Output("output: dtype")
+    .Attr("value: tensor")
+    .Attr("dtype: type")
     .SetShapeFn(ConstShape)
     .Doc("A constant tensor.");
 
-REGISTER_OP("Placeholder").Output("output: dtype").Attr("dtype: type")
+REGISTER_OP("Placeholder")
+    .Output("output: dtype")
+    .Attr("dtype: type")
     .Attr("shape: shape = { unknown_rank: true }")
     .SetShapeFn(ShapeAttrShape)
     .Doc("A value fed when the graph runs.");
 
-REGISTER_OP("PlaceholderWithDefault").Input("input: dtype").Output("output: dtype")
-    .Attr("dtype: type").Attr("shape: shape")
+REGISTER_OP("PlaceholderWithDefault")
+    .Input("input: dtype")
+    .Output("output: dtype")
+    .Attr("dtype: type")
+    .Attr("shape: shape")
     .SetShapeFn(ShapeAttrShape)
     .Doc("Passes `input` through unless a value is fed.");
 
-REGISTER_OP("Identity").Input("input: T").Output("output: T").Attr("T: type")
+REGISTER_OP("Identity")
+    .Input("input: T")
+    .Output("output: T")
+    .Attr("T: type")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("Returns its input.");
 
-REGISTER_OP("IdentityN").Input("input: T").Output("output: T").Attr("T: list(type) >= 1")
+REGISTER_OP("IdentityN")
+    .Input("input: T")
+    .Output("output: T")
+    .Attr("T: list(type) >= 1")
     .SetShapeFn(IdentityNShape)
     .Doc("Returns its inputs.");
 
-REGISTER_OP("StopGradient").Input("input: T").Output("output: T").Attr("T: type")
+REGISTER_OP("StopGradient")
+    .Input("input: T")
+    .Output("output: T")
+    .Attr("T: type")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("Returns its input; gradients do not flow through it.");
 
 REGISTER_OP("NoOp").Doc("Does nothing; a target for control dependencies.");
 
-REGISTER_OP("Reshape").Input("tensor: T").Input("shape: Tshape").Output("output: T")
-    .Attr("T: type").Attr("Tshape: {int32, int64} = DT_INT32")
+REGISTER_OP("Reshape")
+    .Input("tensor: T")
+    .Input("shape: Tshape")
+    .Output("output: T")
+    .Attr("T: type")
+    .Attr("Tshape: {int32, int64} = DT_INT32")
     .SetShapeFn(ReshapeShape)
     .Doc("Gives `tensor` a new shape; one dim of `shape` may be -1.");
 
-REGISTER_OP("Transpose").Input("x: T").Input("perm: Tperm").Output("y: T")
-    .Attr("T: type").Attr("Tperm: {int32, int64} = DT_INT32")
+REGISTER_OP("Transpose")
+    .Input("x: T")
+    .Input("perm: Tperm")
+    .Output("y: T")
+    .Attr("T: type")
+    .Attr("Tperm: {int32, int64} = DT_INT32")
     .SetShapeFn(TransposeShape)
     .Doc("Permutes the dims of `x`: output dim i is input dim perm[i].");
 
-REGISTER_OP("Shape").Input("input: T").Output("output: out_type")
-    .Attr("T: type").Attr("out_type: {int32, int64} = DT_INT32")
+REGISTER_OP("Shape")
+    .Input("input: T")
+    .Output("output: out_type")
+    .Attr("T: type")
+    .Attr("out_type: {int32, int64} = DT_INT32")
     .SetShapeFn(ShapeOfShape)
     .Doc("The shape of `input` as a 1-D tensor.");
 
-REGISTER_OP("ShapeN").Input("input: N * T").Output("output: N * out_type")
-    .Attr("N: int >= 1").Attr("T: type").Attr("out_type: {int32, int64} = DT_INT32")
+REGISTER_OP("ShapeN")
+    .Input("input: N * T")
+    .Output("output: N * out_type")
+    .Attr("N: int >= 1")
+    .Attr("T: type")
+    .Attr("out_type: {int32, int64} = DT_INT32")
     .SetShapeFn(ShapeNShape)
     .Doc("The shapes of N tensors.");
 
-REGISTER_OP("Size").Input("input: T").Output("output: out_type")
-    .Attr("T: type").Attr("out_type: {int32, int64} = DT_INT32")
+REGISTER_OP("Size")
+    .Input("input: T")
+    .Output("output: out_type")
+    .Attr("T: type")
+    .Attr("out_type: {int32, int64} = DT_INT32")
     .SetShapeFn(shape_fn::Scalar)
     .Doc("The number of elements of `input`.");
 
-REGISTER_OP("Rank").Input("input: T").Output("output: int32").Attr("T: type")
+REGISTER_OP("Rank")
+    .Input("input: T")
+    .Output("output: int32")
+    .Attr("T: type")
     .SetShapeFn(shape_fn::Scalar)
     .Doc("The number of dims of `input`.");
 
-REGISTER_OP("ExpandDims").Input("input: T").Input("dim: Tdim").Output("output: T")
-    .Attr("T: type").Attr("Tdim: {int32, int64} = DT_INT32")
+REGISTER_OP("ExpandDims")
+    .Input("input: T")
+    .Input("dim: Tdim")
+    .Output("output: T")
+    .Attr("T: type")
+    .Attr("Tdim: {int32, int64} = DT_INT32")
     .SetShapeFn(ExpandDimsShape)
     .Doc("Inserts a dim of size 1 at index `dim`.");
 
-REGISTER_OP("Squeeze").Input("input: T").Output("output: T")
-    .Attr("T: type").Attr("squeeze_dims: list(int) >= 0 = []")
+REGISTER_OP("Squeeze")
+    .Input("input: T")
+    .Output("output: T")
+    .Attr("T: type")
+    .Attr("squeeze_dims: list(int) >= 0 = []")
     .SetShapeFn(SqueezeShape)
     .Doc("Removes dims of size 1 (all of them, or those in `squeeze_dims`).");
 
-REGISTER_OP("ConcatV2").Input("values: N * T").Input("axis: Tidx").Output("output: T")
-    .Attr("N: int >= 2").Attr("T: type").Attr("Tidx: {int32, int64} = DT_INT32")
+REGISTER_OP("ConcatV2")
+    .Input("values: N * T")
+    .Input("axis: Tidx")
+    .Output("output: T")
+    .Attr("N: int >= 2")
+    .Attr("T: type")
+    .Attr("Tidx: {int32, int64} = DT_INT32")
     .SetShapeFn(ConcatV2Shape)
     .Doc("Concatenates `values` along `axis`.");
 
-REGISTER_OP("Pack").Input("values: N * T").Output("output: T")
-    .Attr("N: int >= 1").Attr("T: type").Attr("axis: int = 0")
+REGISTER_OP("Pack")
+    .Input("values: N * T")
+    .Output("output: T")
+    .Attr("N: int >= 1")
+    .Attr("T: type")
+    .Attr("axis: int = 0")
     .SetShapeFn(PackShape)
     .Doc("Stacks N tensors of the same shape into one of rank + 1.");
 
-REGISTER_OP("Unpack").Input("value: T").Output("output: num * T")
-    .Attr("num: int >= 0").Attr("T: type").Attr("axis: int = 0")
+REGISTER_OP("Unpack")
+    .Input("value: T")
+    .Output("output: num * T")
+    .Attr("num: int >= 0")
+    .Attr("T: type")
+    .Attr("axis: int = 0")
     .SetShapeFn(UnpackShape)
     .Doc("Unstacks `value` along `axis` into `num` tensors.");
 
-REGISTER_OP("Split").Input("split_dim: int32").Input("value: T").Output("output: num_split * T")
-    .Attr("num_split: int >= 1").Attr("T: type")
+REGISTER_OP("Split")
+    .Input("split_dim: int32")
+    .Input("value: T")
+    .Output("output: num_split * T")
+    .Attr("num_split: int >= 1")
+    .Attr("T: type")
     .SetShapeFn(SplitShape)
     .Doc("Splits `value` into `num_split` equal parts along `split_dim`.");
 
-REGISTER_OP("SplitV").Input("value: T").Input("size_splits: Tlen").Input("split_dim: int32")
+REGISTER_OP("SplitV")
+    .Input("value: T")
+    .Input("size_splits: Tlen")
+    .Input("split_dim: int32")
     .Output("output: num_split * T")
-    .Attr("num_split: int >= 1").Attr("T: type").Attr("Tlen: {int32, int64} = DT_INT64")
+    .Attr("num_split: int >= 1")
+    .Attr("T: type")
+    .Attr("Tlen: {int32, int64} = DT_INT64")
     .SetShapeFn(SplitVShape)
     .Doc("Splits `value` along `split_dim` into parts of the given sizes (one may be -1).");
 
-REGISTER_OP("Slice").Input("input: T").Input("begin: Index").Input("size: Index")
-    .Output("output: T").Attr("T: type").Attr("Index: {int32, int64}")
+REGISTER_OP("Slice")
+    .Input("input: T")
+    .Input("begin: Index")
+    .Input("size: Index")
+    .Output("output: T")
+    .Attr("T: type")
+    .Attr("Index: {int32, int64}")
     .SetShapeFn(SliceShape)
     .Doc("input[begin : begin + size]; a size of -1 takes the rest of the dim.");
 
-REGISTER_OP("StridedSlice").Input("input: T").Input("begin: Index").Input("end: Index")
-    .Input("strides: Index").Output("output: T")
-    .Attr("T: type").Attr("Index: {int32, int64}")
-    .Attr("begin_mask: int = 0").Attr("end_mask: int = 0").Attr("ellipsis_mask: int = 0")
-    .Attr("new_axis_mask: int = 0").Attr("shrink_axis_mask: int = 0")
+REGISTER_OP("StridedSlice")
+    .Input("input: T")
+    .Input("begin: Index")
+    .Input("end: Index")
+    .Input("strides: Index")
+    .Output("output: T")
+    .Attr("T: type")
+    .Attr("Index: {int32, int64}")
+    .Attr("begin_mask: int = 0")
+    .Attr("end_mask: int = 0")
+    .Attr("ellipsis_mask: int = 0")
+    .Attr("new_axis_mask: int = 0")
+    .Attr("shrink_axis_mask: int = 0")
     .SetShapeFn(StridedSliceShape)
-    .Doc("Python-style slicing: input[begin:end:strides] with masks for ..., newaxis and "
-         "single indices.");
+    .Doc(
+        "Python-style slicing: input[begin:end:strides] with masks for ..., newaxis and "
+        "single indices.");
 
-REGISTER_OP("Fill").Input("dims: index_type").Input("value: T").Output("output: T")
-    .Attr("T: type").Attr("index_type: {int32, int64} = DT_INT32")
+REGISTER_OP("Fill")
+    .Input("dims: index_type")
+    .Input("value: T")
+    .Output("output: T")
+    .Attr("T: type")
+    .Attr("index_type: {int32, int64} = DT_INT32")
     .SetShapeFn(FillShape)
     .Doc("A tensor of shape `dims` filled with the scalar `value`.");
 
-REGISTER_OP("ZerosLike").Input("x: T").Output("y: T").Attr("T: type")
+REGISTER_OP("ZerosLike")
+    .Input("x: T")
+    .Output("y: T")
+    .Attr("T: type")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("Zeros of the shape and dtype of `x`.");
 
-REGISTER_OP("OnesLike").Input("x: T").Output("y: T").Attr("T: type")
+REGISTER_OP("OnesLike")
+    .Input("x: T")
+    .Output("y: T")
+    .Attr("T: type")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("Ones of the shape and dtype of `x`.");
 
-REGISTER_OP("Tile").Input("input: T").Input("multiples: Tmultiples").Output("output: T")
-    .Attr("T: type").Attr("Tmultiples: {int32, int64} = DT_INT32")
+REGISTER_OP("Tile")
+    .Input("input: T")
+    .Input("multiples: Tmultiples")
+    .Output("output: T")
+    .Attr("T: type")
+    .Attr("Tmultiples: {int32, int64} = DT_INT32")
     .SetShapeFn(TileShape)
     .Doc("Repeats `input` multiples[i] times along dim i.");
 
-REGISTER_OP("GatherV2").Input("params: Tparams").Input("indices: Tindices")
-    .Input("axis: Taxis").Output("output: Tparams")
-    .Attr("batch_dims: int = 0").Attr("Tparams: type").Attr("Tindices: {int32, int64}")
+REGISTER_OP("GatherV2")
+    .Input("params: Tparams")
+    .Input("indices: Tindices")
+    .Input("axis: Taxis")
+    .Output("output: Tparams")
+    .Attr("batch_dims: int = 0")
+    .Attr("Tparams: type")
+    .Attr("Tindices: {int32, int64}")
     .Attr("Taxis: {int32, int64}")
     .SetShapeFn(GatherV2Shape)
     .Doc("Gathers slices of `params` along `axis` at `indices`.");
 
-REGISTER_OP("OneHot").Input("indices: TI").Input("depth: int32").Input("on_value: T")
-    .Input("off_value: T").Output("output: T")
-    .Attr("axis: int = -1").Attr("T: type").Attr("TI: {uint8, int32, int64} = DT_INT64")
+REGISTER_OP("OneHot")
+    .Input("indices: TI")
+    .Input("depth: int32")
+    .Input("on_value: T")
+    .Input("off_value: T")
+    .Output("output: T")
+    .Attr("axis: int = -1")
+    .Attr("T: type")
+    .Attr("TI: {uint8, int32, int64} = DT_INT64")
     .SetShapeFn(OneHotShape)
     .Doc("One-hot encoding of `indices` with `depth` classes along `axis`.");
 
-REGISTER_OP("Pad").Input("input: T").Input("paddings: Tpaddings").Output("output: T")
-    .Attr("T: type").Attr("Tpaddings: {int32, int64} = DT_INT32")
+REGISTER_OP("Pad")
+    .Input("input: T")
+    .Input("paddings: Tpaddings")
+    .Output("output: T")
+    .Attr("T: type")
+    .Attr("Tpaddings: {int32, int64} = DT_INT32")
     .SetShapeFn(PadShape)
     .Doc("Pads `input` with zeros; paddings is [rank, 2] (before, after).");
 
-REGISTER_OP("PadV2").Input("input: T").Input("paddings: Tpaddings")
-    .Input("constant_values: T").Output("output: T")
-    .Attr("T: type").Attr("Tpaddings: {int32, int64} = DT_INT32")
+REGISTER_OP("PadV2")
+    .Input("input: T")
+    .Input("paddings: Tpaddings")
+    .Input("constant_values: T")
+    .Output("output: T")
+    .Attr("T: type")
+    .Attr("Tpaddings: {int32, int64} = DT_INT32")
     .SetShapeFn(PadShape)
     .Doc("Pads `input` with `constant_values`.");
 
-REGISTER_OP("Select").Input("condition: bool").Input("t: T").Input("e: T").Output("output: T")
+REGISTER_OP("Select")
+    .Input("condition: bool")
+    .Input("t: T")
+    .Input("e: T")
+    .Output("output: T")
     .Attr("T: type")
     .SetShapeFn(SelectShape)
     .Doc("t where condition else e; condition matches t's shape or is a vector over dim 0.");
 
-REGISTER_OP("SelectV2").Input("condition: bool").Input("t: T").Input("e: T")
-    .Output("output: T").Attr("T: type")
+REGISTER_OP("SelectV2")
+    .Input("condition: bool")
+    .Input("t: T")
+    .Input("e: T")
+    .Output("output: T")
+    .Attr("T: type")
     .SetShapeFn(SelectV2Shape)
     .Doc("t where condition else e, with numpy broadcasting of all three.");
 
-REGISTER_OP("Cast").Input("x: SrcT").Output("y: DstT")
-    .Attr("SrcT: type").Attr("DstT: type").Attr("Truncate: bool = false")
+REGISTER_OP("Cast")
+    .Input("x: SrcT")
+    .Output("y: DstT")
+    .Attr("SrcT: type")
+    .Attr("DstT: type")
+    .Attr("Truncate: bool = false")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("Converts `x` to DstT (floats to ints round toward zero).");
 

@@ -13,22 +13,27 @@ constexpr char kAllTypes[] = "{float, double, int32, int64, uint8, int16, int8, 
 
 std::function<void(OpDefBuilder&)> BinaryCwise(const char* types) {
   return [types](OpDefBuilder& b) {
-    b.Input("x: T").Input("y: T").Output("z: T").Attr(absl::StrCat("T: ", types))
+    b.Input("x: T")
+        .Input("y: T")
+        .Output("z: T")
+        .Attr(absl::StrCat("T: ", types))
         .SetShapeFn(shape_fn::BroadcastBinary);
   };
 }
 
 std::function<void(OpDefBuilder&)> Comparison(const char* types) {
   return [types](OpDefBuilder& b) {
-    b.Input("x: T").Input("y: T").Output("z: bool").Attr(absl::StrCat("T: ", types))
+    b.Input("x: T")
+        .Input("y: T")
+        .Output("z: bool")
+        .Attr(absl::StrCat("T: ", types))
         .SetShapeFn(shape_fn::BroadcastBinary);
   };
 }
 
 std::function<void(OpDefBuilder&)> UnaryCwise(const char* types) {
   return [types](OpDefBuilder& b) {
-    b.Input("x: T").Output("y: T").Attr(absl::StrCat("T: ", types))
-        .SetShapeFn(shape_fn::Unchanged);
+    b.Input("x: T").Output("y: T").Attr(absl::StrCat("T: ", types)).SetShapeFn(shape_fn::Unchanged);
   };
 }
 
@@ -39,8 +44,8 @@ absl::Status ReductionShape(InferenceContext* c) {
   std::vector<int64_t> axes;
   if (x.unknown_rank()) return absl::OkStatus();
   if (!ConstantVector(*c, 1, &axes)) {
-    c->set_output(0, keep_dims ? PartialShape::UnknownWithRank(x.rank())
-                               : PartialShape::UnknownRank());
+    c->set_output(
+        0, keep_dims ? PartialShape::UnknownWithRank(x.rank()) : PartialShape::UnknownRank());
     return absl::OkStatus();
   }
   std::vector<bool> reduce(x.rank(), false);
@@ -50,8 +55,10 @@ absl::Status ReductionShape(InferenceContext* c) {
   }
   PartialShape out;
   for (int i = 0; i < x.rank(); ++i) {
-    if (!reduce[i]) out.AddDim(x.dim(i));
-    else if (keep_dims) out.AddDim(1);
+    if (!reduce[i])
+      out.AddDim(x.dim(i));
+    else if (keep_dims)
+      out.AddDim(1);
   }
   c->set_output(0, out);
   return absl::OkStatus();
@@ -59,8 +66,11 @@ absl::Status ReductionShape(InferenceContext* c) {
 
 std::function<void(OpDefBuilder&)> Reduction(const char* types) {
   return [types](OpDefBuilder& b) {
-    b.Input("input: T").Input("reduction_indices: Tidx").Output("output: T")
-        .Attr("keep_dims: bool = false").Attr(absl::StrCat("T: ", types))
+    b.Input("input: T")
+        .Input("reduction_indices: Tidx")
+        .Output("output: T")
+        .Attr("keep_dims: bool = false")
+        .Attr(absl::StrCat("T: ", types))
         .Attr("Tidx: {int32, int64} = DT_INT32")
         .SetShapeFn(ReductionShape);
   };
@@ -85,8 +95,11 @@ absl::Status ArgReductionShape(InferenceContext* c) {
 
 std::function<void(OpDefBuilder&)> ArgReduction() {
   return [](OpDefBuilder& b) {
-    b.Input("input: T").Input("dimension: Tidx").Output("output: output_type")
-        .Attr(absl::StrCat("T: ", kRealTypes)).Attr("Tidx: {int32, int64} = DT_INT32")
+    b.Input("input: T")
+        .Input("dimension: Tidx")
+        .Output("output: output_type")
+        .Attr(absl::StrCat("T: ", kRealTypes))
+        .Attr("Tidx: {int32, int64} = DT_INT32")
         .Attr("output_type: {int32, int64} = DT_INT64")
         .SetShapeFn(ArgReductionShape);
   };
@@ -136,8 +149,8 @@ absl::Status BatchMatMulShape(InferenceContext* c, bool broadcast) {
   } else {
     auto merged = bx.Merge(by);
     if (!merged.ok()) {
-      return c->InvalidArgument("BatchMatMul: batch dims differ, x is ", x.DebugString(),
-                                ", y is ", y.DebugString());
+      return c->InvalidArgument("BatchMatMul: batch dims differ, x is ", x.DebugString(), ", y is ",
+                                y.DebugString());
     }
     batch = *merged;
   }
@@ -163,7 +176,8 @@ absl::Status AddNShape(InferenceContext* c) {
 
 absl::Status RangeShape(InferenceContext* c) {
   for (int i = 0; i < 3; ++i) RETURN_IF_ERROR(c->WithRank(i, 0));
-  const Tensor *start = c->input_tensor(0), *limit = c->input_tensor(1), *delta = c->input_tensor(2);
+  const Tensor *start = c->input_tensor(0), *limit = c->input_tensor(1),
+               *delta = c->input_tensor(2);
   if (start == nullptr || limit == nullptr || delta == nullptr) {
     c->set_output(0, PartialShape::UnknownWithRank(1));
     return absl::OkStatus();
@@ -188,43 +202,77 @@ absl::Status RangeShape(InferenceContext* c) {
 
 }  // namespace
 
-REGISTER_OP("Add").Apply(BinaryCwise(kRealTypes)).SetIsCommutative()
+REGISTER_OP("Add")
+    .Apply(BinaryCwise(kRealTypes))
+    .SetIsCommutative()
     .Doc("x + y, elementwise, with broadcasting.");
-REGISTER_OP("AddV2").Apply(BinaryCwise(kRealTypes)).SetIsCommutative()
+REGISTER_OP("AddV2")
+    .Apply(BinaryCwise(kRealTypes))
+    .SetIsCommutative()
     .Doc("x + y, elementwise, with broadcasting.");
 REGISTER_OP("Sub").Apply(BinaryCwise(kRealTypes)).Doc("x - y, elementwise, with broadcasting.");
-REGISTER_OP("Mul").Apply(BinaryCwise(kRealTypes)).SetIsCommutative()
+REGISTER_OP("Mul")
+    .Apply(BinaryCwise(kRealTypes))
+    .SetIsCommutative()
     .Doc("x * y, elementwise, with broadcasting.");
-REGISTER_OP("RealDiv").Apply(BinaryCwise(kRealTypes))
+REGISTER_OP("RealDiv")
+    .Apply(BinaryCwise(kRealTypes))
     .Doc("x / y, elementwise (integer division truncates toward zero).");
-REGISTER_OP("Div").Apply(BinaryCwise(kRealTypes))
+REGISTER_OP("Div")
+    .Apply(BinaryCwise(kRealTypes))
     .Doc("x / y, elementwise; integers floor as Python 2 did.");
 REGISTER_OP("FloorDiv").Apply(BinaryCwise(kRealTypes)).Doc("floor(x / y), elementwise.");
-REGISTER_OP("FloorMod").Apply(BinaryCwise(kRealTypes))
+REGISTER_OP("FloorMod")
+    .Apply(BinaryCwise(kRealTypes))
     .Doc("x - floor(x / y) * y, elementwise: the remainder has the sign of y.");
 REGISTER_OP("Pow").Apply(BinaryCwise(kSignedTypes)).Doc("x ** y, elementwise.");
-REGISTER_OP("Maximum").Apply(BinaryCwise(kRealTypes)).SetIsCommutative()
+REGISTER_OP("Maximum")
+    .Apply(BinaryCwise(kRealTypes))
+    .SetIsCommutative()
     .Doc("max(x, y), elementwise.");
-REGISTER_OP("Minimum").Apply(BinaryCwise(kRealTypes)).SetIsCommutative()
+REGISTER_OP("Minimum")
+    .Apply(BinaryCwise(kRealTypes))
+    .SetIsCommutative()
     .Doc("min(x, y), elementwise.");
-REGISTER_OP("SquaredDifference").Apply(BinaryCwise(kSignedTypes)).SetIsCommutative()
+REGISTER_OP("SquaredDifference")
+    .Apply(BinaryCwise(kSignedTypes))
+    .SetIsCommutative()
     .Doc("(x - y)^2, elementwise.");
 
-REGISTER_OP("Equal").Apply(Comparison(kAllTypes)).SetIsCommutative()
-    .Attr("incompatible_shape_error: bool = true").Doc("x == y, elementwise.");
-REGISTER_OP("NotEqual").Apply(Comparison(kAllTypes)).SetIsCommutative()
-    .Attr("incompatible_shape_error: bool = true").Doc("x != y, elementwise.");
+REGISTER_OP("Equal")
+    .Apply(Comparison(kAllTypes))
+    .SetIsCommutative()
+    .Attr("incompatible_shape_error: bool = true")
+    .Doc("x == y, elementwise.");
+REGISTER_OP("NotEqual")
+    .Apply(Comparison(kAllTypes))
+    .SetIsCommutative()
+    .Attr("incompatible_shape_error: bool = true")
+    .Doc("x != y, elementwise.");
 REGISTER_OP("Less").Apply(Comparison(kRealTypes)).Doc("x < y, elementwise.");
 REGISTER_OP("LessEqual").Apply(Comparison(kRealTypes)).Doc("x <= y, elementwise.");
 REGISTER_OP("Greater").Apply(Comparison(kRealTypes)).Doc("x > y, elementwise.");
 REGISTER_OP("GreaterEqual").Apply(Comparison(kRealTypes)).Doc("x >= y, elementwise.");
 
-REGISTER_OP("LogicalAnd").Input("x: bool").Input("y: bool").Output("z: bool")
-    .SetIsCommutative().SetShapeFn(shape_fn::BroadcastBinary).Doc("x and y, elementwise.");
-REGISTER_OP("LogicalOr").Input("x: bool").Input("y: bool").Output("z: bool")
-    .SetIsCommutative().SetShapeFn(shape_fn::BroadcastBinary).Doc("x or y, elementwise.");
-REGISTER_OP("LogicalNot").Input("x: bool").Output("y: bool")
-    .SetShapeFn(shape_fn::Unchanged).Doc("not x, elementwise.");
+REGISTER_OP("LogicalAnd")
+    .Input("x: bool")
+    .Input("y: bool")
+    .Output("z: bool")
+    .SetIsCommutative()
+    .SetShapeFn(shape_fn::BroadcastBinary)
+    .Doc("x and y, elementwise.");
+REGISTER_OP("LogicalOr")
+    .Input("x: bool")
+    .Input("y: bool")
+    .Output("z: bool")
+    .SetIsCommutative()
+    .SetShapeFn(shape_fn::BroadcastBinary)
+    .Doc("x or y, elementwise.");
+REGISTER_OP("LogicalNot")
+    .Input("x: bool")
+    .Output("y: bool")
+    .SetShapeFn(shape_fn::Unchanged)
+    .Doc("not x, elementwise.");
 
 REGISTER_OP("Neg").Apply(UnaryCwise(kSignedTypes)).Doc("-x, elementwise.");
 REGISTER_OP("Abs").Apply(UnaryCwise(kSignedTypes)).Doc("|x|, elementwise.");
@@ -238,32 +286,49 @@ REGISTER_OP("Log").Apply(UnaryCwise(kFloatTypes)).Doc("ln(x), elementwise.");
 REGISTER_OP("Log1p").Apply(UnaryCwise(kFloatTypes)).Doc("ln(1 + x), elementwise.");
 REGISTER_OP("Floor").Apply(UnaryCwise(kFloatTypes)).Doc("floor(x), elementwise.");
 REGISTER_OP("Ceil").Apply(UnaryCwise(kFloatTypes)).Doc("ceil(x), elementwise.");
-REGISTER_OP("Round").Apply(UnaryCwise(kSignedTypes))
+REGISTER_OP("Round")
+    .Apply(UnaryCwise(kSignedTypes))
     .Doc("x rounded to the nearest integer, halves to even (banker's rounding).");
 REGISTER_OP("Sigmoid").Apply(UnaryCwise(kFloatTypes)).Doc("1 / (1 + e^-x), elementwise.");
 REGISTER_OP("Tanh").Apply(UnaryCwise(kFloatTypes)).Doc("tanh(x), elementwise.");
 
-REGISTER_OP("AddN").Input("inputs: N * T").Output("sum: T")
-    .Attr("N: int >= 1").Attr(absl::StrCat("T: ", kRealTypes))
-    .SetIsCommutative().SetIsAggregate()
+REGISTER_OP("AddN")
+    .Input("inputs: N * T")
+    .Output("sum: T")
+    .Attr("N: int >= 1")
+    .Attr(absl::StrCat("T: ", kRealTypes))
+    .SetIsCommutative()
+    .SetIsAggregate()
     .SetShapeFn(AddNShape)
     .Doc("The sum of N tensors of the same shape.");
 
-REGISTER_OP("MatMul").Input("a: T").Input("b: T").Output("product: T")
-    .Attr("transpose_a: bool = false").Attr("transpose_b: bool = false")
+REGISTER_OP("MatMul")
+    .Input("a: T")
+    .Input("b: T")
+    .Output("product: T")
+    .Attr("transpose_a: bool = false")
+    .Attr("transpose_b: bool = false")
     .Attr("T: {float, double, int32, int64}")
     .SetShapeFn(MatMulShape)
     .Doc("The matrix product of a and b (either transposed first).");
 
-REGISTER_OP("BatchMatMul").Input("x: T").Input("y: T").Output("output: T")
+REGISTER_OP("BatchMatMul")
+    .Input("x: T")
+    .Input("y: T")
+    .Output("output: T")
     .Attr("T: {float, double, int32, int64}")
-    .Attr("adj_x: bool = false").Attr("adj_y: bool = false")
+    .Attr("adj_x: bool = false")
+    .Attr("adj_y: bool = false")
     .SetShapeFn([](InferenceContext* c) { return BatchMatMulShape(c, /*broadcast=*/false); })
     .Doc("Matrix products over the leading (batch) dims, which must match.");
 
-REGISTER_OP("BatchMatMulV2").Input("x: T").Input("y: T").Output("output: T")
+REGISTER_OP("BatchMatMulV2")
+    .Input("x: T")
+    .Input("y: T")
+    .Output("output: T")
     .Attr("T: {float, double, int32, int64}")
-    .Attr("adj_x: bool = false").Attr("adj_y: bool = false")
+    .Attr("adj_x: bool = false")
+    .Attr("adj_y: bool = false")
     .SetShapeFn([](InferenceContext* c) { return BatchMatMulShape(c, /*broadcast=*/true); })
     .Doc("Matrix products over the leading (batch) dims, with broadcasting.");
 
@@ -272,22 +337,36 @@ REGISTER_OP("Mean").Apply(Reduction(kRealTypes)).Doc("Mean over the given axes."
 REGISTER_OP("Max").Apply(Reduction(kRealTypes)).Doc("Maximum over the given axes.");
 REGISTER_OP("Min").Apply(Reduction(kRealTypes)).Doc("Minimum over the given axes.");
 REGISTER_OP("Prod").Apply(Reduction(kRealTypes)).Doc("Product over the given axes.");
-REGISTER_OP("All").Input("input: bool").Input("reduction_indices: Tidx").Output("output: bool")
-    .Attr("keep_dims: bool = false").Attr("Tidx: {int32, int64} = DT_INT32")
+REGISTER_OP("All")
+    .Input("input: bool")
+    .Input("reduction_indices: Tidx")
+    .Output("output: bool")
+    .Attr("keep_dims: bool = false")
+    .Attr("Tidx: {int32, int64} = DT_INT32")
     .SetShapeFn(ReductionShape)
     .Doc("Logical and over the given axes.");
-REGISTER_OP("Any").Input("input: bool").Input("reduction_indices: Tidx").Output("output: bool")
-    .Attr("keep_dims: bool = false").Attr("Tidx: {int32, int64} = DT_INT32")
+REGISTER_OP("Any")
+    .Input("input: bool")
+    .Input("reduction_indices: Tidx")
+    .Output("output: bool")
+    .Attr("keep_dims: bool = false")
+    .Attr("Tidx: {int32, int64} = DT_INT32")
     .SetShapeFn(ReductionShape)
     .Doc("Logical or over the given axes.");
 
-REGISTER_OP("ArgMax").Apply(ArgReduction())
+REGISTER_OP("ArgMax")
+    .Apply(ArgReduction())
     .Doc("Index of the largest value along an axis (the first on ties).");
-REGISTER_OP("ArgMin").Apply(ArgReduction())
+REGISTER_OP("ArgMin")
+    .Apply(ArgReduction())
     .Doc("Index of the smallest value along an axis (the first on ties).");
 
-REGISTER_OP("Range").Input("start: Tidx").Input("limit: Tidx").Input("delta: Tidx")
-    .Output("output: Tidx").Attr("Tidx: {float, double, int32, int64} = DT_INT32")
+REGISTER_OP("Range")
+    .Input("start: Tidx")
+    .Input("limit: Tidx")
+    .Input("delta: Tidx")
+    .Output("output: Tidx")
+    .Attr("Tidx: {float, double, int32, int64} = DT_INT32")
     .SetShapeFn(RangeShape)
     .Doc("[start, start + delta, ...) up to but not including limit.");
 

@@ -4,24 +4,39 @@
 
 namespace runnel {
 
-REGISTER_OP("_Send").Input("tensor: T").Attr("T: type").Attr("tensor_name: string")
-    .Attr("send_device: string").Attr("send_device_incarnation: int")
-    .Attr("recv_device: string").Attr("client_terminated: bool = false")
+REGISTER_OP("_Send")
+    .Input("tensor: T")
+    .Attr("T: type")
+    .Attr("tensor_name: string")
+    .Attr("send_device: string")
+    .Attr("send_device_incarnation: int")
+    .Attr("recv_device: string")
+    .Attr("client_terminated: bool = false")
     .SetIsStateful()
     .Doc("Sends `tensor` to the rendezvous under a key naming both devices.");
 
-REGISTER_OP("_Recv").Output("tensor: tensor_type").Attr("tensor_type: type")
-    .Attr("tensor_name: string").Attr("send_device: string")
-    .Attr("send_device_incarnation: int").Attr("recv_device: string")
+REGISTER_OP("_Recv")
+    .Output("tensor: tensor_type")
+    .Attr("tensor_type: type")
+    .Attr("tensor_name: string")
+    .Attr("send_device: string")
+    .Attr("send_device_incarnation: int")
+    .Attr("recv_device: string")
     .Attr("client_terminated: bool = false")
     .SetIsStateful()
     .Doc("Receives a tensor from the rendezvous.");
 
-REGISTER_OP("_Arg").Output("output: T").Attr("T: type").Attr("index: int >= 0")
+REGISTER_OP("_Arg")
+    .Output("output: T")
+    .Attr("T: type")
+    .Attr("index: int >= 0")
     .SetIsStateful()
     .Doc("The step's fed value number `index`.");
 
-REGISTER_OP("_Retval").Input("input: T").Attr("T: type").Attr("index: int >= 0")
+REGISTER_OP("_Retval")
+    .Input("input: T")
+    .Attr("T: type")
+    .Attr("index: int >= 0")
     .SetIsStateful()
     .Doc("Returns `input` as the step's fetched value number `index`.");
 

@@ -4,8 +4,8 @@ namespace runnel {
 
 absl::StatusOr<int> CanonicalAxis(int64_t axis, int rank) {
   if (axis < -rank || axis >= rank) {
-    return absl::InvalidArgumentError(absl::StrCat("axis ", axis, " is out of range [", -rank,
-                                                   ", ", rank, ") for rank ", rank));
+    return absl::InvalidArgumentError(
+        absl::StrCat("axis ", axis, " is out of range [", -rank, ", ", rank, ") for rank ", rank));
   }
   return static_cast<int>(axis < 0 ? axis + rank : axis);
 }
@@ -15,9 +15,12 @@ bool ConstantVector(const InferenceContext& c, int i, std::vector<int64_t>* valu
   if (t == nullptr || t->dims() > 1) return false;
   values->clear();
   for (int64_t k = 0; k < t->NumElements(); ++k) {
-    if (t->dtype() == DT_INT32) values->push_back(t->data<int32_t>()[k]);
-    else if (t->dtype() == DT_INT64) values->push_back(t->data<int64_t>()[k]);
-    else return false;
+    if (t->dtype() == DT_INT32)
+      values->push_back(t->data<int32_t>()[k]);
+    else if (t->dtype() == DT_INT64)
+      values->push_back(t->data<int64_t>()[k]);
+    else
+      return false;
   }
   return true;
 }

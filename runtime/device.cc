@@ -27,16 +27,18 @@ uint64_t NextIncarnation() {
 }  // namespace
 
 Device::Device(DeviceName name, Allocator* allocator, ThreadPool* compute_pool)
-    : name_(std::move(name)), full_name_(name_.ToString()), allocator_(allocator),
-      compute_pool_(compute_pool), incarnation_(NextIncarnation()) {}
+    : name_(std::move(name)),
+      full_name_(name_.ToString()),
+      allocator_(allocator),
+      compute_pool_(compute_pool),
+      incarnation_(NextIncarnation()) {}
 
 void DeviceFactory::Register(const std::string& type, int priority,
                              std::unique_ptr<DeviceFactory> factory) {
   Factories().push_back({type, priority, std::move(factory)});
-  std::stable_sort(Factories().begin(), Factories().end(),
-                   [](const FactoryEntry& a, const FactoryEntry& b) {
-                     return a.priority > b.priority;
-                   });
+  std::stable_sort(
+      Factories().begin(), Factories().end(),
+      [](const FactoryEntry& a, const FactoryEntry& b) { return a.priority > b.priority; });
 }
 
 absl::Status DeviceFactory::AddDevices(const DeviceEnv& env,

@@ -68,17 +68,16 @@ class DeviceFactory {
                                  std::vector<std::unique_ptr<Device>>* devices);
 };
 
-#define REGISTER_DEVICE_FACTORY(type, priority, factory)                          \
-  static bool RN_CONCAT(rn_device_factory_, __COUNTER__) = [] {                  \
+#define REGISTER_DEVICE_FACTORY(type, priority, factory)                            \
+  static bool RN_CONCAT(rn_device_factory_, __COUNTER__) = [] {                     \
     ::runnel::DeviceFactory::Register(type, priority, std::make_unique<factory>()); \
-    return true;                                                                  \
+    return true;                                                                    \
   }()
 
 // The devices of one session.
 class DeviceSet {
  public:
-  explicit DeviceSet(std::vector<std::unique_ptr<Device>> devices)
-      : devices_(std::move(devices)) {}
+  explicit DeviceSet(std::vector<std::unique_ptr<Device>> devices) : devices_(std::move(devices)) {}
   const std::vector<std::unique_ptr<Device>>& devices() const { return devices_; }
   Device* Find(const std::string& full_name) const;
   // Devices matching a partial spec such as "/gpu:0" or "/device:CPU:*", in priority order.

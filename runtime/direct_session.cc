@@ -108,7 +108,8 @@ absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
   ASSIGN_OR_RETURN(GraphDef step_def, BuildStepGraph(*graph_, {feeds, fetches, targets}));
   ASSIGN_OR_RETURN(std::unique_ptr<Graph> step_graph,
                    Graph::FromGraphDef(step_def, GraphOptions{/*infer_shapes=*/false}));
-  RETURN_IF_ERROR(PlaceGraph(step_graph.get(), *devices_, options_.GetBool("allow_soft_placement")));
+  RETURN_IF_ERROR(
+      PlaceGraph(step_graph.get(), *devices_, options_.GetBool("allow_soft_placement")));
   if (options_.GetBool("log_device_placement")) {
     for (int id = 0; id < step_graph->num_nodes(); ++id) {
       std::fprintf(stderr, "%s: (%s): %s\n", step_graph->node(id)->name().c_str(),
@@ -147,18 +148,18 @@ absl::Status DirectSession::Run(const std::vector<std::pair<std::string, Tensor>
     const auto& [dtype, shape] = step->feed_specs[i];
     const Tensor& value = args[i];
     if (value.dtype() != dtype) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "feed for '", feed_names[i], "' has dtype ", DataTypeString(value.dtype()), ", but '",
-          step->feed_names[i], "' expects ", DataTypeString(dtype)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("feed for '", feed_names[i], "' has dtype ", DataTypeString(value.dtype()),
+                       ", but '", step->feed_names[i], "' expects ", DataTypeString(dtype)));
     }
     // The leading dim is the batch: frozen graphs often pin it (e.g. [100,784]) while
     // serving any batch size, so only the rank and the other dims must match.
     PartialShape expected = shape;
     if (expected.rank() > 0) expected.set_dim(0, PartialShape::kUnknownDim);
     if (!expected.IsCompatibleWith(PartialShape(value.shape()))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "feed for '", feed_names[i], "' has shape ", value.shape().DebugString(), ", but '",
-          step->feed_names[i], "' has shape ", shape.DebugString()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("feed for '", feed_names[i], "' has shape ", value.shape().DebugString(),
+                       ", but '", step->feed_names[i], "' has shape ", shape.DebugString()));
     }
   }
 

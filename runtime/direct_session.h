@@ -35,8 +35,8 @@ class DirectSession {
   // Feeds are (tensor name, value); fetches are tensor names ("x:0" or "x"); targets are
   // node names run for their effects. Safe to call from several threads at once.
   absl::Status Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
-                   const std::vector<std::string>& fetches,
-                   const std::vector<std::string>& targets, std::vector<Tensor>* outputs);
+                   const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
+                   std::vector<Tensor>* outputs);
 
   const DeviceSet& devices() const { return *devices_; }
   const Graph& graph() const { return *graph_; }

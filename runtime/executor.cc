@@ -24,8 +24,8 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
   exec->device_ = device;
   const int n = graph->num_nodes();
   exec->items_.resize(n);
-  std::string device_short = DeviceName{"", -1, -1, device->device_type(),
-                                        device->parsed_name().id}.ToString();
+  std::string device_short =
+      DeviceName{"", -1, -1, device->device_type(), device->parsed_name().id}.ToString();
   for (int id = 0; id < n; ++id) {
     const Node* node = graph->node(id);
     NodeItem& item = exec->items_[id];
@@ -48,12 +48,13 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
       if (!e->IsControlEdge()) item.output_used[e->src_output] = true;
     }
     // Group by output so the last consumer of each output can take the tensor.
-    std::stable_sort(item.out.begin(), item.out.end(),
-                     [](const OutEdge& a, const OutEdge& b) { return a.src_output < b.src_output; });
+    std::stable_sort(item.out.begin(), item.out.end(), [](const OutEdge& a, const OutEdge& b) {
+      return a.src_output < b.src_output;
+    });
     for (size_t k = 0; k < item.out.size(); ++k) {
-      item.out[k].last_use = item.out[k].src_output >= 0 &&
-                             (k + 1 == item.out.size() ||
-                              item.out[k + 1].src_output != item.out[k].src_output);
+      item.out[k].last_use =
+          item.out[k].src_output >= 0 &&
+          (k + 1 == item.out.size() || item.out[k + 1].src_output != item.out[k].src_output);
     }
     if (item.initial_pending == 0) exec->roots_.push_back(id);
   }
@@ -67,7 +68,9 @@ Executor::~Executor() = default;
 class Executor::Step {
  public:
   Step(const Executor* exec, const ExecutorArgs& args, DoneCallback done)
-      : exec_(exec), args_(args), done_(std::move(done)),
+      : exec_(exec),
+        args_(args),
+        done_(std::move(done)),
         inputs_(new Tensor[exec->total_inputs_]),
         pending_(new std::atomic<int>[exec->items_.size()]) {
     for (size_t i = 0; i < exec->items_.size(); ++i) {
@@ -179,8 +182,10 @@ class Executor::Step {
     for (const OutEdge& e : item.out) {
       if (e.dst_slot >= 0) {
         Tensor& slot = inputs_[exec_->items_[e.dst].input_start + e.dst_slot];
-        if (e.last_use) slot = std::move(outputs[e.src_output]);
-        else slot = outputs[e.src_output];
+        if (e.last_use)
+          slot = std::move(outputs[e.src_output]);
+        else
+          slot = outputs[e.src_output];
       }
       if (pending_[e.dst].fetch_sub(1, std::memory_order_acq_rel) == 1) ready->push_back(e.dst);
     }
@@ -213,8 +218,10 @@ class Executor::Step {
       }
     }
     if (kept_expensive >= 0) {
-      if (stack->empty()) stack->push_back(kept_expensive);
-      else Schedule(kept_expensive);
+      if (stack->empty())
+        stack->push_back(kept_expensive);
+      else
+        Schedule(kept_expensive);
     }
   }
 

@@ -35,8 +35,8 @@ absl::StatusOr<std::map<std::string, GraphDef>> PartitionGraph(const Graph& grap
     const Node* node = graph.node(id);
     Device* dst = devices.Find(node->assigned_device());
     if (dst == nullptr) {
-      return absl::InternalError(absl::StrCat("node has no valid device '",
-                                              node->assigned_device(), "'", node->ErrorSuffix()));
+      return absl::InternalError(absl::StrCat("node has no valid device '", node->assigned_device(),
+                                              "'", node->ErrorSuffix()));
     }
     NodeDef def = node->def();
     def.set_device(dst->name());
@@ -45,11 +45,13 @@ absl::StatusOr<std::map<std::string, GraphDef>> PartitionGraph(const Graph& grap
     for (const Edge* e : node->in_edges()) {
       const Node* src_node = e->src;
       const bool control = e->IsControlEdge();
-      std::string source = control ? "^" + src_node->name()
-                                   : absl::StrCat(src_node->name(), ":", e->src_output);
+      std::string source =
+          control ? "^" + src_node->name() : absl::StrCat(src_node->name(), ":", e->src_output);
       if (src_node->assigned_device() == node->assigned_device()) {
-        if (control) controls.push_back(source);
-        else def.add_input(source);
+        if (control)
+          controls.push_back(source);
+        else
+          def.add_input(source);
         continue;
       }
       Device* src = devices.Find(src_node->assigned_device());
@@ -82,8 +84,10 @@ absl::StatusOr<std::map<std::string, GraphDef>> PartitionGraph(const Graph& grap
                                         absl::StrCat("_recv_", n), dtype, tensor_name, *src, *dst);
         it = recvs.emplace(key, recv->name()).first;
       }
-      if (control) controls.push_back("^" + it->second);
-      else def.add_input(it->second);
+      if (control)
+        controls.push_back("^" + it->second);
+      else
+        def.add_input(it->second);
     }
     for (const auto& c : controls) def.add_input(c);
     *partitions[dst->name()].add_node() = std::move(def);

@@ -65,11 +65,11 @@ absl::Status PlaceGraph(Graph* graph, const DeviceSet& devices, bool allow_soft_
         }
       }
       if (chosen == nullptr && !allow_soft_placement) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "cannot assign a device: requested '", node->requested_device(), "', ",
-            matching.empty() ? "which matches no device"
-                             : "whose devices have no kernel for this op",
-            " (devices: ", devices.DebugNames(), ")", node->ErrorSuffix()));
+        return absl::InvalidArgumentError(
+            absl::StrCat("cannot assign a device: requested '", node->requested_device(), "', ",
+                         matching.empty() ? "which matches no device"
+                                          : "whose devices have no kernel for this op",
+                         " (devices: ", devices.DebugNames(), ")", node->ErrorSuffix()));
       }
     }
     if (chosen == nullptr) chosen = with_kernel.front();

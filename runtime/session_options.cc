@@ -39,16 +39,16 @@ absl::Status SessionOptions::Validate() const {
     std::vector<std::string> known;
     for (const auto& d : Documented()) {
       known.push_back(d.key);
-      if (d.key == key || (absl::StartsWith(key, "device_count.") &&
-                           absl::StartsWith(d.key, "device_count."))) {
+      if (d.key == key ||
+          (absl::StartsWith(key, "device_count.") && absl::StartsWith(d.key, "device_count."))) {
         doc = &d;
       }
     }
     if (doc == nullptr) {
       std::string nearest = NearestName(key, known);
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown session option '", key, "'",
-          nearest.empty() ? "" : absl::StrCat("; did you mean '", nearest, "'?")));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown session option '", key, "'",
+                       nearest.empty() ? "" : absl::StrCat("; did you mean '", nearest, "'?")));
     }
     bool is_bool = doc->default_value == "true" || doc->default_value == "false";
     int64_t n;

@@ -26,8 +26,7 @@ struct SessionOptionDoc {
 class SessionOptions {
  public:
   SessionOptions() = default;
-  explicit SessionOptions(std::map<std::string, std::string> config)
-      : config_(std::move(config)) {}
+  explicit SessionOptions(std::map<std::string, std::string> config) : config_(std::move(config)) {}
 
   static const std::vector<SessionOptionDoc>& Documented();
 

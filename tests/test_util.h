@@ -41,7 +41,8 @@ inline NodeDef ConstNode(const std::string& name, const Tensor& value) {
 
 inline NodeDef PlaceholderNode(const std::string& name, DataType dtype,
                                const PartialShape& shape = PartialShape::UnknownRank()) {
-  return MakeNode(name, "Placeholder", {}, {{"dtype", MakeAttr(dtype)}, {"shape", MakeAttr(shape)}});
+  return MakeNode(name, "Placeholder", {},
+                  {{"dtype", MakeAttr(dtype)}, {"shape", MakeAttr(shape)}});
 }
 
 inline GraphDef MakeGraph(std::initializer_list<NodeDef> nodes) {
@@ -68,14 +69,14 @@ std::vector<T> Values(const Tensor& t) {
 }
 
 // EXPECT that `status` failed with `code` and its message contains each of `parts`.
-#define EXPECT_STATUS(status_expr, code_value, ...)                               \
-  do {                                                                            \
-    const ::absl::Status _s = (status_expr);                                      \
-    EXPECT_EQ(_s.code(), code_value) << _s;                                       \
-    for (const char* _part : {__VA_ARGS__}) {                                     \
-      EXPECT_NE(std::string(_s.message()).find(_part), std::string::npos)         \
-          << "message lacks '" << _part << "': " << _s.message();                 \
-    }                                                                             \
+#define EXPECT_STATUS(status_expr, code_value, ...)                       \
+  do {                                                                    \
+    const ::absl::Status _s = (status_expr);                              \
+    EXPECT_EQ(_s.code(), code_value) << _s;                               \
+    for (const char* _part : {__VA_ARGS__}) {                             \
+      EXPECT_NE(std::string(_s.message()).find(_part), std::string::npos) \
+          << "message lacks '" << _part << "': " << _s.message();         \
+    }                                                                     \
   } while (0)
 
 }  // namespace runnel::testing

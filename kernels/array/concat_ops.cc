@@ -30,7 +30,8 @@ void ConcatBytes(const std::vector<const Tensor*>& inputs, int64_t outer, Tensor
       char* row = dst + o * total;
       for (size_t i = 0; i < inputs.size(); ++i) {
         if (widths[i] == 0) continue;
-        std::memcpy(row, static_cast<const char*>(inputs[i]->raw_data()) + o * widths[i], widths[i]);
+        std::memcpy(row, static_cast<const char*>(inputs[i]->raw_data()) + o * widths[i],
+                    widths[i]);
         row += widths[i];
       }
     }
@@ -155,8 +156,8 @@ class SplitOp : public OpKernel {
     ASSIGN_OR_RETURN(int64_t axis_value, IntScalar(ctx->input(0), "split_dim"));
     ASSIGN_OR_RETURN(int axis, Axis(axis_value, x.dims(), "split_dim"));
     const int n = ctx->num_outputs();
-    RN_REQUIRE(x.dim_size(axis) % n == 0, "dimension ", axis, " of shape ",
-               x.shape().DebugString(), " does not split evenly into ", n, " parts");
+    RN_REQUIRE(x.dim_size(axis) % n == 0, "dimension ", axis, " of shape ", x.shape().DebugString(),
+               " does not split evenly into ", n, " parts");
     return SplitInto(ctx, x, axis, std::vector<int64_t>(n, x.dim_size(axis) / n), false);
   }
 };

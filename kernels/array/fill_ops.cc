@@ -25,8 +25,10 @@ class FillOp : public OpKernel {
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& dims_t = ctx->input(0);
     const Tensor& value = ctx->input(1);
-    RN_REQUIRE(dims_t.dims() == 1, "dims must be a vector, got shape ", dims_t.shape().DebugString());
-    RN_REQUIRE(value.dims() == 0, "value must be a scalar, got shape ", value.shape().DebugString());
+    RN_REQUIRE(dims_t.dims() == 1, "dims must be a vector, got shape ",
+               dims_t.shape().DebugString());
+    RN_REQUIRE(value.dims() == 0, "value must be a scalar, got shape ",
+               value.shape().DebugString());
     ASSIGN_OR_RETURN(std::vector<int64_t> dims, IntValues(dims_t, "dims"));
     ASSIGN_OR_RETURN(TensorShape shape, TensorShape::FromDims(dims));
     Tensor* out;

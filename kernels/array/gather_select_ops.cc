@@ -34,8 +34,8 @@ class GatherV2Op : public OpKernel {
     const Index* idx = indices.data<Index>();
     const int64_t n = indices.NumElements();
     for (int64_t i = 0; i < n; ++i) {
-      RN_REQUIRE(idx[i] >= 0 && idx[i] < limit, "indices[", i, "] = ", idx[i],
-                 " is not in [0, ", limit, ")");
+      RN_REQUIRE(idx[i] >= 0 && idx[i] < limit, "indices[", i, "] = ", idx[i], " is not in [0, ",
+                 limit, ")");
     }
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, shape, &out));
@@ -74,7 +74,9 @@ class SelectOp : public OpKernel {
       Tensor* out;
       RETURN_IF_ERROR(ctx->allocate_output(0, t.shape(), &out));
       const int64_t n = t.NumElements();
-      const int64_t per = cond.NumElements() == 0 ? 1 : std::max<int64_t>(1, n / std::max<int64_t>(cond.NumElements(), 1));
+      const int64_t per = cond.NumElements() == 0
+                              ? 1
+                              : std::max<int64_t>(1, n / std::max<int64_t>(cond.NumElements(), 1));
       const bool* c = cond.data<bool>();
       for (int64_t i = 0; i < n; ++i) {
         bool take_t = cond.dims() == 0 ? c[0] : c[i / per];
@@ -99,7 +101,8 @@ class SelectOp : public OpKernel {
       });
       return off;
     };
-    std::vector<int64_t> co = offsets(cond.shape()), to = offsets(t.shape()), eo = offsets(e.shape());
+    std::vector<int64_t> co = offsets(cond.shape()), to = offsets(t.shape()),
+                         eo = offsets(e.shape());
     const bool* c = cond.data<bool>();
     char* o = static_cast<char*>(out->raw_data());
     for (int64_t i = 0; i < n; ++i) {

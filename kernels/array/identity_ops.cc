@@ -34,9 +34,7 @@ class PlaceholderOp : public OpKernel {
                             shape.unknown_rank() ? "" : " and shape " + shape.DebugString());
     return absl::OkStatus();
   }
-  absl::Status Compute(OpKernelContext*) override {
-    return absl::InvalidArgumentError(message_);
-  }
+  absl::Status Compute(OpKernelContext*) override { return absl::InvalidArgumentError(message_); }
   bool IsExpensive() const override { return false; }
 
  private:

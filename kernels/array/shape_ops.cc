@@ -1,7 +1,7 @@
 // Kernels about shapes: Shape, ShapeN, Size, Rank, and the reshaping family (Reshape,
 // ExpandDims, Squeeze), which share the input's buffer.
-#include "core/kernel_registry.h"
 #include "absl/strings/str_join.h"
+#include "core/kernel_registry.h"
 #include "kernels/util/int_values.h"
 
 namespace runnel {
@@ -10,8 +10,10 @@ namespace {
 Tensor ShapeTensor(const TensorShape& shape, DataType dtype) {
   Tensor t(dtype, TensorShape{shape.dims()});
   for (int i = 0; i < shape.dims(); ++i) {
-    if (dtype == DT_INT32) t.data<int32_t>()[i] = static_cast<int32_t>(shape.dim_size(i));
-    else t.data<int64_t>()[i] = shape.dim_size(i);
+    if (dtype == DT_INT32)
+      t.data<int32_t>()[i] = static_cast<int32_t>(shape.dim_size(i));
+    else
+      t.data<int64_t>()[i] = shape.dim_size(i);
   }
   return t;
 }
@@ -63,7 +65,8 @@ class ReshapeOp : public OpKernel {
                    absl::StrJoin(dims, ","), "]");
         unknown = static_cast<int>(i);
       } else {
-        RN_REQUIRE(dims[i] >= 0, "shape has a negative dimension: [", absl::StrJoin(dims, ","), "]");
+        RN_REQUIRE(dims[i] >= 0, "shape has a negative dimension: [", absl::StrJoin(dims, ","),
+                   "]");
         product *= dims[i];
       }
     }
@@ -109,8 +112,8 @@ class SqueezeOp : public OpKernel {
     const Tensor& x = ctx->input(0);
     std::vector<bool> drop(x.dims(), dims_.empty());
     for (int64_t d : dims_) {
-      RN_REQUIRE(d >= -x.dims() && d < x.dims(), "squeeze dim ", d,
-                 " is out of range for shape ", x.shape().DebugString());
+      RN_REQUIRE(d >= -x.dims() && d < x.dims(), "squeeze dim ", d, " is out of range for shape ",
+                 x.shape().DebugString());
       int a = static_cast<int>(d < 0 ? d + x.dims() : d);
       RN_REQUIRE(x.dim_size(a) == 1, "cannot squeeze dim ", d, " of shape ",
                  x.shape().DebugString(), ": its size is not 1");

@@ -34,10 +34,10 @@ class SliceOp : public OpKernel {
     const Tensor& x = ctx->input(0);
     ASSIGN_OR_RETURN(std::vector<int64_t> begin, IntValues(ctx->input(1), "begin"));
     ASSIGN_OR_RETURN(std::vector<int64_t> size, IntValues(ctx->input(2), "size"));
-    RN_REQUIRE(static_cast<int>(begin.size()) == x.dims() &&
-                   static_cast<int>(size.size()) == x.dims(),
-               "begin and size must have one entry per input dim (", x.dims(), "), have ",
-               begin.size(), " and ", size.size());
+    RN_REQUIRE(
+        static_cast<int>(begin.size()) == x.dims() && static_cast<int>(size.size()) == x.dims(),
+        "begin and size must have one entry per input dim (", x.dims(), "), have ", begin.size(),
+        " and ", size.size());
     DimVector sizes(x.dims());
     for (int d = 0; d < x.dims(); ++d) {
       int64_t s = size[d] == -1 ? x.dim_size(d) - begin[d] : size[d];

@@ -11,8 +11,8 @@ class TileOp : public OpKernel {
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& x = ctx->input(0);
     ASSIGN_OR_RETURN(std::vector<int64_t> multiples, IntValues(ctx->input(1), "multiples"));
-    RN_REQUIRE(static_cast<int>(multiples.size()) == x.dims(), "multiples has ",
-               multiples.size(), " entries for an input of rank ", x.dims());
+    RN_REQUIRE(static_cast<int>(multiples.size()) == x.dims(), "multiples has ", multiples.size(),
+               " entries for an input of rank ", x.dims());
     TensorShape shape;
     for (int d = 0; d < x.dims(); ++d) {
       RN_REQUIRE(multiples[d] >= 0, "multiples must be non-negative, got ", multiples[d]);
@@ -25,7 +25,8 @@ class TileOp : public OpKernel {
     const int elem = DataTypeSize(x.dtype());
     DimVector in_dims(x.shape().dim_sizes().begin(), x.shape().dim_sizes().end());
     DimVector in_strides = DenseStrides(in_dims, elem);
-    DimVector out_strides = DenseStrides(DimVector(shape.dim_sizes().begin(), shape.dim_sizes().end()), elem);
+    DimVector out_strides =
+        DenseStrides(DimVector(shape.dim_sizes().begin(), shape.dim_sizes().end()), elem);
     DimVector dims, src_strides, dst_strides;
     for (int d = 0; d < x.dims(); ++d) {
       dims.push_back(multiples[d]);
@@ -46,8 +47,9 @@ class PadOp : public OpKernel {
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& x = ctx->input(0);
     const Tensor& paddings = ctx->input(1);
-    RN_REQUIRE(paddings.dims() == 2 && paddings.dim_size(0) == x.dims() && paddings.dim_size(1) == 2,
-               "paddings must have shape [", x.dims(), ",2], got ", paddings.shape().DebugString());
+    RN_REQUIRE(
+        paddings.dims() == 2 && paddings.dim_size(0) == x.dims() && paddings.dim_size(1) == 2,
+        "paddings must have shape [", x.dims(), ",2], got ", paddings.shape().DebugString());
     ASSIGN_OR_RETURN(std::vector<int64_t> pads, IntValues(paddings, "paddings"));
     TensorShape shape;
     for (int d = 0; d < x.dims(); ++d) {

@@ -31,8 +31,10 @@ class CastOp : public OpKernel {
         D* out = y->data<D>();
         ctx->thread_pool()->ParallelFor(x.NumElements(), 2, [&](int64_t b, int64_t e) {
           for (int64_t i = b; i < e; ++i) {
-            if constexpr (std::is_same_v<D, bool>) out[i] = in[i] != S(0);
-            else out[i] = static_cast<D>(in[i]);
+            if constexpr (std::is_same_v<D, bool>)
+              out[i] = in[i] != S(0);
+            else
+              out[i] = static_cast<D>(in[i]);
           }
         });
       });

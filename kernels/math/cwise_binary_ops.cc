@@ -25,10 +25,20 @@ T TruncDiv(T a, T b) {
   return static_cast<T>(a / b);
 }
 
-template <typename T> struct AddF { T operator()(T a, T b) const { return a + b; } };
-template <typename T> struct SubF { T operator()(T a, T b) const { return a - b; } };
-template <typename T> struct MulF { T operator()(T a, T b) const { return a * b; } };
-template <typename T> struct MaximumF {
+template <typename T>
+struct AddF {
+  T operator()(T a, T b) const { return a + b; }
+};
+template <typename T>
+struct SubF {
+  T operator()(T a, T b) const { return a - b; }
+};
+template <typename T>
+struct MulF {
+  T operator()(T a, T b) const { return a * b; }
+};
+template <typename T>
+struct MaximumF {
   T operator()(T a, T b) const {
     if constexpr (std::is_floating_point_v<T>) {
       if (std::isnan(a)) return a;  // NaN propagates, as in TensorFlow
@@ -36,7 +46,8 @@ template <typename T> struct MaximumF {
     return a > b ? a : b;
   }
 };
-template <typename T> struct MinimumF {
+template <typename T>
+struct MinimumF {
   T operator()(T a, T b) const {
     if constexpr (std::is_floating_point_v<T>) {
       if (std::isnan(a)) return a;
@@ -44,17 +55,20 @@ template <typename T> struct MinimumF {
     return a < b ? a : b;
   }
 };
-template <typename T> struct SquaredDifferenceF {
+template <typename T>
+struct SquaredDifferenceF {
   T operator()(T a, T b) const { return (a - b) * (a - b); }
 };
-template <typename T> struct RealDivF {
+template <typename T>
+struct RealDivF {
   static absl::Status Check(const Tensor& y) { return CheckIntegerDivisor<T>(y); }
   T operator()(T a, T b) const {
     if constexpr (std::is_integral_v<T>) return TruncDiv(a, b);
     return a / b;
   }
 };
-template <typename T> struct FloorDivF {
+template <typename T>
+struct FloorDivF {
   static absl::Status Check(const Tensor& y) { return CheckIntegerDivisor<T>(y); }
   T operator()(T a, T b) const {
     if constexpr (std::is_integral_v<T>) {
@@ -67,7 +81,8 @@ template <typename T> struct FloorDivF {
     return std::floor(a / b);
   }
 };
-template <typename T> struct FloorModF {
+template <typename T>
+struct FloorModF {
   static absl::Status Check(const Tensor& y) { return CheckIntegerDivisor<T>(y); }
   T operator()(T a, T b) const {
     if constexpr (std::is_integral_v<T>) {
@@ -85,7 +100,8 @@ template <typename T> struct FloorModF {
     return r;
   }
 };
-template <typename T> struct PowF {
+template <typename T>
+struct PowF {
   T operator()(T a, T b) const {
     if constexpr (std::is_integral_v<T>) {
       if (b < 0) return a == 1 ? 1 : (a == -1 ? (b % 2 == 0 ? 1 : -1) : 0);
@@ -99,15 +115,37 @@ template <typename T> struct PowF {
   }
 };
 
-template <typename T> struct EqualF { bool operator()(T a, T b) const { return a == b; } };
-template <typename T> struct NotEqualF { bool operator()(T a, T b) const { return a != b; } };
-template <typename T> struct LessF { bool operator()(T a, T b) const { return a < b; } };
-template <typename T> struct LessEqualF { bool operator()(T a, T b) const { return a <= b; } };
-template <typename T> struct GreaterF { bool operator()(T a, T b) const { return a > b; } };
-template <typename T> struct GreaterEqualF { bool operator()(T a, T b) const { return a >= b; } };
+template <typename T>
+struct EqualF {
+  bool operator()(T a, T b) const { return a == b; }
+};
+template <typename T>
+struct NotEqualF {
+  bool operator()(T a, T b) const { return a != b; }
+};
+template <typename T>
+struct LessF {
+  bool operator()(T a, T b) const { return a < b; }
+};
+template <typename T>
+struct LessEqualF {
+  bool operator()(T a, T b) const { return a <= b; }
+};
+template <typename T>
+struct GreaterF {
+  bool operator()(T a, T b) const { return a > b; }
+};
+template <typename T>
+struct GreaterEqualF {
+  bool operator()(T a, T b) const { return a >= b; }
+};
 
-struct LogicalAndF { bool operator()(bool a, bool b) const { return a && b; } };
-struct LogicalOrF { bool operator()(bool a, bool b) const { return a || b; } };
+struct LogicalAndF {
+  bool operator()(bool a, bool b) const { return a && b; }
+};
+struct LogicalOrF {
+  bool operator()(bool a, bool b) const { return a || b; }
+};
 
 #define RN_REAL_TYPES float, double, int32_t, int64_t, uint8_t, int16_t, int8_t
 #define RN_SIGNED_TYPES float, double, int32_t, int64_t, int16_t, int8_t
@@ -119,8 +157,8 @@ REGISTER_KERNEL_FOR_TYPES("Mul", kCpu, "T", BinaryKernel<MulF>::Op, RN_REAL_TYPE
 REGISTER_KERNEL_FOR_TYPES("RealDiv", kCpu, "T", BinaryKernel<RealDivF>::Op, RN_REAL_TYPES);
 // Div on integers floors (Python 2 semantics); on floats it is true division.
 REGISTER_KERNEL_FOR_TYPES("Div", kCpu, "T", BinaryKernel<RealDivF>::Op, float, double);
-REGISTER_KERNEL_FOR_TYPES("Div", kCpu, "T", BinaryKernel<FloorDivF>::Op, int32_t, int64_t,
-                          uint8_t, int16_t, int8_t);
+REGISTER_KERNEL_FOR_TYPES("Div", kCpu, "T", BinaryKernel<FloorDivF>::Op, int32_t, int64_t, uint8_t,
+                          int16_t, int8_t);
 REGISTER_KERNEL_FOR_TYPES("FloorDiv", kCpu, "T", BinaryKernel<FloorDivF>::Op, RN_REAL_TYPES);
 REGISTER_KERNEL_FOR_TYPES("FloorMod", kCpu, "T", BinaryKernel<FloorModF>::Op, RN_REAL_TYPES);
 REGISTER_KERNEL_FOR_TYPES("Pow", kCpu, "T", BinaryKernel<PowF>::Op, RN_SIGNED_TYPES);
@@ -133,14 +171,12 @@ REGISTER_KERNEL_FOR_TYPES("Equal", kCpu, "T", ComparisonKernel<EqualF>::Op, RN_R
 REGISTER_KERNEL_FOR_TYPES("NotEqual", kCpu, "T", ComparisonKernel<NotEqualF>::Op, RN_REAL_TYPES,
                           bool);
 REGISTER_KERNEL_FOR_TYPES("Less", kCpu, "T", ComparisonKernel<LessF>::Op, RN_REAL_TYPES);
-REGISTER_KERNEL_FOR_TYPES("LessEqual", kCpu, "T", ComparisonKernel<LessEqualF>::Op,
-                          RN_REAL_TYPES);
+REGISTER_KERNEL_FOR_TYPES("LessEqual", kCpu, "T", ComparisonKernel<LessEqualF>::Op, RN_REAL_TYPES);
 REGISTER_KERNEL_FOR_TYPES("Greater", kCpu, "T", ComparisonKernel<GreaterF>::Op, RN_REAL_TYPES);
 REGISTER_KERNEL_FOR_TYPES("GreaterEqual", kCpu, "T", ComparisonKernel<GreaterEqualF>::Op,
                           RN_REAL_TYPES);
 
-REGISTER_KERNEL(KernelDefBuilder("LogicalAnd").Device(kCpu),
-                BinaryCwiseOp<bool, LogicalAndF>);
+REGISTER_KERNEL(KernelDefBuilder("LogicalAnd").Device(kCpu), BinaryCwiseOp<bool, LogicalAndF>);
 REGISTER_KERNEL(KernelDefBuilder("LogicalOr").Device(kCpu), BinaryCwiseOp<bool, LogicalOrF>);
 
 }  // namespace

@@ -114,8 +114,9 @@ class UnaryCwiseOp : public OpKernel {
   template <typename G, typename = void>
   struct HasInit : std::false_type {};
   template <typename G>
-  struct HasInit<G, std::void_t<decltype(std::declval<G&>().Init(
-                        std::declval<OpKernelConstruction*>()))>> : std::true_type {};
+  struct HasInit<
+      G, std::void_t<decltype(std::declval<G&>().Init(std::declval<OpKernelConstruction*>()))>>
+      : std::true_type {};
   F f_;
 };
 

@@ -4,45 +4,58 @@
 namespace runnel {
 namespace {
 
-template <typename T> struct NegF {
+template <typename T>
+struct NegF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = -x; }
 };
-template <typename T> struct AbsF {
+template <typename T>
+struct AbsF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x.abs(); }
 };
-template <typename T> struct SquareF {
+template <typename T>
+struct SquareF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x.square(); }
 };
-template <typename T> struct SignF {
+template <typename T>
+struct SignF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const {
     y = (x > T(0)).template cast<T>() - (x < T(0)).template cast<T>();
   }
 };
-template <typename T> struct SqrtF {
+template <typename T>
+struct SqrtF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x.sqrt(); }
 };
-template <typename T> struct RsqrtF {
+template <typename T>
+struct RsqrtF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x.rsqrt(); }
 };
-template <typename T> struct ReciprocalF {
+template <typename T>
+struct ReciprocalF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x.inverse(); }
 };
-template <typename T> struct ExpF {
+template <typename T>
+struct ExpF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x.exp(); }
 };
-template <typename T> struct LogF {
+template <typename T>
+struct LogF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x.log(); }
 };
-template <typename T> struct Log1pF {
+template <typename T>
+struct Log1pF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x.log1p(); }
 };
-template <typename T> struct FloorF {
+template <typename T>
+struct FloorF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x.floor(); }
 };
-template <typename T> struct CeilF {
+template <typename T>
+struct CeilF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x.ceil(); }
 };
-template <typename T> struct RoundF {
+template <typename T>
+struct RoundF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const {
     if constexpr (std::is_floating_point_v<T>) {
       y = x.rint();  // the default rounding mode rounds halves to even
@@ -51,10 +64,12 @@ template <typename T> struct RoundF {
     }
   }
 };
-template <typename T> struct SigmoidF {
+template <typename T>
+struct SigmoidF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x.logistic(); }
 };
-template <typename T> struct TanhF {
+template <typename T>
+struct TanhF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x.tanh(); }
 };
 struct LogicalNotF {

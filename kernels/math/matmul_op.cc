@@ -37,16 +37,24 @@ void Gemm(const T* a, int64_t a_rows, int64_t a_cols, bool ta, const T* b, int64
     const int64_t len = end - begin;
     if (by_rows) {
       auto c = C.middleRows(begin, len);
-      if (!ta && !tb) c.noalias() = A.middleRows(begin, len) * B;
-      else if (!ta && tb) c.noalias() = A.middleRows(begin, len) * B.transpose();
-      else if (ta && !tb) c.noalias() = A.transpose().middleRows(begin, len) * B;
-      else c.noalias() = A.transpose().middleRows(begin, len) * B.transpose();
+      if (!ta && !tb)
+        c.noalias() = A.middleRows(begin, len) * B;
+      else if (!ta && tb)
+        c.noalias() = A.middleRows(begin, len) * B.transpose();
+      else if (ta && !tb)
+        c.noalias() = A.transpose().middleRows(begin, len) * B;
+      else
+        c.noalias() = A.transpose().middleRows(begin, len) * B.transpose();
     } else {
       auto c = C.middleCols(begin, len);
-      if (!ta && !tb) c.noalias() = A * B.middleCols(begin, len);
-      else if (!ta && tb) c.noalias() = A * B.transpose().middleCols(begin, len);
-      else if (ta && !tb) c.noalias() = A.transpose() * B.middleCols(begin, len);
-      else c.noalias() = A.transpose() * B.transpose().middleCols(begin, len);
+      if (!ta && !tb)
+        c.noalias() = A * B.middleCols(begin, len);
+      else if (!ta && tb)
+        c.noalias() = A * B.transpose().middleCols(begin, len);
+      else if (ta && !tb)
+        c.noalias() = A.transpose() * B.middleCols(begin, len);
+      else
+        c.noalias() = A.transpose() * B.transpose().middleCols(begin, len);
     }
   };
   if (blocks <= 1 || extent * cost < (int64_t{1} << 15)) {
@@ -103,8 +111,9 @@ class BatchMatMulOp : public OpKernel {
     const int xr = x.dims(), yr = y.dims();
     const int64_t xm = x.dim_size(xr - 2), xk = x.dim_size(xr - 1);
     const int64_t ym = y.dim_size(yr - 2), yk = y.dim_size(yr - 1);
-    RN_REQUIRE((adj_x_ ? xm : xk) == (adj_y_ ? yk : ym), "BatchMatMul: inner dimensions differ, x is ",
-               x.shape().DebugString(), ", y is ", y.shape().DebugString());
+    RN_REQUIRE((adj_x_ ? xm : xk) == (adj_y_ ? yk : ym),
+               "BatchMatMul: inner dimensions differ, x is ", x.shape().DebugString(), ", y is ",
+               y.shape().DebugString());
     TensorShape xb(x.shape().dim_sizes().subspan(0, xr - 2));
     TensorShape yb(y.shape().dim_sizes().subspan(0, yr - 2));
     if (!kBroadcast) {
@@ -132,13 +141,13 @@ class BatchMatMulOp : public OpKernel {
     const T* xp = x.data<T>();
     const T* yp = y.data<T>();
     T* op = out->data<T>();
-    ctx->thread_pool()->ParallelFor(batches, m * n * std::max<int64_t>(xk, 1),
-                                    [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) {
-        Gemm<T>(xp + x_index[i] * xm * xk, xm, xk, adj_x_, yp + y_index[i] * ym * yk, ym, yk,
-                adj_y_, op + i * m * n, nullptr);
-      }
-    });
+    ctx->thread_pool()->ParallelFor(
+        batches, m * n * std::max<int64_t>(xk, 1), [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) {
+            Gemm<T>(xp + x_index[i] * xm * xk, xm, xk, adj_x_, yp + y_index[i] * ym * yk, ym, yk,
+                    adj_y_, op + i * m * n, nullptr);
+          }
+        });
     return absl::OkStatus();
   }
 
@@ -146,8 +155,10 @@ class BatchMatMulOp : public OpKernel {
   bool adj_x_ = false, adj_y_ = false;
 };
 
-template <typename T> using BatchMatMulV1Op = BatchMatMulOp<T, false>;
-template <typename T> using BatchMatMulV2Op = BatchMatMulOp<T, true>;
+template <typename T>
+using BatchMatMulV1Op = BatchMatMulOp<T, false>;
+template <typename T>
+using BatchMatMulV2Op = BatchMatMulOp<T, true>;
 
 REGISTER_KERNEL_FOR_TYPES("MatMul", kCpu, "T", MatMulOp, float, double, int32_t, int64_t);
 REGISTER_KERNEL_FOR_TYPES("BatchMatMul", kCpu, "T", BatchMatMulV1Op, float, double, int32_t,

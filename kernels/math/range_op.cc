@@ -11,7 +11,10 @@ class RangeOp : public OpKernel {
  public:
   absl::Status Compute(OpKernelContext* ctx) override {
     for (int i = 0; i < 3; ++i) {
-      RN_REQUIRE(ctx->input(i).NumElements() == 1, "Range: ", i == 0 ? "start" : i == 1 ? "limit" : "delta",
+      RN_REQUIRE(ctx->input(i).NumElements() == 1, "Range: ",
+                 i == 0   ? "start"
+                 : i == 1 ? "limit"
+                          : "delta",
                  " must be a scalar, got shape ", ctx->input(i).shape().DebugString());
     }
     const T start = ctx->input(0).scalar<T>();
@@ -22,7 +25,8 @@ class RangeOp : public OpKernel {
                " is beyond limit ", limit, " for delta ", delta);
     int64_t size;
     if constexpr (std::is_integral_v<T>) {
-      size = (std::abs(static_cast<int64_t>(limit) - start) + std::abs(static_cast<int64_t>(delta)) - 1) /
+      size = (std::abs(static_cast<int64_t>(limit) - start) +
+              std::abs(static_cast<int64_t>(delta)) - 1) /
              std::abs(static_cast<int64_t>(delta));
     } else {
       size = static_cast<int64_t>(std::ceil(std::abs((limit - start) / delta)));

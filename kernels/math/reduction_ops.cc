@@ -22,40 +22,90 @@ absl::StatusOr<std::vector<bool>> ReducedAxes(const Tensor& axes, int rank) {
 }
 
 struct SumR {
-  template <typename T> static T Identity() { return T(0); }
-  template <typename T> static T Combine(T a, T b) { return a + b; }
-  template <typename Map> static auto Row(const Map& m) { return m.sum(); }
+  template <typename T>
+  static T Identity() {
+    return T(0);
+  }
+  template <typename T>
+  static T Combine(T a, T b) {
+    return a + b;
+  }
+  template <typename Map>
+  static auto Row(const Map& m) {
+    return m.sum();
+  }
 };
 struct ProdR {
-  template <typename T> static T Identity() { return T(1); }
-  template <typename T> static T Combine(T a, T b) { return a * b; }
-  template <typename Map> static auto Row(const Map& m) { return m.prod(); }
+  template <typename T>
+  static T Identity() {
+    return T(1);
+  }
+  template <typename T>
+  static T Combine(T a, T b) {
+    return a * b;
+  }
+  template <typename Map>
+  static auto Row(const Map& m) {
+    return m.prod();
+  }
 };
 struct MaxR {
-  template <typename T> static T Identity() {
+  template <typename T>
+  static T Identity() {
     return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()
                                                 : std::numeric_limits<T>::lowest();
   }
-  template <typename T> static T Combine(T a, T b) { return a > b ? a : b; }
-  template <typename Map> static auto Row(const Map& m) { return m.maxCoeff(); }
+  template <typename T>
+  static T Combine(T a, T b) {
+    return a > b ? a : b;
+  }
+  template <typename Map>
+  static auto Row(const Map& m) {
+    return m.maxCoeff();
+  }
 };
 struct MinR {
-  template <typename T> static T Identity() {
+  template <typename T>
+  static T Identity() {
     return std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity()
                                                 : std::numeric_limits<T>::max();
   }
-  template <typename T> static T Combine(T a, T b) { return a < b ? a : b; }
-  template <typename Map> static auto Row(const Map& m) { return m.minCoeff(); }
+  template <typename T>
+  static T Combine(T a, T b) {
+    return a < b ? a : b;
+  }
+  template <typename Map>
+  static auto Row(const Map& m) {
+    return m.minCoeff();
+  }
 };
 struct AllR {
-  template <typename T> static T Identity() { return true; }
-  template <typename T> static T Combine(T a, T b) { return a && b; }
-  template <typename Map> static auto Row(const Map& m) { return m.all(); }
+  template <typename T>
+  static T Identity() {
+    return true;
+  }
+  template <typename T>
+  static T Combine(T a, T b) {
+    return a && b;
+  }
+  template <typename Map>
+  static auto Row(const Map& m) {
+    return m.all();
+  }
 };
 struct AnyR {
-  template <typename T> static T Identity() { return false; }
-  template <typename T> static T Combine(T a, T b) { return a || b; }
-  template <typename Map> static auto Row(const Map& m) { return m.any(); }
+  template <typename T>
+  static T Identity() {
+    return false;
+  }
+  template <typename T>
+  static T Combine(T a, T b) {
+    return a || b;
+  }
+  template <typename Map>
+  static auto Row(const Map& m) {
+    return m.any();
+  }
 };
 
 // Folds [outer, r, inner] into [outer, inner].
@@ -104,8 +154,10 @@ class ReductionOp : public OpKernel {
     TensorShape out_shape;
     int64_t count = 1;
     for (int i = 0; i < x.dims(); ++i) {
-      if (!reduce[i]) out_shape.AddDim(x.dim_size(i));
-      else if (keep_dims_) out_shape.AddDim(1);
+      if (!reduce[i])
+        out_shape.AddDim(x.dim_size(i));
+      else if (keep_dims_)
+        out_shape.AddDim(1);
       if (reduce[i]) count *= x.dim_size(i);
     }
     // Merge neighbouring dims with the same role: [k0, r0, k1, r1, ...].
@@ -153,11 +205,16 @@ class ReductionOp : public OpKernel {
   bool keep_dims_ = false;
 };
 
-template <typename T> using SumOp = ReductionOp<T, SumR>;
-template <typename T> using MeanOp = ReductionOp<T, SumR, true>;
-template <typename T> using ProdOp = ReductionOp<T, ProdR>;
-template <typename T> using MaxOp = ReductionOp<T, MaxR>;
-template <typename T> using MinOp = ReductionOp<T, MinR>;
+template <typename T>
+using SumOp = ReductionOp<T, SumR>;
+template <typename T>
+using MeanOp = ReductionOp<T, SumR, true>;
+template <typename T>
+using ProdOp = ReductionOp<T, ProdR>;
+template <typename T>
+using MaxOp = ReductionOp<T, MaxR>;
+template <typename T>
+using MinOp = ReductionOp<T, MinR>;
 
 template <typename T, bool kMax>
 class ArgReductionOp : public OpKernel {
@@ -189,15 +246,19 @@ class ArgReductionOp : public OpKernel {
         for (int64_t k = 1; k < r; ++k) {
           if (kMax ? p[k * inner] > p[best * inner] : p[k * inner] < p[best * inner]) best = k;
         }
-        if (out64) out->data<int64_t>()[o * inner + j] = best;
-        else out->data<int32_t>()[o * inner + j] = static_cast<int32_t>(best);
+        if (out64)
+          out->data<int64_t>()[o * inner + j] = best;
+        else
+          out->data<int32_t>()[o * inner + j] = static_cast<int32_t>(best);
       }
     }
     return absl::OkStatus();
   }
 };
-template <typename T> using ArgMaxOp = ArgReductionOp<T, true>;
-template <typename T> using ArgMinOp = ArgReductionOp<T, false>;
+template <typename T>
+using ArgMaxOp = ArgReductionOp<T, true>;
+template <typename T>
+using ArgMinOp = ArgReductionOp<T, false>;
 
 #define RN_REAL_TYPES float, double, int32_t, int64_t, uint8_t, int16_t, int8_t
 REGISTER_KERNEL_FOR_TYPES("Sum", kCpu, "T", SumOp, RN_REAL_TYPES);

@@ -4,38 +4,45 @@
 namespace runnel {
 namespace {
 
-template <typename T> struct ReluF {
+template <typename T>
+struct ReluF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x.max(T(0)); }
 };
-template <typename T> struct Relu6F {
+template <typename T>
+struct Relu6F {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x.max(T(0)).min(T(6)); }
 };
-template <typename T> struct EluF {
+template <typename T>
+struct EluF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const {
     y = (x > T(0)).select(x, x.exp() - T(1));
   }
 };
-template <typename T> struct SeluF {
+template <typename T>
+struct SeluF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const {
     const T alpha = T(1.6732632423543772848170429916717);
     const T scale = T(1.0507009873554804934193349852946);
     y = (x > T(0)).select(scale * x, scale * alpha * (x.exp() - T(1)));
   }
 };
-template <typename T> struct LeakyReluF {
+template <typename T>
+struct LeakyReluF {
   absl::Status Init(OpKernelConstruction* ctx) { return ctx->GetAttr("alpha", &alpha); }
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const {
     y = (x > T(0)).select(x, static_cast<T>(alpha) * x);
   }
   float alpha = 0.2f;
 };
-template <typename T> struct SoftplusF {
+template <typename T>
+struct SoftplusF {
   // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), which never overflows.
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const {
     y = x.max(T(0)) + (-x.abs()).exp().log1p();
   }
 };
-template <typename T> struct SoftsignF {
+template <typename T>
+struct SoftsignF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x / (x.abs() + T(1)); }
 };
 

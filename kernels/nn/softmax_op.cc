@@ -39,8 +39,10 @@ class SoftmaxOp : public OpKernel {
   }
 };
 
-template <typename T> using Softmax = SoftmaxOp<T, false>;
-template <typename T> using LogSoftmax = SoftmaxOp<T, true>;
+template <typename T>
+using Softmax = SoftmaxOp<T, false>;
+template <typename T>
+using LogSoftmax = SoftmaxOp<T, true>;
 REGISTER_KERNEL_FOR_TYPES("Softmax", kCpu, "T", Softmax, float, double);
 REGISTER_KERNEL_FOR_TYPES("LogSoftmax", kCpu, "T", LogSoftmax, float, double);
 

@@ -13,8 +13,8 @@ absl::StatusOr<BroadcastPlan> MakeBroadcastPlan(const TensorShape& x, const Tens
     xd[i] = ix >= 0 ? x.dim_size(ix) : 1;
     yd[i] = iy >= 0 ? y.dim_size(iy) : 1;
     if (xd[i] != yd[i] && xd[i] != 1 && yd[i] != 1) {
-      return absl::InvalidArgumentError(absl::StrCat("incompatible shapes: ", x.DebugString(),
-                                                     " vs. ", y.DebugString()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("incompatible shapes: ", x.DebugString(), " vs. ", y.DebugString()));
     }
     out[i] = xd[i] == 1 ? yd[i] : xd[i];
   }

@@ -13,12 +13,11 @@ void CopyRun(int elem_size, int64_t n, const char* src, int64_t ss, char* dst, i
     return;
   }
   switch (elem_size) {
-#define RN_COPY_CASE(SIZE, TYPE)                                        \
-  case SIZE:                                                            \
-    for (int64_t i = 0; i < n; ++i) {                                   \
-      *reinterpret_cast<TYPE*>(dst + i * ds) =                          \
-          *reinterpret_cast<const TYPE*>(src + i * ss);                 \
-    }                                                                   \
+#define RN_COPY_CASE(SIZE, TYPE)                                                             \
+  case SIZE:                                                                                 \
+    for (int64_t i = 0; i < n; ++i) {                                                        \
+      *reinterpret_cast<TYPE*>(dst + i * ds) = *reinterpret_cast<const TYPE*>(src + i * ss); \
+    }                                                                                        \
     return;
     RN_COPY_CASE(1, uint8_t)
     RN_COPY_CASE(2, uint16_t)
@@ -31,8 +30,8 @@ void CopyRun(int elem_size, int64_t n, const char* src, int64_t ss, char* dst, i
 }
 
 // Copies rows [begin, end) of the block, a row being the innermost dim.
-void CopyRows(int elem_size, const DimVector& dims, const char* src, const DimVector& ss,
-              char* dst, const DimVector& ds, int64_t begin, int64_t end) {
+void CopyRows(int elem_size, const DimVector& dims, const char* src, const DimVector& ss, char* dst,
+              const DimVector& ds, int64_t begin, int64_t end) {
   const int outer = static_cast<int>(dims.size()) - 1;
   DimVector index(outer, 0);
   int64_t so = 0, doff = 0, rest = begin;
@@ -81,8 +80,8 @@ void StridedCopy(int elem_size, const DimVector& dims, const char* src,
   DimVector d{dims[0]}, ss{src_strides[0]}, ds{dst_strides[0]};
   for (size_t i = 1; i < dims.size(); ++i) {
     if (dims[i] == 1) continue;
-    if (d.back() == 1 || (ss.back() == src_strides[i] * dims[i] &&
-                          ds.back() == dst_strides[i] * dims[i])) {
+    if (d.back() == 1 ||
+        (ss.back() == src_strides[i] * dims[i] && ds.back() == dst_strides[i] * dims[i])) {
       if (d.back() == 1) {
         d.back() = dims[i];
         ss.back() = src_strides[i];

@@ -41,25 +41,36 @@ absl::StatusOr<DataType> DataTypeOf(const py::dtype& dt) {
   if (kind == "u" && size == 1) return DT_UINT8;
   if (kind == "u" && size == 2) return DT_UINT16;
   if (kind == "b") return DT_BOOL;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "numpy dtype ", std::string(py::str(static_cast<const py::handle&>(dt))),
-      " has no Runnel equivalent"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("numpy dtype ", std::string(py::str(static_cast<const py::handle&>(dt))),
+                   " has no Runnel equivalent"));
 }
 
 py::dtype NumpyDtype(DataType dtype) {
   switch (dtype) {
-    case DT_FLOAT: return py::dtype::of<float>();
-    case DT_DOUBLE: return py::dtype::of<double>();
-    case DT_INT32: return py::dtype::of<int32_t>();
-    case DT_INT64: return py::dtype::of<int64_t>();
-    case DT_UINT8: return py::dtype::of<uint8_t>();
-    case DT_INT8: return py::dtype::of<int8_t>();
-    case DT_INT16: return py::dtype::of<int16_t>();
-    case DT_UINT16: return py::dtype::of<uint16_t>();
-    case DT_BOOL: return py::dtype::of<bool>();
-    case DT_HALF: return py::dtype("float16");
-    default: ThrowStatus(absl::UnimplementedError(
-        absl::StrCat("cannot return a tensor of dtype ", DataTypeString(dtype), " to Python")));
+    case DT_FLOAT:
+      return py::dtype::of<float>();
+    case DT_DOUBLE:
+      return py::dtype::of<double>();
+    case DT_INT32:
+      return py::dtype::of<int32_t>();
+    case DT_INT64:
+      return py::dtype::of<int64_t>();
+    case DT_UINT8:
+      return py::dtype::of<uint8_t>();
+    case DT_INT8:
+      return py::dtype::of<int8_t>();
+    case DT_INT16:
+      return py::dtype::of<int16_t>();
+    case DT_UINT16:
+      return py::dtype::of<uint16_t>();
+    case DT_BOOL:
+      return py::dtype::of<bool>();
+    case DT_HALF:
+      return py::dtype("float16");
+    default:
+      ThrowStatus(absl::UnimplementedError(
+          absl::StrCat("cannot return a tensor of dtype ", DataTypeString(dtype), " to Python")));
   }
 }
 

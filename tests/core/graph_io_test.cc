@@ -11,8 +11,8 @@ namespace runnel {
 namespace {
 
 GraphDef Small() {
-  return testing::MakeGraph({testing::ConstNode("a", Tensor::Scalar<float>(1)),
-                             testing::MakeNode("b", "Neg", {"a"})});
+  return testing::MakeGraph(
+      {testing::ConstNode("a", Tensor::Scalar<float>(1)), testing::MakeNode("b", "Neg", {"a"})});
 }
 
 std::string TempPath(const std::string& name) {

@@ -47,8 +47,8 @@ TEST(Graph, MissingInputNamesTheNode) {
 }
 
 TEST(Graph, BadPortNamesTheProducer) {
-  GraphDef def = MakeGraph({ConstNode("a", MakeTensor<float>({1}, {1})),
-                            MakeNode("y", "Relu", {"a:3"})});
+  GraphDef def =
+      MakeGraph({ConstNode("a", MakeTensor<float>({1}, {1})), MakeNode("y", "Relu", {"a:3"})});
   EXPECT_STATUS(Build(def), absl::StatusCode::kInvalidArgument, "asks for output 3",
                 "node 'a' (Const), which has 1 output", "[[node y (Relu)]]");
 }
@@ -73,8 +73,8 @@ TEST(Graph, MissingRequiredAttrIsAnError) {
 }
 
 TEST(Graph, DisallowedTypeIsAnError) {
-  GraphDef def = MakeGraph({ConstNode("a", MakeTensor<bool>({1}, {true})),
-                            MakeNode("y", "Sqrt", {"a"})});
+  GraphDef def =
+      MakeGraph({ConstNode("a", MakeTensor<bool>({1}, {true})), MakeNode("y", "Sqrt", {"a"})});
   EXPECT_STATUS(Build(def), absl::StatusCode::kInvalidArgument, "attr 'T' is bool",
                 "must be one of");
 }
@@ -88,16 +88,16 @@ TEST(Graph, InputOfTheWrongDtypeIsAnError) {
 }
 
 TEST(Graph, DuplicateNamesAreAnError) {
-  GraphDef def = MakeGraph({ConstNode("a", MakeTensor<float>({1}, {1})),
-                            ConstNode("a", MakeTensor<float>({1}, {2}))});
+  GraphDef def = MakeGraph(
+      {ConstNode("a", MakeTensor<float>({1}, {1})), ConstNode("a", MakeTensor<float>({1}, {2}))});
   EXPECT_STATUS(Build(def), absl::StatusCode::kInvalidArgument, "duplicate node name 'a'");
 }
 
 TEST(Graph, ShapeErrorsAreCaughtWhileBuilding) {
   GraphDef def = MakeGraph({ConstNode("a", MakeTensor<float>({2, 3}, {1, 2, 3, 4, 5, 6})),
                             MakeNode("mm", "MatMul", {"a", "a"})});
-  EXPECT_STATUS(Build(def), absl::StatusCode::kInvalidArgument, "inner dimensions differ",
-                "[2,3]", "[[node mm (MatMul)]]");
+  EXPECT_STATUS(Build(def), absl::StatusCode::kInvalidArgument, "inner dimensions differ", "[2,3]",
+                "[[node mm (MatMul)]]");
 }
 
 TEST(Graph, ExtendIsAllOrNothing) {
@@ -111,8 +111,7 @@ TEST(Graph, ExtendIsAllOrNothing) {
 
 TEST(Graph, GraphDefRoundTripKeepsNodesAndInputs) {
   GraphDef def = MakeGraph({PlaceholderNode("x", DT_FLOAT, PartialShape{-1, 3}),
-                            MakeNode("y", "Relu", {"x"}),
-                            MakeNode("z", "Identity", {"y", "^x"})});
+                            MakeNode("y", "Relu", {"x"}), MakeNode("z", "Identity", {"y", "^x"})});
   auto graph = Graph::FromGraphDef(def);
   ASSERT_TRUE(graph.ok()) << graph.status();
   GraphDef out;

@@ -56,8 +56,8 @@ TEST(OpRegistry, UnknownOpSuggestsTheNearestName) {
 }
 
 TEST(OpRegistry, HoldsTheFoundationOps) {
-  for (const char* op : {"Const", "Placeholder", "MatMul", "BiasAdd", "StridedSlice",
-                         "ConcatV2", "GatherV2", "Softmax", "_Send", "_Recv"}) {
+  for (const char* op : {"Const", "Placeholder", "MatMul", "BiasAdd", "StridedSlice", "ConcatV2",
+                         "GatherV2", "Softmax", "_Send", "_Recv"}) {
     EXPECT_TRUE(OpRegistry::Global()->LookUp(op).ok()) << op;
   }
 }

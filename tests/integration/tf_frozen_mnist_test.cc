@@ -52,9 +52,10 @@ TEST_F(FrozenMnist, ReferenceLogitsOfImageZero) {
   auto session = DirectSession::Create(graph_);
   ASSERT_TRUE(session.ok()) << session.status();
   std::vector<Tensor> out;
-  ASSERT_TRUE((*session)->Run({{"Placeholder", Batch(0, 1)}}, {"softmax_linear/add"}, {}, &out).ok());
-  const float expected[] = {1.6687f, -3.312f, -0.2258f, 2.886f, -2.2692f,
-                            -0.228f, -4.3163f, 8.8935f, -0.6836f, 4.0283f};
+  ASSERT_TRUE(
+      (*session)->Run({{"Placeholder", Batch(0, 1)}}, {"softmax_linear/add"}, {}, &out).ok());
+  const float expected[] = {1.6687f, -3.312f,  -0.2258f, 2.886f,   -2.2692f,
+                            -0.228f, -4.3163f, 8.8935f,  -0.6836f, 4.0283f};
   ASSERT_EQ(out[0].shape(), TensorShape({1, 10}));
   for (int k = 0; k < 10; ++k) EXPECT_NEAR(out[0].data<float>()[k], expected[k], 1e-3) << k;
 }
@@ -67,8 +68,10 @@ TEST_F(FrozenMnist, AccuracyOnTheTestSetWithAnyBatchSize) {
     for (int begin = 0; begin < 10000; begin += batch) {
       int count = std::min(batch, 10000 - begin);
       std::vector<Tensor> out;
-      ASSERT_TRUE((*session)->Run({{"Placeholder", Batch(begin, count)}}, {"softmax_linear/add"},
-                                  {}, &out).ok());
+      ASSERT_TRUE(
+          (*session)
+              ->Run({{"Placeholder", Batch(begin, count)}}, {"softmax_linear/add"}, {}, &out)
+              .ok());
       for (int i = 0; i < count; ++i) {
         const float* row = out[0].data<float>() + i * 10;
         int best = static_cast<int>(std::max_element(row, row + 10) - row);

@@ -26,12 +26,14 @@ TEST(MatMul, TransposeFlagsMatchHandComputedProducts) {
   ASSERT_TRUE(ab.ok()) << ab.status();
   EXPECT_EQ(Values<float>(*ab), (std::vector<float>{4, 5, 10, 11}));
   // a^T (3x2) @ a (2x3) = 3x3
-  auto ata = Eval({ConstNode("a", a), MakeNode("p", "MatMul", {"a", "a"},
-                                               {{"transpose_a", MakeAttr(true)}})}, "p");
+  auto ata = Eval(
+      {ConstNode("a", a), MakeNode("p", "MatMul", {"a", "a"}, {{"transpose_a", MakeAttr(true)}})},
+      "p");
   ASSERT_TRUE(ata.ok()) << ata.status();
   EXPECT_EQ(Values<float>(*ata), (std::vector<float>{17, 22, 27, 22, 29, 36, 27, 36, 45}));
-  auto abt = Eval({ConstNode("a", a), MakeNode("p", "MatMul", {"a", "a"},
-                                               {{"transpose_b", MakeAttr(true)}})}, "p");
+  auto abt = Eval(
+      {ConstNode("a", a), MakeNode("p", "MatMul", {"a", "a"}, {{"transpose_b", MakeAttr(true)}})},
+      "p");
   ASSERT_TRUE(abt.ok()) << abt.status();
   EXPECT_EQ(Values<float>(*abt), (std::vector<float>{14, 32, 32, 77}));
 }
@@ -53,28 +55,29 @@ TEST(MatMul, LargeProductUsesBlocksAndStaysExact) {
 }
 
 TEST(Cwise, BroadcastAddOfColumnAndRow) {
-  auto out = Eval({ConstNode("a", MakeTensor<int32_t>({3, 1}, {0, 10, 20})),
-                   ConstNode("b", MakeTensor<int32_t>({2}, {1, 2})),
-                   MakeNode("s", "AddV2", {"a", "b"})}, "s");
+  auto out =
+      Eval({ConstNode("a", MakeTensor<int32_t>({3, 1}, {0, 10, 20})),
+            ConstNode("b", MakeTensor<int32_t>({2}, {1, 2})), MakeNode("s", "AddV2", {"a", "b"})},
+           "s");
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->shape(), TensorShape({3, 2}));
   EXPECT_EQ(Values<int32_t>(*out), (std::vector<int32_t>{1, 2, 11, 12, 21, 22}));
 }
 
 TEST(Cwise, IncompatibleShapesNameBoth) {
-  auto out = RunGraph(MakeGraph({testing::PlaceholderNode("a", DT_FLOAT),
-                                 testing::PlaceholderNode("b", DT_FLOAT),
-                                 MakeNode("s", "Mul", {"a", "b"})}),
-                      {{"a", Tensor(DT_FLOAT, TensorShape{2, 3})},
-                       {"b", Tensor(DT_FLOAT, TensorShape{4})}}, {"s"});
+  auto out = RunGraph(
+      MakeGraph({testing::PlaceholderNode("a", DT_FLOAT), testing::PlaceholderNode("b", DT_FLOAT),
+                 MakeNode("s", "Mul", {"a", "b"})}),
+      {{"a", Tensor(DT_FLOAT, TensorShape{2, 3})}, {"b", Tensor(DT_FLOAT, TensorShape{4})}}, {"s"});
   EXPECT_STATUS(out.status(), absl::StatusCode::kInvalidArgument, "[2,3] vs. [4]",
                 "[[node s (Mul)");
 }
 
 TEST(Cwise, IntegerDivisionByZeroIsAnErrorNotACrash) {
-  auto out = Eval({ConstNode("a", MakeTensor<int32_t>({2}, {1, 2})),
-                   ConstNode("b", MakeTensor<int32_t>({2}, {1, 0})),
-                   MakeNode("d", "FloorDiv", {"a", "b"})}, "d");
+  auto out = Eval(
+      {ConstNode("a", MakeTensor<int32_t>({2}, {1, 2})),
+       ConstNode("b", MakeTensor<int32_t>({2}, {1, 0})), MakeNode("d", "FloorDiv", {"a", "b"})},
+      "d");
   EXPECT_STATUS(out.status(), absl::StatusCode::kInvalidArgument, "division by zero",
                 "[[node d (FloorDiv)");
 }
@@ -86,7 +89,8 @@ TEST(Reduction, SumOverTwoSeparatedAxes) {
     for (int j = 0; j < 3; ++j)
       for (int k = 0; k < 4; ++k) x.data<int64_t>()[(i * 3 + j) * 4 + k] = i * 100 + j * 10 + k;
   auto out = Eval({ConstNode("x", x), ConstNode("axes", MakeTensor<int32_t>({2}, {0, -1})),
-                   MakeNode("s", "Sum", {"x", "axes"}, {{"keep_dims", MakeAttr(true)}})}, "s");
+                   MakeNode("s", "Sum", {"x", "axes"}, {{"keep_dims", MakeAttr(true)}})},
+                  "s");
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->shape(), TensorShape({1, 3, 1}));
   // sum_i sum_k (100i + 10j + k) = 400 + 80j + 12
@@ -95,7 +99,8 @@ TEST(Reduction, SumOverTwoSeparatedAxes) {
 
 TEST(Softmax, IsStableForLargeLogits) {
   auto out = Eval({ConstNode("x", MakeTensor<float>({1, 3}, {1e4f, 1e4f, -1e4f})),
-                   MakeNode("s", "Softmax", {"x"})}, "s");
+                   MakeNode("s", "Softmax", {"x"})},
+                  "s");
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(Values<float>(*out), (std::vector<float>{0.5f, 0.5f, 0}));
 }
@@ -104,7 +109,8 @@ TEST(GatherV2, OutOfRangeIndexNamesIt) {
   auto out = Eval({ConstNode("p", MakeTensor<float>({3}, {1, 2, 3})),
                    ConstNode("i", MakeTensor<int32_t>({2}, {0, 7})),
                    ConstNode("axis", Tensor::Scalar<int32_t>(0)),
-                   MakeNode("g", "GatherV2", {"p", "i", "axis"})}, "g");
+                   MakeNode("g", "GatherV2", {"p", "i", "axis"})},
+                  "g");
   EXPECT_STATUS(out.status(), absl::StatusCode::kInvalidArgument, "indices[1] = 7",
                 "not in [0, 3)");
 }

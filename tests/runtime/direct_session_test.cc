@@ -34,8 +34,8 @@ TEST(DirectSession, RunsADenseLayer) {
 }
 
 TEST(DirectSession, FetchesIntermediateAndFedTensors) {
-  auto out = RunGraph(DenseGraph(), {{"x:0", MakeTensor<float>({1, 2}, {1, 0})}},
-                      {"dense/MatMul", "x:0"});
+  auto out =
+      RunGraph(DenseGraph(), {{"x:0", MakeTensor<float>({1, 2}, {1, 0})}}, {"dense/MatMul", "x:0"});
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(Values<float>((*out)[0]), (std::vector<float>{1, -1}));
   EXPECT_EQ(Values<float>((*out)[1]), (std::vector<float>{1, 0}));
@@ -70,8 +70,8 @@ TEST(DirectSession, FeedOfAnIncompatibleShapeNamesThePlaceholder) {
 }
 
 TEST(DirectSession, ABatchOtherThanThePlaceholdersIsAccepted) {
-  GraphDef def = MakeGraph({PlaceholderNode("x", DT_FLOAT, PartialShape{2, 1}),
-                            MakeNode("y", "Neg", {"x"})});
+  GraphDef def =
+      MakeGraph({PlaceholderNode("x", DT_FLOAT, PartialShape{2, 1}), MakeNode("y", "Neg", {"x"})});
   auto out = RunGraph(def, {{"x", MakeTensor<float>({3, 1}, {1, 2, 3})}}, {"y"});
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(Values<float>((*out)[0]), (std::vector<float>{-1, -2, -3}));
@@ -94,7 +94,8 @@ TEST(DirectSession, MatMulMismatchNamesTheNodeAndBothShapes) {
                        {"b", Tensor(DT_FLOAT, TensorShape{512, 10})}},
                       {"dense_1/MatMul"});
   EXPECT_STATUS(out.status(), absl::StatusCode::kInvalidArgument, "inner dimensions differ",
-                "a is [32,784]", "b is [512,10]", "[[node dense_1/MatMul (MatMul) on /device:CPU:0]]");
+                "a is [32,784]", "b is [512,10]",
+                "[[node dense_1/MatMul (MatMul) on /device:CPU:0]]");
 }
 
 TEST(DirectSession, TargetsRunWithoutFetches) {
@@ -145,8 +146,9 @@ TEST(DirectSession, RunsConcurrentlyFromManyThreads) {
 }
 
 TEST(DirectSession, UnknownOptionIsAnError) {
-  auto session = DirectSession::Create(DenseGraph(),
-                                       SessionOptions(std::map<std::string, std::string>{{"intra_op_paralelism_threads", "2"}}));
+  auto session = DirectSession::Create(
+      DenseGraph(),
+      SessionOptions(std::map<std::string, std::string>{{"intra_op_paralelism_threads", "2"}}));
   EXPECT_STATUS(session.status(), absl::StatusCode::kInvalidArgument, "unknown session option",
                 "did you mean 'intra_op_parallelism_threads'?");
 }

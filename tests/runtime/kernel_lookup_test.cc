@@ -9,7 +9,10 @@ namespace runnel {
 namespace {
 
 REGISTER_OP("TestOnlyNoKernel").Output("y: float");
-REGISTER_OP("TestOnlyFloatKernel").Input("x: T").Output("y: T").Attr("T: {float, double}")
+REGISTER_OP("TestOnlyFloatKernel")
+    .Input("x: T")
+    .Output("y: T")
+    .Attr("T: {float, double}")
     .SetShapeFn(shape_fn::Unchanged);
 
 class CopyOp : public OpKernel {
@@ -23,8 +26,8 @@ REGISTER_KERNEL(KernelDefBuilder("TestOnlyFloatKernel").Device(kCpu).TypeConstra
                 CopyOp);
 
 TEST(KernelLookup, OpWithoutAnyKernel) {
-  auto out = testing::RunGraph(testing::MakeGraph({testing::MakeNode("n", "TestOnlyNoKernel")}),
-                               {}, {"n"});
+  auto out = testing::RunGraph(testing::MakeGraph({testing::MakeNode("n", "TestOnlyNoKernel")}), {},
+                               {"n"});
   EXPECT_STATUS(out.status(), absl::StatusCode::kNotFound,
                 "no device has a kernel for op 'TestOnlyNoKernel'", "registered kernels: none",
                 "[[node n (TestOnlyNoKernel)]]");
@@ -47,8 +50,8 @@ TEST(KernelLookup, OutOfMemoryIsAStatusNotACrash) {
       {testing::ConstNode("dims", testing::MakeTensor<int64_t>({2}, {int64_t{1} << 30, 1 << 20})),
        testing::ConstNode("v", Tensor::Scalar<float>(0)),
        testing::MakeNode("huge", "Fill", {"dims", "v"}, {{"index_type", MakeAttr(DT_INT64)}})});
-  EXPECT_STATUS(testing::RunGraph(def, {}, {"huge"}).status(),
-                absl::StatusCode::kResourceExhausted, "out of memory", "[[node huge (Fill)");
+  EXPECT_STATUS(testing::RunGraph(def, {}, {"huge"}).status(), absl::StatusCode::kResourceExhausted,
+                "out of memory", "[[node huge (Fill)");
 }
 
 }  // namespace

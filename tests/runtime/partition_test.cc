@@ -29,7 +29,9 @@ GraphDef SplitGraph() {
                     On(MakeNode("after", "Identity", {"sum", "^b"}), "/device:CPU:1")});
 }
 
-SessionOptions TwoCpus() { return SessionOptions(std::map<std::string, std::string>{{"device_count.CPU", "2"}}); }
+SessionOptions TwoCpus() {
+  return SessionOptions(std::map<std::string, std::string>{{"device_count.CPU", "2"}});
+}
 
 TEST(Partition, CutEdgesBecomeSendRecvPairs) {
   auto graph = Graph::FromGraphDef(SplitGraph());
@@ -65,14 +67,17 @@ TEST(Partition, ErrorInOnePartitionAbortsTheOthers) {
                             On(PlaceholderNode("w", DT_FLOAT), "/cpu:0"),
                             On(MakeNode("bad", "MatMul", {"x", "w"}), "/cpu:0"),
                             On(MakeNode("y", "Relu", {"bad"}), "/cpu:1")});
-  auto out = RunGraph(def, {{"x", Tensor(DT_FLOAT, TensorShape{2, 3})},
-                            {"w", Tensor(DT_FLOAT, TensorShape{2, 3})}}, {"y"}, TwoCpus());
+  auto out = RunGraph(
+      def, {{"x", Tensor(DT_FLOAT, TensorShape{2, 3})}, {"w", Tensor(DT_FLOAT, TensorShape{2, 3})}},
+      {"y"}, TwoCpus());
   EXPECT_STATUS(out.status(), absl::StatusCode::kInvalidArgument, "[[node bad (MatMul)");
 }
 
 TEST(Placer, UnknownDeviceFailsWithoutSoftPlacement) {
   GraphDef def = MakeGraph({On(ConstNode("c", Tensor::Scalar<float>(1)), "/device:GPU:0")});
-  auto hard = RunGraph(def, {}, {"c"}, SessionOptions(std::map<std::string, std::string>{{"allow_soft_placement", "false"}}));
+  auto hard = RunGraph(
+      def, {}, {"c"},
+      SessionOptions(std::map<std::string, std::string>{{"allow_soft_placement", "false"}}));
   EXPECT_STATUS(hard.status(), absl::StatusCode::kInvalidArgument, "cannot assign a device",
                 "'/device:GPU:0'", "[[node c (Const)]]");
   auto soft = RunGraph(def, {}, {"c"});
