@@ -57,7 +57,7 @@ void Gemm(const T* a, int64_t a_rows, int64_t a_cols, bool ta, const T* b, int64
         c.noalias() = A.transpose() * B.transpose().middleCols(begin, len);
     }
   };
-  if (blocks <= 1 || extent * cost < (int64_t{1} << 15)) {
+  if (pool == nullptr || blocks <= 1 || extent * cost < (int64_t{1} << 15)) {
     run(0, extent);
     return;
   }

@@ -90,14 +90,29 @@ py::array ToNumpy(const Tensor& t) {
   return py::array(NumpyDtype(t.dtype()), shape, strides, t.raw_data(), owner);
 }
 
+// A Tensor for a fed array: the array's own memory when it is C-contiguous and aligned
+// (the session's call frame keeps a second reference, so no kernel ever writes into it in
+// place), a copy otherwise.
 Tensor FromNumpy(const py::array& value) {
   auto dtype = DataTypeOf(value.dtype());
   Check(dtype.status());
-  py::array contiguous = py::array::ensure(value, py::array::c_style);
   TensorShape shape;
-  for (py::ssize_t i = 0; i < contiguous.ndim(); ++i) shape.AddDim(contiguous.shape(i));
+  for (py::ssize_t i = 0; i < value.ndim(); ++i) shape.AddDim(value.shape(i));
+  const bool contiguous = (value.flags() & py::array::c_style) != 0;
+  const auto address = reinterpret_cast<uintptr_t>(value.data());
+  if (contiguous && address % DataTypeSize(*dtype) == 0) {
+    PyObject* array = value.ptr();
+    Py_INCREF(array);
+    // The last reference may drop on a worker thread while Python waits in Run.
+    std::shared_ptr<void> owner(array, [](void* p) {
+      py::gil_scoped_acquire gil;
+      Py_DECREF(static_cast<PyObject*>(p));
+    });
+    return Tensor::Wrap(*dtype, shape, std::move(owner), const_cast<void*>(value.data()));
+  }
+  py::array copy = py::array::ensure(value, py::array::c_style);
   Tensor t(*dtype, shape);
-  if (t.TotalBytes() > 0) std::memcpy(t.raw_data(), contiguous.data(), t.TotalBytes());
+  if (t.TotalBytes() > 0) std::memcpy(t.raw_data(), copy.data(), t.TotalBytes());
   return t;
 }
 
