@@ -133,6 +133,12 @@ absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
   return raw;
 }
 
+absl::Status DirectSession::PrepareRun(const std::vector<std::string>& feeds,
+                                       const std::vector<std::string>& fetches,
+                                       const std::vector<std::string>& targets) {
+  return Prepare(feeds, fetches, targets).status();
+}
+
 absl::Status DirectSession::Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
                                 const std::vector<std::string>& fetches,
                                 const std::vector<std::string>& targets,

@@ -38,6 +38,12 @@ class DirectSession {
                    const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
                    std::vector<Tensor>* outputs);
 
+  // Prepares (and caches) what Run needs for this signature without running it: pays the
+  // set-up cost ahead of time. The only step that reads the graph.
+  absl::Status PrepareRun(const std::vector<std::string>& feeds,
+                          const std::vector<std::string>& fetches,
+                          const std::vector<std::string>& targets);
+
   const DeviceSet& devices() const { return *devices_; }
   const Graph& graph() const { return *graph_; }
   // The number of prepared signatures held.

@@ -193,7 +193,14 @@ class PySession {
                               const std::vector<std::string>& targets) {
     if (!session_) ThrowStatus(absl::FailedPreconditionError("the session is closed"));
     std::vector<std::pair<std::string, Tensor>> inputs;
-    for (const auto& [name, value] : feeds) inputs.emplace_back(name, FromNumpy(value));
+    std::vector<std::string> feed_names;
+    for (const auto& [name, value] : feeds) {
+      inputs.emplace_back(name, FromNumpy(value));
+      feed_names.push_back(name);
+    }
+    // Preparing reads the graph, which Python threads may be extending: do it under the
+    // GIL. Running touches only the prepared executors.
+    Check(session_->PrepareRun(feed_names, fetches, targets));
     std::vector<Tensor> outputs;
     absl::Status status;
     {
