@@ -3,27 +3,30 @@
 #include "core/op_registry.h"
 
 namespace runnel {
+namespace {
+
+// The attrs that make up a rendezvous key, shared by both ends of a transfer.
+void TransferAttrs(OpDefBuilder& b) {
+  b.Attr("tensor_name: string")
+      .Attr("send_device: string")
+      .Attr("send_device_incarnation: int")
+      .Attr("recv_device: string")
+      .Attr("client_terminated: bool = false")
+      .SetIsStateful();
+}
+
+}  // namespace
 
 REGISTER_OP("_Send")
     .Input("tensor: T")
     .Attr("T: type")
-    .Attr("tensor_name: string")
-    .Attr("send_device: string")
-    .Attr("send_device_incarnation: int")
-    .Attr("recv_device: string")
-    .Attr("client_terminated: bool = false")
-    .SetIsStateful()
+    .Apply(TransferAttrs)
     .Doc("Sends `tensor` to the rendezvous under a key naming both devices.");
 
 REGISTER_OP("_Recv")
     .Output("tensor: tensor_type")
     .Attr("tensor_type: type")
-    .Attr("tensor_name: string")
-    .Attr("send_device: string")
-    .Attr("send_device_incarnation: int")
-    .Attr("recv_device: string")
-    .Attr("client_terminated: bool = false")
-    .SetIsStateful()
+    .Apply(TransferAttrs)
     .Doc("Receives a tensor from the rendezvous.");
 
 REGISTER_OP("_Arg")

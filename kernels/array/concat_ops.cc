@@ -38,6 +38,17 @@ void ConcatBytes(const std::vector<const Tensor*>& inputs, int64_t outer, Tensor
   });
 }
 
+// Allocates output 0 with `shape` and fills it with `inputs` side by side along `axis`.
+absl::Status WriteConcatenation(OpKernelContext* ctx, const std::vector<const Tensor*>& inputs,
+                                const TensorShape& shape, int axis) {
+  Tensor* out;
+  RETURN_IF_ERROR(ctx->allocate_output(0, shape, &out));
+  int64_t outer = 1;
+  for (int d = 0; d < axis; ++d) outer *= shape.dim_size(d);
+  if (out->NumElements() > 0) ConcatBytes(inputs, outer, out, ctx->thread_pool());
+  return absl::OkStatus();
+}
+
 class ConcatV2Op : public OpKernel {
  public:
   absl::Status Compute(OpKernelContext* ctx) override {
@@ -63,12 +74,7 @@ class ConcatV2Op : public OpKernel {
       inputs.push_back(&t);
     }
     out_shape.set_dim(axis, along);
-    Tensor* out;
-    RETURN_IF_ERROR(ctx->allocate_output(0, out_shape, &out));
-    int64_t outer = 1;
-    for (int d = 0; d < axis; ++d) outer *= out_shape.dim_size(d);
-    if (out->NumElements() > 0) ConcatBytes(inputs, outer, out, ctx->thread_pool());
-    return absl::OkStatus();
+    return WriteConcatenation(ctx, inputs, out_shape, axis);
   }
 };
 
@@ -87,12 +93,7 @@ class PackOp : public OpKernel {
     }
     TensorShape out_shape = first.shape();
     out_shape.InsertDim(axis, ctx->num_inputs());
-    Tensor* out;
-    RETURN_IF_ERROR(ctx->allocate_output(0, out_shape, &out));
-    int64_t outer = 1;
-    for (int d = 0; d < axis; ++d) outer *= out_shape.dim_size(d);
-    if (out->NumElements() > 0) ConcatBytes(inputs, outer, out, ctx->thread_pool());
-    return absl::OkStatus();
+    return WriteConcatenation(ctx, inputs, out_shape, axis);
   }
   bool IsExpensive() const override { return false; }
 

@@ -15,7 +15,7 @@ absl::Status CopySlice(OpKernelContext* ctx, const Tensor& x, const std::vector<
   RETURN_IF_ERROR(ctx->allocate_output(0, shape, &out));
   if (out->NumElements() == 0) return absl::OkStatus();
   const int elem = DataTypeSize(x.dtype());
-  DimVector in_dims(x.shape().dim_sizes().begin(), x.shape().dim_sizes().end());
+  DimVector in_dims = DimsOf(x.shape());
   DimVector in_strides = DenseStrides(in_dims, elem);
   const char* src = static_cast<const char*>(x.raw_data());
   DimVector src_strides(x.dims());

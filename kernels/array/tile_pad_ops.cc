@@ -23,10 +23,10 @@ class TileOp : public OpKernel {
     if (out->NumElements() == 0) return absl::OkStatus();
     // View the output as [m0, d0, m1, d1, ...]: the input repeats with stride 0 over each m.
     const int elem = DataTypeSize(x.dtype());
-    DimVector in_dims(x.shape().dim_sizes().begin(), x.shape().dim_sizes().end());
+    DimVector in_dims = DimsOf(x.shape());
     DimVector in_strides = DenseStrides(in_dims, elem);
     DimVector out_strides =
-        DenseStrides(DimVector(shape.dim_sizes().begin(), shape.dim_sizes().end()), elem);
+        DenseStrides(DimsOf(shape), elem);
     DimVector dims, src_strides, dst_strides;
     for (int d = 0; d < x.dims(); ++d) {
       dims.push_back(multiples[d]);
@@ -73,9 +73,9 @@ class PadOp : public OpKernel {
       for (int64_t i = 0; i < out->NumElements(); ++i) std::memcpy(o + i * elem, value, elem);
     }
     if (x.NumElements() == 0) return absl::OkStatus();
-    DimVector out_dims(shape.dim_sizes().begin(), shape.dim_sizes().end());
+    DimVector out_dims = DimsOf(shape);
     DimVector out_strides = DenseStrides(out_dims, elem);
-    DimVector in_dims(x.shape().dim_sizes().begin(), x.shape().dim_sizes().end());
+    DimVector in_dims = DimsOf(x.shape());
     for (int d = 0; d < x.dims(); ++d) o += pads[2 * d] * out_strides[d];
     StridedCopy(elem, in_dims, static_cast<const char*>(x.raw_data()), DenseStrides(in_dims, elem),
                 o, out_strides, ctx->thread_pool());

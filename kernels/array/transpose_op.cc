@@ -23,9 +23,9 @@ class TransposeOp : public OpKernel {
       out_shape.AddDim(x.dim_size(static_cast<int>(p)));
     }
     const int size = DataTypeSize(x.dtype());
-    DimVector in_dims(x.shape().dim_sizes().begin(), x.shape().dim_sizes().end());
+    DimVector in_dims = DimsOf(x.shape());
     DimVector in_strides = DenseStrides(in_dims, size);
-    DimVector out_dims(out_shape.dim_sizes().begin(), out_shape.dim_sizes().end());
+    DimVector out_dims = DimsOf(out_shape);
     DimVector src_strides(perm.size());
     for (size_t i = 0; i < perm.size(); ++i) src_strides[i] = in_strides[perm[i]];
     bool identity = true;

@@ -19,4 +19,8 @@ void StridedCopy(int elem_size, const DimVector& dims, const char* src,
 // Row-major byte strides of a dense tensor of `dims` with `elem_size`-byte elements.
 DimVector DenseStrides(const DimVector& dims, int elem_size);
 
+inline DimVector DimsOf(const TensorShape& shape) {
+  return DimVector(shape.dim_sizes().begin(), shape.dim_sizes().end());
+}
+
 }  // namespace runnel

@@ -201,3 +201,17 @@ def test_session_config_threads():
 
 def test_compat_v1_is_runnel():
     assert tf.compat.v1.placeholder is tf.placeholder
+
+
+def test_group_and_tuple_order_execution():
+    x = tf.placeholder(tf.float32, [], name="x")
+    a, b = x + 1, x * 2
+    g = tf.group(a, b.op)
+    assert g.type == "NoOp" and {op.name for op in g.control_inputs} == {a.op.name, b.op.name}
+    ta, tb = tf.tuple([a, b])
+    with tf.Session() as sess:
+        assert sess.run(g, {x: 1.0}) is None
+        assert sess.run([ta, tb], {x: 3.0}) == [4.0, 6.0]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must feed"):
+        with tf.Session() as sess:
+            sess.run(g)

@@ -26,61 +26,20 @@ def measure(run, reps):
     return statistics.median(times)
 
 
-def side_runnel(n, threads, reps):
-    import runnel as tf
-    out = {}
-    for shape in ("chain", "fanout"):
-        g = tf.Graph()
-        with g.as_default():
-            x = tf.placeholder(tf.float32, [], name="x")
-            one = tf.constant(1.0)
-            if shape == "chain":
-                y = x
-                for _ in range(n):
-                    y = tf.add(y, one)
-                target = y
-            else:
-                outs = [tf.add(x, one) for _ in range(n)]
-                with tf.control_dependencies(outs):
-                    target = tf.raw_ops.no_op()
-        config = tf.ConfigProto(inter_op_parallelism_threads=threads,
-                                intra_op_parallelism_threads=threads)
-        with tf.Session(graph=g, config=config) as sess:
-            start = time.perf_counter()
-            sess.run(target, {x: 0.0})
-            first = time.perf_counter() - start
-            steady = measure(lambda: sess.run(target, {x: 0.0}), reps)
-        out[shape] = steady / n * 1e6
-        out[f"{shape}_setup_ms"] = (first - steady) * 1e3
-    return out
-
-
-def side_tensorflow(n, threads, reps):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import tensorflow as tf
-    tf1 = tf.compat.v1
-    tf1.disable_eager_execution()
+def graph_runtime(tf1, config, n, reps):
+    """µs/node for the chain and the fan-out, and set-up ms, with TF1's graph API."""
     out = {}
     for shape in ("chain", "fanout"):
         g = tf1.Graph()
         with g.as_default():
-            x = tf1.placeholder(tf.float32, [], name="x")
+            x = tf1.placeholder(tf1.float32, [], name="x")
             one = tf1.constant(1.0)
             if shape == "chain":
-                y = x
+                target = x
                 for _ in range(n):
-                    y = tf1.add(y, one)
-                target = y
+                    target = tf1.add(target, one)
             else:
                 target = tf1.group(*[tf1.add(x, one) for _ in range(n)])
-        config = tf1.ConfigProto(inter_op_parallelism_threads=threads,
-                                 intra_op_parallelism_threads=threads)
-        # Grappler would fold the chain and merge the 10,000 identical adds: measure the
-        # executor, not the optimizer (Runnel has no graph passes yet either).
-        config.graph_options.rewrite_options.disable_meta_optimizer = True
-        config.graph_options.optimizer_options.opt_level = tf1.OptimizerOptions.L0
-        config.graph_options.optimizer_options.do_common_subexpression_elimination = False
-        config.graph_options.optimizer_options.do_constant_folding = False
         with tf1.Session(graph=g, config=config) as sess:
             start = time.perf_counter()
             sess.run(target, {x: 0.0})
@@ -89,6 +48,29 @@ def side_tensorflow(n, threads, reps):
         out[shape] = steady / n * 1e6
         out[f"{shape}_setup_ms"] = (first - steady) * 1e3
     return out
+
+
+def side_runnel(n, threads, reps):
+    import runnel as tf
+    config = tf.ConfigProto(inter_op_parallelism_threads=threads,
+                            intra_op_parallelism_threads=threads)
+    return graph_runtime(tf, config, n, reps)
+
+
+def side_tensorflow(n, threads, reps):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+    tf1 = tf.compat.v1
+    tf1.disable_eager_execution()
+    config = tf1.ConfigProto(inter_op_parallelism_threads=threads,
+                             intra_op_parallelism_threads=threads)
+    # Grappler would fold the chain and merge the 10,000 identical adds: measure the
+    # executor, not the optimizer (Runnel has no graph passes yet either).
+    config.graph_options.rewrite_options.disable_meta_optimizer = True
+    config.graph_options.optimizer_options.opt_level = tf1.OptimizerOptions.L0
+    config.graph_options.optimizer_options.do_common_subexpression_elimination = False
+    config.graph_options.optimizer_options.do_constant_folding = False
+    return graph_runtime(tf1, config, n, reps)
 
 
 def side_torch(n, threads, reps):
