@@ -173,7 +173,7 @@ absl::StatusOr<Node*> Graph::AddNode(NodeDef def) {
   nodes_.push_back(std::move(node));
   by_name_[raw->name()] = raw;
   Connect(raw, data_inputs, control_inputs);
-  if (raw->type_string() == "Const") {
+  if (options_.infer_shapes && raw->type_string() == "Const") {  // only inference reads it
     const TensorProto* proto;
     if (raw->attrs().Get("value", &proto).ok() &&
         PartialShape::FromProto(proto->tensor_shape()).num_elements() <=
