@@ -114,7 +114,7 @@ class Executor::Step {
     }
   }
 
-  absl::Status RunKernel(const NodeItem& item, absl::Span<Tensor> outputs) {
+  OpKernelContext::Params MakeParams(const NodeItem& item) const {
     OpKernelContext::Params params;
     params.kernel = item.kernel.get();
     params.inputs = absl::MakeSpan(inputs_.get() + item.input_start, item.num_inputs);
@@ -123,6 +123,11 @@ class Executor::Step {
     params.rendezvous = args_.rendezvous;
     params.call_frame = args_.call_frame;
     params.step_id = args_.step_id;
+    return params;
+  }
+
+  absl::Status RunKernel(const NodeItem& item, absl::Span<Tensor> outputs) {
+    const OpKernelContext::Params params = MakeParams(item);
     OpKernelContext ctx(params, outputs);
     absl::Status status;
     try {
@@ -141,14 +146,7 @@ class Executor::Step {
       std::vector<Tensor> outputs;
       std::unique_ptr<OpKernelContext> ctx;
     };
-    auto* state = new AsyncState;
-    state->params.kernel = item.kernel.get();
-    state->params.inputs = absl::MakeSpan(inputs_.get() + item.input_start, item.num_inputs);
-    state->params.allocator = exec_->device_->allocator();
-    state->params.thread_pool = exec_->device_->compute_pool();
-    state->params.rendezvous = args_.rendezvous;
-    state->params.call_frame = args_.call_frame;
-    state->params.step_id = args_.step_id;
+    auto* state = new AsyncState{MakeParams(item), {}, nullptr};
     state->outputs.resize(item.num_outputs);
     state->ctx = std::make_unique<OpKernelContext>(state->params, absl::MakeSpan(state->outputs));
     item.kernel->ComputeAsync(state->ctx.get(), [this, id, state](absl::Status status) {
@@ -156,6 +154,7 @@ class Executor::Step {
       absl::InlinedVector<int, 16> ready;
       if (status.ok()) status = Propagate(item, absl::MakeSpan(state->outputs), &ready);
       if (!status.ok()) Abort(AppendToMessage(status, item.error_suffix));
+      for (Tensor& t : state->params.inputs) t = Tensor();
       delete state;
       // Continue on the pool: this callback may run deep inside another node's Send.
       outstanding_.fetch_add(static_cast<int>(ready.size()), std::memory_order_relaxed);
