@@ -215,3 +215,20 @@ def test_group_and_tuple_order_execution():
     with pytest.raises(tf.errors.InvalidArgumentError, match="must feed"):
         with tf.Session() as sess:
             sess.run(g)
+
+
+def test_aligned_feeds_are_not_copied_and_unaligned_ones_are():
+    x = tf.placeholder(tf.float32, [None])
+    raw = np.zeros(64 + 16, np.uint8)
+    offset = (-raw.ctypes.data) % 64
+    aligned = raw[offset:offset + 64].view(np.float32)  # 16 floats on a 64-byte boundary
+    aligned[:] = np.arange(16)
+    unaligned = np.arange(16, dtype=np.float32)[1:]
+    with tf.Session() as sess:
+        out = sess.run(x, {x: aligned})  # fetching the feed returns its own memory
+        assert out.ctypes.data == aligned.ctypes.data
+        out2 = sess.run(x, {x: unaligned})
+        if unaligned.ctypes.data % 64:
+            assert out2.ctypes.data != unaligned.ctypes.data
+        np.testing.assert_array_equal(out2, unaligned)
+        assert out2.ctypes.data % 64 == 0
