@@ -389,13 +389,19 @@ void Graph::Connect(Node* node, const std::vector<std::pair<Node*, int>>& data_i
 absl::Status Graph::InferShapes(Node* node) {
   std::vector<PartialShape> shapes;
   std::vector<const Tensor*> values;
+  std::vector<const PartialShape*> shape_sources;
   for (int i = 0; i < node->num_inputs(); ++i) {
     const Edge* e = node->input_edge(i);
     shapes.push_back(e->src->output_shape(e->src_output));
     values.push_back(e->src->constant_value());
+    // The value of Shape(t) is t's shape, as far as it is known.
+    const bool shape_op = e->src->type_string() == "Shape" && e->src->num_inputs() == 1;
+    shape_sources.push_back(shape_op ? &e->src->input_edge(0)->src->output_shape(
+                                           e->src->input_edge(0)->src_output)
+                                     : nullptr);
   }
   InferenceContext ctx(node->def_, std::move(shapes), std::move(values), node->input_types_,
-                       node->num_outputs());
+                       node->num_outputs(), std::move(shape_sources));
   RETURN_IF_ERROR(node->op_registration().shape_fn(&ctx));
   node->output_shapes_ = ctx.TakeOutputs();
   return absl::OkStatus();

@@ -33,6 +33,12 @@ OpDefBuilder& OpDefBuilder::SetShapeFn(ShapeFn fn) {
 }
 OpDefBuilder& OpDefBuilder::SetGradient(GradientFn fn) {
   reg_.gradient_fn = std::move(fn);
+  reg_.differentiable = true;
+  return *this;
+}
+OpDefBuilder& OpDefBuilder::SetNoGradient() {
+  reg_.gradient_fn = [](GradientContext*) { return absl::OkStatus(); };
+  reg_.differentiable = false;
   return *this;
 }
 OpDefBuilder& OpDefBuilder::SetIsStateful() {

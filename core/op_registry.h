@@ -29,7 +29,10 @@ using GradientFn = std::function<absl::Status(GradientContext*)>;
 struct OpRegistration {
   OpDef op_def;
   ShapeFn shape_fn;
-  GradientFn gradient_fn;  // empty: the op has no gradient (yet)
+  // Empty: no gradient is defined (an error if gradients must flow through the op).
+  GradientFn gradient_fn;
+  // False for ops declared not differentiable: gradients stop there, silently.
+  bool differentiable = false;
 };
 
 class OpDefBuilder {
@@ -45,6 +48,8 @@ class OpDefBuilder {
   OpDefBuilder& Attr(std::string spec);
   OpDefBuilder& SetShapeFn(ShapeFn fn);
   OpDefBuilder& SetGradient(GradientFn fn);
+  // Gradients stop at this op (its outputs are piecewise constant or integer-like).
+  OpDefBuilder& SetNoGradient();
   OpDefBuilder& SetIsStateful();
   OpDefBuilder& SetIsCommutative();
   OpDefBuilder& SetIsAggregate();

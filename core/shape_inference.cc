@@ -30,6 +30,7 @@ PartialShape InferenceContext::ShapeFromShapeTensor(int i) const {
     }
     return shape;
   }
+  if (shape_sources_[i] != nullptr) return *shape_sources_[i];
   const PartialShape& s = inputs_[i];
   if (s.rank() == 1 && s.dim(0) >= 0) return PartialShape::UnknownWithRank(s.dim(0));
   return PartialShape::UnknownRank();

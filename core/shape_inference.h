@@ -16,14 +16,18 @@ namespace runnel {
 
 class InferenceContext {
  public:
+  // `shape_sources[i]`, when set, is the shape that input i (a Shape op's output) holds.
   InferenceContext(const NodeDef& node, std::vector<PartialShape> input_shapes,
                    std::vector<const Tensor*> input_tensors, std::vector<DataType> input_types,
-                   int num_outputs)
+                   int num_outputs, std::vector<const PartialShape*> shape_sources = {})
       : attrs_(node),
         inputs_(std::move(input_shapes)),
         input_tensors_(std::move(input_tensors)),
         input_types_(std::move(input_types)),
-        outputs_(num_outputs, PartialShape::UnknownRank()) {}
+        shape_sources_(std::move(shape_sources)),
+        outputs_(num_outputs, PartialShape::UnknownRank()) {
+    shape_sources_.resize(inputs_.size(), nullptr);
+  }
 
   const AttrSlice& attrs() const { return attrs_; }
   template <typename T>
@@ -47,7 +51,8 @@ class InferenceContext {
   absl::Status WithRank(int i, int rank) const;
   absl::Status WithRankAtLeast(int i, int rank) const;
   // Reads a shape held in the 1-D int32/int64 tensor input i (e.g. Reshape's `shape`):
-  // known values where the tensor is constant, unknown dims of the right rank otherwise.
+  // known values where the tensor is constant or comes from a Shape op, unknown dims of
+  // the right rank otherwise.
   PartialShape ShapeFromShapeTensor(int i) const;
   // The scalar value of constant input i, if known.
   bool ConstantScalar(int i, int64_t* value) const;
@@ -62,6 +67,7 @@ class InferenceContext {
   std::vector<PartialShape> inputs_;
   std::vector<const Tensor*> input_tensors_;
   std::vector<DataType> input_types_;
+  std::vector<const PartialShape*> shape_sources_;
   std::vector<PartialShape> outputs_;
 };
 

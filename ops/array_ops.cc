@@ -1,6 +1,7 @@
 // Array ops: constants, placeholders, identity, and ops that move data without
 // arithmetic (reshape, transpose, concat, slice, gather, pad, ...).
 #include "absl/strings/str_join.h"
+#include "core/gradients.h"
 #include "core/op_registry.h"
 #include "core/strided_slice.h"
 #include "ops/shape_util.h"
@@ -186,6 +187,10 @@ absl::Status ConcatLike(InferenceContext* c, int first, int n, int64_t axis, boo
   int64_t total = 0;
   for (int i = first; i < first + n; ++i) {
     const PartialShape& in = c->input(i);
+    if (in.unknown_rank()) {  // fits any rank; its share of the axis is unknown
+      total = -1;
+      continue;
+    }
     if (in.rank() != out.rank()) {
       return c->InvalidArgument("inputs to concatenate have ranks ", out.rank(), " and ",
                                 in.rank());
@@ -460,6 +465,156 @@ absl::Status ShapeOfShape(InferenceContext* c) {
   return absl::OkStatus();
 }
 
+
+// --- gradients ------------------------------------------------------------------------
+
+absl::Status PassThroughGrad(GradientContext* g) {
+  for (int i = 0; i < g->num_inputs(); ++i) g->SetInputGrad(i, g->grad(i));
+  return absl::OkStatus();
+}
+
+absl::Status ReshapeGrad(GradientContext* g) {  // Reshape, ExpandDims, Squeeze
+  g->SetInputGrad(0, g->Reshape(g->grad(0), g->Shape(g->input(0))));
+  return absl::OkStatus();
+}
+
+absl::Status TransposeGrad(GradientContext* g) {
+  const Tensor* perm = g->input(1).node->constant_value();
+  if (perm == nullptr) {
+    return absl::UnimplementedError("the gradient of Transpose needs a constant perm");
+  }
+  std::vector<int64_t> inverse(perm->NumElements());
+  for (int64_t i = 0; i < perm->NumElements(); ++i) {
+    int64_t p = perm->dtype() == DT_INT32 ? perm->data<int32_t>()[i] : perm->data<int64_t>()[i];
+    inverse[p] = i;
+  }
+  g->SetInputGrad(0, g->Op("Transpose", {g->grad(0), g->IntVector(inverse)}));
+  return absl::OkStatus();
+}
+
+// The sizes of inputs [0, n) along `axis`, as an int32 vector.
+Output SizesAlong(GradientContext* g, int n, Output axis) {
+  std::vector<Output> sizes;
+  Output axis_vector = g->Reshape(g->Cast(axis, DT_INT32), g->IntVector({1}));
+  for (int i = 0; i < n; ++i) {
+    sizes.push_back(g->Op("Slice", {g->Shape(g->input(i)), axis_vector, g->IntVector({1})}));
+  }
+  if (n == 1) return sizes[0];
+  sizes.push_back(g->Const(Tensor::Scalar<int32_t>(0)));
+  return g->Op("ConcatV2", sizes);
+}
+
+absl::Status ConcatV2Grad(GradientContext* g) {
+  const int n = g->num_inputs() - 1;
+  Output axis = g->Cast(g->input(n), DT_INT32);
+  Node* split = g->AddNode("SplitV", {g->grad(0), SizesAlong(g, n, axis), axis},
+                           {{"num_split", MakeAttr(int64_t{n})}});
+  for (int i = 0; i < n && split != nullptr; ++i) g->SetInputGrad(i, {split, i});
+  return absl::OkStatus();
+}
+
+absl::Status PackGrad(GradientContext* g) {
+  int64_t axis;
+  RETURN_IF_ERROR(g->attrs().Get("axis", &axis));
+  const int n = g->num_inputs();
+  Node* unpack = g->AddNode("Unpack", {g->grad(0)},
+                            {{"num", MakeAttr(int64_t{n})}, {"axis", MakeAttr(axis)}});
+  for (int i = 0; i < n && unpack != nullptr; ++i) g->SetInputGrad(i, {unpack, i});
+  return absl::OkStatus();
+}
+
+absl::Status UnpackGrad(GradientContext* g) {
+  int64_t axis;
+  RETURN_IF_ERROR(g->attrs().Get("axis", &axis));
+  std::vector<Output> grads;
+  for (int i = 0; i < g->node().num_outputs(); ++i) grads.push_back(g->grad(i));
+  g->SetInputGrad(0, g->Op("Pack", grads, {{"axis", MakeAttr(axis)}}));
+  return absl::OkStatus();
+}
+
+// Split (split_dim, value) and SplitV (value, sizes, split_dim): concatenate the pieces.
+absl::Status SplitGrad(GradientContext* g, int value_input, int axis_input) {
+  std::vector<Output> grads;
+  for (int i = 0; i < g->node().num_outputs(); ++i) grads.push_back(g->grad(i));
+  grads.push_back(g->input(axis_input));
+  g->SetInputGrad(value_input, grads.size() == 2 ? grads[0] : g->Op("ConcatV2", grads));
+  return absl::OkStatus();
+}
+
+// Slice and Pad are each other's gradient.
+absl::Status SliceGrad(GradientContext* g) {
+  Output x = g->input(0), begin = g->input(1), y = g->output(0);
+  DataType index = begin.dtype();
+  auto shape = [&](Output t) { return g->Op("Shape", {t}, {{"out_type", MakeAttr(index)}}); };
+  Output after = g->Sub(g->Sub(shape(x), begin), shape(y));
+  Output paddings = g->Op("Pack", {begin, after}, {{"axis", MakeAttr(int64_t{1})}});
+  g->SetInputGrad(0, g->Op("Pad", {g->grad(0), paddings}));
+  return absl::OkStatus();
+}
+
+absl::Status PadGrad(GradientContext* g) {
+  Output x = g->input(0), paddings = g->input(1);
+  DataType index = paddings.dtype();
+  Output rank = g->Op("Rank", {x});
+  Output size = g->Op("Pack", {g->Cast(rank, index), g->Cast(g->Scalar(1, DT_INT32), index)});
+  Output begin = g->Op("Slice", {paddings, g->Cast(g->IntVector({0, 0}), index), size});
+  Output begin_vector = g->Reshape(begin, g->IntVector({-1}));
+  Output x_shape = g->Op("Shape", {x}, {{"out_type", MakeAttr(index)}});
+  g->SetInputGrad(0, g->Op("Slice", {g->grad(0), begin_vector, x_shape}));
+  return absl::OkStatus();
+}
+
+absl::Status TileGrad(GradientContext* g) {
+  Output x = g->input(0);
+  const int rank = x.shape().rank();
+  if (rank < 0) return absl::UnimplementedError("the gradient of Tile needs a known rank");
+  // View dy as [m0, d0, m1, d1, ...] and sum over the m's.
+  Output multiples = g->Cast(g->input(1), DT_INT32);
+  Output pairs = g->Op("Pack", {multiples, g->Shape(x)}, {{"axis", MakeAttr(int64_t{1})}});
+  Output split_shape = g->Reshape(pairs, g->IntVector({-1}));
+  std::vector<int64_t> axes;
+  for (int i = 0; i < rank; ++i) axes.push_back(2 * i);
+  g->SetInputGrad(0, g->Sum(g->Reshape(g->grad(0), split_shape), g->IntVector(axes)));
+  return absl::OkStatus();
+}
+
+absl::Status SelectGrad(GradientContext* g) {
+  Output c = g->input(0), dy = g->grad(0), zeros = g->ZerosLike(dy);
+  g->SetInputGrad(1, g->Op("Select", {c, dy, zeros}));
+  g->SetInputGrad(2, g->Op("Select", {c, zeros, dy}));
+  return absl::OkStatus();
+}
+
+absl::Status SelectV2Grad(GradientContext* g) {
+  Output c = g->input(0), dy = g->grad(0), zeros = g->ZerosLike(dy), y = g->output(0);
+  g->SetInputGrad(1, g->ReduceToShapeOf(g->Op("SelectV2", {c, dy, zeros}), g->input(1), y, true));
+  g->SetInputGrad(2, g->ReduceToShapeOf(g->Op("SelectV2", {c, zeros, dy}), g->input(2), y, true));
+  return absl::OkStatus();
+}
+
+absl::Status CastGrad(GradientContext* g) {
+  DataType src;
+  RETURN_IF_ERROR(g->attrs().Get("SrcT", &src));
+  if (IsFloatingType(src) && IsFloatingType(g->output(0).dtype())) {
+    g->SetInputGrad(0, g->Cast(g->grad(0), src));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FillGrad(GradientContext* g) {  // the scalar value gets the sum of dy
+  Output dy = g->grad(0);
+  Output all = g->Op("Range", {g->Const(Tensor::Scalar<int32_t>(0)), g->Op("Rank", {dy}),
+                               g->Const(Tensor::Scalar<int32_t>(1))});
+  g->SetInputGrad(1, g->Sum(dy, all));
+  return absl::OkStatus();
+}
+
+absl::Status BroadcastGradientArgsShape(InferenceContext* c) {
+  c->set_output(0, PartialShape::UnknownWithRank(1));
+  c->set_output(1, PartialShape::UnknownWithRank(1));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 REGISTER_OP("Const")
@@ -476,7 +631,7 @@ REGISTER_OP("Placeholder")
     .SetShapeFn(ShapeAttrShape)
     .Doc("A value fed when the graph runs.");
 
-REGISTER_OP("PlaceholderWithDefault")
+REGISTER_OP("PlaceholderWithDefault").SetGradient(PassThroughGrad)
     .Input("input: dtype")
     .Output("output: dtype")
     .Attr("dtype: type")
@@ -484,21 +639,21 @@ REGISTER_OP("PlaceholderWithDefault")
     .SetShapeFn(ShapeAttrShape)
     .Doc("Passes `input` through unless a value is fed.");
 
-REGISTER_OP("Identity")
+REGISTER_OP("Identity").SetGradient(PassThroughGrad)
     .Input("input: T")
     .Output("output: T")
     .Attr("T: type")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("Returns its input.");
 
-REGISTER_OP("IdentityN")
+REGISTER_OP("IdentityN").SetGradient(PassThroughGrad)
     .Input("input: T")
     .Output("output: T")
     .Attr("T: list(type) >= 1")
     .SetShapeFn(IdentityNShape)
     .Doc("Returns its inputs.");
 
-REGISTER_OP("StopGradient")
+REGISTER_OP("StopGradient").SetNoGradient()
     .Input("input: T")
     .Output("output: T")
     .Attr("T: type")
@@ -507,7 +662,7 @@ REGISTER_OP("StopGradient")
 
 REGISTER_OP("NoOp").Doc("Does nothing; a target for control dependencies.");
 
-REGISTER_OP("Reshape")
+REGISTER_OP("Reshape").SetGradient(ReshapeGrad)
     .Input("tensor: T")
     .Input("shape: Tshape")
     .Output("output: T")
@@ -516,7 +671,7 @@ REGISTER_OP("Reshape")
     .SetShapeFn(ReshapeShape)
     .Doc("Gives `tensor` a new shape; one dim of `shape` may be -1.");
 
-REGISTER_OP("Transpose")
+REGISTER_OP("Transpose").SetGradient(TransposeGrad)
     .Input("x: T")
     .Input("perm: Tperm")
     .Output("y: T")
@@ -557,7 +712,7 @@ REGISTER_OP("Rank")
     .SetShapeFn(shape_fn::Scalar)
     .Doc("The number of dims of `input`.");
 
-REGISTER_OP("ExpandDims")
+REGISTER_OP("ExpandDims").SetGradient(ReshapeGrad)
     .Input("input: T")
     .Input("dim: Tdim")
     .Output("output: T")
@@ -566,7 +721,7 @@ REGISTER_OP("ExpandDims")
     .SetShapeFn(ExpandDimsShape)
     .Doc("Inserts a dim of size 1 at index `dim`.");
 
-REGISTER_OP("Squeeze")
+REGISTER_OP("Squeeze").SetGradient(ReshapeGrad)
     .Input("input: T")
     .Output("output: T")
     .Attr("T: type")
@@ -574,7 +729,7 @@ REGISTER_OP("Squeeze")
     .SetShapeFn(SqueezeShape)
     .Doc("Removes dims of size 1 (all of them, or those in `squeeze_dims`).");
 
-REGISTER_OP("ConcatV2")
+REGISTER_OP("ConcatV2").SetGradient(ConcatV2Grad)
     .Input("values: N * T")
     .Input("axis: Tidx")
     .Output("output: T")
@@ -584,7 +739,7 @@ REGISTER_OP("ConcatV2")
     .SetShapeFn(ConcatV2Shape)
     .Doc("Concatenates `values` along `axis`.");
 
-REGISTER_OP("Pack")
+REGISTER_OP("Pack").SetGradient(PackGrad)
     .Input("values: N * T")
     .Output("output: T")
     .Attr("N: int >= 1")
@@ -593,7 +748,7 @@ REGISTER_OP("Pack")
     .SetShapeFn(PackShape)
     .Doc("Stacks N tensors of the same shape into one of rank + 1.");
 
-REGISTER_OP("Unpack")
+REGISTER_OP("Unpack").SetGradient(UnpackGrad)
     .Input("value: T")
     .Output("output: num * T")
     .Attr("num: int >= 0")
@@ -602,7 +757,7 @@ REGISTER_OP("Unpack")
     .SetShapeFn(UnpackShape)
     .Doc("Unstacks `value` along `axis` into `num` tensors.");
 
-REGISTER_OP("Split")
+REGISTER_OP("Split").SetGradient([](GradientContext* g) { return SplitGrad(g, 1, 0); })
     .Input("split_dim: int32")
     .Input("value: T")
     .Output("output: num_split * T")
@@ -611,7 +766,7 @@ REGISTER_OP("Split")
     .SetShapeFn(SplitShape)
     .Doc("Splits `value` into `num_split` equal parts along `split_dim`.");
 
-REGISTER_OP("SplitV")
+REGISTER_OP("SplitV").SetGradient([](GradientContext* g) { return SplitGrad(g, 0, 2); })
     .Input("value: T")
     .Input("size_splits: Tlen")
     .Input("split_dim: int32")
@@ -622,7 +777,7 @@ REGISTER_OP("SplitV")
     .SetShapeFn(SplitVShape)
     .Doc("Splits `value` along `split_dim` into parts of the given sizes (one may be -1).");
 
-REGISTER_OP("Slice")
+REGISTER_OP("Slice").SetGradient(SliceGrad)
     .Input("input: T")
     .Input("begin: Index")
     .Input("size: Index")
@@ -650,7 +805,7 @@ REGISTER_OP("StridedSlice")
         "Python-style slicing: input[begin:end:strides] with masks for ..., newaxis and "
         "single indices.");
 
-REGISTER_OP("Fill")
+REGISTER_OP("Fill").SetGradient(FillGrad)
     .Input("dims: index_type")
     .Input("value: T")
     .Output("output: T")
@@ -659,21 +814,21 @@ REGISTER_OP("Fill")
     .SetShapeFn(FillShape)
     .Doc("A tensor of shape `dims` filled with the scalar `value`.");
 
-REGISTER_OP("ZerosLike")
+REGISTER_OP("ZerosLike").SetNoGradient()
     .Input("x: T")
     .Output("y: T")
     .Attr("T: type")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("Zeros of the shape and dtype of `x`.");
 
-REGISTER_OP("OnesLike")
+REGISTER_OP("OnesLike").SetNoGradient()
     .Input("x: T")
     .Output("y: T")
     .Attr("T: type")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("Ones of the shape and dtype of `x`.");
 
-REGISTER_OP("Tile")
+REGISTER_OP("Tile").SetGradient(TileGrad)
     .Input("input: T")
     .Input("multiples: Tmultiples")
     .Output("output: T")
@@ -694,7 +849,7 @@ REGISTER_OP("GatherV2")
     .SetShapeFn(GatherV2Shape)
     .Doc("Gathers slices of `params` along `axis` at `indices`.");
 
-REGISTER_OP("OneHot")
+REGISTER_OP("OneHot").SetNoGradient()
     .Input("indices: TI")
     .Input("depth: int32")
     .Input("on_value: T")
@@ -706,7 +861,7 @@ REGISTER_OP("OneHot")
     .SetShapeFn(OneHotShape)
     .Doc("One-hot encoding of `indices` with `depth` classes along `axis`.");
 
-REGISTER_OP("Pad")
+REGISTER_OP("Pad").SetGradient(PadGrad)
     .Input("input: T")
     .Input("paddings: Tpaddings")
     .Output("output: T")
@@ -715,7 +870,7 @@ REGISTER_OP("Pad")
     .SetShapeFn(PadShape)
     .Doc("Pads `input` with zeros; paddings is [rank, 2] (before, after).");
 
-REGISTER_OP("PadV2")
+REGISTER_OP("PadV2").SetGradient(PadGrad)
     .Input("input: T")
     .Input("paddings: Tpaddings")
     .Input("constant_values: T")
@@ -725,7 +880,7 @@ REGISTER_OP("PadV2")
     .SetShapeFn(PadShape)
     .Doc("Pads `input` with `constant_values`.");
 
-REGISTER_OP("Select")
+REGISTER_OP("Select").SetGradient(SelectGrad)
     .Input("condition: bool")
     .Input("t: T")
     .Input("e: T")
@@ -734,7 +889,7 @@ REGISTER_OP("Select")
     .SetShapeFn(SelectShape)
     .Doc("t where condition else e; condition matches t's shape or is a vector over dim 0.");
 
-REGISTER_OP("SelectV2")
+REGISTER_OP("SelectV2").SetGradient(SelectV2Grad)
     .Input("condition: bool")
     .Input("t: T")
     .Input("e: T")
@@ -743,7 +898,7 @@ REGISTER_OP("SelectV2")
     .SetShapeFn(SelectV2Shape)
     .Doc("t where condition else e, with numpy broadcasting of all three.");
 
-REGISTER_OP("Cast")
+REGISTER_OP("Cast").SetGradient(CastGrad)
     .Input("x: SrcT")
     .Output("y: DstT")
     .Attr("SrcT: type")
@@ -751,5 +906,15 @@ REGISTER_OP("Cast")
     .Attr("Truncate: bool = false")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("Converts `x` to DstT (floats to ints round toward zero).");
+
+REGISTER_OP("BroadcastGradientArgs")
+    .SetNoGradient()
+    .Input("s0: T")
+    .Input("s1: T")
+    .Output("r0: T")
+    .Output("r1: T")
+    .Attr("T: {int32, int64} = DT_INT32")
+    .SetShapeFn(BroadcastGradientArgsShape)
+    .Doc("For shapes s0 and s1 broadcast together: the dims to sum each gradient over.");
 
 }  // namespace runnel

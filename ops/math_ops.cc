@@ -1,5 +1,8 @@
 // Math ops: elementwise arithmetic and comparisons with numpy broadcasting, reductions,
 // matrix products, argmax/argmin, casts' friends and ranges.
+#include <algorithm>
+
+#include "core/gradients.h"
 #include "core/op_registry.h"
 #include "ops/shape_util.h"
 
@@ -200,41 +203,201 @@ absl::Status RangeShape(InferenceContext* c) {
   return absl::OkStatus();
 }
 
+
+// --- gradients ------------------------------------------------------------------------
+
+absl::Status AddGrad(GradientContext* g) {
+  g->SetBroadcastGrads(g->grad(0), g->grad(0));
+  return absl::OkStatus();
+}
+
+absl::Status SubGrad(GradientContext* g) {
+  g->SetBroadcastGrads(g->grad(0), g->Neg(g->grad(0)));
+  return absl::OkStatus();
+}
+
+absl::Status MulGrad(GradientContext* g) {
+  g->SetBroadcastGrads(g->Mul(g->grad(0), g->input(1)), g->Mul(g->grad(0), g->input(0)));
+  return absl::OkStatus();
+}
+
+absl::Status DivGrad(GradientContext* g) {  // d(x/y) = dx/y - x dy/y^2
+  Output x = g->input(0), y = g->input(1), dz = g->grad(0);
+  g->SetBroadcastGrads(g->Div(dz, y), g->Neg(g->Div(g->Mul(dz, x), g->Mul(y, y))));
+  return absl::OkStatus();
+}
+
+absl::Status FloorModGrad(GradientContext* g) {  // x mod y = x - floor(x/y) y
+  Output x = g->input(0), y = g->input(1), dz = g->grad(0);
+  g->SetBroadcastGrads(dz, g->Neg(g->Mul(dz, g->Op("Floor", {g->Div(x, y)}))));
+  return absl::OkStatus();
+}
+
+absl::Status PowGrad(GradientContext* g) {  // d(x^y) = y x^(y-1) dx + x^y ln(x) dy
+  Output x = g->input(0), y = g->input(1), z = g->output(0), dz = g->grad(0);
+  DataType t = x.dtype();
+  Output dx = g->Mul(dz, g->Mul(y, g->Op("Pow", {x, g->Sub(y, g->Scalar(1, t))})));
+  Output positive = g->Op("Greater", {x, g->Scalar(0, t)});
+  Output log_x = g->Op("SelectV2", {positive, g->Op("Log", {x}), g->ZerosLike(x)});
+  g->SetBroadcastGrads(dx, g->Mul(dz, g->Mul(z, log_x)));
+  return absl::OkStatus();
+}
+
+// Maximum/Minimum: the gradient goes to whichever input was chosen (x on ties).
+absl::Status SelectedGrad(GradientContext* g, const char* comparison) {
+  Output x = g->input(0), y = g->input(1), dz = g->grad(0);
+  Output dx = g->Mul(dz, g->Cast(g->Op(comparison, {x, y}), x.dtype()));
+  g->SetBroadcastGrads(dx, g->Sub(dz, dx));
+  return absl::OkStatus();
+}
+
+absl::Status SquaredDifferenceGrad(GradientContext* g) {
+  Output x = g->input(0), y = g->input(1);
+  Output dx = g->Mul(g->grad(0), g->Mul(g->Scalar(2, x.dtype()), g->Sub(x, y)));
+  g->SetBroadcastGrads(dx, g->Neg(dx));
+  return absl::OkStatus();
+}
+
+// Elementwise f(x): dx = dy * f'(x), with f' built from x and y = f(x).
+absl::Status UnaryGrad(GradientContext* g,
+                       const std::function<Output(GradientContext*, Output, Output)>& df) {
+  g->SetInputGrad(0, g->Mul(g->grad(0), df(g, g->input(0), g->output(0))));
+  return absl::OkStatus();
+}
+
+GradientFn Unary(std::function<Output(GradientContext*, Output, Output)> df) {
+  return [df = std::move(df)](GradientContext* g) { return UnaryGrad(g, df); };
+}
+
+Output One(GradientContext* g, Output like) { return g->Scalar(1, like.dtype()); }
+
+absl::Status NegGrad(GradientContext* g) {
+  g->SetInputGrad(0, g->Neg(g->grad(0)));
+  return absl::OkStatus();
+}
+
+absl::Status AddNGrad(GradientContext* g) {
+  for (int i = 0; i < g->num_inputs(); ++i) g->SetInputGrad(i, g->grad(0));
+  return absl::OkStatus();
+}
+
+absl::Status MatMulGrad(GradientContext* g) {
+  bool ta, tb;
+  RETURN_IF_ERROR(g->attrs().Get("transpose_a", &ta));
+  RETURN_IF_ERROR(g->attrs().Get("transpose_b", &tb));
+  Output a = g->input(0), b = g->input(1), dz = g->grad(0);
+  auto mm = [&](Output x, Output y, bool tx, bool ty) {
+    return g->Op("MatMul", {x, y}, {{"transpose_a", MakeAttr(tx)}, {"transpose_b", MakeAttr(ty)}});
+  };
+  if (!ta && !tb) {
+    g->SetInputGrad(0, mm(dz, b, false, true));
+    g->SetInputGrad(1, mm(a, dz, true, false));
+  } else if (!ta && tb) {
+    g->SetInputGrad(0, mm(dz, b, false, false));
+    g->SetInputGrad(1, mm(dz, a, true, false));
+  } else if (ta && !tb) {
+    g->SetInputGrad(0, mm(b, dz, false, true));
+    g->SetInputGrad(1, mm(a, dz, false, false));
+  } else {
+    g->SetInputGrad(0, mm(b, dz, true, true));
+    g->SetInputGrad(1, mm(dz, a, true, true));
+  }
+  return absl::OkStatus();
+}
+
+// For reductions over constant axes: the gradient `dy` with the reduced dims put back as
+// size 1 (so it broadcasts against x), and those axes.
+absl::StatusOr<Output> KeptDims(GradientContext* g, std::vector<int64_t>* axes) {
+  const Tensor* axes_value = g->input(1).node->constant_value();
+  const int rank = g->input(0).shape().rank();
+  if (axes_value == nullptr || rank < 0) {
+    return absl::UnimplementedError(
+        "the gradient of a reduction needs constant axes and an input of known rank");
+  }
+  for (int64_t k = 0; k < axes_value->NumElements(); ++k) {
+    int64_t a = axes_value->dtype() == DT_INT32 ? axes_value->data<int32_t>()[k]
+                                                 : axes_value->data<int64_t>()[k];
+    axes->push_back(a < 0 ? a + rank : a);
+  }
+  std::sort(axes->begin(), axes->end());
+  bool keep_dims;
+  RETURN_IF_ERROR(g->attrs().Get("keep_dims", &keep_dims));
+  Output dy = g->grad(0);
+  if (!keep_dims) {
+    for (int64_t a : *axes) dy = g->Op("ExpandDims", {dy, g->Const(Tensor::Scalar<int32_t>(a))});
+  }
+  return dy;
+}
+
+absl::Status SumGrad(GradientContext* g) {
+  std::vector<int64_t> axes;
+  ASSIGN_OR_RETURN(Output dy, KeptDims(g, &axes));
+  g->SetInputGrad(0, g->Add(dy, g->ZerosLike(g->input(0))));  // broadcast back to x
+  return absl::OkStatus();
+}
+
+absl::Status MeanGrad(GradientContext* g) {
+  std::vector<int64_t> axes;
+  ASSIGN_OR_RETURN(Output dy, KeptDims(g, &axes));
+  Output x = g->input(0);
+  DataType t = x.dtype();
+  Output count = g->Div(g->Cast(g->Op("Size", {x}), t), g->Cast(g->Op("Size", {g->output(0)}), t));
+  g->SetInputGrad(0, g->Div(g->Add(dy, g->ZerosLike(x)), count));
+  return absl::OkStatus();
+}
+
+// Max/Min: the gradient is shared equally by the elements that attain the extreme.
+absl::Status ExtremumGrad(GradientContext* g) {
+  std::vector<int64_t> axes;
+  ASSIGN_OR_RETURN(Output dy, KeptDims(g, &axes));
+  Output x = g->input(0);
+  Output y = g->output(0);
+  bool keep_dims;
+  RETURN_IF_ERROR(g->attrs().Get("keep_dims", &keep_dims));
+  if (!keep_dims) {
+    for (int64_t a : axes) y = g->Op("ExpandDims", {y, g->Const(Tensor::Scalar<int32_t>(a))});
+  }
+  Output hits = g->Cast(g->Op("Equal", {x, y}), x.dtype());
+  Output count = g->Sum(hits, g->IntVector(axes), /*keep_dims=*/true);
+  g->SetInputGrad(0, g->Div(g->Mul(hits, dy), count));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-REGISTER_OP("Add")
+REGISTER_OP("Add").SetGradient(AddGrad)
     .Apply(BinaryCwise(kRealTypes))
     .SetIsCommutative()
     .Doc("x + y, elementwise, with broadcasting.");
-REGISTER_OP("AddV2")
+REGISTER_OP("AddV2").SetGradient(AddGrad)
     .Apply(BinaryCwise(kRealTypes))
     .SetIsCommutative()
     .Doc("x + y, elementwise, with broadcasting.");
-REGISTER_OP("Sub").Apply(BinaryCwise(kRealTypes)).Doc("x - y, elementwise, with broadcasting.");
-REGISTER_OP("Mul")
+REGISTER_OP("Sub").SetGradient(SubGrad).Apply(BinaryCwise(kRealTypes)).Doc("x - y, elementwise, with broadcasting.");
+REGISTER_OP("Mul").SetGradient(MulGrad)
     .Apply(BinaryCwise(kRealTypes))
     .SetIsCommutative()
     .Doc("x * y, elementwise, with broadcasting.");
-REGISTER_OP("RealDiv")
+REGISTER_OP("RealDiv").SetGradient(DivGrad)
     .Apply(BinaryCwise(kRealTypes))
     .Doc("x / y, elementwise (integer division truncates toward zero).");
-REGISTER_OP("Div")
+REGISTER_OP("Div").SetGradient(DivGrad)
     .Apply(BinaryCwise(kRealTypes))
     .Doc("x / y, elementwise; integers floor as Python 2 did.");
-REGISTER_OP("FloorDiv").Apply(BinaryCwise(kRealTypes)).Doc("floor(x / y), elementwise.");
-REGISTER_OP("FloorMod")
+REGISTER_OP("FloorDiv").SetNoGradient().Apply(BinaryCwise(kRealTypes)).Doc("floor(x / y), elementwise.");
+REGISTER_OP("FloorMod").SetGradient(FloorModGrad)
     .Apply(BinaryCwise(kRealTypes))
     .Doc("x - floor(x / y) * y, elementwise: the remainder has the sign of y.");
-REGISTER_OP("Pow").Apply(BinaryCwise(kSignedTypes)).Doc("x ** y, elementwise.");
-REGISTER_OP("Maximum")
+REGISTER_OP("Pow").SetGradient(PowGrad).Apply(BinaryCwise(kSignedTypes)).Doc("x ** y, elementwise.");
+REGISTER_OP("Maximum").SetGradient([](GradientContext* g) { return SelectedGrad(g, "GreaterEqual"); })
     .Apply(BinaryCwise(kRealTypes))
     .SetIsCommutative()
     .Doc("max(x, y), elementwise.");
-REGISTER_OP("Minimum")
+REGISTER_OP("Minimum").SetGradient([](GradientContext* g) { return SelectedGrad(g, "LessEqual"); })
     .Apply(BinaryCwise(kRealTypes))
     .SetIsCommutative()
     .Doc("min(x, y), elementwise.");
-REGISTER_OP("SquaredDifference")
+REGISTER_OP("SquaredDifference").SetGradient(SquaredDifferenceGrad)
     .Apply(BinaryCwise(kSignedTypes))
     .SetIsCommutative()
     .Doc("(x - y)^2, elementwise.");
@@ -274,25 +437,29 @@ REGISTER_OP("LogicalNot")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("not x, elementwise.");
 
-REGISTER_OP("Neg").Apply(UnaryCwise(kSignedTypes)).Doc("-x, elementwise.");
-REGISTER_OP("Abs").Apply(UnaryCwise(kSignedTypes)).Doc("|x|, elementwise.");
-REGISTER_OP("Square").Apply(UnaryCwise(kSignedTypes)).Doc("x * x, elementwise.");
-REGISTER_OP("Sign").Apply(UnaryCwise(kSignedTypes)).Doc("-1, 0 or 1 by the sign of x.");
-REGISTER_OP("Sqrt").Apply(UnaryCwise(kFloatTypes)).Doc("sqrt(x), elementwise.");
-REGISTER_OP("Rsqrt").Apply(UnaryCwise(kFloatTypes)).Doc("1 / sqrt(x), elementwise.");
-REGISTER_OP("Reciprocal").Apply(UnaryCwise(kFloatTypes)).Doc("1 / x, elementwise.");
-REGISTER_OP("Exp").Apply(UnaryCwise(kFloatTypes)).Doc("e^x, elementwise.");
-REGISTER_OP("Log").Apply(UnaryCwise(kFloatTypes)).Doc("ln(x), elementwise.");
-REGISTER_OP("Log1p").Apply(UnaryCwise(kFloatTypes)).Doc("ln(1 + x), elementwise.");
-REGISTER_OP("Floor").Apply(UnaryCwise(kFloatTypes)).Doc("floor(x), elementwise.");
-REGISTER_OP("Ceil").Apply(UnaryCwise(kFloatTypes)).Doc("ceil(x), elementwise.");
-REGISTER_OP("Round")
+REGISTER_OP("Neg").SetGradient(NegGrad).Apply(UnaryCwise(kSignedTypes)).Doc("-x, elementwise.");
+REGISTER_OP("Abs").SetGradient(Unary([](GradientContext* g, Output x, Output) { return g->Op("Sign", {x}); })).Apply(UnaryCwise(kSignedTypes)).Doc("|x|, elementwise.");
+REGISTER_OP("Square").SetGradient(Unary([](GradientContext* g, Output x, Output) { return g->Mul(g->Scalar(2, x.dtype()), x); })).Apply(UnaryCwise(kSignedTypes)).Doc("x * x, elementwise.");
+REGISTER_OP("Sign").SetNoGradient().Apply(UnaryCwise(kSignedTypes)).Doc("-1, 0 or 1 by the sign of x.");
+REGISTER_OP("Sqrt").SetGradient(Unary([](GradientContext* g, Output, Output y) { return g->Div(g->Scalar(0.5, y.dtype()), y); })).Apply(UnaryCwise(kFloatTypes)).Doc("sqrt(x), elementwise.");
+REGISTER_OP("Rsqrt").SetGradient(Unary([](GradientContext* g, Output, Output y) {
+      return g->Mul(g->Scalar(-0.5, y.dtype()), g->Mul(y, g->Mul(y, y)));
+    })).Apply(UnaryCwise(kFloatTypes)).Doc("1 / sqrt(x), elementwise.");
+REGISTER_OP("Reciprocal").SetGradient(Unary([](GradientContext* g, Output, Output y) { return g->Neg(g->Mul(y, y)); })).Apply(UnaryCwise(kFloatTypes)).Doc("1 / x, elementwise.");
+REGISTER_OP("Exp").SetGradient(Unary([](GradientContext*, Output, Output y) { return y; })).Apply(UnaryCwise(kFloatTypes)).Doc("e^x, elementwise.");
+REGISTER_OP("Log").SetGradient(Unary([](GradientContext* g, Output x, Output) { return g->Op("Reciprocal", {x}); })).Apply(UnaryCwise(kFloatTypes)).Doc("ln(x), elementwise.");
+REGISTER_OP("Log1p").SetGradient(Unary([](GradientContext* g, Output x, Output) {
+      return g->Op("Reciprocal", {g->Add(One(g, x), x)});
+    })).Apply(UnaryCwise(kFloatTypes)).Doc("ln(1 + x), elementwise.");
+REGISTER_OP("Floor").SetNoGradient().Apply(UnaryCwise(kFloatTypes)).Doc("floor(x), elementwise.");
+REGISTER_OP("Ceil").SetNoGradient().Apply(UnaryCwise(kFloatTypes)).Doc("ceil(x), elementwise.");
+REGISTER_OP("Round").SetNoGradient()
     .Apply(UnaryCwise(kSignedTypes))
     .Doc("x rounded to the nearest integer, halves to even (banker's rounding).");
-REGISTER_OP("Sigmoid").Apply(UnaryCwise(kFloatTypes)).Doc("1 / (1 + e^-x), elementwise.");
-REGISTER_OP("Tanh").Apply(UnaryCwise(kFloatTypes)).Doc("tanh(x), elementwise.");
+REGISTER_OP("Sigmoid").SetGradient(Unary([](GradientContext* g, Output, Output y) { return g->Mul(y, g->Sub(One(g, y), y)); })).Apply(UnaryCwise(kFloatTypes)).Doc("1 / (1 + e^-x), elementwise.");
+REGISTER_OP("Tanh").SetGradient(Unary([](GradientContext* g, Output, Output y) { return g->Sub(One(g, y), g->Mul(y, y)); })).Apply(UnaryCwise(kFloatTypes)).Doc("tanh(x), elementwise.");
 
-REGISTER_OP("AddN")
+REGISTER_OP("AddN").SetGradient(AddNGrad)
     .Input("inputs: N * T")
     .Output("sum: T")
     .Attr("N: int >= 1")
@@ -302,7 +469,7 @@ REGISTER_OP("AddN")
     .SetShapeFn(AddNShape)
     .Doc("The sum of N tensors of the same shape.");
 
-REGISTER_OP("MatMul")
+REGISTER_OP("MatMul").SetGradient(MatMulGrad)
     .Input("a: T")
     .Input("b: T")
     .Output("product: T")
@@ -332,10 +499,10 @@ REGISTER_OP("BatchMatMulV2")
     .SetShapeFn([](InferenceContext* c) { return BatchMatMulShape(c, /*broadcast=*/true); })
     .Doc("Matrix products over the leading (batch) dims, with broadcasting.");
 
-REGISTER_OP("Sum").Apply(Reduction(kRealTypes)).Doc("Sum over the given axes.");
-REGISTER_OP("Mean").Apply(Reduction(kRealTypes)).Doc("Mean over the given axes.");
-REGISTER_OP("Max").Apply(Reduction(kRealTypes)).Doc("Maximum over the given axes.");
-REGISTER_OP("Min").Apply(Reduction(kRealTypes)).Doc("Minimum over the given axes.");
+REGISTER_OP("Sum").SetGradient(SumGrad).Apply(Reduction(kRealTypes)).Doc("Sum over the given axes.");
+REGISTER_OP("Mean").SetGradient(MeanGrad).Apply(Reduction(kRealTypes)).Doc("Mean over the given axes.");
+REGISTER_OP("Max").SetGradient(ExtremumGrad).Apply(Reduction(kRealTypes)).Doc("Maximum over the given axes.");
+REGISTER_OP("Min").SetGradient(ExtremumGrad).Apply(Reduction(kRealTypes)).Doc("Minimum over the given axes.");
 REGISTER_OP("Prod").Apply(Reduction(kRealTypes)).Doc("Product over the given axes.");
 REGISTER_OP("All")
     .Input("input: bool")
@@ -354,14 +521,14 @@ REGISTER_OP("Any")
     .SetShapeFn(ReductionShape)
     .Doc("Logical or over the given axes.");
 
-REGISTER_OP("ArgMax")
+REGISTER_OP("ArgMax").SetNoGradient()
     .Apply(ArgReduction())
     .Doc("Index of the largest value along an axis (the first on ties).");
-REGISTER_OP("ArgMin")
+REGISTER_OP("ArgMin").SetNoGradient()
     .Apply(ArgReduction())
     .Doc("Index of the smallest value along an axis (the first on ties).");
 
-REGISTER_OP("Range")
+REGISTER_OP("Range").SetNoGradient()
     .Input("start: Tidx")
     .Input("limit: Tidx")
     .Input("delta: Tidx")

@@ -1,4 +1,5 @@
 // Neural-network ops: bias add, activations, softmax.
+#include "core/gradients.h"
 #include "core/op_registry.h"
 #include "ops/shape_util.h"
 
@@ -46,9 +47,105 @@ std::function<void(OpDefBuilder&)> Activation(const char* in, const char* out) {
   };
 }
 
+
+// --- gradients ------------------------------------------------------------------------
+
+absl::Status BiasAddGrad(GradientContext* g) {
+  std::string format = "NHWC";
+  if (g->attrs().Has("data_format")) RETURN_IF_ERROR(g->attrs().Get("data_format", &format));
+  g->SetInputGrad(0, g->grad(0));
+  g->SetInputGrad(1, g->Op("BiasAddGrad", {g->grad(0)}, {{"data_format", MakeAttr(format)}}));
+  return absl::OkStatus();
+}
+
+// BiasAddGrad sums over all but the channel dim; its gradient broadcasts back.
+absl::Status BiasAddGradGrad(GradientContext* g) {
+  std::string format;
+  RETURN_IF_ERROR(g->attrs().Get("data_format", &format));
+  Output dy = g->input(0);
+  g->SetInputGrad(0, g->Op("BiasAdd", {g->ZerosLike(dy), g->grad(0)},
+                           {{"data_format", MakeAttr(format)}}));
+  return absl::OkStatus();
+}
+
+// dx = dy * mask(x), with the mask a 0/1 tensor of x's dtype.
+absl::Status MaskedGrad(GradientContext* g, const std::function<Output(GradientContext*, Output)>& mask) {
+  Output x = g->input(0);
+  g->SetInputGrad(0, g->Mul(g->grad(0), g->Cast(mask(g, x), x.dtype())));
+  return absl::OkStatus();
+}
+
+Output Positive(GradientContext* g, Output x) {
+  return g->Op("Greater", {x, g->Scalar(0, x.dtype())});
+}
+
+absl::Status ReluGrad(GradientContext* g) { return MaskedGrad(g, Positive); }
+
+absl::Status Relu6Grad(GradientContext* g) {
+  return MaskedGrad(g, [](GradientContext* g, Output x) {
+    return g->Op("LogicalAnd", {Positive(g, x), g->Op("Less", {x, g->Scalar(6, x.dtype())})});
+  });
+}
+
+// For x <= 0, elu(x) = e^x - 1, so elu'(x) = y + 1.
+absl::Status EluGrad(GradientContext* g) {
+  Output x = g->input(0), y = g->output(0), dy = g->grad(0);
+  Output negative_part = g->Mul(dy, g->Add(y, g->Scalar(1, x.dtype())));
+  g->SetInputGrad(0, g->Op("SelectV2", {Positive(g, x), dy, negative_part}));
+  return absl::OkStatus();
+}
+
+absl::Status SeluGrad(GradientContext* g) {
+  const double alpha = 1.6732632423543772848170429916717;
+  const double scale = 1.0507009873554804934193349852946;
+  Output x = g->input(0), y = g->output(0), dy = g->grad(0);
+  DataType t = x.dtype();
+  Output positive_part = g->Mul(dy, g->Scalar(scale, t));
+  Output negative_part = g->Mul(dy, g->Add(y, g->Scalar(scale * alpha, t)));
+  g->SetInputGrad(0, g->Op("SelectV2", {Positive(g, x), positive_part, negative_part}));
+  return absl::OkStatus();
+}
+
+absl::Status LeakyReluGrad(GradientContext* g) {
+  float alpha;
+  RETURN_IF_ERROR(g->attrs().Get("alpha", &alpha));
+  Output x = g->input(0), dy = g->grad(0);
+  g->SetInputGrad(0, g->Op("SelectV2", {Positive(g, x), dy,
+                                        g->Mul(dy, g->Scalar(alpha, x.dtype()))}));
+  return absl::OkStatus();
+}
+
+absl::Status SoftplusGrad(GradientContext* g) {
+  g->SetInputGrad(0, g->Mul(g->grad(0), g->Op("Sigmoid", {g->input(0)})));
+  return absl::OkStatus();
+}
+
+absl::Status SoftsignGrad(GradientContext* g) {  // 1 / (1 + |x|)^2
+  Output x = g->input(0);
+  Output d = g->Add(g->Scalar(1, x.dtype()), g->Op("Abs", {x}));
+  g->SetInputGrad(0, g->Div(g->grad(0), g->Mul(d, d)));
+  return absl::OkStatus();
+}
+
+Output SumLastAxis(GradientContext* g, Output x) {
+  return g->Sum(x, g->Const(Tensor::Scalar<int32_t>(-1)), /*keep_dims=*/true);
+}
+
+absl::Status SoftmaxGrad(GradientContext* g) {  // (dy - sum(dy * y)) * y
+  Output y = g->output(0), dy = g->grad(0);
+  g->SetInputGrad(0, g->Mul(g->Sub(dy, SumLastAxis(g, g->Mul(dy, y))), y));
+  return absl::OkStatus();
+}
+
+absl::Status LogSoftmaxGrad(GradientContext* g) {  // dy - exp(y) * sum(dy)
+  Output y = g->output(0), dy = g->grad(0);
+  g->SetInputGrad(0, g->Sub(dy, g->Mul(g->Op("Exp", {y}), SumLastAxis(g, dy))));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-REGISTER_OP("BiasAdd")
+REGISTER_OP("BiasAdd").SetGradient(BiasAddGrad)
     .Input("value: T")
     .Input("bias: T")
     .Output("output: T")
@@ -57,7 +154,7 @@ REGISTER_OP("BiasAdd")
     .SetShapeFn(BiasAddShape)
     .Doc("Adds the 1-D bias to the channel dim of value.");
 
-REGISTER_OP("BiasAddV1")
+REGISTER_OP("BiasAddV1").SetGradient(BiasAddGrad)
     .Input("value: T")
     .Input("bias: T")
     .Output("output: T")
@@ -65,45 +162,61 @@ REGISTER_OP("BiasAddV1")
     .SetShapeFn(BiasAddShape)
     .Doc("Adds the 1-D bias to the last dim of value.");
 
-REGISTER_OP("Relu")
+REGISTER_OP("Relu").SetGradient(ReluGrad)
     .Input("features: T")
     .Output("activations: T")
     .Attr("T: {float, double, int32, int64}")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("max(features, 0), elementwise.");
-REGISTER_OP("Relu6")
+REGISTER_OP("Relu6").SetGradient(Relu6Grad)
     .Apply(Activation("features", "activations"))
     .Doc("min(max(features, 0), 6), elementwise.");
-REGISTER_OP("Elu")
+REGISTER_OP("Elu").SetGradient(EluGrad)
     .Apply(Activation("features", "activations"))
     .Doc("features if > 0, else exp(features) - 1.");
-REGISTER_OP("Selu")
+REGISTER_OP("Selu").SetGradient(SeluGrad)
     .Apply(Activation("features", "activations"))
     .Doc(
         "scale * (features if > 0, else alpha * (exp(features) - 1)), with "
         "alpha = 1.6732632423543772 and scale = 1.0507009873554805.");
-REGISTER_OP("LeakyRelu")
+REGISTER_OP("LeakyRelu").SetGradient(LeakyReluGrad)
     .Apply(Activation("features", "activations"))
     .Attr("alpha: float = 0.2")
     .Doc("features if > 0, else alpha * features.");
-REGISTER_OP("Softplus")
+REGISTER_OP("Softplus").SetGradient(SoftplusGrad)
     .Apply(Activation("features", "activations"))
     .Doc("log(exp(features) + 1), computed without overflow.");
-REGISTER_OP("Softsign")
+REGISTER_OP("Softsign").SetGradient(SoftsignGrad)
     .Apply(Activation("features", "activations"))
     .Doc("features / (|features| + 1).");
 
-REGISTER_OP("Softmax")
+REGISTER_OP("Softmax").SetGradient(SoftmaxGrad)
     .Input("logits: T")
     .Output("softmax: T")
     .Attr(absl::StrCat("T: ", kFloatTypes))
     .SetShapeFn(RankAtLeastOne)
     .Doc("exp(logits) / sum(exp(logits)) over the last dim.");
-REGISTER_OP("LogSoftmax")
+REGISTER_OP("LogSoftmax").SetGradient(LogSoftmaxGrad)
     .Input("logits: T")
     .Output("logsoftmax: T")
     .Attr(absl::StrCat("T: ", kFloatTypes))
     .SetShapeFn(RankAtLeastOne)
     .Doc("logits - log(sum(exp(logits))) over the last dim.");
+
+REGISTER_OP("BiasAddGrad")
+    .SetGradient(BiasAddGradGrad)
+    .Input("out_backprop: T")
+    .Output("output: T")
+    .Attr("T: {float, double, int32, int64}")
+    .Attr("data_format: {'NHWC', 'NCHW'} = 'NHWC'")
+    .SetShapeFn([](InferenceContext* c) {
+      std::string format;
+      RETURN_IF_ERROR(c->GetAttr("data_format", &format));
+      const PartialShape& x = c->input(0);
+      if (x.rank() >= 2) c->set_output(0, PartialShape{x.dim(format == "NCHW" ? 1 : x.rank() - 1)});
+      else c->set_output(0, PartialShape::UnknownWithRank(1));
+      return absl::OkStatus();
+    })
+    .Doc("The gradient of BiasAdd for its bias: out_backprop summed over all but the channel dim.");
 
 }  // namespace runnel

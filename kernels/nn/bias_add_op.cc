@@ -1,4 +1,5 @@
-// BiasAdd: adds a per-channel bias (NHWC: last dim; NCHW: dim 1).
+// BiasAdd adds a per-channel bias (NHWC: last dim; NCHW: dim 1); BiasAddGrad sums a
+// gradient over everything but that dim.
 #include "core/kernel_registry.h"
 
 namespace runnel {
@@ -58,8 +59,45 @@ class BiasAddOp : public OpKernel {
   std::string format_ = "NHWC";
 };
 
+template <typename T>
+class BiasAddGradOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    return ctx->GetAttr("data_format", &format_);
+  }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    const Tensor& dy = ctx->input(0);
+    RN_REQUIRE(dy.dims() >= 2, "out_backprop must have rank >= 2, got shape ",
+               dy.shape().DebugString());
+    const int channel_dim = format_ == "NCHW" ? 1 : dy.dims() - 1;
+    const int64_t channels = dy.dim_size(channel_dim);
+    int64_t inner = 1;
+    for (int i = channel_dim + 1; i < dy.dims(); ++i) inner *= dy.dim_size(i);
+    const int64_t outer = channels == 0 ? 0 : dy.NumElements() / (channels * inner);
+    Tensor* out;
+    RETURN_IF_ERROR(ctx->allocate_output(0, TensorShape{channels}, &out));
+    T* o = out->data<T>();
+    std::fill(o, o + channels, T(0));
+    const T* in = dy.data<T>();
+    // Rows of channels (NHWC) sum as vectors; NCHW planes sum one channel at a time.
+    for (int64_t b = 0; b < outer; ++b) {
+      for (int64_t c = 0; c < channels; ++c) {
+        const T* p = in + (b * channels + c) * inner;
+        T acc = 0;
+        for (int64_t j = 0; j < inner; ++j) acc += p[j];
+        o[c] += acc;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string format_;
+};
+
 REGISTER_KERNEL_FOR_TYPES("BiasAdd", kCpu, "T", BiasAddOp, float, double, int32_t, int64_t);
 REGISTER_KERNEL_FOR_TYPES("BiasAddV1", kCpu, "T", BiasAddOp, float, double, int32_t, int64_t);
+REGISTER_KERNEL_FOR_TYPES("BiasAddGrad", kCpu, "T", BiasAddGradOp, float, double, int32_t, int64_t);
 
 }  // namespace
 }  // namespace runnel

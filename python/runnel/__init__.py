@@ -35,6 +35,7 @@ from runnel.ops.math_ops import (abs, add, add_n, argmax, argmin, ceil, div, div
                                  round, rsqrt, sigmoid, sign, sqrt, square, squared_difference,
                                  subtract, tanh, truediv)
 from runnel.ops.control_flow_ops import group, tuple
+from runnel.ops.gradients import gradients
 from runnel.proto.graph_pb2 import GraphDef
 from runnel.proto.node_def_pb2 import NodeDef
 from runnel import io

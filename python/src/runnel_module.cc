@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include "core/graph.h"
+#include "core/gradients.h"
 #include "core/graph_io.h"
 #include "core/op_registry.h"
 #include "runtime/direct_session.h"
@@ -174,6 +175,41 @@ class PyGraph {
     graph_->ToGraphDef(&def);
     return Serialize(def);
   }
+  // d(ys)/d(xs) (tensor names; "" in grad_ys means ones). Returns each x's gradient
+  // name ("" for none) and the names of the nodes added.
+  std::pair<std::vector<std::string>, std::vector<std::string>> AddGradients(
+      const std::vector<std::string>& ys, const std::vector<std::string>& xs,
+      const std::vector<std::string>& grad_ys, const std::vector<std::string>& stop,
+      const std::string& scope) {
+    auto resolve = [&](const std::vector<std::string>& names) {
+      std::vector<Output> out;
+      for (const std::string& name : names) {
+        if (name.empty()) {
+          out.push_back({});
+          continue;
+        }
+        auto id = ParseTensorName(name);
+        Check(id.status());
+        Node* node = graph_->FindNode(id->node);
+        if (node == nullptr || id->port < 0 || id->port >= node->num_outputs()) {
+          ThrowStatus(absl::NotFoundError("no tensor named '" + name + "'"));
+        }
+        out.push_back({node, id->port});
+      }
+      return out;
+    };
+    const int before = graph_->num_nodes();
+    auto grads = runnel::AddGradients(graph_.get(), resolve(ys), resolve(xs), resolve(grad_ys),
+                                      resolve(stop), scope);
+    if (!grads.ok()) {
+      graph_->TruncateTo(before);  // all or nothing
+      ThrowStatus(grads.status());
+    }
+    std::vector<std::string> names, added;
+    for (const Output& g : *grads) names.push_back(g.valid() ? g.name() : "");
+    for (int id = before; id < graph_->num_nodes(); ++id) added.push_back(graph_->node(id)->name());
+    return {names, added};
+  }
   int NumNodes() const { return graph_->num_nodes(); }
   const std::shared_ptr<Graph>& graph() const { return graph_; }
 
@@ -247,6 +283,7 @@ PYBIND11_MODULE(_runnel, m) {
       .def("add_node", &PyGraph::AddNode)
       .def("extend", &PyGraph::Extend)
       .def("node_info", &PyGraph::Info)
+      .def("add_gradients", &PyGraph::AddGradients)
       .def("to_graph_def", &PyGraph::ToGraphDef)
       .def("num_nodes", &PyGraph::NumNodes);
   py::class_<PySession>(m, "Session")

@@ -219,7 +219,7 @@ def test_group_and_tuple_order_execution():
 
 def test_aligned_feeds_are_not_copied_and_unaligned_ones_are():
     x = tf.placeholder(tf.float32, [None])
-    raw = np.zeros(64 + 16, np.uint8)
+    raw = np.zeros(64 + 64, np.uint8)
     offset = (-raw.ctypes.data) % 64
     aligned = raw[offset:offset + 64].view(np.float32)  # 16 floats on a 64-byte boundary
     aligned[:] = np.arange(16)

@@ -208,6 +208,29 @@ def test_bias_add(dtype, shape, fmt):
     check(run(tf.raw_ops.bias_add_v1, x, b), x + b, dtype) if fmt == "NHWC" else None
 
 
+@pytest.mark.parametrize("dtype", FLOATS + INTS)
+@pytest.mark.parametrize("shape,fmt", [((4, 3), "NHWC"), ((2, 5, 5, 3), "NHWC"),
+                                       ((2, 3, 5, 5), "NCHW"), ((0, 3), "NHWC")])
+def test_bias_add_grad(dtype, shape, fmt):
+    dy = data(shape, dtype)
+    axes = tuple(i for i in range(len(shape)) if i != (1 if fmt == "NCHW" else len(shape) - 1))
+    check(run(lambda t: tf.raw_ops.bias_add_grad(t, data_format=fmt), dy), dy.sum(axis=axes),
+          dtype)
+
+
+@pytest.mark.parametrize("s0,s1", [((2, 3), (3,)), ((2, 1, 4), (3, 1)), ((), (2, 2)),
+                                   ((5,), (5,)), ((1,), (1, 1))])
+def test_broadcast_gradient_args(s0, s1):
+    r0, r1 = run(lambda a, b: tf.raw_ops.broadcast_gradient_args(a, b),
+                 np.array(s0, np.int32), np.array(s1, np.int32))
+    # Summing an operand-shaped array broadcast to the output over r gives its shape back.
+    out = np.broadcast_shapes(s0, s1)
+    for shape, r in ((s0, r0), (s1, r1)):
+        reduced = np.ones(out).sum(axis=tuple(r.tolist()))
+        assert reduced.size == int(np.prod(shape))
+        assert np.all(reduced == np.prod(out) / max(np.prod(shape), 1))
+
+
 def _softmax(x, axis=-1):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -438,7 +461,8 @@ COVERAGE = {
     "All": "test_all_any", "Any": "test_all_any", "AddN": "test_add_n",
     "MatMul": "test_matmul", "BatchMatMulV2": "test_batch_matmul_v2",
     "BatchMatMul": "test_batch_matmul_v1_needs_equal_batches",
-    "BiasAdd": "test_bias_add", "BiasAddV1": "test_bias_add",
+    "BiasAdd": "test_bias_add", "BiasAddV1": "test_bias_add", "BiasAddGrad": "test_bias_add_grad",
+    "BroadcastGradientArgs": "test_broadcast_gradient_args",
     "Softmax": "test_softmax_and_log_softmax", "LogSoftmax": "test_softmax_and_log_softmax",
     "ArgMax": "test_argmax_argmin", "ArgMin": "test_argmax_argmin", "Cast": "test_cast",
     "Identity": "test_identity_family_and_placeholder_with_default",

@@ -1,0 +1,154 @@
+// Every differentiable op's gradient against finite differences (float64), and the
+// behaviour of AddGradients itself. RegistryWalk fails when an op is declared
+// differentiable (SetGradient) without a case here.
+#include <map>
+#include <set>
+
+#include "absl/strings/str_join.h"
+
+#include "core/op_registry.h"
+#include "tests/ops/gradient_checker.h"
+
+namespace runnel {
+namespace {
+
+using testing::CheckGradient;
+using testing::ConstNode;
+using testing::GradientCase;
+using testing::MakeNode;
+using testing::MakeTensor;
+
+NodeDef Axes(const std::string& name, std::vector<int32_t> axes) {
+  return ConstNode(name, Tensor::Vector<int32_t>(axes));
+}
+NodeDef Int(const std::string& name, int32_t v) { return ConstNode(name, Tensor::Scalar<int32_t>(v)); }
+AttrValue B(bool v) { return MakeAttr(v); }
+AttrValue I(int64_t v) { return MakeAttr(v); }
+
+GradientCase Binary(const std::string& op, TensorShape a = {2, 3}, TensorShape b = {3}) {
+  return {{a, b}, {MakeNode("y", op, {"x0", "x1"})}, {"y"}};
+}
+GradientCase Unary(const std::string& op, double low = -2, double high = 2) {
+  GradientCase c{{{2, 3}}, {MakeNode("y", op, {"x0"})}, {"y"}};
+  c.low = low;
+  c.high = high;
+  return c;
+}
+
+// One or more cases per differentiable op.
+std::map<std::string, std::vector<GradientCase>> Cases() {
+  std::map<std::string, std::vector<GradientCase>> cases;
+  for (const char* op : {"Add", "AddV2", "Sub", "Mul", "Maximum", "Minimum", "SquaredDifference"}) {
+    cases[op] = {Binary(op), Binary(op, {2, 1}, {1, 3}), Binary(op, {}, {2, 2})};
+  }
+  for (const char* op : {"RealDiv", "Div"}) {
+    GradientCase c = Binary(op);
+    c.low = 0.5;  // keep away from division by zero
+    cases[op] = {c};
+  }
+  GradientCase mod = Binary("FloorMod", {2, 3}, {2, 3});
+  mod.low = 0.5;
+  cases["FloorMod"] = {mod};
+  GradientCase pow = Binary("Pow");
+  pow.low = 0.5;
+  cases["Pow"] = {pow};
+  for (const char* op : {"Neg", "Abs", "Square", "Exp", "Sigmoid", "Tanh", "Elu", "Selu",
+                         "Softplus", "Softsign", "Relu", "Identity", "StopGradient"}) {
+    cases[op] = {Unary(op)};
+  }
+  cases["LeakyRelu"] = {{{{2, 3}}, {MakeNode("y", "LeakyRelu", {"x0"}, {{"alpha", MakeAttr(0.3f)}})}, {"y"}}};
+  cases["Relu6"] = {Unary("Relu6", -3, 9)};
+  cases["Sqrt"] = {Unary("Sqrt", 0.5, 3)};
+  cases["Rsqrt"] = {Unary("Rsqrt", 0.5, 3)};
+  cases["Reciprocal"] = {Unary("Reciprocal", 0.5, 3)};
+  cases["Log"] = {Unary("Log", 0.5, 3)};
+  cases["Log1p"] = {Unary("Log1p", -0.5, 3)};
+  cases["AddN"] = {{{{2, 2}, {2, 2}, {2, 2}}, {MakeNode("y", "AddN", {"x0", "x1", "x2"})}, {"y"}}};
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      TensorShape a = ta ? TensorShape{3, 2} : TensorShape{2, 3};
+      TensorShape b = tb ? TensorShape{4, 3} : TensorShape{3, 4};
+      cases["MatMul"].push_back(
+          {{a, b}, {MakeNode("y", "MatMul", {"x0", "x1"}, {{"transpose_a", B(ta)}, {"transpose_b", B(tb)}})},
+           {"y"}});
+    }
+  }
+  for (const char* op : {"Sum", "Mean", "Max", "Min"}) {
+    for (bool keep : {false, true}) {
+      cases[op].push_back({{{2, 3, 4}},
+                           {Axes("axes", {0, -1}), MakeNode("y", op, {"x0", "axes"}, {{"keep_dims", B(keep)}})},
+                           {"y"}});
+    }
+    cases[op].push_back({{{5}}, {Axes("axes", {0}), MakeNode("y", op, {"x0", "axes"})}, {"y"}});
+  }
+  cases["BiasAdd"] = {
+      {{{2, 3}, {3}}, {MakeNode("y", "BiasAdd", {"x0", "x1"})}, {"y"}},
+      {{{2, 3, 2, 2}, {3}},
+       {MakeNode("y", "BiasAdd", {"x0", "x1"}, {{"data_format", MakeAttr("NCHW")}})}, {"y"}}};
+  cases["BiasAddV1"] = {{{{4, 3}, {3}}, {MakeNode("y", "BiasAddV1", {"x0", "x1"})}, {"y"}}};
+  cases["BiasAddGrad"] = {{{{4, 3}}, {MakeNode("y", "BiasAddGrad", {"x0"})}, {"y"}}};
+  cases["Softmax"] = {{{{2, 4}}, {MakeNode("y", "Softmax", {"x0"})}, {"y"}}};
+  cases["LogSoftmax"] = {{{{2, 4}}, {MakeNode("y", "LogSoftmax", {"x0"})}, {"y"}}};
+  cases["IdentityN"] = {{{{2}, {3}}, {MakeNode("y", "IdentityN", {"x0", "x1"})}, {"y:0", "y:1"}}};
+  cases["PlaceholderWithDefault"] = {
+      {{{2, 2}},
+       {MakeNode("y", "PlaceholderWithDefault", {"x0"}, {{"dtype", MakeAttr(DT_DOUBLE)}, {"shape", MakeAttr(PartialShape{2, 2})}})},
+       {"y"}}};
+  cases["Reshape"] = {{{{2, 3}}, {Axes("s", {3, -1}), MakeNode("y", "Reshape", {"x0", "s"})}, {"y"}}};
+  cases["ExpandDims"] = {{{{2, 3}}, {Int("a", 1), MakeNode("y", "ExpandDims", {"x0", "a"})}, {"y"}}};
+  cases["Squeeze"] = {{{{2, 1, 3}}, {MakeNode("y", "Squeeze", {"x0"})}, {"y"}}};
+  cases["Transpose"] = {{{{2, 3, 4}}, {Axes("p", {2, 0, 1}), MakeNode("y", "Transpose", {"x0", "p"})}, {"y"}}};
+  cases["ConcatV2"] = {{{{2, 1}, {2, 3}}, {Int("a", 1), MakeNode("y", "ConcatV2", {"x0", "x1", "a"})}, {"y"}}};
+  cases["Pack"] = {{{{2, 3}, {2, 3}}, {MakeNode("y", "Pack", {"x0", "x1"}, {{"axis", I(1)}})}, {"y"}}};
+  cases["Unpack"] = {{{{2, 3}}, {MakeNode("y", "Unpack", {"x0"}, {{"num", I(3)}, {"axis", I(1)}})}, {"y:0", "y:2"}}};
+  cases["Split"] = {{{{4, 2}}, {Int("a", 0), MakeNode("y", "Split", {"a", "x0"}, {{"num_split", I(2)}})}, {"y:0", "y:1"}}};
+  cases["SplitV"] = {{{{2, 5}},
+                      {Axes("sizes", {1, 4}), Int("a", 1),
+                       MakeNode("y", "SplitV", {"x0", "sizes", "a"}, {{"num_split", I(2)}, {"Tlen", MakeAttr(DT_INT32)}})},
+                      {"y:1"}}};
+  cases["Slice"] = {{{{3, 4}}, {Axes("b", {1, 1}), Axes("s", {2, -1}), MakeNode("y", "Slice", {"x0", "b", "s"})}, {"y"}}};
+  cases["Pad"] = {{{{2, 3}}, {ConstNode("p", MakeTensor<int32_t>({2, 2}, {1, 0, 2, 1})), MakeNode("y", "Pad", {"x0", "p"})}, {"y"}}};
+  cases["PadV2"] = {{{{2, 3}},
+                     {ConstNode("p", MakeTensor<int32_t>({2, 2}, {0, 1, 1, 1})), ConstNode("v", Tensor::Scalar<double>(3)),
+                      MakeNode("y", "PadV2", {"x0", "p", "v"})},
+                     {"y"}}};
+  cases["Tile"] = {{{{2, 3}}, {Axes("m", {2, 3}), MakeNode("y", "Tile", {"x0", "m"})}, {"y"}}};
+  cases["Select"] = {{{{2, 3}, {2, 3}},
+                      {ConstNode("c", MakeTensor<bool>({2}, {true, false})), MakeNode("y", "Select", {"c", "x0", "x1"})},
+                      {"y"}}};
+  cases["SelectV2"] = {{{{2, 3}, {3}},
+                        {ConstNode("c", MakeTensor<bool>({2, 1}, {true, false})), MakeNode("y", "SelectV2", {"c", "x0", "x1"})},
+                        {"y"}}};
+  GradientCase cast{{{2, 3}},
+                    {MakeNode("f", "Cast", {"x0"}, {{"DstT", MakeAttr(DT_FLOAT)}}),
+                     MakeNode("y", "Cast", {"f"}, {{"DstT", MakeAttr(DT_DOUBLE)}})},
+                    {"y"}};
+  cast.eps = 1e-2;  // the float round trip is linear but coarse
+  cast.tolerance = 1e-4;
+  cases["Cast"] = {cast};
+  cases["Fill"] = {{{{}}, {Axes("d", {2, 3}), MakeNode("y", "Fill", {"d", "x0"})}, {"y"}}};
+  return cases;
+}
+
+TEST(Gradients, EveryDifferentiableOpMatchesFiniteDifferences) {
+  auto cases = Cases();
+  std::set<std::string> missing;
+  for (const OpRegistration* reg : OpRegistry::Global()->All()) {
+    if (reg->differentiable && !cases.count(reg->op_def.name())) missing.insert(reg->op_def.name());
+  }
+  EXPECT_TRUE(missing.empty()) << "differentiable ops without a gradient test: "
+                               << absl::StrJoin(missing, ", ");
+  for (const auto& [op, op_cases] : cases) {
+    auto reg = OpRegistry::Global()->LookUp(op);
+    ASSERT_TRUE(reg.ok()) << op;
+    if (op == "StopGradient") continue;  // checked below: it blocks gradients
+    EXPECT_TRUE((*reg)->differentiable) << op << " has a case but is not differentiable";
+    for (size_t k = 0; k < op_cases.size(); ++k) {
+      SCOPED_TRACE(op + " case " + std::to_string(k));
+      CheckGradient(op_cases[k]);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace runnel
