@@ -6,6 +6,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,15 @@ class OpKernelConstruction {
 
 class OpKernelContext;
 
+// A reference to a mutable tensor (a variable's value), passed along ref-typed edges. The
+// mutex guards the tensor; `name` names its owner in errors.
+struct TensorRef {
+  Tensor* tensor = nullptr;
+  std::mutex* mu = nullptr;
+  const std::string* name = nullptr;
+  bool valid() const { return tensor != nullptr; }
+};
+
 class OpKernel {
  public:
   virtual ~OpKernel() = default;
@@ -86,6 +96,8 @@ class OpKernelContext {
   struct Params {
     const OpKernel* kernel = nullptr;
     absl::Span<Tensor> inputs;  // owned by the executor; a kernel may forward them
+    absl::Span<TensorRef> input_refs;   // per input: set for ref-typed inputs
+    absl::Span<TensorRef> output_refs;  // per output: set by kernels with ref outputs
     Allocator* allocator = nullptr;
     ThreadPool* thread_pool = nullptr;
     Rendezvous* rendezvous = nullptr;
@@ -107,6 +119,9 @@ class OpKernelContext {
   absl::Status forward_input_or_allocate_output(std::initializer_list<int> candidates, int output,
                                                 const TensorShape& shape, Tensor** out);
   void set_output(int i, Tensor value) { outputs_[i] = std::move(value); }
+  // The tensor a ref-typed input refers to (lock its mutex to read or write it).
+  const TensorRef& input_ref(int i) const { return params_.input_refs[i]; }
+  void set_output_ref(int i, const TensorRef& ref) { params_.output_refs[i] = ref; }
   // Tensors this kernel may allocate for scratch work.
   Allocator* allocator() const { return params_.allocator; }
   ThreadPool* thread_pool() const { return params_.thread_pool; }

@@ -44,8 +44,12 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     item.output_used.assign(item.num_outputs, false);
     exec->total_inputs_ += item.num_inputs;
     for (const Edge* e : node->out_edges()) {
-      item.out.push_back({e->dst->id(), e->dst_input, e->src_output, false});
-      if (!e->IsControlEdge()) item.output_used[e->src_output] = true;
+      const bool data = !e->IsControlEdge();
+      const bool src_ref = data && IsRefType(node->output_type(e->src_output));
+      const bool dst_ref = data && IsRefType(e->dst->input_type(e->dst_input));
+      item.out.push_back({e->dst->id(), e->dst_input, e->src_output, false, src_ref, dst_ref});
+      if (data) item.output_used[e->src_output] = true;
+      exec->has_refs_ |= src_ref;
     }
     // Group by output so the last consumer of each output can take the tensor.
     std::stable_sort(item.out.begin(), item.out.end(), [](const OutEdge& a, const OutEdge& b) {
@@ -72,6 +76,7 @@ class Executor::Step {
         args_(args),
         done_(std::move(done)),
         inputs_(new Tensor[exec->total_inputs_]),
+        input_refs_(exec->has_refs_ ? new TensorRef[exec->total_inputs_] : nullptr),
         pending_(new std::atomic<int>[exec->items_.size()]) {
     for (size_t i = 0; i < exec->items_.size(); ++i) {
       pending_[i].store(exec->items_[i].initial_pending, std::memory_order_relaxed);
@@ -105,8 +110,12 @@ class Executor::Step {
           continue;  // its callback finishes it
         }
         absl::InlinedVector<Tensor, 4> outputs(item.num_outputs);
-        absl::Status status = RunKernel(item, absl::MakeSpan(outputs));
-        if (status.ok()) status = Propagate(item, absl::MakeSpan(outputs), &ready);
+        absl::InlinedVector<TensorRef, 4> output_refs(item.num_outputs);
+        absl::Status status =
+            RunKernel(item, absl::MakeSpan(outputs), absl::MakeSpan(output_refs));
+        if (status.ok()) {
+          status = Propagate(item, absl::MakeSpan(outputs), output_refs, &ready);
+        }
         if (!status.ok()) Abort(AppendToMessage(status, item.error_suffix));
       }
       if (!ready.empty()) Dispatch(ready.data(), static_cast<int>(ready.size()), stack);
@@ -114,10 +123,15 @@ class Executor::Step {
     }
   }
 
-  OpKernelContext::Params MakeParams(const NodeItem& item) const {
+  OpKernelContext::Params MakeParams(const NodeItem& item,
+                                     absl::Span<TensorRef> output_refs) const {
     OpKernelContext::Params params;
     params.kernel = item.kernel.get();
     params.inputs = absl::MakeSpan(inputs_.get() + item.input_start, item.num_inputs);
+    if (input_refs_) {
+      params.input_refs = absl::MakeSpan(input_refs_.get() + item.input_start, item.num_inputs);
+    }
+    params.output_refs = output_refs;
     params.allocator = exec_->device_->allocator();
     params.thread_pool = exec_->device_->compute_pool();
     params.rendezvous = args_.rendezvous;
@@ -126,8 +140,9 @@ class Executor::Step {
     return params;
   }
 
-  absl::Status RunKernel(const NodeItem& item, absl::Span<Tensor> outputs) {
-    const OpKernelContext::Params params = MakeParams(item);
+  absl::Status RunKernel(const NodeItem& item, absl::Span<Tensor> outputs,
+                         absl::Span<TensorRef> output_refs) {
+    const OpKernelContext::Params params = MakeParams(item, output_refs);
     OpKernelContext ctx(params, outputs);
     absl::Status status;
     try {
@@ -136,25 +151,32 @@ class Executor::Step {
       status = absl::ResourceExhaustedError("out of memory while computing the node's outputs");
     }
     for (Tensor& t : params.inputs) t = Tensor();  // release inputs as early as possible
+    for (TensorRef& r : params.input_refs) r = TensorRef();
     return status;
   }
 
   void RunAsyncNode(int id) {
     const NodeItem& item = exec_->items_[id];
     struct AsyncState {
+      std::vector<TensorRef> output_refs;
       OpKernelContext::Params params;
       std::vector<Tensor> outputs;
       std::unique_ptr<OpKernelContext> ctx;
     };
-    auto* state = new AsyncState{MakeParams(item), {}, nullptr};
+    auto* state = new AsyncState;
+    state->output_refs.resize(item.num_outputs);
+    state->params = MakeParams(item, absl::MakeSpan(state->output_refs));
     state->outputs.resize(item.num_outputs);
     state->ctx = std::make_unique<OpKernelContext>(state->params, absl::MakeSpan(state->outputs));
     item.kernel->ComputeAsync(state->ctx.get(), [this, id, state](absl::Status status) {
       const NodeItem& item = exec_->items_[id];
       absl::InlinedVector<int, 16> ready;
-      if (status.ok()) status = Propagate(item, absl::MakeSpan(state->outputs), &ready);
+      if (status.ok()) {
+        status = Propagate(item, absl::MakeSpan(state->outputs), state->output_refs, &ready);
+      }
       if (!status.ok()) Abort(AppendToMessage(status, item.error_suffix));
       for (Tensor& t : state->params.inputs) t = Tensor();
+      for (TensorRef& r : state->params.input_refs) r = TensorRef();
       delete state;
       // Continue on the pool: this callback may run deep inside another node's Send.
       outstanding_.fetch_add(static_cast<int>(ready.size()), std::memory_order_relaxed);
@@ -163,16 +185,24 @@ class Executor::Step {
     });
   }
 
-  // Hands outputs to consumers; appends the consumers that became ready.
+  // Hands outputs to consumers; appends the consumers that became ready. A ref output
+  // reaches a ref input as the ref, and any other input as the variable's current value.
   absl::Status Propagate(const NodeItem& item, absl::Span<Tensor> outputs,
+                         absl::Span<const TensorRef> output_refs,
                          absl::InlinedVector<int, 16>* ready) {
     for (int i = 0; i < item.num_outputs; ++i) {
       if (!item.output_used[i]) continue;
+      if (IsRefType(item.node->output_type(i))) {
+        if (!output_refs[i].valid()) {
+          return absl::InternalError(absl::StrCat("kernel produced no ref for output ", i));
+        }
+        continue;
+      }
       const Tensor& t = outputs[i];
       if (!t.IsInitialized()) {
         return absl::InternalError(absl::StrCat("kernel produced no value for output ", i));
       }
-      if (t.dtype() != BaseType(item.node->output_type(i))) {
+      if (t.dtype() != item.node->output_type(i)) {
         return absl::InternalError(absl::StrCat("kernel produced ", DataTypeString(t.dtype()),
                                                 " for output ", i, ", declared ",
                                                 DataTypeString(item.node->output_type(i))));
@@ -180,11 +210,22 @@ class Executor::Step {
     }
     for (const OutEdge& e : item.out) {
       if (e.dst_slot >= 0) {
-        Tensor& slot = inputs_[exec_->items_[e.dst].input_start + e.dst_slot];
-        if (e.last_use)
-          slot = std::move(outputs[e.src_output]);
-        else
-          slot = outputs[e.src_output];
+        const int slot = exec_->items_[e.dst].input_start + e.dst_slot;
+        if (e.dst_ref) {
+          input_refs_[slot] = output_refs[e.src_output];
+        } else if (e.src_ref) {
+          const TensorRef& ref = output_refs[e.src_output];
+          std::lock_guard<std::mutex> lock(*ref.mu);
+          if (!ref.tensor->IsInitialized()) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("Attempting to use uninitialized value ", *ref.name));
+          }
+          inputs_[slot] = *ref.tensor;
+        } else if (e.last_use) {
+          inputs_[slot] = std::move(outputs[e.src_output]);
+        } else {
+          inputs_[slot] = outputs[e.src_output];
+        }
       }
       if (pending_[e.dst].fetch_sub(1, std::memory_order_acq_rel) == 1) ready->push_back(e.dst);
     }
@@ -268,6 +309,7 @@ class Executor::Step {
   ExecutorArgs args_;
   DoneCallback done_;
   std::unique_ptr<Tensor[]> inputs_;
+  std::unique_ptr<TensorRef[]> input_refs_;  // only when the graph has ref edges
   std::unique_ptr<std::atomic<int>[]> pending_;
   std::atomic<int> outstanding_{0};
   std::atomic<bool> aborted_{false};

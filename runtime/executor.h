@@ -52,6 +52,8 @@ class Executor {
     int dst_slot;    // -1 for a control edge
     int src_output;  // -1 for a control edge
     bool last_use;   // the last consumer of this output: it may take the tensor
+    bool src_ref;    // the output is a ref (a variable) ...
+    bool dst_ref;    // ... and the consumer takes it as a ref, not as a value
   };
   struct NodeItem {
     std::shared_ptr<OpKernel> kernel;
@@ -75,6 +77,7 @@ class Executor {
   std::vector<NodeItem> items_;
   std::vector<int> roots_;
   int total_inputs_ = 0;
+  bool has_refs_ = false;  // any ref-typed edge: steps keep ref slots
 };
 
 }  // namespace runnel

@@ -46,6 +46,12 @@ absl::Status PlaceGraph(Graph* graph, const DeviceSet& devices, bool allow_soft_
         }
       }
     }
+    // Whatever writes to a variable through a reference runs where the variable lives.
+    for (int i = 0; i < node->num_inputs() && chosen == nullptr; ++i) {
+      if (!IsRefType(node->input_type(i))) continue;
+      Device* d = devices.Find(node->input_edge(i)->src->assigned_device());
+      if (d != nullptr && HasKernel(*d, *node)) chosen = d;
+    }
     std::string colocate = ColocationTarget(*node);
     if (chosen == nullptr && !colocate.empty()) {
       Node* other = graph->FindNode(colocate);

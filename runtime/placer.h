@@ -1,6 +1,7 @@
 // The placer assigns every node a device: the one it asks for when that exists and has a
 // kernel for it, otherwise (with soft placement) the best device that does; nodes marked
-// `_class: loc:@other` follow `other`. The runtime's _Arg/_Retval stay on the host.
+// `_class: loc:@other` follow `other`, nodes taking a variable's reference follow the
+// variable. The runtime's _Arg/_Retval stay on the host.
 #pragma once
 
 #include "absl/status/status.h"
