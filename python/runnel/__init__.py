@@ -36,6 +36,19 @@ from runnel.ops.math_ops import (abs, add, add_n, argmax, argmin, ceil, div, div
                                  subtract, tanh, truediv)
 from runnel.ops.control_flow_ops import group, tuple
 from runnel.ops.gradients import gradients
+from runnel.ops.init_ops import (constant_initializer, glorot_normal_initializer,
+                                 glorot_uniform_initializer, ones_initializer,
+                                 random_normal_initializer, random_uniform_initializer,
+                                 truncated_normal_initializer, variance_scaling_initializer,
+                                 zeros_initializer)
+from runnel.ops.random_ops import (random_normal, random_uniform, set_random_seed,
+                                   truncated_normal)
+from runnel.ops.variable_scope import (AUTO_REUSE, VariableScope, get_variable,
+                                       get_variable_scope, variable_scope)
+from runnel.ops.variables import (GraphKeys, Variable, global_variables,
+                                  global_variables_initializer, is_variable_initialized,
+                                  local_variables, local_variables_initializer,
+                                  trainable_variables, variables_initializer)
 from runnel.proto.graph_pb2 import GraphDef
 from runnel.proto.node_def_pb2 import NodeDef
 from runnel import io
@@ -43,6 +56,7 @@ from runnel import math
 from runnel import nn
 from runnel import train
 from runnel import compat
+from runnel import initializers
 from runnel.ops import gen_ops as raw_ops
 
 newaxis = None

@@ -257,7 +257,10 @@ class Graph:
         """Adds an op; `inputs` are Tensors, `attrs` maps names to AttrValue protos."""
         if self._finalized:
             raise RuntimeError("Graph is finalized and cannot be modified.")
-        name = self.unique_name(name or op_type)
+        if name and name.endswith("/"):  # a scope name taken as is (TensorFlow's rule)
+            name = name[:-1]
+        else:
+            name = self.unique_name(name or op_type)
         node = node_def_pb2.NodeDef(name=name, op=op_type, device=self._current_device())
         for t in inputs:
             if t.graph is not self:

@@ -23,7 +23,9 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
     if tensors:
         graph = tensors[0].graph
     ys = [ops.convert_to_tensor(y) for y in ys]
-    xs = [graph.as_graph_element(x, allow_operation=False) for x in xs]
+    # A variable is differentiated through its reference, which covers every read of it.
+    xs = [x._ref() if hasattr(x, "_ref") else graph.as_graph_element(x, allow_operation=False)
+          for x in xs]
     with graph.as_default():
         grad_ys = [None if g is None else ops.convert_to_tensor(g, dtype=y.dtype)
                    for g, y in zip(grad_ys, ys)]
