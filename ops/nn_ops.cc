@@ -143,6 +143,31 @@ absl::Status LogSoftmaxGrad(GradientContext* g) {  // dy - exp(y) * sum(dy)
   return absl::OkStatus();
 }
 
+
+absl::Status SoftmaxCrossEntropyGrad(GradientContext* g, bool sparse) {
+  // d loss / d logits is the second output (softmax - labels), scaled per row.
+  Output dloss = g->Op("ExpandDims", {g->grad(0), g->Const(Tensor::Scalar<int32_t>(-1))});
+  g->SetInputGrad(0, g->Mul(dloss, g->output(1)));
+  if (!sparse) {  // d loss / d labels = -log_softmax(logits)
+    g->SetInputGrad(1, g->Mul(dloss, g->Neg(g->Op("LogSoftmax", {g->input(0)}))));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status L2LossGrad(GradientContext* g) {
+  g->SetInputGrad(0, g->Mul(g->input(0), g->grad(0)));
+  return absl::OkStatus();
+}
+
+absl::Status CrossEntropyShape(InferenceContext* c) {
+  RETURN_IF_ERROR(c->WithRank(0, 2));
+  const PartialShape& logits = c->input(0);
+  int64_t batch = logits.rank() == 2 ? logits.dim(0) : -1;
+  c->set_output(0, PartialShape{batch});
+  c->set_output(1, logits.rank() == 2 ? logits : PartialShape::UnknownWithRank(2));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 REGISTER_OP("BiasAdd").SetGradient(BiasAddGrad)
@@ -218,5 +243,35 @@ REGISTER_OP("BiasAddGrad")
       return absl::OkStatus();
     })
     .Doc("The gradient of BiasAdd for its bias: out_backprop summed over all but the channel dim.");
+
+REGISTER_OP("SoftmaxCrossEntropyWithLogits")
+    .SetGradient([](GradientContext* g) { return SoftmaxCrossEntropyGrad(g, false); })
+    .Input("features: T")
+    .Input("labels: T")
+    .Output("loss: T")
+    .Output("backprop: T")
+    .Attr("T: {float, double}")
+    .SetShapeFn(CrossEntropyShape)
+    .Doc("Per-row -sum(labels * log_softmax(features)), stable for large logits, and its "
+         "gradient softmax(features) - labels.");
+
+REGISTER_OP("SparseSoftmaxCrossEntropyWithLogits")
+    .SetGradient([](GradientContext* g) { return SoftmaxCrossEntropyGrad(g, true); })
+    .Input("features: T")
+    .Input("labels: Tlabels")
+    .Output("loss: T")
+    .Output("backprop: T")
+    .Attr("T: {float, double}")
+    .Attr("Tlabels: {int32, int64} = DT_INT64")
+    .SetShapeFn(CrossEntropyShape)
+    .Doc("Per-row -log_softmax(features)[label], and its gradient softmax - one_hot(label).");
+
+REGISTER_OP("L2Loss")
+    .SetGradient(L2LossGrad)
+    .Input("t: T")
+    .Output("output: T")
+    .Attr("T: {float, double}")
+    .SetShapeFn(shape_fn::Scalar)
+    .Doc("sum(t ** 2) / 2.");
 
 }  // namespace runnel

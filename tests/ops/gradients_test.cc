@@ -126,6 +126,14 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
   cast.eps = 1e-2;  // the float round trip is linear but coarse
   cast.tolerance = 1e-4;
   cases["Cast"] = {cast};
+  cases["SoftmaxCrossEntropyWithLogits"] = {
+      {{{3, 4}, {3, 4}}, {MakeNode("y", "SoftmaxCrossEntropyWithLogits", {"x0", "x1"})}, {"y:0"}}};
+  cases["SparseSoftmaxCrossEntropyWithLogits"] = {
+      {{{3, 4}},
+       {ConstNode("labels", MakeTensor<int64_t>({3}, {0, 3, 1})),
+        MakeNode("y", "SparseSoftmaxCrossEntropyWithLogits", {"x0", "labels"})},
+       {"y:0"}}};
+  cases["L2Loss"] = {{{{2, 3}}, {MakeNode("y", "L2Loss", {"x0"})}, {"y"}}};
   cases["Fill"] = {{{{}}, {Axes("d", {2, 3}), MakeNode("y", "Fill", {"d", "x0"})}, {"y"}}};
   return cases;
 }

@@ -232,3 +232,11 @@ def test_aligned_feeds_are_not_copied_and_unaligned_ones_are():
             assert out2.ctypes.data != unaligned.ctypes.data
         np.testing.assert_array_equal(out2, unaligned)
         assert out2.ctypes.data % 64 == 0
+
+
+def test_generated_function_names_follow_tensorflow():
+    from runnel.framework.op_def_library import camel_to_snake
+    names = {"MatMul": "mat_mul", "Conv2D": "conv2d", "L2Loss": "l2_loss",
+             "BatchMatMulV2": "batch_mat_mul_v2", "ApplyRMSProp": "apply_rms_prop",
+             "DepthwiseConv2dNative": "depthwise_conv2d_native", "Relu6": "relu6"}
+    assert {k: camel_to_snake(k) for k in names} == names

@@ -490,6 +490,9 @@ COVERAGE = {
     # Stateful ops are tested where their state is: file::test.
     **{op: "test_variables.py::test_assign_family_and_persistence_across_runs"
        for op in ("VariableV2", "Assign", "AssignAdd", "AssignSub")},
+    "SoftmaxCrossEntropyWithLogits": "test_losses.py::test_softmax_cross_entropy_ops",
+    "SparseSoftmaxCrossEntropyWithLogits": "test_losses.py::test_softmax_cross_entropy_ops",
+    "L2Loss": "test_losses.py::test_tf_losses_match_numpy",
     "IsVariableInitialized": "test_variables.py::test_uninitialized_read_names_the_variable",
     "ApplyGradientDescent": "test_variables.py::test_gradient_descent_step_matches_numpy",
     **{op: "test_variables.py::test_random_ops_statistics_and_seeds"

@@ -29,7 +29,7 @@ def registered_op_defs():
 def camel_to_snake(name):
     """TensorFlow's Python name for an op: MatMul -> mat_mul, Conv2D -> conv2d."""
     s = re.sub(r"(?<=[a-z])([A-Z])", r"_\1", name)
-    s = re.sub(r"(?<=[A-Z])([A-Z])(?=[a-z])", r"_\1", s)
+    s = re.sub(r"(?<=[A-Z0-9])([A-Z])(?=[a-z])", r"_\1", s)
     return s.lower()
 
 

@@ -57,6 +57,16 @@ def truediv(x, y, name=None):
 divide = truediv
 
 
+def div_no_nan(x, y, name=None):
+    """x / y, and 0 where y is 0."""
+    x = ops.convert_to_tensor(x)
+    y = ops.convert_to_tensor(y, dtype=x.dtype)
+    zero = ops.convert_to_tensor(0, dtype=x.dtype)
+    safe = gen_ops.select_v2(gen_ops.equal(y, zero), gen_ops.ones_like(y), y)
+    return gen_ops.select_v2(gen_ops.equal(y, zero), gen_ops.zeros_like(x * y),
+                             gen_ops.real_div(x, safe), name=name)
+
+
 def div(x, y, name=None):
     """Python 2 division: floors integers, divides floats."""
     return gen_ops.div(x, y, name=name)
