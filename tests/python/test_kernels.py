@@ -494,7 +494,9 @@ COVERAGE = {
     "SparseSoftmaxCrossEntropyWithLogits": "test_losses.py::test_softmax_cross_entropy_ops",
     "L2Loss": "test_losses.py::test_tf_losses_match_numpy",
     "IsVariableInitialized": "test_variables.py::test_uninitialized_read_names_the_variable",
-    "ApplyGradientDescent": "test_variables.py::test_gradient_descent_step_matches_numpy",
+    **{op: "test_optimizers.py::test_update_rule_matches_numpy"
+       for op in ("ApplyGradientDescent", "ApplyMomentum", "ApplyAdagrad", "ApplyRMSProp",
+                  "ApplyCenteredRMSProp", "ApplyAdam")},
     **{op: "test_variables.py::test_random_ops_statistics_and_seeds"
        for op in ("RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt")},
 }
