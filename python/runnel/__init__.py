@@ -56,6 +56,7 @@ from runnel import math
 from runnel import nn
 from runnel import train
 from runnel import compat
+from runnel import datasets
 from runnel import initializers
 from runnel import losses
 from runnel.ops import gen_ops as raw_ops

@@ -1,0 +1,85 @@
+"""Trains a 784-512-512-10 MLP on Fashion-MNIST in plain TensorFlow 1.x style: placeholders,
+tf.Variable(tf.truncated_normal(...)), relu layers, dropout, L2 regularisation,
+softmax_cross_entropy_with_logits, AdamOptimizer().minimize, mini-batches via feed_dict.
+
+    PYTHONPATH=build/python python3 tools/examples/fashion_mnist_mlp.py
+    python3 tools/examples/fashion_mnist_mlp.py --tensorflow   # the same script on TensorFlow
+"""
+import argparse
+import gzip
+import os
+import time
+
+import numpy as np
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--tensorflow", action="store_true", help="run on TensorFlow instead")
+parser.add_argument("--epochs", type=int, default=5)
+parser.add_argument("--batch", type=int, default=100)
+parser.add_argument("--seed", type=int, default=1)
+parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+args = parser.parse_args()
+
+if args.tensorflow:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow.compat.v1 as tf
+    tf.disable_v2_behavior()
+else:
+    import runnel as tf
+
+
+def load(name, offset):
+    with gzip.open(os.path.join(args.data, name)) as f:
+        return np.frombuffer(f.read(), np.uint8, offset=offset)
+
+
+x_train = load("train-images-idx3-ubyte.gz", 16).reshape(-1, 784).astype(np.float32) / 255.0
+y_train = load("train-labels-idx1-ubyte.gz", 8).astype(np.int64)
+x_test = load("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 784).astype(np.float32) / 255.0
+y_test = load("t10k-labels-idx1-ubyte.gz", 8).astype(np.int64)
+
+tf.set_random_seed(args.seed)
+x = tf.placeholder(tf.float32, [None, 784], name="images")
+y = tf.placeholder(tf.int64, [None], name="labels")
+keep_prob = tf.placeholder_with_default(1.0, [], name="keep_prob")
+
+
+def dense(inputs, fan_in, fan_out, name):
+    w = tf.Variable(tf.truncated_normal([fan_in, fan_out], stddev=np.sqrt(2.0 / fan_in)),
+                    name=name + "_w")
+    b = tf.Variable(tf.zeros([fan_out]), name=name + "_b")
+    return tf.matmul(inputs, w) + b, w
+
+
+h1, w1 = dense(x, 784, 512, "hidden1")
+h1 = tf.nn.dropout(tf.nn.relu(h1), keep_prob)
+h2, w2 = dense(h1, 512, 512, "hidden2")
+h2 = tf.nn.dropout(tf.nn.relu(h2), keep_prob)
+logits, w3 = dense(h2, 512, 10, "output")
+logits = tf.identity(logits, name="logits")
+
+cross_entropy = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(
+    labels=tf.one_hot(y, 10), logits=logits))
+l2 = 1e-5 * (tf.nn.l2_loss(w1) + tf.nn.l2_loss(w2) + tf.nn.l2_loss(w3))
+loss = cross_entropy + l2
+train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)
+accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1), y), tf.float32))
+
+config = tf.ConfigProto(inter_op_parallelism_threads=os.cpu_count(),
+                        intra_op_parallelism_threads=os.cpu_count())
+rng = np.random.default_rng(args.seed)
+with tf.Session(config=config) as sess:
+    sess.run(tf.global_variables_initializer())
+    start = time.perf_counter()
+    for epoch in range(1, args.epochs + 1):
+        order = rng.permutation(len(x_train))
+        losses = []
+        for i in range(0, len(order), args.batch):
+            batch = order[i:i + args.batch]
+            _, batch_loss = sess.run([train_op, loss], {x: x_train[batch], y: y_train[batch],
+                                                        keep_prob: 0.8})
+            losses.append(batch_loss)
+        test_acc = sess.run(accuracy, {x: x_test, y: y_test})
+        elapsed = time.perf_counter() - start
+        print(f"epoch {epoch}: loss {np.mean(losses):.4f}, test accuracy {test_acc:.4f} "
+              f"({elapsed:.1f} s, {epoch * len(x_train) / elapsed:.0f} examples/s)", flush=True)
