@@ -66,6 +66,15 @@ struct TensorRef {
   bool valid() const { return tensor != nullptr; }
 };
 
+// Makes the referenced tensor safe to update in place (call with its mutex held): when
+// readers still hold its buffer, the variable moves to a private copy, so every reader
+// keeps the value it read (one consistent value per read, whatever runs concurrently).
+inline void PrepareForInPlaceUpdate(const TensorRef& ref) {
+  if (ref.tensor->IsInitialized() && !ref.tensor->RefCountIsOne()) {
+    *ref.tensor = ref.tensor->Clone();
+  }
+}
+
 class OpKernel {
  public:
   virtual ~OpKernel() = default;

@@ -42,13 +42,14 @@ class AssignOp : public OpKernel {
     {
       std::lock_guard<std::mutex> lock(*ref.mu);
       Tensor& var = *ref.tensor;
-      if (var.IsInitialized() && var.shape() == value.shape()) {
-        // Same shape: overwrite in place, so earlier readers' buffers stay valid.
+      RN_REQUIRE(!validate_shape_ || !var.IsInitialized() || var.shape() == value.shape(),
+                 "Assign to ", *ref.name, ": the variable has shape ", var.shape().DebugString(),
+                 " but the value has ", value.shape().DebugString(),
+                 " (set validate_shape=False to change it)");
+      if (var.IsInitialized() && var.shape() == value.shape() && var.RefCountIsOne()) {
+        // Nobody else holds the buffer: overwrite it in place.
         if (value.TotalBytes() > 0) std::memcpy(var.raw_data(), value.raw_data(), value.TotalBytes());
       } else {
-        RN_REQUIRE(!validate_shape_ || !var.IsInitialized(), "Assign to ", *ref.name,
-                   ": the variable has shape ", var.shape().DebugString(), " but the value has ",
-                   value.shape().DebugString(), " (set validate_shape=False to change it)");
         var = value.Clone();  // never alias the value: it may be a feed or a constant
       }
     }
@@ -73,6 +74,7 @@ class AssignUpdateOp : public OpKernel {
       RN_REQUIRE(var.shape() == value.shape(), kSign > 0 ? "AssignAdd" : "AssignSub", " to ",
                  *ref.name, ": the variable has shape ", var.shape().DebugString(),
                  " but the value has ", value.shape().DebugString());
+      PrepareForInPlaceUpdate(ref);
       T* v = var.data<T>();
       const T* d = value.data<T>();
       for (int64_t i = 0; i < var.NumElements(); ++i) v[i] = kSign > 0 ? v[i] + d[i] : v[i] - d[i];

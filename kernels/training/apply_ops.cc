@@ -30,6 +30,7 @@ class ApplyOp : public OpKernel {
       RN_REQUIRE(ref.tensor->shape() == grad.shape(), *ref.name, " has shape ",
                  ref.tensor->shape().DebugString(), " but the gradient has shape ",
                  grad.shape().DebugString());
+      PrepareForInPlaceUpdate(ref);
       refs[r] = ref.tensor->data<T>();
     }
     T scalars[8];

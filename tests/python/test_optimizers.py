@@ -107,3 +107,26 @@ def test_learning_rate_schedules():
                 assert abs(d - 0.1 * 0.5 ** (s / 10)) < 1e-7
                 assert abs(st - 0.1 * 0.5 ** (s // 10)) < 1e-7
                 assert p == np.float32(1.0 if s <= 5 else 0.5 if s <= 10 else 0.1)
+
+
+def test_same_seeds_give_an_identical_loss_curve():
+    def curve():
+        rng = np.random.default_rng(5)
+        data = rng.normal(size=(64, 20)).astype(np.float32)
+        labels = rng.integers(0, 4, 64)
+        with tf.Graph().as_default():
+            tf.set_random_seed(11)
+            x = tf.placeholder(tf.float32, [None, 20])
+            y = tf.placeholder(tf.int64, [None])
+            h = tf.nn.dropout(tf.nn.relu(tf.matmul(x, tf.Variable(tf.truncated_normal([20, 32])))),
+                              keep_prob=0.8)
+            logits = tf.matmul(h, tf.Variable(tf.truncated_normal([32, 4])))
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y,
+                                                                               logits=logits))
+            train = tf.train.AdamOptimizer(0.01).minimize(loss)
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                return [sess.run([loss, train], {x: data, y: labels})[0] for _ in range(30)]
+    first, second = curve(), curve()
+    assert first == second
+    assert first[-1] < first[0]

@@ -92,6 +92,29 @@ TEST(Variables, AssignCopiesTheValueInsteadOfAliasingIt) {
   EXPECT_EQ(Read(session->get(), "read"), (std::vector<float>{3, 4}));
 }
 
+TEST(Variables, AReadKeepsItsValueWhenTheVariableIsUpdatedLaterInTheStep) {
+  GraphDef def = MakeGraph({Variable("v", PartialShape{2}),
+                            ConstNode("init", MakeTensor<float>({2}, {1, 2})),
+                            ConstNode("delta", MakeTensor<float>({2}, {10, 10})),
+                            ConstNode("ten", Tensor::Scalar<float>(10)),
+                            MakeNode("init_v", "Assign", {"v", "init"}),
+                            MakeNode("read", "Identity", {"v"}),
+                            MakeNode("bump", "AssignAdd", {"v", "delta", "^read"}),
+                            MakeNode("sgd", "ApplyGradientDescent",
+                                     {"v", "ten", "delta", "^read"}),
+                            MakeNode("after", "Identity", {"v", "^bump"})});
+  auto session = DirectSession::Create(def);
+  ASSERT_TRUE(session.ok()) << session.status();
+  std::vector<Tensor> out;
+  ASSERT_TRUE((*session)->Run({}, {}, {"init_v"}, &out).ok());
+  ASSERT_TRUE((*session)->Run({}, {"read"}, {"bump"}, &out).ok());
+  EXPECT_EQ(Values<float>(out[0]), (std::vector<float>{1, 2}));  // the snapshot, not 11, 12
+  ASSERT_TRUE((*session)->Run({}, {"read"}, {"sgd"}, &out).ok());
+  EXPECT_EQ(Values<float>(out[0]), (std::vector<float>{11, 12}));
+  ASSERT_TRUE((*session)->Run({}, {"read"}, {}, &out).ok());
+  EXPECT_EQ(Values<float>(out[0]), (std::vector<float>{-89, -88}));  // 11 - 10 * 10
+}
+
 TEST(Variables, ShapeFunctionRejectsMismatchedAssignAtBuildTime) {
   GraphDef def = MakeGraph({Variable("v", PartialShape{2}), ConstNode("c", MakeTensor<float>({3}, {1, 2, 3})),
                             MakeNode("set", "Assign", {"v", "c"})});

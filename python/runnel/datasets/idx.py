@@ -31,9 +31,18 @@ def read_idx(path):
     return np.frombuffer(data, dtype, count, offset).reshape(dims).astype(dtype.newbyteorder("="))
 
 
+def find(directory, name):
+    """`name` in `directory`, gzipped or not, also under a prefix ("mnist-" + name)."""
+    for entry in sorted(os.listdir(directory)):
+        base = entry[:-3] if entry.endswith(".gz") else entry
+        if base == name or base.endswith("-" + name):
+            return os.path.join(directory, entry)
+    raise FileNotFoundError(f"no {name}[.gz] in {directory}")
+
+
 def load_split(directory, prefix):
-    return (read_idx(os.path.join(directory, f"{prefix}-images-idx3-ubyte")),
-            read_idx(os.path.join(directory, f"{prefix}-labels-idx1-ubyte")))
+    return (read_idx(find(directory, f"{prefix}-images-idx3-ubyte")),
+            read_idx(find(directory, f"{prefix}-labels-idx1-ubyte")))
 
 
 def load_data(directory, what):

@@ -1,0 +1,133 @@
+"""tf.train.Saver: round trips, retention, and clear errors for missing, mismatched and
+corrupt checkpoints; a save killed midway leaves the previous checkpoint usable."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import runnel as tf
+
+
+@pytest.fixture(autouse=True)
+def fresh_graph():
+    tf.reset_default_graph()
+    yield
+
+
+def model():
+    w = tf.Variable(np.arange(6, dtype=np.float32).reshape(2, 3), name="w")
+    b = tf.Variable(np.int64(7), name="b")
+    return w, b
+
+
+def test_save_restore_round_trip_in_a_new_session(tmp_path):
+    w, b = model()
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(w.assign(w.value() * 10))
+        path = saver.save(sess, str(tmp_path / "model"))
+    assert path == str(tmp_path / "model") and os.path.exists(path + ".index")
+    with tf.Session() as sess:
+        saver.restore(sess, path)
+        np.testing.assert_array_equal(sess.run(w), np.arange(6).reshape(2, 3) * 10)
+        assert sess.run(b) == 7
+    assert tf.train.latest_checkpoint(str(tmp_path)) == path
+
+
+def test_global_step_names_and_max_to_keep(tmp_path):
+    model()
+    saver = tf.train.Saver(max_to_keep=2)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        paths = [saver.save(sess, str(tmp_path / "ckpt"), global_step=s) for s in (10, 20, 30)]
+    assert paths[-1].endswith("ckpt-30")
+    assert not os.path.exists(paths[0] + ".index")
+    assert all(os.path.exists(p + ".index") for p in paths[1:])
+    assert saver.last_checkpoints == paths[1:]
+    assert tf.train.latest_checkpoint(str(tmp_path)) == paths[-1]
+    data_files = [f for f in os.listdir(tmp_path) if ".data-" in f]
+    assert len(data_files) == 2  # the dropped checkpoint's data went with it
+
+
+def test_restore_errors_name_the_variable(tmp_path):
+    w, b = model()
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        path = saver.save(sess, str(tmp_path / "m"))
+    with tf.Graph().as_default():
+        tf.Variable(np.zeros((3, 3), np.float32), name="w")
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"variable w has shape \(3, 3\).*\[2, 3\]"):
+            with tf.Session() as sess:
+                tf.train.Saver().restore(sess, path)
+    with tf.Graph().as_default():
+        tf.Variable(np.zeros((2, 3), np.float64), name="w")
+        with pytest.raises(tf.errors.InvalidArgumentError, match="variable w is float64.*float32"):
+            with tf.Session() as sess:
+                tf.train.Saver().restore(sess, path)
+    with tf.Graph().as_default():
+        tf.Variable(1.0, name="other")
+        with pytest.raises(tf.errors.NotFoundError, match="Key other not found"):
+            with tf.Session() as sess:
+                tf.train.Saver().restore(sess, path)
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.NotFoundError, match="no checkpoint"):
+            saver.restore(sess, str(tmp_path / "missing"))
+
+
+def test_corrupt_checkpoints_are_data_loss(tmp_path):
+    w, b = model()
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        path = saver.save(sess, str(tmp_path / "m"))
+        data = next(tmp_path.glob("m.data-*"))
+        raw = bytearray(data.read_bytes())
+        raw[3] ^= 0xFF  # inside b, the first entry (entries are sorted by name)
+        data.write_bytes(bytes(raw))
+        with pytest.raises(tf.errors.DataLossError, match="checksum mismatch for variable b"):
+            saver.restore(sess, path)
+        (tmp_path / "m.index").write_bytes(b"\x08\x05garbage")
+        with pytest.raises(tf.errors.DataLossError, match="corrupt"):
+            saver.restore(sess, path)
+
+
+KILLED_SAVE = textwrap.dedent("""
+    import sys, numpy as np, runnel as tf
+    v = tf.Variable(np.full(8_000_000, float(sys.argv[2]), np.float32), name="big")
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        print("ready", flush=True)
+        while True:
+            saver.save(sess, sys.argv[1])
+""")
+
+
+def test_a_killed_save_leaves_the_previous_checkpoint_intact(tmp_path):
+    prefix = str(tmp_path / "model")
+    v = tf.Variable(np.full(8_000_000, 1.0, np.float32), name="big")
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        saver.save(sess, prefix)
+    script = tmp_path / "save_forever.py"
+    script.write_text(KILLED_SAVE)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    for delay in (0.05, 0.13, 0.31):
+        proc = subprocess.Popen([sys.executable, str(script), prefix, "2.0"], env=env,
+                                stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(delay)  # somewhere inside a save
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        with tf.Session() as sess:
+            saver.restore(sess, prefix)  # never torn: the old or the new value, whole
+            value = sess.run(v)
+        assert value[0] in (1.0, 2.0) and np.all(value == value[0])
