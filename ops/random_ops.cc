@@ -53,4 +53,34 @@ REGISTER_OP("RandomUniformInt")
     .Apply(RandomAttrs)
     .Doc("Uniform integers in [minval, maxval).");
 
+REGISTER_OP("RandomShuffle")
+    .Input("value: T")
+    .Output("output: T")
+    .Attr("seed: int = 0")
+    .Attr("seed2: int = 0")
+    .Attr("T: type")
+    .SetIsStateful()
+    .SetNoGradient()
+    .SetShapeFn(shape_fn::Unchanged)
+    .Doc("value with its rows (dim 0) in a random order.");
+
+REGISTER_OP("Multinomial")
+    .Input("logits: T")
+    .Input("num_samples: int32")
+    .Output("output: output_dtype")
+    .Attr("seed: int = 0")
+    .Attr("seed2: int = 0")
+    .Attr("T: {float, double}")
+    .Attr("output_dtype: {int32, int64} = DT_INT64")
+    .SetIsStateful()
+    .SetNoGradient()
+    .SetShapeFn([](InferenceContext* c) {
+      RETURN_IF_ERROR(c->WithRank(0, 2));
+      int64_t n = -1;
+      c->ConstantScalar(1, &n);
+      c->set_output(0, PartialShape{c->input(0).rank() == 2 ? c->input(0).dim(0) : -1, n});
+      return absl::OkStatus();
+    })
+    .Doc("num_samples class indices per row, drawn from softmax(logits[row]).");
+
 }  // namespace runnel

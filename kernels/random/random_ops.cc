@@ -1,5 +1,8 @@
 // Random kernels. The generator lives in the kernel, which the session keeps for its
 // lifetime (stateful ops are created once per session), so each run continues the stream.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <mutex>
 #include <random>
 
@@ -87,10 +90,74 @@ class RandomUniformIntOp : public RandomOpBase {
   }
 };
 
+class RandomShuffleOp : public RandomOpBase {
+ public:
+  absl::Status Compute(OpKernelContext* ctx) override {
+    const Tensor& value = ctx->input(0);
+    if (value.dims() == 0 || value.dim_size(0) <= 1) {
+      ctx->set_output(0, value);
+      return absl::OkStatus();
+    }
+    const int64_t rows = value.dim_size(0);
+    std::vector<int64_t> order(rows);
+    for (int64_t i = 0; i < rows; ++i) order[i] = i;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (int64_t i = rows - 1; i > 0; --i) {  // Fisher-Yates
+        std::uniform_int_distribution<int64_t> pick(0, i);
+        std::swap(order[i], order[pick(engine_)]);
+      }
+    }
+    Tensor* out;
+    RETURN_IF_ERROR(ctx->allocate_output(0, value.shape(), &out));
+    const size_t row_bytes = value.TotalBytes() / rows;
+    for (int64_t i = 0; i < rows; ++i) {
+      std::memcpy(static_cast<char*>(out->raw_data()) + i * row_bytes,
+                  static_cast<const char*>(value.raw_data()) + order[i] * row_bytes, row_bytes);
+    }
+    return absl::OkStatus();
+  }
+};
+
+template <typename T>
+class MultinomialOp : public RandomOpBase {
+ public:
+  absl::Status Compute(OpKernelContext* ctx) override {
+    const Tensor& logits = ctx->input(0);
+    RN_REQUIRE(logits.dims() == 2, "logits must be [batch, classes], got shape ",
+               logits.shape().DebugString());
+    ASSIGN_OR_RETURN(int64_t n, IntScalar(ctx->input(1), "num_samples"));
+    RN_REQUIRE(n >= 0, "num_samples must be non-negative, got ", n);
+    const int64_t batch = logits.dim_size(0), classes = logits.dim_size(1);
+    RN_REQUIRE(classes > 0 || n == 0, "cannot sample from 0 classes");
+    Tensor* out;
+    RETURN_IF_ERROR(ctx->allocate_output(0, TensorShape{batch, n}, &out));
+    std::vector<double> cdf(classes);
+    std::lock_guard<std::mutex> lock(mu_);
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    for (int64_t b = 0; b < batch; ++b) {
+      const T* row = logits.data<T>() + b * classes;
+      const T max = *std::max_element(row, row + classes);
+      double total = 0;
+      for (int64_t k = 0; k < classes; ++k) cdf[k] = total += std::exp(double(row[k] - max));
+      for (int64_t s = 0; s < n; ++s) {
+        const double u = uniform(engine_) * total;
+        const int64_t k = std::min<int64_t>(
+            std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin(), classes - 1);
+        if (out->dtype() == DT_INT64) out->data<int64_t>()[b * n + s] = k;
+        else out->data<int32_t>()[b * n + s] = static_cast<int32_t>(k);
+      }
+    }
+    return absl::OkStatus();
+  }
+};
+
 REGISTER_KERNEL_FOR_TYPES("RandomUniform", kCpu, "dtype", RandomUniformOp, float, double);
 REGISTER_KERNEL_FOR_TYPES("RandomStandardNormal", kCpu, "dtype", RandomNormalOp, float, double);
 REGISTER_KERNEL_FOR_TYPES("TruncatedNormal", kCpu, "dtype", TruncatedNormalOp, float, double);
 REGISTER_KERNEL_FOR_TYPES("RandomUniformInt", kCpu, "Tout", RandomUniformIntOp, int32_t, int64_t);
+REGISTER_KERNEL(KernelDefBuilder("RandomShuffle").Device(kCpu), RandomShuffleOp);
+REGISTER_KERNEL_FOR_TYPES("Multinomial", kCpu, "T", MultinomialOp, float, double);
 
 }  // namespace
 }  // namespace runnel

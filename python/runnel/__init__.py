@@ -41,8 +41,8 @@ from runnel.ops.init_ops import (constant_initializer, glorot_normal_initializer
                                  random_normal_initializer, random_uniform_initializer,
                                  truncated_normal_initializer, variance_scaling_initializer,
                                  zeros_initializer)
-from runnel.ops.random_ops import (random_normal, random_uniform, set_random_seed,
-                                   truncated_normal)
+from runnel.ops.random_ops import (multinomial, random_normal, random_shuffle, random_uniform,
+                                   set_random_seed, truncated_normal)
 from runnel.ops.variable_scope import (AUTO_REUSE, VariableScope, get_variable,
                                        get_variable_scope, variable_scope)
 from runnel.ops.variables import (GraphKeys, Variable, global_variables,

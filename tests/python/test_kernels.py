@@ -499,6 +499,8 @@ COVERAGE = {
                   "ApplyCenteredRMSProp", "ApplyAdam")},
     **{op: "test_variables.py::test_random_ops_statistics_and_seeds"
        for op in ("RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt")},
+    "RandomShuffle": "test_variables.py::test_random_shuffle_and_multinomial",
+    "Multinomial": "test_variables.py::test_random_shuffle_and_multinomial",
 }
 
 

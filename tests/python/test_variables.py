@@ -79,6 +79,19 @@ def test_random_ops_statistics_and_seeds():
         np.testing.assert_array_equal(sess.run(n), nv)
 
 
+def test_random_shuffle_and_multinomial():
+    tf.set_random_seed(3)
+    rows = np.arange(12).reshape(6, 2)
+    shuffled = tf.random_shuffle(tf.constant(rows))
+    logits = tf.constant(np.log([[0.7, 0.2, 0.1], [0.0001, 0.0001, 0.9998]]))
+    samples = tf.multinomial(logits, 20000)
+    with tf.Session() as sess:
+        s, m = sess.run([shuffled, samples])
+    assert sorted(map(tuple, s)) == sorted(map(tuple, rows)) and not np.array_equal(s, rows)
+    np.testing.assert_allclose(np.bincount(m[0], minlength=3) / 20000, [0.7, 0.2, 0.1], atol=0.015)
+    assert (m[1] == 2).mean() > 0.999 and m.dtype == np.int64
+
+
 def test_same_graph_seed_same_numbers_across_graphs():
     def draw():
         with tf.Graph().as_default() as g:

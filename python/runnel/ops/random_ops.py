@@ -63,3 +63,16 @@ def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None
         x = _random(gen_ops.random_uniform, shape, dtype, seed, None)
         maxval = 1 if maxval is None else maxval
         return x * (maxval - minval) + minval
+
+
+def random_shuffle(value, seed=None, name=None):
+    seed1, seed2 = get_seed(seed)
+    return gen_ops.random_shuffle(value, seed=seed1, seed2=seed2, name=name)
+
+
+def multinomial(logits, num_samples, seed=None, name=None, output_dtype=None):
+    """Class indices drawn from softmax(logits) per row (tf.random.categorical)."""
+    seed1, seed2 = get_seed(seed)
+    return gen_ops.multinomial(logits, ops.convert_to_tensor(num_samples, dtype=dtypes.int32),
+                               seed=seed1, seed2=seed2,
+                               output_dtype=output_dtype or dtypes.int64, name=name)
