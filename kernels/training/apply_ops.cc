@@ -2,13 +2,17 @@
 // (taken in input order, the same for every Apply op).
 #include <cmath>
 
+#include "Eigen/Core"
 #include "core/kernel_registry.h"
 
 namespace runnel {
 namespace {
 
+template <typename T>
+using ConstVec = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+
 // A rule names how many refs (variable + slots) the op takes and where its gradient is,
-// and updates element i given the refs, the scalar inputs (in input order) and g.
+// and updates a range given the refs, the scalar inputs (in input order) and the gradient.
 template <typename T, typename Rule>
 class ApplyOp : public OpKernel {
  public:
@@ -43,8 +47,10 @@ class ApplyOp : public OpKernel {
     }
     const T* g = grad.data<T>();
     const bool nesterov = nesterov_;
-    ctx->thread_pool()->ParallelFor(grad.NumElements(), 8, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) Rule::Update(refs, scalars, g[i], i, nesterov);
+    ctx->thread_pool()->ParallelFor(grad.NumElements(), 16, [&](int64_t b, int64_t e) {
+      T* shard[Rule::kRefs];
+      for (int r = 0; r < Rule::kRefs; ++r) shard[r] = refs[r] + b;
+      Rule::Update(shard, scalars, ConstVec<T>(g + b, e - b), nesterov);
     });
     ctx->set_output_ref(0, ctx->input_ref(0));
     return absl::OkStatus();
@@ -54,73 +60,83 @@ class ApplyOp : public OpKernel {
   bool nesterov_ = false;
 };
 
+// Rules update a range at once through Eigen arrays, so the arithmetic vectorizes.
+template <typename T>
+using Vec = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+
 template <typename T>
 struct GradientDescentRule {  // (var, alpha, delta)
   static constexpr int kRefs = 1, kGrad = 2;
-  static void Update(T* const* r, const T* s, T g, int64_t i, bool) { r[0][i] -= s[0] * g; }
+  static void Update(T* const* r, const T* s, ConstVec<T> g, bool) {
+    Vec<T>(r[0], g.size()) -= s[0] * g;
+  }
 };
 
 template <typename T>
 struct MomentumRule {  // (var, accum, lr, grad, momentum)
   static constexpr int kRefs = 2, kGrad = 3;
-  static void Update(T* const* r, const T* s, T g, int64_t i, bool nesterov) {
+  static void Update(T* const* r, const T* s, ConstVec<T> g, bool nesterov) {
     const T lr = s[0], momentum = s[1];
-    T& accum = r[1][i];
+    Vec<T> var(r[0], g.size()), accum(r[1], g.size());
     accum = accum * momentum + g;
-    r[0][i] -= nesterov ? lr * (g + momentum * accum) : lr * accum;
+    if (nesterov) {
+      var -= lr * (g + momentum * accum);
+    } else {
+      var -= lr * accum;
+    }
   }
 };
 
 template <typename T>
 struct AdagradRule {  // (var, accum, lr, grad)
   static constexpr int kRefs = 2, kGrad = 3;
-  static void Update(T* const* r, const T* s, T g, int64_t i, bool) {
-    r[1][i] += g * g;
-    r[0][i] -= s[0] * g / std::sqrt(r[1][i]);
+  static void Update(T* const* r, const T* s, ConstVec<T> g, bool) {
+    Vec<T> var(r[0], g.size()), accum(r[1], g.size());
+    accum += g.square();
+    var -= s[0] * g * accum.rsqrt();
   }
 };
 
 template <typename T>
 struct RMSPropRule {  // (var, ms, mom, lr, rho, momentum, epsilon, grad)
   static constexpr int kRefs = 3, kGrad = 7;
-  static void Update(T* const* r, const T* s, T g, int64_t i, bool) {
+  static void Update(T* const* r, const T* s, ConstVec<T> g, bool) {
     const T lr = s[0], rho = s[1], momentum = s[2], epsilon = s[3];
-    T& ms = r[1][i];
-    T& mom = r[2][i];
-    ms = rho * ms + (T(1) - rho) * g * g;
-    mom = momentum * mom + lr * g / std::sqrt(ms + epsilon);
-    r[0][i] -= mom;
+    Vec<T> var(r[0], g.size()), ms(r[1], g.size()), mom(r[2], g.size());
+    ms = rho * ms + (T(1) - rho) * g.square();
+    mom = momentum * mom + lr * g * (ms + epsilon).rsqrt();
+    var -= mom;
   }
 };
 
 template <typename T>
 struct CenteredRMSPropRule {  // (var, mg, ms, mom, lr, rho, momentum, epsilon, grad)
   static constexpr int kRefs = 4, kGrad = 8;
-  static void Update(T* const* r, const T* s, T g, int64_t i, bool) {
+  static void Update(T* const* r, const T* s, ConstVec<T> g, bool) {
     const T lr = s[0], rho = s[1], momentum = s[2], epsilon = s[3];
-    T& mg = r[1][i];
-    T& ms = r[2][i];
-    T& mom = r[3][i];
+    Vec<T> var(r[0], g.size()), mg(r[1], g.size()), ms(r[2], g.size()), mom(r[3], g.size());
     mg = rho * mg + (T(1) - rho) * g;
-    ms = rho * ms + (T(1) - rho) * g * g;
-    mom = momentum * mom + lr * g / std::sqrt(ms - mg * mg + epsilon);
-    r[0][i] -= mom;
+    ms = rho * ms + (T(1) - rho) * g.square();
+    mom = momentum * mom + lr * g * (ms - mg.square() + epsilon).rsqrt();
+    var -= mom;
   }
 };
 
 template <typename T>
 struct AdamRule {  // (var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad)
   static constexpr int kRefs = 3, kGrad = 9;
-  static void Update(T* const* r, const T* s, T g, int64_t i, bool nesterov) {
+  static void Update(T* const* r, const T* s, ConstVec<T> g, bool nesterov) {
     const T beta1_power = s[0], beta2_power = s[1], lr = s[2], beta1 = s[3], beta2 = s[4],
             epsilon = s[5];
     const T alpha = lr * std::sqrt(T(1) - beta2_power) / (T(1) - beta1_power);
-    T& m = r[1][i];
-    T& v = r[2][i];
+    Vec<T> var(r[0], g.size()), m(r[1], g.size()), v(r[2], g.size());
     m += (g - m) * (T(1) - beta1);
-    v += (g * g - v) * (T(1) - beta2);
-    const T step = nesterov ? m * beta1 + (T(1) - beta1) * g : m;
-    r[0][i] -= alpha * step / (std::sqrt(v) + epsilon);
+    v += (g.square() - v) * (T(1) - beta2);
+    if (nesterov) {
+      var -= alpha * (m * beta1 + (T(1) - beta1) * g) / (v.sqrt() + epsilon);
+    } else {
+      var -= alpha * m / (v.sqrt() + epsilon);
+    }
   }
 };
 
