@@ -1,0 +1,45 @@
+"""The same TF1 training code, run by TensorFlow and by Runnel from the same initial
+weights, gives the same loss curve. Runs where TensorFlow is importable (the benchmark
+venv: `PYTHONPATH=build/python .venv-bench/bin/python -m pytest tests/python`)."""
+import os
+
+import numpy as np
+import pytest
+
+import runnel  # noqa: E402 - before TensorFlow, which sets up its own logging
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+tensorflow = pytest.importorskip("tensorflow", reason="TensorFlow is not installed here")
+
+
+def curve(tf, optimizer):
+    rng = np.random.default_rng(0)
+    x_val = rng.random((64, 20), np.float32)
+    y_val = rng.integers(0, 5, 64)
+    w1 = rng.normal(size=(20, 32)).astype(np.float32) * 0.3
+    w2 = rng.normal(size=(32, 5)).astype(np.float32) * 0.3
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 20])
+        y = tf.placeholder(tf.int64, [None])
+        h = tf.nn.relu(tf.matmul(x, tf.Variable(w1)) + tf.Variable(np.zeros(32, np.float32)))
+        logits = tf.matmul(h, tf.Variable(w2))
+        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(
+            labels=tf.one_hot(y, 5), logits=logits)) + 1e-3 * tf.nn.l2_loss(logits)
+        opt = {"sgd": lambda: tf.train.GradientDescentOptimizer(0.5),
+               "momentum": lambda: tf.train.MomentumOptimizer(0.1, 0.9, use_nesterov=True),
+               "adam": lambda: tf.train.AdamOptimizer(0.01),
+               "rmsprop": lambda: tf.train.RMSPropOptimizer(0.01, centered=True)}[optimizer]()
+        train = opt.minimize(loss)
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=g) as sess:
+        sess.run(init)
+        return [sess.run([loss, train], {x: x_val, y: y_val})[0] for _ in range(25)]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam", "rmsprop"])
+def test_loss_curves_match_tensorflow(optimizer):
+    ours = curve(runnel, optimizer)
+    theirs = curve(tensorflow.compat.v1, optimizer)
+    np.testing.assert_allclose(ours, theirs, rtol=2e-4, atol=1e-5)
+    assert ours[-1] < ours[0]
