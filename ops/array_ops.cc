@@ -1,5 +1,7 @@
 // Array ops: constants, placeholders, identity, and ops that move data without
 // arithmetic (reshape, transpose, concat, slice, gather, pad, ...).
+#include <map>
+
 #include "absl/strings/str_join.h"
 #include "core/gradients.h"
 #include "core/op_registry.h"
@@ -615,6 +617,86 @@ absl::Status BroadcastGradientArgsShape(InferenceContext* c) {
   return absl::OkStatus();
 }
 
+
+absl::Status StridedSliceGradient(GradientContext* g) {
+  std::map<std::string, AttrValue> masks;
+  for (const char* m : {"begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+                        "shrink_axis_mask"}) {
+    masks[m] = *g->attrs().Find(m);
+  }
+  Output x = g->input(0);
+  Output shape = g->Op("Shape", {x}, {{"out_type", MakeAttr(g->input(1).dtype())}});
+  g->SetInputGrad(0, g->Op("StridedSliceGrad",
+                           {shape, g->input(1), g->input(2), g->input(3), g->grad(0)}, masks));
+  return absl::OkStatus();
+}
+
+// The gradient of gather along axis 0: the rows of dy summed into the rows they came from.
+// Other axes are moved to the front first.
+absl::Status GatherV2Grad(GradientContext* g) {
+  const Tensor* axis_value = g->input(2).node->constant_value();
+  const int rank = g->input(0).shape().rank();
+  if (axis_value == nullptr || rank < 0) {
+    return absl::UnimplementedError("the gradient of GatherV2 needs a constant axis and known rank");
+  }
+  int64_t axis = axis_value->dtype() == DT_INT32 ? axis_value->scalar<int32_t>()
+                                                 : axis_value->scalar<int64_t>();
+  if (axis < 0) axis += rank;
+  const int indices_rank = g->input(1).shape().rank();
+  if (indices_rank < 0) return absl::UnimplementedError("GatherV2 gradient needs indices' rank");
+  Output params = g->input(0), indices = g->input(1), dy = g->grad(0);
+  // dy is params.shape[:axis] + indices.shape + params.shape[axis+1:]; move the indices
+  // dims to the front, flatten them, and sum rows into params.shape[axis] segments.
+  std::vector<int64_t> perm;
+  for (int i = 0; i < indices_rank; ++i) perm.push_back(axis + i);
+  for (int i = 0; i < axis; ++i) perm.push_back(i);
+  for (int i = axis + indices_rank; i < rank - 1 + indices_rank; ++i) perm.push_back(i);
+  Output moved = g->Op("Transpose", {dy, g->IntVector(perm)});
+  Output flat_ids = g->Reshape(g->Cast(indices, DT_INT64), g->IntVector({-1}));
+  Output params_shape = g->Op("Shape", {params}, {{"out_type", MakeAttr(DT_INT64)}});
+  Output rows = g->Op("Slice", {params_shape, g->Const(Tensor::Vector<int64_t>({axis})),
+                                g->Const(Tensor::Vector<int64_t>({1}))});
+  Output num_segments = g->Reshape(rows, g->Const(Tensor::Vector<int64_t>({})));
+  Output ids_count = g->Op("Size", {flat_ids}, {{"out_type", MakeAttr(DT_INT64)}});
+  Output rest_shape = g->Op("Slice", {g->Shape(moved), g->IntVector({indices_rank}),
+                                      g->IntVector({-1})});
+  Output flat_dy = g->Reshape(moved, g->Op("ConcatV2", {g->Reshape(g->Cast(ids_count, DT_INT32),
+                                                                   g->IntVector({1})),
+                                                        rest_shape, g->Const(Tensor::Scalar<int32_t>(0))}));
+  Output summed = g->Op("UnsortedSegmentSum", {flat_dy, flat_ids, num_segments});
+  // summed is [params.shape[axis]] + params.shape[:axis] + params.shape[axis+1:].
+  std::vector<int64_t> back;
+  for (int i = 1; i <= axis; ++i) back.push_back(i);
+  back.push_back(0);
+  for (int i = axis + 1; i < rank; ++i) back.push_back(i);
+  g->SetInputGrad(0, axis == 0 ? summed : g->Op("Transpose", {summed, g->IntVector(back)}));
+  return absl::OkStatus();
+}
+
+absl::Status StridedSliceGradShape(InferenceContext* c) {
+  c->set_output(0, c->ShapeFromShapeTensor(0));
+  return absl::OkStatus();
+}
+
+absl::Status UnsortedSegmentSumShape(InferenceContext* c) {
+  const PartialShape& data = c->input(0);
+  const PartialShape& ids = c->input(1);
+  int64_t n = -1;
+  c->ConstantScalar(2, &n);
+  if (data.unknown_rank() || ids.unknown_rank()) {
+    c->set_output(0, PartialShape::UnknownRank());
+    return absl::OkStatus();
+  }
+  if (ids.rank() > data.rank()) {
+    return c->InvalidArgument("segment_ids ", ids.DebugString(), " has more dims than data ",
+                              data.DebugString());
+  }
+  PartialShape out{n};
+  for (int i = ids.rank(); i < data.rank(); ++i) out.AddDim(data.dim(i));
+  c->set_output(0, out);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 REGISTER_OP("Const")
@@ -787,7 +869,7 @@ REGISTER_OP("Slice").SetGradient(SliceGrad)
     .SetShapeFn(SliceShape)
     .Doc("input[begin : begin + size]; a size of -1 takes the rest of the dim.");
 
-REGISTER_OP("StridedSlice")
+REGISTER_OP("StridedSlice").SetGradient(StridedSliceGradient)
     .Input("input: T")
     .Input("begin: Index")
     .Input("end: Index")
@@ -837,7 +919,7 @@ REGISTER_OP("Tile").SetGradient(TileGrad)
     .SetShapeFn(TileShape)
     .Doc("Repeats `input` multiples[i] times along dim i.");
 
-REGISTER_OP("GatherV2")
+REGISTER_OP("GatherV2").SetGradient(GatherV2Grad)
     .Input("params: Tparams")
     .Input("indices: Tindices")
     .Input("axis: Taxis")
@@ -916,5 +998,41 @@ REGISTER_OP("BroadcastGradientArgs")
     .Attr("T: {int32, int64} = DT_INT32")
     .SetShapeFn(BroadcastGradientArgsShape)
     .Doc("For shapes s0 and s1 broadcast together: the dims to sum each gradient over.");
+
+REGISTER_OP("StridedSliceGrad")
+    .SetNoGradient()
+    .Input("shape: Index")
+    .Input("begin: Index")
+    .Input("end: Index")
+    .Input("strides: Index")
+    .Input("dy: T")
+    .Output("output: T")
+    .Attr("T: type")
+    .Attr("Index: {int32, int64}")
+    .Attr("begin_mask: int = 0")
+    .Attr("end_mask: int = 0")
+    .Attr("ellipsis_mask: int = 0")
+    .Attr("new_axis_mask: int = 0")
+    .Attr("shrink_axis_mask: int = 0")
+    .SetShapeFn(StridedSliceGradShape)
+    .Doc("The gradient of StridedSlice: zeros of `shape` with dy placed where the slice took "
+         "its values.");
+
+REGISTER_OP("UnsortedSegmentSum")
+    .SetGradient([](GradientContext* g) {  // each row gets its segment's gradient back
+      g->SetInputGrad(0, g->Op("GatherV2", {g->grad(0), g->input(1),
+                                            g->Const(Tensor::Scalar<int32_t>(0))}));
+      return absl::OkStatus();
+    })
+    .Input("data: T")
+    .Input("segment_ids: Tindices")
+    .Input("num_segments: Tnumsegments")
+    .Output("output: T")
+    .Attr("T: {float, double, int32, int64}")
+    .Attr("Tindices: {int32, int64}")
+    .Attr("Tnumsegments: {int32, int64} = DT_INT32")
+    .SetShapeFn(UnsortedSegmentSumShape)
+    .Doc("output[i] = sum of data[j] over j with segment_ids[j] == i; ids out of range are "
+         "an error.");
 
 }  // namespace runnel

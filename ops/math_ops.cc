@@ -363,6 +363,41 @@ absl::Status ExtremumGrad(GradientContext* g) {
   return absl::OkStatus();
 }
 
+
+// BatchMatMul(V2): like MatMul per batch; with broadcasting, summed over the batch dims an
+// operand was broadcast along.
+absl::Status BatchMatMulGrad(GradientContext* g) {
+  bool adj_x, adj_y;
+  RETURN_IF_ERROR(g->attrs().Get("adj_x", &adj_x));
+  RETURN_IF_ERROR(g->attrs().Get("adj_y", &adj_y));
+  Output x = g->input(0), y = g->input(1), dz = g->grad(0);
+  auto bmm = [&](Output a, Output b, bool ta, bool tb) {
+    return g->Op("BatchMatMulV2", {a, b}, {{"adj_x", MakeAttr(ta)}, {"adj_y", MakeAttr(tb)}});
+  };
+  Output dx = !adj_x ? (adj_y ? bmm(dz, y, false, false) : bmm(dz, y, false, true))
+                     : (adj_y ? bmm(y, dz, true, true) : bmm(y, dz, false, true));
+  Output dy = !adj_y ? (adj_x ? bmm(x, dz, false, false) : bmm(x, dz, true, false))
+                     : (adj_x ? bmm(dz, x, true, true) : bmm(dz, x, true, false));
+  const bool same_batch = x.shape().rank() >= 0 && x.shape().rank() == y.shape().rank() &&
+                          g->node().type_string() == "BatchMatMul";
+  if (same_batch) {
+    g->SetInputGrad(0, dx);
+    g->SetInputGrad(1, dy);
+    return absl::OkStatus();
+  }
+  // Sum over broadcast batch dims: compare the batch parts of the two shapes.
+  auto batch_shape = [&](Output t) {
+    return g->Op("Slice", {g->Shape(t), g->IntVector({0}),
+                           g->Reshape(g->Sub(g->Op("Rank", {t}), g->Const(Tensor::Scalar<int32_t>(2))),
+                                      g->IntVector({1}))});
+  };
+  Node* args = g->AddNode("BroadcastGradientArgs", {batch_shape(x), batch_shape(y)});
+  if (args == nullptr) return absl::OkStatus();
+  g->SetInputGrad(0, g->Reshape(g->Sum(dx, {args, 0}), g->Shape(x)));
+  g->SetInputGrad(1, g->Reshape(g->Sum(dy, {args, 1}), g->Shape(y)));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 REGISTER_OP("Add").SetGradient(AddGrad)
@@ -479,7 +514,7 @@ REGISTER_OP("MatMul").SetGradient(MatMulGrad)
     .SetShapeFn(MatMulShape)
     .Doc("The matrix product of a and b (either transposed first).");
 
-REGISTER_OP("BatchMatMul")
+REGISTER_OP("BatchMatMul").SetGradient(BatchMatMulGrad)
     .Input("x: T")
     .Input("y: T")
     .Output("output: T")
@@ -489,7 +524,7 @@ REGISTER_OP("BatchMatMul")
     .SetShapeFn([](InferenceContext* c) { return BatchMatMulShape(c, /*broadcast=*/false); })
     .Doc("Matrix products over the leading (batch) dims, which must match.");
 
-REGISTER_OP("BatchMatMulV2")
+REGISTER_OP("BatchMatMulV2").SetGradient(BatchMatMulGrad)
     .Input("x: T")
     .Input("y: T")
     .Output("output: T")

@@ -1,4 +1,6 @@
 // Slice and StridedSlice: both become one strided copy of the input.
+#include <cstring>
+
 #include "core/kernel_registry.h"
 #include "core/strided_slice.h"
 #include "kernels/util/int_values.h"
@@ -74,8 +76,53 @@ class StridedSliceOp : public OpKernel {
   StridedSliceMasks masks_;
 };
 
+// Zeros of the sliced input's shape, with dy written back where StridedSlice read it.
+class StridedSliceGradOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    RETURN_IF_ERROR(ctx->GetAttr("begin_mask", &masks_.begin));
+    RETURN_IF_ERROR(ctx->GetAttr("end_mask", &masks_.end));
+    RETURN_IF_ERROR(ctx->GetAttr("ellipsis_mask", &masks_.ellipsis));
+    RETURN_IF_ERROR(ctx->GetAttr("new_axis_mask", &masks_.new_axis));
+    return ctx->GetAttr("shrink_axis_mask", &masks_.shrink_axis);
+  }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    ASSIGN_OR_RETURN(std::vector<int64_t> dims, IntValues(ctx->input(0), "shape"));
+    ASSIGN_OR_RETURN(TensorShape shape, TensorShape::FromDims(dims));
+    ASSIGN_OR_RETURN(std::vector<int64_t> begin, IntValues(ctx->input(1), "begin"));
+    ASSIGN_OR_RETURN(std::vector<int64_t> end, IntValues(ctx->input(2), "end"));
+    ASSIGN_OR_RETURN(std::vector<int64_t> strides, IntValues(ctx->input(3), "strides"));
+    const Tensor& dy = ctx->input(4);
+    ASSIGN_OR_RETURN(StridedSlicePlan plan,
+                     PlanStridedSlice(PartialShape(shape), begin, end, strides, masks_));
+    RN_REQUIRE(plan.final_shape.ToTensorShape() == dy.shape(), "dy has shape ",
+               dy.shape().DebugString(), " but the slice has shape ",
+               plan.final_shape.DebugString());
+    Tensor* out;
+    RETURN_IF_ERROR(ctx->allocate_output(0, shape, &out));
+    std::memset(out->raw_data(), 0, out->TotalBytes());
+    if (dy.NumElements() == 0) return absl::OkStatus();
+    const int elem = DataTypeSize(dy.dtype());
+    DimVector out_strides = DenseStrides(DimsOf(shape), elem);
+    char* dst = static_cast<char*>(out->raw_data());
+    DimVector dst_strides(shape.dims());
+    for (int d = 0; d < shape.dims(); ++d) {
+      dst += plan.begin[d] * out_strides[d];
+      dst_strides[d] = plan.stride[d] * out_strides[d];
+    }
+    DimVector sizes(plan.size.begin(), plan.size.end());
+    StridedCopy(elem, sizes, static_cast<const char*>(dy.raw_data()), DenseStrides(sizes, elem),
+                dst, dst_strides, ctx->thread_pool());
+    return absl::OkStatus();
+  }
+
+ private:
+  StridedSliceMasks masks_;
+};
+
 REGISTER_KERNEL(KernelDefBuilder("Slice").Device(kCpu), SliceOp);
 REGISTER_KERNEL(KernelDefBuilder("StridedSlice").Device(kCpu), StridedSliceOp);
+REGISTER_KERNEL(KernelDefBuilder("StridedSliceGrad").Device(kCpu), StridedSliceGradOp);
 
 }  // namespace
 }  // namespace runnel

@@ -24,6 +24,7 @@ NodeDef Axes(const std::string& name, std::vector<int32_t> axes) {
 NodeDef Int(const std::string& name, int32_t v) { return ConstNode(name, Tensor::Scalar<int32_t>(v)); }
 AttrValue B(bool v) { return MakeAttr(v); }
 AttrValue I(int64_t v) { return MakeAttr(v); }
+using AttrMapInit = testing::Attrs;
 
 GradientCase Binary(const std::string& op, TensorShape a = {2, 3}, TensorShape b = {3}) {
   return {{a, b}, {MakeNode("y", op, {"x0", "x1"})}, {"y"}};
@@ -134,6 +135,39 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
         MakeNode("y", "SparseSoftmaxCrossEntropyWithLogits", {"x0", "labels"})},
        {"y:0"}}};
   cases["L2Loss"] = {{{{2, 3}}, {MakeNode("y", "L2Loss", {"x0"})}, {"y"}}};
+  cases["StridedSlice"] = {
+      {{{4, 5}},
+       {Axes("b", {1, -1}), Axes("e", {4, 0}), Axes("s", {2, -2}),
+        MakeNode("y", "StridedSlice", {"x0", "b", "e", "s"})},
+       {"y"}},
+      {{{3, 4}},
+       {Axes("b", {1}), Axes("e", {2}), Axes("s", {1}),
+        MakeNode("y", "StridedSlice", {"x0", "b", "e", "s"}, {{"shrink_axis_mask", I(1)}})},
+       {"y"}}};
+  for (int axis : {0, 1}) {
+    cases["GatherV2"].push_back(
+        {{{4, 3}},
+         {ConstNode("i", MakeTensor<int32_t>({2, 2}, {2, 0, 2, 1})), Int("a", axis),
+          MakeNode("y", "GatherV2", {"x0", "i", "a"})},
+         {"y"}});
+  }
+  cases["UnsortedSegmentSum"] = {
+      {{{5, 2}},
+       {ConstNode("ids", MakeTensor<int32_t>({5}, {1, 0, 1, 3, 1})), Int("n", 4),
+        MakeNode("y", "UnsortedSegmentSum", {"x0", "ids", "n"})},
+       {"y"}}};
+  for (bool ax : {false, true}) {
+    for (bool ay : {false, true}) {
+      TensorShape xs = ax ? TensorShape{2, 3, 2} : TensorShape{2, 2, 3};
+      TensorShape ys = ay ? TensorShape{2, 4, 3} : TensorShape{2, 3, 4};
+      AttrMapInit adj{{"adj_x", B(ax)}, {"adj_y", B(ay)}};
+      cases["BatchMatMul"].push_back({{xs, ys}, {MakeNode("y", "BatchMatMul", {"x0", "x1"}, adj)}, {"y"}});
+    }
+  }
+  cases["BatchMatMulV2"] = {
+      {{{2, 2, 3}, {3, 4}}, {MakeNode("y", "BatchMatMulV2", {"x0", "x1"})}, {"y"}},
+      {{{3, 1, 2, 3}, {2, 4, 3}},
+       {MakeNode("y", "BatchMatMulV2", {"x0", "x1"}, {{"adj_y", B(true)}})}, {"y"}}};
   cases["Fill"] = {{{{}}, {Axes("d", {2, 3}), MakeNode("y", "Fill", {"d", "x0"})}, {"y"}}};
   return cases;
 }

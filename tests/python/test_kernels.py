@@ -377,6 +377,26 @@ def test_slice_and_strided_slice():
         check(run(f, x), f(x), np.float32)
 
 
+def test_strided_slice_grad():
+    dy = data((2, 2), np.float32)  # x[1:4:2, -1:0:-2] of a [4, 5] tensor
+    got = run(lambda t: tf.raw_ops.strided_slice_grad([4, 5], [1, -1], [4, 0], [2, -2], t,
+                                                        begin_mask=0), dy)
+    want = np.zeros((4, 5), np.float32)
+    want[1:4:2, -1:0:-2] = dy
+    check(got, want, np.float32)
+
+
+@pytest.mark.parametrize("ids_dtype", [np.int32, np.int64])
+def test_unsorted_segment_sum(ids_dtype):
+    x = data((5, 3), np.float64)
+    ids = np.array([2, 0, 2, 4, 0], ids_dtype)
+    want = np.zeros((6, 3))
+    np.add.at(want, ids, x)
+    check(run(lambda t, i: tf.raw_ops.unsorted_segment_sum(t, i, 6), x, ids), want, np.float64)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"segment_ids\[3\] = 4"):
+        run(lambda t, i: tf.raw_ops.unsorted_segment_sum(t, i, 4), x, ids)
+
+
 def test_strided_slice_out_of_range_index_raises():
     with pytest.raises(tf.errors.InvalidArgumentError, match="out of bounds"):
         run(lambda t: t[7], data((3,), np.float32))
@@ -482,7 +502,8 @@ COVERAGE = {
     "ConcatV2": "test_concat_stack_unstack", "Pack": "test_concat_stack_unstack",
     "Unpack": "test_concat_stack_unstack", "Split": "test_split_and_split_v",
     "SplitV": "test_split_and_split_v", "Slice": "test_slice_and_strided_slice",
-    "StridedSlice": "test_slice_and_strided_slice", "Fill": "test_fill_zeros_ones_like",
+    "StridedSlice": "test_slice_and_strided_slice", "StridedSliceGrad": "test_strided_slice_grad",
+    "UnsortedSegmentSum": "test_unsorted_segment_sum", "Fill": "test_fill_zeros_ones_like",
     "ZerosLike": "test_fill_zeros_ones_like", "OnesLike": "test_fill_zeros_ones_like",
     "Tile": "test_tile", "GatherV2": "test_gather", "OneHot": "test_one_hot",
     "Range": "test_range", "Pad": "test_pad", "PadV2": "test_pad",
