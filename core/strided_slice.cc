@@ -3,12 +3,21 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/status.h"
 
 namespace runnel {
 namespace {
 constexpr int kNewAxis = -1;
 constexpr int kShrinkAxis = -2;
 }  // namespace
+
+absl::Status ReadStridedSliceMasks(const AttrSlice& attrs, StridedSliceMasks* masks) {
+  RETURN_IF_ERROR(attrs.Get("begin_mask", &masks->begin));
+  RETURN_IF_ERROR(attrs.Get("end_mask", &masks->end));
+  RETURN_IF_ERROR(attrs.Get("ellipsis_mask", &masks->ellipsis));
+  RETURN_IF_ERROR(attrs.Get("new_axis_mask", &masks->new_axis));
+  return attrs.Get("shrink_axis_mask", &masks->shrink_axis);
+}
 
 absl::StatusOr<StridedSlicePlan> PlanStridedSlice(const PartialShape& input,
                                                   const std::vector<int64_t>& begin,

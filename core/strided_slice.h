@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/attr_value.h"
 #include "core/tensor_shape.h"
 
 namespace runnel {
@@ -13,6 +14,9 @@ namespace runnel {
 struct StridedSliceMasks {
   int64_t begin = 0, end = 0, ellipsis = 0, new_axis = 0, shrink_axis = 0;
 };
+
+// Reads begin_mask, end_mask, ellipsis_mask, new_axis_mask and shrink_axis_mask.
+absl::Status ReadStridedSliceMasks(const AttrSlice& attrs, StridedSliceMasks* masks);
 
 struct StridedSlicePlan {
   // Per input dim: first index, stride, and number of elements taken.

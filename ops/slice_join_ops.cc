@@ -199,11 +199,7 @@ absl::Status StridedSliceShape(InferenceContext* c) {
     return absl::OkStatus();
   }
   StridedSliceMasks m;
-  RETURN_IF_ERROR(c->GetAttr("begin_mask", &m.begin));
-  RETURN_IF_ERROR(c->GetAttr("end_mask", &m.end));
-  RETURN_IF_ERROR(c->GetAttr("ellipsis_mask", &m.ellipsis));
-  RETURN_IF_ERROR(c->GetAttr("new_axis_mask", &m.new_axis));
-  RETURN_IF_ERROR(c->GetAttr("shrink_axis_mask", &m.shrink_axis));
+  RETURN_IF_ERROR(ReadStridedSliceMasks(c->attrs(), &m));
   ASSIGN_OR_RETURN(StridedSlicePlan plan, PlanStridedSlice(x, begin, end, strides, m));
   c->set_output(0, plan.final_shape);
   return absl::OkStatus();
@@ -437,6 +433,14 @@ absl::Status GatherV2Grad(GradientContext* g) {
   return absl::OkStatus();
 }
 
+void StridedSliceMaskAttrs(OpDefBuilder& b) {
+  b.Attr("begin_mask: int = 0")
+      .Attr("end_mask: int = 0")
+      .Attr("ellipsis_mask: int = 0")
+      .Attr("new_axis_mask: int = 0")
+      .Attr("shrink_axis_mask: int = 0");
+}
+
 absl::Status StridedSliceGradShape(InferenceContext* c) {
   c->set_output(0, c->ShapeFromShapeTensor(0));
   return absl::OkStatus();
@@ -536,11 +540,7 @@ REGISTER_OP("StridedSlice")
     .Output("output: T")
     .Attr("T: type")
     .Attr("Index: {int32, int64}")
-    .Attr("begin_mask: int = 0")
-    .Attr("end_mask: int = 0")
-    .Attr("ellipsis_mask: int = 0")
-    .Attr("new_axis_mask: int = 0")
-    .Attr("shrink_axis_mask: int = 0")
+    .Apply(StridedSliceMaskAttrs)
     .SetShapeFn(StridedSliceShape)
     .Doc(
         "Python-style slicing: input[begin:end:strides] with masks for ..., newaxis and "
@@ -613,11 +613,7 @@ REGISTER_OP("StridedSliceGrad")
     .Output("output: T")
     .Attr("T: type")
     .Attr("Index: {int32, int64}")
-    .Attr("begin_mask: int = 0")
-    .Attr("end_mask: int = 0")
-    .Attr("ellipsis_mask: int = 0")
-    .Attr("new_axis_mask: int = 0")
-    .Attr("shrink_axis_mask: int = 0")
+    .Apply(StridedSliceMaskAttrs)
     .SetShapeFn(StridedSliceGradShape)
     .Doc(
         "The gradient of StridedSlice: zeros of `shape` with dy placed where the slice took "

@@ -29,7 +29,16 @@ absl::Status AssignShape(InferenceContext* c) {
   return absl::OkStatus();
 }
 
-constexpr char kNumeric[] = "T: {float, double, int32, int64, uint8, int16, int8}";
+// AssignAdd and AssignSub: ref op= value.
+void AssignUpdate(OpDefBuilder& b) {
+  b.SetNoGradient()
+      .Input("ref: Ref(T)")
+      .Input("value: T")
+      .Output("output_ref: Ref(T)")
+      .Attr("T: {float, double, int32, int64, uint8, int16, int8}")
+      .Attr("use_locking: bool = false")
+      .SetShapeFn(AssignShape);
+}
 
 }  // namespace
 
@@ -57,23 +66,11 @@ REGISTER_OP("Assign")
          "validate_shape is false).");
 
 REGISTER_OP("AssignAdd")
-    .SetNoGradient()
-    .Input("ref: Ref(T)")
-    .Input("value: T")
-    .Output("output_ref: Ref(T)")
-    .Attr(kNumeric)
-    .Attr("use_locking: bool = false")
-    .SetShapeFn(AssignShape)
+    .Apply(AssignUpdate)
     .Doc("Adds `value` to the variable in place.");
 
 REGISTER_OP("AssignSub")
-    .SetNoGradient()
-    .Input("ref: Ref(T)")
-    .Input("value: T")
-    .Output("output_ref: Ref(T)")
-    .Attr(kNumeric)
-    .Attr("use_locking: bool = false")
-    .SetShapeFn(AssignShape)
+    .Apply(AssignUpdate)
     .Doc("Subtracts `value` from the variable in place.");
 
 REGISTER_OP("IsVariableInitialized")

@@ -55,11 +55,7 @@ class SliceOp : public OpKernel {
 class StridedSliceOp : public OpKernel {
  public:
   absl::Status Init(OpKernelConstruction* ctx) override {
-    RETURN_IF_ERROR(ctx->GetAttr("begin_mask", &masks_.begin));
-    RETURN_IF_ERROR(ctx->GetAttr("end_mask", &masks_.end));
-    RETURN_IF_ERROR(ctx->GetAttr("ellipsis_mask", &masks_.ellipsis));
-    RETURN_IF_ERROR(ctx->GetAttr("new_axis_mask", &masks_.new_axis));
-    return ctx->GetAttr("shrink_axis_mask", &masks_.shrink_axis);
+    return ReadStridedSliceMasks(AttrSlice(ctx->def()), &masks_);
   }
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& x = ctx->input(0);
@@ -80,11 +76,7 @@ class StridedSliceOp : public OpKernel {
 class StridedSliceGradOp : public OpKernel {
  public:
   absl::Status Init(OpKernelConstruction* ctx) override {
-    RETURN_IF_ERROR(ctx->GetAttr("begin_mask", &masks_.begin));
-    RETURN_IF_ERROR(ctx->GetAttr("end_mask", &masks_.end));
-    RETURN_IF_ERROR(ctx->GetAttr("ellipsis_mask", &masks_.ellipsis));
-    RETURN_IF_ERROR(ctx->GetAttr("new_axis_mask", &masks_.new_axis));
-    return ctx->GetAttr("shrink_axis_mask", &masks_.shrink_axis);
+    return ReadStridedSliceMasks(AttrSlice(ctx->def()), &masks_);
   }
   absl::Status Compute(OpKernelContext* ctx) override {
     ASSIGN_OR_RETURN(std::vector<int64_t> dims, IntValues(ctx->input(0), "shape"));

@@ -10,11 +10,10 @@ several rounds and the medians are compared. Run from the repository root:
 import argparse
 import json
 import os
-import resource
 import statistics
-import subprocess
-import sys
 import time
+
+import harness
 
 
 def measure(run, reps):
@@ -115,23 +114,15 @@ def main():
     args = p.parse_args()
     if args.side:
         result = SIDES[args.side](args.nodes, args.threads, args.reps)
-        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["peak_rss_mb"] = harness.peak_rss_mb()
         print(json.dumps(result))
         return
 
     sides = args.sides.split(",")
-    results = {s: [] for s in sides}
-    for r in range(args.rounds):
-        for s in sides:  # interleaved, so machine noise hits every side alike
-            cmd = [sys.executable, __file__, "--side", s, "--nodes", str(args.nodes),
-                   "--threads", str(args.threads), "--reps", str(args.reps)]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if proc.returncode != 0:
-                print(f"{s}: failed: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
-                continue
-            results[s].append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    med = {s: {k: statistics.median(r[k] for r in rs) for k in rs[0]}
-           for s, rs in results.items() if rs}
+    med = harness.medians(harness.interleaved(
+        __file__, sides, args.rounds,
+        lambda s: ["--side", s, "--nodes", args.nodes, "--threads", args.threads,
+                   "--reps", args.reps]))
     print(f"executor overhead, {args.nodes} scalar adds, {args.threads} threads, "
           f"median of {args.rounds} interleaved rounds x {args.reps} runs")
     print(f"{'':<26}{'chain us/node':>14}{'fan-out us/node':>17}{'set-up ms':>11}{'peak MB':>9}")

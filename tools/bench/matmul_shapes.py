@@ -5,11 +5,12 @@ in TensorFlow's executor (optimizations off so the MatMul is what runs), same th
 """
 import json
 import os
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+import harness
 
 # (a shape, b shape, transpose_a, transpose_b): the 784-512 layer at batch 128.
 SHAPES = [((128, 784), (784, 512), False, False), ((128, 512), (784, 512), False, True),
@@ -55,11 +56,7 @@ def main():
     if len(sys.argv) > 2 and sys.argv[1] == "--side":
         print(json.dumps(side(sys.argv[2])))
         return
-    results = {}
-    for s in ("runnel", "tensorflow"):
-        out = subprocess.run([sys.executable, __file__, "--side", s], capture_output=True,
-                             text=True, check=True).stdout
-        results[s] = json.loads(out.strip().splitlines()[-1])
+    results = {s: harness.run_side(__file__, ["--side", s]) for s in ("runnel", "tensorflow")}
     print(f"{'a x b (transposes)':<38}{'runnel GFLOP/s':>16}{'tensorflow':>12}")
     for i, (sa, sb, ta, tb) in enumerate(SHAPES):
         label = f"{sa}{'^T' if ta else ''} x {sb}{'^T' if tb else ''}"

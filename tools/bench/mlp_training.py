@@ -7,13 +7,11 @@ PyTorch (the same model), with the same thread count; examples/s and peak memory
 import argparse
 import json
 import os
-import resource
-import statistics
-import subprocess
-import sys
 import time
 
 import numpy as np
+
+import harness
 
 SIZES = [784, 512, 512, 10]
 BATCH = 128
@@ -114,26 +112,17 @@ def main():
     args = p.parse_args()
     if args.side:
         rate = SIDES[args.side](args.optimizer, args.steps, args.threads)
-        print(json.dumps({"rate": rate,
-                          "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+        print(json.dumps({"rate": rate, "peak_rss_mb": harness.peak_rss_mb()}))
         return
     sides = args.sides.split(",")
     print(f"MLP {'-'.join(map(str, SIZES))} training, batch {BATCH}, {args.threads} threads, "
           f"median of {args.rounds} interleaved rounds x {args.steps} steps")
     print(f"{'':<12}{'optimizer':>10}{'examples/s':>12}{'peak MB':>9}")
     for optimizer in ("sgd", "adam"):
-        results = {s: [] for s in sides}
-        for _ in range(args.rounds):
-            for s in sides:
-                cmd = [sys.executable, __file__, "--side", s, "--optimizer", optimizer,
-                       "--steps", str(args.steps), "--threads", str(args.threads)]
-                proc = subprocess.run(cmd, capture_output=True, text=True)
-                if proc.returncode != 0:
-                    print(f"{s} failed: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
-                    continue
-                results[s].append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        med = {s: {k: statistics.median(r[k] for r in rs) for k in rs[0]}
-               for s, rs in results.items() if rs}
+        med = harness.medians(harness.interleaved(
+            __file__, sides, args.rounds,
+            lambda s: ["--side", s, "--optimizer", optimizer, "--steps", args.steps,
+                       "--threads", args.threads]))
         for s, m in med.items():
             print(f"{s:<12}{optimizer:>10}{m['rate']:>12.0f}{m['peak_rss_mb']:>9.0f}")
         if "runnel" in med:

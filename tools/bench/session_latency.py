@@ -7,13 +7,12 @@ tf.compat.v1 (default optimizations on), each in its own process, interleaved.
 import argparse
 import json
 import os
-import resource
 import statistics
-import subprocess
-import sys
 import time
 
 import numpy as np
+
+import harness
 
 
 def side(name):
@@ -48,7 +47,7 @@ def side(name):
             sess.run(h, {x: batch})
             times.append(time.perf_counter() - start)
     return {"build_us_per_op": build_us, "run_us": statistics.median(times) * 1e6,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": harness.peak_rss_mb()}
 
 
 def main():
@@ -59,13 +58,8 @@ def main():
     if args.side:
         print(json.dumps(side(args.side)))
         return
-    results = {"runnel": [], "tensorflow": []}
-    for _ in range(args.rounds):
-        for s in results:
-            proc = subprocess.run([sys.executable, __file__, "--side", s], capture_output=True,
-                                  text=True, check=True)
-            results[s].append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    med = {s: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for s, rs in results.items()}
+    med = harness.medians(harness.interleaved(__file__, ["runnel", "tensorflow"], args.rounds,
+                                              lambda s: ["--side", s]))
     print(f"median of {args.rounds} interleaved rounds")
     print(f"{'':<12}{'build us/op':>12}{'run us (MLP, batch 1)':>24}{'peak MB':>9}")
     for s, m in med.items():

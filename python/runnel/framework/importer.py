@@ -1,8 +1,8 @@
 """tf.import_graph_def and tf.io.write_graph."""
 import os
-import tempfile
 
 from runnel.framework import ops
+from runnel.framework.file_io import write_atomically
 from runnel.proto import graph_pb2
 from google.protobuf import text_format
 
@@ -83,15 +83,5 @@ def write_graph(graph_or_graph_def, logdir, name, as_text=True):
     path = os.path.join(logdir, name)
     data = text_format.MessageToString(graph_def).encode() if as_text else \
         graph_def.SerializeToString()
-    fd, tmp = tempfile.mkstemp(dir=logdir, prefix=f".{name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, data)
     return path

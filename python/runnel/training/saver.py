@@ -9,6 +9,7 @@ import numpy as np
 
 from runnel import errors
 from runnel.framework import dtypes
+from runnel.framework.file_io import write_atomically
 from runnel.framework import ops
 from runnel.ops import array_ops
 from runnel.ops import control_flow_ops
@@ -17,26 +18,6 @@ from runnel.ops import variables
 from runnel.proto import checkpoint_pb2
 
 _STATE_FILE = "checkpoint"
-
-
-def _write_atomically(path, data):
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def _read_state(checkpoint_dir, latest_filename=_STATE_FILE):
@@ -57,7 +38,7 @@ def _read_state(checkpoint_dir, latest_filename=_STATE_FILE):
 def _write_state(checkpoint_dir, latest, all_paths, latest_filename=_STATE_FILE):
     lines = [f'model_checkpoint_path: "{latest}"'] + \
         [f'all_model_checkpoint_paths: "{p}"' for p in all_paths]
-    _write_atomically(os.path.join(checkpoint_dir, latest_filename),
+    write_atomically(os.path.join(checkpoint_dir, latest_filename),
                       ("\n".join(lines) + "\n").encode())
 
 
@@ -154,8 +135,8 @@ class Saver:
                 old_data = read_index(prefix).data_file
             except errors.OpError:
                 old_data = None
-        _write_atomically(os.path.join(directory, data_name), b"".join(chunks))
-        _write_atomically(prefix + ".index", index.SerializeToString())  # the commit point
+        write_atomically(os.path.join(directory, data_name), b"".join(chunks))
+        write_atomically(prefix + ".index", index.SerializeToString())  # the commit point
         if old_data and old_data != data_name:
             _remove(os.path.join(directory, old_data))
         if write_state:
