@@ -11,3 +11,20 @@ try:
 except ImportError:
     build = pathlib.Path(os.environ.get("RUNNEL_BUILD_DIR", ROOT / "build")) / "python"
     sys.path.insert(0, str(build))
+
+import pytest  # noqa: E402
+
+import runnel as tf  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def fresh_graph():
+    """Every test builds into an empty default graph."""
+    tf.reset_default_graph()
+    yield
+
+
+def run(fetches, feed=None):
+    """Runs `fetches` of the default graph in a new session."""
+    with tf.Session() as sess:
+        return sess.run(fetches, feed)

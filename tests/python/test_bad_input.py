@@ -6,12 +6,6 @@ import runnel as tf
 from runnel.proto import graph_pb2
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-
-
 def valid_graph_bytes():
     with tf.Graph().as_default() as g:
         x = tf.placeholder(tf.float32, [None, 4], name="x")

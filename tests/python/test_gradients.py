@@ -4,17 +4,7 @@ import numpy as np
 import pytest
 
 import runnel as tf
-
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-
-
-def run(fetches, feed=None):
-    with tf.Session() as sess:
-        return sess.run(fetches, feed)
+from conftest import run
 
 
 def test_gradient_nodes_live_under_the_gradients_scope():

@@ -8,12 +8,6 @@ import pytest
 import runnel as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-
-
 def test_names_are_unique_and_scoped():
     a = tf.constant(1.0, name="c")
     b = tf.constant(2.0, name="c")

@@ -13,12 +13,6 @@ import pytest
 import runnel as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-
-
 def model():
     w = tf.Variable(np.arange(6, dtype=np.float32).reshape(2, 3), name="w")
     b = tf.Variable(np.int64(7), name="b")

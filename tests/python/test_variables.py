@@ -5,12 +5,6 @@ import pytest
 import runnel as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-
-
 def test_variable_ops_names_and_collections():
     v = tf.Variable([1.0, 2.0], name="w")
     t = tf.Variable(3, trainable=False)
