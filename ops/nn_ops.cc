@@ -79,7 +79,17 @@ Output Positive(GradientContext* g, Output x) {
   return g->Op("Greater", {x, g->Scalar(0, x.dtype())});
 }
 
-absl::Status ReluGrad(GradientContext* g) { return MaskedGrad(g, Positive); }
+absl::Status ReluGradient(GradientContext* g) {
+  g->SetInputGrad(0, g->Op("ReluGrad", {g->grad(0), g->input(0)}));
+  return absl::OkStatus();
+}
+
+// ReluGrad(dy, x) = dy where x > 0: linear in dy, piecewise constant in x.
+absl::Status ReluGradGradient(GradientContext* g) {
+  g->SetInputGrad(0, g->Op("ReluGrad", {g->grad(0), g->input(1)}));
+  g->SetInputGrad(1, g->ZerosLike(g->input(1)));
+  return absl::OkStatus();
+}
 
 absl::Status Relu6Grad(GradientContext* g) {
   return MaskedGrad(g, [](GradientContext* g, Output x) {
@@ -187,7 +197,7 @@ REGISTER_OP("BiasAddV1").SetGradient(BiasAddGrad)
     .SetShapeFn(BiasAddShape)
     .Doc("Adds the 1-D bias to the last dim of value.");
 
-REGISTER_OP("Relu").SetGradient(ReluGrad)
+REGISTER_OP("Relu").SetGradient(ReluGradient)
     .Input("features: T")
     .Output("activations: T")
     .Attr("T: {float, double, int32, int64}")
@@ -273,5 +283,14 @@ REGISTER_OP("L2Loss")
     .Attr("T: {float, double}")
     .SetShapeFn(shape_fn::Scalar)
     .Doc("sum(t ** 2) / 2.");
+
+REGISTER_OP("ReluGrad")
+    .SetGradient(ReluGradGradient)
+    .Input("gradients: T")
+    .Input("features: T")
+    .Output("backprops: T")
+    .Attr("T: {float, double, int32, int64}")
+    .SetShapeFn(shape_fn::Unchanged)
+    .Doc("The gradient of Relu: gradients where features > 0, else 0.");
 
 }  // namespace runnel

@@ -46,8 +46,30 @@ struct SoftsignF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x / (x.abs() + T(1)); }
 };
 
+// dy * (x > 0) in one pass; the output reuses dy's buffer when nobody else holds it.
+template <typename T>
+class ReluGradOp : public OpKernel {
+ public:
+  absl::Status Compute(OpKernelContext* ctx) override {
+    const Tensor& dy = ctx->input(0);
+    const Tensor& x = ctx->input(1);
+    RN_REQUIRE(dy.shape() == x.shape(), "gradients have shape ", dy.shape().DebugString(),
+               " but features have shape ", x.shape().DebugString());
+    Tensor* out;
+    RETURN_IF_ERROR(ctx->forward_input_or_allocate_output({0}, 0, x.shape(), &out));
+    const T* g = dy.data<T>();
+    const T* f = x.data<T>();
+    T* o = out->data<T>();
+    ctx->thread_pool()->ParallelFor(x.NumElements(), 2, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) o[i] = f[i] > T(0) ? g[i] : T(0);
+    });
+    return absl::OkStatus();
+  }
+};
+
 REGISTER_KERNEL_FOR_TYPES("Relu", kCpu, "T", UnaryKernel<ReluF>::Op, float, double, int32_t,
                           int64_t);
+REGISTER_KERNEL_FOR_TYPES("ReluGrad", kCpu, "T", ReluGradOp, float, double, int32_t, int64_t);
 REGISTER_KERNEL_FOR_TYPES("Relu6", kCpu, "T", UnaryKernel<Relu6F>::Op, float, double);
 REGISTER_KERNEL_FOR_TYPES("Elu", kCpu, "T", UnaryKernel<EluF>::Op, float, double);
 REGISTER_KERNEL_FOR_TYPES("Selu", kCpu, "T", UnaryKernel<SeluF>::Op, float, double);

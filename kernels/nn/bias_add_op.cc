@@ -79,7 +79,14 @@ class BiasAddGradOp : public OpKernel {
     T* o = out->data<T>();
     std::fill(o, o + channels, T(0));
     const T* in = dy.data<T>();
-    // Rows of channels (NHWC) sum as vectors; NCHW planes sum one channel at a time.
+    // NHWC: rows of channels sum as vectors. NCHW: each plane sums into its channel.
+    if (inner == 1) {
+      for (int64_t b = 0; b < outer; ++b) {
+        const T* row = in + b * channels;
+        for (int64_t c = 0; c < channels; ++c) o[c] += row[c];
+      }
+      return absl::OkStatus();
+    }
     for (int64_t b = 0; b < outer; ++b) {
       for (int64_t c = 0; c < channels; ++c) {
         const T* p = in + (b * channels + c) * inner;

@@ -134,6 +134,7 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
        {ConstNode("labels", MakeTensor<int64_t>({3}, {0, 3, 1})),
         MakeNode("y", "SparseSoftmaxCrossEntropyWithLogits", {"x0", "labels"})},
        {"y:0"}}};
+  cases["ReluGrad"] = {{{{2, 3}, {2, 3}}, {MakeNode("y", "ReluGrad", {"x0", "x1"})}, {"y"}}};
   cases["L2Loss"] = {{{{2, 3}}, {MakeNode("y", "L2Loss", {"x0"})}, {"y"}}};
   cases["StridedSlice"] = {
       {{{4, 5}},

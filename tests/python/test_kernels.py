@@ -233,6 +233,13 @@ def test_broadcast_gradient_args(s0, s1):
         assert np.all(reduced == np.prod(out) / max(np.prod(shape), 1))
 
 
+@pytest.mark.parametrize("dtype", FLOATS + INTS)
+@pytest.mark.parametrize("shape", [(), (7,), (3, 4), (0, 2)])
+def test_relu_grad(dtype, shape):
+    dy, x = data(shape, dtype), data(shape, dtype)
+    check(run(tf.raw_ops.relu_grad, dy, x), np.where(x > 0, dy, 0).astype(dtype), dtype)
+
+
 def _softmax(x, axis=-1):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -484,7 +491,7 @@ COVERAGE = {
     "MatMul": "test_matmul", "BatchMatMulV2": "test_batch_matmul_v2",
     "BatchMatMul": "test_batch_matmul_v1_needs_equal_batches",
     "BiasAdd": "test_bias_add", "BiasAddV1": "test_bias_add", "BiasAddGrad": "test_bias_add_grad",
-    "BroadcastGradientArgs": "test_broadcast_gradient_args",
+    "BroadcastGradientArgs": "test_broadcast_gradient_args", "ReluGrad": "test_relu_grad",
     "Softmax": "test_softmax_and_log_softmax", "LogSoftmax": "test_softmax_and_log_softmax",
     "ArgMax": "test_argmax_argmin", "ArgMin": "test_argmax_argmin", "Cast": "test_cast",
     "Identity": "test_identity_family_and_placeholder_with_default",
