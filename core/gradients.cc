@@ -119,13 +119,11 @@ bool Differentiable(DataType dtype) { return IsFloatingType(BaseType(dtype)); }
 
 using Key = std::pair<int, int>;  // (node id, output index)
 
-}  // namespace
-
-absl::StatusOr<std::vector<Output>> AddGradients(Graph* graph, const std::vector<Output>& ys,
-                                                 const std::vector<Output>& xs,
-                                                 const std::vector<Output>& grad_ys,
-                                                 const std::vector<Output>& stop,
-                                                 const std::string& scope) {
+absl::StatusOr<std::vector<Output>> BuildGradients(Graph* graph, const std::vector<Output>& ys,
+                                                   const std::vector<Output>& xs,
+                                                   const std::vector<Output>& grad_ys,
+                                                   const std::vector<Output>& stop,
+                                                   const std::string& scope) {
   const int n = graph->num_nodes();
   // Nodes on some path from an x to a y.
   std::vector<bool> from_x(n, false), to_y(n, false);
@@ -214,6 +212,18 @@ absl::StatusOr<std::vector<Output>> AddGradients(Graph* graph, const std::vector
   for (const Output& x : xs) result.push_back(sum_of({x.node->id(), x.index}, &sums));
   RETURN_IF_ERROR(sums.status());
   return result;
+}
+}  // namespace
+
+absl::StatusOr<std::vector<Output>> AddGradients(Graph* graph, const std::vector<Output>& ys,
+                                                 const std::vector<Output>& xs,
+                                                 const std::vector<Output>& grad_ys,
+                                                 const std::vector<Output>& stop,
+                                                 const std::string& scope) {
+  const int before = graph->num_nodes();
+  auto grads = BuildGradients(graph, ys, xs, grad_ys, stop, scope);
+  if (!grads.ok()) graph->TruncateTo(before);  // all or nothing
+  return grads;
 }
 
 }  // namespace runnel

@@ -89,7 +89,8 @@ class GradientContext {
 // Adds nodes computing d(sum of ys)/d(xs) to `graph`, weighted by `grad_ys` (invalid
 // entries mean ones). Returns one Output per x; invalid where no path leads from x to any
 // y. Gradients do not flow through StopGradient, into `stop`, or into integer tensors.
-// `scope` prefixes the new nodes' names ("gradients").
+// `scope` prefixes the new nodes' names ("gradients"). All or nothing: on error the graph
+// is left as it was.
 absl::StatusOr<std::vector<Output>> AddGradients(Graph* graph, const std::vector<Output>& ys,
                                                  const std::vector<Output>& xs,
                                                  const std::vector<Output>& grad_ys,

@@ -1,6 +1,7 @@
 // Math ops: elementwise arithmetic and comparisons with numpy broadcasting, reductions,
 // matrix products, argmax/argmin, casts' friends and ranges.
 #include <algorithm>
+#include <map>
 
 #include "core/gradients.h"
 #include "core/op_registry.h"
@@ -398,6 +399,63 @@ absl::Status BatchMatMulGrad(GradientContext* g) {
   return absl::OkStatus();
 }
 
+
+// Cumulative sums and products along an axis.
+absl::Status CumulativeGrad(GradientContext* g, bool product) {
+  bool exclusive, reverse;
+  RETURN_IF_ERROR(g->attrs().Get("exclusive", &exclusive));
+  RETURN_IF_ERROR(g->attrs().Get("reverse", &reverse));
+  Output x = g->input(0), axis = g->input(1), dy = g->grad(0);
+  std::map<std::string, AttrValue> attrs{{"exclusive", MakeAttr(exclusive)},
+                                         {"reverse", MakeAttr(!reverse)}};
+  if (!product) {  // each x feeds every later sum
+    g->SetInputGrad(0, g->Op("Cumsum", {dy, axis}, attrs));
+    return absl::OkStatus();
+  }
+  // d cumprod: sum over later outputs of dy * y / x (TensorFlow's formula: x must be
+  // non-zero).
+  Output y = g->output(0);
+  g->SetInputGrad(0, g->Div(g->Op("Cumsum", {g->Mul(y, dy), axis}, attrs), x));
+  return absl::OkStatus();
+}
+
+// d prod / d x_i = product of the other x's, built from exclusive cumulative products from
+// both ends (exact when some x are zero).
+absl::Status ProdGrad(GradientContext* g) {
+  std::vector<int64_t> axes;
+  ASSIGN_OR_RETURN(Output dy, KeptDims(g, &axes));
+  Output x = g->input(0);
+  const int rank = x.shape().rank();
+  std::vector<int64_t> perm = axes, inverse(rank);
+  for (int i = 0; i < rank; ++i) {
+    if (std::find(axes.begin(), axes.end(), i) == axes.end()) perm.push_back(i);
+  }
+  for (int i = 0; i < rank; ++i) inverse[perm[i]] = i;
+  Output moved = g->Op("Transpose", {x, g->IntVector(perm)});
+  Output reduced_dims = g->Op("GatherV2", {g->Shape(x), g->IntVector(axes),
+                                           g->Const(Tensor::Scalar<int32_t>(0))});
+  Output reduced = g->Op("Prod", {reduced_dims, g->IntVector({0})});
+  Output matrix = g->Reshape(moved, g->Op("Pack", {reduced, g->Const(Tensor::Scalar<int32_t>(-1))}));
+  Output zero = g->Const(Tensor::Scalar<int32_t>(0));
+  auto cumprod = [&](bool reverse) {
+    return g->Op("Cumprod", {matrix, zero},
+                 {{"exclusive", MakeAttr(true)}, {"reverse", MakeAttr(reverse)}});
+  };
+  Output others = g->Reshape(g->Mul(cumprod(false), cumprod(true)), g->Shape(moved));
+  Output others_in_place = g->Op("Transpose", {others, g->IntVector(inverse)});
+  g->SetInputGrad(0, g->Mul(g->Add(dy, g->ZerosLike(x)), others_in_place));
+  return absl::OkStatus();
+}
+
+std::function<void(OpDefBuilder&)> Cumulative() {
+  return [](OpDefBuilder& b) {
+    b.Input("x: T").Input("axis: Tidx").Output("out: T")
+        .Attr("exclusive: bool = false").Attr("reverse: bool = false")
+        .Attr("T: {float, double, int32, int64}").Attr("Tidx: {int32, int64} = DT_INT32")
+        .SetShapeFn(shape_fn::Unchanged);
+  };
+}
+
 }  // namespace
 
 REGISTER_OP("Add").SetGradient(AddGrad)
@@ -538,7 +596,7 @@ REGISTER_OP("Sum").SetGradient(SumGrad).Apply(Reduction(kRealTypes)).Doc("Sum ov
 REGISTER_OP("Mean").SetGradient(MeanGrad).Apply(Reduction(kRealTypes)).Doc("Mean over the given axes.");
 REGISTER_OP("Max").SetGradient(ExtremumGrad).Apply(Reduction(kRealTypes)).Doc("Maximum over the given axes.");
 REGISTER_OP("Min").SetGradient(ExtremumGrad).Apply(Reduction(kRealTypes)).Doc("Minimum over the given axes.");
-REGISTER_OP("Prod").Apply(Reduction(kRealTypes)).Doc("Product over the given axes.");
+REGISTER_OP("Prod").SetGradient(ProdGrad).Apply(Reduction(kRealTypes)).Doc("Product over the given axes.");
 REGISTER_OP("All")
     .Input("input: bool")
     .Input("reduction_indices: Tidx")
@@ -571,5 +629,17 @@ REGISTER_OP("Range").SetNoGradient()
     .Attr("Tidx: {float, double, int32, int64} = DT_INT32")
     .SetShapeFn(RangeShape)
     .Doc("[start, start + delta, ...) up to but not including limit.");
+
+REGISTER_OP("Cumsum")
+    .SetGradient([](GradientContext* g) { return CumulativeGrad(g, /*product=*/false); })
+    .Apply(Cumulative())
+    .Doc("Running sums along `axis` (exclusive: each excludes its own element; reverse: from "
+         "the end).");
+
+REGISTER_OP("Cumprod")
+    .SetGradient([](GradientContext* g) { return CumulativeGrad(g, /*product=*/true); })
+    .Apply(Cumulative())
+    .Doc("Running products along `axis` (exclusive: each excludes its own element; reverse: "
+         "from the end).");
 
 }  // namespace runnel

@@ -26,7 +26,7 @@ from runnel.ops.array_ops import (cast, concat, expand_dims, fill, gather, ident
                                   placeholder_with_default, rank, reshape, shape, shape_n, size,
                                   slice, split, squeeze, stack, stop_gradient, strided_slice,
                                   tile, transpose, unstack, where, where_v2, zeros, zeros_like)
-from runnel.ops.math_ops import (abs, add, add_n, argmax, argmin, ceil, div, divide, equal,
+from runnel.ops.math_ops import (abs, add, add_n, argmax, argmin, ceil, cumprod, cumsum, div, divide, equal,
                                  exp, floor, floordiv, floormod, greater, greater_equal, less,
                                  less_equal, log, log1p, logical_and, logical_not, logical_or,
                                  matmul, maximum, minimum, mod, multiply, negative, not_equal,

@@ -1,5 +1,5 @@
 """tf.math: the math functions under their tf.math names."""
-from runnel.ops.math_ops import (abs, add, add_n, argmax, argmin, ceil, divide, equal, exp,
+from runnel.ops.math_ops import (abs, add, add_n, argmax, argmin, ceil, cumprod, cumsum, divide, equal, exp,
                                  floor, floordiv, floormod, greater, greater_equal, less,
                                  less_equal, log, log1p, logical_and, logical_not, logical_or,
                                  maximum, minimum, mod, multiply, negative, not_equal, pow,

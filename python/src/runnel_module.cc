@@ -201,10 +201,7 @@ class PyGraph {
     const int before = graph_->num_nodes();
     auto grads = runnel::AddGradients(graph_.get(), resolve(ys), resolve(xs), resolve(grad_ys),
                                       resolve(stop), scope);
-    if (!grads.ok()) {
-      graph_->TruncateTo(before);  // all or nothing
-      ThrowStatus(grads.status());
-    }
+    Check(grads.status());
     std::vector<std::string> names, added;
     for (const Output& g : *grads) names.push_back(g.valid() ? g.name() : "");
     for (int id = before; id < graph_->num_nodes(); ++id) added.push_back(graph_->node(id)->name());

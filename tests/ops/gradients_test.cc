@@ -74,7 +74,7 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
            {"y"}});
     }
   }
-  for (const char* op : {"Sum", "Mean", "Max", "Min"}) {
+  for (const char* op : {"Sum", "Mean", "Max", "Min", "Prod"}) {
     for (bool keep : {false, true}) {
       cases[op].push_back({{{2, 3, 4}},
                            {Axes("axes", {0, -1}), MakeNode("y", op, {"x0", "axes"}, {{"keep_dims", B(keep)}})},
@@ -134,6 +134,16 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
        {ConstNode("labels", MakeTensor<int64_t>({3}, {0, 3, 1})),
         MakeNode("y", "SparseSoftmaxCrossEntropyWithLogits", {"x0", "labels"})},
        {"y:0"}}};
+  for (bool exclusive : {false, true}) {
+    for (bool reverse : {false, true}) {
+      for (const char* op : {"Cumsum", "Cumprod"}) {
+        cases[op].push_back({{{3, 4}},
+                             {Int("a", 1), MakeNode("y", op, {"x0", "a"},
+                                                    {{"exclusive", B(exclusive)}, {"reverse", B(reverse)}})},
+                             {"y"}});
+      }
+    }
+  }
   cases["ReluGrad"] = {{{{2, 3}, {2, 3}}, {MakeNode("y", "ReluGrad", {"x0", "x1"})}, {"y"}}};
   cases["L2Loss"] = {{{{2, 3}}, {MakeNode("y", "L2Loss", {"x0"})}, {"y"}}};
   cases["StridedSlice"] = {
@@ -191,6 +201,36 @@ TEST(Gradients, EveryDifferentiableOpMatchesFiniteDifferences) {
       CheckGradient(op_cases[k]);
     }
   }
+}
+
+REGISTER_OP("TestOnlyWithoutGradient").Input("x: double").Output("y: double");
+
+TEST(AddGradients, AnOpWithoutAGradientOnThePathIsAnError) {
+  auto graph = Graph::FromGraphDef(testing::MakeGraph(
+      {testing::PlaceholderNode("x", DT_DOUBLE), MakeNode("y", "TestOnlyWithoutGradient", {"x"}),
+       MakeNode("z", "Square", {"y"})}));
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const int before = (*graph)->num_nodes();
+  auto grads = AddGradients(graph->get(), {{(*graph)->FindNode("z"), 0}},
+                            {{(*graph)->FindNode("x"), 0}}, {});
+  EXPECT_STATUS(grads.status(), absl::StatusCode::kUnimplemented,
+                "no gradient is defined for op 'TestOnlyWithoutGradient'",
+                "[[node y (TestOnlyWithoutGradient)]]");
+  EXPECT_EQ((*graph)->num_nodes(), before);  // all or nothing
+}
+
+TEST(AddGradients, UnconnectedXsAndIntegerPathsGiveNoGradient) {
+  auto graph = Graph::FromGraphDef(testing::MakeGraph(
+      {testing::PlaceholderNode("x", DT_DOUBLE), testing::PlaceholderNode("other", DT_DOUBLE),
+       MakeNode("i", "Cast", {"x"}, {{"DstT", MakeAttr(DT_INT32)}}),
+       MakeNode("back", "Cast", {"i"}, {{"DstT", MakeAttr(DT_DOUBLE)}}),
+       MakeNode("z", "Square", {"back"})}));
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  auto grads = AddGradients(graph->get(), {{(*graph)->FindNode("z"), 0}},
+                            {{(*graph)->FindNode("x"), 0}, {(*graph)->FindNode("other"), 0}}, {});
+  ASSERT_TRUE(grads.ok()) << grads.status();
+  EXPECT_FALSE((*grads)[0].valid());  // through an integer cast
+  EXPECT_FALSE((*grads)[1].valid());  // not connected at all
 }
 
 }  // namespace

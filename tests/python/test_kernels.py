@@ -281,6 +281,25 @@ def test_reductions(op, shape, axis, keepdims):
               np.asarray(want).astype(dtype), dtype)
 
 
+@pytest.mark.parametrize("dtype", FLOATS + INTS)
+@pytest.mark.parametrize("axis", [0, 1, -1])
+@pytest.mark.parametrize("exclusive", [False, True])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_cumsum_cumprod(dtype, axis, exclusive, reverse):
+    x = data((3, 4), dtype, -3, 3)
+
+    def ref(op, identity):
+        y = np.flip(x, axis) if reverse else x
+        out = op(y, axis=axis)
+        if exclusive:
+            out = np.concatenate([np.full_like(np.take(out, [0], axis), identity),
+                                  np.delete(out, -1, axis)], axis)
+        return np.flip(out, axis) if reverse else out
+    for fn, op, identity in ((tf.cumsum, np.cumsum, 0), (tf.cumprod, np.cumprod, 1)):
+        got = run(lambda t: fn(t, axis, exclusive=exclusive, reverse=reverse), x)
+        check(got, ref(op, identity).astype(dtype), dtype)
+
+
 @pytest.mark.parametrize("shape,axis", [((3, 4), 1), ((2, 3, 4), (0, 2)), ((), None), ((0, 2), 0)])
 def test_all_any(shape, axis):
     x = data(shape, np.bool_)
@@ -487,6 +506,7 @@ def test_const_of_every_dtype():
 COVERAGE = {
     **{op: "test_unary" for op in UNARY}, **{op: "test_binary" for op in BINARY},
     **{op: "test_reductions" for op in REDUCTIONS},
+    "Cumsum": "test_cumsum_cumprod", "Cumprod": "test_cumsum_cumprod",
     "All": "test_all_any", "Any": "test_all_any", "AddN": "test_add_n",
     "MatMul": "test_matmul", "BatchMatMulV2": "test_batch_matmul_v2",
     "BatchMatMul": "test_batch_matmul_v1_needs_equal_batches",

@@ -113,6 +113,14 @@ reduce_all = _reduction(gen_ops.all, "All")
 reduce_any = _reduction(gen_ops.any, "Any")
 
 
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+    return gen_ops.cumsum(x, axis, exclusive=exclusive, reverse=reverse, name=name)
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+    return gen_ops.cumprod(x, axis, exclusive=exclusive, reverse=reverse, name=name)
+
+
 def argmax(input, axis=None, name=None, dimension=None, output_type=dtypes.int64):  # noqa: A002
     axis = dimension if axis is None else axis
     return gen_ops.arg_max(input, 0 if axis is None else axis, output_type=output_type,
