@@ -234,3 +234,11 @@ def test_generated_function_names_follow_tensorflow():
              "BatchMatMulV2": "batch_mat_mul_v2", "ApplyRMSProp": "apply_rms_prop",
              "DepthwiseConv2dNative": "depthwise_conv2d_native", "Relu6": "relu6"}
     assert {k: camel_to_snake(k) for k in names} == names
+
+
+def test_interactive_session_is_the_default_until_closed():
+    c = tf.constant(2.0) * 3
+    sess = tf.InteractiveSession()
+    assert tf.get_default_session() is sess and c.eval() == 6.0
+    sess.close()
+    assert tf.get_default_session() is None

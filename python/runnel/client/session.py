@@ -204,6 +204,9 @@ class InteractiveSession(Session):
         self._interactive.__enter__()
 
     def close(self):
+        if self._interactive is not None:
+            self._interactive.__exit__(None, None, None)
+            self._interactive = None
         super().close()
 
 
