@@ -1,12 +1,19 @@
-// MatMul and BatchMatMul(V2) with Eigen's GEMM. Large products are split into row (or
-// column) blocks across the thread pool; each block is one single-threaded Eigen GEMM, so
-// no Eigen-internal threading competes with the executor's.
+// MatMul and BatchMatMul(V2). Large products are split into row (or column) blocks across
+// the thread pool; each block is one single-threaded GEMM, so no library-internal threading
+// competes with the executor's. Float and double blocks use OpenBLAS (its serial build,
+// when CMake found it: 1.25-1.4x Eigen's GEMM on this project's machines, see
+// tools/bench/README.md); other dtypes, and builds without it, use Eigen.
 #include "Eigen/Core"
 #include "core/kernel_registry.h"
 #include "kernels/util/broadcast.h"
 
+#ifdef RUNNEL_USE_OPENBLAS
+#include <cblas.h>
+#endif
+
 namespace runnel {
 namespace {
+
 
 template <typename T>
 using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -15,46 +22,72 @@ using ConstMatrixMap = Eigen::Map<const RowMatrix<T>>;
 template <typename T>
 using MatrixMap = Eigen::Map<RowMatrix<T>>;
 
-// out[m,n] = op(a) * op(b), where a is stored [a_rows, a_cols] and op transposes if asked.
+// out[m,n] = op(a) * op(b), where a is stored [a_rows, a_cols] (row-major) and op transposes
+// when asked.
+template <typename T>
+struct GemmArgs {
+  const T* a;
+  int64_t a_rows, a_cols;
+  bool ta;
+  const T* b;
+  int64_t b_rows, b_cols;
+  bool tb;
+  T* out;
+  int64_t m, k, n;
+};
+
+// out[r0 : r0+rows, c0 : c0+cols] = op(a)[r0 : r0+rows, :] * op(b)[:, c0 : c0+cols].
+template <typename T>
+void GemmBlock(const GemmArgs<T>& g, int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
+#ifdef RUNNEL_USE_OPENBLAS
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    const T* a = g.ta ? g.a + r0 : g.a + r0 * g.a_cols;
+    const T* b = g.tb ? g.b + c0 * g.b_cols : g.b + c0;
+    const auto ta = g.ta ? CblasTrans : CblasNoTrans;
+    const auto tb = g.tb ? CblasTrans : CblasNoTrans;
+    T* c = g.out + r0 * g.n + c0;
+    if constexpr (std::is_same_v<T, float>) {
+      cblas_sgemm(CblasRowMajor, ta, tb, rows, cols, g.k, 1.0f, a, g.a_cols, b, g.b_cols, 0.0f,
+                  c, g.n);
+    } else {
+      cblas_dgemm(CblasRowMajor, ta, tb, rows, cols, g.k, 1.0, a, g.a_cols, b, g.b_cols, 0.0, c,
+                  g.n);
+    }
+    return;
+  }
+#endif
+  ConstMatrixMap<T> A(g.a, g.a_rows, g.a_cols), B(g.b, g.b_rows, g.b_cols);
+  auto c = MatrixMap<T>(g.out, g.m, g.n).block(r0, c0, rows, cols);
+  if (!g.ta && !g.tb) {
+    c.noalias() = A.middleRows(r0, rows) * B.middleCols(c0, cols);
+  } else if (!g.ta && g.tb) {
+    c.noalias() = A.middleRows(r0, rows) * B.transpose().middleCols(c0, cols);
+  } else if (g.ta && !g.tb) {
+    c.noalias() = A.transpose().middleRows(r0, rows) * B.middleCols(c0, cols);
+  } else {
+    c.noalias() = A.transpose().middleRows(r0, rows) * B.transpose().middleCols(c0, cols);
+  }
+}
+
 template <typename T>
 void Gemm(const T* a, int64_t a_rows, int64_t a_cols, bool ta, const T* b, int64_t b_rows,
           int64_t b_cols, bool tb, T* out, ThreadPool* pool) {
-  const int64_t m = ta ? a_cols : a_rows;
-  const int64_t k = ta ? a_rows : a_cols;
-  const int64_t n = tb ? b_rows : b_cols;
-  ConstMatrixMap<T> A(a, a_rows, a_cols), B(b, b_rows, b_cols);
-  MatrixMap<T> C(out, m, n);
-  if (k == 0) {
-    C.setZero();
+  const GemmArgs<T> g{a, a_rows, a_cols, ta, b, b_rows, b_cols, tb, out,
+                      ta ? a_cols : a_rows, ta ? a_rows : a_cols, tb ? b_rows : b_cols};
+  if (g.k == 0) {
+    MatrixMap<T>(out, g.m, g.n).setZero();
     return;
   }
   // Block over whichever of m, n is larger; each block is at least 16 rows/cols wide.
-  const bool by_rows = m >= n;
-  const int64_t extent = by_rows ? m : n;
-  const int64_t cost = (by_rows ? n : m) * k;
+  const bool by_rows = g.m >= g.n;
+  const int64_t extent = by_rows ? g.m : g.n;
+  const int64_t cost = (by_rows ? g.n : g.m) * g.k;
   const int64_t blocks = std::min<int64_t>(extent / 16 + 1, pool ? pool->NumThreads() : 1);
   auto run = [&](int64_t begin, int64_t end) {
-    const int64_t len = end - begin;
     if (by_rows) {
-      auto c = C.middleRows(begin, len);
-      if (!ta && !tb)
-        c.noalias() = A.middleRows(begin, len) * B;
-      else if (!ta && tb)
-        c.noalias() = A.middleRows(begin, len) * B.transpose();
-      else if (ta && !tb)
-        c.noalias() = A.transpose().middleRows(begin, len) * B;
-      else
-        c.noalias() = A.transpose().middleRows(begin, len) * B.transpose();
+      GemmBlock(g, begin, end - begin, 0, g.n);
     } else {
-      auto c = C.middleCols(begin, len);
-      if (!ta && !tb)
-        c.noalias() = A * B.middleCols(begin, len);
-      else if (!ta && tb)
-        c.noalias() = A * B.transpose().middleCols(begin, len);
-      else if (ta && !tb)
-        c.noalias() = A.transpose() * B.middleCols(begin, len);
-      else
-        c.noalias() = A.transpose() * B.transpose().middleCols(begin, len);
+      GemmBlock(g, 0, g.m, begin, end - begin);
     }
   };
   if (pool == nullptr || blocks <= 1 || extent * cost < (int64_t{1} << 15)) {
