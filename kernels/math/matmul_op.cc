@@ -1,18 +1,14 @@
-// MatMul and BatchMatMul(V2). Large products are split into row (or column) blocks across
-// the thread pool; each block is one single-threaded GEMM, so no library-internal threading
-// competes with the executor's. Float and double blocks use OpenBLAS (its serial build,
-// when CMake found it: 1.25-1.4x Eigen's GEMM on this project's machines, see
-// tools/bench/README.md); other dtypes, and builds without it, use Eigen.
+// MatMul and BatchMatMul(V2) with Eigen's GEMM. Large products are split into row (or
+// column) blocks across the thread pool; each block is one single-threaded Eigen GEMM, so no
+// library-internal threading competes with the executor's. (OpenBLAS is faster but Debian's
+// builds cannot serve concurrent single-threaded calls safely: tools/bench/README.md.)
 #include "Eigen/Core"
 #include "core/kernel_registry.h"
 #include "kernels/util/broadcast.h"
 
-#ifdef RUNNEL_USE_OPENBLAS
-#include <cblas.h>
-#endif
-
 namespace runnel {
 namespace {
+
 
 
 template <typename T>
@@ -39,23 +35,6 @@ struct GemmArgs {
 // out[r0 : r0+rows, c0 : c0+cols] = op(a)[r0 : r0+rows, :] * op(b)[:, c0 : c0+cols].
 template <typename T>
 void GemmBlock(const GemmArgs<T>& g, int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
-#ifdef RUNNEL_USE_OPENBLAS
-  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-    const T* a = g.ta ? g.a + r0 : g.a + r0 * g.a_cols;
-    const T* b = g.tb ? g.b + c0 * g.b_cols : g.b + c0;
-    const auto ta = g.ta ? CblasTrans : CblasNoTrans;
-    const auto tb = g.tb ? CblasTrans : CblasNoTrans;
-    T* c = g.out + r0 * g.n + c0;
-    if constexpr (std::is_same_v<T, float>) {
-      cblas_sgemm(CblasRowMajor, ta, tb, rows, cols, g.k, 1.0f, a, g.a_cols, b, g.b_cols, 0.0f,
-                  c, g.n);
-    } else {
-      cblas_dgemm(CblasRowMajor, ta, tb, rows, cols, g.k, 1.0, a, g.a_cols, b, g.b_cols, 0.0, c,
-                  g.n);
-    }
-    return;
-  }
-#endif
   ConstMatrixMap<T> A(g.a, g.a_rows, g.a_cols), B(g.b, g.b_rows, g.b_cols);
   auto c = MatrixMap<T>(g.out, g.m, g.n).block(r0, c0, rows, cols);
   if (!g.ta && !g.tb) {

@@ -137,7 +137,11 @@ TEST(DirectSession, RunsConcurrentlyFromManyThreads) {
         std::vector<Tensor> out;
         float v = static_cast<float>(t * 1000 + i);
         auto s = (*session)->Run({{"x", MakeTensor<float>({1, 2}, {v, 0})}}, {"y"}, {}, &out);
-        if (!s.ok() || out[0].data<float>()[0] != v + 0.5f) ++failures;
+        if (!s.ok() || out[0].data<float>()[0] != v + 0.5f) {
+          ++failures;
+          ADD_FAILURE() << "run " << i << " of thread " << t << ": " << s << " got "
+                        << (s.ok() ? out[0].DebugString() : "nothing") << ", want " << v + 0.5f;
+        }
       }
     });
   }
