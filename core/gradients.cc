@@ -13,8 +13,11 @@ std::string Output::name() const {
 
 GradientContext::GradientContext(Graph* graph, Node* node, std::vector<Output> output_grads,
                                  std::string scope)
-    : graph_(graph), node_(node), grads_(std::move(output_grads)),
-      input_grads_(node == nullptr ? 0 : node->num_inputs()), scope_(std::move(scope)) {}
+    : graph_(graph),
+      node_(node),
+      grads_(std::move(output_grads)),
+      input_grads_(node == nullptr ? 0 : node->num_inputs()),
+      scope_(std::move(scope)) {}
 
 Output GradientContext::input(int i) const {
   const Edge* e = node_->input_edge(i);
@@ -54,8 +57,8 @@ Node* GradientContext::AddNode(const std::string& op, const std::vector<Output>&
   for (auto& [key, value] : attrs) (*def.mutable_attr())[key] = std::move(value);
   auto node = graph_->AddNode(std::move(def));
   if (!node.ok()) {
-    Fail(AppendToMessage(node.status(), absl::StrCat(" (building the gradient of node '",
-                                                     node_->name(), "')")));
+    Fail(AppendToMessage(node.status(),
+                         absl::StrCat(" (building the gradient of node '", node_->name(), "')")));
     return nullptr;
   }
   return *node;
@@ -74,8 +77,9 @@ Output GradientContext::Const(const Tensor& value) {
 
 Output GradientContext::Scalar(double value, DataType dtype) {
   Tensor t(dtype, TensorShape{});
-  if (!VisitDataType(dtype, [&](auto zero) { *t.data<decltype(zero)>() =
-                                                 static_cast<decltype(zero)>(value); })) {
+  if (!VisitDataType(dtype, [&](auto zero) {
+        *t.data<decltype(zero)>() = static_cast<decltype(zero)>(value);
+      })) {
     Fail(absl::InternalError(absl::StrCat("no scalar of dtype ", DataTypeString(dtype))));
     return {};
   }
@@ -100,9 +104,9 @@ Output GradientContext::ReduceToShapeOf(Output grad, Output x, Output other, boo
   if (!grad.valid() || !x.valid()) return {};
   const PartialShape& sx = x.shape();
   if (sx.IsFullyDefined() && grad.shape().IsFullyDefined() && sx == grad.shape()) return grad;
-  Node* args = AddNode("BroadcastGradientArgs",
-                       first ? std::vector<Output>{Shape(x), Shape(other)}
-                             : std::vector<Output>{Shape(other), Shape(x)});
+  Node* args =
+      AddNode("BroadcastGradientArgs", first ? std::vector<Output>{Shape(x), Shape(other)}
+                                             : std::vector<Output>{Shape(other), Shape(x)});
   if (args == nullptr) return {};
   return Reshape(Sum(grad, {args, first ? 0 : 1}), Shape(x));
 }
@@ -148,8 +152,8 @@ absl::StatusOr<std::vector<Output>> BuildGradients(Graph* graph, const std::vect
   // Seeds: dys, or ones shaped like each y.
   GradientContext root(graph, ys.empty() ? nullptr : ys[0].node, {}, scope);
   for (size_t i = 0; i < ys.size(); ++i) {
-    Output seed = i < grad_ys.size() && grad_ys[i].valid() ? grad_ys[i]
-                                                           : root.Op("OnesLike", {ys[i]});
+    Output seed =
+        i < grad_ys.size() && grad_ys[i].valid() ? grad_ys[i] : root.Op("OnesLike", {ys[i]});
     RETURN_IF_ERROR(root.status());
     pending[{ys[i].node->id(), ys[i].index}].push_back(seed);
   }
@@ -190,9 +194,11 @@ absl::StatusOr<std::vector<Output>> BuildGradients(Graph* graph, const std::vect
     }
     const GradientFn& fn = node->op_registration().gradient_fn;
     if (!fn) {
-      return absl::UnimplementedError(absl::StrCat(
-          "no gradient is defined for op '", node->type_string(), "', which lies between the "
-          "xs and the ys", node->ErrorSuffix()));
+      return absl::UnimplementedError(absl::StrCat("no gradient is defined for op '",
+                                                   node->type_string(),
+                                                   "', which lies between the "
+                                                   "xs and the ys",
+                                                   node->ErrorSuffix()));
     }
     GradientContext grad_ctx(graph, node, out_grads, node_scope);
     absl::Status s = fn(&grad_ctx);

@@ -396,9 +396,9 @@ absl::Status Graph::InferShapes(Node* node) {
     values.push_back(e->src->constant_value());
     // The value of Shape(t) is t's shape, as far as it is known.
     const bool shape_op = e->src->type_string() == "Shape" && e->src->num_inputs() == 1;
-    shape_sources.push_back(shape_op ? &e->src->input_edge(0)->src->output_shape(
-                                           e->src->input_edge(0)->src_output)
-                                     : nullptr);
+    shape_sources.push_back(
+        shape_op ? &e->src->input_edge(0)->src->output_shape(e->src->input_edge(0)->src_output)
+                 : nullptr);
   }
   InferenceContext ctx(node->def_, std::move(shapes), std::move(values), node->input_types_,
                        node->num_outputs(), std::move(shape_sources));

@@ -104,7 +104,7 @@ class OpKernelContext {
  public:
   struct Params {
     const OpKernel* kernel = nullptr;
-    absl::Span<Tensor> inputs;  // owned by the executor; a kernel may forward them
+    absl::Span<Tensor> inputs;          // owned by the executor; a kernel may forward them
     absl::Span<TensorRef> input_refs;   // per input: set for ref-typed inputs
     absl::Span<TensorRef> output_refs;  // per output: set by kernels with ref outputs
     Allocator* allocator = nullptr;

@@ -204,7 +204,6 @@ absl::Status RangeShape(InferenceContext* c) {
   return absl::OkStatus();
 }
 
-
 // --- gradients ------------------------------------------------------------------------
 
 absl::Status AddGrad(GradientContext* g) {
@@ -317,7 +316,7 @@ absl::StatusOr<Output> KeptDims(GradientContext* g, std::vector<int64_t>* axes) 
   }
   for (int64_t k = 0; k < axes_value->NumElements(); ++k) {
     int64_t a = axes_value->dtype() == DT_INT32 ? axes_value->data<int32_t>()[k]
-                                                 : axes_value->data<int64_t>()[k];
+                                                : axes_value->data<int64_t>()[k];
     axes->push_back(a < 0 ? a + rank : a);
   }
   std::sort(axes->begin(), axes->end());
@@ -364,7 +363,6 @@ absl::Status ExtremumGrad(GradientContext* g) {
   return absl::OkStatus();
 }
 
-
 // BatchMatMul(V2): like MatMul per batch; with broadcasting, summed over the batch dims an
 // operand was broadcast along.
 absl::Status BatchMatMulGrad(GradientContext* g) {
@@ -388,9 +386,10 @@ absl::Status BatchMatMulGrad(GradientContext* g) {
   }
   // Sum over broadcast batch dims: compare the batch parts of the two shapes.
   auto batch_shape = [&](Output t) {
-    return g->Op("Slice", {g->Shape(t), g->IntVector({0}),
-                           g->Reshape(g->Sub(g->Op("Rank", {t}), g->Const(Tensor::Scalar<int32_t>(2))),
-                                      g->IntVector({1}))});
+    return g->Op("Slice",
+                 {g->Shape(t), g->IntVector({0}),
+                  g->Reshape(g->Sub(g->Op("Rank", {t}), g->Const(Tensor::Scalar<int32_t>(2))),
+                             g->IntVector({1}))});
   };
   Node* args = g->AddNode("BroadcastGradientArgs", {batch_shape(x), batch_shape(y)});
   if (args == nullptr) return absl::OkStatus();
@@ -398,7 +397,6 @@ absl::Status BatchMatMulGrad(GradientContext* g) {
   g->SetInputGrad(1, g->Reshape(g->Sum(dy, {args, 1}), g->Shape(y)));
   return absl::OkStatus();
 }
-
 
 // Cumulative sums and products along an axis.
 absl::Status CumulativeGrad(GradientContext* g, bool product) {
@@ -432,10 +430,11 @@ absl::Status ProdGrad(GradientContext* g) {
   }
   for (int i = 0; i < rank; ++i) inverse[perm[i]] = i;
   Output moved = g->Op("Transpose", {x, g->IntVector(perm)});
-  Output reduced_dims = g->Op("GatherV2", {g->Shape(x), g->IntVector(axes),
-                                           g->Const(Tensor::Scalar<int32_t>(0))});
+  Output reduced_dims =
+      g->Op("GatherV2", {g->Shape(x), g->IntVector(axes), g->Const(Tensor::Scalar<int32_t>(0))});
   Output reduced = g->Op("Prod", {reduced_dims, g->IntVector({0})});
-  Output matrix = g->Reshape(moved, g->Op("Pack", {reduced, g->Const(Tensor::Scalar<int32_t>(-1))}));
+  Output matrix =
+      g->Reshape(moved, g->Op("Pack", {reduced, g->Const(Tensor::Scalar<int32_t>(-1))}));
   Output zero = g->Const(Tensor::Scalar<int32_t>(0));
   auto cumprod = [&](bool reverse) {
     return g->Op("Cumprod", {matrix, zero},
@@ -449,48 +448,70 @@ absl::Status ProdGrad(GradientContext* g) {
 
 std::function<void(OpDefBuilder&)> Cumulative() {
   return [](OpDefBuilder& b) {
-    b.Input("x: T").Input("axis: Tidx").Output("out: T")
-        .Attr("exclusive: bool = false").Attr("reverse: bool = false")
-        .Attr("T: {float, double, int32, int64}").Attr("Tidx: {int32, int64} = DT_INT32")
+    b.Input("x: T")
+        .Input("axis: Tidx")
+        .Output("out: T")
+        .Attr("exclusive: bool = false")
+        .Attr("reverse: bool = false")
+        .Attr("T: {float, double, int32, int64}")
+        .Attr("Tidx: {int32, int64} = DT_INT32")
         .SetShapeFn(shape_fn::Unchanged);
   };
 }
 
 }  // namespace
 
-REGISTER_OP("Add").SetGradient(AddGrad)
+REGISTER_OP("Add")
+    .SetGradient(AddGrad)
     .Apply(BinaryCwise(kRealTypes))
     .SetIsCommutative()
     .Doc("x + y, elementwise, with broadcasting.");
-REGISTER_OP("AddV2").SetGradient(AddGrad)
+REGISTER_OP("AddV2")
+    .SetGradient(AddGrad)
     .Apply(BinaryCwise(kRealTypes))
     .SetIsCommutative()
     .Doc("x + y, elementwise, with broadcasting.");
-REGISTER_OP("Sub").SetGradient(SubGrad).Apply(BinaryCwise(kRealTypes)).Doc("x - y, elementwise, with broadcasting.");
-REGISTER_OP("Mul").SetGradient(MulGrad)
+REGISTER_OP("Sub")
+    .SetGradient(SubGrad)
+    .Apply(BinaryCwise(kRealTypes))
+    .Doc("x - y, elementwise, with broadcasting.");
+REGISTER_OP("Mul")
+    .SetGradient(MulGrad)
     .Apply(BinaryCwise(kRealTypes))
     .SetIsCommutative()
     .Doc("x * y, elementwise, with broadcasting.");
-REGISTER_OP("RealDiv").SetGradient(DivGrad)
+REGISTER_OP("RealDiv")
+    .SetGradient(DivGrad)
     .Apply(BinaryCwise(kRealTypes))
     .Doc("x / y, elementwise (integer division truncates toward zero).");
-REGISTER_OP("Div").SetGradient(DivGrad)
+REGISTER_OP("Div")
+    .SetGradient(DivGrad)
     .Apply(BinaryCwise(kRealTypes))
     .Doc("x / y, elementwise; integers floor as Python 2 did.");
-REGISTER_OP("FloorDiv").SetNoGradient().Apply(BinaryCwise(kRealTypes)).Doc("floor(x / y), elementwise.");
-REGISTER_OP("FloorMod").SetGradient(FloorModGrad)
+REGISTER_OP("FloorDiv")
+    .SetNoGradient()
+    .Apply(BinaryCwise(kRealTypes))
+    .Doc("floor(x / y), elementwise.");
+REGISTER_OP("FloorMod")
+    .SetGradient(FloorModGrad)
     .Apply(BinaryCwise(kRealTypes))
     .Doc("x - floor(x / y) * y, elementwise: the remainder has the sign of y.");
-REGISTER_OP("Pow").SetGradient(PowGrad).Apply(BinaryCwise(kSignedTypes)).Doc("x ** y, elementwise.");
-REGISTER_OP("Maximum").SetGradient([](GradientContext* g) { return SelectedGrad(g, "GreaterEqual"); })
+REGISTER_OP("Pow")
+    .SetGradient(PowGrad)
+    .Apply(BinaryCwise(kSignedTypes))
+    .Doc("x ** y, elementwise.");
+REGISTER_OP("Maximum")
+    .SetGradient([](GradientContext* g) { return SelectedGrad(g, "GreaterEqual"); })
     .Apply(BinaryCwise(kRealTypes))
     .SetIsCommutative()
     .Doc("max(x, y), elementwise.");
-REGISTER_OP("Minimum").SetGradient([](GradientContext* g) { return SelectedGrad(g, "LessEqual"); })
+REGISTER_OP("Minimum")
+    .SetGradient([](GradientContext* g) { return SelectedGrad(g, "LessEqual"); })
     .Apply(BinaryCwise(kRealTypes))
     .SetIsCommutative()
     .Doc("min(x, y), elementwise.");
-REGISTER_OP("SquaredDifference").SetGradient(SquaredDifferenceGrad)
+REGISTER_OP("SquaredDifference")
+    .SetGradient(SquaredDifferenceGrad)
     .Apply(BinaryCwise(kSignedTypes))
     .SetIsCommutative()
     .Doc("(x - y)^2, elementwise.");
@@ -531,28 +552,73 @@ REGISTER_OP("LogicalNot")
     .Doc("not x, elementwise.");
 
 REGISTER_OP("Neg").SetGradient(NegGrad).Apply(UnaryCwise(kSignedTypes)).Doc("-x, elementwise.");
-REGISTER_OP("Abs").SetGradient(Unary([](GradientContext* g, Output x, Output) { return g->Op("Sign", {x}); })).Apply(UnaryCwise(kSignedTypes)).Doc("|x|, elementwise.");
-REGISTER_OP("Square").SetGradient(Unary([](GradientContext* g, Output x, Output) { return g->Mul(g->Scalar(2, x.dtype()), x); })).Apply(UnaryCwise(kSignedTypes)).Doc("x * x, elementwise.");
-REGISTER_OP("Sign").SetNoGradient().Apply(UnaryCwise(kSignedTypes)).Doc("-1, 0 or 1 by the sign of x.");
-REGISTER_OP("Sqrt").SetGradient(Unary([](GradientContext* g, Output, Output y) { return g->Div(g->Scalar(0.5, y.dtype()), y); })).Apply(UnaryCwise(kFloatTypes)).Doc("sqrt(x), elementwise.");
-REGISTER_OP("Rsqrt").SetGradient(Unary([](GradientContext* g, Output, Output y) {
+REGISTER_OP("Abs")
+    .SetGradient(Unary([](GradientContext* g, Output x, Output) { return g->Op("Sign", {x}); }))
+    .Apply(UnaryCwise(kSignedTypes))
+    .Doc("|x|, elementwise.");
+REGISTER_OP("Square")
+    .SetGradient(Unary([](GradientContext* g, Output x, Output) {
+      return g->Mul(g->Scalar(2, x.dtype()), x);
+    }))
+    .Apply(UnaryCwise(kSignedTypes))
+    .Doc("x * x, elementwise.");
+REGISTER_OP("Sign")
+    .SetNoGradient()
+    .Apply(UnaryCwise(kSignedTypes))
+    .Doc("-1, 0 or 1 by the sign of x.");
+REGISTER_OP("Sqrt")
+    .SetGradient(Unary([](GradientContext* g, Output, Output y) {
+      return g->Div(g->Scalar(0.5, y.dtype()), y);
+    }))
+    .Apply(UnaryCwise(kFloatTypes))
+    .Doc("sqrt(x), elementwise.");
+REGISTER_OP("Rsqrt")
+    .SetGradient(Unary([](GradientContext* g, Output, Output y) {
       return g->Mul(g->Scalar(-0.5, y.dtype()), g->Mul(y, g->Mul(y, y)));
-    })).Apply(UnaryCwise(kFloatTypes)).Doc("1 / sqrt(x), elementwise.");
-REGISTER_OP("Reciprocal").SetGradient(Unary([](GradientContext* g, Output, Output y) { return g->Neg(g->Mul(y, y)); })).Apply(UnaryCwise(kFloatTypes)).Doc("1 / x, elementwise.");
-REGISTER_OP("Exp").SetGradient(Unary([](GradientContext*, Output, Output y) { return y; })).Apply(UnaryCwise(kFloatTypes)).Doc("e^x, elementwise.");
-REGISTER_OP("Log").SetGradient(Unary([](GradientContext* g, Output x, Output) { return g->Op("Reciprocal", {x}); })).Apply(UnaryCwise(kFloatTypes)).Doc("ln(x), elementwise.");
-REGISTER_OP("Log1p").SetGradient(Unary([](GradientContext* g, Output x, Output) {
+    }))
+    .Apply(UnaryCwise(kFloatTypes))
+    .Doc("1 / sqrt(x), elementwise.");
+REGISTER_OP("Reciprocal")
+    .SetGradient(Unary([](GradientContext* g, Output, Output y) { return g->Neg(g->Mul(y, y)); }))
+    .Apply(UnaryCwise(kFloatTypes))
+    .Doc("1 / x, elementwise.");
+REGISTER_OP("Exp")
+    .SetGradient(Unary([](GradientContext*, Output, Output y) { return y; }))
+    .Apply(UnaryCwise(kFloatTypes))
+    .Doc("e^x, elementwise.");
+REGISTER_OP("Log")
+    .SetGradient(Unary([](GradientContext* g, Output x, Output) {
+      return g->Op("Reciprocal", {x});
+    }))
+    .Apply(UnaryCwise(kFloatTypes))
+    .Doc("ln(x), elementwise.");
+REGISTER_OP("Log1p")
+    .SetGradient(Unary([](GradientContext* g, Output x, Output) {
       return g->Op("Reciprocal", {g->Add(One(g, x), x)});
-    })).Apply(UnaryCwise(kFloatTypes)).Doc("ln(1 + x), elementwise.");
+    }))
+    .Apply(UnaryCwise(kFloatTypes))
+    .Doc("ln(1 + x), elementwise.");
 REGISTER_OP("Floor").SetNoGradient().Apply(UnaryCwise(kFloatTypes)).Doc("floor(x), elementwise.");
 REGISTER_OP("Ceil").SetNoGradient().Apply(UnaryCwise(kFloatTypes)).Doc("ceil(x), elementwise.");
-REGISTER_OP("Round").SetNoGradient()
+REGISTER_OP("Round")
+    .SetNoGradient()
     .Apply(UnaryCwise(kSignedTypes))
     .Doc("x rounded to the nearest integer, halves to even (banker's rounding).");
-REGISTER_OP("Sigmoid").SetGradient(Unary([](GradientContext* g, Output, Output y) { return g->Mul(y, g->Sub(One(g, y), y)); })).Apply(UnaryCwise(kFloatTypes)).Doc("1 / (1 + e^-x), elementwise.");
-REGISTER_OP("Tanh").SetGradient(Unary([](GradientContext* g, Output, Output y) { return g->Sub(One(g, y), g->Mul(y, y)); })).Apply(UnaryCwise(kFloatTypes)).Doc("tanh(x), elementwise.");
+REGISTER_OP("Sigmoid")
+    .SetGradient(Unary([](GradientContext* g, Output, Output y) {
+      return g->Mul(y, g->Sub(One(g, y), y));
+    }))
+    .Apply(UnaryCwise(kFloatTypes))
+    .Doc("1 / (1 + e^-x), elementwise.");
+REGISTER_OP("Tanh")
+    .SetGradient(Unary([](GradientContext* g, Output, Output y) {
+      return g->Sub(One(g, y), g->Mul(y, y));
+    }))
+    .Apply(UnaryCwise(kFloatTypes))
+    .Doc("tanh(x), elementwise.");
 
-REGISTER_OP("AddN").SetGradient(AddNGrad)
+REGISTER_OP("AddN")
+    .SetGradient(AddNGrad)
     .Input("inputs: N * T")
     .Output("sum: T")
     .Attr("N: int >= 1")
@@ -562,7 +628,8 @@ REGISTER_OP("AddN").SetGradient(AddNGrad)
     .SetShapeFn(AddNShape)
     .Doc("The sum of N tensors of the same shape.");
 
-REGISTER_OP("MatMul").SetGradient(MatMulGrad)
+REGISTER_OP("MatMul")
+    .SetGradient(MatMulGrad)
     .Input("a: T")
     .Input("b: T")
     .Output("product: T")
@@ -572,7 +639,8 @@ REGISTER_OP("MatMul").SetGradient(MatMulGrad)
     .SetShapeFn(MatMulShape)
     .Doc("The matrix product of a and b (either transposed first).");
 
-REGISTER_OP("BatchMatMul").SetGradient(BatchMatMulGrad)
+REGISTER_OP("BatchMatMul")
+    .SetGradient(BatchMatMulGrad)
     .Input("x: T")
     .Input("y: T")
     .Output("output: T")
@@ -582,7 +650,8 @@ REGISTER_OP("BatchMatMul").SetGradient(BatchMatMulGrad)
     .SetShapeFn([](InferenceContext* c) { return BatchMatMulShape(c, /*broadcast=*/false); })
     .Doc("Matrix products over the leading (batch) dims, which must match.");
 
-REGISTER_OP("BatchMatMulV2").SetGradient(BatchMatMulGrad)
+REGISTER_OP("BatchMatMulV2")
+    .SetGradient(BatchMatMulGrad)
     .Input("x: T")
     .Input("y: T")
     .Output("output: T")
@@ -592,11 +661,26 @@ REGISTER_OP("BatchMatMulV2").SetGradient(BatchMatMulGrad)
     .SetShapeFn([](InferenceContext* c) { return BatchMatMulShape(c, /*broadcast=*/true); })
     .Doc("Matrix products over the leading (batch) dims, with broadcasting.");
 
-REGISTER_OP("Sum").SetGradient(SumGrad).Apply(Reduction(kRealTypes)).Doc("Sum over the given axes.");
-REGISTER_OP("Mean").SetGradient(MeanGrad).Apply(Reduction(kRealTypes)).Doc("Mean over the given axes.");
-REGISTER_OP("Max").SetGradient(ExtremumGrad).Apply(Reduction(kRealTypes)).Doc("Maximum over the given axes.");
-REGISTER_OP("Min").SetGradient(ExtremumGrad).Apply(Reduction(kRealTypes)).Doc("Minimum over the given axes.");
-REGISTER_OP("Prod").SetGradient(ProdGrad).Apply(Reduction(kRealTypes)).Doc("Product over the given axes.");
+REGISTER_OP("Sum")
+    .SetGradient(SumGrad)
+    .Apply(Reduction(kRealTypes))
+    .Doc("Sum over the given axes.");
+REGISTER_OP("Mean")
+    .SetGradient(MeanGrad)
+    .Apply(Reduction(kRealTypes))
+    .Doc("Mean over the given axes.");
+REGISTER_OP("Max")
+    .SetGradient(ExtremumGrad)
+    .Apply(Reduction(kRealTypes))
+    .Doc("Maximum over the given axes.");
+REGISTER_OP("Min")
+    .SetGradient(ExtremumGrad)
+    .Apply(Reduction(kRealTypes))
+    .Doc("Minimum over the given axes.");
+REGISTER_OP("Prod")
+    .SetGradient(ProdGrad)
+    .Apply(Reduction(kRealTypes))
+    .Doc("Product over the given axes.");
 REGISTER_OP("All")
     .Input("input: bool")
     .Input("reduction_indices: Tidx")
@@ -614,14 +698,17 @@ REGISTER_OP("Any")
     .SetShapeFn(ReductionShape)
     .Doc("Logical or over the given axes.");
 
-REGISTER_OP("ArgMax").SetNoGradient()
+REGISTER_OP("ArgMax")
+    .SetNoGradient()
     .Apply(ArgReduction())
     .Doc("Index of the largest value along an axis (the first on ties).");
-REGISTER_OP("ArgMin").SetNoGradient()
+REGISTER_OP("ArgMin")
+    .SetNoGradient()
     .Apply(ArgReduction())
     .Doc("Index of the smallest value along an axis (the first on ties).");
 
-REGISTER_OP("Range").SetNoGradient()
+REGISTER_OP("Range")
+    .SetNoGradient()
     .Input("start: Tidx")
     .Input("limit: Tidx")
     .Input("delta: Tidx")
@@ -633,13 +720,15 @@ REGISTER_OP("Range").SetNoGradient()
 REGISTER_OP("Cumsum")
     .SetGradient([](GradientContext* g) { return CumulativeGrad(g, /*product=*/false); })
     .Apply(Cumulative())
-    .Doc("Running sums along `axis` (exclusive: each excludes its own element; reverse: from "
-         "the end).");
+    .Doc(
+        "Running sums along `axis` (exclusive: each excludes its own element; reverse: from "
+        "the end).");
 
 REGISTER_OP("Cumprod")
     .SetGradient([](GradientContext* g) { return CumulativeGrad(g, /*product=*/true); })
     .Apply(Cumulative())
-    .Doc("Running products along `axis` (exclusive: each excludes its own element; reverse: "
-         "from the end).");
+    .Doc(
+        "Running products along `axis` (exclusive: each excludes its own element; reverse: "
+        "from the end).");
 
 }  // namespace runnel

@@ -47,7 +47,6 @@ std::function<void(OpDefBuilder&)> Activation(const char* in, const char* out) {
   };
 }
 
-
 // --- gradients ------------------------------------------------------------------------
 
 absl::Status BiasAddGrad(GradientContext* g) {
@@ -63,13 +62,14 @@ absl::Status BiasAddGradGrad(GradientContext* g) {
   std::string format;
   RETURN_IF_ERROR(g->attrs().Get("data_format", &format));
   Output dy = g->input(0);
-  g->SetInputGrad(0, g->Op("BiasAdd", {g->ZerosLike(dy), g->grad(0)},
-                           {{"data_format", MakeAttr(format)}}));
+  g->SetInputGrad(
+      0, g->Op("BiasAdd", {g->ZerosLike(dy), g->grad(0)}, {{"data_format", MakeAttr(format)}}));
   return absl::OkStatus();
 }
 
 // dx = dy * mask(x), with the mask a 0/1 tensor of x's dtype.
-absl::Status MaskedGrad(GradientContext* g, const std::function<Output(GradientContext*, Output)>& mask) {
+absl::Status MaskedGrad(GradientContext* g,
+                        const std::function<Output(GradientContext*, Output)>& mask) {
   Output x = g->input(0);
   g->SetInputGrad(0, g->Mul(g->grad(0), g->Cast(mask(g, x), x.dtype())));
   return absl::OkStatus();
@@ -120,8 +120,8 @@ absl::Status LeakyReluGrad(GradientContext* g) {
   float alpha;
   RETURN_IF_ERROR(g->attrs().Get("alpha", &alpha));
   Output x = g->input(0), dy = g->grad(0);
-  g->SetInputGrad(0, g->Op("SelectV2", {Positive(g, x), dy,
-                                        g->Mul(dy, g->Scalar(alpha, x.dtype()))}));
+  g->SetInputGrad(0,
+                  g->Op("SelectV2", {Positive(g, x), dy, g->Mul(dy, g->Scalar(alpha, x.dtype()))}));
   return absl::OkStatus();
 }
 
@@ -153,7 +153,6 @@ absl::Status LogSoftmaxGrad(GradientContext* g) {  // dy - exp(y) * sum(dy)
   return absl::OkStatus();
 }
 
-
 absl::Status SoftmaxCrossEntropyGrad(GradientContext* g, bool sparse) {
   // d loss / d logits is the second output (softmax - labels), scaled per row.
   Output dloss = g->Op("ExpandDims", {g->grad(0), g->Const(Tensor::Scalar<int32_t>(-1))});
@@ -180,7 +179,8 @@ absl::Status CrossEntropyShape(InferenceContext* c) {
 
 }  // namespace
 
-REGISTER_OP("BiasAdd").SetGradient(BiasAddGrad)
+REGISTER_OP("BiasAdd")
+    .SetGradient(BiasAddGrad)
     .Input("value: T")
     .Input("bias: T")
     .Output("output: T")
@@ -189,7 +189,8 @@ REGISTER_OP("BiasAdd").SetGradient(BiasAddGrad)
     .SetShapeFn(BiasAddShape)
     .Doc("Adds the 1-D bias to the channel dim of value.");
 
-REGISTER_OP("BiasAddV1").SetGradient(BiasAddGrad)
+REGISTER_OP("BiasAddV1")
+    .SetGradient(BiasAddGrad)
     .Input("value: T")
     .Input("bias: T")
     .Output("output: T")
@@ -197,41 +198,50 @@ REGISTER_OP("BiasAddV1").SetGradient(BiasAddGrad)
     .SetShapeFn(BiasAddShape)
     .Doc("Adds the 1-D bias to the last dim of value.");
 
-REGISTER_OP("Relu").SetGradient(ReluGradient)
+REGISTER_OP("Relu")
+    .SetGradient(ReluGradient)
     .Input("features: T")
     .Output("activations: T")
     .Attr("T: {float, double, int32, int64}")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("max(features, 0), elementwise.");
-REGISTER_OP("Relu6").SetGradient(Relu6Grad)
+REGISTER_OP("Relu6")
+    .SetGradient(Relu6Grad)
     .Apply(Activation("features", "activations"))
     .Doc("min(max(features, 0), 6), elementwise.");
-REGISTER_OP("Elu").SetGradient(EluGrad)
+REGISTER_OP("Elu")
+    .SetGradient(EluGrad)
     .Apply(Activation("features", "activations"))
     .Doc("features if > 0, else exp(features) - 1.");
-REGISTER_OP("Selu").SetGradient(SeluGrad)
+REGISTER_OP("Selu")
+    .SetGradient(SeluGrad)
     .Apply(Activation("features", "activations"))
     .Doc(
         "scale * (features if > 0, else alpha * (exp(features) - 1)), with "
         "alpha = 1.6732632423543772 and scale = 1.0507009873554805.");
-REGISTER_OP("LeakyRelu").SetGradient(LeakyReluGrad)
+REGISTER_OP("LeakyRelu")
+    .SetGradient(LeakyReluGrad)
     .Apply(Activation("features", "activations"))
     .Attr("alpha: float = 0.2")
     .Doc("features if > 0, else alpha * features.");
-REGISTER_OP("Softplus").SetGradient(SoftplusGrad)
+REGISTER_OP("Softplus")
+    .SetGradient(SoftplusGrad)
     .Apply(Activation("features", "activations"))
     .Doc("log(exp(features) + 1), computed without overflow.");
-REGISTER_OP("Softsign").SetGradient(SoftsignGrad)
+REGISTER_OP("Softsign")
+    .SetGradient(SoftsignGrad)
     .Apply(Activation("features", "activations"))
     .Doc("features / (|features| + 1).");
 
-REGISTER_OP("Softmax").SetGradient(SoftmaxGrad)
+REGISTER_OP("Softmax")
+    .SetGradient(SoftmaxGrad)
     .Input("logits: T")
     .Output("softmax: T")
     .Attr(absl::StrCat("T: ", kFloatTypes))
     .SetShapeFn(RankAtLeastOne)
     .Doc("exp(logits) / sum(exp(logits)) over the last dim.");
-REGISTER_OP("LogSoftmax").SetGradient(LogSoftmaxGrad)
+REGISTER_OP("LogSoftmax")
+    .SetGradient(LogSoftmaxGrad)
     .Input("logits: T")
     .Output("logsoftmax: T")
     .Attr(absl::StrCat("T: ", kFloatTypes))
@@ -248,8 +258,10 @@ REGISTER_OP("BiasAddGrad")
       std::string format;
       RETURN_IF_ERROR(c->GetAttr("data_format", &format));
       const PartialShape& x = c->input(0);
-      if (x.rank() >= 2) c->set_output(0, PartialShape{x.dim(format == "NCHW" ? 1 : x.rank() - 1)});
-      else c->set_output(0, PartialShape::UnknownWithRank(1));
+      if (x.rank() >= 2)
+        c->set_output(0, PartialShape{x.dim(format == "NCHW" ? 1 : x.rank() - 1)});
+      else
+        c->set_output(0, PartialShape::UnknownWithRank(1));
       return absl::OkStatus();
     })
     .Doc("The gradient of BiasAdd for its bias: out_backprop summed over all but the channel dim.");
@@ -262,8 +274,9 @@ REGISTER_OP("SoftmaxCrossEntropyWithLogits")
     .Output("backprop: T")
     .Attr("T: {float, double}")
     .SetShapeFn(CrossEntropyShape)
-    .Doc("Per-row -sum(labels * log_softmax(features)), stable for large logits, and its "
-         "gradient softmax(features) - labels.");
+    .Doc(
+        "Per-row -sum(labels * log_softmax(features)), stable for large logits, and its "
+        "gradient softmax(features) - labels.");
 
 REGISTER_OP("SparseSoftmaxCrossEntropyWithLogits")
     .SetGradient([](GradientContext* g) { return SoftmaxCrossEntropyGrad(g, true); })

@@ -62,16 +62,13 @@ REGISTER_OP("Assign")
     .Attr("validate_shape: bool = true")
     .Attr("use_locking: bool = true")
     .SetShapeFn(AssignShape)
-    .Doc("Sets the variable to a copy of `value` (its shape must match unless "
-         "validate_shape is false).");
+    .Doc(
+        "Sets the variable to a copy of `value` (its shape must match unless "
+        "validate_shape is false).");
 
-REGISTER_OP("AssignAdd")
-    .Apply(AssignUpdate)
-    .Doc("Adds `value` to the variable in place.");
+REGISTER_OP("AssignAdd").Apply(AssignUpdate).Doc("Adds `value` to the variable in place.");
 
-REGISTER_OP("AssignSub")
-    .Apply(AssignUpdate)
-    .Doc("Subtracts `value` from the variable in place.");
+REGISTER_OP("AssignSub").Apply(AssignUpdate).Doc("Subtracts `value` from the variable in place.");
 
 REGISTER_OP("IsVariableInitialized")
     .SetNoGradient()

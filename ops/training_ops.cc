@@ -52,8 +52,9 @@ REGISTER_OP("ApplyGradientDescent")
 REGISTER_OP("ApplyMomentum")
     .Apply(Apply({"var", "accum"}, {"lr", "grad", "momentum"}, "grad"))
     .Attr("use_nesterov: bool = false")
-    .Doc("accum = accum * momentum + grad; var -= lr * accum (Nesterov: "
-         "var -= lr * (grad + momentum * accum)).");
+    .Doc(
+        "accum = accum * momentum + grad; var -= lr * accum (Nesterov: "
+        "var -= lr * (grad + momentum * accum)).");
 
 REGISTER_OP("ApplyAdagrad")
     .Apply(Apply({"var", "accum"}, {"lr", "grad"}, "grad"))
@@ -62,8 +63,9 @@ REGISTER_OP("ApplyAdagrad")
 
 REGISTER_OP("ApplyRMSProp")
     .Apply(Apply({"var", "ms", "mom"}, {"lr", "rho", "momentum", "epsilon", "grad"}, "grad"))
-    .Doc("ms = rho ms + (1 - rho) grad^2; mom = momentum mom + lr grad / sqrt(ms + epsilon); "
-         "var -= mom.");
+    .Doc(
+        "ms = rho ms + (1 - rho) grad^2; mom = momentum mom + lr grad / sqrt(ms + epsilon); "
+        "var -= mom.");
 
 REGISTER_OP("ApplyCenteredRMSProp")
     .Apply(Apply({"var", "mg", "ms", "mom"}, {"lr", "rho", "momentum", "epsilon", "grad"}, "grad"))
@@ -73,7 +75,8 @@ REGISTER_OP("ApplyAdam")
     .Apply(Apply({"var", "m", "v"},
                  {"beta1_power", "beta2_power", "lr", "beta1", "beta2", "epsilon", "grad"}, "grad"))
     .Attr("use_nesterov: bool = false")
-    .Doc("m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; var -= lr sqrt(1 - b2^t) / "
-         "(1 - b1^t) * m / (sqrt(v) + epsilon).");
+    .Doc(
+        "m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; var -= lr sqrt(1 - b2^t) / "
+        "(1 - b1^t) * m / (sqrt(v) + epsilon).");
 
 }  // namespace runnel

@@ -111,8 +111,7 @@ class Executor::Step {
         }
         absl::InlinedVector<Tensor, 4> outputs(item.num_outputs);
         absl::InlinedVector<TensorRef, 4> output_refs(item.num_outputs);
-        absl::Status status =
-            RunKernel(item, absl::MakeSpan(outputs), absl::MakeSpan(output_refs));
+        absl::Status status = RunKernel(item, absl::MakeSpan(outputs), absl::MakeSpan(output_refs));
         if (status.ok()) {
           status = Propagate(item, absl::MakeSpan(outputs), output_refs, &ready);
         }

@@ -19,8 +19,8 @@ class BroadcastGradientArgsOp : public OpKernel {
       const int i0 = i - (rank - static_cast<int>(s0.size()));
       const int i1 = i - (rank - static_cast<int>(s1.size()));
       const int64_t d0 = i0 >= 0 ? s0[i0] : 1, d1 = i1 >= 0 ? s1[i1] : 1;
-      RN_REQUIRE(d0 == d1 || d0 == 1 || d1 == 1, "incompatible shapes: [",
-                 absl::StrJoin(s0, ","), "] vs. [", absl::StrJoin(s1, ","), "]");
+      RN_REQUIRE(d0 == d1 || d0 == 1 || d1 == 1, "incompatible shapes: [", absl::StrJoin(s0, ","),
+                 "] vs. [", absl::StrJoin(s1, ","), "]");
       if (d0 == 1 && !(d1 == 1 && i0 >= 0)) r0.push_back(i);
       if (d1 == 1 && !(d0 == 1 && i1 >= 0)) r1.push_back(i);
     }

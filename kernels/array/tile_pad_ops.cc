@@ -25,8 +25,7 @@ class TileOp : public OpKernel {
     const int elem = DataTypeSize(x.dtype());
     DimVector in_dims = DimsOf(x.shape());
     DimVector in_strides = DenseStrides(in_dims, elem);
-    DimVector out_strides =
-        DenseStrides(DimsOf(shape), elem);
+    DimVector out_strides = DenseStrides(DimsOf(shape), elem);
     DimVector dims, src_strides, dst_strides;
     for (int d = 0; d < x.dims(); ++d) {
       dims.push_back(multiples[d]);

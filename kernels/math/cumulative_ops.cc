@@ -50,8 +50,10 @@ class CumulativeOp : public OpKernel {
   bool exclusive_ = false, reverse_ = false;
 };
 
-template <typename T> using CumsumOp = CumulativeOp<T, false>;
-template <typename T> using CumprodOp = CumulativeOp<T, true>;
+template <typename T>
+using CumsumOp = CumulativeOp<T, false>;
+template <typename T>
+using CumprodOp = CumulativeOp<T, true>;
 REGISTER_KERNEL_FOR_TYPES("Cumsum", kCpu, "T", CumsumOp, float, double, int32_t, int64_t);
 REGISTER_KERNEL_FOR_TYPES("Cumprod", kCpu, "T", CumprodOp, float, double, int32_t, int64_t);
 

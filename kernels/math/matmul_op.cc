@@ -9,8 +9,6 @@
 namespace runnel {
 namespace {
 
-
-
 template <typename T>
 using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 template <typename T>
@@ -51,8 +49,18 @@ void GemmBlock(const GemmArgs<T>& g, int64_t r0, int64_t rows, int64_t c0, int64
 template <typename T>
 void Gemm(const T* a, int64_t a_rows, int64_t a_cols, bool ta, const T* b, int64_t b_rows,
           int64_t b_cols, bool tb, T* out, ThreadPool* pool) {
-  const GemmArgs<T> g{a, a_rows, a_cols, ta, b, b_rows, b_cols, tb, out,
-                      ta ? a_cols : a_rows, ta ? a_rows : a_cols, tb ? b_rows : b_cols};
+  const GemmArgs<T> g{a,
+                      a_rows,
+                      a_cols,
+                      ta,
+                      b,
+                      b_rows,
+                      b_cols,
+                      tb,
+                      out,
+                      ta ? a_cols : a_rows,
+                      ta ? a_rows : a_cols,
+                      tb ? b_rows : b_cols};
   if (g.k == 0) {
     MatrixMap<T>(out, g.m, g.n).setZero();
     return;

@@ -19,8 +19,7 @@ class UnsortedSegmentSumOp : public OpKernel {
                " but data has shape ", data.shape().DebugString());
     for (int d = 0; d < ids.dims(); ++d) {
       RN_REQUIRE(ids.dim_size(d) == data.dim_size(d), "segment_ids shape ",
-                 ids.shape().DebugString(), " must prefix data shape ",
-                 data.shape().DebugString());
+                 ids.shape().DebugString(), " must prefix data shape ", data.shape().DebugString());
     }
     TensorShape shape{segments};
     for (int d = ids.dims(); d < data.dims(); ++d) shape.AddDim(data.dim_size(d));
@@ -47,11 +46,14 @@ class UnsortedSegmentSumOp : public OpKernel {
 template <typename T>
 bool RegisterSegmentSum() {
   for (DataType index : {DT_INT32, DT_INT64}) {
-    KernelRegistry::Global()->Register(
-        KernelDefBuilder("UnsortedSegmentSum").Device(kCpu).TypeConstraint<T>("T")
-            .TypeConstraint("Tindices", {index}).def(),
-        index == DT_INT32 ? &MakeKernel<UnsortedSegmentSumOp<T, int32_t>>
-                          : &MakeKernel<UnsortedSegmentSumOp<T, int64_t>>);
+    KernelRegistry::Global()->Register(KernelDefBuilder("UnsortedSegmentSum")
+                                           .Device(kCpu)
+                                           .TypeConstraint<T>("T")
+                                           .TypeConstraint("Tindices", {index})
+                                           .def(),
+                                       index == DT_INT32
+                                           ? &MakeKernel<UnsortedSegmentSumOp<T, int32_t>>
+                                           : &MakeKernel<UnsortedSegmentSumOp<T, int64_t>>);
   }
   return true;
 }

@@ -26,8 +26,9 @@ class SoftmaxCrossEntropyOp : public OpKernel {
                    " which is outside the valid range of [0, ", classes, ")");
       }
     } else {
-      RN_REQUIRE(labels.shape() == logits.shape(), "logits and labels must have the same shape, got ",
-                 logits.shape().DebugString(), " and ", labels.shape().DebugString());
+      RN_REQUIRE(labels.shape() == logits.shape(),
+                 "logits and labels must have the same shape, got ", logits.shape().DebugString(),
+                 " and ", labels.shape().DebugString());
     }
     Tensor *loss, *backprop;
     RETURN_IF_ERROR(ctx->allocate_output(0, TensorShape{batch}, &loss));
@@ -67,7 +68,8 @@ class SoftmaxCrossEntropyOp : public OpKernel {
   }
 };
 
-template <typename T> using DenseCrossEntropy = SoftmaxCrossEntropyOp<T, T, false>;
+template <typename T>
+using DenseCrossEntropy = SoftmaxCrossEntropyOp<T, T, false>;
 
 template <typename T>
 class L2LossOp : public OpKernel {
@@ -83,17 +85,25 @@ class L2LossOp : public OpKernel {
 
 REGISTER_KERNEL_FOR_TYPES("SoftmaxCrossEntropyWithLogits", kCpu, "T", DenseCrossEntropy, float,
                           double);
-REGISTER_KERNEL(KernelDefBuilder("SparseSoftmaxCrossEntropyWithLogits").Device(kCpu)
-                    .TypeConstraint<float>("T").TypeConstraint<int32_t>("Tlabels"),
+REGISTER_KERNEL(KernelDefBuilder("SparseSoftmaxCrossEntropyWithLogits")
+                    .Device(kCpu)
+                    .TypeConstraint<float>("T")
+                    .TypeConstraint<int32_t>("Tlabels"),
                 SoftmaxCrossEntropyOp<float, int32_t, true>);
-REGISTER_KERNEL(KernelDefBuilder("SparseSoftmaxCrossEntropyWithLogits").Device(kCpu)
-                    .TypeConstraint<float>("T").TypeConstraint<int64_t>("Tlabels"),
+REGISTER_KERNEL(KernelDefBuilder("SparseSoftmaxCrossEntropyWithLogits")
+                    .Device(kCpu)
+                    .TypeConstraint<float>("T")
+                    .TypeConstraint<int64_t>("Tlabels"),
                 SoftmaxCrossEntropyOp<float, int64_t, true>);
-REGISTER_KERNEL(KernelDefBuilder("SparseSoftmaxCrossEntropyWithLogits").Device(kCpu)
-                    .TypeConstraint<double>("T").TypeConstraint<int32_t>("Tlabels"),
+REGISTER_KERNEL(KernelDefBuilder("SparseSoftmaxCrossEntropyWithLogits")
+                    .Device(kCpu)
+                    .TypeConstraint<double>("T")
+                    .TypeConstraint<int32_t>("Tlabels"),
                 SoftmaxCrossEntropyOp<double, int32_t, true>);
-REGISTER_KERNEL(KernelDefBuilder("SparseSoftmaxCrossEntropyWithLogits").Device(kCpu)
-                    .TypeConstraint<double>("T").TypeConstraint<int64_t>("Tlabels"),
+REGISTER_KERNEL(KernelDefBuilder("SparseSoftmaxCrossEntropyWithLogits")
+                    .Device(kCpu)
+                    .TypeConstraint<double>("T")
+                    .TypeConstraint<int64_t>("Tlabels"),
                 SoftmaxCrossEntropyOp<double, int64_t, true>);
 REGISTER_KERNEL_FOR_TYPES("L2Loss", kCpu, "T", L2LossOp, float, double);
 

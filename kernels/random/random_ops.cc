@@ -71,9 +71,12 @@ class RandomOp : public RandomOpBase {
   }
 };
 
-template <typename T> using RandomUniformOp = RandomOp<T, Distribution::kUniform>;
-template <typename T> using RandomNormalOp = RandomOp<T, Distribution::kNormal>;
-template <typename T> using TruncatedNormalOp = RandomOp<T, Distribution::kTruncatedNormal>;
+template <typename T>
+using RandomUniformOp = RandomOp<T, Distribution::kUniform>;
+template <typename T>
+using RandomNormalOp = RandomOp<T, Distribution::kNormal>;
+template <typename T>
+using TruncatedNormalOp = RandomOp<T, Distribution::kTruncatedNormal>;
 
 template <typename T>
 class RandomUniformIntOp : public RandomOpBase {
@@ -144,8 +147,10 @@ class MultinomialOp : public RandomOpBase {
         const double u = uniform(engine_) * total;
         const int64_t k = std::min<int64_t>(
             std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin(), classes - 1);
-        if (out->dtype() == DT_INT64) out->data<int64_t>()[b * n + s] = k;
-        else out->data<int32_t>()[b * n + s] = static_cast<int32_t>(k);
+        if (out->dtype() == DT_INT64)
+          out->data<int64_t>()[b * n + s] = k;
+        else
+          out->data<int32_t>()[b * n + s] = static_cast<int32_t>(k);
       }
     }
     return absl::OkStatus();

@@ -48,7 +48,8 @@ class AssignOp : public OpKernel {
                  " (set validate_shape=False to change it)");
       if (var.IsInitialized() && var.shape() == value.shape() && var.RefCountIsOne()) {
         // Nobody else holds the buffer: overwrite it in place.
-        if (value.TotalBytes() > 0) std::memcpy(var.raw_data(), value.raw_data(), value.TotalBytes());
+        if (value.TotalBytes() > 0)
+          std::memcpy(var.raw_data(), value.raw_data(), value.TotalBytes());
       } else {
         var = value.Clone();  // never alias the value: it may be a feed or a constant
       }
@@ -85,8 +86,10 @@ class AssignUpdateOp : public OpKernel {
   bool IsExpensive() const override { return false; }
 };
 
-template <typename T> using AssignAddOp = AssignUpdateOp<T, 1>;
-template <typename T> using AssignSubOp = AssignUpdateOp<T, -1>;
+template <typename T>
+using AssignAddOp = AssignUpdateOp<T, 1>;
+template <typename T>
+using AssignSubOp = AssignUpdateOp<T, -1>;
 
 class IsVariableInitializedOp : public OpKernel {
  public:

@@ -146,13 +146,13 @@ struct Kernel {
   using Op = ApplyOp<T, Rule<T>>;
 };
 
-REGISTER_KERNEL_FOR_TYPES("ApplyGradientDescent", kCpu, "T", Kernel<GradientDescentRule>::Op,
-                          float, double);
+REGISTER_KERNEL_FOR_TYPES("ApplyGradientDescent", kCpu, "T", Kernel<GradientDescentRule>::Op, float,
+                          double);
 REGISTER_KERNEL_FOR_TYPES("ApplyMomentum", kCpu, "T", Kernel<MomentumRule>::Op, float, double);
 REGISTER_KERNEL_FOR_TYPES("ApplyAdagrad", kCpu, "T", Kernel<AdagradRule>::Op, float, double);
 REGISTER_KERNEL_FOR_TYPES("ApplyRMSProp", kCpu, "T", Kernel<RMSPropRule>::Op, float, double);
-REGISTER_KERNEL_FOR_TYPES("ApplyCenteredRMSProp", kCpu, "T", Kernel<CenteredRMSPropRule>::Op,
-                          float, double);
+REGISTER_KERNEL_FOR_TYPES("ApplyCenteredRMSProp", kCpu, "T", Kernel<CenteredRMSPropRule>::Op, float,
+                          double);
 REGISTER_KERNEL_FOR_TYPES("ApplyAdam", kCpu, "T", Kernel<AdamRule>::Op, float, double);
 
 }  // namespace

@@ -4,8 +4,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include "core/graph.h"
 #include "core/gradients.h"
+#include "core/graph.h"
 #include "core/graph_io.h"
 #include "core/op_registry.h"
 #include "runtime/direct_session.h"

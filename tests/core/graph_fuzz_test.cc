@@ -24,10 +24,9 @@ std::string SeedGraph() {
        ConstNode("shape", MakeTensor<int32_t>({2}, {-1, 2})),
        ConstNode("perm", MakeTensor<int32_t>({2}, {1, 0})),
        ConstNode("axis", Tensor::Scalar<int32_t>(1)),
-       ConstNode("begin", MakeTensor<int32_t>({2}, {0, 1})),
-       MakeNode("mm", "MatMul", {"x", "w"}), MakeNode("r", "Reshape", {"mm", "shape"}),
-       MakeNode("t", "Transpose", {"r", "perm"}), MakeNode("s", "Sum", {"t", "axis"}),
-       MakeNode("c", "ConcatV2", {"r", "r", "axis"}),
+       ConstNode("begin", MakeTensor<int32_t>({2}, {0, 1})), MakeNode("mm", "MatMul", {"x", "w"}),
+       MakeNode("r", "Reshape", {"mm", "shape"}), MakeNode("t", "Transpose", {"r", "perm"}),
+       MakeNode("s", "Sum", {"t", "axis"}), MakeNode("c", "ConcatV2", {"r", "r", "axis"}),
        MakeNode("ss", "StridedSlice", {"c", "begin", "begin", "begin"},
                 {{"shrink_axis_mask", MakeAttr(int64_t{1})}}),
        MakeNode("e", "ExpandDims", {"s", "axis"}), MakeNode("sq", "Squeeze", {"e"}),
@@ -48,9 +47,15 @@ TEST(GraphFuzz, MutatedGraphsFailCleanly) {
     for (int k = 0; k < edits; ++k) {
       size_t pos = rng() % bytes.size();
       switch (rng() % 3) {
-        case 0: bytes[pos] = static_cast<char>(rng()); break;        // flip a byte
-        case 1: bytes.erase(pos, 1 + rng() % 8); break;              // drop a few
-        case 2: bytes.insert(pos, 1, static_cast<char>(rng())); break;  // add one
+        case 0:
+          bytes[pos] = static_cast<char>(rng());
+          break;  // flip a byte
+        case 1:
+          bytes.erase(pos, 1 + rng() % 8);
+          break;  // drop a few
+        case 2:
+          bytes.insert(pos, 1, static_cast<char>(rng()));
+          break;  // add one
       }
       if (bytes.empty()) bytes = seed;
     }

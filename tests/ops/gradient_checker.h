@@ -29,7 +29,8 @@ struct GradientCase {
 inline void CheckGradient(const GradientCase& c, uint32_t seed = 7) {
   GraphDef def;
   for (size_t i = 0; i < c.inputs.size(); ++i) {
-    *def.add_node() = PlaceholderNode("x" + std::to_string(i), DT_DOUBLE, PartialShape(c.inputs[i]));
+    *def.add_node() =
+        PlaceholderNode("x" + std::to_string(i), DT_DOUBLE, PartialShape(c.inputs[i]));
   }
   for (const NodeDef& n : c.nodes) *def.add_node() = n;
   auto built = Graph::FromGraphDef(def);
@@ -46,7 +47,8 @@ inline void CheckGradient(const GradientCase& c, uint32_t seed = 7) {
     ASSERT_TRUE(w.ok());
     ws.push_back({*w, 0});
   }
-  for (size_t i = 0; i < c.inputs.size(); ++i) xs.push_back({graph->FindNode("x" + std::to_string(i)), 0});
+  for (size_t i = 0; i < c.inputs.size(); ++i)
+    xs.push_back({graph->FindNode("x" + std::to_string(i)), 0});
   auto grads = AddGradients(graph.get(), ys, xs, ws);
   ASSERT_TRUE(grads.ok()) << grads.status();  // NOLINT
   auto session = DirectSession::Create(graph);

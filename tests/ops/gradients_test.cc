@@ -5,7 +5,6 @@
 #include <set>
 
 #include "absl/strings/str_join.h"
-
 #include "core/op_registry.h"
 #include "tests/ops/gradient_checker.h"
 
@@ -21,7 +20,9 @@ using testing::MakeTensor;
 NodeDef Axes(const std::string& name, std::vector<int32_t> axes) {
   return ConstNode(name, Tensor::Vector<int32_t>(axes));
 }
-NodeDef Int(const std::string& name, int32_t v) { return ConstNode(name, Tensor::Scalar<int32_t>(v)); }
+NodeDef Int(const std::string& name, int32_t v) {
+  return ConstNode(name, Tensor::Scalar<int32_t>(v));
+}
 AttrValue B(bool v) { return MakeAttr(v); }
 AttrValue I(int64_t v) { return MakeAttr(v); }
 using AttrMapInit = testing::Attrs;
@@ -57,7 +58,8 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
                          "Softplus", "Softsign", "Relu", "Identity", "StopGradient"}) {
     cases[op] = {Unary(op)};
   }
-  cases["LeakyRelu"] = {{{{2, 3}}, {MakeNode("y", "LeakyRelu", {"x0"}, {{"alpha", MakeAttr(0.3f)}})}, {"y"}}};
+  cases["LeakyRelu"] = {
+      {{{2, 3}}, {MakeNode("y", "LeakyRelu", {"x0"}, {{"alpha", MakeAttr(0.3f)}})}, {"y"}}};
   cases["Relu6"] = {Unary("Relu6", -3, 9)};
   cases["Sqrt"] = {Unary("Sqrt", 0.5, 3)};
   cases["Rsqrt"] = {Unary("Rsqrt", 0.5, 3)};
@@ -69,23 +71,26 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
     for (bool tb : {false, true}) {
       TensorShape a = ta ? TensorShape{3, 2} : TensorShape{2, 3};
       TensorShape b = tb ? TensorShape{4, 3} : TensorShape{3, 4};
-      cases["MatMul"].push_back(
-          {{a, b}, {MakeNode("y", "MatMul", {"x0", "x1"}, {{"transpose_a", B(ta)}, {"transpose_b", B(tb)}})},
-           {"y"}});
+      cases["MatMul"].push_back({{a, b},
+                                 {MakeNode("y", "MatMul", {"x0", "x1"},
+                                           {{"transpose_a", B(ta)}, {"transpose_b", B(tb)}})},
+                                 {"y"}});
     }
   }
   for (const char* op : {"Sum", "Mean", "Max", "Min", "Prod"}) {
     for (bool keep : {false, true}) {
-      cases[op].push_back({{{2, 3, 4}},
-                           {Axes("axes", {0, -1}), MakeNode("y", op, {"x0", "axes"}, {{"keep_dims", B(keep)}})},
-                           {"y"}});
+      cases[op].push_back(
+          {{{2, 3, 4}},
+           {Axes("axes", {0, -1}), MakeNode("y", op, {"x0", "axes"}, {{"keep_dims", B(keep)}})},
+           {"y"}});
     }
     cases[op].push_back({{{5}}, {Axes("axes", {0}), MakeNode("y", op, {"x0", "axes"})}, {"y"}});
   }
   cases["BiasAdd"] = {
       {{{2, 3}, {3}}, {MakeNode("y", "BiasAdd", {"x0", "x1"})}, {"y"}},
       {{{2, 3, 2, 2}, {3}},
-       {MakeNode("y", "BiasAdd", {"x0", "x1"}, {{"data_format", MakeAttr("NCHW")}})}, {"y"}}};
+       {MakeNode("y", "BiasAdd", {"x0", "x1"}, {{"data_format", MakeAttr("NCHW")}})},
+       {"y"}}};
   cases["BiasAddV1"] = {{{{4, 3}, {3}}, {MakeNode("y", "BiasAddV1", {"x0", "x1"})}, {"y"}}};
   cases["BiasAddGrad"] = {{{{4, 3}}, {MakeNode("y", "BiasAddGrad", {"x0"})}, {"y"}}};
   cases["Softmax"] = {{{{2, 4}}, {MakeNode("y", "Softmax", {"x0"})}, {"y"}}};
@@ -93,32 +98,52 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
   cases["IdentityN"] = {{{{2}, {3}}, {MakeNode("y", "IdentityN", {"x0", "x1"})}, {"y:0", "y:1"}}};
   cases["PlaceholderWithDefault"] = {
       {{{2, 2}},
-       {MakeNode("y", "PlaceholderWithDefault", {"x0"}, {{"dtype", MakeAttr(DT_DOUBLE)}, {"shape", MakeAttr(PartialShape{2, 2})}})},
+       {MakeNode("y", "PlaceholderWithDefault", {"x0"},
+                 {{"dtype", MakeAttr(DT_DOUBLE)}, {"shape", MakeAttr(PartialShape{2, 2})}})},
        {"y"}}};
-  cases["Reshape"] = {{{{2, 3}}, {Axes("s", {3, -1}), MakeNode("y", "Reshape", {"x0", "s"})}, {"y"}}};
-  cases["ExpandDims"] = {{{{2, 3}}, {Int("a", 1), MakeNode("y", "ExpandDims", {"x0", "a"})}, {"y"}}};
+  cases["Reshape"] = {
+      {{{2, 3}}, {Axes("s", {3, -1}), MakeNode("y", "Reshape", {"x0", "s"})}, {"y"}}};
+  cases["ExpandDims"] = {
+      {{{2, 3}}, {Int("a", 1), MakeNode("y", "ExpandDims", {"x0", "a"})}, {"y"}}};
   cases["Squeeze"] = {{{{2, 1, 3}}, {MakeNode("y", "Squeeze", {"x0"})}, {"y"}}};
-  cases["Transpose"] = {{{{2, 3, 4}}, {Axes("p", {2, 0, 1}), MakeNode("y", "Transpose", {"x0", "p"})}, {"y"}}};
-  cases["ConcatV2"] = {{{{2, 1}, {2, 3}}, {Int("a", 1), MakeNode("y", "ConcatV2", {"x0", "x1", "a"})}, {"y"}}};
-  cases["Pack"] = {{{{2, 3}, {2, 3}}, {MakeNode("y", "Pack", {"x0", "x1"}, {{"axis", I(1)}})}, {"y"}}};
-  cases["Unpack"] = {{{{2, 3}}, {MakeNode("y", "Unpack", {"x0"}, {{"num", I(3)}, {"axis", I(1)}})}, {"y:0", "y:2"}}};
-  cases["Split"] = {{{{4, 2}}, {Int("a", 0), MakeNode("y", "Split", {"a", "x0"}, {{"num_split", I(2)}})}, {"y:0", "y:1"}}};
+  cases["Transpose"] = {
+      {{{2, 3, 4}}, {Axes("p", {2, 0, 1}), MakeNode("y", "Transpose", {"x0", "p"})}, {"y"}}};
+  cases["ConcatV2"] = {
+      {{{2, 1}, {2, 3}}, {Int("a", 1), MakeNode("y", "ConcatV2", {"x0", "x1", "a"})}, {"y"}}};
+  cases["Pack"] = {
+      {{{2, 3}, {2, 3}}, {MakeNode("y", "Pack", {"x0", "x1"}, {{"axis", I(1)}})}, {"y"}}};
+  cases["Unpack"] = {{{{2, 3}},
+                      {MakeNode("y", "Unpack", {"x0"}, {{"num", I(3)}, {"axis", I(1)}})},
+                      {"y:0", "y:2"}}};
+  cases["Split"] = {{{{4, 2}},
+                     {Int("a", 0), MakeNode("y", "Split", {"a", "x0"}, {{"num_split", I(2)}})},
+                     {"y:0", "y:1"}}};
   cases["SplitV"] = {{{{2, 5}},
                       {Axes("sizes", {1, 4}), Int("a", 1),
-                       MakeNode("y", "SplitV", {"x0", "sizes", "a"}, {{"num_split", I(2)}, {"Tlen", MakeAttr(DT_INT32)}})},
+                       MakeNode("y", "SplitV", {"x0", "sizes", "a"},
+                                {{"num_split", I(2)}, {"Tlen", MakeAttr(DT_INT32)}})},
                       {"y:1"}}};
-  cases["Slice"] = {{{{3, 4}}, {Axes("b", {1, 1}), Axes("s", {2, -1}), MakeNode("y", "Slice", {"x0", "b", "s"})}, {"y"}}};
-  cases["Pad"] = {{{{2, 3}}, {ConstNode("p", MakeTensor<int32_t>({2, 2}, {1, 0, 2, 1})), MakeNode("y", "Pad", {"x0", "p"})}, {"y"}}};
-  cases["PadV2"] = {{{{2, 3}},
-                     {ConstNode("p", MakeTensor<int32_t>({2, 2}, {0, 1, 1, 1})), ConstNode("v", Tensor::Scalar<double>(3)),
-                      MakeNode("y", "PadV2", {"x0", "p", "v"})},
-                     {"y"}}};
+  cases["Slice"] = {
+      {{{3, 4}},
+       {Axes("b", {1, 1}), Axes("s", {2, -1}), MakeNode("y", "Slice", {"x0", "b", "s"})},
+       {"y"}}};
+  cases["Pad"] = {{{{2, 3}},
+                   {ConstNode("p", MakeTensor<int32_t>({2, 2}, {1, 0, 2, 1})),
+                    MakeNode("y", "Pad", {"x0", "p"})},
+                   {"y"}}};
+  cases["PadV2"] = {
+      {{{2, 3}},
+       {ConstNode("p", MakeTensor<int32_t>({2, 2}, {0, 1, 1, 1})),
+        ConstNode("v", Tensor::Scalar<double>(3)), MakeNode("y", "PadV2", {"x0", "p", "v"})},
+       {"y"}}};
   cases["Tile"] = {{{{2, 3}}, {Axes("m", {2, 3}), MakeNode("y", "Tile", {"x0", "m"})}, {"y"}}};
   cases["Select"] = {{{{2, 3}, {2, 3}},
-                      {ConstNode("c", MakeTensor<bool>({2}, {true, false})), MakeNode("y", "Select", {"c", "x0", "x1"})},
+                      {ConstNode("c", MakeTensor<bool>({2}, {true, false})),
+                       MakeNode("y", "Select", {"c", "x0", "x1"})},
                       {"y"}}};
   cases["SelectV2"] = {{{{2, 3}, {3}},
-                        {ConstNode("c", MakeTensor<bool>({2, 1}, {true, false})), MakeNode("y", "SelectV2", {"c", "x0", "x1"})},
+                        {ConstNode("c", MakeTensor<bool>({2, 1}, {true, false})),
+                         MakeNode("y", "SelectV2", {"c", "x0", "x1"})},
                         {"y"}}};
   GradientCase cast{{{2, 3}},
                     {MakeNode("f", "Cast", {"x0"}, {{"DstT", MakeAttr(DT_FLOAT)}}),
@@ -137,10 +162,11 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
   for (bool exclusive : {false, true}) {
     for (bool reverse : {false, true}) {
       for (const char* op : {"Cumsum", "Cumprod"}) {
-        cases[op].push_back({{{3, 4}},
-                             {Int("a", 1), MakeNode("y", op, {"x0", "a"},
-                                                    {{"exclusive", B(exclusive)}, {"reverse", B(reverse)}})},
-                             {"y"}});
+        cases[op].push_back(
+            {{{3, 4}},
+             {Int("a", 1), MakeNode("y", op, {"x0", "a"},
+                                    {{"exclusive", B(exclusive)}, {"reverse", B(reverse)}})},
+             {"y"}});
       }
     }
   }
@@ -156,11 +182,10 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
         MakeNode("y", "StridedSlice", {"x0", "b", "e", "s"}, {{"shrink_axis_mask", I(1)}})},
        {"y"}}};
   for (int axis : {0, 1}) {
-    cases["GatherV2"].push_back(
-        {{{4, 3}},
-         {ConstNode("i", MakeTensor<int32_t>({2, 2}, {2, 0, 2, 1})), Int("a", axis),
-          MakeNode("y", "GatherV2", {"x0", "i", "a"})},
-         {"y"}});
+    cases["GatherV2"].push_back({{{4, 3}},
+                                 {ConstNode("i", MakeTensor<int32_t>({2, 2}, {2, 0, 2, 1})),
+                                  Int("a", axis), MakeNode("y", "GatherV2", {"x0", "i", "a"})},
+                                 {"y"}});
   }
   cases["UnsortedSegmentSum"] = {
       {{{5, 2}},
@@ -172,13 +197,15 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
       TensorShape xs = ax ? TensorShape{2, 3, 2} : TensorShape{2, 2, 3};
       TensorShape ys = ay ? TensorShape{2, 4, 3} : TensorShape{2, 3, 4};
       AttrMapInit adj{{"adj_x", B(ax)}, {"adj_y", B(ay)}};
-      cases["BatchMatMul"].push_back({{xs, ys}, {MakeNode("y", "BatchMatMul", {"x0", "x1"}, adj)}, {"y"}});
+      cases["BatchMatMul"].push_back(
+          {{xs, ys}, {MakeNode("y", "BatchMatMul", {"x0", "x1"}, adj)}, {"y"}});
     }
   }
   cases["BatchMatMulV2"] = {
       {{{2, 2, 3}, {3, 4}}, {MakeNode("y", "BatchMatMulV2", {"x0", "x1"})}, {"y"}},
       {{{3, 1, 2, 3}, {2, 4, 3}},
-       {MakeNode("y", "BatchMatMulV2", {"x0", "x1"}, {{"adj_y", B(true)}})}, {"y"}}};
+       {MakeNode("y", "BatchMatMulV2", {"x0", "x1"}, {{"adj_y", B(true)}})},
+       {"y"}}};
   cases["Fill"] = {{{{}}, {Axes("d", {2, 3}), MakeNode("y", "Fill", {"d", "x0"})}, {"y"}}};
   return cases;
 }

@@ -13,20 +13,20 @@ using testing::MakeTensor;
 using testing::Values;
 
 NodeDef Variable(const std::string& name, const PartialShape& shape) {
-  return MakeNode(name, "VariableV2", {}, {{"shape", MakeAttr(shape)}, {"dtype", MakeAttr(DT_FLOAT)}});
+  return MakeNode(name, "VariableV2", {},
+                  {{"shape", MakeAttr(shape)}, {"dtype", MakeAttr(DT_FLOAT)}});
 }
 
 GraphDef VariableGraph() {
-  return MakeGraph({Variable("w", PartialShape{2}), ConstNode("init", MakeTensor<float>({2}, {1, 2})),
-                    ConstNode("delta", MakeTensor<float>({2}, {0.5f, 0.25f})),
-                    ConstNode("lr", Tensor::Scalar<float>(2)),
-                    MakeNode("w/Assign", "Assign", {"w", "init"}),
-                    MakeNode("w/read", "Identity", {"w"}),
-                    MakeNode("add", "AssignAdd", {"w", "delta"}),
-                    MakeNode("sub", "AssignSub", {"w", "delta"}),
-                    MakeNode("sgd", "ApplyGradientDescent", {"w", "lr", "delta"}),
-                    MakeNode("inited", "IsVariableInitialized", {"w"}),
-                    MakeNode("twice", "AddV2", {"w/read", "w/read"})});
+  return MakeGraph(
+      {Variable("w", PartialShape{2}), ConstNode("init", MakeTensor<float>({2}, {1, 2})),
+       ConstNode("delta", MakeTensor<float>({2}, {0.5f, 0.25f})),
+       ConstNode("lr", Tensor::Scalar<float>(2)), MakeNode("w/Assign", "Assign", {"w", "init"}),
+       MakeNode("w/read", "Identity", {"w"}), MakeNode("add", "AssignAdd", {"w", "delta"}),
+       MakeNode("sub", "AssignSub", {"w", "delta"}),
+       MakeNode("sgd", "ApplyGradientDescent", {"w", "lr", "delta"}),
+       MakeNode("inited", "IsVariableInitialized", {"w"}),
+       MakeNode("twice", "AddV2", {"w/read", "w/read"})});
 }
 
 std::vector<float> Read(DirectSession* s, const std::string& fetch = "w/read") {
@@ -69,9 +69,9 @@ TEST(Variables, StatePersistsAcrossRunsAndUpdatesInPlace) {
 }
 
 TEST(Variables, AssignOfAnotherShapeIsAnError) {
-  GraphDef def = MakeGraph({Variable("v", PartialShape::UnknownRank()),
-                            testing::PlaceholderNode("x", DT_FLOAT),
-                            MakeNode("set", "Assign", {"v", "x"})});
+  GraphDef def =
+      MakeGraph({Variable("v", PartialShape::UnknownRank()),
+                 testing::PlaceholderNode("x", DT_FLOAT), MakeNode("set", "Assign", {"v", "x"})});
   auto session = DirectSession::Create(def);
   ASSERT_TRUE(session.ok()) << session.status();
   std::vector<Tensor> out;
@@ -81,8 +81,9 @@ TEST(Variables, AssignOfAnotherShapeIsAnError) {
 }
 
 TEST(Variables, AssignCopiesTheValueInsteadOfAliasingIt) {
-  GraphDef def = MakeGraph({Variable("v", PartialShape{2}), testing::PlaceholderNode("x", DT_FLOAT),
-                            MakeNode("set", "Assign", {"v", "x"}), MakeNode("read", "Identity", {"v"})});
+  GraphDef def =
+      MakeGraph({Variable("v", PartialShape{2}), testing::PlaceholderNode("x", DT_FLOAT),
+                 MakeNode("set", "Assign", {"v", "x"}), MakeNode("read", "Identity", {"v"})});
   auto session = DirectSession::Create(def);
   ASSERT_TRUE(session.ok());
   Tensor x = MakeTensor<float>({2}, {3, 4});
@@ -93,16 +94,13 @@ TEST(Variables, AssignCopiesTheValueInsteadOfAliasingIt) {
 }
 
 TEST(Variables, AReadKeepsItsValueWhenTheVariableIsUpdatedLaterInTheStep) {
-  GraphDef def = MakeGraph({Variable("v", PartialShape{2}),
-                            ConstNode("init", MakeTensor<float>({2}, {1, 2})),
-                            ConstNode("delta", MakeTensor<float>({2}, {10, 10})),
-                            ConstNode("ten", Tensor::Scalar<float>(10)),
-                            MakeNode("init_v", "Assign", {"v", "init"}),
-                            MakeNode("read", "Identity", {"v"}),
-                            MakeNode("bump", "AssignAdd", {"v", "delta", "^read"}),
-                            MakeNode("sgd", "ApplyGradientDescent",
-                                     {"v", "ten", "delta", "^read"}),
-                            MakeNode("after", "Identity", {"v", "^bump"})});
+  GraphDef def = MakeGraph(
+      {Variable("v", PartialShape{2}), ConstNode("init", MakeTensor<float>({2}, {1, 2})),
+       ConstNode("delta", MakeTensor<float>({2}, {10, 10})),
+       ConstNode("ten", Tensor::Scalar<float>(10)), MakeNode("init_v", "Assign", {"v", "init"}),
+       MakeNode("read", "Identity", {"v"}), MakeNode("bump", "AssignAdd", {"v", "delta", "^read"}),
+       MakeNode("sgd", "ApplyGradientDescent", {"v", "ten", "delta", "^read"}),
+       MakeNode("after", "Identity", {"v", "^bump"})});
   auto session = DirectSession::Create(def);
   ASSERT_TRUE(session.ok()) << session.status();
   std::vector<Tensor> out;
@@ -116,8 +114,9 @@ TEST(Variables, AReadKeepsItsValueWhenTheVariableIsUpdatedLaterInTheStep) {
 }
 
 TEST(Variables, ShapeFunctionRejectsMismatchedAssignAtBuildTime) {
-  GraphDef def = MakeGraph({Variable("v", PartialShape{2}), ConstNode("c", MakeTensor<float>({3}, {1, 2, 3})),
-                            MakeNode("set", "Assign", {"v", "c"})});
+  GraphDef def =
+      MakeGraph({Variable("v", PartialShape{2}), ConstNode("c", MakeTensor<float>({3}, {1, 2, 3})),
+                 MakeNode("set", "Assign", {"v", "c"})});
   EXPECT_STATUS(Graph::FromGraphDef(def).status(), absl::StatusCode::kInvalidArgument,
                 "the variable has shape [2] but the value has shape [3]");
 }

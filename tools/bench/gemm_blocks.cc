@@ -48,14 +48,16 @@ int main() {
     const int m = s[0], k = s[1], n = s[2];
     Matrix a = Matrix::Random(m, k), b = Matrix::Random(k, n), c(m, n);
     const double flops = 2.0 * m * k * n;
-    double eigen = GflopsOf([&] {
-      InRowBlocks(m, threads, [&](int r, int rows) {
-        c.middleRows(r, rows).noalias() = a.middleRows(r, rows) * b;
-      });
-    }, flops);
+    double eigen = GflopsOf(
+        [&] {
+          InRowBlocks(m, threads, [&](int r, int rows) {
+            c.middleRows(r, rows).noalias() = a.middleRows(r, rows) * b;
+          });
+        },
+        flops);
     auto blas_rows = [&](int r, int rows) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, k, 1.0f,
-                  a.data() + r * k, k, b.data(), n, 0.0f, c.data() + r * n, n);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, k, 1.0f, a.data() + r * k, k,
+                  b.data(), n, 0.0f, c.data() + r * n, n);
     };
     double blas = GflopsOf([&] { InRowBlocks(m, threads, blas_rows); }, flops);
     double blas1 = GflopsOf([&] { blas_rows(0, m); }, flops);
