@@ -1,5 +1,8 @@
 // Hand-computed kernel cases in C++. The broad comparison of every kernel against numpy,
 // over dtypes, broadcasting, empty tensors and scalars, is tests/python/test_kernels.py.
+#include <atomic>
+#include <thread>
+
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
@@ -52,6 +55,42 @@ TEST(MatMul, LargeProductUsesBlocksAndStaysExact) {
       EXPECT_EQ(p->data<float>()[i * 100 + j], expect) << i << "," << j;
     }
   }
+}
+
+TEST(MatMul, ConcurrentProductsDoNotShareState) {
+  // MatMuls from several threads at once, small and medium (a GEMM library that shares
+  // scratch buffers between threads — Debian's serial OpenBLAS does for small products —
+  // returns another thread's product here).
+  auto session = DirectSession::Create(MakeGraph({testing::PlaceholderNode("a", DT_FLOAT),
+                                                  testing::PlaceholderNode("b", DT_FLOAT),
+                                                  MakeNode("p", "MatMul", {"a", "b"})}));
+  ASSERT_TRUE(session.ok()) << session.status();
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int64_t m : {4, 96}) {
+        const int64_t k = m * 2 / 3, n = m * 5 / 6;
+        Tensor a(DT_FLOAT, TensorShape{m, k}), b(DT_FLOAT, TensorShape{k, n});
+        for (int64_t i = 0; i < a.NumElements(); ++i) a.data<float>()[i] = float((i + t) % 5);
+        for (int64_t i = 0; i < b.NumElements(); ++i) b.data<float>()[i] = float((i * 3 + t) % 7);
+        std::vector<float> want(m * n, 0.0f);  // small integers: exact in float
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t p = 0; p < k; ++p)
+            for (int64_t j = 0; j < n; ++j)
+              want[i * n + j] += a.data<float>()[i * k + p] * b.data<float>()[p * n + j];
+        for (int run = 0; run < 400; ++run) {
+          std::vector<Tensor> out;
+          if (!(*session)->Run({{"a", a}, {"b", b}}, {"p"}, {}, &out).ok() ||
+              Values<float>(out[0]) != want) {
+            ++wrong;
+          }
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(Cwise, BroadcastAddOfColumnAndRow) {
