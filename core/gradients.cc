@@ -149,8 +149,9 @@ absl::StatusOr<std::vector<Output>> BuildGradients(Graph* graph, const std::vect
   for (const Output& s : stop) stopped.insert(s.node->id());
 
   absl::flat_hash_map<Key, std::vector<Output>> pending;
-  // Seeds: dys, or ones shaped like each y.
+  // Builds the nodes that belong to no single op's gradient: seeds and the final sums.
   GradientContext root(graph, ys.empty() ? nullptr : ys[0].node, {}, scope);
+  // Seeds: dys, or ones shaped like each y.
   for (size_t i = 0; i < ys.size(); ++i) {
     Output seed =
         i < grad_ys.size() && grad_ys[i].valid() ? grad_ys[i] : root.Op("OnesLike", {ys[i]});
@@ -183,15 +184,14 @@ absl::StatusOr<std::vector<Output>> BuildGradients(Graph* graph, const std::vect
       any |= out_grads[i].valid();
     }
     RETURN_IF_ERROR(ctx.status());
-    // Stop here when nothing flows in, the op blocks gradients, or no input needs one.
+    // Stop here when nothing flows in, no input needs a gradient, or the caller stops it.
+    // (Ops such as StopGradient block gradients through their SetNoGradient function.)
     bool wanted = false;
     for (int i = 0; i < node->num_inputs(); ++i) {
       const Edge* e = node->input_edge(i);
       wanted |= from_x[e->src->id()] && Differentiable(node->input_type(i));
     }
-    if (!any || !wanted || stopped.contains(id) || node->type_string() == "StopGradient") {
-      continue;
-    }
+    if (!any || !wanted || stopped.contains(id)) continue;
     const GradientFn& fn = node->op_registration().gradient_fn;
     if (!fn) {
       return absl::UnimplementedError(absl::StrCat("no gradient is defined for op '",
@@ -214,9 +214,8 @@ absl::StatusOr<std::vector<Output>> BuildGradients(Graph* graph, const std::vect
   }
 
   std::vector<Output> result;
-  GradientContext sums(graph, ys.empty() ? nullptr : ys[0].node, {}, scope);
-  for (const Output& x : xs) result.push_back(sum_of({x.node->id(), x.index}, &sums));
-  RETURN_IF_ERROR(sums.status());
+  for (const Output& x : xs) result.push_back(sum_of({x.node->id(), x.index}, &root));
+  RETURN_IF_ERROR(root.status());
   return result;
 }
 }  // namespace

@@ -40,7 +40,6 @@ class GradientContext {
   int num_inputs() const { return node_->num_inputs(); }
   // The gradient of output i: zeros shaped like the output when none flowed into it.
   Output grad(int i);
-  bool has_grad(int i) const { return grads_[i].valid(); }
 
   // Records the gradient of input i (invalid: no gradient).
   void SetInputGrad(int i, Output grad) { input_grads_[i] = grad; }

@@ -98,11 +98,9 @@ absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
     if (node == nullptr || id.port < 0 || id.port >= node->num_outputs()) {
       return absl::NotFoundError(absl::StrCat("feed '", feed, "' names no tensor in the graph"));
     }
-    PartialShape shape = node->output_shape(id.port);
-    if (node->type_string() == "Placeholder" || node->type_string() == "PlaceholderWithDefault") {
-      (void)node->attrs().Get("shape", &shape);
-    }
-    step->feed_specs.emplace_back(BaseType(node->output_type(id.port)), shape);
+    // A placeholder's inferred shape is its `shape` attr.
+    step->feed_specs.emplace_back(BaseType(node->output_type(id.port)),
+                                  node->output_shape(id.port));
     step->feed_names.push_back(id.port == 0 ? id.node : feed);
   }
   ASSIGN_OR_RETURN(GraphDef step_def, BuildStepGraph(*graph_, {feeds, fetches, targets}));
