@@ -97,6 +97,35 @@ bool RegisterKernelForTypes(const char* op, const char* device, const char* attr
   return true;
 }
 
+// Registers K<T, Index> for each T and for Index in {int32, int64}, constraining `type_attr`
+// to T and `index_attr` to Index (ops indexed by int32 or int64 tensors).
+template <template <typename, typename> class K, typename... Ts>
+bool RegisterKernelForTypesAndIndices(const char* op, const char* device, const char* type_attr,
+                                      const char* index_attr) {
+  auto register_both = [&](auto zero) {
+    using T = decltype(zero);
+    KernelRegistry::Global()->Register(KernelDefBuilder(op)
+                                           .Device(device)
+                                           .TypeConstraint(type_attr, {DataTypeToEnum<T>::value})
+                                           .TypeConstraint(index_attr, {DT_INT32})
+                                           .def(),
+                                       &MakeKernel<K<T, int32_t>>);
+    KernelRegistry::Global()->Register(KernelDefBuilder(op)
+                                           .Device(device)
+                                           .TypeConstraint(type_attr, {DataTypeToEnum<T>::value})
+                                           .TypeConstraint(index_attr, {DT_INT64})
+                                           .def(),
+                                       &MakeKernel<K<T, int64_t>>);
+  };
+  (register_both(Ts{}), ...);
+  return true;
+}
+
+#define REGISTER_KERNEL_FOR_TYPES_AND_INDICES(op, device, type_attr, index_attr, kernel, ...) \
+  static bool RN_CONCAT(rn_kernels_registered_, __COUNTER__) =                                \
+      ::runnel::RegisterKernelForTypesAndIndices<kernel, __VA_ARGS__>(op, device, type_attr,  \
+                                                                      index_attr)
+
 #define REGISTER_KERNEL(builder, ...)                                            \
   static ::runnel::KernelRegistrar RN_CONCAT(rn_kernel_registrar_, __COUNTER__)( \
       builder, &::runnel::MakeKernel<__VA_ARGS__>)

@@ -42,24 +42,8 @@ class UnsortedSegmentSumOp : public OpKernel {
   }
 };
 
-// Constrained on both the data and the index dtype.
-template <typename T>
-bool RegisterSegmentSum() {
-  for (DataType index : {DT_INT32, DT_INT64}) {
-    KernelRegistry::Global()->Register(KernelDefBuilder("UnsortedSegmentSum")
-                                           .Device(kCpu)
-                                           .TypeConstraint<T>("T")
-                                           .TypeConstraint("Tindices", {index})
-                                           .def(),
-                                       index == DT_INT32
-                                           ? &MakeKernel<UnsortedSegmentSumOp<T, int32_t>>
-                                           : &MakeKernel<UnsortedSegmentSumOp<T, int64_t>>);
-  }
-  return true;
-}
-
-static const bool kRegistered = RegisterSegmentSum<float>() && RegisterSegmentSum<double>() &&
-                                RegisterSegmentSum<int32_t>() && RegisterSegmentSum<int64_t>();
+REGISTER_KERNEL_FOR_TYPES_AND_INDICES("UnsortedSegmentSum", kCpu, "T", "Tindices",
+                                      UnsortedSegmentSumOp, float, double, int32_t, int64_t);
 
 }  // namespace
 }  // namespace runnel

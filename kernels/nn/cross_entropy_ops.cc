@@ -70,6 +70,8 @@ class SoftmaxCrossEntropyOp : public OpKernel {
 
 template <typename T>
 using DenseCrossEntropy = SoftmaxCrossEntropyOp<T, T, false>;
+template <typename T, typename Label>
+using SparseCrossEntropy = SoftmaxCrossEntropyOp<T, Label, true>;
 
 template <typename T>
 class L2LossOp : public OpKernel {
@@ -85,26 +87,8 @@ class L2LossOp : public OpKernel {
 
 REGISTER_KERNEL_FOR_TYPES("SoftmaxCrossEntropyWithLogits", kCpu, "T", DenseCrossEntropy, float,
                           double);
-REGISTER_KERNEL(KernelDefBuilder("SparseSoftmaxCrossEntropyWithLogits")
-                    .Device(kCpu)
-                    .TypeConstraint<float>("T")
-                    .TypeConstraint<int32_t>("Tlabels"),
-                SoftmaxCrossEntropyOp<float, int32_t, true>);
-REGISTER_KERNEL(KernelDefBuilder("SparseSoftmaxCrossEntropyWithLogits")
-                    .Device(kCpu)
-                    .TypeConstraint<float>("T")
-                    .TypeConstraint<int64_t>("Tlabels"),
-                SoftmaxCrossEntropyOp<float, int64_t, true>);
-REGISTER_KERNEL(KernelDefBuilder("SparseSoftmaxCrossEntropyWithLogits")
-                    .Device(kCpu)
-                    .TypeConstraint<double>("T")
-                    .TypeConstraint<int32_t>("Tlabels"),
-                SoftmaxCrossEntropyOp<double, int32_t, true>);
-REGISTER_KERNEL(KernelDefBuilder("SparseSoftmaxCrossEntropyWithLogits")
-                    .Device(kCpu)
-                    .TypeConstraint<double>("T")
-                    .TypeConstraint<int64_t>("Tlabels"),
-                SoftmaxCrossEntropyOp<double, int64_t, true>);
+REGISTER_KERNEL_FOR_TYPES_AND_INDICES("SparseSoftmaxCrossEntropyWithLogits", kCpu, "T", "Tlabels",
+                                      SparseCrossEntropy, float, double);
 REGISTER_KERNEL_FOR_TYPES("L2Loss", kCpu, "T", L2LossOp, float, double);
 
 }  // namespace
