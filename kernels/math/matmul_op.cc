@@ -1,91 +1,10 @@
-// MatMul and BatchMatMul(V2) with Eigen's GEMM. Large products are split into row (or
-// column) blocks across the thread pool; each block is one single-threaded Eigen GEMM, so no
-// library-internal threading competes with the executor's. (OpenBLAS is faster but Debian's
-// builds cannot serve concurrent single-threaded calls safely: tools/bench/README.md.)
-#include "Eigen/Core"
+// MatMul and BatchMatMul(V2): shape checks around the shared GEMM (kernels/util/gemm.h).
 #include "core/kernel_registry.h"
 #include "kernels/util/broadcast.h"
+#include "kernels/util/gemm.h"
 
 namespace runnel {
 namespace {
-
-template <typename T>
-using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using ConstMatrixMap = Eigen::Map<const RowMatrix<T>>;
-template <typename T>
-using MatrixMap = Eigen::Map<RowMatrix<T>>;
-
-// out[m,n] = op(a) * op(b), where a is stored [a_rows, a_cols] (row-major) and op transposes
-// when asked.
-template <typename T>
-struct GemmArgs {
-  const T* a;
-  int64_t a_rows, a_cols;
-  bool ta;
-  const T* b;
-  int64_t b_rows, b_cols;
-  bool tb;
-  T* out;
-  int64_t m, k, n;
-};
-
-// out[r0 : r0+rows, c0 : c0+cols] = op(a)[r0 : r0+rows, :] * op(b)[:, c0 : c0+cols].
-template <typename T>
-void GemmBlock(const GemmArgs<T>& g, int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
-  ConstMatrixMap<T> A(g.a, g.a_rows, g.a_cols), B(g.b, g.b_rows, g.b_cols);
-  auto c = MatrixMap<T>(g.out, g.m, g.n).block(r0, c0, rows, cols);
-  if (!g.ta && !g.tb) {
-    c.noalias() = A.middleRows(r0, rows) * B.middleCols(c0, cols);
-  } else if (!g.ta && g.tb) {
-    c.noalias() = A.middleRows(r0, rows) * B.transpose().middleCols(c0, cols);
-  } else if (g.ta && !g.tb) {
-    c.noalias() = A.transpose().middleRows(r0, rows) * B.middleCols(c0, cols);
-  } else {
-    c.noalias() = A.transpose().middleRows(r0, rows) * B.transpose().middleCols(c0, cols);
-  }
-}
-
-template <typename T>
-void Gemm(const T* a, int64_t a_rows, int64_t a_cols, bool ta, const T* b, int64_t b_rows,
-          int64_t b_cols, bool tb, T* out, ThreadPool* pool) {
-  const GemmArgs<T> g{a,
-                      a_rows,
-                      a_cols,
-                      ta,
-                      b,
-                      b_rows,
-                      b_cols,
-                      tb,
-                      out,
-                      ta ? a_cols : a_rows,
-                      ta ? a_rows : a_cols,
-                      tb ? b_rows : b_cols};
-  if (g.k == 0) {
-    MatrixMap<T>(out, g.m, g.n).setZero();
-    return;
-  }
-  // Block over whichever of m, n is larger; each block is at least 16 rows/cols wide.
-  const bool by_rows = g.m >= g.n;
-  const int64_t extent = by_rows ? g.m : g.n;
-  const int64_t cost = (by_rows ? g.n : g.m) * g.k;
-  const int64_t blocks = std::min<int64_t>(extent / 16 + 1, pool ? pool->NumThreads() : 1);
-  auto run = [&](int64_t begin, int64_t end) {
-    if (by_rows) {
-      GemmBlock(g, begin, end - begin, 0, g.n);
-    } else {
-      GemmBlock(g, 0, g.m, begin, end - begin);
-    }
-  };
-  if (pool == nullptr || blocks <= 1 || extent * cost < (int64_t{1} << 15)) {
-    run(0, extent);
-    return;
-  }
-  const int64_t step = (extent + blocks - 1) / blocks;
-  pool->ParallelFor(blocks, cost * step, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) run(i * step, std::min(extent, (i + 1) * step));
-  });
-}
 
 template <typename T>
 class MatMulOp : public OpKernel {
@@ -107,8 +26,9 @@ class MatMulOp : public OpKernel {
     RETURN_IF_ERROR(ctx->allocate_output(
         0, TensorShape{a.dim_size(ta_ ? 1 : 0), b.dim_size(tb_ ? 0 : 1)}, &out));
     if (out->NumElements() == 0) return absl::OkStatus();
-    Gemm<T>(a.data<T>(), a.dim_size(0), a.dim_size(1), ta_, b.data<T>(), b.dim_size(0),
-            b.dim_size(1), tb_, out->data<T>(), ctx->thread_pool());
+    Gemm(Dense(a.data<T>(), a.dim_size(0), a.dim_size(1), ta_),
+         Dense(b.data<T>(), b.dim_size(0), b.dim_size(1), tb_), out->data<T>(),
+         /*accumulate=*/false, ctx->thread_pool());
     return absl::OkStatus();
   }
 
@@ -164,8 +84,9 @@ class BatchMatMulOp : public OpKernel {
     ctx->thread_pool()->ParallelFor(
         batches, m * n * std::max<int64_t>(xk, 1), [&](int64_t b, int64_t e) {
           for (int64_t i = b; i < e; ++i) {
-            Gemm<T>(xp + x_index[i] * xm * xk, xm, xk, adj_x_, yp + y_index[i] * ym * yk, ym, yk,
-                    adj_y_, op + i * m * n, nullptr);
+            Gemm(Dense(xp + x_index[i] * xm * xk, xm, xk, adj_x_),
+                 Dense(yp + y_index[i] * ym * yk, ym, yk, adj_y_), op + i * m * n,
+                 /*accumulate=*/false, nullptr);
           }
         });
     return absl::OkStatus();

@@ -61,7 +61,10 @@ class ReluGradOp : public OpKernel {
     const T* f = x.data<T>();
     T* o = out->data<T>();
     ctx->thread_pool()->ParallelFor(x.NumElements(), 2, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) o[i] = f[i] > T(0) ? g[i] : T(0);
+      for (int64_t i = b; i < e; ++i) {
+        const T gi = g[i];  // loaded unconditionally, so the select needs no branch
+        o[i] = f[i] > T(0) ? gi : T(0);
+      }
     });
     return absl::OkStatus();
   }
