@@ -42,6 +42,8 @@ void ThreadPool::ParallelFor(int64_t total, int64_t cost_per_unit,
   // this call returns only after every shard is finished.
   for (int i = 0; i < helpers; ++i) Schedule(work);
   work();
+  // The helpers' last shards are usually a few microseconds from done.
+  SpinWait([&] { return state->remaining.load() == 0; }, std::chrono::microseconds(100));
   std::unique_lock<std::mutex> lock(state->mu);
   state->cv.wait(lock, [&] { return state->remaining.load() == 0; });
 }

@@ -2,6 +2,7 @@
 // the implementation; kernels see only this.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 
@@ -19,5 +20,22 @@ class ThreadPool {
   void ParallelFor(int64_t total, int64_t cost_per_unit,
                    const std::function<void(int64_t, int64_t)>& fn);
 };
+
+// Spins until done() holds or `limit` has passed, and returns done(): waiting awake for
+// work that is microseconds away beats a sleep and a wake-up, which cost tens of
+// microseconds on a loaded machine.
+template <typename Done>
+bool SpinWait(Done&& done, std::chrono::nanoseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    for (int i = 0; i < 16; ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    if (std::chrono::steady_clock::now() > deadline) return done();
+  }
+  return true;
+}
 
 }  // namespace runnel

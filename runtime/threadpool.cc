@@ -20,22 +20,32 @@ WorkerThreadPool::~WorkerThreadPool() {
 }
 
 void WorkerThreadPool::Schedule(std::function<void()> fn) {
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back(std::move(fn));
+    queued_.store(queue_.size(), std::memory_order_relaxed);
+    wake = sleeping_ > 0;
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
 }
 
 void WorkerThreadPool::WorkerLoop() {
   for (;;) {
+    // Work tends to come in bursts (one node's successors, a kernel's shards): a worker
+    // that just finished looks for the next item awake for a while before it sleeps.
+    SpinWait([this] { return queued_.load(std::memory_order_relaxed) != 0; },
+             std::chrono::microseconds(30));
     std::function<void()> fn;
     {
       std::unique_lock<std::mutex> lock(mu_);
+      ++sleeping_;
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      --sleeping_;
       if (queue_.empty()) return;  // stopping, and nothing left to do
       fn = std::move(queue_.front());
       queue_.pop_front();
+      queued_.store(queue_.size(), std::memory_order_relaxed);
     }
     fn();
   }

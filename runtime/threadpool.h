@@ -1,6 +1,8 @@
-// A fixed-size pool of worker threads with one shared FIFO queue.
+// A fixed-size pool of worker threads with one shared FIFO queue; idle workers spin briefly
+// before they sleep, so bursts of small tasks do not pay a wake-up each.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -27,6 +29,8 @@ class WorkerThreadPool final : public ThreadPool {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
+  std::atomic<size_t> queued_{0};  // queue_.size(), readable without the lock
+  int sleeping_ = 0;               // workers waiting on cv_
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
