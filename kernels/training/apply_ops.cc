@@ -47,10 +47,14 @@ class ApplyOp : public OpKernel {
     }
     const T* g = grad.data<T>();
     const bool nesterov = nesterov_;
-    ctx->thread_pool()->ParallelFor(grad.NumElements(), 16, [&](int64_t b, int64_t e) {
-      T* shard[Rule::kRefs];
-      for (int r = 0; r < Rule::kRefs; ++r) shard[r] = refs[r] + b;
-      Rule::Update(shard, scalars, ConstVec<T>(g + b, e - b), nesterov);
+    // A rule makes one pass per slot; blocks of kBlock elements keep them in L1.
+    constexpr int64_t kBlock = 1024;
+    ctx->thread_pool()->ParallelFor(grad.NumElements(), 16, [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; b += kBlock) {
+        T* block[Rule::kRefs];
+        for (int r = 0; r < Rule::kRefs; ++r) block[r] = refs[r] + b;
+        Rule::Update(block, scalars, ConstVec<T>(g + b, std::min(end, b + kBlock) - b), nesterov);
+      }
     });
     ctx->set_output_ref(0, ctx->input_ref(0));
     return absl::OkStatus();
