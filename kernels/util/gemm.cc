@@ -93,35 +93,50 @@ void OneDnnGemm(const MatrixArg<float>& a, const MatrixArg<float>& b, float* out
   }
 }
 
-// A plain B whose rows lie a multiple of 2 KiB apart makes oneDNN's packing of B collide in
-// the same cache sets: 25-35% slower for products of up to a few hundred rows, the MLP's
-// among them (tools/bench/README.md). Such a B goes through a scratch copy with padded rows,
-// kPadChunk rows of it (one slice of the inner dimension) at a time.
+// oneDNN packs a plain B, or a transposed A, by walking down its stored rows. Rows a
+// multiple of 2 KiB apart land in the same cache sets, which makes products of up to a few
+// hundred rows or columns 25-35% slower, the MLP's among them (tools/bench/README.md). Such
+// an operand goes through a scratch copy with padded rows, kPadChunk rows (one slice of
+// the inner dimension) at a time.
 constexpr int64_t kPadChunk = 256;
 
-bool BRowsCollide(const MatrixArg<float>& a, const MatrixArg<float>& b) {
-  return !b.transposed && b.ld % 512 == 0 && a.OpRows() <= 512 && b.rows >= 64;
+bool RowsCollide(const MatrixArg<float>& x, bool packed_down_rows, int64_t other_extent) {
+  return packed_down_rows && x.ld % 512 == 0 && other_extent <= 512 && x.rows >= 64;
+}
+
+// The slice [p0, p0+len) of the inner dimension: stored rows or stored columns of x.
+MatrixArg<float> InnerSlice(MatrixArg<float> x, bool inner_is_row, int64_t p0, int64_t len) {
+  if (inner_is_row) {
+    x.data += p0 * x.ld;
+    x.rows = len;
+  } else {
+    x.data += p0;
+    x.cols = len;
+  }
+  return x;
+}
+
+MatrixArg<float> PaddedCopy(const MatrixArg<float>& x, std::vector<float>* scratch) {
+  const int64_t ld = x.cols + 16;
+  scratch->resize(x.rows * ld);
+  for (int64_t r = 0; r < x.rows; ++r) {
+    std::copy_n(x.data + r * x.ld, x.cols, scratch->data() + r * ld);
+  }
+  return {scratch->data(), x.rows, x.cols, ld, x.transposed};
 }
 
 void PaddedOneDnnGemm(const MatrixArg<float>& a, const MatrixArg<float>& b, float* out, int64_t ldo,
                       bool accumulate) {
-  thread_local std::vector<float> scratch;
-  const int64_t n = b.cols, ld = n + 16;
-  scratch.resize(std::min(kPadChunk, b.rows) * ld);
-  for (int64_t p0 = 0; p0 < b.rows; p0 += kPadChunk) {
-    const int64_t rows = std::min(kPadChunk, b.rows - p0);
-    for (int64_t r = 0; r < rows; ++r) {
-      std::copy_n(b.data + (p0 + r) * b.ld, n, scratch.data() + r * ld);
-    }
-    MatrixArg<float> a_slice = a;  // op(a)[:, p0 : p0+rows]
-    if (a.transposed) {
-      a_slice.data += p0 * a.ld;
-      a_slice.rows = rows;
-    } else {
-      a_slice.data += p0;
-      a_slice.cols = rows;
-    }
-    OneDnnGemm(a_slice, {scratch.data(), rows, n, ld}, out, ldo, accumulate || p0 > 0);
+  thread_local std::vector<float> a_scratch, b_scratch;
+  const int64_t m = a.OpRows(), k = a.OpCols(), n = b.OpCols();
+  const bool pad_a = RowsCollide(a, a.transposed, n), pad_b = RowsCollide(b, !b.transposed, m);
+  for (int64_t p0 = 0; p0 < k; p0 += kPadChunk) {
+    const int64_t len = std::min(kPadChunk, k - p0);
+    MatrixArg<float> a_slice = InnerSlice(a, a.transposed, p0, len);
+    MatrixArg<float> b_slice = InnerSlice(b, !b.transposed, p0, len);
+    if (pad_a) a_slice = PaddedCopy(a_slice, &a_scratch);
+    if (pad_b) b_slice = PaddedCopy(b_slice, &b_scratch);
+    OneDnnGemm(a_slice, b_slice, out, ldo, accumulate || p0 > 0);
   }
 }
 
@@ -131,7 +146,7 @@ void BlockGemm<float>(const MatrixArg<float>& a, const MatrixArg<float>& b, floa
   const int64_t m = a.OpRows(), k = a.OpCols(), n = b.OpCols();
   if (m * k * n < kSmallProduct) {
     EigenGemm(a, b, out, ldo, accumulate);
-  } else if (BRowsCollide(a, b)) {
+  } else if (RowsCollide(a, a.transposed, n) || RowsCollide(b, !b.transposed, m)) {
     PaddedOneDnnGemm(a, b, out, ldo, accumulate);
   } else {
     OneDnnGemm(a, b, out, ldo, accumulate);

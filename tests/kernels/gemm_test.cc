@@ -53,10 +53,12 @@ void ExpectProduct(Shape s, bool ta, bool tb, bool accumulate, int64_t pad, Thre
 
 TEST(Gemm, FloatMatchesReferenceForEveryTransposeAndBlocking) {
   WorkerThreadPool pool("gemm_test", 3);
-  // Tiny (Eigen), tall (row blocks), wide (column blocks), a vector, odd sizes, and B with
-  // 2 KiB rows (copied through padded scratch, in two slices of the inner dimension).
-  const Shape shapes[] = {{3, 5, 4},   {300, 70, 40},   {20, 90, 333},  {1, 257, 129},
-                          {67, 1, 45}, {100, 300, 512}, {20, 300, 1024}};
+  // Tiny (Eigen), tall (row blocks), wide (column blocks), a vector, odd sizes, and
+  // operands with 2 KiB rows (copied through padded scratch, in two slices of the inner
+  // dimension when it is over 256).
+  const Shape shapes[] = {{3, 5, 4},       {300, 70, 40},   {20, 90, 333},
+                          {1, 257, 129},   {67, 1, 45},     {100, 300, 512},
+                          {20, 300, 1024}, {512, 300, 100}, {512, 130, 512}};
   for (Shape s : shapes) {
     for (bool ta : {false, true}) {
       for (bool tb : {false, true}) {
