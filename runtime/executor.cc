@@ -323,16 +323,19 @@ void Executor::RunAsync(const ExecutorArgs& args, DoneCallback done) {
 absl::Status Executor::Run(const ExecutorArgs& args) {
   std::mutex mu;
   std::condition_variable cv;
-  bool finished = false;
+  std::atomic<bool> finished{false};
   absl::Status result;
   RunAsync(args, [&](absl::Status s) {
     std::lock_guard<std::mutex> lock(mu);
     result = std::move(s);
-    finished = true;
+    finished.store(true);
     cv.notify_all();
   });
+  // The pool usually finishes the last nodes within microseconds of this thread running out
+  // of work.
+  SpinWait([&] { return finished.load(); }, std::chrono::microseconds(50));
   std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return finished; });
+  cv.wait(lock, [&] { return finished.load(); });
   return result;
 }
 

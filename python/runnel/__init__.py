@@ -59,7 +59,8 @@ from runnel import compat
 from runnel import datasets
 from runnel import initializers
 from runnel import losses
-from runnel.ops import gen_ops as raw_ops
+from runnel import raw_ops
+from runnel.ops.gen_ops import no_op
 
 newaxis = None
 __version__ = "0.1.0"

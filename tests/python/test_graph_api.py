@@ -184,6 +184,28 @@ def test_operation_attrs_and_generated_functions():
         tf.raw_ops.mat_mul(x)
 
 
+def test_raw_ops_take_tensorflow_names_and_keywords_only():
+    a = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    product = tf.raw_ops.MatMul(a=a, b=a, transpose_b=True)
+    relu_grad = tf.raw_ops.ReluGrad(gradients=a, features=a - 2.5)
+    with tf.Session() as sess:
+        np.testing.assert_allclose(sess.run(product), [[5.0, 11.0], [11.0, 25.0]])
+        np.testing.assert_allclose(sess.run(relu_grad), [[0.0, 0.0], [3.0, 4.0]])
+    with pytest.raises(TypeError, match="only keyword arguments"):
+        tf.raw_ops.MatMul(a, a)
+
+
+def test_no_op_runs_its_control_inputs():
+    v = tf.Variable(1.0)
+    with tf.control_dependencies([v.assign_add(2.0)]):
+        step = tf.no_op(name="step")
+    assert step.type == "NoOp" and step.name == "step"
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        sess.run(step)
+        assert sess.run(v) == 3.0
+
+
 def test_session_config_threads():
     c = tf.reduce_sum(tf.constant(np.ones((100, 100), np.float32)))
     config = tf.ConfigProto(inter_op_parallelism_threads=1, intra_op_parallelism_threads=1)
