@@ -170,6 +170,15 @@ class ReductionOp : public OpKernel {
         groups.emplace_back(x.dim_size(i), reduce[i]);
       }
     }
+    int passes = 0;
+    for (const auto& g : groups) passes += g.second;
+    if (passes == 0) {
+      // Nothing to fold (only size-1 axes reduced, as in most broadcast gradients): the
+      // output is the input, sharing its buffer.
+      ASSIGN_OR_RETURN(Tensor same, x.Reshaped(out_shape));
+      ctx->set_output(0, std::move(same));
+      return absl::OkStatus();
+    }
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, out_shape, &out));
     if (out->NumElements() == 0) return absl::OkStatus();
@@ -177,9 +186,6 @@ class ReductionOp : public OpKernel {
     // temporary.
     Tensor current = x;
     int64_t total = x.NumElements();
-    int passes = 0;
-    for (const auto& g : groups) passes += g.second;
-    if (passes == 0) std::copy_n(x.data<T>(), total, out->data<T>());
     for (int gi = static_cast<int>(groups.size()) - 1; gi >= 0 && passes > 0; --gi) {
       if (!groups[gi].second) continue;
       int64_t inner = 1;

@@ -61,9 +61,9 @@ TEST(MatMul, ConcurrentProductsDoNotShareState) {
   // MatMuls from several threads at once, small and medium (a GEMM library that shares
   // scratch buffers between threads — Debian's serial OpenBLAS does for small products —
   // returns another thread's product here).
-  auto session = DirectSession::Create(MakeGraph({testing::PlaceholderNode("a", DT_FLOAT),
-                                                  testing::PlaceholderNode("b", DT_FLOAT),
-                                                  MakeNode("p", "MatMul", {"a", "b"})}));
+  auto session = DirectSession::Create(
+      MakeGraph({testing::PlaceholderNode("a", DT_FLOAT), testing::PlaceholderNode("b", DT_FLOAT),
+                 MakeNode("p", "MatMul", {"a", "b"})}));
   ASSERT_TRUE(session.ok()) << session.status();
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
@@ -91,6 +91,19 @@ TEST(MatMul, ConcurrentProductsDoNotShareState) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST(Reduction, OverSizeOneAxesIsTheInputReshaped) {
+  // Broadcast gradients reduce over size-1 axes only; the result shares the input's buffer.
+  Tensor x = MakeTensor<float>({2, 1, 3}, {1, 2, 3, 4, 5, 6});
+  for (const char* op : {"Sum", "Mean", "Max", "Prod"}) {
+    auto out = Eval({ConstNode("x", x), ConstNode("axes", MakeTensor<int32_t>({1}, {1})),
+                     MakeNode("r", op, {"x", "axes"})},
+                    "r");
+    ASSERT_TRUE(out.ok()) << op << ": " << out.status();
+    EXPECT_EQ(out->shape(), (TensorShape{2, 3})) << op;
+    EXPECT_EQ(Values<float>(*out), (std::vector<float>{1, 2, 3, 4, 5, 6})) << op;
+  }
 }
 
 TEST(Cwise, BroadcastAddOfColumnAndRow) {
