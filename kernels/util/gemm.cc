@@ -22,31 +22,18 @@ using OutMap = Eigen::Map<RowMatrix<T>, 0, Eigen::OuterStride<>>;
 // Below this many multiply-adds, Eigen's inlined product beats oneDNN's call overhead.
 constexpr int64_t kSmallProduct = 16 * 1024;
 
-// Rows [r0, r0+rows) of op(a), or columns [c0, c0+cols) of op(b), as an operand of its own.
+// Stored rows [first, first+count) of x when `rows`, else stored columns, as an operand of
+// its own: a block of op(a)'s rows or op(b)'s columns, or a slice of the inner dimension.
 template <typename T>
-MatrixArg<T> OpRowBlock(const MatrixArg<T>& a, int64_t r0, int64_t rows) {
-  MatrixArg<T> block = a;
-  if (a.transposed) {
-    block.data += r0;
-    block.cols = rows;
+MatrixArg<T> StorageSlice(MatrixArg<T> x, bool rows, int64_t first, int64_t count) {
+  if (rows) {
+    x.data += first * x.ld;
+    x.rows = count;
   } else {
-    block.data += r0 * a.ld;
-    block.rows = rows;
+    x.data += first;
+    x.cols = count;
   }
-  return block;
-}
-
-template <typename T>
-MatrixArg<T> OpColBlock(const MatrixArg<T>& b, int64_t c0, int64_t cols) {
-  MatrixArg<T> block = b;
-  if (b.transposed) {
-    block.data += c0 * b.ld;
-    block.rows = cols;
-  } else {
-    block.data += c0;
-    block.cols = cols;
-  }
-  return block;
+  return x;
 }
 
 template <typename T>
@@ -96,24 +83,14 @@ void OneDnnGemm(const MatrixArg<float>& a, const MatrixArg<float>& b, float* out
 // oneDNN packs a plain B, or a transposed A, by walking down its stored rows. Rows a
 // multiple of 2 KiB apart land in the same cache sets, which makes products of up to a few
 // hundred rows or columns 25-35% slower, the MLP's among them (tools/bench/README.md). Such
-// an operand goes through a scratch copy with padded rows, kPadChunk rows (one slice of
-// the inner dimension) at a time.
-constexpr int64_t kPadChunk = 256;
+// an operand goes through a per-thread scratch copy with padded rows, kPadChunk rows (one
+// slice of the inner dimension) at a time; rows of up to kPadMaxCols floats, so the scratch
+// stays under 4 MiB.
+constexpr int64_t kPadChunk = 256, kPadMaxCols = 4096;
 
 bool RowsCollide(const MatrixArg<float>& x, bool packed_down_rows, int64_t other_extent) {
-  return packed_down_rows && x.ld % 512 == 0 && other_extent <= 512 && x.rows >= 64;
-}
-
-// The slice [p0, p0+len) of the inner dimension: stored rows or stored columns of x.
-MatrixArg<float> InnerSlice(MatrixArg<float> x, bool inner_is_row, int64_t p0, int64_t len) {
-  if (inner_is_row) {
-    x.data += p0 * x.ld;
-    x.rows = len;
-  } else {
-    x.data += p0;
-    x.cols = len;
-  }
-  return x;
+  return packed_down_rows && x.ld % 512 == 0 && other_extent <= 512 && x.rows >= 64 &&
+         x.cols <= kPadMaxCols;
 }
 
 MatrixArg<float> PaddedCopy(const MatrixArg<float>& x, std::vector<float>* scratch) {
@@ -132,8 +109,8 @@ void PaddedOneDnnGemm(const MatrixArg<float>& a, const MatrixArg<float>& b, floa
   const bool pad_a = RowsCollide(a, a.transposed, n), pad_b = RowsCollide(b, !b.transposed, m);
   for (int64_t p0 = 0; p0 < k; p0 += kPadChunk) {
     const int64_t len = std::min(kPadChunk, k - p0);
-    MatrixArg<float> a_slice = InnerSlice(a, a.transposed, p0, len);
-    MatrixArg<float> b_slice = InnerSlice(b, !b.transposed, p0, len);
+    MatrixArg<float> a_slice = StorageSlice(a, a.transposed, p0, len);
+    MatrixArg<float> b_slice = StorageSlice(b, !b.transposed, p0, len);
     if (pad_a) a_slice = PaddedCopy(a_slice, &a_scratch);
     if (pad_b) b_slice = PaddedCopy(b_slice, &b_scratch);
     OneDnnGemm(a_slice, b_slice, out, ldo, accumulate || p0 > 0);
@@ -177,9 +154,9 @@ void Gemm(const MatrixArg<T>& a, const MatrixArg<T>& b, T* out, bool accumulate,
     for (int64_t i = first; i < last; ++i) {
       const int64_t begin = i * step, size = std::min(extent, begin + step) - begin;
       if (by_rows) {
-        BlockGemm(OpRowBlock(a, begin, size), b, out + begin * n, n, accumulate);
+        BlockGemm(StorageSlice(a, !a.transposed, begin, size), b, out + begin * n, n, accumulate);
       } else {
-        BlockGemm(a, OpColBlock(b, begin, size), out + begin, n, accumulate);
+        BlockGemm(a, StorageSlice(b, b.transposed, begin, size), out + begin, n, accumulate);
       }
     }
   });
