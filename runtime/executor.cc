@@ -323,19 +323,16 @@ void Executor::RunAsync(const ExecutorArgs& args, DoneCallback done) {
 absl::Status Executor::Run(const ExecutorArgs& args) {
   std::mutex mu;
   std::condition_variable cv;
-  std::atomic<bool> finished{false};
+  bool finished = false;
   absl::Status result;
   RunAsync(args, [&](absl::Status s) {
     std::lock_guard<std::mutex> lock(mu);
     result = std::move(s);
-    finished.store(true);
+    finished = true;
     cv.notify_all();
   });
-  // The pool usually finishes the last nodes within microseconds of this thread running out
-  // of work.
-  SpinWait([&] { return finished.load(); }, std::chrono::microseconds(50));
   std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return finished.load(); });
+  cv.wait(lock, [&] { return finished; });
   return result;
 }
 
