@@ -185,7 +185,6 @@ class ReductionOp : public OpKernel {
     // Fold one reduced group at a time, innermost first; all but the last pass write to a
     // temporary.
     Tensor current = x;
-    int64_t total = x.NumElements();
     for (int gi = static_cast<int>(groups.size()) - 1; gi >= 0 && passes > 0; --gi) {
       if (!groups[gi].second) continue;
       int64_t inner = 1;
@@ -196,7 +195,6 @@ class ReductionOp : public OpKernel {
       Tensor next = --passes == 0 ? *out : Tensor(x.dtype(), TensorShape{outer * inner});
       ReduceBlock<T, R>(current.data<T>(), next.data<T>(), outer, r, inner, ctx->thread_pool());
       current = next;
-      total = outer * inner;
       groups[gi].first = 1;
     }
     if constexpr (kMean) {
