@@ -55,21 +55,20 @@ def test_restore_errors_name_the_variable(tmp_path):
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         path = saver.save(sess, str(tmp_path / "m"))
-    with tf.Graph().as_default():
-        tf.Variable(np.zeros((3, 3), np.float32), name="w")
-        with pytest.raises(tf.errors.InvalidArgumentError, match=r"variable w has shape \(3, 3\).*\[2, 3\]"):
-            with tf.Session() as sess:
-                tf.train.Saver().restore(sess, path)
-    with tf.Graph().as_default():
-        tf.Variable(np.zeros((2, 3), np.float64), name="w")
-        with pytest.raises(tf.errors.InvalidArgumentError, match="variable w is float64.*float32"):
-            with tf.Session() as sess:
-                tf.train.Saver().restore(sess, path)
-    with tf.Graph().as_default():
-        tf.Variable(1.0, name="other")
-        with pytest.raises(tf.errors.NotFoundError, match="Key other not found"):
-            with tf.Session() as sess:
-                tf.train.Saver().restore(sess, path)
+
+    def expect_restore_error(value, name, error, match):
+        """Restoring `path` into a fresh graph holding only Variable(value, name) fails."""
+        with tf.Graph().as_default():
+            tf.Variable(value, name=name)
+            with pytest.raises(error, match=match):
+                with tf.Session() as sess:
+                    tf.train.Saver().restore(sess, path)
+
+    expect_restore_error(np.zeros((3, 3), np.float32), "w", tf.errors.InvalidArgumentError,
+                         r"variable w has shape \(3, 3\).*\[2, 3\]")
+    expect_restore_error(np.zeros((2, 3), np.float64), "w", tf.errors.InvalidArgumentError,
+                         "variable w is float64.*float32")
+    expect_restore_error(1.0, "other", tf.errors.NotFoundError, "Key other not found")
     with tf.Session() as sess:
         with pytest.raises(tf.errors.NotFoundError, match="no checkpoint"):
             saver.restore(sess, str(tmp_path / "missing"))
