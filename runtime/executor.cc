@@ -89,15 +89,17 @@ class Executor::Step {
       return;
     }
     ReadyStack stack;
-    Dispatch(exec_->roots_.data(), static_cast<int>(exec_->roots_.size()), &stack);
-    RunLoop(&stack);
+    Dispatch(exec_->roots_.data(), static_cast<int>(exec_->roots_.size()), &stack,
+             /*on_pool=*/false);
+    RunLoop(&stack, /*on_pool=*/false);
   }
 
  private:
   using ReadyStack = absl::InlinedVector<int, 32>;
 
   // Runs the nodes in `stack` and whatever they make ready inline, until none is left.
-  void RunLoop(ReadyStack* stack) {
+  // `on_pool` tells whether this thread is one of the pool's workers.
+  void RunLoop(ReadyStack* stack, bool on_pool) {
     absl::InlinedVector<int, 16> ready;
     while (!stack->empty()) {
       const int id = stack->back();
@@ -117,7 +119,7 @@ class Executor::Step {
         }
         if (!status.ok()) Abort(AppendToMessage(status, item.error_suffix));
       }
-      if (!ready.empty()) Dispatch(ready.data(), static_cast<int>(ready.size()), stack);
+      if (!ready.empty()) Dispatch(ready.data(), static_cast<int>(ready.size()), stack, on_pool);
       if (Finish()) return;  // the step is over and `this` is gone
     }
   }
@@ -241,9 +243,12 @@ class Executor::Step {
     return elements < kInlineInputElements;
   }
 
-  // Counts `ready` as outstanding, keeps cheap nodes (and one expensive node, if nothing
-  // else is runnable here) for this thread, and sends the other expensive ones to the pool.
-  void Dispatch(const int* ready, int n, ReadyStack* stack) {
+  // Counts `ready` as outstanding, keeps cheap nodes for this thread, and sends expensive
+  // ones to the pool; a pool worker keeps one of them if it has nothing else to run. The
+  // caller's thread keeps none: it is not counted among the pool's threads, and an
+  // expensive kernel there would run beside the pool's (whose own kernels spread over all
+  // of its threads) with more threads than cores, each preempting the others.
+  void Dispatch(const int* ready, int n, ReadyStack* stack, bool on_pool) {
     outstanding_.fetch_add(n, std::memory_order_relaxed);
     int kept_expensive = -1;
     for (int k = 0; k < n; ++k) {
@@ -257,7 +262,7 @@ class Executor::Step {
       }
     }
     if (kept_expensive >= 0) {
-      if (stack->empty())
+      if (on_pool && stack->empty())
         stack->push_back(kept_expensive);
       else
         Schedule(kept_expensive);
@@ -267,12 +272,12 @@ class Executor::Step {
   void Schedule(int id) {
     if (args_.inter_op_pool == nullptr) {
       ReadyStack stack{id};
-      RunLoop(&stack);
+      RunLoop(&stack, /*on_pool=*/false);
       return;
     }
     args_.inter_op_pool->Schedule([this, id] {
       ReadyStack stack{id};
-      RunLoop(&stack);
+      RunLoop(&stack, /*on_pool=*/true);
     });
   }
 
