@@ -19,10 +19,11 @@ def run_side(script, args):
 
 
 def interleaved(script, sides, rounds, args_for):
-    """{side: [result per round]}, the sides taking turns so that noise hits all alike."""
+    """{side: [result per round]}, the sides taking turns (each round starting with the
+    next side) so that noise and drift hit all alike."""
     results = {s: [] for s in sides}
-    for _ in range(rounds):
-        for s in sides:
+    for r in range(rounds):
+        for s in sides[r % len(sides):] + sides[:r % len(sides)]:
             result = run_side(script, args_for(s))
             if result is not None:
                 results[s].append(result)
@@ -33,6 +34,20 @@ def medians(results):
     """{side: {key: median}} over the rounds each side completed."""
     return {s: {k: statistics.median(r[k] for r in rs) for k in rs[0]}
             for s, rs in results.items() if rs}
+
+
+def paired_ratio(results, side, key):
+    """Median over rounds of side's `key` divided by the best peer's in the same round.
+
+    The machine's speed drifts by a third within minutes; a ratio taken inside one round
+    compares the sides under the same conditions, so it is steadier than a ratio of
+    medians taken over rounds that ran at different speeds. Rounds where a side failed
+    are left out. None when no round has the side and a peer."""
+    peers = [s for s in results if s != side]
+    rounds = min((len(r) for r in results.values()), default=0)
+    ratios = [results[side][i][key] / max(results[p][i][key] for p in peers)
+              for i in range(rounds)] if peers else []
+    return statistics.median(ratios) if ratios else None
 
 
 def peak_rss_mb():

@@ -119,19 +119,20 @@ def main():
           f"median of {args.rounds} interleaved rounds x {args.steps} steps")
     print(f"{'':<12}{'optimizer':>10}{'examples/s':>12}{'peak MB':>9}")
     for optimizer in ("sgd", "adam"):
-        med = harness.medians(harness.interleaved(
+        results = harness.interleaved(
             __file__, sides, args.rounds,
             lambda s: ["--side", s, "--optimizer", optimizer, "--steps", args.steps,
-                       "--threads", args.threads]))
+                       "--threads", args.threads])
+        med = harness.medians(results)
         for s, m in med.items():
             print(f"{s:<12}{optimizer:>10}{m['rate']:>12.0f}{m['peak_rss_mb']:>9.0f}")
-        if "runnel" in med:
-            others = {s: m["rate"] for s, m in med.items() if s != "runnel"}
-            if others:
-                best = max(others, key=others.get)
-                print(f"runnel / fastest peer ({best}) with {optimizer}: "
-                      f"{med['runnel']['rate'] / others[best]:.2f}x")
-
+        others = {s: m["rate"] for s, m in med.items() if s != "runnel"}
+        if "runnel" in med and others:
+            best = max(others, key=others.get)
+            print(f"runnel / fastest peer ({best}) with {optimizer}: "
+                  f"{med['runnel']['rate'] / others[best]:.2f}x (ratio of medians), "
+                  f"{harness.paired_ratio(results, 'runnel', 'rate'):.2f}x "
+                  f"(median of per-round ratios to the round's fastest peer)")
 
 if __name__ == "__main__":
     main()
