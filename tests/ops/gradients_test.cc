@@ -37,6 +37,88 @@ GradientCase Unary(const std::string& op, double low = -2, double high = 2) {
   return c;
 }
 
+// The output shape shape inference gives `op` on inputs of these shapes.
+TensorShape OutputShapeOf(const std::string& op, const TensorShape& x, const TensorShape& filter,
+                          const AttrMapInit& attrs) {
+  GraphDef def;
+  *def.add_node() = testing::PlaceholderNode("x", DT_DOUBLE, PartialShape(x));
+  std::vector<std::string> inputs = {"x"};
+  if (op != "AvgPool") {
+    *def.add_node() = testing::PlaceholderNode("f", DT_DOUBLE, PartialShape(filter));
+    inputs.push_back("f");
+  }
+  *def.add_node() = MakeNode("y", op, inputs, attrs);
+  auto graph = Graph::FromGraphDef(def);
+  EXPECT_TRUE(graph.ok()) << graph.status();
+  return (*graph)->FindNode("y")->output_shape(0).ToTensorShape();
+}
+
+// Convolutions and pooling: every padding kind, strides, dilations and both formats.
+void WindowCases(std::map<std::string, std::vector<GradientCase>>* cases) {
+  auto L = [](std::vector<int64_t> v) { return MakeAttr(v); };
+  struct Geometry {
+    const char* padding;
+    std::vector<int64_t> strides, dilations, explicit_paddings;
+    const char* format;
+  };
+  const std::vector<Geometry> geometries = {
+      {"SAME", {1, 2, 2, 1}, {1, 1, 1, 1}, {}, "NHWC"},
+      {"VALID", {1, 1, 1, 1}, {1, 2, 2, 1}, {}, "NHWC"},
+      {"EXPLICIT", {1, 1, 2, 1}, {1, 1, 1, 1}, {0, 0, 1, 0, 2, 1, 0, 0}, "NHWC"},
+      {"SAME", {1, 1, 2, 1}, {1, 1, 1, 1}, {}, "NCHW"},
+  };
+  for (const Geometry& g : geometries) {
+    const bool nchw = std::string(g.format) == "NCHW";
+    TensorShape x = nchw ? TensorShape{2, 2, 5, 6} : TensorShape{2, 5, 6, 2};
+    AttrMapInit attrs{{"strides", L(g.strides)}, {"padding", MakeAttr(g.padding)},
+                      {"dilations", L(g.dilations)}, {"data_format", MakeAttr(g.format)},
+                      {"explicit_paddings", L(g.explicit_paddings)}};
+    for (const std::string op : {"Conv2D", "DepthwiseConv2dNative"}) {
+      TensorShape filter{3, 2, 2, op == "Conv2D" ? 3 : 2};
+      (*cases)[op].push_back({{x, filter}, {MakeNode("y", op, {"x0", "x1"}, attrs)}, {"y"}});
+      // The backprops' own gradients, at the forward op's output shape.
+      std::vector<int64_t> x_dims(x.dim_sizes().begin(), x.dim_sizes().end());
+      std::vector<int64_t> f_dims(filter.dim_sizes().begin(), filter.dim_sizes().end());
+      TensorShape dy = OutputShapeOf(op, x, filter, attrs);
+      (*cases)[op + "BackpropInput"].push_back(
+          {{filter, dy},
+           {Axes("sizes", std::vector<int32_t>(x_dims.begin(), x_dims.end())),
+            MakeNode("y", op + "BackpropInput", {"sizes", "x0", "x1"}, attrs)},
+           {"y"}});
+      (*cases)[op + "BackpropFilter"].push_back(
+          {{x, dy},
+           {Axes("sizes", std::vector<int32_t>(f_dims.begin(), f_dims.end())),
+            MakeNode("y", op + "BackpropFilter", {"x0", "sizes", "x1"}, attrs)},
+           {"y"}});
+    }
+    if (g.dilations[1] != 1) continue;  // pooling has no dilations
+    std::vector<int64_t> ksize = nchw ? std::vector<int64_t>{1, 1, 3, 2}
+                                      : std::vector<int64_t>{1, 3, 2, 1};
+    AttrMapInit pool{{"ksize", L(ksize)}, {"strides", L(g.strides)},
+                     {"padding", MakeAttr(g.padding)}, {"data_format", MakeAttr(g.format)}};
+    if (std::string(g.padding) != "EXPLICIT") {
+      (*cases)["AvgPool"].push_back({{x}, {MakeNode("y", "AvgPool", {"x0"}, pool)}, {"y"}});
+      TensorShape dy = OutputShapeOf("AvgPool", x, {}, pool);
+      std::vector<int64_t> x_dims(x.dim_sizes().begin(), x.dim_sizes().end());
+      (*cases)["AvgPoolGrad"].push_back(
+          {{dy},
+           {Axes("sizes", std::vector<int32_t>(x_dims.begin(), x_dims.end())),
+            MakeNode("y", "AvgPoolGrad", {"sizes", "x0"}, pool)},
+           {"y"}});
+      std::vector<int32_t> k32(ksize.begin(), ksize.end()), s32(g.strides.begin(), g.strides.end());
+      (*cases)["MaxPoolV2"].push_back(
+          {{x},
+           {Axes("k", k32), Axes("s", s32),
+            MakeNode("y", "MaxPoolV2", {"x0", "k", "s"},
+                     {{"padding", MakeAttr(g.padding)}, {"data_format", MakeAttr(g.format)}})},
+           {"y"}});
+    } else {
+      pool["explicit_paddings"] = L({0, 0, 1, 0, 1, 1, 0, 0});  // less than the window
+    }
+    (*cases)["MaxPool"].push_back({{x}, {MakeNode("y", "MaxPool", {"x0"}, pool)}, {"y"}});
+  }
+}
+
 // One or more cases per differentiable op.
 std::map<std::string, std::vector<GradientCase>> Cases() {
   std::map<std::string, std::vector<GradientCase>> cases;
@@ -207,6 +289,7 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
        {MakeNode("y", "BatchMatMulV2", {"x0", "x1"}, {{"adj_y", B(true)}})},
        {"y"}}};
   cases["Fill"] = {{{{}}, {Axes("d", {2, 3}), MakeNode("y", "Fill", {"d", "x0"})}, {"y"}}};
+  WindowCases(&cases);
   return cases;
 }
 

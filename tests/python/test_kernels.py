@@ -549,6 +549,15 @@ COVERAGE = {
        for op in ("RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt")},
     "RandomShuffle": "test_variables.py::test_random_shuffle_and_multinomial",
     "Multinomial": "test_variables.py::test_random_shuffle_and_multinomial",
+    **{op: "test_conv_pool.py::test_conv2d_and_backprops"
+       for op in ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter")},
+    **{op: "test_conv_pool.py::test_depthwise_conv2d_and_backprops"
+       for op in ("DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput",
+                  "DepthwiseConv2dNativeBackpropFilter")},
+    **{op: "test_conv_pool.py::test_max_and_avg_pool_and_their_gradients"
+       for op in ("MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad")},
+    **{op: "test_conv_pool.py::test_max_pool_v2_and_grad_v2_take_tensor_windows"
+       for op in ("MaxPoolV2", "MaxPoolGradV2")},
 }
 
 

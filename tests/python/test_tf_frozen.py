@@ -68,3 +68,27 @@ def graph_reference_accuracy_prefix(mnist, n):
                                                                 "softmax_linear/add:0"], name="")
         with tf.Session(graph=g) as sess:
             return (sess.run(y, {x: images[:n]}).argmax(1) == labels[:n]).sum()
+
+
+MOBILENET = SHARED_DATA / "tf-frozen" / "mobilenet_v1_0.25_128.pb"
+
+
+def test_mobilenet_v1_matches_the_reference_probabilities():
+    """Google's MobileNet v1 0.25/128 (Conv2D, DepthwiseConv2dNative, Relu6, AvgPool, ...)
+    on the Granny Smith photo: top-1 949 and every probability within 1e-4 (README)."""
+    graph_def = tf.GraphDef()
+    graph_def.ParseFromString(MOBILENET.read_bytes())
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(graph_def, name="")
+    image = np.load(SHARED_DATA / "tf-frozen" / "granny_smith_input.npy")
+    expected = np.load(SHARED_DATA / "tf-frozen" / "granny_smith_expected_probs.npy")
+    with tf.Session(graph=g) as sess:
+        probs = sess.run("MobilenetV1/Predictions/Reshape_1:0", {"input:0": image})
+        # Any batch size through the logits: the same image twice gives the same row twice.
+        logits = sess.run("MobilenetV1/Logits/SpatialSqueeze:0",
+                          {"input:0": np.concatenate([image, image])})
+    assert probs.shape == (1, 1001)
+    assert int(np.argmax(probs)) == 949
+    np.testing.assert_allclose(probs[0], expected.reshape(-1), atol=1e-4)
+    assert abs(probs[0, 949] - 0.32082) < 1e-4
+    np.testing.assert_allclose(logits[0], logits[1], rtol=1e-5, atol=1e-5)

@@ -101,3 +101,29 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
         shape = noise_shape if noise_shape is not None else array_ops.shape(x)
         mask = math_ops.floor(keep + random_ops.random_uniform(shape, dtype=x.dtype, seed=seed))
         return x / keep * mask
+
+
+def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
+    """(mean, variance) of x over `axes`; the variance is the biased one (divided by n)."""
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    with ops.name_scope(name, "moments", [x, axes]):
+        x = ops.convert_to_tensor(x)
+        mean = math_ops.reduce_mean(x, axes, keepdims=True, name="mean")
+        variance = math_ops.reduce_mean(
+            math_ops.squared_difference(x, array_ops.stop_gradient(mean)), axes, keepdims=True,
+            name="variance")
+        if not keep:
+            mean = array_ops.squeeze(mean, axes)
+            variance = array_ops.squeeze(variance, axes)
+        return mean, variance
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    """scale * (x - mean) / sqrt(variance + epsilon) + offset, offset and scale optional."""
+    with ops.name_scope(name, "batchnorm", [x, mean, variance, scale, offset]):
+        x = ops.convert_to_tensor(x)
+        inv = math_ops.rsqrt(variance + variance_epsilon)
+        if scale is not None:
+            inv = inv * scale
+        shift = offset - mean * inv if offset is not None else -mean * inv
+        return x * inv + shift

@@ -1,0 +1,310 @@
+// Conv2D and its two backprops on the CPU, as im2col + GEMM (kernels/util/gemm.h): the
+// output pixels' input patches are copied, a chunk of rows at a time, into a matrix whose
+// rows match the filter's [KH*KW*C, M] layout, and one GEMM per chunk does the arithmetic.
+// A 1x1 convolution with stride 1 and no padding needs no copy: its input already is that
+// matrix. Chunks are sized to stay in the core's L2 cache and spread over the thread pool,
+// each chunk's GEMM on one thread. NCHW tensors are transposed to NHWC and back.
+// tools/bench/README.md has the measurements behind this choice.
+#include <cstring>
+#include <vector>
+
+#include "core/kernel_registry.h"
+#include "core/threadpool.h"
+#include "core/window.h"
+#include "kernels/nn/conv_util.h"
+#include "kernels/util/gemm.h"
+
+namespace runnel {
+namespace {
+
+// Bytes of patch matrix per chunk: the chunk and the GEMM's packed panels share L2.
+constexpr int64_t kChunkBytes = 192 << 10;
+
+// The shapes of one convolution, NHWC, filter [KH, KW, C, M].
+struct ConvShape {
+  int64_t batch, in_c, out_c;
+  WindowDim rows, cols;  // along height and width
+
+  int64_t PatchSize() const { return rows.window * cols.window * in_c; }
+  int64_t OutputPixels() const { return batch * rows.output * cols.output; }
+  TensorShape Output() const { return {batch, rows.output, cols.output, out_c}; }
+  TensorShape Input() const { return {batch, rows.input, cols.input, in_c}; }
+  // A 1x1 window with stride 1 and no padding: the input is the patch matrix.
+  bool Pointwise() const {
+    return rows.window == 1 && cols.window == 1 && rows.stride == 1 && cols.stride == 1 &&
+           rows.pad_before == 0 && cols.pad_before == 0 && rows.output == rows.input &&
+           cols.output == cols.input;
+  }
+  int64_t ChunkRows(size_t element_bytes) const {
+    return std::max<int64_t>(8, kChunkBytes / (PatchSize() * static_cast<int64_t>(element_bytes)));
+  }
+};
+
+// `input` and `filter` are the NHWC input's and the filter's shapes.
+absl::StatusOr<ConvShape> ResolveConv(const Window2D& w, const TensorShape& input,
+                                      const TensorShape& filter) {
+  RN_REQUIRE(input.dims() == 4, "input must be 4-D (", w.nchw ? "NCHW" : "NHWC", "), got shape ",
+             input.DebugString());
+  RN_REQUIRE(filter.dims() == 4, "filter must be 4-D [height, width, in_channels, out_channels], got shape ",
+             filter.DebugString());
+  RN_REQUIRE(input.dim_size(3) == filter.dim_size(2), "input has ", input.dim_size(3),
+             " channels but the filter ", filter.DebugString(), " expects ", filter.dim_size(2));
+  ConvShape s;
+  s.batch = input.dim_size(0);
+  s.in_c = input.dim_size(3);
+  s.out_c = filter.dim_size(3);
+  ASSIGN_OR_RETURN(s.rows, w.Height(input.dim_size(1), filter.dim_size(0)));
+  ASSIGN_OR_RETURN(s.cols, w.Width(input.dim_size(2), filter.dim_size(1)));
+  return s;
+}
+
+// Copies the patches of output pixels [first, first + count) into `col`, one row of
+// PatchSize() each, zeros where the window hangs over the padding.
+template <typename T>
+void Im2Col(const ConvShape& s, const T* in, int64_t first, int64_t count, T* col) {
+  const int64_t c = s.in_c, k = s.PatchSize();
+  for (int64_t r = 0; r < count; ++r) {
+    const int64_t pixel = first + r;
+    const int64_t ow = pixel % s.cols.output;
+    const int64_t oh = (pixel / s.cols.output) % s.rows.output;
+    const int64_t n = pixel / (s.cols.output * s.rows.output);
+    T* dst = col + r * k;
+    ForEachWindowRow(s.rows, oh, [&](int64_t kh, int64_t ih) {
+      T* row = dst + kh * s.cols.window * c;
+      if (ih < 0) {
+        std::memset(row, 0, s.cols.window * c * sizeof(T));
+        return;
+      }
+      const T* src = in + ((n * s.rows.input + ih) * s.cols.input) * c;
+      ForEachWindowSpan(s.cols, ow, [&](int64_t kw, int64_t iw, int64_t len) {
+        if (iw < 0) {
+          std::memset(row + kw * c, 0, len * c * sizeof(T));
+        } else {
+          std::memcpy(row + kw * c, src + iw * c, len * c * sizeof(T));
+        }
+      });
+    });
+  }
+}
+
+// The adjoint of Im2Col: adds each patch row back onto the input positions it came from.
+template <typename T>
+void Col2ImAdd(const ConvShape& s, const T* col, int64_t first, int64_t count, T* in) {
+  const int64_t c = s.in_c, k = s.PatchSize();
+  for (int64_t r = 0; r < count; ++r) {
+    const int64_t pixel = first + r;
+    const int64_t ow = pixel % s.cols.output;
+    const int64_t oh = (pixel / s.cols.output) % s.rows.output;
+    const int64_t n = pixel / (s.cols.output * s.rows.output);
+    const T* src = col + r * k;
+    ForEachWindowRow(s.rows, oh, [&](int64_t kh, int64_t ih) {
+      if (ih < 0) return;
+      const T* row = src + kh * s.cols.window * c;
+      T* dst = in + ((n * s.rows.input + ih) * s.cols.input) * c;
+      ForEachWindowSpan(s.cols, ow, [&](int64_t kw, int64_t iw, int64_t len) {
+        if (iw < 0) return;
+        T* d = dst + iw * c;
+        const T* p = row + kw * c;
+        for (int64_t j = 0; j < len * c; ++j) d[j] += p[j];
+      });
+    });
+  }
+}
+
+template <typename T>
+T* Scratch(int64_t elements) {
+  thread_local std::vector<T> buffer;
+  if (static_cast<int64_t>(buffer.size()) < elements) buffer.resize(elements);
+  return buffer.data();
+}
+
+// out [pixels, M] = patches [pixels, K] x filter [K, M].
+template <typename T>
+void ConvForward(const ConvShape& s, const T* in, const T* filter, T* out, ThreadPool* pool) {
+  const int64_t k = s.PatchSize(), m = s.out_c, pixels = s.OutputPixels();
+  if (s.Pointwise()) {
+    Gemm(Dense(in, pixels, k), Dense(filter, k, m), out, /*accumulate=*/false, pool);
+    return;
+  }
+  const int64_t chunk = s.ChunkRows(sizeof(T));
+  const int64_t chunks = (pixels + chunk - 1) / chunk;
+  pool->ParallelFor(chunks, chunk * k * m, [&](int64_t begin, int64_t end) {
+    T* col = Scratch<T>(chunk * k);
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t first = i * chunk, count = std::min(chunk, pixels - first);
+      Im2Col(s, in, first, count, col);
+      Gemm(Dense(col, count, k), Dense(filter, k, m), out + first * m, false, nullptr);
+    }
+  });
+}
+
+// d filter [K, M] = patches^T x dy, summed over all output pixels: each thread sums its
+// share of the pixels into its own partial, and the partials are added at the end.
+template <typename T>
+void ConvBackpropFilter(const ConvShape& s, const T* in, const T* dy, T* dfilter,
+                        ThreadPool* pool) {
+  const int64_t k = s.PatchSize(), m = s.out_c, pixels = s.OutputPixels();
+  if (s.Pointwise()) {
+    Gemm(Dense(in, pixels, k, /*transposed=*/true), Dense(dy, pixels, m), dfilter, false, pool);
+    return;
+  }
+  const int64_t chunk = s.ChunkRows(sizeof(T));
+  const int64_t chunks = (pixels + chunk - 1) / chunk;
+  const int64_t parts = std::min<int64_t>(pool->NumThreads(), chunks);
+  std::vector<T> partials((parts - 1) * k * m);
+  pool->ParallelFor(parts, chunks / parts * chunk * k * m, [&](int64_t begin, int64_t end) {
+    T* col = Scratch<T>(chunk * k);
+    for (int64_t part = begin; part < end; ++part) {
+      T* sum = part == 0 ? dfilter : partials.data() + (part - 1) * k * m;
+      const int64_t first_chunk = chunks * part / parts, last_chunk = chunks * (part + 1) / parts;
+      for (int64_t i = first_chunk; i < last_chunk; ++i) {
+        const int64_t first = i * chunk, count = std::min(chunk, pixels - first);
+        Im2Col(s, in, first, count, col);
+        Gemm(Dense(col, count, k, /*transposed=*/true), Dense(dy + first * m, count, m), sum,
+             /*accumulate=*/i != first_chunk, nullptr);
+      }
+    }
+  });
+  for (int64_t part = 1; part < parts; ++part) {
+    const T* p = partials.data() + (part - 1) * k * m;
+    for (int64_t j = 0; j < k * m; ++j) dfilter[j] += p[j];
+  }
+}
+
+// d input = col2im(dy [pixels, M] x filter^T [M, K]), one image per task so that no two
+// threads add into the same input pixels.
+template <typename T>
+void ConvBackpropInput(const ConvShape& s, const T* filter, const T* dy, T* din,
+                       ThreadPool* pool) {
+  const int64_t k = s.PatchSize(), m = s.out_c, pixels = s.OutputPixels();
+  if (s.Pointwise()) {
+    Gemm(Dense(dy, pixels, m), Dense(filter, k, m, /*transposed=*/true), din, false, pool);
+    return;
+  }
+  const int64_t per_image = s.rows.output * s.cols.output;
+  const int64_t image_size = s.rows.input * s.cols.input * s.in_c;
+  const int64_t chunk = std::min(s.ChunkRows(sizeof(T)), per_image);
+  pool->ParallelFor(s.batch, per_image * k * m, [&](int64_t begin, int64_t end) {
+    T* col = Scratch<T>(chunk * k);
+    for (int64_t n = begin; n < end; ++n) {
+      std::fill(din + n * image_size, din + (n + 1) * image_size, T(0));
+      for (int64_t first = n * per_image; first < (n + 1) * per_image; first += chunk) {
+        const int64_t count = std::min(chunk, (n + 1) * per_image - first);
+        Gemm(Dense(dy + first * m, count, m), Dense(filter, k, m, /*transposed=*/true), col,
+             false, nullptr);
+        Col2ImAdd(s, col, first, count, din);
+      }
+    }
+  });
+}
+
+template <typename T>
+class Conv2DOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
+    return absl::OkStatus();
+  }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    const Tensor& filter = ctx->input(1);
+    ASSIGN_OR_RETURN(Tensor in, ToNhwc(ctx->input(0), window_.nchw, "input", ctx->thread_pool()));
+    ASSIGN_OR_RETURN(ConvShape s, ResolveConv(window_, in.shape(), filter.shape()));
+    Tensor* out;
+    RETURN_IF_ERROR(
+        ctx->allocate_output(0, FromNhwc(s.Output(), window_.nchw), &out));
+    if (out->NumElements() == 0) return absl::OkStatus();
+    if (s.PatchSize() == 0) {
+      std::fill(out->data<T>(), out->data<T>() + out->NumElements(), T(0));
+      return absl::OkStatus();
+    }
+    if (!window_.nchw) {
+      ConvForward(s, in.data<T>(), filter.data<T>(), out->data<T>(), ctx->thread_pool());
+      return absl::OkStatus();
+    }
+    Tensor nhwc(DataTypeToEnum<T>::value, s.Output());
+    ConvForward(s, in.data<T>(), filter.data<T>(), nhwc.data<T>(), ctx->thread_pool());
+    NhwcToNchw(nhwc, out, ctx->thread_pool());
+    return absl::OkStatus();
+  }
+
+ private:
+  Window2D window_;
+};
+
+template <typename T>
+class Conv2DBackpropInputOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
+    return absl::OkStatus();
+  }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    ASSIGN_OR_RETURN(TensorShape in_shape, ShapeFromInput(ctx->input(0), "input_sizes"));
+    const Tensor& filter = ctx->input(1);
+    ASSIGN_OR_RETURN(ConvShape s, ResolveConv(window_, ToNhwc(in_shape, window_.nchw),
+                                              filter.shape()));
+    ASSIGN_OR_RETURN(Tensor dy, ToNhwc(ctx->input(2), window_.nchw, "out_backprop",
+                                       ctx->thread_pool()));
+    RN_REQUIRE(dy.shape() == s.Output(), "out_backprop has shape ",
+               ctx->input(2).shape().DebugString(), " but the convolution's output has shape ",
+               FromNhwc(s.Output(), window_.nchw).DebugString());
+    Tensor* out;
+    RETURN_IF_ERROR(ctx->allocate_output(0, in_shape, &out));
+    if (out->NumElements() == 0) return absl::OkStatus();
+    if (dy.NumElements() == 0 || s.PatchSize() == 0) {
+      std::fill(out->data<T>(), out->data<T>() + out->NumElements(), T(0));
+      return absl::OkStatus();
+    }
+    if (!window_.nchw) {
+      ConvBackpropInput(s, filter.data<T>(), dy.data<T>(), out->data<T>(), ctx->thread_pool());
+      return absl::OkStatus();
+    }
+    Tensor nhwc(DataTypeToEnum<T>::value, s.Input());
+    ConvBackpropInput(s, filter.data<T>(), dy.data<T>(), nhwc.data<T>(), ctx->thread_pool());
+    NhwcToNchw(nhwc, out, ctx->thread_pool());
+    return absl::OkStatus();
+  }
+
+ private:
+  Window2D window_;
+};
+
+template <typename T>
+class Conv2DBackpropFilterOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
+    return absl::OkStatus();
+  }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    ASSIGN_OR_RETURN(TensorShape filter_shape, ShapeFromInput(ctx->input(1), "filter_sizes"));
+    ASSIGN_OR_RETURN(Tensor in, ToNhwc(ctx->input(0), window_.nchw, "input", ctx->thread_pool()));
+    ASSIGN_OR_RETURN(ConvShape s, ResolveConv(window_, in.shape(), filter_shape));
+    ASSIGN_OR_RETURN(Tensor dy, ToNhwc(ctx->input(2), window_.nchw, "out_backprop",
+                                       ctx->thread_pool()));
+    RN_REQUIRE(dy.shape() == s.Output(), "out_backprop has shape ",
+               ctx->input(2).shape().DebugString(), " but the convolution's output has shape ",
+               FromNhwc(s.Output(), window_.nchw).DebugString());
+    Tensor* out;
+    RETURN_IF_ERROR(ctx->allocate_output(0, filter_shape, &out));
+    if (out->NumElements() == 0) return absl::OkStatus();
+    if (s.OutputPixels() == 0) {
+      std::fill(out->data<T>(), out->data<T>() + out->NumElements(), T(0));
+      return absl::OkStatus();
+    }
+    ConvBackpropFilter(s, in.data<T>(), dy.data<T>(), out->data<T>(), ctx->thread_pool());
+    return absl::OkStatus();
+  }
+
+ private:
+  Window2D window_;
+};
+
+REGISTER_KERNEL_FOR_TYPES("Conv2D", kCpu, "T", Conv2DOp, float, double);
+REGISTER_KERNEL_FOR_TYPES("Conv2DBackpropInput", kCpu, "T", Conv2DBackpropInputOp, float,
+                          double);
+REGISTER_KERNEL_FOR_TYPES("Conv2DBackpropFilter", kCpu, "T", Conv2DBackpropFilterOp, float,
+                          double);
+
+}  // namespace
+}  // namespace runnel

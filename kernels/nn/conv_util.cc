@@ -1,0 +1,100 @@
+#include "kernels/nn/conv_util.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "core/threadpool.h"
+#include "kernels/util/int_values.h"
+
+namespace runnel {
+namespace {
+
+// out[n, b, a] = in[n, a, b] for `batches` matrices of a x b elements of type U, in tiles
+// that keep both sides' cache lines in use.
+template <typename U>
+void SwapInner(const U* in, U* out, int64_t batches, int64_t a, int64_t b, ThreadPool* pool) {
+  constexpr int64_t kTile = 32;
+  const int64_t a_tiles = (a + kTile - 1) / kTile;
+  pool->ParallelFor(batches * a_tiles, kTile * b * 2, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t n = t / a_tiles, a0 = (t % a_tiles) * kTile, a1 = std::min(a, a0 + kTile);
+      const U* src = in + n * a * b;
+      U* dst = out + n * a * b;
+      for (int64_t b0 = 0; b0 < b; b0 += kTile) {
+        const int64_t b1 = std::min(b, b0 + kTile);
+        for (int64_t i = a0; i < a1; ++i) {
+          for (int64_t j = b0; j < b1; ++j) dst[j * a + i] = src[i * b + j];
+        }
+      }
+    }
+  });
+}
+
+void SwapInner(const Tensor& in, Tensor* out, int64_t batches, int64_t a, int64_t b,
+               ThreadPool* pool) {
+  switch (DataTypeSize(in.dtype())) {
+    case 1:
+      return SwapInner(static_cast<const uint8_t*>(in.raw_data()),
+                       static_cast<uint8_t*>(out->raw_data()), batches, a, b, pool);
+    case 2:
+      return SwapInner(static_cast<const uint16_t*>(in.raw_data()),
+                       static_cast<uint16_t*>(out->raw_data()), batches, a, b, pool);
+    case 4:
+      return SwapInner(static_cast<const uint32_t*>(in.raw_data()),
+                       static_cast<uint32_t*>(out->raw_data()), batches, a, b, pool);
+    default:
+      return SwapInner(static_cast<const uint64_t*>(in.raw_data()),
+                       static_cast<uint64_t*>(out->raw_data()), batches, a, b, pool);
+  }
+}
+
+}  // namespace
+
+TensorShape ToNhwc(const TensorShape& shape, bool nchw) {
+  if (!nchw || shape.dims() != 4) return shape;
+  return {shape.dim_size(0), shape.dim_size(2), shape.dim_size(3), shape.dim_size(1)};
+}
+
+TensorShape FromNhwc(const TensorShape& nhwc, bool nchw) {
+  if (!nchw) return nhwc;
+  return {nhwc.dim_size(0), nhwc.dim_size(3), nhwc.dim_size(1), nhwc.dim_size(2)};
+}
+
+absl::StatusOr<Tensor> ToNhwc(const Tensor& t, bool nchw, const char* what, ThreadPool* pool) {
+  if (t.dims() != 4) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " must be 4-D (",
+                                                   nchw ? "NCHW" : "NHWC", "), got shape ",
+                                                   t.shape().DebugString()));
+  }
+  if (!nchw) return t;
+  Tensor out(t.dtype(), ToNhwc(t.shape(), true));
+  if (t.NumElements() > 0) {
+    SwapInner(t, &out, t.dim_size(0), t.dim_size(1), t.dim_size(2) * t.dim_size(3), pool);
+  }
+  return out;
+}
+
+absl::StatusOr<TensorShape> ShapeFromInput(const Tensor& t, const char* what) {
+  auto sizes = IntValues(t, what);
+  if (!sizes.ok()) return sizes.status();
+  if (sizes->size() != 4) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " must have 4 elements, got ", sizes->size()));
+  }
+  TensorShape shape;
+  for (int64_t d : *sizes) {
+    if (d < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(what, " must not be negative, got ", d));
+    }
+    shape.AddDim(d);
+  }
+  return shape;
+}
+
+void NhwcToNchw(const Tensor& nhwc, Tensor* out, ThreadPool* pool) {
+  if (nhwc.NumElements() == 0) return;
+  SwapInner(nhwc, out, nhwc.dim_size(0), nhwc.dim_size(1) * nhwc.dim_size(2), nhwc.dim_size(3),
+            pool);
+}
+
+}  // namespace runnel

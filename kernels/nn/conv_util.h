@@ -1,0 +1,60 @@
+// Shared by the window kernels (convolutions, pooling): walking one window's positions
+// along a spatial dimension, and moving rank-4 tensors between NCHW and NHWC (the kernels
+// compute in NHWC).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "core/tensor.h"
+#include "core/window.h"
+
+namespace runnel {
+
+class ThreadPool;
+
+// Calls fn(k, i) for each window position k of output position `o`, with i the input
+// position it covers, or -1 where it covers padding.
+template <typename Fn>
+void ForEachWindowRow(const WindowDim& d, int64_t o, Fn&& fn) {
+  const int64_t start = o * d.stride - d.pad_before;
+  for (int64_t k = 0; k < d.window; ++k) {
+    const int64_t i = start + k * d.dilation;
+    fn(k, i >= 0 && i < d.input ? i : -1);
+  }
+}
+
+// Like ForEachWindowRow but in runs: fn(k, i, len) for window positions [k, k + len),
+// which cover input positions [i, i + len) (consecutive without dilation), or padding
+// when i is -1.
+template <typename Fn>
+void ForEachWindowSpan(const WindowDim& d, int64_t o, Fn&& fn) {
+  const int64_t start = o * d.stride - d.pad_before;
+  if (d.dilation != 1) {
+    ForEachWindowRow(d, o, [&](int64_t k, int64_t i) { fn(k, i, 1); });
+    return;
+  }
+  const int64_t lo = std::clamp<int64_t>(-start, 0, d.window);
+  const int64_t hi = std::clamp<int64_t>(d.input - start, lo, d.window);
+  if (lo > 0) fn(0, -1, lo);
+  if (hi > lo) fn(lo, start + lo, hi - lo);
+  if (hi < d.window) fn(hi, -1, d.window - hi);
+}
+
+// The NHWC shape of a shape in `nchw` format (unchanged when it is NHWC already), and back.
+TensorShape ToNhwc(const TensorShape& shape, bool nchw);
+TensorShape FromNhwc(const TensorShape& nhwc, bool nchw);
+
+// `t` as an NHWC tensor: itself when it is NHWC, a transposed copy when `nchw`. Fails
+// unless t is 4-D, naming it `what`.
+absl::StatusOr<Tensor> ToNhwc(const Tensor& t, bool nchw, const char* what, ThreadPool* pool);
+
+// A 4-D shape held in a 4-element int32/int64 tensor (input_sizes, filter_sizes,
+// orig_input_shape), named `what` in errors.
+absl::StatusOr<TensorShape> ShapeFromInput(const Tensor& t, const char* what);
+
+// Writes the NHWC tensor `nhwc` into the NCHW tensor `out` (of the matching shape).
+void NhwcToNchw(const Tensor& nhwc, Tensor* out, ThreadPool* pool);
+
+}  // namespace runnel

@@ -1,0 +1,242 @@
+// DepthwiseConv2dNative and its two backprops on the CPU: each input channel c is
+// convolved on its own with filter[:, :, c, m] into output channel c * M + m. Direct loops
+// in NHWC with the channels innermost (contiguous in input, filter and output, so the
+// compiler vectorizes them); NCHW goes through a transpose. Work is spread by image (by
+// output row when there are fewer images than threads).
+#include <vector>
+
+#include "core/kernel_registry.h"
+#include "core/threadpool.h"
+#include "core/window.h"
+#include "kernels/nn/conv_util.h"
+
+namespace runnel {
+namespace {
+
+struct DepthwiseShape {
+  int64_t batch, in_c, multiplier;
+  WindowDim rows, cols;
+
+  int64_t OutC() const { return in_c * multiplier; }
+  TensorShape Input() const { return {batch, rows.input, cols.input, in_c}; }
+  TensorShape Output() const { return {batch, rows.output, cols.output, OutC()}; }
+};
+
+absl::StatusOr<DepthwiseShape> ResolveDepthwise(const Window2D& w, const TensorShape& input,
+                                                const TensorShape& filter) {
+  RN_REQUIRE(filter.dims() == 4,
+             "filter must be 4-D [height, width, in_channels, multiplier], got shape ",
+             filter.DebugString());
+  RN_REQUIRE(input.dim_size(3) == filter.dim_size(2), "input has ", input.dim_size(3),
+             " channels but the filter ", filter.DebugString(), " expects ", filter.dim_size(2));
+  DepthwiseShape s;
+  s.batch = input.dim_size(0);
+  s.in_c = input.dim_size(3);
+  s.multiplier = filter.dim_size(3);
+  ASSIGN_OR_RETURN(s.rows, w.Height(input.dim_size(1), filter.dim_size(0)));
+  ASSIGN_OR_RETURN(s.cols, w.Width(input.dim_size(2), filter.dim_size(1)));
+  return s;
+}
+
+// acc[c * M + m] += src[c] * f[c * M + m] over the channels.
+template <typename T>
+inline void MultiplyAdd(const T* src, const T* f, int64_t channels, int64_t multiplier, T* acc) {
+  if (multiplier == 1) {
+    for (int64_t c = 0; c < channels; ++c) acc[c] += src[c] * f[c];
+    return;
+  }
+  for (int64_t c = 0; c < channels; ++c) {
+    for (int64_t m = 0; m < multiplier; ++m) acc[c * multiplier + m] += src[c] * f[c * multiplier + m];
+  }
+}
+
+// Calls fn(n, oh) for every output row, spread over the pool.
+template <typename Fn>
+void ForEachOutputRow(const DepthwiseShape& s, ThreadPool* pool, Fn&& fn) {
+  const int64_t rows = s.batch * s.rows.output;
+  pool->ParallelFor(rows, s.cols.output * s.rows.window * s.cols.window * s.OutC(),
+                    [&](int64_t begin, int64_t end) {
+                      for (int64_t r = begin; r < end; ++r) fn(r / s.rows.output, r % s.rows.output);
+                    });
+}
+
+template <typename T>
+void DepthwiseForward(const DepthwiseShape& s, const T* in, const T* filter, T* out,
+                      ThreadPool* pool) {
+  const int64_t oc = s.OutC();
+  ForEachOutputRow(s, pool, [&](int64_t n, int64_t oh) {
+    for (int64_t ow = 0; ow < s.cols.output; ++ow) {
+      T* acc = out + ((n * s.rows.output + oh) * s.cols.output + ow) * oc;
+      std::fill(acc, acc + oc, T(0));
+      ForEachWindowRow(s.rows, oh, [&](int64_t kh, int64_t ih) {
+        if (ih < 0) return;
+        ForEachWindowRow(s.cols, ow, [&](int64_t kw, int64_t iw) {
+          if (iw < 0) return;
+          MultiplyAdd(in + ((n * s.rows.input + ih) * s.cols.input + iw) * s.in_c,
+                      filter + (kh * s.cols.window + kw) * oc, s.in_c, s.multiplier, acc);
+        });
+      });
+    }
+  });
+}
+
+// d input: each output pixel's gradient flows back through its window; by image, so no
+// two threads add into the same pixels.
+template <typename T>
+void DepthwiseBackpropInput(const DepthwiseShape& s, const T* filter, const T* dy, T* din,
+                            ThreadPool* pool) {
+  const int64_t oc = s.OutC(), image = s.rows.input * s.cols.input * s.in_c;
+  pool->ParallelFor(s.batch, s.rows.output * s.cols.output * s.rows.window * s.cols.window * oc,
+                    [&](int64_t begin, int64_t end) {
+    std::fill(din + begin * image, din + end * image, T(0));
+    for (int64_t n = begin; n < end; ++n) {
+      for (int64_t oh = 0; oh < s.rows.output; ++oh) {
+        for (int64_t ow = 0; ow < s.cols.output; ++ow) {
+          const T* g = dy + ((n * s.rows.output + oh) * s.cols.output + ow) * oc;
+          ForEachWindowRow(s.rows, oh, [&](int64_t kh, int64_t ih) {
+            if (ih < 0) return;
+            ForEachWindowRow(s.cols, ow, [&](int64_t kw, int64_t iw) {
+              if (iw < 0) return;
+              T* dst = din + ((n * s.rows.input + ih) * s.cols.input + iw) * s.in_c;
+              const T* f = filter + (kh * s.cols.window + kw) * oc;
+              for (int64_t c = 0; c < s.in_c; ++c) {
+                T sum = 0;
+                for (int64_t m = 0; m < s.multiplier; ++m) {
+                  sum += g[c * s.multiplier + m] * f[c * s.multiplier + m];
+                }
+                dst[c] += sum;
+              }
+            });
+          });
+        }
+      }
+    }
+  });
+}
+
+// d filter[kh, kw, c, m] = sum over output pixels of input * dy; each thread sums a share
+// of the images into its own partial.
+template <typename T>
+void DepthwiseBackpropFilter(const DepthwiseShape& s, const T* in, const T* dy, T* df,
+                             ThreadPool* pool) {
+  const int64_t oc = s.OutC(), size = s.rows.window * s.cols.window * oc;
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(pool->NumThreads(), s.batch));
+  std::vector<T> partials((parts - 1) * size);
+  pool->ParallelFor(parts, s.batch / parts * s.rows.output * s.cols.output * size,
+                    [&](int64_t begin, int64_t end) {
+    for (int64_t part = begin; part < end; ++part) {
+      T* sum = part == 0 ? df : partials.data() + (part - 1) * size;
+      std::fill(sum, sum + size, T(0));
+      for (int64_t n = s.batch * part / parts; n < s.batch * (part + 1) / parts; ++n) {
+        for (int64_t oh = 0; oh < s.rows.output; ++oh) {
+          for (int64_t ow = 0; ow < s.cols.output; ++ow) {
+            const T* g = dy + ((n * s.rows.output + oh) * s.cols.output + ow) * oc;
+            ForEachWindowRow(s.rows, oh, [&](int64_t kh, int64_t ih) {
+              if (ih < 0) return;
+              ForEachWindowRow(s.cols, ow, [&](int64_t kw, int64_t iw) {
+                if (iw < 0) return;
+                MultiplyAdd(in + ((n * s.rows.input + ih) * s.cols.input + iw) * s.in_c, g,
+                            s.in_c, s.multiplier, sum + (kh * s.cols.window + kw) * oc);
+              });
+            });
+          }
+        }
+      }
+    }
+  });
+  for (int64_t part = 1; part < parts; ++part) {
+    const T* p = partials.data() + (part - 1) * size;
+    for (int64_t j = 0; j < size; ++j) df[j] += p[j];
+  }
+}
+
+template <typename T>
+class DepthwiseConv2dOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
+    return absl::OkStatus();
+  }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    ThreadPool* pool = ctx->thread_pool();
+    const Tensor& filter = ctx->input(1);
+    ASSIGN_OR_RETURN(Tensor in, ToNhwc(ctx->input(0), window_.nchw, "input", pool));
+    ASSIGN_OR_RETURN(DepthwiseShape s, ResolveDepthwise(window_, in.shape(), filter.shape()));
+    Tensor* out;
+    RETURN_IF_ERROR(ctx->allocate_output(0, FromNhwc(s.Output(), window_.nchw), &out));
+    if (out->NumElements() == 0) return absl::OkStatus();
+    Tensor nhwc = window_.nchw ? Tensor(DataTypeToEnum<T>::value, s.Output()) : *out;
+    DepthwiseForward(s, in.data<T>(), filter.data<T>(), nhwc.data<T>(), pool);
+    if (window_.nchw) NhwcToNchw(nhwc, out, pool);
+    return absl::OkStatus();
+  }
+
+ private:
+  Window2D window_;
+};
+
+template <typename T>
+class DepthwiseBackpropInputOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
+    return absl::OkStatus();
+  }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    ThreadPool* pool = ctx->thread_pool();
+    ASSIGN_OR_RETURN(TensorShape in_shape, ShapeFromInput(ctx->input(0), "input_sizes"));
+    const Tensor& filter = ctx->input(1);
+    ASSIGN_OR_RETURN(DepthwiseShape s, ResolveDepthwise(window_, ToNhwc(in_shape, window_.nchw),
+                                                        filter.shape()));
+    ASSIGN_OR_RETURN(Tensor dy, ToNhwc(ctx->input(2), window_.nchw, "out_backprop", pool));
+    RN_REQUIRE(dy.shape() == s.Output(), "out_backprop has shape ",
+               ctx->input(2).shape().DebugString(), " but the convolution's output has shape ",
+               FromNhwc(s.Output(), window_.nchw).DebugString());
+    Tensor* out;
+    RETURN_IF_ERROR(ctx->allocate_output(0, in_shape, &out));
+    if (out->NumElements() == 0) return absl::OkStatus();
+    Tensor nhwc = window_.nchw ? Tensor(DataTypeToEnum<T>::value, s.Input()) : *out;
+    DepthwiseBackpropInput(s, filter.data<T>(), dy.data<T>(), nhwc.data<T>(), pool);
+    if (window_.nchw) NhwcToNchw(nhwc, out, pool);
+    return absl::OkStatus();
+  }
+
+ private:
+  Window2D window_;
+};
+
+template <typename T>
+class DepthwiseBackpropFilterOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
+    return absl::OkStatus();
+  }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    ThreadPool* pool = ctx->thread_pool();
+    ASSIGN_OR_RETURN(TensorShape filter_shape, ShapeFromInput(ctx->input(1), "filter_sizes"));
+    ASSIGN_OR_RETURN(Tensor in, ToNhwc(ctx->input(0), window_.nchw, "input", pool));
+    ASSIGN_OR_RETURN(DepthwiseShape s, ResolveDepthwise(window_, in.shape(), filter_shape));
+    ASSIGN_OR_RETURN(Tensor dy, ToNhwc(ctx->input(2), window_.nchw, "out_backprop", pool));
+    RN_REQUIRE(dy.shape() == s.Output(), "out_backprop has shape ",
+               ctx->input(2).shape().DebugString(), " but the convolution's output has shape ",
+               FromNhwc(s.Output(), window_.nchw).DebugString());
+    Tensor* out;
+    RETURN_IF_ERROR(ctx->allocate_output(0, filter_shape, &out));
+    if (out->NumElements() == 0) return absl::OkStatus();
+    DepthwiseBackpropFilter(s, in.data<T>(), dy.data<T>(), out->data<T>(), pool);
+    return absl::OkStatus();
+  }
+
+ private:
+  Window2D window_;
+};
+
+REGISTER_KERNEL_FOR_TYPES("DepthwiseConv2dNative", kCpu, "T", DepthwiseConv2dOp, float, double);
+REGISTER_KERNEL_FOR_TYPES("DepthwiseConv2dNativeBackpropInput", kCpu, "T",
+                          DepthwiseBackpropInputOp, float, double);
+REGISTER_KERNEL_FOR_TYPES("DepthwiseConv2dNativeBackpropFilter", kCpu, "T",
+                          DepthwiseBackpropFilterOp, float, double);
+
+}  // namespace
+}  // namespace runnel

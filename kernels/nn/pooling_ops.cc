@@ -1,0 +1,277 @@
+// MaxPool, AvgPool and their gradients (and MaxPoolV2's tensor-argument forms) on the CPU,
+// in NHWC with the channels as the vectorized inner loop; NCHW goes through a transpose.
+// Windows are spread over the pool by image, so a gradient's scatter never races.
+#include <limits>
+#include <vector>
+
+#include "core/kernel_registry.h"
+#include "core/threadpool.h"
+#include "core/window.h"
+#include "kernels/nn/conv_util.h"
+#include "kernels/util/int_values.h"
+
+namespace runnel {
+namespace {
+
+struct PoolShape {
+  int64_t batch, channels;
+  WindowDim rows, cols;
+
+  TensorShape Input() const { return {batch, rows.input, cols.input, channels}; }
+  TensorShape Output() const { return {batch, rows.output, cols.output, channels}; }
+};
+
+absl::StatusOr<PoolShape> ResolvePool(const Window2D& w, const TensorShape& nhwc_input) {
+  // A window wholly over padding would have no input to pool.
+  RN_REQUIRE(std::max(w.pad_top, w.pad_bottom) < w.window_h &&
+                 std::max(w.pad_left, w.pad_right) < w.window_w,
+             "explicit_paddings must be smaller than the window (", w.window_h, "x", w.window_w,
+             "), got top/bottom ", w.pad_top, "/", w.pad_bottom, ", left/right ", w.pad_left, "/",
+             w.pad_right);
+  PoolShape s;
+  s.batch = nhwc_input.dim_size(0);
+  s.channels = nhwc_input.dim_size(3);
+  ASSIGN_OR_RETURN(s.rows, w.Height(nhwc_input.dim_size(1), w.window_h));
+  ASSIGN_OR_RETURN(s.cols, w.Width(nhwc_input.dim_size(2), w.window_w));
+  return s;
+}
+
+// Calls fn(n, oh, ow, out_offset) for every output pixel, images spread over the pool.
+template <typename Fn>
+void ForEachOutputPixel(const PoolShape& s, ThreadPool* pool, Fn&& fn) {
+  const int64_t per_image = s.rows.output * s.cols.output;
+  pool->ParallelFor(s.batch, per_image * s.rows.window * s.cols.window * s.channels,
+                    [&](int64_t begin, int64_t end) {
+                      for (int64_t n = begin; n < end; ++n) {
+                        for (int64_t oh = 0; oh < s.rows.output; ++oh) {
+                          for (int64_t ow = 0; ow < s.cols.output; ++ow) {
+                            fn(n, oh, ow, ((n * s.rows.output + oh) * s.cols.output + ow) *
+                                              s.channels);
+                          }
+                        }
+                      }
+                    });
+}
+
+// Calls fn(input_offset) for each input pixel inside the window of (n, oh, ow).
+template <typename Fn>
+void ForEachInputPixel(const PoolShape& s, int64_t n, int64_t oh, int64_t ow, Fn&& fn) {
+  ForEachWindowRow(s.rows, oh, [&](int64_t, int64_t ih) {
+    if (ih < 0) return;
+    ForEachWindowRow(s.cols, ow, [&](int64_t, int64_t iw) {
+      if (iw >= 0) fn(((n * s.rows.input + ih) * s.cols.input + iw) * s.channels);
+    });
+  });
+}
+
+template <typename T>
+void MaxPoolNhwc(const PoolShape& s, const T* in, T* out, ThreadPool* pool) {
+  ForEachOutputPixel(s, pool, [&](int64_t n, int64_t oh, int64_t ow, int64_t o) {
+    T* dst = out + o;
+    std::fill(dst, dst + s.channels, std::numeric_limits<T>::lowest());
+    ForEachInputPixel(s, n, oh, ow, [&](int64_t i) {
+      const T* src = in + i;
+      for (int64_t c = 0; c < s.channels; ++c) dst[c] = std::max(dst[c], src[c]);
+    });
+  });
+}
+
+// Each window's gradient goes to the first input position (in row-major order) holding
+// the window's maximum, as in TensorFlow.
+template <typename T>
+void MaxPoolGradNhwc(const PoolShape& s, const T* in, const T* grad, T* out, ThreadPool* pool) {
+  const int64_t image = s.rows.input * s.cols.input * s.channels;
+  const int64_t per_image = s.rows.output * s.cols.output * s.channels;
+  pool->ParallelFor(s.batch, per_image * s.rows.window * s.cols.window,
+                    [&](int64_t begin, int64_t end) {
+    std::vector<T> best(s.channels);
+    std::vector<int64_t> where(s.channels);
+    std::fill(out + begin * image, out + end * image, T(0));
+    for (int64_t n = begin; n < end; ++n) {
+      for (int64_t oh = 0; oh < s.rows.output; ++oh) {
+        for (int64_t ow = 0; ow < s.cols.output; ++ow) {
+          std::fill(best.begin(), best.end(), std::numeric_limits<T>::lowest());
+          std::fill(where.begin(), where.end(), int64_t{-1});
+          ForEachInputPixel(s, n, oh, ow, [&](int64_t i) {
+            const T* src = in + i;
+            for (int64_t c = 0; c < s.channels; ++c) {
+              if (where[c] < 0 || src[c] > best[c]) {
+                best[c] = src[c];
+                where[c] = i + c;
+              }
+            }
+          });
+          const T* g = grad + ((n * s.rows.output + oh) * s.cols.output + ow) * s.channels;
+          for (int64_t c = 0; c < s.channels; ++c) {
+            if (where[c] >= 0) out[where[c]] += g[c];
+          }
+        }
+      }
+    }
+  });
+}
+
+// The number of input pixels inside the window of (oh, ow): padding does not count.
+int64_t WindowCount(const PoolShape& s, int64_t oh, int64_t ow) {
+  int64_t rows = 0, cols = 0;
+  ForEachWindowRow(s.rows, oh, [&](int64_t, int64_t i) { rows += i >= 0; });
+  ForEachWindowRow(s.cols, ow, [&](int64_t, int64_t i) { cols += i >= 0; });
+  return rows * cols;
+}
+
+template <typename T>
+void AvgPoolNhwc(const PoolShape& s, const T* in, T* out, ThreadPool* pool) {
+  ForEachOutputPixel(s, pool, [&](int64_t n, int64_t oh, int64_t ow, int64_t o) {
+    T* dst = out + o;
+    std::fill(dst, dst + s.channels, T(0));
+    ForEachInputPixel(s, n, oh, ow, [&](int64_t i) {
+      const T* src = in + i;
+      for (int64_t c = 0; c < s.channels; ++c) dst[c] += src[c];
+    });
+    const T scale = T(1) / T(std::max<int64_t>(1, WindowCount(s, oh, ow)));
+    for (int64_t c = 0; c < s.channels; ++c) dst[c] *= scale;
+  });
+}
+
+template <typename T>
+void AvgPoolGradNhwc(const PoolShape& s, const T* grad, T* out, ThreadPool* pool) {
+  const int64_t image = s.rows.input * s.cols.input * s.channels;
+  pool->ParallelFor(s.batch, s.rows.output * s.cols.output * s.channels * s.rows.window *
+                                 s.cols.window,
+                    [&](int64_t begin, int64_t end) {
+    std::fill(out + begin * image, out + end * image, T(0));
+    for (int64_t n = begin; n < end; ++n) {
+      for (int64_t oh = 0; oh < s.rows.output; ++oh) {
+        for (int64_t ow = 0; ow < s.cols.output; ++ow) {
+          const T* g = grad + ((n * s.rows.output + oh) * s.cols.output + ow) * s.channels;
+          const T scale = T(1) / T(std::max<int64_t>(1, WindowCount(s, oh, ow)));
+          ForEachInputPixel(s, n, oh, ow, [&](int64_t i) {
+            T* dst = out + i;
+            for (int64_t c = 0; c < s.channels; ++c) dst[c] += g[c] * scale;
+          });
+        }
+      }
+    }
+  });
+}
+
+// The window of a pooling kernel: from attributes, or for the V2 forms from inputs
+// `ksize_input` and `ksize_input + 1`.
+absl::StatusOr<Window2D> PoolWindow(OpKernelContext* ctx, const Window2D& attrs,
+                                    int ksize_input) {
+  if (ksize_input < 0) return attrs;
+  Window2D w = attrs;
+  ASSIGN_OR_RETURN(std::vector<int64_t> ksize, IntValues(ctx->input(ksize_input), "ksize"));
+  ASSIGN_OR_RETURN(std::vector<int64_t> strides,
+                   IntValues(ctx->input(ksize_input + 1), "strides"));
+  RETURN_IF_ERROR(w.SetPoolingWindow(ksize, strides));
+  return w;
+}
+
+// MaxPool, MaxPoolV2 (kV2: ksize and strides are inputs 1 and 2) and AvgPool.
+template <typename T, bool kMax, bool kV2>
+class PoolOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
+    return absl::OkStatus();
+  }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    ASSIGN_OR_RETURN(Window2D w, PoolWindow(ctx, window_, kV2 ? 1 : -1));
+    ASSIGN_OR_RETURN(Tensor in, ToNhwc(ctx->input(0), w.nchw, "input", ctx->thread_pool()));
+    ASSIGN_OR_RETURN(PoolShape s, ResolvePool(w, in.shape()));
+    Tensor* out;
+    RETURN_IF_ERROR(ctx->allocate_output(0, FromNhwc(s.Output(), w.nchw), &out));
+    if (out->NumElements() == 0) return absl::OkStatus();
+    Tensor nhwc = w.nchw ? Tensor(DataTypeToEnum<T>::value, s.Output()) : *out;
+    if (kMax) {
+      MaxPoolNhwc(s, in.data<T>(), nhwc.data<T>(), ctx->thread_pool());
+    } else {
+      AvgPoolNhwc(s, in.data<T>(), nhwc.data<T>(), ctx->thread_pool());
+    }
+    if (w.nchw) NhwcToNchw(nhwc, out, ctx->thread_pool());
+    return absl::OkStatus();
+  }
+
+ private:
+  Window2D window_;
+};
+
+template <typename T, bool kV2>
+class MaxPoolGradOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
+    return absl::OkStatus();
+  }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    ASSIGN_OR_RETURN(Window2D w, PoolWindow(ctx, window_, kV2 ? 3 : -1));
+    ThreadPool* pool = ctx->thread_pool();
+    ASSIGN_OR_RETURN(Tensor in, ToNhwc(ctx->input(0), w.nchw, "orig_input", pool));
+    ASSIGN_OR_RETURN(PoolShape s, ResolvePool(w, in.shape()));
+    ASSIGN_OR_RETURN(Tensor grad, ToNhwc(ctx->input(2), w.nchw, "grad", pool));
+    RN_REQUIRE(grad.shape() == s.Output(), "grad has shape ", ctx->input(2).shape().DebugString(),
+               " but the pooling's output has shape ", FromNhwc(s.Output(), w.nchw).DebugString());
+    Tensor* out;
+    RETURN_IF_ERROR(ctx->allocate_output(0, ctx->input(0).shape(), &out));
+    if (out->NumElements() == 0) return absl::OkStatus();
+    Tensor nhwc = w.nchw ? Tensor(DataTypeToEnum<T>::value, s.Input()) : *out;
+    MaxPoolGradNhwc(s, in.data<T>(), grad.data<T>(), nhwc.data<T>(), pool);
+    if (w.nchw) NhwcToNchw(nhwc, out, pool);
+    return absl::OkStatus();
+  }
+
+ private:
+  Window2D window_;
+};
+
+template <typename T>
+class AvgPoolGradOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
+    return absl::OkStatus();
+  }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    ASSIGN_OR_RETURN(TensorShape in_shape, ShapeFromInput(ctx->input(0), "orig_input_shape"));
+    ThreadPool* pool = ctx->thread_pool();
+    ASSIGN_OR_RETURN(PoolShape s, ResolvePool(window_, ToNhwc(in_shape, window_.nchw)));
+    ASSIGN_OR_RETURN(Tensor grad, ToNhwc(ctx->input(1), window_.nchw, "grad", pool));
+    RN_REQUIRE(grad.shape() == s.Output(), "grad has shape ", ctx->input(1).shape().DebugString(),
+               " but the pooling's output has shape ",
+               FromNhwc(s.Output(), window_.nchw).DebugString());
+    Tensor* out;
+    RETURN_IF_ERROR(ctx->allocate_output(0, in_shape, &out));
+    if (out->NumElements() == 0) return absl::OkStatus();
+    Tensor nhwc = window_.nchw ? Tensor(DataTypeToEnum<T>::value, s.Input()) : *out;
+    AvgPoolGradNhwc(s, grad.data<T>(), nhwc.data<T>(), pool);
+    if (window_.nchw) NhwcToNchw(nhwc, out, pool);
+    return absl::OkStatus();
+  }
+
+ private:
+  Window2D window_;
+};
+
+template <typename T>
+using MaxPoolOp = PoolOp<T, true, false>;
+template <typename T>
+using MaxPoolV2Op = PoolOp<T, true, true>;
+template <typename T>
+using AvgPoolOp = PoolOp<T, false, false>;
+template <typename T>
+using MaxPoolGradV1Op = MaxPoolGradOp<T, false>;
+template <typename T>
+using MaxPoolGradV2Op = MaxPoolGradOp<T, true>;
+
+REGISTER_KERNEL_FOR_TYPES("MaxPool", kCpu, "T", MaxPoolOp, float, double, int32_t, int64_t);
+REGISTER_KERNEL_FOR_TYPES("MaxPoolV2", kCpu, "T", MaxPoolV2Op, float, double, int32_t, int64_t);
+REGISTER_KERNEL_FOR_TYPES("AvgPool", kCpu, "T", AvgPoolOp, float, double);
+REGISTER_KERNEL_FOR_TYPES("MaxPoolGrad", kCpu, "T", MaxPoolGradV1Op, float, double, int32_t,
+                          int64_t);
+REGISTER_KERNEL_FOR_TYPES("MaxPoolGradV2", kCpu, "T", MaxPoolGradV2Op, float, double, int32_t,
+                          int64_t);
+REGISTER_KERNEL_FOR_TYPES("AvgPoolGrad", kCpu, "T", AvgPoolGradOp, float, double);
+
+}  // namespace
+}  // namespace runnel
