@@ -19,6 +19,7 @@ namespace {
 
 // Bytes of patch matrix per chunk: the chunk and the GEMM's packed panels share L2.
 constexpr int64_t kChunkBytes = 192 << 10;
+constexpr int64_t kFilterChunkBytes = 768 << 10;
 
 // The shapes of one convolution, NHWC, filter [KH, KW, C, M].
 struct ConvShape {
@@ -35,8 +36,9 @@ struct ConvShape {
            rows.pad_before == 0 && cols.pad_before == 0 && rows.output == rows.input &&
            cols.output == cols.input;
   }
-  int64_t ChunkRows(size_t element_bytes) const {
-    return std::max<int64_t>(8, kChunkBytes / (PatchSize() * static_cast<int64_t>(element_bytes)));
+  // Rows of patches per chunk: `bytes` of them, at least 8.
+  int64_t ChunkRows(size_t element_bytes, int64_t bytes = kChunkBytes) const {
+    return std::max<int64_t>(8, bytes / (PatchSize() * static_cast<int64_t>(element_bytes)));
   }
 };
 
@@ -58,32 +60,65 @@ absl::StatusOr<ConvShape> ResolveConv(const Window2D& w, const TensorShape& inpu
   return s;
 }
 
+// Copies `count` elements; a plain loop for short runs (a first layer's few channels),
+// where calling memcpy costs more than the copy.
+template <typename T>
+inline void CopyRun(const T* src, int64_t count, T* dst) {
+  if (count <= 16) {
+    for (int64_t j = 0; j < count; ++j) dst[j] = src[j];
+  } else {
+    std::memcpy(dst, src, count * sizeof(T));
+  }
+}
+
+template <typename T>
+inline void ZeroRun(int64_t count, T* dst) {
+  if (count <= 16) {
+    for (int64_t j = 0; j < count; ++j) dst[j] = T(0);
+  } else {
+    std::memset(dst, 0, count * sizeof(T));
+  }
+}
+
 // Copies the patches of output pixels [first, first + count) into `col`, one row of
-// PatchSize() each, zeros where the window hangs over the padding.
+// PatchSize() each, zeros where the window hangs over the padding. Pixels are walked in
+// order (no division per pixel), and a window row that lies inside the input is one copy.
 template <typename T>
 void Im2Col(const ConvShape& s, const T* in, int64_t first, int64_t count, T* col) {
-  const int64_t c = s.in_c, k = s.PatchSize();
+  const int64_t c = s.in_c, k = s.PatchSize(), row_len = s.cols.window * c;
+  int64_t ow = first % s.cols.output;
+  int64_t oh = (first / s.cols.output) % s.rows.output;
+  int64_t n = first / (s.cols.output * s.rows.output);
   for (int64_t r = 0; r < count; ++r) {
-    const int64_t pixel = first + r;
-    const int64_t ow = pixel % s.cols.output;
-    const int64_t oh = (pixel / s.cols.output) % s.rows.output;
-    const int64_t n = pixel / (s.cols.output * s.rows.output);
     T* dst = col + r * k;
+    const int64_t w0 = ow * s.cols.stride - s.cols.pad_before;
+    const bool inside = s.cols.dilation == 1 && w0 >= 0 && w0 + s.cols.window <= s.cols.input;
     ForEachWindowRow(s.rows, oh, [&](int64_t kh, int64_t ih) {
-      T* row = dst + kh * s.cols.window * c;
+      T* row = dst + kh * row_len;
       if (ih < 0) {
-        std::memset(row, 0, s.cols.window * c * sizeof(T));
+        ZeroRun(row_len, row);
         return;
       }
       const T* src = in + ((n * s.rows.input + ih) * s.cols.input) * c;
+      if (inside) {
+        CopyRun(src + w0 * c, row_len, row);
+        return;
+      }
       ForEachWindowSpan(s.cols, ow, [&](int64_t kw, int64_t iw, int64_t len) {
         if (iw < 0) {
-          std::memset(row + kw * c, 0, len * c * sizeof(T));
+          ZeroRun(len * c, row + kw * c);
         } else {
-          std::memcpy(row + kw * c, src + iw * c, len * c * sizeof(T));
+          CopyRun(src + iw * c, len * c, row + kw * c);
         }
       });
     });
+    if (++ow == s.cols.output) {
+      ow = 0;
+      if (++oh == s.rows.output) {
+        oh = 0;
+        ++n;
+      }
+    }
   }
 }
 
@@ -148,27 +183,75 @@ void ConvBackpropFilter(const ConvShape& s, const T* in, const T* dy, T* dfilter
     Gemm(Dense(in, pixels, k, /*transposed=*/true), Dense(dy, pixels, m), dfilter, false, pool);
     return;
   }
-  const int64_t chunk = s.ChunkRows(sizeof(T));
+  // Longer chunks: each one's GEMM sums over its rows, and short sums waste the GEMM.
+  const int64_t chunk = s.ChunkRows(sizeof(T), kFilterChunkBytes);
   const int64_t chunks = (pixels + chunk - 1) / chunk;
   const int64_t parts = std::min<int64_t>(pool->NumThreads(), chunks);
-  std::vector<T> partials((parts - 1) * k * m);
+  // Each part sums dy^T x patches ([M, K]: the GEMM's wide side is the patch), and the
+  // parts' sums are added and transposed into d filter at the end.
+  std::vector<T> partials(parts * k * m);
   pool->ParallelFor(parts, chunks / parts * chunk * k * m, [&](int64_t begin, int64_t end) {
     T* col = Scratch<T>(chunk * k);
     for (int64_t part = begin; part < end; ++part) {
-      T* sum = part == 0 ? dfilter : partials.data() + (part - 1) * k * m;
+      T* sum = partials.data() + part * k * m;
       const int64_t first_chunk = chunks * part / parts, last_chunk = chunks * (part + 1) / parts;
       for (int64_t i = first_chunk; i < last_chunk; ++i) {
         const int64_t first = i * chunk, count = std::min(chunk, pixels - first);
         Im2Col(s, in, first, count, col);
-        Gemm(Dense(col, count, k, /*transposed=*/true), Dense(dy + first * m, count, m), sum,
+        Gemm(Dense(dy + first * m, count, m, /*transposed=*/true), Dense(col, count, k), sum,
              /*accumulate=*/i != first_chunk, nullptr);
       }
     }
   });
-  for (int64_t part = 1; part < parts; ++part) {
-    const T* p = partials.data() + (part - 1) * k * m;
-    for (int64_t j = 0; j < k * m; ++j) dfilter[j] += p[j];
+  for (int64_t row = 0; row < k; ++row) {
+    for (int64_t c = 0; c < m; ++c) {
+      T total = 0;
+      for (int64_t part = 0; part < parts; ++part) total += partials[(part * m + c) * k + row];
+      dfilter[row * m + c] = total;
+    }
   }
+}
+
+// With stride 1, d input is itself a convolution: of dy, padded so that every input
+// pixel sees each output pixel its window touched, with the filter turned 180 degrees and
+// its channel dims swapped. That keeps the GEMM's inner dimension KH*KW*M (1600 for a 5x5,
+// 64-channel layer) instead of M, and needs no scatter. False (nothing done) when the
+// stride is not 1 or explicit padding exceeds the window.
+template <typename T>
+bool ConvBackpropInputAsConv(const ConvShape& s, const T* filter, const T* dy, T* din,
+                             ThreadPool* pool) {
+  auto flipped = [](const WindowDim& d) {
+    WindowDim f = d;
+    f.input = d.output;
+    f.output = d.input;
+    f.pad_before = d.EffectiveWindow() - 1 - d.pad_before;
+    f.pad_after = d.EffectiveWindow() - 1 - d.pad_after;
+    return f;
+  };
+  if (s.rows.stride != 1 || s.cols.stride != 1) return false;
+  ConvShape t;
+  t.batch = s.batch;
+  t.in_c = s.out_c;
+  t.out_c = s.in_c;
+  t.rows = flipped(s.rows);
+  t.cols = flipped(s.cols);
+  if (std::min({t.rows.pad_before, t.rows.pad_after, t.cols.pad_before, t.cols.pad_after}) < 0) {
+    return false;
+  }
+  // g[kh, kw, m, c] = filter[KH-1-kh, KW-1-kw, c, m]
+  const int64_t kh = s.rows.window, kw = s.cols.window, c = s.in_c, m = s.out_c;
+  std::vector<T> g(kh * kw * c * m);
+  for (int64_t i = 0; i < kh; ++i) {
+    for (int64_t j = 0; j < kw; ++j) {
+      const T* src = filter + ((kh - 1 - i) * kw + (kw - 1 - j)) * c * m;
+      T* dst = g.data() + (i * kw + j) * m * c;
+      for (int64_t ci = 0; ci < c; ++ci) {
+        for (int64_t mi = 0; mi < m; ++mi) dst[mi * c + ci] = src[ci * m + mi];
+      }
+    }
+  }
+  ConvForward(t, dy, g.data(), din, pool);
+  return true;
 }
 
 // d input = col2im(dy [pixels, M] x filter^T [M, K]), one image per task so that no two
@@ -181,6 +264,7 @@ void ConvBackpropInput(const ConvShape& s, const T* filter, const T* dy, T* din,
     Gemm(Dense(dy, pixels, m), Dense(filter, k, m, /*transposed=*/true), din, false, pool);
     return;
   }
+  if (ConvBackpropInputAsConv(s, filter, dy, din, pool)) return;
   const int64_t per_image = s.rows.output * s.cols.output;
   const int64_t image_size = s.rows.input * s.cols.input * s.in_c;
   const int64_t chunk = std::min(s.ChunkRows(sizeof(T)), per_image);
