@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs a benchmark from tools/bench/ with Runnel from the build tree and its peers from
-# the benchmark virtual environment (.venv-bench: tensorflow-cpu from PyPI; Debian's
-# python3-torch with OpenMP OpenBLAS, so PyTorch does not fight itself over threads).
+# the benchmark virtual environment (.venv-bench: tensorflow-cpu, onnxruntime and tf2onnx
+# from PyPI; Debian's python3-torch with OpenMP OpenBLAS, so PyTorch does not fight itself
+# over threads). tf2onnx goes in without its pinned dependencies, which would downgrade
+# TensorFlow's; it converts frozen graphs fine with the ones TensorFlow brings.
 # Usage: tools/bench/run.sh executor_overhead.py [args]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -10,6 +12,10 @@ if [[ ! -x "$venv/bin/python" ]]; then
   apt-get install -y -qq python3-torch libopenblas0-openmp >/dev/null
   /usr/bin/python3 -m venv --system-site-packages "$venv"
   "$venv/bin/pip" install -q tensorflow-cpu
+fi
+if ! "$venv/bin/python" -c "import onnxruntime, onnx, tf2onnx" 2>/dev/null; then
+  "$venv/bin/pip" install -q onnxruntime onnx
+  "$venv/bin/pip" install -q --no-deps tf2onnx
 fi
 export PYTHONPATH="$root/build/python${PYTHONPATH:+:$PYTHONPATH}"
 export LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
