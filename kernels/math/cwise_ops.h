@@ -57,6 +57,27 @@ class BinaryCwiseOp : public OpKernel {
     const int64_t xs = plan.x_strides.back(), ys = plan.y_strides.back();
     const int64_t rows = plan.out_shape.num_elements() / std::max<int64_t>(inner, 1);
     if (plan.out_shape.num_elements() == 0) return absl::OkStatus();
+    // The commonest broadcast, a full operand against one row ([N, H, W, C] with [C]):
+    // plain loops, without the per-row bookkeeping that costs more than a short row.
+    const int64_t total = plan.out_shape.num_elements();
+    const bool y_row = x.NumElements() == total && y.NumElements() == inner && ys == 1;
+    const bool x_row = y.NumElements() == total && x.NumElements() == inner && xs == 1;
+    if (y_row || x_row) {
+      ctx->thread_pool()->ParallelFor(rows, inner * kCwiseCost, [&](int64_t b, int64_t e) {
+        F f;
+        for (int64_t row = b; row < e; ++row) {
+          Out* out = zp + row * inner;
+          if (y_row) {
+            const T* xr = xp + row * inner;
+            for (int64_t i = 0; i < inner; ++i) out[i] = f(xr[i], yp[i]);
+          } else {
+            const T* yr = yp + row * inner;
+            for (int64_t i = 0; i < inner; ++i) out[i] = f(xp[i], yr[i]);
+          }
+        }
+      });
+      return absl::OkStatus();
+    }
     ctx->thread_pool()->ParallelFor(rows, inner * kCwiseCost, [&](int64_t b, int64_t e) {
       F f;
       ForEachBroadcastRow(plan, b, e, [&](int64_t row, int64_t xo, int64_t yo) {

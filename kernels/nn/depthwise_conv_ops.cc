@@ -60,23 +60,38 @@ void ForEachOutputRow(const DepthwiseShape& s, ThreadPool* pool, Fn&& fn) {
                     });
 }
 
+// The output columns [first, last) whose window position at input offset `offset` (the
+// input column is ow * stride + offset) falls inside the input.
+inline void ColumnsInside(const WindowDim& d, int64_t offset, int64_t* first, int64_t* last) {
+  *first = offset >= 0 ? 0 : (-offset + d.stride - 1) / d.stride;
+  *last = d.input - 1 - offset >= 0 ? std::min(d.output, (d.input - 1 - offset) / d.stride + 1)
+                                   : 0;
+}
+
+// One output row at a time: for each window position, the output columns it reaches are
+// one run, so the inner loops are the channels of consecutive pixels with no per-pixel
+// bounds checks.
 template <typename T>
 void DepthwiseForward(const DepthwiseShape& s, const T* in, const T* filter, T* out,
                       ThreadPool* pool) {
-  const int64_t oc = s.OutC();
+  const int64_t oc = s.OutC(), c = s.in_c;
   ForEachOutputRow(s, pool, [&](int64_t n, int64_t oh) {
-    for (int64_t ow = 0; ow < s.cols.output; ++ow) {
-      T* acc = out + ((n * s.rows.output + oh) * s.cols.output + ow) * oc;
-      std::fill(acc, acc + oc, T(0));
-      ForEachWindowRow(s.rows, oh, [&](int64_t kh, int64_t ih) {
-        if (ih < 0) return;
-        ForEachWindowRow(s.cols, ow, [&](int64_t kw, int64_t iw) {
-          if (iw < 0) return;
-          MultiplyAdd(in + ((n * s.rows.input + ih) * s.cols.input + iw) * s.in_c,
-                      filter + (kh * s.cols.window + kw) * oc, s.in_c, s.multiplier, acc);
-        });
-      });
-    }
+    T* row = out + (n * s.rows.output + oh) * s.cols.output * oc;
+    std::fill(row, row + s.cols.output * oc, T(0));
+    ForEachWindowRow(s.rows, oh, [&](int64_t kh, int64_t ih) {
+      if (ih < 0) return;
+      const T* in_row = in + (n * s.rows.input + ih) * s.cols.input * c;
+      for (int64_t kw = 0; kw < s.cols.window; ++kw) {
+        const T* f = filter + (kh * s.cols.window + kw) * oc;
+        const int64_t offset = kw * s.cols.dilation - s.cols.pad_before;
+        int64_t first, last;
+        ColumnsInside(s.cols, offset, &first, &last);
+        for (int64_t ow = first; ow < last; ++ow) {
+          MultiplyAdd(in_row + (ow * s.cols.stride + offset) * c, f, c, s.multiplier,
+                      row + ow * oc);
+        }
+      }
+    });
   });
 }
 
