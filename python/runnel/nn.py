@@ -3,7 +3,8 @@ from runnel.ops.nn_ops import (avg_pool, bias_add, conv2d, conv2d_transpose, dep
                                depthwise_conv2d_native, elu, leaky_relu, log_softmax, max_pool,
                                relu, relu6, selu, sigmoid, softmax, softplus, softsign, tanh,
                                xw_plus_b)
-from runnel.ops.nn_impl import (batch_normalization, dropout, l2_loss, moments, l2_normalize, sigmoid_cross_entropy_with_logits,
+from runnel.ops.nn_impl import (batch_normalization, dropout, fused_batch_norm, l2_loss,
+                               moments, l2_normalize, sigmoid_cross_entropy_with_logits,
                                softmax_cross_entropy_with_logits,
                                softmax_cross_entropy_with_logits_v2,
                                sparse_softmax_cross_entropy_with_logits)

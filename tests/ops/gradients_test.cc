@@ -290,6 +290,23 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
        {"y"}}};
   cases["Fill"] = {{{{}}, {Axes("d", {2, 3}), MakeNode("y", "Fill", {"d", "x0"})}, {"y"}}};
   WindowCases(&cases);
+  // Batch norm: training (batch statistics; empty mean and variance) and inference (given
+  // statistics), both formats; only x, scale and offset have gradients.
+  for (const char* op : {"FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3"}) {
+    for (bool training : {true, false}) {
+      const bool nchw = std::string(op) == "FusedBatchNormV2";
+      TensorShape x = nchw ? TensorShape{2, 3, 2, 2} : TensorShape{2, 2, 2, 3};
+      Tensor mean = training ? MakeTensor<double>({0}, {}) : MakeTensor<double>({3}, {0.3, -0.2, 0.1});
+      Tensor var = training ? MakeTensor<double>({0}, {}) : MakeTensor<double>({3}, {0.5, 1.5, 2.0});
+      cases[op].push_back(
+          {{x, {3}, {3}},
+           {ConstNode("m", mean), ConstNode("v", var),
+            MakeNode("y", op, {"x0", "x1", "x2", "m", "v"},
+                     {{"is_training", B(training)}, {"epsilon", MakeAttr(0.01f)},
+                      {"data_format", MakeAttr(nchw ? "NCHW" : "NHWC")}})},
+           {"y"}});
+    }
+  }
   return cases;
 }
 

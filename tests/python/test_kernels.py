@@ -556,6 +556,10 @@ COVERAGE = {
                   "DepthwiseConv2dNativeBackpropFilter")},
     **{op: "test_conv_pool.py::test_max_and_avg_pool_and_their_gradients"
        for op in ("MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad")},
+    **{op: "test_batch_norm.py::test_training_and_inference_outputs"
+       for op in ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3")},
+    **{op: "test_batch_norm.py::test_gradient_matches_numpy_finite_differences"
+       for op in ("FusedBatchNormGrad", "FusedBatchNormGradV2", "FusedBatchNormGradV3")},
     **{op: "test_conv_pool.py::test_max_pool_v2_and_grad_v2_take_tensor_windows"
        for op in ("MaxPoolV2", "MaxPoolGradV2")},
 }

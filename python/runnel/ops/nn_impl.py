@@ -127,3 +127,25 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
             inv = inv * scale
         shift = offset - mean * inv if offset is not None else -mean * inv
         return x * inv + shift
+
+
+def fused_batch_norm(x, scale, offset=None, mean=None, variance=None, epsilon=0.001,
+                     data_format="NHWC", is_training=True, name=None,
+                     exponential_avg_factor=1.0):
+    """(y, batch_mean, batch_variance) from one FusedBatchNormV3 op, as in TensorFlow:
+    when training the batch's statistics normalize (the returned variance is
+    Bessel-corrected); otherwise `mean` and `variance` do."""
+    x = ops.convert_to_tensor(x)
+    scale = ops.convert_to_tensor(scale)
+    dtype = scale.dtype
+    empty = lambda: ops.convert_to_tensor([], dtype=dtype)  # noqa: E731
+    if offset is None:
+        offset = array_ops.zeros_like(scale)
+    if (mean is None or variance is None) and not is_training:
+        raise ValueError("fused_batch_norm needs mean and variance when not training")
+    outputs = gen_ops.fused_batch_norm_v3(
+        x, scale, offset, empty() if mean is None else mean,
+        empty() if variance is None else variance, epsilon=epsilon,
+        exponential_avg_factor=exponential_avg_factor, data_format=data_format,
+        is_training=is_training, name=name)
+    return outputs[0], outputs[1], outputs[2]
