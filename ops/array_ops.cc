@@ -432,4 +432,79 @@ REGISTER_OP("BroadcastGradientArgs")
     .SetShapeFn(BroadcastGradientArgsShape)
     .Doc("For shapes s0 and s1 broadcast together: the dims to sum each gradient over.");
 
+namespace {
+
+// SpaceToDepth moves block_size x block_size spatial blocks into channels; DepthToSpace
+// undoes it. Each is the other's adjoint (a permutation), so each one's gradient is the
+// other.
+absl::Status SpaceDepthShape(InferenceContext* c, bool to_depth) {
+  RETURN_IF_ERROR(c->WithRank(0, 4));
+  int64_t block;
+  RETURN_IF_ERROR(c->GetAttr("block_size", &block));
+  if (block < 2) return c->InvalidArgument("block_size must be at least 2, got ", block);
+  std::string format;
+  RETURN_IF_ERROR(c->GetAttr("data_format", &format));
+  if (format != "NHWC" && format != "NCHW") {
+    return c->InvalidArgument("data_format ", format, " is not supported; use NHWC or NCHW");
+  }
+  const PartialShape& in = c->input(0);
+  if (in.unknown_rank()) {
+    c->set_output(0, PartialShape::UnknownWithRank(4));
+    return absl::OkStatus();
+  }
+  const bool nchw = format == "NCHW";
+  const int h = nchw ? 2 : 1, w = nchw ? 3 : 2, ch = nchw ? 1 : 3;
+  PartialShape out = in;
+  auto scale = [](int64_t d, int64_t by) { return d < 0 ? d : d * by; };
+  if (to_depth) {
+    for (int axis : {h, w}) {
+      if (in.dim(axis) >= 0 && in.dim(axis) % block != 0) {
+        return c->InvalidArgument("the input's spatial dims ", in.DebugString(),
+                                  " must be divisible by block_size ", block);
+      }
+      out.set_dim(axis, in.dim(axis) < 0 ? -1 : in.dim(axis) / block);
+    }
+    out.set_dim(ch, scale(in.dim(ch), block * block));
+  } else {
+    if (in.dim(ch) >= 0 && in.dim(ch) % (block * block) != 0) {
+      return c->InvalidArgument("the input's depth ", in.dim(ch),
+                                " must be divisible by block_size squared (", block * block, ")");
+    }
+    for (int axis : {h, w}) out.set_dim(axis, scale(in.dim(axis), block));
+    out.set_dim(ch, in.dim(ch) < 0 ? -1 : in.dim(ch) / (block * block));
+  }
+  c->set_output(0, out);
+  return absl::OkStatus();
+}
+
+std::function<void(OpDefBuilder&)> SpaceDepthDef(bool to_depth) {
+  return [to_depth](OpDefBuilder& b) {
+    b.SetGradient([to_depth](GradientContext* g) {
+       std::map<std::string, AttrValue> attrs;
+       for (const char* name : {"block_size", "data_format"}) {
+         if (const AttrValue* v = g->attrs().Find(name)) attrs[name] = *v;
+       }
+       g->SetInputGrad(0, g->Op(to_depth ? "DepthToSpace" : "SpaceToDepth", {g->grad(0)}, attrs));
+       return absl::OkStatus();
+     })
+        .Input("input: T")
+        .Output("output: T")
+        .Attr("T: type")
+        .Attr("block_size: int >= 2")
+        .Attr("data_format: {'NHWC', 'NCHW', 'NCHW_VECT_C'} = 'NHWC'")
+        .SetShapeFn([to_depth](InferenceContext* c) { return SpaceDepthShape(c, to_depth); });
+  };
+}
+
+}  // namespace
+
+REGISTER_OP("SpaceToDepth")
+    .Apply(SpaceDepthDef(true))
+    .Doc(
+        "Moves each block_size x block_size block of pixels into the channels: output[n, h, w, "
+        "(bh * block_size + bw) * C + c] = input[n, h * block_size + bh, w * block_size + bw, c].");
+REGISTER_OP("DepthToSpace")
+    .Apply(SpaceDepthDef(false))
+    .Doc("The inverse of SpaceToDepth: moves channel blocks out into block_size x block_size pixels.");
+
 }  // namespace runnel

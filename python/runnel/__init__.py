@@ -51,6 +51,7 @@ from runnel.ops.variables import (GraphKeys, Variable, global_variables,
                                   trainable_variables, variables_initializer)
 from runnel.proto.graph_pb2 import GraphDef
 from runnel.proto.node_def_pb2 import NodeDef
+from runnel import image
 from runnel import io
 from runnel import layers
 from runnel import math
@@ -62,6 +63,7 @@ from runnel import initializers
 from runnel import losses
 from runnel import raw_ops
 from runnel.ops.gen_ops import no_op
+from runnel.ops.nn_ops import depth_to_space, space_to_depth
 
 newaxis = None
 __version__ = "0.1.0"

@@ -290,6 +290,38 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
        {"y"}}};
   cases["Fill"] = {{{{}}, {Axes("d", {2, 3}), MakeNode("y", "Fill", {"d", "x0"})}, {"y"}}};
   WindowCases(&cases);
+  for (const char* op : {"SpaceToDepth", "DepthToSpace"}) {
+    const bool to_depth = std::string(op) == "SpaceToDepth";
+    for (const char* format : {"NHWC", "NCHW"}) {
+      const bool nchw = std::string(format) == "NCHW";
+      TensorShape x = to_depth ? (nchw ? TensorShape{2, 3, 4, 6} : TensorShape{2, 4, 6, 3})
+                               : (nchw ? TensorShape{2, 8, 2, 3} : TensorShape{2, 2, 3, 8});
+      cases[op].push_back({{x},
+                           {MakeNode("y", op, {"x0"},
+                                     {{"block_size", I(2)}, {"data_format", MakeAttr(format)}})},
+                           {"y"}});
+    }
+  }
+  // Resizing is linear in the image, so wide finite differences are exact: they keep
+  // ResizeBilinear's float output's rounding out of the comparison.
+  for (bool align : {false, true}) {
+    for (bool half : {false, true}) {
+      if (align && half) continue;
+      AttrMapInit attrs{{"align_corners", B(align)}, {"half_pixel_centers", B(half)}};
+      GradientCase bilinear{{{2, 3, 4, 2}},
+                            {Axes("size", {5, 3}),
+                             MakeNode("r", "ResizeBilinear", {"x0", "size"}, attrs),
+                             MakeNode("y", "Cast", {"r"}, {{"DstT", MakeAttr(DT_DOUBLE)}})},
+                            {"y"}};
+      bilinear.eps = 1e-2;
+      bilinear.tolerance = 1e-4;
+      cases["ResizeBilinear"].push_back(bilinear);
+      cases["ResizeNearestNeighbor"].push_back(
+          {{{2, 3, 4, 2}},
+           {Axes("size", {5, 3}), MakeNode("y", "ResizeNearestNeighbor", {"x0", "size"}, attrs)},
+           {"y"}});
+    }
+  }
   // Batch norm: training (batch statistics; empty mean and variance) and inference (given
   // statistics), both formats; only x, scale and offset have gradients.
   for (const char* op : {"FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3"}) {

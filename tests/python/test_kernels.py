@@ -556,6 +556,12 @@ COVERAGE = {
                   "DepthwiseConv2dNativeBackpropFilter")},
     **{op: "test_conv_pool.py::test_max_and_avg_pool_and_their_gradients"
        for op in ("MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad")},
+    **{op: "test_image_ops.py::test_bilinear_matches_numpy_and_its_gradient_is_the_adjoint"
+       for op in ("ResizeBilinear", "ResizeBilinearGrad")},
+    **{op: "test_image_ops.py::test_nearest_gradient_is_the_adjoint"
+       for op in ("ResizeNearestNeighbor", "ResizeNearestNeighborGrad")},
+    **{op: "test_image_ops.py::test_space_to_depth_and_back"
+       for op in ("SpaceToDepth", "DepthToSpace")},
     **{op: "test_batch_norm.py::test_training_and_inference_outputs"
        for op in ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3")},
     **{op: "test_batch_norm.py::test_gradient_matches_numpy_finite_differences"

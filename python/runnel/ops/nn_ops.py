@@ -151,3 +151,13 @@ def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, inpu
 
 def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):  # noqa: A002
     return _pool(gen_ops.avg_pool, value, ksize, strides, padding, data_format, name, input)
+
+
+def space_to_depth(input, block_size, name=None, data_format="NHWC"):  # noqa: A002
+    return gen_ops.space_to_depth(input, block_size=block_size, data_format=data_format,
+                                  name=name)
+
+
+def depth_to_space(input, block_size, name=None, data_format="NHWC"):  # noqa: A002
+    return gen_ops.depth_to_space(input, block_size=block_size, data_format=data_format,
+                                  name=name)

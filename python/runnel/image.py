@@ -1,0 +1,47 @@
+"""tf.image: resizing (TensorFlow 1.x names and defaults)."""
+from runnel.framework import dtypes
+from runnel.framework import ops
+from runnel.ops import array_ops
+from runnel.ops import gen_ops
+
+
+class ResizeMethod:
+    BILINEAR = 0
+    NEAREST_NEIGHBOR = 1
+
+
+def resize_bilinear(images, size, align_corners=False, name=None, half_pixel_centers=False):
+    return gen_ops.resize_bilinear(images, size, align_corners=align_corners,
+                                   half_pixel_centers=half_pixel_centers, name=name)
+
+
+def resize_nearest_neighbor(images, size, align_corners=False, name=None,
+                            half_pixel_centers=False):
+    return gen_ops.resize_nearest_neighbor(images, size, align_corners=align_corners,
+                                           half_pixel_centers=half_pixel_centers, name=name)
+
+
+def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=False,
+                  preserve_aspect_ratio=False, name=None):
+    """Resizes [N, H, W, C] (or one [H, W, C] image) to `size`; bilinear results are float,
+    nearest-neighbor ones keep the dtype, as in TensorFlow 1.x."""
+    if preserve_aspect_ratio:
+        raise NotImplementedError("resize_images: preserve_aspect_ratio is not supported")
+    if method in ("bilinear", ResizeMethod.BILINEAR):
+        fn = resize_bilinear
+    elif method in ("nearest", ResizeMethod.NEAREST_NEIGHBOR):
+        fn = resize_nearest_neighbor
+    else:
+        raise ValueError(f"resize_images: method must be BILINEAR or NEAREST_NEIGHBOR, got "
+                         f"{method!r}")
+    with ops.name_scope(name, "resize", [images, size]):
+        images = ops.convert_to_tensor(images)
+        single = images.shape.ndims == 3
+        if single:
+            images = array_ops.expand_dims(images, 0)
+        size = ops.convert_to_tensor(size, dtype=dtypes.int32)
+        resized = fn(images, size, align_corners=align_corners)
+        return array_ops.squeeze(resized, [0]) if single else resized
+
+
+resize = resize_images
