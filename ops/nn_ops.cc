@@ -67,18 +67,6 @@ absl::Status BiasAddGradGrad(GradientContext* g) {
   return absl::OkStatus();
 }
 
-// dx = dy * mask(x), with the mask a 0/1 tensor of x's dtype.
-absl::Status MaskedGrad(GradientContext* g,
-                        const std::function<Output(GradientContext*, Output)>& mask) {
-  Output x = g->input(0);
-  g->SetInputGrad(0, g->Mul(g->grad(0), g->Cast(mask(g, x), x.dtype())));
-  return absl::OkStatus();
-}
-
-Output Positive(GradientContext* g, Output x) {
-  return g->Op("Greater", {x, g->Scalar(0, x.dtype())});
-}
-
 absl::Status ReluGradient(GradientContext* g) {
   g->SetInputGrad(0, g->Op("ReluGrad", {g->grad(0), g->input(0)}));
   return absl::OkStatus();
@@ -91,43 +79,56 @@ absl::Status ReluGradGradient(GradientContext* g) {
   return absl::OkStatus();
 }
 
-absl::Status Relu6Grad(GradientContext* g) {
-  return MaskedGrad(g, [](GradientContext* g, Output x) {
-    return g->Op("LogicalAnd", {Positive(g, x), g->Op("Less", {x, g->Scalar(6, x.dtype())})});
-  });
+// The activations whose gradient is an op of its own (as in TensorFlow): dx = Op(dy, v),
+// v the forward input (or output, for Elu and Selu).
+GradientFn ActivationGrad(const char* grad_op, bool from_output) {
+  return [grad_op, from_output](GradientContext* g) {
+    std::map<std::string, AttrValue> attrs;
+    if (const AttrValue* alpha = g->attrs().Find("alpha")) attrs["alpha"] = *alpha;
+    g->SetInputGrad(
+        0, g->Op(grad_op, {g->grad(0), from_output ? g->output(0) : g->input(0)}, attrs));
+    return absl::OkStatus();
+  };
 }
 
-// For x <= 0, elu(x) = e^x - 1, so elu'(x) = y + 1.
-absl::Status EluGrad(GradientContext* g) {
-  Output x = g->input(0), y = g->output(0), dy = g->grad(0);
-  Output negative_part = g->Mul(dy, g->Add(y, g->Scalar(1, x.dtype())));
-  g->SetInputGrad(0, g->Op("SelectV2", {Positive(g, x), dy, negative_part}));
+// Relu6Grad, LeakyReluGrad: linear in dy with a mask that is piecewise constant in x.
+absl::Status MaskGradGradient(GradientContext* g) {
+  std::map<std::string, AttrValue> attrs;
+  if (const AttrValue* alpha = g->attrs().Find("alpha")) attrs["alpha"] = *alpha;
+  g->SetInputGrad(0, g->Op(g->node().type_string(), {g->grad(0), g->input(1)}, attrs));
+  g->SetInputGrad(1, g->ZerosLike(g->input(1)));
   return absl::OkStatus();
 }
 
-absl::Status SeluGrad(GradientContext* g) {
-  const double alpha = 1.6732632423543772848170429916717;
-  const double scale = 1.0507009873554804934193349852946;
-  Output x = g->input(0), y = g->output(0), dy = g->grad(0);
-  DataType t = x.dtype();
-  Output positive_part = g->Mul(dy, g->Scalar(scale, t));
-  Output negative_part = g->Mul(dy, g->Add(y, g->Scalar(scale * alpha, t)));
-  g->SetInputGrad(0, g->Op("SelectV2", {Positive(g, x), positive_part, negative_part}));
+// EluGrad(dy, y) = dy * (y + 1) where y < 0, dy elsewhere; SeluGrad(dy, y) = dy * (y +
+// scale * alpha) where y < 0, dy * scale elsewhere. Both are linear in dy, and in y their
+// slope is dy where y < 0.
+absl::Status OutputGradGradient(GradientContext* g) {
+  Output dy = g->input(0), y = g->input(1), grad = g->grad(0);
+  g->SetInputGrad(0, g->Op(g->node().type_string(), {grad, y}));
+  Output negative = g->Cast(g->Op("Less", {y, g->Scalar(0, y.dtype())}), y.dtype());
+  g->SetInputGrad(1, g->Mul(g->Mul(grad, dy), negative));
   return absl::OkStatus();
 }
 
-absl::Status LeakyReluGrad(GradientContext* g) {
-  float alpha;
-  RETURN_IF_ERROR(g->attrs().Get("alpha", &alpha));
-  Output x = g->input(0), dy = g->grad(0);
-  g->SetInputGrad(0,
-                  g->Op("SelectV2", {Positive(g, x), dy, g->Mul(dy, g->Scalar(alpha, x.dtype()))}));
+// SoftplusGrad(dy, x) = dy * sigmoid(x).
+absl::Status SoftplusGradGradient(GradientContext* g) {
+  Output dy = g->input(0), x = g->input(1), grad = g->grad(0);
+  g->SetInputGrad(0, g->Op("SoftplusGrad", {grad, x}));
+  Output s = g->Op("Sigmoid", {x});
+  Output slope = g->Mul(s, g->Sub(g->Scalar(1, x.dtype()), s));
+  g->SetInputGrad(1, g->Mul(g->Mul(grad, dy), slope));
   return absl::OkStatus();
 }
 
-absl::Status SoftplusGrad(GradientContext* g) {
-  g->SetInputGrad(0, g->Mul(g->grad(0), g->Op("Sigmoid", {g->input(0)})));
-  return absl::OkStatus();
+std::function<void(OpDefBuilder&)> ActivationGradDef(const char* value) {
+  return [value](OpDefBuilder& b) {
+    b.Input("gradients: T")
+        .Input(absl::StrCat(value, ": T"))
+        .Output("backprops: T")
+        .Attr(absl::StrCat("T: ", kFloatTypes))
+        .SetShapeFn(shape_fn::Unchanged);
+  };
 }
 
 absl::Status SoftsignGrad(GradientContext* g) {  // 1 / (1 + |x|)^2
@@ -206,26 +207,26 @@ REGISTER_OP("Relu")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("max(features, 0), elementwise.");
 REGISTER_OP("Relu6")
-    .SetGradient(Relu6Grad)
+    .SetGradient(ActivationGrad("Relu6Grad", false))
     .Apply(Activation("features", "activations"))
     .Doc("min(max(features, 0), 6), elementwise.");
 REGISTER_OP("Elu")
-    .SetGradient(EluGrad)
+    .SetGradient(ActivationGrad("EluGrad", true))
     .Apply(Activation("features", "activations"))
     .Doc("features if > 0, else exp(features) - 1.");
 REGISTER_OP("Selu")
-    .SetGradient(SeluGrad)
+    .SetGradient(ActivationGrad("SeluGrad", true))
     .Apply(Activation("features", "activations"))
     .Doc(
         "scale * (features if > 0, else alpha * (exp(features) - 1)), with "
         "alpha = 1.6732632423543772 and scale = 1.0507009873554805.");
 REGISTER_OP("LeakyRelu")
-    .SetGradient(LeakyReluGrad)
+    .SetGradient(ActivationGrad("LeakyReluGrad", false))
     .Apply(Activation("features", "activations"))
     .Attr("alpha: float = 0.2")
     .Doc("features if > 0, else alpha * features.");
 REGISTER_OP("Softplus")
-    .SetGradient(SoftplusGrad)
+    .SetGradient(ActivationGrad("SoftplusGrad", false))
     .Apply(Activation("features", "activations"))
     .Doc("log(exp(features) + 1), computed without overflow.");
 REGISTER_OP("Softsign")
@@ -305,5 +306,29 @@ REGISTER_OP("ReluGrad")
     .Attr("T: {float, double, int32, int64}")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("The gradient of Relu: gradients where features > 0, else 0.");
+
+REGISTER_OP("Relu6Grad")
+    .SetGradient(MaskGradGradient)
+    .Apply(ActivationGradDef("features"))
+    .Doc("The gradient of Relu6: gradients where 0 < features < 6, else 0.");
+REGISTER_OP("LeakyReluGrad")
+    .SetGradient(MaskGradGradient)
+    .Apply(ActivationGradDef("features"))
+    .Attr("alpha: float = 0.2")
+    .Doc("The gradient of LeakyRelu: gradients where features > 0, else alpha * gradients.");
+REGISTER_OP("EluGrad")
+    .SetGradient(OutputGradGradient)
+    .Apply(ActivationGradDef("outputs"))
+    .Doc("The gradient of Elu from its outputs: gradients * (outputs + 1) where outputs < 0.");
+REGISTER_OP("SeluGrad")
+    .SetGradient(OutputGradGradient)
+    .Apply(ActivationGradDef("outputs"))
+    .Doc(
+        "The gradient of Selu from its outputs: gradients * (outputs + scale * alpha) where "
+        "outputs < 0, else gradients * scale.");
+REGISTER_OP("SoftplusGrad")
+    .SetGradient(SoftplusGradGradient)
+    .Apply(ActivationGradDef("features"))
+    .Doc("The gradient of Softplus: gradients * sigmoid(features).");
 
 }  // namespace runnel

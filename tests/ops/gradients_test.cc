@@ -290,6 +290,19 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
        {"y"}}};
   cases["Fill"] = {{{{}}, {Axes("d", {2, 3}), MakeNode("y", "Fill", {"d", "x0"})}, {"y"}}};
   WindowCases(&cases);
+  // The activations' gradient ops, away from their kinks (x in (0.1, 5.9) or (-3, -0.1)).
+  for (const char* op : {"Relu6Grad", "LeakyReluGrad", "EluGrad", "SeluGrad", "SoftplusGrad"}) {
+    for (double sign : {1.0, -1.0}) {
+      GradientCase c{{{2, 3}, {2, 3}},
+                     {ConstNode("s", Tensor::Scalar<double>(sign)),
+                      MakeNode("v", "Mul", {"x1", "s"}),
+                      MakeNode("y", op, {"x0", "v"})},
+                     {"y"}};
+      c.low = 0.1;
+      c.high = 2.9;
+      cases[op].push_back(c);
+    }
+  }
   for (const char* op : {"SpaceToDepth", "DepthToSpace"}) {
     const bool to_depth = std::string(op) == "SpaceToDepth";
     for (const char* format : {"NHWC", "NCHW"}) {

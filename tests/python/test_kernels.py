@@ -240,6 +240,27 @@ def test_relu_grad(dtype, shape):
     check(run(tf.raw_ops.relu_grad, dy, x), np.where(x > 0, dy, 0).astype(dtype), dtype)
 
 
+SELU_SCALE, SELU_ALPHA = 1.0507009873554805, 1.6732632423543772
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_activation_grad_ops(dtype):
+    dy, x = data((4, 5), dtype), data((4, 5), dtype) * 4
+    elu, selu = np.where(x > 0, x, np.expm1(x)), SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(x))
+    cases = [
+        (tf.raw_ops.Relu6Grad(gradients=dy, features=x), np.where((x > 0) & (x < 6), dy, 0)),
+        (tf.raw_ops.LeakyReluGrad(gradients=dy, features=x, alpha=0.25),
+         np.where(x > 0, dy, 0.25 * dy)),
+        (tf.raw_ops.EluGrad(gradients=dy, outputs=elu), np.where(x > 0, dy, dy * np.exp(x))),
+        (tf.raw_ops.SeluGrad(gradients=dy, outputs=selu),
+         np.where(x > 0, SELU_SCALE * dy, dy * SELU_SCALE * SELU_ALPHA * np.exp(x))),
+        (tf.raw_ops.SoftplusGrad(gradients=dy, features=x), dy / (1 + np.exp(-x))),
+    ]
+    with tf.Session() as sess:
+        for got, expected in zip(sess.run([c[0] for c in cases]), [c[1] for c in cases]):
+            check(got, expected.astype(dtype), dtype)
+
+
 def _softmax(x, axis=-1):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -512,6 +533,8 @@ COVERAGE = {
     "BatchMatMul": "test_batch_matmul_v1_needs_equal_batches",
     "BiasAdd": "test_bias_add", "BiasAddV1": "test_bias_add", "BiasAddGrad": "test_bias_add_grad",
     "BroadcastGradientArgs": "test_broadcast_gradient_args", "ReluGrad": "test_relu_grad",
+    **{op: "test_activation_grad_ops"
+       for op in ("Relu6Grad", "LeakyReluGrad", "EluGrad", "SeluGrad", "SoftplusGrad")},
     "Softmax": "test_softmax_and_log_softmax", "LogSoftmax": "test_softmax_and_log_softmax",
     "ArgMax": "test_argmax_argmin", "ArgMin": "test_argmax_argmin", "Cast": "test_cast",
     "Identity": "test_identity_family_and_placeholder_with_default",
