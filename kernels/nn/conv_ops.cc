@@ -6,12 +6,14 @@
 // each chunk's GEMM on one thread. NCHW tensors are transposed to NHWC and back.
 // tools/bench/README.md has the measurements behind this choice.
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "core/kernel_registry.h"
 #include "core/threadpool.h"
 #include "core/window.h"
 #include "kernels/nn/conv_util.h"
+#include "kernels/nn/onednn_conv.h"
 #include "kernels/util/gemm.h"
 
 namespace runnel {
@@ -282,6 +284,43 @@ void ConvBackpropInput(const ConvShape& s, const T* filter, const T* dy, T* din,
   });
 }
 
+ConvGeometry Geometry(const ConvShape& s) {
+  return {s.batch,           s.rows.input,      s.cols.input,      s.in_c,
+          s.rows.output,     s.cols.output,     s.out_c,           s.rows.window,
+          s.cols.window,     s.rows.stride,     s.cols.stride,     s.rows.dilation,
+          s.cols.dilation,   s.rows.pad_before, s.rows.pad_after,  s.cols.pad_before,
+          s.cols.pad_after};
+}
+
+// float convolutions go to oneDNN's primitives where they take the geometry; the rest
+// (and double) to im2col + GEMM.
+template <typename T>
+void Forward(OneDnnConv* onednn, const ConvShape& s, const T* in, const T* filter, T* out,
+             ThreadPool* pool) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (onednn->Forward(Geometry(s), in, filter, out, pool)) return;
+  }
+  ConvForward(s, in, filter, out, pool);
+}
+
+template <typename T>
+void BackpropInput(OneDnnConv* onednn, const ConvShape& s, const T* filter, const T* dy, T* din,
+                   ThreadPool* pool) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (onednn->BackwardData(Geometry(s), filter, dy, din, pool)) return;
+  }
+  ConvBackpropInput(s, filter, dy, din, pool);
+}
+
+template <typename T>
+void BackpropFilter(OneDnnConv* onednn, const ConvShape& s, const T* in, const T* dy, T* df,
+                    ThreadPool* pool) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (onednn->BackwardWeights(Geometry(s), in, dy, df, pool)) return;
+  }
+  ConvBackpropFilter(s, in, dy, df, pool);
+}
+
 template <typename T>
 class Conv2DOp : public OpKernel {
  public:
@@ -302,17 +341,18 @@ class Conv2DOp : public OpKernel {
       return absl::OkStatus();
     }
     if (!window_.nchw) {
-      ConvForward(s, in.data<T>(), filter.data<T>(), out->data<T>(), ctx->thread_pool());
+      Forward(&onednn_, s, in.data<T>(), filter.data<T>(), out->data<T>(), ctx->thread_pool());
       return absl::OkStatus();
     }
     Tensor nhwc(DataTypeToEnum<T>::value, s.Output());
-    ConvForward(s, in.data<T>(), filter.data<T>(), nhwc.data<T>(), ctx->thread_pool());
+    Forward(&onednn_, s, in.data<T>(), filter.data<T>(), nhwc.data<T>(), ctx->thread_pool());
     NhwcToNchw(nhwc, out, ctx->thread_pool());
     return absl::OkStatus();
   }
 
  private:
   Window2D window_;
+  OneDnnConv onednn_;
 };
 
 template <typename T>
@@ -340,17 +380,20 @@ class Conv2DBackpropInputOp : public OpKernel {
       return absl::OkStatus();
     }
     if (!window_.nchw) {
-      ConvBackpropInput(s, filter.data<T>(), dy.data<T>(), out->data<T>(), ctx->thread_pool());
+      BackpropInput(&onednn_, s, filter.data<T>(), dy.data<T>(), out->data<T>(),
+                    ctx->thread_pool());
       return absl::OkStatus();
     }
     Tensor nhwc(DataTypeToEnum<T>::value, s.Input());
-    ConvBackpropInput(s, filter.data<T>(), dy.data<T>(), nhwc.data<T>(), ctx->thread_pool());
+    BackpropInput(&onednn_, s, filter.data<T>(), dy.data<T>(), nhwc.data<T>(),
+                  ctx->thread_pool());
     NhwcToNchw(nhwc, out, ctx->thread_pool());
     return absl::OkStatus();
   }
 
  private:
   Window2D window_;
+  OneDnnConv onednn_;
 };
 
 template <typename T>
@@ -376,12 +419,13 @@ class Conv2DBackpropFilterOp : public OpKernel {
       std::fill(out->data<T>(), out->data<T>() + out->NumElements(), T(0));
       return absl::OkStatus();
     }
-    ConvBackpropFilter(s, in.data<T>(), dy.data<T>(), out->data<T>(), ctx->thread_pool());
+    BackpropFilter(&onednn_, s, in.data<T>(), dy.data<T>(), out->data<T>(), ctx->thread_pool());
     return absl::OkStatus();
   }
 
  private:
   Window2D window_;
+  OneDnnConv onednn_;
 };
 
 REGISTER_KERNEL_FOR_TYPES("Conv2D", kCpu, "T", Conv2DOp, float, double);

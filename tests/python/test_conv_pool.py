@@ -50,37 +50,32 @@ def fresh_graph():
         yield
 
 
+# float64 runs Runnel's im2col + GEMM kernels, float32 oneDNN's convolution primitives.
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("fmt", ["NHWC", "NCHW"])
 @pytest.mark.parametrize("geometry", GEOMETRIES)
-def test_conv2d_and_backprops(geometry, fmt):
+def test_conv2d_and_backprops(geometry, fmt, dtype):
     h, w, c, kh, kw, m, strides, dilations, padding = geometry
-    x = RNG.standard_normal((2, h, w, c))
-    f = RNG.standard_normal((kh, kw, c, m))
-    expected = ref.conv2d(x, f, strides, padding, dilations)
+    x = RNG.standard_normal((2, h, w, c)).astype(dtype)
+    f = RNG.standard_normal((kh, kw, c, m)).astype(dtype)
+    expected = ref.conv2d(x.astype(np.float64), f.astype(np.float64), strides, padding,
+                          dilations)
     xt, ft = tf.constant(to_format(x, fmt)), tf.constant(f)
     y = tf.nn.conv2d(xt, ft, strides=list(strides), padding=tf_padding(padding, fmt),
                      data_format=fmt, dilations=list(dilations))
     assert y.shape.as_list() == list(to_format(expected, fmt).shape)
-    dy = RNG.standard_normal(expected.shape)
+    dy = RNG.standard_normal(expected.shape).astype(dtype)
     dx, df = tf.gradients(y, [xt, ft], grad_ys=tf.constant(to_format(dy, fmt)))
     got, dx, df = run([y, dx, df])
-    np.testing.assert_allclose(from_format(got, fmt), expected, rtol=1e-10, atol=1e-10)
+    tol = 1e-10 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(from_format(got, fmt), expected, rtol=tol, atol=tol)
     # <conv(x, f), dy> = <x, dx(dy)> = <f, df(dy)>
     inner = np.sum(expected * dy)
-    np.testing.assert_allclose(np.sum(x * from_format(dx, fmt)), inner, rtol=1e-10)
-    np.testing.assert_allclose(np.sum(f * df), inner, rtol=1e-10)
+    np.testing.assert_allclose(np.sum(x * from_format(dx, fmt), dtype=np.float64), inner,
+                               rtol=tol)
+    np.testing.assert_allclose(np.sum(f * df, dtype=np.float64), inner, rtol=tol)
     assert dx.shape == to_format(x, fmt).shape and df.shape == f.shape
-
-
-@pytest.mark.parametrize("geometry", [g for g in GEOMETRIES if g[3] == 3][:3])
-def test_conv2d_float32_matches_float64(geometry):
-    h, w, c, kh, kw, m, strides, dilations, padding = geometry
-    x = RNG.standard_normal((3, h, w, c))
-    f = RNG.standard_normal((kh, kw, c, m))
-    y = tf.nn.conv2d(x.astype(np.float32), f.astype(np.float32), list(strides),
-                     tf_padding(padding, "NHWC"), dilations=list(dilations))
-    np.testing.assert_allclose(run(y), ref.conv2d(x, f, strides, padding, dilations),
-                               rtol=1e-4, atol=1e-4)
+    assert got.dtype == dx.dtype == df.dtype == dtype
 
 
 def test_conv2d_large_enough_to_span_many_chunks_and_threads():
