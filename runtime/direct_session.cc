@@ -103,9 +103,14 @@ absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
                                   node->output_shape(id.port));
     step->feed_names.push_back(id.port == 0 ? id.node : feed);
   }
-  ASSIGN_OR_RETURN(GraphDef step_def, BuildStepGraph(*graph_, {feeds, fetches, targets}));
-  ASSIGN_OR_RETURN(std::unique_ptr<Graph> step_graph,
-                   Graph::FromGraphDef(step_def, GraphOptions{/*infer_shapes=*/false}));
+  // Each stage's copy of the graph (constants included) is dropped as soon as the next one
+  // exists, so preparing a large graph holds at most two copies at once.
+  std::unique_ptr<Graph> step_graph;
+  {
+    ASSIGN_OR_RETURN(GraphDef step_def, BuildStepGraph(*graph_, {feeds, fetches, targets}));
+    ASSIGN_OR_RETURN(step_graph,
+                     Graph::FromGraphDef(step_def, GraphOptions{/*infer_shapes=*/false}));
+  }
   RETURN_IF_ERROR(
       PlaceGraph(step_graph.get(), *devices_, options_.GetBool("allow_soft_placement")));
   if (options_.GetBool("log_device_placement")) {
@@ -116,10 +121,12 @@ absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
     }
   }
   ASSIGN_OR_RETURN(auto partitions, PartitionGraph(*step_graph, *devices_));
+  step_graph.reset();
   for (auto& [device_name, def] : partitions) {
     Device* device = devices_->Find(device_name);
     ASSIGN_OR_RETURN(std::unique_ptr<Graph> part,
                      Graph::FromGraphDef(def, GraphOptions{/*infer_shapes=*/false}));
+    GraphDef().Swap(&def);
     ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor,
                      Executor::Create(std::move(part), device, [&](const Node& node) {
                        return CreateKernel(node, device);

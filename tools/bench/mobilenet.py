@@ -49,6 +49,7 @@ def graph_side(tf, batch, steps, threads):
     graph_def.ParseFromString(ANY_BATCH.read_bytes())
     with tf.Graph().as_default() as g:
         tf.import_graph_def(graph_def, name="")
+    del graph_def  # the graph holds what it needs (ONNX Runtime reads its file itself)
     config = tf.ConfigProto(inter_op_parallelism_threads=threads,
                             intra_op_parallelism_threads=threads)
     x = inputs(batch)
