@@ -91,9 +91,12 @@ py::array ToNumpy(const Tensor& t) {
   return py::array(NumpyDtype(t.dtype()), shape, strides, t.raw_data(), owner);
 }
 
-// A Tensor for a fed array: the array's own memory when it is C-contiguous and 64-byte
-// aligned like every Runnel buffer (the session's call frame keeps a second reference, so
-// no kernel ever writes into it in place), a copy otherwise.
+// A Tensor for a fed array: the array's own memory when it is C-contiguous and aligned
+// for its element type (the session's call frame keeps a second reference, so no kernel
+// ever writes into it in place), a copy otherwise. Kernels read tensors through unaligned
+// loads, so a fed buffer need not have the 64-byte alignment Runnel's own buffers get;
+// numpy's large arrays start 16 bytes past it, and copying each batch of a large feed
+// cost its whole size in memory again.
 Tensor FromNumpy(const py::array& value) {
   auto dtype = DataTypeOf(value.dtype());
   Check(dtype.status());
@@ -101,7 +104,7 @@ Tensor FromNumpy(const py::array& value) {
   for (py::ssize_t i = 0; i < value.ndim(); ++i) shape.AddDim(value.shape(i));
   const bool contiguous = (value.flags() & py::array::c_style) != 0;
   const auto address = reinterpret_cast<uintptr_t>(value.data());
-  if (contiguous && address % kTensorAlignment == 0) {
+  if (contiguous && address % DataTypeSize(*dtype) == 0) {
     PyObject* array = value.ptr();
     Py_INCREF(array);
     // The last reference may drop on a worker thread while Python waits in Run.

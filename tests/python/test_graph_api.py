@@ -233,21 +233,24 @@ def test_group_and_tuple_order_execution():
             sess.run(g)
 
 
-def test_aligned_feeds_are_not_copied_and_unaligned_ones_are():
+def test_aligned_feeds_are_not_copied_and_misaligned_ones_are():
     x = tf.placeholder(tf.float32, [None])
-    raw = np.zeros(64 + 64, np.uint8)
-    offset = (-raw.ctypes.data) % 64
-    aligned = raw[offset:offset + 64].view(np.float32)  # 16 floats on a 64-byte boundary
-    aligned[:] = np.arange(16)
-    unaligned = np.arange(16, dtype=np.float32)[1:]
+    # Aligned for float32 (numpy's arrays, and a view 4 bytes in): the feed's own memory.
+    whole = np.arange(16, dtype=np.float32)
+    shifted = whole[1:]
+    # Misaligned for float32 (1 byte in): copied into an aligned buffer.
+    raw = np.zeros(4 * 16 + 1, np.uint8)
+    misaligned = raw[1:].view(np.float32)
+    misaligned[:] = np.arange(16)
+    assert misaligned.ctypes.data % 4 != 0
     with tf.Session() as sess:
-        out = sess.run(x, {x: aligned})  # fetching the feed returns its own memory
-        assert out.ctypes.data == aligned.ctypes.data
-        out2 = sess.run(x, {x: unaligned})
-        if unaligned.ctypes.data % 64:
-            assert out2.ctypes.data != unaligned.ctypes.data
-        np.testing.assert_array_equal(out2, unaligned)
-        assert out2.ctypes.data % 64 == 0
+        for feed in (whole, shifted):  # fetching the feed returns its own memory
+            out = sess.run(x, {x: feed})
+            assert out.ctypes.data == feed.ctypes.data
+            np.testing.assert_array_equal(out, feed)
+        out = sess.run(x, {x: misaligned})
+        assert out.ctypes.data != misaligned.ctypes.data and out.ctypes.data % 64 == 0
+        np.testing.assert_array_equal(out, misaligned)
 
 
 def test_generated_function_names_follow_tensorflow():
