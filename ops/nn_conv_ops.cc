@@ -77,6 +77,22 @@ absl::Status PoolShape(InferenceContext* c) {
                            in.unknown_rank() ? -1 : in.dim(w.channel_axis()));
 }
 
+// BackpropInput(input_sizes, filter, dy) and BackpropFilter(input, filter_sizes, dy): the
+// output's shape is held in the sizes input.
+absl::Status BackpropInputShape(InferenceContext* c) {
+  RETURN_IF_ERROR(c->WithRank(1, 4));
+  RETURN_IF_ERROR(c->WithRank(2, 4));
+  c->set_output(0, c->ShapeFromShapeTensor(0));
+  return absl::OkStatus();
+}
+
+absl::Status BackpropFilterShape(InferenceContext* c) {
+  RETURN_IF_ERROR(c->WithRank(0, 4));
+  RETURN_IF_ERROR(c->WithRank(2, 4));
+  c->set_output(0, c->ShapeFromShapeTensor(1));
+  return absl::OkStatus();
+}
+
 // The attributes a convolution's backprops share with it.
 std::map<std::string, AttrValue> CopyAttrs(const GradientContext& g,
                                            std::initializer_list<const char*> names) {
@@ -188,12 +204,7 @@ REGISTER_OP("Conv2DBackpropInput")
     .Input("out_backprop: T")
     .Output("output: T")
     .Apply(ConvAttrDefs())
-    .SetShapeFn([](InferenceContext* c) {
-      RETURN_IF_ERROR(c->WithRank(1, 4));
-      RETURN_IF_ERROR(c->WithRank(2, 4));
-      c->set_output(0, c->ShapeFromShapeTensor(0));
-      return absl::OkStatus();
-    })
+    .SetShapeFn(BackpropInputShape)
     .Doc("The gradient of Conv2D for its input (also the transposed convolution).");
 
 REGISTER_OP("Conv2DBackpropFilter")
@@ -203,12 +214,7 @@ REGISTER_OP("Conv2DBackpropFilter")
     .Input("out_backprop: T")
     .Output("output: T")
     .Apply(ConvAttrDefs())
-    .SetShapeFn([](InferenceContext* c) {
-      RETURN_IF_ERROR(c->WithRank(0, 4));
-      RETURN_IF_ERROR(c->WithRank(2, 4));
-      c->set_output(0, c->ShapeFromShapeTensor(1));
-      return absl::OkStatus();
-    })
+    .SetShapeFn(BackpropFilterShape)
     .Doc("The gradient of Conv2D for its filter.");
 
 REGISTER_OP("DepthwiseConv2dNative")
@@ -230,12 +236,7 @@ REGISTER_OP("DepthwiseConv2dNativeBackpropInput")
     .Input("out_backprop: T")
     .Output("output: T")
     .Apply(ConvAttrDefs())
-    .SetShapeFn([](InferenceContext* c) {
-      RETURN_IF_ERROR(c->WithRank(1, 4));
-      RETURN_IF_ERROR(c->WithRank(2, 4));
-      c->set_output(0, c->ShapeFromShapeTensor(0));
-      return absl::OkStatus();
-    })
+    .SetShapeFn(BackpropInputShape)
     .Doc("The gradient of DepthwiseConv2dNative for its input.");
 
 REGISTER_OP("DepthwiseConv2dNativeBackpropFilter")
@@ -246,12 +247,7 @@ REGISTER_OP("DepthwiseConv2dNativeBackpropFilter")
     .Input("out_backprop: T")
     .Output("output: T")
     .Apply(ConvAttrDefs())
-    .SetShapeFn([](InferenceContext* c) {
-      RETURN_IF_ERROR(c->WithRank(0, 4));
-      RETURN_IF_ERROR(c->WithRank(2, 4));
-      c->set_output(0, c->ShapeFromShapeTensor(1));
-      return absl::OkStatus();
-    })
+    .SetShapeFn(BackpropFilterShape)
     .Doc("The gradient of DepthwiseConv2dNative for its filter.");
 
 REGISTER_OP("MaxPool")

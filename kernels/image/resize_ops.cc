@@ -3,6 +3,7 @@
 // half_pixel_centers samples at pixel centres. Rows are spread over the pool; each output
 // row's source rows and column weights are computed once.
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "core/kernel_registry.h"
@@ -73,18 +74,28 @@ absl::Status CheckImages(const Tensor& t, const char* what) {
   return absl::OkStatus();
 }
 
+// The resizing ops' common start: checks images (input 0) and size (input 1), allocates
+// the [N, height, width, C] output.
+absl::Status AllocateResized(OpKernelContext* ctx, std::pair<int64_t, int64_t>* size,
+                             Tensor** out) {
+  const Tensor& in = ctx->input(0);
+  RETURN_IF_ERROR(CheckImages(in, "images"));
+  ASSIGN_OR_RETURN(*size, SizeInput(ctx->input(1)));
+  return ctx->allocate_output(
+      0, TensorShape{in.dim_size(0), size->first, size->second, in.dim_size(3)}, out);
+}
+
 template <typename T>
 class ResizeBilinearOp : public OpKernel {
  public:
   absl::Status Init(OpKernelConstruction* ctx) override { return options_.Init(ctx); }
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& in = ctx->input(0);
-    RETURN_IF_ERROR(CheckImages(in, "images"));
-    ASSIGN_OR_RETURN(auto size, SizeInput(ctx->input(1)));
-    const int64_t n = in.dim_size(0), h = in.dim_size(1), w = in.dim_size(2), c = in.dim_size(3);
+    std::pair<int64_t, int64_t> size;
     Tensor* out;
-    RETURN_IF_ERROR(ctx->allocate_output(0, TensorShape{n, size.first, size.second, c}, &out));
+    RETURN_IF_ERROR(AllocateResized(ctx, &size, &out));
     if (out->NumElements() == 0) return absl::OkStatus();
+    const int64_t n = in.dim_size(0), h = in.dim_size(1), w = in.dim_size(2), c = in.dim_size(3);
     const auto ys = BilinearWeights(options_, h, size.first);
     const auto xs = BilinearWeights(options_, w, size.second);
     const T* src = in.data<T>();
@@ -170,12 +181,11 @@ class ResizeNearestNeighborOp : public OpKernel {
   absl::Status Init(OpKernelConstruction* ctx) override { return options_.Init(ctx); }
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& in = ctx->input(0);
-    RETURN_IF_ERROR(CheckImages(in, "images"));
-    ASSIGN_OR_RETURN(auto size, SizeInput(ctx->input(1)));
-    const int64_t n = in.dim_size(0), h = in.dim_size(1), w = in.dim_size(2), c = in.dim_size(3);
+    std::pair<int64_t, int64_t> size;
     Tensor* out;
-    RETURN_IF_ERROR(ctx->allocate_output(0, TensorShape{n, size.first, size.second, c}, &out));
+    RETURN_IF_ERROR(AllocateResized(ctx, &size, &out));
     if (out->NumElements() == 0) return absl::OkStatus();
+    const int64_t n = in.dim_size(0), h = in.dim_size(1), w = in.dim_size(2), c = in.dim_size(3);
     const auto ys = NearestSources(options_, h, size.first);
     const auto xs = NearestSources(options_, w, size.second);
     const T* src = in.data<T>();

@@ -76,15 +76,25 @@ absl::Status SetVector(OpKernelContext* ctx, int i, const std::vector<T>& v) {
   return absl::OkStatus();
 }
 
-template <typename T>
-class FusedBatchNormOp : public OpKernel {
- public:
-  absl::Status Init(OpKernelConstruction* ctx) override {
+// The attributes the forward op and its gradient share.
+struct NormAttrs {
+  bool nchw = false, training = true;
+  float epsilon = 1e-4f;
+
+  absl::Status Read(OpKernelConstruction* ctx) {
     std::string format;
     RETURN_IF_ERROR(ctx->GetAttr("data_format", &format));
-    nchw_ = format == "NCHW";
-    RETURN_IF_ERROR(ctx->GetAttr("epsilon", &epsilon_));
-    RETURN_IF_ERROR(ctx->GetAttr("is_training", &training_));
+    nchw = format == "NCHW";
+    RETURN_IF_ERROR(ctx->GetAttr("epsilon", &epsilon));
+    return ctx->GetAttr("is_training", &training);
+  }
+};
+
+template <typename T>
+class FusedBatchNormOp : public OpKernel, NormAttrs {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    RETURN_IF_ERROR(Read(ctx));
     if (ctx->HasAttr("exponential_avg_factor")) {
       RETURN_IF_ERROR(ctx->GetAttr("exponential_avg_factor", &factor_));
     }
@@ -93,17 +103,17 @@ class FusedBatchNormOp : public OpKernel {
 
   absl::Status Compute(OpKernelContext* ctx) override {
     ThreadPool* pool = ctx->thread_pool();
-    ASSIGN_OR_RETURN(Tensor x, ToNhwc(ctx->input(0), nchw_, "x", pool));
+    ASSIGN_OR_RETURN(Tensor x, ToNhwc(ctx->input(0), nchw, "x", pool));
     const int64_t channels = x.dim_size(3), rows = x.NumElements() / std::max<int64_t>(channels, 1);
     const DataType dtype = x.dtype();
     RETURN_IF_ERROR(CheckChannelVector(ctx->input(1), "scale", channels, false, dtype));
     RETURN_IF_ERROR(CheckChannelVector(ctx->input(2), "offset", channels, false, dtype));
-    RETURN_IF_ERROR(CheckChannelVector(ctx->input(3), "mean", channels, training_, dtype));
-    RETURN_IF_ERROR(CheckChannelVector(ctx->input(4), "variance", channels, training_, dtype));
+    RETURN_IF_ERROR(CheckChannelVector(ctx->input(3), "mean", channels, training, dtype));
+    RETURN_IF_ERROR(CheckChannelVector(ctx->input(4), "variance", channels, training, dtype));
     const std::vector<T> scale = Copy<T>(ctx->input(1)), offset = Copy<T>(ctx->input(2));
     std::vector<T> mean = Copy<T>(ctx->input(3)), variance = Copy<T>(ctx->input(4));
     std::vector<T> batch_mean = mean, batch_variance = variance;
-    if (training_) {
+    if (training) {
       RN_REQUIRE(rows > 0, "x has no elements to take the batch's statistics of, shape ",
                  ctx->input(0).shape().DebugString());
       const T* xp = x.data<T>();
@@ -131,14 +141,14 @@ class FusedBatchNormOp : public OpKernel {
     }
     std::vector<T> a(channels), b(channels);
     for (int64_t c = 0; c < channels; ++c) {
-      a[c] = static_cast<T>(scale[c] / std::sqrt(static_cast<double>(variance[c]) + epsilon_));
+      a[c] = static_cast<T>(scale[c] / std::sqrt(static_cast<double>(variance[c]) + epsilon));
       b[c] = offset[c] - mean[c] * a[c];
     }
     Tensor* y;
     RETURN_IF_ERROR(ctx->allocate_output(0, ctx->input(0).shape(), &y));
-    Tensor nhwc = nchw_ ? Tensor(dtype, x.shape()) : *y;
+    Tensor nhwc = nchw ? Tensor(dtype, x.shape()) : *y;
     ScaleShift(x.data<T>(), a, b, rows, nhwc.data<T>(), pool);
-    if (nchw_) NhwcToNchw(nhwc, y, pool);
+    if (nchw) NhwcToNchw(nhwc, y, pool);
     RETURN_IF_ERROR(SetVector(ctx, 1, batch_mean));
     RETURN_IF_ERROR(SetVector(ctx, 2, batch_variance));
     RETURN_IF_ERROR(SetVector(ctx, 3, mean));
@@ -152,25 +162,18 @@ class FusedBatchNormOp : public OpKernel {
   }
 
  private:
-  bool nchw_ = false, training_ = true;
-  float epsilon_ = 1e-4f, factor_ = 1.0f;
+  float factor_ = 1.0f;
 };
 
 template <typename T>
-class FusedBatchNormGradOp : public OpKernel {
+class FusedBatchNormGradOp : public OpKernel, NormAttrs {
  public:
-  absl::Status Init(OpKernelConstruction* ctx) override {
-    std::string format;
-    RETURN_IF_ERROR(ctx->GetAttr("data_format", &format));
-    nchw_ = format == "NCHW";
-    RETURN_IF_ERROR(ctx->GetAttr("epsilon", &epsilon_));
-    return ctx->GetAttr("is_training", &training_);
-  }
+  absl::Status Init(OpKernelConstruction* ctx) override { return Read(ctx); }
 
   absl::Status Compute(OpKernelContext* ctx) override {
     ThreadPool* pool = ctx->thread_pool();
-    ASSIGN_OR_RETURN(Tensor dy, ToNhwc(ctx->input(0), nchw_, "y_backprop", pool));
-    ASSIGN_OR_RETURN(Tensor x, ToNhwc(ctx->input(1), nchw_, "x", pool));
+    ASSIGN_OR_RETURN(Tensor dy, ToNhwc(ctx->input(0), nchw, "y_backprop", pool));
+    ASSIGN_OR_RETURN(Tensor x, ToNhwc(ctx->input(1), nchw, "x", pool));
     RN_REQUIRE(dy.shape() == x.shape(), "y_backprop has shape ",
                ctx->input(0).shape().DebugString(), " but x has shape ",
                ctx->input(1).shape().DebugString());
@@ -182,7 +185,7 @@ class FusedBatchNormGradOp : public OpKernel {
     const T* mean = ctx->input(3).data<T>();
     const T* variance = ctx->input(4).data<T>();
     std::vector<double> inv(channels);
-    for (int64_t c = 0; c < channels; ++c) inv[c] = 1 / std::sqrt(double(variance[c]) + epsilon_);
+    for (int64_t c = 0; c < channels; ++c) inv[c] = 1 / std::sqrt(double(variance[c]) + epsilon);
     const T* dyp = dy.data<T>();
     const T* xp = x.data<T>();
     // sums[0] = sum dy, sums[1] = sum dy * xhat, with xhat = (x - mean) * inv.
@@ -195,7 +198,7 @@ class FusedBatchNormGradOp : public OpKernel {
     std::vector<T> a(channels), b(channels), d(channels);
     for (int64_t c = 0; c < channels; ++c) {
       const double k = scale[c] * inv[c];
-      if (!training_ || rows == 0) {
+      if (!training || rows == 0) {
         a[c] = static_cast<T>(k);
         continue;
       }
@@ -206,7 +209,7 @@ class FusedBatchNormGradOp : public OpKernel {
     }
     Tensor* dx;
     RETURN_IF_ERROR(ctx->allocate_output(0, ctx->input(1).shape(), &dx));
-    Tensor nhwc = nchw_ ? Tensor(x.dtype(), x.shape()) : *dx;
+    Tensor nhwc = nchw ? Tensor(x.dtype(), x.shape()) : *dx;
     T* out = nhwc.data<T>();
     pool->ParallelFor(rows, channels * 3, [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
@@ -216,7 +219,7 @@ class FusedBatchNormGradOp : public OpKernel {
         for (int64_t c = 0; c < channels; ++c) o[c] = a[c] * g[c] + b[c] * xr[c] + d[c];
       }
     });
-    if (nchw_) NhwcToNchw(nhwc, dx, pool);
+    if (nchw) NhwcToNchw(nhwc, dx, pool);
     std::vector<T> dscale(channels), doffset(channels);
     for (int64_t c = 0; c < channels; ++c) {
       dscale[c] = static_cast<T>(sums[1][c]);
@@ -228,9 +231,6 @@ class FusedBatchNormGradOp : public OpKernel {
     return SetVector(ctx, 4, std::vector<T>());
   }
 
- private:
-  bool nchw_ = false, training_ = true;
-  float epsilon_ = 1e-4f;
 };
 
 REGISTER_KERNEL_FOR_TYPES("FusedBatchNorm", kCpu, "T", FusedBatchNormOp, float, double);

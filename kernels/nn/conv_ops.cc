@@ -47,18 +47,11 @@ struct ConvShape {
 // `input` and `filter` are the NHWC input's and the filter's shapes.
 absl::StatusOr<ConvShape> ResolveConv(const Window2D& w, const TensorShape& input,
                                       const TensorShape& filter) {
-  RN_REQUIRE(input.dims() == 4, "input must be 4-D (", w.nchw ? "NCHW" : "NHWC", "), got shape ",
-             input.DebugString());
-  RN_REQUIRE(filter.dims() == 4, "filter must be 4-D [height, width, in_channels, out_channels], got shape ",
-             filter.DebugString());
-  RN_REQUIRE(input.dim_size(3) == filter.dim_size(2), "input has ", input.dim_size(3),
-             " channels but the filter ", filter.DebugString(), " expects ", filter.dim_size(2));
   ConvShape s;
+  RETURN_IF_ERROR(ResolveConvWindow(w, input, filter, &s.rows, &s.cols));
   s.batch = input.dim_size(0);
   s.in_c = input.dim_size(3);
   s.out_c = filter.dim_size(3);
-  ASSIGN_OR_RETURN(s.rows, w.Height(input.dim_size(1), filter.dim_size(0)));
-  ASSIGN_OR_RETURN(s.cols, w.Width(input.dim_size(2), filter.dim_size(1)));
   return s;
 }
 

@@ -50,6 +50,29 @@ void SwapInner(const Tensor& in, Tensor* out, int64_t batches, int64_t a, int64_
 
 }  // namespace
 
+absl::Status ResolveConvWindow(const Window2D& w, const TensorShape& input,
+                               const TensorShape& filter, WindowDim* rows, WindowDim* cols) {
+  if (filter.dims() != 4) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "filter must be 4-D [height, width, in_channels, channel multiplier or out_channels], "
+        "got shape ",
+        filter.DebugString()));
+  }
+  if (input.dim_size(3) != filter.dim_size(2)) {
+    return absl::InvalidArgumentError(absl::StrCat("input has ", input.dim_size(3),
+                                                   " channels but the filter ",
+                                                   filter.DebugString(), " expects ",
+                                                   filter.dim_size(2)));
+  }
+  auto r = w.Height(input.dim_size(1), filter.dim_size(0));
+  if (!r.ok()) return r.status();
+  auto c = w.Width(input.dim_size(2), filter.dim_size(1));
+  if (!c.ok()) return c.status();
+  *rows = *r;
+  *cols = *c;
+  return absl::OkStatus();
+}
+
 TensorShape ToNhwc(const TensorShape& shape, bool nchw) {
   if (!nchw || shape.dims() != 4) return shape;
   return {shape.dim_size(0), shape.dim_size(2), shape.dim_size(3), shape.dim_size(1)};

@@ -42,6 +42,11 @@ void ForEachWindowSpan(const WindowDim& d, int64_t o, Fn&& fn) {
   if (hi < d.window) fn(hi, -1, d.window - hi);
 }
 
+// Checks a convolution's NHWC input against its filter [KH, KW, C, M] (4-D, channels
+// matching) and resolves the geometry along height and width.
+absl::Status ResolveConvWindow(const Window2D& w, const TensorShape& nhwc_input,
+                               const TensorShape& filter, WindowDim* rows, WindowDim* cols);
+
 // The NHWC shape of a shape in `nchw` format (unchanged when it is NHWC already), and back.
 TensorShape ToNhwc(const TensorShape& shape, bool nchw);
 TensorShape FromNhwc(const TensorShape& nhwc, bool nchw);

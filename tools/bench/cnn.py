@@ -143,12 +143,7 @@ def main():
         med = harness.medians(results)
         for s, m in med.items():
             print(f"{s:<12}{mode:>10}{m['ms']:>10.2f}{m['rate']:>12.0f}{m['peak_rss_mb']:>9.0f}")
-        others = {s: m["rate"] for s, m in med.items() if s != "runnel"}
-        if "runnel" in med and others:
-            best = max(others, key=others.get)
-            print(f"runnel / fastest peer ({best}) at {mode}: "
-                  f"{med['runnel']['rate'] / others[best]:.2f}x (ratio of medians), "
-                  f"{harness.paired_ratio(results, 'runnel', 'rate'):.2f}x (per-round median)")
+        harness.print_ratio(results, f"at {mode}")
 
 
 if __name__ == "__main__":

@@ -50,5 +50,18 @@ def paired_ratio(results, side, key):
     return statistics.median(ratios) if ratios else None
 
 
+def print_ratio(results, label, key="rate"):
+    """Prints Runnel over the fastest peer: as a ratio of medians and as the median of
+    per-round ratios (nothing when either side is missing)."""
+    med = medians(results)
+    others = {s: m[key] for s, m in med.items() if s != "runnel"}
+    if "runnel" not in med or not others:
+        return
+    best = max(others, key=others.get)
+    print(f"runnel / fastest peer ({best}) {label}: {med['runnel'][key] / others[best]:.2f}x "
+          f"(ratio of medians), {paired_ratio(results, 'runnel', key):.2f}x (median of "
+          f"per-round ratios)")
+
+
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

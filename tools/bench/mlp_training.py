@@ -126,13 +126,8 @@ def main():
         med = harness.medians(results)
         for s, m in med.items():
             print(f"{s:<12}{optimizer:>10}{m['rate']:>12.0f}{m['peak_rss_mb']:>9.0f}")
-        others = {s: m["rate"] for s, m in med.items() if s != "runnel"}
-        if "runnel" in med and others:
-            best = max(others, key=others.get)
-            print(f"runnel / fastest peer ({best}) with {optimizer}: "
-                  f"{med['runnel']['rate'] / others[best]:.2f}x (ratio of medians), "
-                  f"{harness.paired_ratio(results, 'runnel', 'rate'):.2f}x "
-                  f"(median of per-round ratios to the round's fastest peer)")
+        harness.print_ratio(results, f"with {optimizer}")
+
 
 if __name__ == "__main__":
     main()

@@ -133,12 +133,7 @@ def main():
         med = harness.medians(results)
         for s, m in med.items():
             print(f"{s:<13}{batch:>6}{m['ms']:>9.2f}{m['rate']:>10.0f}{m['peak_rss_mb']:>9.0f}")
-        others = {s: m["rate"] for s, m in med.items() if s != "runnel"}
-        if "runnel" in med and others:
-            best = max(others, key=others.get)
-            print(f"runnel / fastest peer ({best}) at batch {batch}: "
-                  f"{med['runnel']['rate'] / others[best]:.2f}x (ratio of medians), "
-                  f"{harness.paired_ratio(results, 'runnel', 'rate'):.2f}x (per-round median)")
+        harness.print_ratio(results, f"at batch {batch}")
 
 
 if __name__ == "__main__":
