@@ -29,8 +29,8 @@ absl::Status FusedBatchNormShape(InferenceContext* c) {
     channels = v.dim(0);
   }
   c->set_output(0, x);
-  for (int i = 1; i < c->num_outputs(); ++i) c->set_output(i, PartialShape{channels});
-  if (c->num_outputs() == 6) c->set_output(5, PartialShape{});
+  for (int i = 1; i < 5; ++i) c->set_output(i, PartialShape{channels});
+  // V3's reserve_space_3 is opaque: its shape stays unknown.
   return absl::OkStatus();
 }
 
