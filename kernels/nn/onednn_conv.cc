@@ -98,13 +98,13 @@ OneDnnConv::OneDnnConv() = default;
 OneDnnConv::~OneDnnConv() = default;
 
 // Creates, on the calling thread (where a failure can be caught), the primitives of every
-// slice size; returns the whole batch's.
+// slice size (at most two); returns the first slice's.
 OneDnnConv::Primitives& OneDnnConv::Prepare(const ConvGeometry& g, ThreadPool* pool) {
   const int64_t slices = pool->NumThreads();
-  for (int64_t part = 0; part < slices; ++part) {
+  for (int64_t part = 1; part < slices; ++part) {
     For(g, g.batch * (part + 1) / slices - g.batch * part / slices);
   }
-  return For(g, g.batch);
+  return For(g, g.batch / slices);
 }
 
 OneDnnConv::Primitives& OneDnnConv::For(const ConvGeometry& g, int64_t batch) {
@@ -147,16 +147,23 @@ void ForEachSlice(int64_t batch, ThreadPool* pool, Fn&& fn) {
 bool OneDnnConv::Forward(const ConvGeometry& g, const float* in, const float* filter,
                          float* out, ThreadPool* pool) try {
   if (g.batch < pool->NumThreads()) return false;  // see the header
-  const auto& whole = Prepare(g, pool);
-  const std::vector<float> weights =
-      Reordered(whole.user_weights, filter, whole.fwd_pd.weights_desc(), *whole.to_fwd);
+  const auto& first_slice = Prepare(g, pool);
+  const std::vector<float> weights = Reordered(first_slice.user_weights, filter,
+                                               first_slice.fwd_pd.weights_desc(),
+                                               *first_slice.to_fwd);
   const int64_t in_image = g.in_h * g.in_w * g.in_c, out_image = g.out_h * g.out_w * g.out_c;
   ForEachSlice(g.batch, pool, [&](int64_t, int64_t first, int64_t count) {
     auto& p = For(g, count);
     dnnl::stream& stream = Stream();
     memory src(p.src, Engine(), const_cast<float*>(in + first * in_image));
     memory dst(p.dst, Engine(), out + first * out_image);
-    memory wei(p.fwd_pd.weights_desc(), Engine(), const_cast<float*>(weights.data()));
+    // A slice of another size may want the filter in another layout.
+    std::vector<float> own;
+    if (p.fwd_pd.weights_desc() != first_slice.fwd_pd.weights_desc()) {
+      own = Reordered(p.user_weights, filter, p.fwd_pd.weights_desc(), *p.to_fwd);
+    }
+    memory wei(p.fwd_pd.weights_desc(), Engine(),
+               const_cast<float*>(own.empty() ? weights.data() : own.data()));
     OneThread();
     p.fwd->execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst},
                             {DNNL_ARG_SCRATCHPAD, Scratchpad(p.fwd_pd.scratchpad_desc())}});
@@ -170,16 +177,22 @@ bool OneDnnConv::Forward(const ConvGeometry& g, const float* in, const float* fi
 bool OneDnnConv::BackwardData(const ConvGeometry& g, const float* filter, const float* dy,
                               float* din, ThreadPool* pool) try {
   if (g.batch < pool->NumThreads()) return false;  // see the header
-  const auto& whole = Prepare(g, pool);
-  const std::vector<float> weights = Reordered(
-      whole.user_weights, filter, whole.bwd_data_pd->weights_desc(), *whole.to_bwd_data);
+  const auto& first_slice = Prepare(g, pool);
+  const std::vector<float> weights =
+      Reordered(first_slice.user_weights, filter, first_slice.bwd_data_pd->weights_desc(),
+                *first_slice.to_bwd_data);
   const int64_t in_image = g.in_h * g.in_w * g.in_c, out_image = g.out_h * g.out_w * g.out_c;
   ForEachSlice(g.batch, pool, [&](int64_t, int64_t first, int64_t count) {
     auto& p = For(g, count);
     dnnl::stream& stream = Stream();
     memory diff_dst(p.dst, Engine(), const_cast<float*>(dy + first * out_image));
     memory diff_src(p.src, Engine(), din + first * in_image);
-    memory wei(p.bwd_data_pd->weights_desc(), Engine(), const_cast<float*>(weights.data()));
+    std::vector<float> own;
+    if (p.bwd_data_pd->weights_desc() != first_slice.bwd_data_pd->weights_desc()) {
+      own = Reordered(p.user_weights, filter, p.bwd_data_pd->weights_desc(), *p.to_bwd_data);
+    }
+    memory wei(p.bwd_data_pd->weights_desc(), Engine(),
+               const_cast<float*>(own.empty() ? weights.data() : own.data()));
     OneThread();
     p.bwd_data->execute(stream,
                         {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, wei},

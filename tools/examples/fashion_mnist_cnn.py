@@ -15,7 +15,7 @@ import numpy as np
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--tensorflow", action="store_true", help="run on TensorFlow instead")
 parser.add_argument("--epochs", type=int, default=3)
-parser.add_argument("--batch", type=int, default=64)
+parser.add_argument("--batch", type=int, default=32)
 parser.add_argument("--seed", type=int, default=1)
 parser.add_argument("--keep-prob", type=float, default=0.75)
 parser.add_argument("--train-examples", type=int, default=60000,
@@ -76,10 +76,10 @@ logits = tf.identity(tf.matmul(h, weight([1024, 10], "fc2_w")) + bias(10, "fc2_b
                      name="logits")
 
 loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-# The step size shrinks by 0.7 each epoch, so the last epochs settle instead of bouncing.
+# The step size halves each epoch, so the last epochs settle instead of bouncing.
 global_step = tf.train.get_or_create_global_step()
 steps_per_epoch = -(-len(x_train) // args.batch)
-learning_rate = tf.train.exponential_decay(1e-3, global_step, steps_per_epoch, 0.7,
+learning_rate = tf.train.exponential_decay(1e-3, global_step, steps_per_epoch, 0.5,
                                            staircase=True)
 train_op = tf.train.AdamOptimizer(learning_rate).minimize(loss, global_step=global_step)
 correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, 1), y), tf.float32))
