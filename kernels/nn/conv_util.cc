@@ -104,14 +104,12 @@ absl::StatusOr<TensorShape> ShapeFromInput(const Tensor& t, const char* what) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " must have 4 elements, got ", sizes->size()));
   }
-  TensorShape shape;
   for (int64_t d : *sizes) {
     if (d < 0) {
       return absl::InvalidArgumentError(absl::StrCat(what, " must not be negative, got ", d));
     }
-    shape.AddDim(d);
   }
-  return shape;
+  return TensorShape(*sizes);
 }
 
 void NhwcToNchw(const Tensor& nhwc, Tensor* out, ThreadPool* pool) {
