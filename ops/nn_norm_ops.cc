@@ -1,5 +1,6 @@
-// Batch normalization as one op: FusedBatchNorm(V2, V3) and their gradients, with
-// TensorFlow's names, attributes and outputs.
+// Normalization ops: batch normalization as one op (FusedBatchNorm, V2, V3) and local
+// response normalization (LRN), with their gradients and TensorFlow's names, attributes
+// and outputs.
 #include "absl/strings/str_cat.h"
 #include "core/gradients.h"
 #include "core/op_registry.h"
@@ -133,5 +134,46 @@ REGISTER_OP("FusedBatchNormV3")
 REGISTER_OP("FusedBatchNormGrad").Apply([](OpDefBuilder& b) { FusedBatchNormGradDef(b, false, false); });
 REGISTER_OP("FusedBatchNormGradV2").Apply([](OpDefBuilder& b) { FusedBatchNormGradDef(b, true, false); });
 REGISTER_OP("FusedBatchNormGradV3").Apply([](OpDefBuilder& b) { FusedBatchNormGradDef(b, true, true); });
+
+REGISTER_OP("LRN")
+    .SetGradient([](GradientContext* g) {
+      std::map<std::string, AttrValue> attrs;
+      for (const char* name : {"depth_radius", "bias", "alpha", "beta"}) {
+        if (const AttrValue* v = g->attrs().Find(name)) attrs[name] = *v;
+      }
+      g->SetInputGrad(0, g->Op("LRNGrad", {g->grad(0), g->input(0), g->output(0)}, attrs));
+      return absl::OkStatus();
+    })
+    .Input("input: T")
+    .Output("output: T")
+    .Attr("depth_radius: int = 5")
+    .Attr("bias: float = 1.0")
+    .Attr("alpha: float = 1.0")
+    .Attr("beta: float = 0.5")
+    .Attr("T: {half, bfloat16, float, double} = DT_FLOAT")
+    .SetShapeFn([](InferenceContext* c) {
+      RETURN_IF_ERROR(c->WithRank(0, 4));
+      return shape_fn::Unchanged(c);
+    })
+    .Doc(
+        "Local response normalization over the last dim: input / (bias + alpha * sum of "
+        "squares of the 2 * depth_radius + 1 channels around) ** beta.");
+
+REGISTER_OP("LRNGrad")
+    .Input("input_grads: T")
+    .Input("input_image: T")
+    .Input("output_image: T")
+    .Output("output: T")
+    .Attr("depth_radius: int = 5")
+    .Attr("bias: float = 1.0")
+    .Attr("alpha: float = 1.0")
+    .Attr("beta: float = 0.5")
+    .Attr("T: {half, bfloat16, float, double} = DT_FLOAT")
+    .SetShapeFn([](InferenceContext* c) {
+      for (int i = 0; i < 3; ++i) RETURN_IF_ERROR(c->WithRank(i, 4));
+      c->set_output(0, c->input(1));
+      return absl::OkStatus();
+    })
+    .Doc("The gradient of LRN for its input.");
 
 }  // namespace runnel

@@ -290,6 +290,11 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
        {"y"}}};
   cases["Fill"] = {{{{}}, {Axes("d", {2, 3}), MakeNode("y", "Fill", {"d", "x0"})}, {"y"}}};
   WindowCases(&cases);
+  cases["LRN"] = {{{{2, 2, 3, 7}},
+                   {MakeNode("y", "LRN", {"x0"},
+                             {{"depth_radius", I(2)}, {"bias", MakeAttr(1.5f)},
+                              {"alpha", MakeAttr(0.25f)}, {"beta", MakeAttr(0.75f)}})},
+                   {"y"}}};
   // The activations' gradient ops, away from their kinks (x in (0.1, 5.9) or (-3, -0.1)).
   for (const char* op : {"Relu6Grad", "LeakyReluGrad", "EluGrad", "SeluGrad", "SoftplusGrad"}) {
     for (double sign : {1.0, -1.0}) {

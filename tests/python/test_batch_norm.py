@@ -1,6 +1,7 @@
-"""FusedBatchNorm(V3) against numpy: training (batch statistics, the moving averages
-blended by exponential_avg_factor with a Bessel-corrected variance), inference, both data
-formats, and its gradient against numpy finite differences."""
+"""Normalization ops against numpy. FusedBatchNorm(V3): training (batch statistics, the
+moving averages blended by exponential_avg_factor with a Bessel-corrected variance),
+inference, both data formats, and its gradient against numpy finite differences; LRN and
+its gradient likewise."""
 import numpy as np
 import pytest
 
@@ -96,3 +97,29 @@ def test_bad_input():
     with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError,
                                              match=r"variance must be a vector of 3.*bn"):
         sess.run(y, {v: np.ones(2, np.float32)})
+
+
+def lrn_reference(x, radius, bias, alpha, beta):
+    squares = np.pad(x * x, [(0, 0)] * 3 + [(radius, radius)])
+    window = sum(squares[..., k:k + x.shape[-1]] for k in range(2 * radius + 1))
+    return x / (bias + alpha * window) ** beta
+
+
+@pytest.mark.parametrize("radius", [0, 2, 5])
+def test_lrn_and_its_gradient(radius):
+    x = RNG.standard_normal((2, 3, 2, 7))
+    xt = tf.constant(x)
+    y = tf.nn.local_response_normalization(xt, depth_radius=radius, bias=1.5, alpha=0.25,
+                                           beta=0.75)
+    dy = RNG.standard_normal(x.shape)
+    dx, = tf.gradients(y, xt, grad_ys=tf.constant(dy))
+    got, dx = tf.Session().run([y, dx])
+    np.testing.assert_allclose(got, lrn_reference(x, radius, 1.5, 0.25, 0.75), rtol=1e-10)
+    numeric = np.zeros_like(x)
+    for j in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[j] += 1e-6
+        down[j] -= 1e-6
+        numeric[j] = np.sum((lrn_reference(up, radius, 1.5, 0.25, 0.75) -
+                             lrn_reference(down, radius, 1.5, 0.25, 0.75)) * dy) / 2e-6
+    np.testing.assert_allclose(dx, numeric, rtol=1e-5, atol=1e-7)

@@ -585,6 +585,7 @@ COVERAGE = {
        for op in ("ResizeNearestNeighbor", "ResizeNearestNeighborGrad")},
     **{op: "test_image_ops.py::test_space_to_depth_and_back"
        for op in ("SpaceToDepth", "DepthToSpace")},
+    **{op: "test_batch_norm.py::test_lrn_and_its_gradient" for op in ("LRN", "LRNGrad")},
     **{op: "test_batch_norm.py::test_training_and_inference_outputs"
        for op in ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3")},
     **{op: "test_batch_norm.py::test_gradient_matches_numpy_finite_differences"

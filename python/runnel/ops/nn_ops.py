@@ -161,3 +161,12 @@ def space_to_depth(input, block_size, name=None, data_format="NHWC"):  # noqa: A
 def depth_to_space(input, block_size, name=None, data_format="NHWC"):  # noqa: A002
     return gen_ops.depth_to_space(input, block_size=block_size, data_format=data_format,
                                   name=name)
+
+
+def local_response_normalization(input, depth_radius=5, bias=1, alpha=1, beta=0.5,  # noqa: A002
+                                 name=None):
+    return gen_ops.lrn(input, depth_radius=depth_radius, bias=bias, alpha=alpha, beta=beta,
+                       name=name)
+
+
+lrn = local_response_normalization
