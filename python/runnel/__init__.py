@@ -52,6 +52,7 @@ from runnel.ops.variables import (GraphKeys, Variable, global_variables,
 from runnel.proto.graph_pb2 import GraphDef
 from runnel.proto.node_def_pb2 import NodeDef
 from runnel import image
+from runnel.framework import graph_util
 from runnel import io
 from runnel import layers
 from runnel import math

@@ -55,6 +55,29 @@ def latest_checkpoint(checkpoint_dir, latest_filename=None):
     return prefix if os.path.exists(prefix + ".index") else None
 
 
+def _read_entry(f, entry, save_path):
+    """The tensor `entry` of an index, read from its open data file and checksummed."""
+    f.seek(entry.offset)
+    data = f.read(entry.size)
+    if len(data) != entry.size or (zlib.crc32(data) & 0xFFFFFFFF) != entry.crc32:
+        raise errors.DataLossError(
+            f"checksum mismatch for variable {entry.name} in checkpoint '{save_path}': "
+            "the data file is corrupt")
+    dtype = dtypes.as_dtype(entry.dtype)
+    return np.frombuffer(data, np.dtype(dtype.as_numpy_dtype).newbyteorder("<")).reshape(
+        [d.size for d in entry.shape.dim])
+
+
+def load_checkpoint(prefix):
+    """{variable name: value} of every tensor in the checkpoint `prefix`."""
+    index = read_index(prefix)
+    data_path = os.path.join(os.path.dirname(os.path.abspath(prefix)), index.data_file)
+    if not os.path.exists(data_path):
+        raise errors.DataLossError(f"checkpoint '{prefix}' lacks its data file {data_path}")
+    with open(data_path, "rb") as f:
+        return {e.name: _read_entry(f, e, prefix) for e in index.entries}
+
+
 def checkpoint_exists(prefix):
     return os.path.exists(prefix + ".index")
 
@@ -181,14 +204,7 @@ class Saver:
                     raise errors.InvalidArgumentError(
                         f"variable {name} has shape {var.shape} but checkpoint '{save_path}' "
                         f"holds shape {shape}")
-                f.seek(e.offset)
-                data = f.read(e.size)
-                if len(data) != e.size or (zlib.crc32(data) & 0xFFFFFFFF) != e.crc32:
-                    raise errors.DataLossError(
-                        f"checksum mismatch for variable {name} in checkpoint '{save_path}': "
-                        "the data file is corrupt")
-                feed[placeholder] = np.frombuffer(
-                    data, np.dtype(dtype.as_numpy_dtype).newbyteorder("<")).reshape(shape)
+                feed[placeholder] = _read_entry(f, e, save_path)
         sess.run(self._restore_op, feed)
 
     @property
