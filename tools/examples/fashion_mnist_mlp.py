@@ -23,6 +23,8 @@ parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
 parser.add_argument("--out", default="fashion_mnist_mlp", help="where the checkpoint goes")
 parser.add_argument("--restore", metavar="PREFIX",
                     help="evaluate the checkpoint PREFIX instead of training")
+parser.add_argument("--frozen", metavar="PB",
+                    help="evaluate the frozen graph PB (from freeze_graph) instead of training")
 args = parser.parse_args()
 
 if args.tensorflow:
@@ -42,6 +44,16 @@ x_train = load("train-images-idx3-ubyte.gz", 16).reshape(-1, 784).astype(np.floa
 y_train = load("train-labels-idx1-ubyte.gz", 8).astype(np.int64)
 x_test = load("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 784).astype(np.float32) / 255.0
 y_test = load("t10k-labels-idx1-ubyte.gz", 8).astype(np.int64)
+
+if args.frozen:  # the frozen graph alone: no variables, no checkpoint
+    graph_def = tf.GraphDef()
+    with open(args.frozen, "rb") as f:
+        graph_def.ParseFromString(f.read())
+    tf.import_graph_def(graph_def, name="")
+    with tf.Session() as sess:
+        logits = sess.run("logits:0", {"images:0": x_test})
+    print(f"frozen graph test accuracy {np.mean(np.argmax(logits, 1) == y_test):.4f}")
+    sys.exit(0)
 
 tf.set_random_seed(args.seed)
 x = tf.placeholder(tf.float32, [None, 784], name="images")
@@ -101,6 +113,7 @@ with tf.Session(config=config) as sess:
         print(f"epoch {epoch}: loss {np.mean(losses):.4f}, test accuracy {test_acc:.4f} "
               f"({elapsed:.1f} s, {epoch * len(x_train) / elapsed:.0f} examples/s)", flush=True)
     path = saver.save(sess, os.path.join(args.out, "model"))
+    tf.io.write_graph(sess.graph, args.out, "graph.pbtxt")  # for freeze_graph
 print(f"saved {path}; evaluating it in a new process:", flush=True)
 command = [sys.executable, __file__, "--restore", path, "--data", args.data]
 subprocess.run(command + (["--tensorflow"] if args.tensorflow else []), check=True)
