@@ -24,6 +24,15 @@ Output GradientContext::input(int i) const {
   return {e->src, e->src_output};
 }
 
+std::map<std::string, AttrValue> GradientContext::CopyAttrs(
+    std::initializer_list<const char*> names) const {
+  std::map<std::string, AttrValue> attrs;
+  for (const char* name : names) {
+    if (const AttrValue* v = node_->attrs().Find(name)) attrs[name] = *v;
+  }
+  return attrs;
+}
+
 Output GradientContext::grad(int i) {
   if (!grads_[i].valid()) grads_[i] = ZerosLike(output(i));
   return grads_[i];

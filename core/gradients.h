@@ -10,6 +10,7 @@
 //   });
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <vector>
@@ -35,6 +36,9 @@ class GradientContext {
 
   const Node& node() const { return *node_; }
   AttrSlice attrs() const { return node_->attrs(); }
+  // The forward node's attributes among `names` (those it has), to pass on to the
+  // gradient's ops.
+  std::map<std::string, AttrValue> CopyAttrs(std::initializer_list<const char*> names) const;
   Output input(int i) const;
   Output output(int i) const { return {node_, i}; }
   int num_inputs() const { return node_->num_inputs(); }

@@ -480,11 +480,8 @@ absl::Status SpaceDepthShape(InferenceContext* c, bool to_depth) {
 std::function<void(OpDefBuilder&)> SpaceDepthDef(bool to_depth) {
   return [to_depth](OpDefBuilder& b) {
     b.SetGradient([to_depth](GradientContext* g) {
-       std::map<std::string, AttrValue> attrs;
-       for (const char* name : {"block_size", "data_format"}) {
-         if (const AttrValue* v = g->attrs().Find(name)) attrs[name] = *v;
-       }
-       g->SetInputGrad(0, g->Op(to_depth ? "DepthToSpace" : "SpaceToDepth", {g->grad(0)}, attrs));
+       g->SetInputGrad(0, g->Op(to_depth ? "DepthToSpace" : "SpaceToDepth", {g->grad(0)},
+                                g->CopyAttrs({"block_size", "data_format"})));
        return absl::OkStatus();
      })
         .Input("input: T")

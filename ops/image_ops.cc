@@ -39,11 +39,7 @@ absl::Status ResizeShape(InferenceContext* c) {
 }
 
 std::map<std::string, AttrValue> ResizeAttrs(const GradientContext& g) {
-  std::map<std::string, AttrValue> attrs;
-  for (const char* name : {"align_corners", "half_pixel_centers"}) {
-    if (const AttrValue* v = g.attrs().Find(name)) attrs[name] = *v;
-  }
-  return attrs;
+  return g.CopyAttrs({"align_corners", "half_pixel_centers"});
 }
 
 std::function<void(OpDefBuilder&)> ResizeAttrDefs() {

@@ -93,18 +93,15 @@ absl::Status BackpropFilterShape(InferenceContext* c) {
   return absl::OkStatus();
 }
 
-// The attributes a convolution's backprops share with it.
-std::map<std::string, AttrValue> CopyAttrs(const GradientContext& g,
-                                           std::initializer_list<const char*> names) {
-  std::map<std::string, AttrValue> attrs;
-  for (const char* name : names) {
-    if (const AttrValue* v = g.attrs().Find(name)) attrs[name] = *v;
-  }
-  return attrs;
+// MaxPoolGrad(V2): the gradient has the original input's shape.
+absl::Status MaxPoolGradShape(InferenceContext* c) {
+  RETURN_IF_ERROR(c->WithRank(0, 4));
+  return shape_fn::Unchanged(c);
 }
 
+// The attributes a convolution's backprops share with it.
 std::map<std::string, AttrValue> ConvAttrs(const GradientContext& g) {
-  return CopyAttrs(g, {"strides", "padding", "explicit_paddings", "data_format", "dilations",
+  return g.CopyAttrs({"strides", "padding", "explicit_paddings", "data_format", "dilations",
                        "use_cudnn_on_gpu"});
 }
 
@@ -149,7 +146,7 @@ std::function<void(OpDefBuilder&)> ConvAttrDefs(bool explicit_padding = true) {
 }
 
 absl::Status MaxPoolGradient(GradientContext* g) {
-  auto attrs = CopyAttrs(*g, {"ksize", "strides", "padding", "explicit_paddings", "data_format"});
+  auto attrs = g->CopyAttrs({"ksize", "strides", "padding", "explicit_paddings", "data_format"});
   std::vector<Output> inputs = {g->input(0), g->output(0), g->grad(0)};
   const bool v2 = g->num_inputs() == 3;
   if (v2) {
@@ -161,7 +158,7 @@ absl::Status MaxPoolGradient(GradientContext* g) {
 }
 
 absl::Status AvgPoolGradient(GradientContext* g) {
-  auto attrs = CopyAttrs(*g, {"ksize", "strides", "padding", "data_format"});
+  auto attrs = g->CopyAttrs({"ksize", "strides", "padding", "data_format"});
   g->SetInputGrad(0, g->Op("AvgPoolGrad", {g->Shape(g->input(0)), g->grad(0)}, attrs));
   return absl::OkStatus();
 }
@@ -169,7 +166,7 @@ absl::Status AvgPoolGradient(GradientContext* g) {
 // AvgPoolGrad spreads each gradient evenly over its window: linear, and its adjoint is the
 // average pool itself.
 absl::Status AvgPoolGradGradient(GradientContext* g) {
-  auto attrs = CopyAttrs(*g, {"ksize", "strides", "padding", "data_format"});
+  auto attrs = g->CopyAttrs({"ksize", "strides", "padding", "data_format"});
   g->SetInputGrad(1, g->Op("AvgPool", {g->grad(0)}, attrs));
   return absl::OkStatus();
 }
@@ -286,10 +283,7 @@ REGISTER_OP("MaxPoolGrad")
     .Output("output: T")
     .Attr("T: {float, double, int32, int64} = DT_FLOAT")
     .Apply(PoolAttrDefs(false, true))
-    .SetShapeFn([](InferenceContext* c) {
-      RETURN_IF_ERROR(c->WithRank(0, 4));
-      return shape_fn::Unchanged(c);
-    })
+    .SetShapeFn(MaxPoolGradShape)
     .Doc(
         "The gradient of MaxPool: each window's gradient goes to the first position holding "
         "its maximum.");
@@ -303,10 +297,7 @@ REGISTER_OP("MaxPoolGradV2")
     .Output("output: T")
     .Attr("T: {float, double, int32, int64} = DT_FLOAT")
     .Apply(PoolAttrDefs(true, false))
-    .SetShapeFn([](InferenceContext* c) {
-      RETURN_IF_ERROR(c->WithRank(0, 4));
-      return shape_fn::Unchanged(c);
-    })
+    .SetShapeFn(MaxPoolGradShape)
     .Doc("MaxPoolGrad with ksize and strides given as tensors.");
 
 REGISTER_OP("AvgPoolGrad")

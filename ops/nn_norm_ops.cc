@@ -52,10 +52,7 @@ absl::Status FusedBatchNormGradShape(InferenceContext* c) {
 absl::Status FusedBatchNormGradient(GradientContext* g, const std::string& grad_op, bool v3) {
   bool training = true;
   if (g->attrs().Has("is_training")) RETURN_IF_ERROR(g->attrs().Get("is_training", &training));
-  std::map<std::string, AttrValue> attrs;
-  for (const char* name : {"epsilon", "data_format", "is_training"}) {
-    if (const AttrValue* v = g->attrs().Find(name)) attrs[name] = *v;
-  }
+  auto attrs = g->CopyAttrs({"epsilon", "data_format", "is_training"});
   std::vector<Output> inputs = {g->grad(0), g->input(0), g->input(1),
                                 training ? g->output(3) : g->input(3),
                                 training ? g->output(4) : g->input(4)};
@@ -137,11 +134,8 @@ REGISTER_OP("FusedBatchNormGradV3").Apply([](OpDefBuilder& b) { FusedBatchNormGr
 
 REGISTER_OP("LRN")
     .SetGradient([](GradientContext* g) {
-      std::map<std::string, AttrValue> attrs;
-      for (const char* name : {"depth_radius", "bias", "alpha", "beta"}) {
-        if (const AttrValue* v = g->attrs().Find(name)) attrs[name] = *v;
-      }
-      g->SetInputGrad(0, g->Op("LRNGrad", {g->grad(0), g->input(0), g->output(0)}, attrs));
+      g->SetInputGrad(0, g->Op("LRNGrad", {g->grad(0), g->input(0), g->output(0)},
+                               g->CopyAttrs({"depth_radius", "bias", "alpha", "beta"})));
       return absl::OkStatus();
     })
     .Input("input: T")

@@ -83,19 +83,16 @@ absl::Status ReluGradGradient(GradientContext* g) {
 // v the forward input (or output, for Elu and Selu).
 GradientFn ActivationGrad(const char* grad_op, bool from_output) {
   return [grad_op, from_output](GradientContext* g) {
-    std::map<std::string, AttrValue> attrs;
-    if (const AttrValue* alpha = g->attrs().Find("alpha")) attrs["alpha"] = *alpha;
-    g->SetInputGrad(
-        0, g->Op(grad_op, {g->grad(0), from_output ? g->output(0) : g->input(0)}, attrs));
+    g->SetInputGrad(0, g->Op(grad_op, {g->grad(0), from_output ? g->output(0) : g->input(0)},
+                             g->CopyAttrs({"alpha"})));
     return absl::OkStatus();
   };
 }
 
 // Relu6Grad, LeakyReluGrad: linear in dy with a mask that is piecewise constant in x.
 absl::Status MaskGradGradient(GradientContext* g) {
-  std::map<std::string, AttrValue> attrs;
-  if (const AttrValue* alpha = g->attrs().Find("alpha")) attrs["alpha"] = *alpha;
-  g->SetInputGrad(0, g->Op(g->node().type_string(), {g->grad(0), g->input(1)}, attrs));
+  g->SetInputGrad(0, g->Op(g->node().type_string(), {g->grad(0), g->input(1)},
+                           g->CopyAttrs({"alpha"})));
   g->SetInputGrad(1, g->ZerosLike(g->input(1)));
   return absl::OkStatus();
 }

@@ -66,9 +66,8 @@ class SpaceDepthOp : public OpKernel {
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, FromNhwc(out_shape, nchw_), &out));
     if (out->NumElements() == 0) return absl::OkStatus();
-    Tensor nhwc = nchw_ ? Tensor(in.dtype(), out_shape) : *out;
-    Permute(in, &nhwc, block_, kToDepth, ctx->thread_pool());
-    if (nchw_) NhwcToNchw(nhwc, out, ctx->thread_pool());
+    ComputeInNhwc(out, nchw_, ctx->thread_pool(),
+                  [&](Tensor* nhwc) { Permute(in, nhwc, block_, kToDepth, ctx->thread_pool()); });
     return absl::OkStatus();
   }
 

@@ -28,6 +28,15 @@ struct ResizeOptions {
   }
 };
 
+// The resizing kernels read the sampling options once.
+class ResizeKernel : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override { return options_.Init(ctx); }
+
+ protected:
+  ResizeOptions options_;
+};
+
 // Bilinear sampling along one dim: output o reads lower and upper with weight lerp on upper.
 struct Lerp {
   int64_t lower, upper;
@@ -86,9 +95,8 @@ absl::Status AllocateResized(OpKernelContext* ctx, std::pair<int64_t, int64_t>* 
 }
 
 template <typename T>
-class ResizeBilinearOp : public OpKernel {
+class ResizeBilinearOp : public ResizeKernel {
  public:
-  absl::Status Init(OpKernelConstruction* ctx) override { return options_.Init(ctx); }
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& in = ctx->input(0);
     std::pair<int64_t, int64_t> size;
@@ -120,17 +128,13 @@ class ResizeBilinearOp : public OpKernel {
     });
     return absl::OkStatus();
   }
-
- private:
-  ResizeOptions options_;
 };
 
 // The adjoint of ResizeBilinear: each output gradient added onto its four sources, by
 // image so that no two threads add into the same pixels.
 template <typename T>
-class ResizeBilinearGradOp : public OpKernel {
+class ResizeBilinearGradOp : public ResizeKernel {
  public:
-  absl::Status Init(OpKernelConstruction* ctx) override { return options_.Init(ctx); }
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& grads = ctx->input(0);
     const Tensor& original = ctx->input(1);
@@ -170,15 +174,11 @@ class ResizeBilinearGradOp : public OpKernel {
     });
     return absl::OkStatus();
   }
-
- private:
-  ResizeOptions options_;
 };
 
 template <typename T>
-class ResizeNearestNeighborOp : public OpKernel {
+class ResizeNearestNeighborOp : public ResizeKernel {
  public:
-  absl::Status Init(OpKernelConstruction* ctx) override { return options_.Init(ctx); }
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& in = ctx->input(0);
     std::pair<int64_t, int64_t> size;
@@ -201,15 +201,11 @@ class ResizeNearestNeighborOp : public OpKernel {
     });
     return absl::OkStatus();
   }
-
- private:
-  ResizeOptions options_;
 };
 
 template <typename T>
-class ResizeNearestNeighborGradOp : public OpKernel {
+class ResizeNearestNeighborGradOp : public ResizeKernel {
  public:
-  absl::Status Init(OpKernelConstruction* ctx) override { return options_.Init(ctx); }
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& grads = ctx->input(0);
     RETURN_IF_ERROR(CheckImages(grads, "grads"));
@@ -236,9 +232,6 @@ class ResizeNearestNeighborGradOp : public OpKernel {
     });
     return absl::OkStatus();
   }
-
- private:
-  ResizeOptions options_;
 };
 
 REGISTER_KERNEL_FOR_TYPES("ResizeBilinear", kCpu, "T", ResizeBilinearOp, uint8_t, int32_t,

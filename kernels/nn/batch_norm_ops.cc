@@ -146,9 +146,8 @@ class FusedBatchNormOp : public OpKernel, NormAttrs {
     }
     Tensor* y;
     RETURN_IF_ERROR(ctx->allocate_output(0, ctx->input(0).shape(), &y));
-    Tensor nhwc = nchw ? Tensor(dtype, x.shape()) : *y;
-    ScaleShift(x.data<T>(), a, b, rows, nhwc.data<T>(), pool);
-    if (nchw) NhwcToNchw(nhwc, y, pool);
+    ComputeInNhwc(y, nchw, pool,
+                  [&](Tensor* nhwc) { ScaleShift(x.data<T>(), a, b, rows, nhwc->data<T>(), pool); });
     RETURN_IF_ERROR(SetVector(ctx, 1, batch_mean));
     RETURN_IF_ERROR(SetVector(ctx, 2, batch_variance));
     RETURN_IF_ERROR(SetVector(ctx, 3, mean));
@@ -209,17 +208,17 @@ class FusedBatchNormGradOp : public OpKernel, NormAttrs {
     }
     Tensor* dx;
     RETURN_IF_ERROR(ctx->allocate_output(0, ctx->input(1).shape(), &dx));
-    Tensor nhwc = nchw ? Tensor(x.dtype(), x.shape()) : *dx;
-    T* out = nhwc.data<T>();
-    pool->ParallelFor(rows, channels * 3, [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) {
-        const T* g = dyp + r * channels;
-        const T* xr = xp + r * channels;
-        T* o = out + r * channels;
-        for (int64_t c = 0; c < channels; ++c) o[c] = a[c] * g[c] + b[c] * xr[c] + d[c];
-      }
+    ComputeInNhwc(dx, nchw, pool, [&](Tensor* nhwc) {
+      T* out = nhwc->data<T>();
+      pool->ParallelFor(rows, channels * 3, [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          const T* g = dyp + r * channels;
+          const T* xr = xp + r * channels;
+          T* o = out + r * channels;
+          for (int64_t c = 0; c < channels; ++c) o[c] = a[c] * g[c] + b[c] * xr[c] + d[c];
+        }
+      });
     });
-    if (nchw) NhwcToNchw(nhwc, dx, pool);
     std::vector<T> dscale(channels), doffset(channels);
     for (int64_t c = 0; c < channels; ++c) {
       dscale[c] = static_cast<T>(sums[1][c]);

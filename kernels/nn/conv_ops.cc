@@ -315,12 +315,8 @@ void BackpropFilter(OneDnnConv* onednn, const ConvShape& s, const T* in, const T
 }
 
 template <typename T>
-class Conv2DOp : public OpKernel {
+class Conv2DOp : public WindowKernel {
  public:
-  absl::Status Init(OpKernelConstruction* ctx) override {
-    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
-    return absl::OkStatus();
-  }
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& filter = ctx->input(1);
     ASSIGN_OR_RETURN(Tensor in, ToNhwc(ctx->input(0), window_.nchw, "input", ctx->thread_pool()));
@@ -333,28 +329,19 @@ class Conv2DOp : public OpKernel {
       std::fill(out->data<T>(), out->data<T>() + out->NumElements(), T(0));
       return absl::OkStatus();
     }
-    if (!window_.nchw) {
-      Forward(&onednn_, s, in.data<T>(), filter.data<T>(), out->data<T>(), ctx->thread_pool());
-      return absl::OkStatus();
-    }
-    Tensor nhwc(DataTypeToEnum<T>::value, s.Output());
-    Forward(&onednn_, s, in.data<T>(), filter.data<T>(), nhwc.data<T>(), ctx->thread_pool());
-    NhwcToNchw(nhwc, out, ctx->thread_pool());
+    ComputeInNhwc(out, window_.nchw, ctx->thread_pool(), [&](Tensor* nhwc) {
+      Forward(&onednn_, s, in.data<T>(), filter.data<T>(), nhwc->data<T>(), ctx->thread_pool());
+    });
     return absl::OkStatus();
   }
 
  private:
-  Window2D window_;
   OneDnnConv onednn_;
 };
 
 template <typename T>
-class Conv2DBackpropInputOp : public OpKernel {
+class Conv2DBackpropInputOp : public WindowKernel {
  public:
-  absl::Status Init(OpKernelConstruction* ctx) override {
-    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
-    return absl::OkStatus();
-  }
   absl::Status Compute(OpKernelContext* ctx) override {
     ASSIGN_OR_RETURN(TensorShape in_shape, ShapeFromInput(ctx->input(0), "input_sizes"));
     const Tensor& filter = ctx->input(1);
@@ -362,9 +349,8 @@ class Conv2DBackpropInputOp : public OpKernel {
                                               filter.shape()));
     ASSIGN_OR_RETURN(Tensor dy, ToNhwc(ctx->input(2), window_.nchw, "out_backprop",
                                        ctx->thread_pool()));
-    RN_REQUIRE(dy.shape() == s.Output(), "out_backprop has shape ",
-               ctx->input(2).shape().DebugString(), " but the convolution's output has shape ",
-               FromNhwc(s.Output(), window_.nchw).DebugString());
+    RETURN_IF_ERROR(CheckShapeOf(dy, s.Output(), ctx->input(2), window_.nchw, "out_backprop",
+                                 "the convolution's output"));
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, in_shape, &out));
     if (out->NumElements() == 0) return absl::OkStatus();
@@ -372,39 +358,28 @@ class Conv2DBackpropInputOp : public OpKernel {
       std::fill(out->data<T>(), out->data<T>() + out->NumElements(), T(0));
       return absl::OkStatus();
     }
-    if (!window_.nchw) {
-      BackpropInput(&onednn_, s, filter.data<T>(), dy.data<T>(), out->data<T>(),
+    ComputeInNhwc(out, window_.nchw, ctx->thread_pool(), [&](Tensor* nhwc) {
+      BackpropInput(&onednn_, s, filter.data<T>(), dy.data<T>(), nhwc->data<T>(),
                     ctx->thread_pool());
-      return absl::OkStatus();
-    }
-    Tensor nhwc(DataTypeToEnum<T>::value, s.Input());
-    BackpropInput(&onednn_, s, filter.data<T>(), dy.data<T>(), nhwc.data<T>(),
-                  ctx->thread_pool());
-    NhwcToNchw(nhwc, out, ctx->thread_pool());
+    });
     return absl::OkStatus();
   }
 
  private:
-  Window2D window_;
   OneDnnConv onednn_;
 };
 
 template <typename T>
-class Conv2DBackpropFilterOp : public OpKernel {
+class Conv2DBackpropFilterOp : public WindowKernel {
  public:
-  absl::Status Init(OpKernelConstruction* ctx) override {
-    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
-    return absl::OkStatus();
-  }
   absl::Status Compute(OpKernelContext* ctx) override {
     ASSIGN_OR_RETURN(TensorShape filter_shape, ShapeFromInput(ctx->input(1), "filter_sizes"));
     ASSIGN_OR_RETURN(Tensor in, ToNhwc(ctx->input(0), window_.nchw, "input", ctx->thread_pool()));
     ASSIGN_OR_RETURN(ConvShape s, ResolveConv(window_, in.shape(), filter_shape));
     ASSIGN_OR_RETURN(Tensor dy, ToNhwc(ctx->input(2), window_.nchw, "out_backprop",
                                        ctx->thread_pool()));
-    RN_REQUIRE(dy.shape() == s.Output(), "out_backprop has shape ",
-               ctx->input(2).shape().DebugString(), " but the convolution's output has shape ",
-               FromNhwc(s.Output(), window_.nchw).DebugString());
+    RETURN_IF_ERROR(CheckShapeOf(dy, s.Output(), ctx->input(2), window_.nchw, "out_backprop",
+                                 "the convolution's output"));
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, filter_shape, &out));
     if (out->NumElements() == 0) return absl::OkStatus();
@@ -417,7 +392,6 @@ class Conv2DBackpropFilterOp : public OpKernel {
   }
 
  private:
-  Window2D window_;
   OneDnnConv onednn_;
 };
 

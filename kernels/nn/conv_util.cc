@@ -118,4 +118,30 @@ void NhwcToNchw(const Tensor& nhwc, Tensor* out, ThreadPool* pool) {
             pool);
 }
 
+void ComputeInNhwc(Tensor* out, bool nchw, ThreadPool* pool,
+                   const std::function<void(Tensor* nhwc)>& compute) {
+  if (!nchw) {
+    compute(out);
+    return;
+  }
+  Tensor nhwc(out->dtype(), ToNhwc(out->shape(), true));
+  compute(&nhwc);
+  NhwcToNchw(nhwc, out, pool);
+}
+
+absl::Status CheckShapeOf(const Tensor& nhwc, const TensorShape& expected, const Tensor& given,
+                          bool nchw, const char* name, const char* what) {
+  if (nhwc.shape() == expected) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(name, " has shape ", given.shape().DebugString(),
+                                                 " but ", what, " has shape ",
+                                                 FromNhwc(expected, nchw).DebugString()));
+}
+
+absl::Status WindowKernel::Init(OpKernelConstruction* ctx) {
+  auto window = Window2D::FromAttrs(AttrSlice(ctx->def()));
+  if (!window.ok()) return window.status();
+  window_ = *std::move(window);
+  return absl::OkStatus();
+}
+
 }  // namespace runnel

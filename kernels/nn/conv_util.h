@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <cstdint>
 
+#include <functional>
+
 #include "absl/status/statusor.h"
+#include "core/op_kernel.h"
 #include "core/tensor.h"
 #include "core/window.h"
 
@@ -61,5 +64,24 @@ absl::StatusOr<TensorShape> ShapeFromInput(const Tensor& t, const char* what);
 
 // Writes the NHWC tensor `nhwc` into the NCHW tensor `out` (of the matching shape).
 void NhwcToNchw(const Tensor& nhwc, Tensor* out, ThreadPool* pool);
+
+// Runs `compute`, which writes an NHWC result, so that `out` ends up holding it: on `out`
+// itself when it is NHWC, else on a temporary transposed into `out` afterwards.
+void ComputeInNhwc(Tensor* out, bool nchw, ThreadPool* pool,
+                   const std::function<void(Tensor* nhwc)>& compute);
+
+// Fails unless `nhwc` (the NHWC form of input `given`, named `name`) has the shape
+// `expected` (NHWC) of `what`; the message shows shapes in the op's data format.
+absl::Status CheckShapeOf(const Tensor& nhwc, const TensorShape& expected, const Tensor& given,
+                          bool nchw, const char* name, const char* what);
+
+// A kernel of a 2-D window op: reads the window's attributes (core/window.h) once.
+class WindowKernel : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override;
+
+ protected:
+  Window2D window_;
+};
 
 }  // namespace runnel

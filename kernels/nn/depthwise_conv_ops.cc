@@ -160,12 +160,8 @@ void DepthwiseBackpropFilter(const DepthwiseShape& s, const T* in, const T* dy, 
 }
 
 template <typename T>
-class DepthwiseConv2dOp : public OpKernel {
+class DepthwiseConv2dOp : public WindowKernel {
  public:
-  absl::Status Init(OpKernelConstruction* ctx) override {
-    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
-    return absl::OkStatus();
-  }
   absl::Status Compute(OpKernelContext* ctx) override {
     ThreadPool* pool = ctx->thread_pool();
     const Tensor& filter = ctx->input(1);
@@ -174,23 +170,16 @@ class DepthwiseConv2dOp : public OpKernel {
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, FromNhwc(s.Output(), window_.nchw), &out));
     if (out->NumElements() == 0) return absl::OkStatus();
-    Tensor nhwc = window_.nchw ? Tensor(DataTypeToEnum<T>::value, s.Output()) : *out;
-    DepthwiseForward(s, in.data<T>(), filter.data<T>(), nhwc.data<T>(), pool);
-    if (window_.nchw) NhwcToNchw(nhwc, out, pool);
+    ComputeInNhwc(out, window_.nchw, pool, [&](Tensor* nhwc) {
+      DepthwiseForward(s, in.data<T>(), filter.data<T>(), nhwc->data<T>(), pool);
+    });
     return absl::OkStatus();
   }
-
- private:
-  Window2D window_;
 };
 
 template <typename T>
-class DepthwiseBackpropInputOp : public OpKernel {
+class DepthwiseBackpropInputOp : public WindowKernel {
  public:
-  absl::Status Init(OpKernelConstruction* ctx) override {
-    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
-    return absl::OkStatus();
-  }
   absl::Status Compute(OpKernelContext* ctx) override {
     ThreadPool* pool = ctx->thread_pool();
     ASSIGN_OR_RETURN(TensorShape in_shape, ShapeFromInput(ctx->input(0), "input_sizes"));
@@ -198,47 +187,35 @@ class DepthwiseBackpropInputOp : public OpKernel {
     ASSIGN_OR_RETURN(DepthwiseShape s, ResolveDepthwise(window_, ToNhwc(in_shape, window_.nchw),
                                                         filter.shape()));
     ASSIGN_OR_RETURN(Tensor dy, ToNhwc(ctx->input(2), window_.nchw, "out_backprop", pool));
-    RN_REQUIRE(dy.shape() == s.Output(), "out_backprop has shape ",
-               ctx->input(2).shape().DebugString(), " but the convolution's output has shape ",
-               FromNhwc(s.Output(), window_.nchw).DebugString());
+    RETURN_IF_ERROR(CheckShapeOf(dy, s.Output(), ctx->input(2), window_.nchw, "out_backprop",
+                                 "the convolution's output"));
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, in_shape, &out));
     if (out->NumElements() == 0) return absl::OkStatus();
-    Tensor nhwc = window_.nchw ? Tensor(DataTypeToEnum<T>::value, s.Input()) : *out;
-    DepthwiseBackpropInput(s, filter.data<T>(), dy.data<T>(), nhwc.data<T>(), pool);
-    if (window_.nchw) NhwcToNchw(nhwc, out, pool);
+    ComputeInNhwc(out, window_.nchw, pool, [&](Tensor* nhwc) {
+      DepthwiseBackpropInput(s, filter.data<T>(), dy.data<T>(), nhwc->data<T>(), pool);
+    });
     return absl::OkStatus();
   }
-
- private:
-  Window2D window_;
 };
 
 template <typename T>
-class DepthwiseBackpropFilterOp : public OpKernel {
+class DepthwiseBackpropFilterOp : public WindowKernel {
  public:
-  absl::Status Init(OpKernelConstruction* ctx) override {
-    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
-    return absl::OkStatus();
-  }
   absl::Status Compute(OpKernelContext* ctx) override {
     ThreadPool* pool = ctx->thread_pool();
     ASSIGN_OR_RETURN(TensorShape filter_shape, ShapeFromInput(ctx->input(1), "filter_sizes"));
     ASSIGN_OR_RETURN(Tensor in, ToNhwc(ctx->input(0), window_.nchw, "input", pool));
     ASSIGN_OR_RETURN(DepthwiseShape s, ResolveDepthwise(window_, in.shape(), filter_shape));
     ASSIGN_OR_RETURN(Tensor dy, ToNhwc(ctx->input(2), window_.nchw, "out_backprop", pool));
-    RN_REQUIRE(dy.shape() == s.Output(), "out_backprop has shape ",
-               ctx->input(2).shape().DebugString(), " but the convolution's output has shape ",
-               FromNhwc(s.Output(), window_.nchw).DebugString());
+    RETURN_IF_ERROR(CheckShapeOf(dy, s.Output(), ctx->input(2), window_.nchw, "out_backprop",
+                                 "the convolution's output"));
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, filter_shape, &out));
     if (out->NumElements() == 0) return absl::OkStatus();
     DepthwiseBackpropFilter(s, in.data<T>(), dy.data<T>(), out->data<T>(), pool);
     return absl::OkStatus();
   }
-
- private:
-  Window2D window_;
 };
 
 REGISTER_KERNEL_FOR_TYPES("DepthwiseConv2dNative", kCpu, "T", DepthwiseConv2dOp, float, double);

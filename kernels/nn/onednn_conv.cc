@@ -129,6 +129,18 @@ std::vector<float> Reordered(const memory::desc& user, const float* filter,
   return out;
 }
 
+// The filter in the layout `desc` wants: `shared` (reordered for the first slice) when
+// `desc` is that one's layout, else reordered for this slice into `own` (a slice of another
+// size may want another layout).
+const float* FilterFor(const memory::desc& desc, const memory::desc& shared_desc,
+                       const std::vector<float>& shared, const memory::desc& user,
+                       const float* filter, const dnnl::reorder& reorder,
+                       std::vector<float>* own) {
+  if (desc == shared_desc) return shared.data();
+  *own = Reordered(user, filter, desc, reorder);
+  return own->data();
+}
+
 // Calls fn(slice, first image, image count) over slices of the batch, one per pool thread,
 // each slice's primitive running on that thread alone.
 template <typename Fn>
@@ -157,13 +169,11 @@ bool OneDnnConv::Forward(const ConvGeometry& g, const float* in, const float* fi
     dnnl::stream& stream = Stream();
     memory src(p.src, Engine(), const_cast<float*>(in + first * in_image));
     memory dst(p.dst, Engine(), out + first * out_image);
-    // A slice of another size may want the filter in another layout.
     std::vector<float> own;
-    if (p.fwd_pd.weights_desc() != first_slice.fwd_pd.weights_desc()) {
-      own = Reordered(p.user_weights, filter, p.fwd_pd.weights_desc(), *p.to_fwd);
-    }
     memory wei(p.fwd_pd.weights_desc(), Engine(),
-               const_cast<float*>(own.empty() ? weights.data() : own.data()));
+               const_cast<float*>(FilterFor(p.fwd_pd.weights_desc(),
+                                            first_slice.fwd_pd.weights_desc(), weights,
+                                            p.user_weights, filter, *p.to_fwd, &own)));
     OneThread();
     p.fwd->execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst},
                             {DNNL_ARG_SCRATCHPAD, Scratchpad(p.fwd_pd.scratchpad_desc())}});
@@ -188,11 +198,10 @@ bool OneDnnConv::BackwardData(const ConvGeometry& g, const float* filter, const 
     memory diff_dst(p.dst, Engine(), const_cast<float*>(dy + first * out_image));
     memory diff_src(p.src, Engine(), din + first * in_image);
     std::vector<float> own;
-    if (p.bwd_data_pd->weights_desc() != first_slice.bwd_data_pd->weights_desc()) {
-      own = Reordered(p.user_weights, filter, p.bwd_data_pd->weights_desc(), *p.to_bwd_data);
-    }
     memory wei(p.bwd_data_pd->weights_desc(), Engine(),
-               const_cast<float*>(own.empty() ? weights.data() : own.data()));
+               const_cast<float*>(FilterFor(p.bwd_data_pd->weights_desc(),
+                                            first_slice.bwd_data_pd->weights_desc(), weights,
+                                            p.user_weights, filter, *p.to_bwd_data, &own)));
     OneThread();
     p.bwd_data->execute(stream,
                         {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, wei},

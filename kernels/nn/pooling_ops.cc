@@ -176,12 +176,8 @@ absl::StatusOr<Window2D> PoolWindow(OpKernelContext* ctx, const Window2D& attrs,
 
 // MaxPool, MaxPoolV2 (kV2: ksize and strides are inputs 1 and 2) and AvgPool.
 template <typename T, bool kMax, bool kV2>
-class PoolOp : public OpKernel {
+class PoolOp : public WindowKernel {
  public:
-  absl::Status Init(OpKernelConstruction* ctx) override {
-    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
-    return absl::OkStatus();
-  }
   absl::Status Compute(OpKernelContext* ctx) override {
     ASSIGN_OR_RETURN(Window2D w, PoolWindow(ctx, window_, kV2 ? 1 : -1));
     ASSIGN_OR_RETURN(Tensor in, ToNhwc(ctx->input(0), w.nchw, "input", ctx->thread_pool()));
@@ -189,74 +185,56 @@ class PoolOp : public OpKernel {
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, FromNhwc(s.Output(), w.nchw), &out));
     if (out->NumElements() == 0) return absl::OkStatus();
-    Tensor nhwc = w.nchw ? Tensor(DataTypeToEnum<T>::value, s.Output()) : *out;
-    if (kMax) {
-      MaxPoolNhwc(s, in.data<T>(), nhwc.data<T>(), ctx->thread_pool());
-    } else {
-      AvgPoolNhwc(s, in.data<T>(), nhwc.data<T>(), ctx->thread_pool());
-    }
-    if (w.nchw) NhwcToNchw(nhwc, out, ctx->thread_pool());
+    ComputeInNhwc(out, w.nchw, ctx->thread_pool(), [&](Tensor* nhwc) {
+      if (kMax) {
+        MaxPoolNhwc(s, in.data<T>(), nhwc->data<T>(), ctx->thread_pool());
+      } else {
+        AvgPoolNhwc(s, in.data<T>(), nhwc->data<T>(), ctx->thread_pool());
+      }
+    });
     return absl::OkStatus();
   }
-
- private:
-  Window2D window_;
 };
 
 template <typename T, bool kV2>
-class MaxPoolGradOp : public OpKernel {
+class MaxPoolGradOp : public WindowKernel {
  public:
-  absl::Status Init(OpKernelConstruction* ctx) override {
-    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
-    return absl::OkStatus();
-  }
   absl::Status Compute(OpKernelContext* ctx) override {
     ASSIGN_OR_RETURN(Window2D w, PoolWindow(ctx, window_, kV2 ? 3 : -1));
     ThreadPool* pool = ctx->thread_pool();
     ASSIGN_OR_RETURN(Tensor in, ToNhwc(ctx->input(0), w.nchw, "orig_input", pool));
     ASSIGN_OR_RETURN(PoolShape s, ResolvePool(w, in.shape()));
     ASSIGN_OR_RETURN(Tensor grad, ToNhwc(ctx->input(2), w.nchw, "grad", pool));
-    RN_REQUIRE(grad.shape() == s.Output(), "grad has shape ", ctx->input(2).shape().DebugString(),
-               " but the pooling's output has shape ", FromNhwc(s.Output(), w.nchw).DebugString());
+    RETURN_IF_ERROR(CheckShapeOf(grad, s.Output(), ctx->input(2), w.nchw, "grad",
+                                 "the pooling's output"));
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, ctx->input(0).shape(), &out));
     if (out->NumElements() == 0) return absl::OkStatus();
-    Tensor nhwc = w.nchw ? Tensor(DataTypeToEnum<T>::value, s.Input()) : *out;
-    MaxPoolGradNhwc(s, in.data<T>(), grad.data<T>(), nhwc.data<T>(), pool);
-    if (w.nchw) NhwcToNchw(nhwc, out, pool);
+    ComputeInNhwc(out, w.nchw, pool, [&](Tensor* nhwc) {
+      MaxPoolGradNhwc(s, in.data<T>(), grad.data<T>(), nhwc->data<T>(), pool);
+    });
     return absl::OkStatus();
   }
-
- private:
-  Window2D window_;
 };
 
 template <typename T>
-class AvgPoolGradOp : public OpKernel {
+class AvgPoolGradOp : public WindowKernel {
  public:
-  absl::Status Init(OpKernelConstruction* ctx) override {
-    ASSIGN_OR_RETURN(window_, Window2D::FromAttrs(AttrSlice(ctx->def())));
-    return absl::OkStatus();
-  }
   absl::Status Compute(OpKernelContext* ctx) override {
     ASSIGN_OR_RETURN(TensorShape in_shape, ShapeFromInput(ctx->input(0), "orig_input_shape"));
     ThreadPool* pool = ctx->thread_pool();
     ASSIGN_OR_RETURN(PoolShape s, ResolvePool(window_, ToNhwc(in_shape, window_.nchw)));
     ASSIGN_OR_RETURN(Tensor grad, ToNhwc(ctx->input(1), window_.nchw, "grad", pool));
-    RN_REQUIRE(grad.shape() == s.Output(), "grad has shape ", ctx->input(1).shape().DebugString(),
-               " but the pooling's output has shape ",
-               FromNhwc(s.Output(), window_.nchw).DebugString());
+    RETURN_IF_ERROR(CheckShapeOf(grad, s.Output(), ctx->input(1), window_.nchw, "grad",
+                                 "the pooling's output"));
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, in_shape, &out));
     if (out->NumElements() == 0) return absl::OkStatus();
-    Tensor nhwc = window_.nchw ? Tensor(DataTypeToEnum<T>::value, s.Input()) : *out;
-    AvgPoolGradNhwc(s, grad.data<T>(), nhwc.data<T>(), pool);
-    if (window_.nchw) NhwcToNchw(nhwc, out, pool);
+    ComputeInNhwc(out, window_.nchw, pool, [&](Tensor* nhwc) {
+      AvgPoolGradNhwc(s, grad.data<T>(), nhwc->data<T>(), pool);
+    });
     return absl::OkStatus();
   }
-
- private:
-  Window2D window_;
 };
 
 template <typename T>
