@@ -90,7 +90,7 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
         raise ValueError("pass exactly one of keep_prob and rate")
     x = ops.convert_to_tensor(x)
     if rate is not None:
-        keep_prob = 1 - rate if not isinstance(rate, ops.Tensor) else 1 - rate
+        keep_prob = 1 - rate
     if isinstance(keep_prob, (int, float)):
         if not 0 < keep_prob <= 1:
             raise ValueError(f"keep_prob must be in (0, 1], got {keep_prob}")
