@@ -117,6 +117,14 @@ void FusedBatchNormGradDef(OpDefBuilder& b, bool separate_u, bool v3) {
           "it normalized with (reserve_space_1/2 when training).");
 }
 
+void LrnAttrs(OpDefBuilder& b) {
+  b.Attr("depth_radius: int = 5")
+      .Attr("bias: float = 1.0")
+      .Attr("alpha: float = 1.0")
+      .Attr("beta: float = 0.5")
+      .Attr("T: {half, bfloat16, float, double} = DT_FLOAT");
+}
+
 }  // namespace
 
 REGISTER_OP("FusedBatchNorm")
@@ -140,11 +148,7 @@ REGISTER_OP("LRN")
     })
     .Input("input: T")
     .Output("output: T")
-    .Attr("depth_radius: int = 5")
-    .Attr("bias: float = 1.0")
-    .Attr("alpha: float = 1.0")
-    .Attr("beta: float = 0.5")
-    .Attr("T: {half, bfloat16, float, double} = DT_FLOAT")
+    .Apply(LrnAttrs)
     .SetShapeFn([](InferenceContext* c) {
       RETURN_IF_ERROR(c->WithRank(0, 4));
       return shape_fn::Unchanged(c);
@@ -158,11 +162,7 @@ REGISTER_OP("LRNGrad")
     .Input("input_image: T")
     .Input("output_image: T")
     .Output("output: T")
-    .Attr("depth_radius: int = 5")
-    .Attr("bias: float = 1.0")
-    .Attr("alpha: float = 1.0")
-    .Attr("beta: float = 0.5")
-    .Attr("T: {half, bfloat16, float, double} = DT_FLOAT")
+    .Apply(LrnAttrs)
     .SetShapeFn([](InferenceContext* c) {
       for (int i = 0; i < 3; ++i) RETURN_IF_ERROR(c->WithRank(i, 4));
       c->set_output(0, c->input(1));
