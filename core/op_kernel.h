@@ -112,6 +112,9 @@ class OpKernelContext {
     Rendezvous* rendezvous = nullptr;
     CallFrame* call_frame = nullptr;
     int64_t step_id = 0;
+    // Some input is dead (the untaken side of a Switch). Only kernels that handle deadness
+    // (Merge, _Send, _Recv) ever run then.
+    bool is_input_dead = false;
   };
   OpKernelContext(const Params& params, absl::Span<Tensor> outputs)
       : params_(params), outputs_(outputs) {}
@@ -139,9 +142,16 @@ class OpKernelContext {
   int64_t step_id() const { return params_.step_id; }
   const OpKernel& kernel() const { return *params_.kernel; }
 
+  // Control flow. A dead input has no value (an uninitialized Tensor).
+  bool is_input_dead() const { return params_.is_input_dead; }
+  // Marks every output dead: consumers other than Merge will not run.
+  void set_outputs_dead() { outputs_dead_ = true; }
+  bool outputs_dead() const { return outputs_dead_; }
+
  private:
   const Params& params_;
   absl::Span<Tensor> outputs_;
+  bool outputs_dead_ = false;
 };
 
 // Returns from the enclosing function with INVALID_ARGUMENT unless `cond` holds.

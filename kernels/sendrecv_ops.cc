@@ -25,7 +25,7 @@ class SendOp : public OpKernel {
   }
   absl::Status Compute(OpKernelContext* ctx) override {
     RN_REQUIRE(ctx->rendezvous() != nullptr, "_Send needs a rendezvous");
-    return ctx->rendezvous()->Send(key_, ctx->input(0), /*is_dead=*/false);
+    return ctx->rendezvous()->Send(key_, ctx->input(0), ctx->is_input_dead());
   }
   bool IsExpensive() const override { return false; }
 
@@ -50,8 +50,10 @@ class RecvOp : public OpKernel {
       return;
     }
     ctx->rendezvous()->RecvAsync(
-        key_, [ctx, done = std::move(done)](const absl::Status& s, const Tensor& value, bool) {
-          if (s.ok()) ctx->set_output(0, value);
+        key_, [ctx, done = std::move(done)](const absl::Status& s, const Tensor& value,
+                                            bool is_dead) {
+          if (s.ok() && is_dead) ctx->set_outputs_dead();
+          if (s.ok() && !is_dead) ctx->set_output(0, value);
           done(s);
         });
   }

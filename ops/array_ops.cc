@@ -34,6 +34,13 @@ absl::Status ShapeAttrShape(InferenceContext* c) {
   return absl::OkStatus();
 }
 
+absl::Status WhereShape(InferenceContext* c) {
+  PartialShape out = PartialShape::UnknownWithRank(2);
+  if (!c->input(0).unknown_rank()) out.set_dim(1, c->input(0).rank());
+  c->set_output(0, out);
+  return absl::OkStatus();
+}
+
 absl::Status IdentityNShape(InferenceContext* c) {
   for (int i = 0; i < c->num_inputs(); ++i) c->set_output(i, c->input(i));
   return absl::OkStatus();
@@ -391,6 +398,15 @@ REGISTER_OP("OnesLike")
     .Attr("T: type")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("Ones of the shape and dtype of `x`.");
+
+REGISTER_OP("Where")
+    .SetNoGradient()
+    .Input("input: T")
+    .Output("index: int64")
+    .Attr("T: {float, double, int32, int64, uint8, int8, int16, uint16, bool} = DT_BOOL")
+    .SetShapeFn(WhereShape)
+    .Doc("The coordinates of the true (non-zero) elements of `input`, one row each, in "
+         "row-major order: shape [number of true elements, rank of input].");
 
 REGISTER_OP("Select")
     .SetGradient(SelectGrad)

@@ -41,6 +41,12 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     item.initial_pending = static_cast<int>(node->in_edges().size());
     item.is_async = item.kernel->IsAsync();
     item.is_expensive = item.kernel->IsExpensive();
+    const std::string& op = node->type_string();
+    item.is_switch = op == "Switch";
+    item.is_merge = op == "Merge";
+    item.runs_when_dead = item.is_merge || op == "_Send" || op == "_Recv";
+    item.is_retval = op == "_Retval";
+    exec->may_have_dead_ |= item.is_switch || op == "_Recv";
     item.output_used.assign(item.num_outputs, false);
     exec->total_inputs_ += item.num_inputs;
     for (const Edge* e : node->out_edges()) {
@@ -77,9 +83,11 @@ class Executor::Step {
         done_(std::move(done)),
         inputs_(new Tensor[exec->total_inputs_]),
         input_refs_(exec->has_refs_ ? new TensorRef[exec->total_inputs_] : nullptr),
-        pending_(new std::atomic<int>[exec->items_.size()]) {
+        pending_(new std::atomic<int>[exec->items_.size()]),
+        dead_(exec->may_have_dead_ ? new std::atomic<bool>[exec->items_.size()] : nullptr) {
     for (size_t i = 0; i < exec->items_.size(); ++i) {
       pending_[i].store(exec->items_[i].initial_pending, std::memory_order_relaxed);
+      if (dead_) dead_[i].store(false, std::memory_order_relaxed);
     }
   }
 
@@ -107,15 +115,24 @@ class Executor::Step {
       const NodeItem& item = exec_->items_[id];
       ready.clear();
       if (!aborted_.load(std::memory_order_relaxed)) {
-        if (item.is_async) {
-          RunAsyncNode(id);
+        const bool dead = dead_ && dead_[id].load(std::memory_order_relaxed);
+        absl::Status status;
+        if (dead && !item.runs_when_dead) {
+          ReleaseInputs(item);
+          status = item.is_retval ? DeadFetchError(item)
+                                  : Propagate(item, {}, {}, /*node_dead=*/true, &ready);
+        } else if (item.is_async) {
+          RunAsyncNode(id, dead);
           continue;  // its callback finishes it
-        }
-        absl::InlinedVector<Tensor, 4> outputs(item.num_outputs);
-        absl::InlinedVector<TensorRef, 4> output_refs(item.num_outputs);
-        absl::Status status = RunKernel(item, absl::MakeSpan(outputs), absl::MakeSpan(output_refs));
-        if (status.ok()) {
-          status = Propagate(item, absl::MakeSpan(outputs), output_refs, &ready);
+        } else {
+          absl::InlinedVector<Tensor, 4> outputs(item.num_outputs);
+          absl::InlinedVector<TensorRef, 4> output_refs(item.num_outputs);
+          bool outputs_dead = false;
+          status = RunKernel(item, dead, absl::MakeSpan(outputs), absl::MakeSpan(output_refs),
+                             &outputs_dead);
+          if (status.ok()) {
+            status = Propagate(item, absl::MakeSpan(outputs), output_refs, outputs_dead, &ready);
+          }
         }
         if (!status.ok()) Abort(AppendToMessage(status, item.error_suffix));
       }
@@ -124,9 +141,10 @@ class Executor::Step {
     }
   }
 
-  OpKernelContext::Params MakeParams(const NodeItem& item,
+  OpKernelContext::Params MakeParams(const NodeItem& item, bool input_dead,
                                      absl::Span<TensorRef> output_refs) const {
     OpKernelContext::Params params;
+    params.is_input_dead = input_dead;
     params.kernel = item.kernel.get();
     params.inputs = absl::MakeSpan(inputs_.get() + item.input_start, item.num_inputs);
     if (input_refs_) {
@@ -141,9 +159,9 @@ class Executor::Step {
     return params;
   }
 
-  absl::Status RunKernel(const NodeItem& item, absl::Span<Tensor> outputs,
-                         absl::Span<TensorRef> output_refs) {
-    const OpKernelContext::Params params = MakeParams(item, output_refs);
+  absl::Status RunKernel(const NodeItem& item, bool input_dead, absl::Span<Tensor> outputs,
+                         absl::Span<TensorRef> output_refs, bool* outputs_dead) {
+    const OpKernelContext::Params params = MakeParams(item, input_dead, output_refs);
     OpKernelContext ctx(params, outputs);
     absl::Status status;
     try {
@@ -151,12 +169,25 @@ class Executor::Step {
     } catch (const std::bad_alloc&) {
       status = absl::ResourceExhaustedError("out of memory while computing the node's outputs");
     }
-    for (Tensor& t : params.inputs) t = Tensor();  // release inputs as early as possible
-    for (TensorRef& r : params.input_refs) r = TensorRef();
+    ReleaseInputs(item);  // as early as possible
+    *outputs_dead = ctx.outputs_dead();
     return status;
   }
 
-  void RunAsyncNode(int id) {
+  void ReleaseInputs(const NodeItem& item) {
+    for (int i = 0; i < item.num_inputs; ++i) inputs_[item.input_start + i] = Tensor();
+    if (input_refs_) {
+      for (int i = 0; i < item.num_inputs; ++i) input_refs_[item.input_start + i] = TensorRef();
+    }
+  }
+
+  static absl::Status DeadFetchError(const NodeItem& item) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("fetched tensor '", item.node->def().input(0),
+                     "' has no value: it lies on the untaken side of a conditional (Switch)"));
+  }
+
+  void RunAsyncNode(int id, bool input_dead) {
     const NodeItem& item = exec_->items_[id];
     struct AsyncState {
       std::vector<TensorRef> output_refs;
@@ -166,18 +197,18 @@ class Executor::Step {
     };
     auto* state = new AsyncState;
     state->output_refs.resize(item.num_outputs);
-    state->params = MakeParams(item, absl::MakeSpan(state->output_refs));
+    state->params = MakeParams(item, input_dead, absl::MakeSpan(state->output_refs));
     state->outputs.resize(item.num_outputs);
     state->ctx = std::make_unique<OpKernelContext>(state->params, absl::MakeSpan(state->outputs));
     item.kernel->ComputeAsync(state->ctx.get(), [this, id, state](absl::Status status) {
       const NodeItem& item = exec_->items_[id];
       absl::InlinedVector<int, 16> ready;
       if (status.ok()) {
-        status = Propagate(item, absl::MakeSpan(state->outputs), state->output_refs, &ready);
+        status = Propagate(item, absl::MakeSpan(state->outputs), state->output_refs,
+                           state->ctx->outputs_dead(), &ready);
       }
       if (!status.ok()) Abort(AppendToMessage(status, item.error_suffix));
-      for (Tensor& t : state->params.inputs) t = Tensor();
-      for (TensorRef& r : state->params.input_refs) r = TensorRef();
+      ReleaseInputs(item);
       delete state;
       // Continue on the pool: this callback may run deep inside another node's Send.
       outstanding_.fetch_add(static_cast<int>(ready.size()), std::memory_order_relaxed);
@@ -188,11 +219,13 @@ class Executor::Step {
 
   // Hands outputs to consumers; appends the consumers that became ready. A ref output
   // reaches a ref input as the ref, and any other input as the variable's current value.
+  // When `node_dead`, every output (and control edge) is dead; a Switch's unset output is.
   absl::Status Propagate(const NodeItem& item, absl::Span<Tensor> outputs,
-                         absl::Span<const TensorRef> output_refs,
+                         absl::Span<const TensorRef> output_refs, bool node_dead,
                          absl::InlinedVector<int, 16>* ready) {
-    for (int i = 0; i < item.num_outputs; ++i) {
+    for (int i = 0; i < item.num_outputs && !node_dead; ++i) {
       if (!item.output_used[i]) continue;
+      if (item.is_switch && !outputs[i].IsInitialized()) continue;
       if (IsRefType(item.node->output_type(i))) {
         if (!output_refs[i].valid()) {
           return absl::InternalError(absl::StrCat("kernel produced no ref for output ", i));
@@ -210,7 +243,13 @@ class Executor::Step {
       }
     }
     for (const OutEdge& e : item.out) {
-      if (e.dst_slot >= 0) {
+      const bool edge_dead =
+          node_dead || (item.is_switch && e.src_output >= 0 &&
+                        !outputs[e.src_output].IsInitialized());
+      if (edge_dead) {
+        // The release below publishes this store to whichever thread readies the node.
+        if (!exec_->items_[e.dst].is_merge) dead_[e.dst].store(true, std::memory_order_relaxed);
+      } else if (e.dst_slot >= 0) {
         const int slot = exec_->items_[e.dst].input_start + e.dst_slot;
         if (e.dst_ref) {
           input_refs_[slot] = output_refs[e.src_output];
@@ -315,6 +354,7 @@ class Executor::Step {
   std::unique_ptr<Tensor[]> inputs_;
   std::unique_ptr<TensorRef[]> input_refs_;  // only when the graph has ref edges
   std::unique_ptr<std::atomic<int>[]> pending_;
+  std::unique_ptr<std::atomic<bool>[]> dead_;  // per node: some input is dead
   std::atomic<int> outstanding_{0};
   std::atomic<bool> aborted_{false};
   std::mutex mu_;

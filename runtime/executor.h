@@ -4,6 +4,11 @@
 // other expensive ones go to the inter-op pool. The first failing node aborts the step
 // and its error carries " [[node NAME (OP) on DEVICE]]".
 //
+// Conditionals are dataflow: a Switch sends its input to one of two outputs and leaves the
+// other dead. A node with a dead input does not run and its outputs are dead too; a Merge
+// waits for all its inputs and forwards the live one (dead only if all are); _Send and
+// _Recv carry deadness across partitions; a dead fetch is an error.
+//
 // Per-step state is indexed by node id; frames and iterations for loops will extend the
 // index, not replace it.
 #pragma once
@@ -64,6 +69,11 @@ class Executor {
     int initial_pending = 0;
     bool is_async = false;
     bool is_expensive = true;
+    // Control flow: how the node treats deadness.
+    bool is_switch = false;       // an output it leaves unset is dead
+    bool is_merge = false;        // dead inputs reach it as unset slots, not as deadness
+    bool runs_when_dead = false;  // Merge, _Send, _Recv: the kernel itself handles deadness
+    bool is_retval = false;       // a dead fetch is an error
     std::vector<OutEdge> out;
     std::vector<bool> output_used;
     std::string error_suffix;
@@ -78,6 +88,7 @@ class Executor {
   std::vector<int> roots_;
   int total_inputs_ = 0;
   bool has_refs_ = false;  // any ref-typed edge: steps keep ref slots
+  bool may_have_dead_ = false;  // a Switch or _Recv: steps track dead nodes
 };
 
 }  // namespace runnel

@@ -34,7 +34,7 @@ from runnel.ops.math_ops import (abs, add, add_n, argmax, argmin, ceil, cumprod,
                                  reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum,
                                  round, rsqrt, sigmoid, sign, sqrt, square, squared_difference,
                                  subtract, tanh, truediv)
-from runnel.ops.control_flow_ops import group, tuple
+from runnel.ops.control_flow_ops import case, cond, group, tuple
 from runnel.ops.gradients import gradients
 from runnel.ops.init_ops import (constant_initializer, glorot_normal_initializer,
                                  glorot_uniform_initializer, ones_initializer,
@@ -45,7 +45,8 @@ from runnel.ops.random_ops import (multinomial, random_normal, random_shuffle, r
                                    set_random_seed, truncated_normal)
 from runnel.ops.variable_scope import (AUTO_REUSE, VariableScope, get_variable,
                                        get_variable_scope, variable_scope)
-from runnel.ops.variables import (GraphKeys, Variable, global_variables,
+from runnel.ops.variables import (GraphKeys, Variable, assign, assign_add, assign_sub,
+                                  global_variables,
                                   global_variables_initializer, is_variable_initialized,
                                   local_variables, local_variables_initializer,
                                   trainable_variables, variables_initializer)

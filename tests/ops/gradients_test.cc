@@ -357,6 +357,18 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
            {"y"}});
     }
   }
+  // A conditional: Switch on a constant predicate, a different function on each side,
+  // Merge. Either way only the taken side's gradient reaches x.
+  for (bool pred : {true, false}) {
+    GradientCase conditional{{{2, 3}},
+                         {ConstNode("p", MakeTensor<bool>({}, {pred})),
+                          MakeNode("s", "Switch", {"x0", "p"}),
+                          MakeNode("t", "Square", {"s:1"}), MakeNode("f", "Neg", {"s"}),
+                          MakeNode("y", "Merge", {"f", "t"})},
+                         {"y"}};
+    cases["Switch"].push_back(conditional);
+    cases["Merge"].push_back(conditional);
+  }
   return cases;
 }
 

@@ -23,6 +23,8 @@ class Tensor:
     # numpy must defer to our operators (ndarray + Tensor -> Tensor.__radd__).
     __array_priority__ = 100
 
+    _is_ref = False  # set on a variable's reference output
+
     def __init__(self, op, value_index, dtype, shape):
         self._op = op
         self._value_index = value_index
@@ -106,6 +108,8 @@ class Operation:
         self._outputs = [
             Tensor(self, i, dtypes.as_dtype(t), tensor_shape.TensorShape(s))
             for i, (t, s) in enumerate(zip(output_types, output_shapes))]
+        for t, enum in zip(self._outputs, output_types):
+            t._is_ref = enum > 100  # a variable's reference, read as its base dtype
 
     @property
     def name(self):
@@ -169,6 +173,7 @@ class Graph:
         self._name_stack = ""
         self._control_inputs_stack = []
         self._device_stack = []
+        self._cond_context = None  # the tf.cond branch being built, if any
         self._collections = {}
         self._finalized = False
         self.seed = None
@@ -247,6 +252,15 @@ class Graph:
         finally:
             self._device_stack.pop()
 
+    @contextlib.contextmanager
+    def _in_cond_context(self, context):
+        """Ops created inside belong to `context` (a tf.cond branch; None: no branch)."""
+        saved, self._cond_context = self._cond_context, context
+        try:
+            yield
+        finally:
+            self._cond_context = saved
+
     def _current_device(self):
         for d in reversed(self._device_stack):
             if d:
@@ -262,6 +276,9 @@ class Graph:
         else:
             name = self.unique_name(name or op_type)
         node = node_def_pb2.NodeDef(name=name, op=op_type, device=self._current_device())
+        context = self._cond_context
+        if context is not None:  # tensors from outside the branch enter through a Switch
+            inputs = [context.enter(t) for t in inputs]
         for t in inputs:
             if t.graph is not self:
                 raise ValueError(f"tensor {t.name} is from a different graph than op '{name}'")
@@ -270,6 +287,8 @@ class Graph:
         for ops in self._control_inputs_stack:
             controls.extend(ops)
         controls.extend(control_inputs or [])
+        if context is not None and all(t._is_ref for t in inputs):  # dead when not taken
+            controls.append(context.pivot.op)
         seen = set()
         control_ops = []
         for c in controls:
@@ -280,7 +299,10 @@ class Graph:
         for key, value in (attrs or {}).items():
             node.attr[key].CopyFrom(value)
         info = self._c_graph.add_node(node.SerializeToString())
-        return self._record_op(info, list(inputs), control_ops)
+        op = self._record_op(info, list(inputs), control_ops)
+        if context is not None:
+            context.ops.add(op)
+        return op
 
     def _record_op(self, info, inputs, control_ops):
         serialized, output_types, output_shapes, _ = info

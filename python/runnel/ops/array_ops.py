@@ -191,16 +191,20 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
 
 def where(condition, x=None, y=None, name=None):
     """Elementwise x where condition else y (TF1 `tf.where`: condition matches x's shape,
-    or is a vector over its first dim)."""
+    or is a vector over its first dim). With only `condition`: the coordinates of its true
+    elements, an int64 tensor [number true, rank]."""
+    if x is None and y is None:
+        return gen_ops.where(condition, name=name)
     if x is None or y is None:
-        raise NotImplementedError("tf.where with only a condition (coordinates of true "
-                                  "elements) is not supported yet")
+        raise ValueError("tf.where needs both x and y, or neither")
     return gen_ops.select(condition, x, y, name=name)
 
 
 def where_v2(condition, x=None, y=None, name=None):
+    if x is None and y is None:
+        return gen_ops.where(condition, name=name)
     if x is None or y is None:
-        raise NotImplementedError("tf.where_v2 with only a condition is not supported yet")
+        raise ValueError("tf.where_v2 needs both x and y, or neither")
     return gen_ops.select_v2(condition, x, y, name=name)
 
 

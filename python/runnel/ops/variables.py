@@ -153,6 +153,23 @@ for _name in ["__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__
     setattr(Variable, _name, _forward)
 
 
+def _ref_of(ref):
+    return ref._ref() if isinstance(ref, Variable) else ref
+
+
+def assign(ref, value, validate_shape=None, use_locking=None, name=None):
+    """Stores `value` in the variable `ref`; returns the new value."""
+    return gen_ops.assign(_ref_of(ref), value, name=name)
+
+
+def assign_add(ref, value, use_locking=None, name=None):
+    return gen_ops.assign_add(_ref_of(ref), value, name=name)
+
+
+def assign_sub(ref, value, use_locking=None, name=None):
+    return gen_ops.assign_sub(_ref_of(ref), value, name=name)
+
+
 def global_variables(scope=None):
     return ops.get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
 
