@@ -169,6 +169,12 @@ AttrValue MakeAttr(const std::vector<int64_t>& value) {
   for (int64_t v : value) list->add_i(v);
   return a;
 }
+AttrValue MakeAttr(const std::vector<std::string>& value) {
+  AttrValue a;
+  auto* list = a.mutable_list();
+  for (const std::string& v : value) list->add_s(v);
+  return a;
+}
 AttrValue MakeAttr(const std::vector<DataType>& value) {
   AttrValue a;
   auto* list = a.mutable_list();

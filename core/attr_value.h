@@ -50,6 +50,7 @@ AttrValue MakeAttr(DataType value);
 AttrValue MakeAttr(const PartialShape& value);
 AttrValue MakeAttr(const std::vector<int64_t>& value);
 AttrValue MakeAttr(const std::vector<DataType>& value);
+AttrValue MakeAttr(const std::vector<std::string>& value);
 
 // True if `value` holds what an attribute of OpDef type `type` ("int", "list(type)", ...)
 // holds. An empty list matches every list type.

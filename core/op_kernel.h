@@ -131,6 +131,8 @@ class OpKernelContext {
   absl::Status forward_input_or_allocate_output(std::initializer_list<int> candidates, int output,
                                                 const TensorShape& shape, Tensor** out);
   void set_output(int i, Tensor value) { outputs_[i] = std::move(value); }
+  // Output i as set so far (fused kernels finish what a base kernel computed).
+  Tensor& output(int i) { return outputs_[i]; }
   // The tensor a ref-typed input refers to (lock its mutex to read or write it).
   const TensorRef& input_ref(int i) const { return params_.input_refs[i]; }
   void set_output_ref(int i, const TensorRef& ref) { params_.output_refs[i] = ref; }

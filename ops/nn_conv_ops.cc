@@ -194,6 +194,37 @@ REGISTER_OP("Conv2D")
         "2-D convolution (cross-correlation, as in TensorFlow) of input [N,H,W,C] (or NCHW) "
         "with filter [KH,KW,C,M], giving M channels.");
 
+// Fused ops written by the fuse_bias_activation pass (runtime/passes/), with TensorFlow
+// 1.15's signatures: the convolution, then fused_ops = ["BiasAdd"] or ["BiasAdd", "Relu" or
+// "Relu6"], the bias being args[0]. Inference kernels only: no gradients.
+std::function<void(OpDefBuilder&)> FusedAttrDefs() {
+  return [](OpDefBuilder& b) {
+    b.Input("args: num_args * T")
+        .Attr("num_args: int >= 0")
+        .Attr("fused_ops: list(string) = []")
+        .Attr("epsilon: float = 0.0001");
+  };
+}
+
+REGISTER_OP("_FusedConv2D")
+    .Input("input: T")
+    .Input("filter: T")
+    .Apply(FusedAttrDefs())
+    .Output("output: T")
+    .Apply(ConvAttrDefs())
+    .SetShapeFn([](InferenceContext* c) { return ConvShape(c, false); })
+    .Doc("Conv2D followed by the ops in `fused_ops` (BiasAdd, then Relu or Relu6).");
+
+REGISTER_OP("_FusedDepthwiseConv2dNative")
+    .Input("input: T")
+    .Input("filter: T")
+    .Apply(FusedAttrDefs())
+    .Output("output: T")
+    .Apply(ConvAttrDefs())
+    .SetShapeFn([](InferenceContext* c) { return ConvShape(c, true); })
+    .Doc("DepthwiseConv2dNative followed by the ops in `fused_ops` (BiasAdd, then Relu or "
+         "Relu6).");
+
 REGISTER_OP("Conv2DBackpropInput")
     .SetGradient([](GradientContext* g) { return ConvBackpropInputGrad(g, "Conv2D"); })
     .Input("input_sizes: int32")

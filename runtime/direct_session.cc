@@ -10,6 +10,7 @@
 #include "core/status.h"
 #include "runtime/local_rendezvous.h"
 #include "runtime/partition.h"
+#include "runtime/passes/optimizer.h"
 #include "runtime/placer.h"
 #include "runtime/step_graph.h"
 
@@ -108,6 +109,7 @@ absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
   std::unique_ptr<Graph> step_graph;
   {
     ASSIGN_OR_RETURN(GraphDef step_def, BuildStepGraph(*graph_, {feeds, fetches, targets}));
+    RETURN_IF_ERROR(Optimize(targets, &step_def));
     ASSIGN_OR_RETURN(step_graph,
                      Graph::FromGraphDef(step_def, GraphOptions{/*infer_shapes=*/false}));
   }
@@ -136,6 +138,25 @@ absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
   PreparedStep* raw = step.get();
   prepared_[signature] = std::move(step);
   return raw;
+}
+
+absl::Status DirectSession::Optimize(const std::vector<std::string>& targets,
+                                     GraphDef* step_def) const {
+  const int level = static_cast<int>(options_.GetInt("graph_optimization_level"));
+  if (level == 0) return absl::OkStatus();
+  PassContext ctx;
+  ctx.keep.insert(targets.begin(), targets.end());
+  for (const NodeDef& node : step_def->node()) {
+    if (node.op() == "_Arg" || node.op() == "_Retval") ctx.keep.insert(node.name());
+  }
+  // Constants fold on the first CPU device.
+  for (const auto& device : devices_->devices()) {
+    if (device->device_type() == "CPU") {
+      ctx.device = device.get();
+      break;
+    }
+  }
+  return OptimizeGraph(level, ctx, step_def);
 }
 
 absl::Status DirectSession::PrepareRun(const std::vector<std::string>& feeds,

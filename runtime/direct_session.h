@@ -1,7 +1,7 @@
 // DirectSession runs a graph in this process. Run() prunes the graph to what the fetches
-// and targets need, places it, cuts it into per-device partitions joined by _Send/_Recv,
-// and builds one executor per partition; all of that is cached by the run signature
-// (feeds, fetches, targets), so a repeated Run only executes.
+// and targets need, optimizes it (runtime/passes/), places it, cuts it into per-device
+// partitions joined by _Send/_Recv, and builds one executor per partition; all of that is
+// cached by the run signature (feeds, fetches, targets), so a repeated Run only executes.
 #pragma once
 
 #include <map>
@@ -66,6 +66,8 @@ class DirectSession {
                                         const std::vector<std::string>& fetches,
                                         const std::vector<std::string>& targets);
   absl::StatusOr<std::shared_ptr<OpKernel>> CreateKernel(const Node& node, Device* device);
+  // Runs the graph passes the options ask for on a step graph.
+  absl::Status Optimize(const std::vector<std::string>& targets, GraphDef* step_def) const;
 
   SessionOptions options_;
   std::shared_ptr<Graph> graph_;

@@ -15,6 +15,10 @@ const std::vector<SessionOptionDoc>& SessionOptions::Documented() {
        "place a node elsewhere when its requested device is missing or lacks a kernel"},
       {"log_device_placement", "false", "print each node's device to stderr"},
       {"device_count.CPU", "1", "how many CPU devices to create"},
+      {"graph_optimization_level", "2",
+       "graph passes run on each step's graph: 0 none; 1 identity elimination, constant "
+       "folding, common-subexpression elimination, pruning; 2 also batch-norm folding and "
+       "fused bias + activation kernels"},
   };
   return *docs;
 }
@@ -51,10 +55,15 @@ absl::Status SessionOptions::Validate() const {
                        nearest.empty() ? "" : absl::StrCat("; did you mean '", nearest, "'?")));
     }
     bool is_bool = doc->default_value == "true" || doc->default_value == "false";
-    int64_t n;
+    int64_t n = 0;
     bool ok = is_bool ? (value == "true" || value == "false" || value == "1" || value == "0")
                       : (absl::SimpleAtoi(value, &n) && n >= 0);
+    if (ok && key == "graph_optimization_level") ok = n <= 2;
     if (!ok) {
+      if (key == "graph_optimization_level") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "session option 'graph_optimization_level' must be 0, 1 or 2, got '", value, "'"));
+      }
       return absl::InvalidArgumentError(absl::StrCat(
           "session option '", key, "' must be ",
           is_bool ? "true or false" : "a non-negative integer", ", got '", value, "'"));

@@ -7,6 +7,8 @@
 //                                 exist or has no kernel for it (default true)
 //   log_device_placement          print each node's device to stderr (default false)
 //   device_count.CPU              how many CPU devices to create (default 1)
+//   graph_optimization_level      graph passes on each step graph, 0-2 (default 2; see
+//                                 runtime/passes/optimizer.h)
 #pragma once
 
 #include <map>

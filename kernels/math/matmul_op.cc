@@ -1,5 +1,6 @@
 // MatMul and BatchMatMul(V2): shape checks around the shared GEMM (kernels/util/gemm.h).
 #include "core/kernel_registry.h"
+#include "kernels/nn/fused_epilogue.h"
 #include "kernels/util/broadcast.h"
 #include "kernels/util/gemm.h"
 
@@ -106,6 +107,10 @@ REGISTER_KERNEL_FOR_TYPES("BatchMatMul", kCpu, "T", BatchMatMulV1Op, float, doub
                           int64_t);
 REGISTER_KERNEL_FOR_TYPES("BatchMatMulV2", kCpu, "T", BatchMatMulV2Op, float, double, int32_t,
                           int64_t);
+
+template <typename T>
+using FusedMatMulOp = Fused<MatMulOp<T>, T>;
+REGISTER_KERNEL_FOR_TYPES("_FusedMatMul", kCpu, "T", FusedMatMulOp, float);
 
 }  // namespace
 }  // namespace runnel

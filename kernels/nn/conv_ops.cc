@@ -13,6 +13,7 @@
 #include "core/threadpool.h"
 #include "core/window.h"
 #include "kernels/nn/conv_util.h"
+#include "kernels/nn/fused_epilogue.h"
 #include "kernels/nn/onednn_conv.h"
 #include "kernels/util/gemm.h"
 
@@ -400,6 +401,10 @@ REGISTER_KERNEL_FOR_TYPES("Conv2DBackpropInput", kCpu, "T", Conv2DBackpropInputO
                           double);
 REGISTER_KERNEL_FOR_TYPES("Conv2DBackpropFilter", kCpu, "T", Conv2DBackpropFilterOp, float,
                           double);
+
+template <typename T>
+using FusedConv2DOp = Fused<Conv2DOp<T>, T>;
+REGISTER_KERNEL_FOR_TYPES("_FusedConv2D", kCpu, "T", FusedConv2DOp, float);
 
 }  // namespace
 }  // namespace runnel

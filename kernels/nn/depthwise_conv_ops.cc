@@ -9,6 +9,7 @@
 #include "core/threadpool.h"
 #include "core/window.h"
 #include "kernels/nn/conv_util.h"
+#include "kernels/nn/fused_epilogue.h"
 
 namespace runnel {
 namespace {
@@ -223,6 +224,10 @@ REGISTER_KERNEL_FOR_TYPES("DepthwiseConv2dNativeBackpropInput", kCpu, "T",
                           DepthwiseBackpropInputOp, float, double);
 REGISTER_KERNEL_FOR_TYPES("DepthwiseConv2dNativeBackpropFilter", kCpu, "T",
                           DepthwiseBackpropFilterOp, float, double);
+
+template <typename T>
+using FusedDepthwiseConv2dNativeOp = Fused<DepthwiseConv2dOp<T>, T>;
+REGISTER_KERNEL_FOR_TYPES("_FusedDepthwiseConv2dNative", kCpu, "T", FusedDepthwiseConv2dNativeOp, float);
 
 }  // namespace
 }  // namespace runnel

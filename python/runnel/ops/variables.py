@@ -28,7 +28,11 @@ class Variable:
         if initial_value is None:
             raise ValueError("initial_value must be specified")
         graph = ops.get_default_graph()
-        with graph.name_scope(name or "Variable") as scope:
+        # The variable and its initializer belong to no control context: an optimizer's
+        # slot made under control_dependencies(UPDATE_OPS), or a variable made in a cond
+        # branch, must still initialize on its own (as in TensorFlow).
+        with graph.control_dependencies(None), graph._in_cond_context(None), \
+                graph.name_scope(name or "Variable") as scope:
             if callable(initial_value):
                 with graph.name_scope("Initializer"):
                     initial_value = initial_value()

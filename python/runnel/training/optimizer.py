@@ -60,7 +60,10 @@ class Optimizer:
         if var in slots:
             return slots[var]
         graph = var.graph
-        with graph.as_default(), graph.name_scope(""):
+        # Outside any control context (minimize under control_dependencies(UPDATE_OPS)):
+        # the slot's initializer must not wait for the training step's update ops.
+        with graph.as_default(), graph.name_scope(""), graph.control_dependencies(None), \
+                graph._in_cond_context(None):
             if var.shape.is_fully_defined():
                 initial = array_ops.fill(var.shape.as_list(),
                                          ops.convert_to_tensor(value, dtype=var.dtype.base_dtype))

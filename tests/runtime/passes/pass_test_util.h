@@ -1,0 +1,76 @@
+// Graph-in/graph-out helpers for the graph pass tests: run one pass, look at the result,
+// and check that the rewritten graph computes what the original did.
+#pragma once
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "runtime/passes/graph_pass.h"
+#include "tests/test_util.h"
+
+namespace runnel::testing {
+
+// A session's CPU device, for constant folding.
+inline Device* TestDevice() {
+  static auto* session = DirectSession::Create(GraphDef()).value().release();
+  return session->devices().devices()[0].get();
+}
+
+inline GraphDef RunPass(GraphPass* pass, GraphDef graph, std::vector<std::string> keep) {
+  PassContext ctx;
+  ctx.keep.insert(keep.begin(), keep.end());
+  ctx.device = TestDevice();
+  absl::Status status = pass->Run(ctx, &graph);
+  EXPECT_TRUE(status.ok()) << status;
+  return graph;
+}
+
+inline const NodeDef* FindNode(const GraphDef& graph, const std::string& name) {
+  for (const NodeDef& node : graph.node()) {
+    if (node.name() == name) return &node;
+  }
+  return nullptr;
+}
+
+inline int CountOps(const GraphDef& graph, const std::string& op) {
+  int n = 0;
+  for (const NodeDef& node : graph.node()) n += node.op() == op;
+  return n;
+}
+
+inline Tensor RandomFloats(const TensorShape& shape, uint32_t seed = 1) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  Tensor t(DT_FLOAT, shape);
+  for (int64_t i = 0; i < t.NumElements(); ++i) t.data<float>()[i] = dist(rng);
+  return t;
+}
+
+// Runs both graphs without the session's own passes and compares the fetches.
+inline void ExpectSameOutputs(const GraphDef& before, const GraphDef& after,
+                              const std::vector<std::pair<std::string, Tensor>>& feeds,
+                              const std::vector<std::string>& fetches, double tolerance = 1e-5) {
+  SessionOptions options(std::map<std::string, std::string>{{"graph_optimization_level", "0"}});
+  auto expected = RunGraph(before, feeds, fetches, options);
+  auto got = RunGraph(after, feeds, fetches, options);
+  ASSERT_TRUE(expected.ok()) << expected.status();
+  ASSERT_TRUE(got.ok()) << got.status();
+  for (size_t i = 0; i < fetches.size(); ++i) {
+    const Tensor& e = (*expected)[i];
+    const Tensor& g = (*got)[i];
+    ASSERT_EQ(e.shape(), g.shape()) << fetches[i];
+    ASSERT_EQ(e.dtype(), g.dtype()) << fetches[i];
+    for (int64_t k = 0; k < e.NumElements(); ++k) {
+      if (e.dtype() == DT_FLOAT) {
+        EXPECT_NEAR(e.data<float>()[k], g.data<float>()[k],
+                    tolerance * (1 + std::abs(e.data<float>()[k])))
+            << fetches[i] << "[" << k << "]";
+      } else if (e.dtype() == DT_INT32) {
+        EXPECT_EQ(e.data<int32_t>()[k], g.data<int32_t>()[k]) << fetches[i] << "[" << k << "]";
+      }
+    }
+  }
+}
+
+}  // namespace runnel::testing
