@@ -20,6 +20,18 @@ absl::StatusOr<GraphDef> ParseGraphDef(absl::string_view bytes, absl::string_vie
   return graph;
 }
 
+absl::StatusOr<GraphDef> ParseGraphDefAnyFormat(absl::string_view bytes,
+                                                absl::string_view source) {
+  auto binary = ParseGraphDef(bytes, source);
+  if (binary.ok()) return binary;
+  GraphDef graph;
+  if (!google::protobuf::TextFormat::ParseFromString(std::string(bytes), &graph)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("could not parse a GraphDef from ", source, " in binary or text format"));
+  }
+  return graph;
+}
+
 absl::StatusOr<GraphDef> ReadGraphDef(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return absl::NotFoundError(absl::StrCat("cannot open graph file '", path, "'"));

@@ -168,7 +168,7 @@ absl::Status DirectSession::PrepareRun(const std::vector<std::string>& feeds,
 absl::Status DirectSession::Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
                                 const std::vector<std::string>& fetches,
                                 const std::vector<std::string>& targets,
-                                std::vector<Tensor>* outputs) {
+                                std::vector<Tensor>* outputs, StepStatsCollector* stats) {
   std::vector<std::string> feed_names;
   std::vector<Tensor> args;
   for (const auto& [name, value] : feeds) {
@@ -202,6 +202,7 @@ absl::Status DirectSession::Run(const std::vector<std::pair<std::string, Tensor>
   exec_args.rendezvous = &rendezvous;
   exec_args.call_frame = &frame;
   exec_args.inter_op_pool = inter_op_pool_ ? inter_op_pool_.get() : compute_pool_.get();
+  exec_args.stats = stats;
 
   absl::Status status;
   if (step->partitions.size() == 1) {

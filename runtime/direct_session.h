@@ -34,9 +34,10 @@ class DirectSession {
 
   // Feeds are (tensor name, value); fetches are tensor names ("x:0" or "x"); targets are
   // node names run for their effects. Safe to call from several threads at once.
+  // With `stats`, every node's kernel time and shapes are recorded there.
   absl::Status Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
                    const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
-                   std::vector<Tensor>* outputs);
+                   std::vector<Tensor>* outputs, StepStatsCollector* stats = nullptr);
 
   // Prepares (and caches) what Run needs for this signature without running it: pays the
   // set-up cost ahead of time. The only step that reads the graph.

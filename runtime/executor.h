@@ -23,6 +23,7 @@
 #include "core/op_kernel.h"
 #include "core/rendezvous.h"
 #include "runtime/device.h"
+#include "runtime/step_stats.h"
 
 namespace runnel {
 
@@ -31,6 +32,7 @@ struct ExecutorArgs {
   Rendezvous* rendezvous = nullptr;
   CallFrame* call_frame = nullptr;
   ThreadPool* inter_op_pool = nullptr;  // nullptr: everything runs on the caller's thread
+  StepStatsCollector* stats = nullptr;   // set: each node's kernel time is recorded
 };
 
 class Executor {
