@@ -9,6 +9,9 @@
 #include "core/graph_io.h"
 #include "core/op_registry.h"
 #include "runtime/direct_session.h"
+#include "runtime/model_signature.h"
+#include "runtime/passes/optimizer.h"
+#include "runtime/step_stats.h"
 
 namespace py = pybind11;
 
@@ -272,6 +275,21 @@ std::vector<std::tuple<std::string, std::string, std::string>> SessionOptionDocs
   return out;
 }
 
+// (input node names, output node names) of a serialized GraphDef, unknown ops and all.
+std::pair<std::vector<std::string>, std::vector<std::string>> GraphSignature(
+    const py::bytes& serialized) {
+  auto graph = ParseGraphDef(std::string(serialized));
+  Check(graph.status());
+  return {InputNodes(*graph), OutputNodes(*graph)};
+}
+
+py::bytes OptimizeFrozen(const py::bytes& serialized, int level) {
+  auto graph = ParseGraphDef(std::string(serialized));
+  Check(graph.status());
+  Check(OptimizeFrozenGraph(level, &*graph));
+  return Serialize(*graph);
+}
+
 }  // namespace
 }  // namespace runnel
 
@@ -292,4 +310,8 @@ PYBIND11_MODULE(_runnel, m) {
       .def("close", &PySession::Close);
   m.def("op_list", &SerializedOpList, "The op registry as a serialized OpList.");
   m.def("session_option_docs", &SessionOptionDocs);
+  m.def("graph_signature", &GraphSignature,
+        "(inputs, outputs) of a serialized GraphDef, as the C++ inference API sees them.");
+  m.def("optimize_frozen_graph", &OptimizeFrozen, "A serialized frozen graph, optimized.");
+  m.def("estimate_flops", &EstimateFlops, "Floating-point operations of one run of an op.");
 }

@@ -21,4 +21,9 @@ std::vector<std::unique_ptr<GraphPass>> PassesForLevel(int level);
 // Runs the passes of `level` over `graph`; a failing pass's error names it.
 absl::Status OptimizeGraph(int level, const PassContext& ctx, GraphDef* graph);
 
+// Optimizes a whole frozen graph for inference (runnel-inspect --optimize): its inputs and
+// outputs (runtime/model_signature.h) keep their names; constants fold on a CPU device
+// made for the purpose.
+absl::Status OptimizeFrozenGraph(int level, GraphDef* graph);
+
 }  // namespace runnel

@@ -52,7 +52,13 @@ if args.frozen:  # the frozen graph alone: no variables, no checkpoint
     tf.import_graph_def(graph_def, name="")
     with tf.Session() as sess:
         logits = sess.run("logits:0", {"images:0": x_test})
+        first = sess.run("logits:0", {"images:0": x_test[:100]})
     print(f"frozen graph test accuracy {np.mean(np.argmax(logits, 1) == y_test):.4f}")
+    # The first 100 test images and their logits, for the C++ side of the main job.
+    out_dir = os.path.dirname(os.path.abspath(args.frozen))
+    np.save(os.path.join(out_dir, "test_images.npy"), x_test[:100])
+    x_test[:100].tofile(os.path.join(out_dir, "test_images.f32"))  # raw, for the C++ example
+    np.save(os.path.join(out_dir, "python_logits.npy"), first)
     sys.exit(0)
 
 tf.set_random_seed(args.seed)
