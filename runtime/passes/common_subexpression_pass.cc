@@ -14,8 +14,7 @@ constexpr size_t kMaxConstBytes = 64 << 10;  // larger constants are not compare
 // The node's identity: op, device, data inputs in order, control inputs as a set, attrs.
 // Empty when the node must not be merged.
 std::string Key(const NodeDef& node) {
-  auto reg = OpRegistry::Global()->LookUp(node.op());
-  if (!reg.ok() || (*reg)->op_def.is_stateful()) return "";
+  if (IsStateful(node)) return "";
   if (node.op() == "Placeholder" || node.op() == "PlaceholderWithDefault") return "";
   if (node.op() == "Const") {
     if (node.attr().at("value").ByteSizeLong() > kMaxConstBytes) return "";

@@ -46,16 +46,6 @@ absl::StatusOr<Tensor> Evaluate(const Node& node, std::vector<Tensor> inputs, De
   return outputs[0];
 }
 
-NodeDef ConstNode(const NodeDef& original, const Tensor& value) {
-  NodeDef node;
-  node.set_name(original.name());
-  node.set_op("Const");
-  node.set_device(original.device());
-  (*node.mutable_attr())["dtype"] = MakeAttr(value.dtype());
-  value.AsProto((*node.mutable_attr())["value"].mutable_tensor());
-  return node;
-}
-
 // The value of Shape, Size or Rank when `node`'s input shape is fully known.
 bool ShapeValue(const Node& node, Tensor* value) {
   const std::string& op = node.type_string();
@@ -108,7 +98,7 @@ class ConstantFoldingPass : public GraphPass {
       if (!Foldable(*node)) continue;  // kept nodes fold too: a Const keeps name and value
       Tensor value;
       if (ShapeValue(*node, &value)) {
-        NodeDef folded = ConstNode(*def, value);
+        NodeDef folded = ConstNodeDef(def->name(), def->device(), value);
         // Its input may be dead (a cond's untaken branch); a control edge keeps that.
         if (has_switch) {
           folded.add_input("^" + ParseInput(def->input(0)).node);
@@ -129,7 +119,7 @@ class ConstantFoldingPass : public GraphPass {
         continue;
       }
       constants[name] = value;
-      index.Replace(ConstNode(*def, value));
+      index.Replace(ConstNodeDef(def->name(), def->device(), value));
     }
     index.Compact();
     return absl::OkStatus();

@@ -11,11 +11,6 @@
 namespace runnel {
 namespace {
 
-bool IsNhwcOrAbsent(const NodeDef& node) {
-  auto it = node.attr().find("data_format");
-  return it == node.attr().end() || it->second.s() == "NHWC";
-}
-
 // The weights of a foldable producer: a free float constant, with output channels
 // `channels` laid out so that channel(i) gives element i's channel.
 struct Weights {
@@ -88,16 +83,6 @@ bool ChannelConstant(const GraphIndex& index, const NodeDef& node, const std::st
 bool IsBias(const NodeDef& node) {
   return (node.op() == "BiasAdd" && IsNhwcOrAbsent(node)) || node.op() == "Add" ||
          node.op() == "AddV2";
-}
-
-NodeDef ConstNodeNamed(const std::string& name, const std::string& device, const Tensor& value) {
-  NodeDef node;
-  node.set_name(name);
-  node.set_op("Const");
-  node.set_device(device);
-  (*node.mutable_attr())["dtype"] = MakeAttr(value.dtype());
-  value.AsProto((*node.mutable_attr())["value"].mutable_tensor());
-  return node;
 }
 
 std::string UniqueName(const GraphIndex& index, const std::string& base) {
@@ -191,7 +176,7 @@ class FoldBatchNormPass : public GraphPass {
 
     NodeDef* producer = index->Find(w.producer->name());
     const std::string weights_name = UniqueName(*index, producer->name() + "/folded_weights");
-    index->Add(ConstNodeNamed(weights_name, producer->device(), weights));
+    index->Add(ConstNodeDef(weights_name, producer->device(), weights));
     index->SetInput(producer, 1, weights_name);
     const bool is_mul = norm.op() == "Mul";
     NodeDef replacement;
@@ -202,7 +187,7 @@ class FoldBatchNormPass : public GraphPass {
       // The existing bias (or none) carries the shift; the norm becomes an Identity.
       if (bias != nullptr) {
         const std::string bias_name = UniqueName(*index, bias->name() + "/folded_bias");
-        index->Add(ConstNodeNamed(bias_name, bias->device(), shift));
+        index->Add(ConstNodeDef(bias_name, bias->device(), shift));
         const int other = ParseInput(bias->input(0)).node == producer->name() ? 1 : 0;
         index->SetInput(bias, other, bias_name);
         if (bias->op() != "BiasAdd") {  // Add(c, P) reads the same as BiasAdd(P, c)
@@ -217,7 +202,7 @@ class FoldBatchNormPass : public GraphPass {
       replacement.add_input(bias != nullptr ? bias->name() : producer->name());
     } else {
       const std::string bias_name = UniqueName(*index, norm.name() + "/folded_bias");
-      index->Add(ConstNodeNamed(bias_name, norm.device(), shift));
+      index->Add(ConstNodeDef(bias_name, norm.device(), shift));
       replacement.set_op("BiasAdd");
       replacement.add_input(producer->name());
       replacement.add_input(bias_name);

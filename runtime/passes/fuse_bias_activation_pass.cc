@@ -16,11 +16,6 @@ const char* FusedOp(const std::string& op) {
   return nullptr;
 }
 
-bool IsNhwcOrAbsent(const NodeDef& node) {
-  auto it = node.attr().find("data_format");
-  return it == node.attr().end() || it->second.s() == "NHWC";
-}
-
 // The one reader of `node`'s output 0 that is not a Shape op, with every other reader a
 // Shape op (collected in `shapes`); nullptr otherwise.
 NodeDef* OnlyValueReader(const GraphIndex& index, const NodeDef& node,

@@ -39,6 +39,26 @@ const TensorProto* FreeConstant(const NodeDef* node) {
   return it == node->attr().end() ? nullptr : &it->second.tensor();
 }
 
+NodeDef ConstNodeDef(const std::string& name, const std::string& device, const Tensor& value) {
+  NodeDef node;
+  node.set_name(name);
+  node.set_op("Const");
+  node.set_device(device);
+  (*node.mutable_attr())["dtype"] = MakeAttr(value.dtype());
+  value.AsProto((*node.mutable_attr())["value"].mutable_tensor());
+  return node;
+}
+
+bool IsStateful(const NodeDef& node) {
+  auto reg = OpRegistry::Global()->LookUp(node.op());
+  return !reg.ok() || (*reg)->op_def.is_stateful();
+}
+
+bool IsNhwcOrAbsent(const NodeDef& node) {
+  auto it = node.attr().find("data_format");
+  return it == node.attr().end() || it->second.s() == "NHWC";
+}
+
 GraphIndex::GraphIndex(GraphDef* graph) : graph_(graph) { Index(); }
 
 void GraphIndex::Index() {

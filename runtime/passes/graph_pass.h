@@ -85,6 +85,12 @@ class GraphIndex {
 absl::StatusOr<std::unique_ptr<Graph>> TypedGraph(const GraphDef& graph);
 // The value of a Const node without inputs (a free constant); nullptr otherwise.
 const TensorProto* FreeConstant(const NodeDef* node);
+// A Const node holding `value`.
+NodeDef ConstNodeDef(const std::string& name, const std::string& device, const Tensor& value);
+// Stateful by its op's definition (or an op the registry does not know).
+bool IsStateful(const NodeDef& node);
+// The node has no data_format attr or it is NHWC.
+bool IsNhwcOrAbsent(const NodeDef& node);
 
 // The passes, in the order OptimizeGraph runs them.
 std::unique_ptr<GraphPass> MakeIdentityEliminationPass();

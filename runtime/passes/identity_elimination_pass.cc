@@ -5,11 +5,6 @@
 namespace runnel {
 namespace {
 
-bool IsStateful(const NodeDef& node) {
-  auto reg = OpRegistry::Global()->LookUp(node.op());
-  return !reg.ok() || (*reg)->op_def.is_stateful();
-}
-
 class IdentityEliminationPass : public GraphPass {
  public:
   const char* name() const override { return "identity_elimination"; }
