@@ -26,7 +26,7 @@ absl::Status MergeShape(InferenceContext* c) {
     }
   }
   c->set_output(0, out);
-  c->set_output(1, PartialShape{});
+  c->set_output(1, PartialShape::UnknownWithRank(0));  // a scalar
   return absl::OkStatus();
 }
 
