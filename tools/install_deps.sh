@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(cmake ninja-build g++ libprotobuf-dev protobuf-compiler libeigen3-dev libzmq3-dev
           cppzmq-dev pybind11-dev libabsl-dev libgtest-dev python3-dev python3-numpy
-          python3-pytest python3-protobuf libdnnl-dev ccache)
+          python3-pytest python3-protobuf libdnnl-dev ccache
+          chromium)  # headless, to check the pages runnel-inspect --html draws
 if [[ "${1:-}" == "--with-data" ]]; then
   packages+=(dataset-fashion-mnist)
 fi
