@@ -81,10 +81,16 @@ std::string KernelRegistry::DescribeKernels(const std::string& op) const {
 absl::StatusOr<std::unique_ptr<OpKernel>> KernelRegistry::CreateKernel(
     OpKernelConstruction* construction) {
   const NodeDef& node = construction->def();
+  auto is_string = [](DataType t) { return BaseType(t) == DT_STRING; };
+  const bool strings =
+      std::any_of(construction->input_types().begin(), construction->input_types().end(),
+                  is_string) ||
+      std::any_of(construction->output_types().begin(), construction->output_types().end(),
+                  is_string);
   auto [begin, end] = kernels_.equal_range(node.op());
   for (auto it = begin; it != end; ++it) {
     if (it->second.def.device_type != construction->device_type() ||
-        !Matches(it->second.def, node)) {
+        !Matches(it->second.def, node) || (strings && !it->second.def.allows_strings)) {
       continue;
     }
     std::unique_ptr<OpKernel> kernel = it->second.factory();

@@ -27,6 +27,9 @@ struct KernelDef {
   std::vector<std::pair<std::string, std::vector<DataType>>> type_constraints;
   // Input/output arg names kept in host memory (for devices other than CPU).
   std::vector<std::string> host_memory_args;
+  // Takes or makes string tensors. Other kernels may copy elements bytewise, so a node
+  // with a string input or output only finds kernels that say they handle strings.
+  bool allows_strings = false;
 };
 
 class KernelDefBuilder {
@@ -42,6 +45,10 @@ class KernelDefBuilder {
   }
   KernelDefBuilder& TypeConstraint(std::string attr, std::vector<DataType> types) {
     def_.type_constraints.emplace_back(std::move(attr), std::move(types));
+    return *this;
+  }
+  KernelDefBuilder& AllowStrings() {
+    def_.allows_strings = true;
     return *this;
   }
   KernelDefBuilder& HostMemory(std::string arg) {

@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +10,13 @@ namespace runnel {
 
 Tensor::Tensor(DataType dtype, const TensorShape& shape, Allocator* allocator)
     : dtype_(dtype), shape_(shape), num_elements_(shape.num_elements()) {
+  if (dtype == DT_STRING) {  // constructed, and destroyed, element by element
+    auto* strings = new std::string[std::max<int64_t>(num_elements_, 1)];
+    owner_ = std::shared_ptr<void>(strings,
+                                   [](void* p) { delete[] static_cast<std::string*>(p); });
+    data_ = strings;
+    return;
+  }
   size_t bytes = TotalBytes();
   void* ptr = allocator->Allocate(bytes);
   if (ptr == nullptr) throw std::bad_alloc();
@@ -60,6 +68,17 @@ absl::StatusOr<Tensor> Tensor::FromProto(const TensorProto& proto) {
   }
   Tensor t(dtype, shape);
   int64_t n = t.NumElements();
+  if (dtype == DT_STRING) {
+    const auto& values = proto.string_val();
+    if (values.size() > n || (values.empty() && n > 0)) {
+      return absl::InvalidArgumentError(absl::StrCat("string tensor proto has ", values.size(),
+                                                     " values but its shape holds ", n));
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      t.data<std::string>()[i] = values[std::min<int64_t>(i, values.size() - 1)];
+    }
+    return t;
+  }
   if (!proto.tensor_content().empty()) {
     if (proto.tensor_content().size() != t.TotalBytes()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -120,6 +139,10 @@ void Tensor::AsProto(TensorProto* proto) const {
   proto->Clear();
   proto->set_dtype(dtype_);
   shape_.AsProto(proto->mutable_tensor_shape());
+  if (dtype_ == DT_STRING) {
+    for (int64_t i = 0; i < num_elements_; ++i) proto->add_string_val(data<std::string>()[i]);
+    return;
+  }
   proto->set_tensor_content(static_cast<const char*>(data_), TotalBytes());
 }
 
@@ -144,7 +167,11 @@ Tensor Tensor::Slice(int64_t begin, int64_t end) const {
 
 Tensor Tensor::Clone() const {
   Tensor t(dtype_, shape_);
-  if (TotalBytes() > 0) std::memcpy(t.raw_data(), data_, TotalBytes());
+  if (dtype_ == DT_STRING) {
+    std::copy_n(data<std::string>(), num_elements_, t.data<std::string>());
+  } else if (TotalBytes() > 0) {
+    std::memcpy(t.raw_data(), data_, TotalBytes());
+  }
   return t;
 }
 

@@ -28,6 +28,8 @@ int DataTypeSize(DataType dtype) {
       return 2;
     case DT_COMPLEX128:
       return 16;
+    case DT_STRING:  // an array of std::string (never copied bytewise)
+      return sizeof(std::string);
     default:
       return 0;
   }

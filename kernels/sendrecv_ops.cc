@@ -91,10 +91,10 @@ class RetvalOp : public OpKernel {
   int64_t index_ = 0;
 };
 
-REGISTER_KERNEL(KernelDefBuilder("_Send").Device(kCpu), SendOp);
-REGISTER_KERNEL(KernelDefBuilder("_Recv").Device(kCpu), RecvOp);
-REGISTER_KERNEL(KernelDefBuilder("_Arg").Device(kCpu), ArgOp);
-REGISTER_KERNEL(KernelDefBuilder("_Retval").Device(kCpu), RetvalOp);
+REGISTER_KERNEL(KernelDefBuilder("_Send").Device(kCpu).AllowStrings(), SendOp);
+REGISTER_KERNEL(KernelDefBuilder("_Recv").Device(kCpu).AllowStrings(), RecvOp);
+REGISTER_KERNEL(KernelDefBuilder("_Arg").Device(kCpu).AllowStrings(), ArgOp);
+REGISTER_KERNEL(KernelDefBuilder("_Retval").Device(kCpu).AllowStrings(), RetvalOp);
 
 }  // namespace
 }  // namespace runnel

@@ -1,5 +1,5 @@
-// Image resizing ops (NHWC) with TensorFlow's names, attributes and sampling rules, and
-// their gradients.
+// Image ops with TensorFlow's names, attributes and rules: resizing (NHWC) with its
+// gradients, and JPEG/PNG decoding and PNG encoding (libjpeg-turbo, libpng).
 #include "absl/strings/str_cat.h"
 #include "core/gradients.h"
 #include "core/op_registry.h"
@@ -48,7 +48,59 @@ std::function<void(OpDefBuilder&)> ResizeAttrDefs() {
   };
 }
 
+// A decoded image: [height, width, channels], channels known when the attr gives them.
+absl::Status DecodedImageShape(InferenceContext* c) {
+  RETURN_IF_ERROR(c->WithRank(0, 0));
+  int64_t channels = 0;
+  RETURN_IF_ERROR(c->GetAttr("channels", &channels));
+  if (channels < 0 || channels > 4) {
+    return c->InvalidArgument("channels must be 0 (as stored), 1, 2, 3 or 4, got ", channels);
+  }
+  PartialShape out = PartialShape::UnknownWithRank(3);
+  if (channels > 0) out.set_dim(2, channels);
+  c->set_output(0, out);
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+REGISTER_OP("DecodeJpeg")
+    .SetNoGradient()
+    .Input("contents: string")
+    .Output("image: uint8")
+    .Attr("channels: int = 0")
+    .Attr("ratio: int = 1")
+    .Attr("fancy_upscaling: bool = true")
+    .Attr("try_recover_truncated: bool = false")
+    .Attr("acceptable_fraction: float = 1.0")
+    .Attr("dct_method: string = ''")
+    .SetShapeFn(DecodedImageShape)
+    .Doc("Decodes a JPEG image into [height, width, channels] uint8 (channels 0: as stored; "
+         "1: grayscale; 3: RGB). `ratio` 1, 2, 4 or 8 downscales while decoding; dct_method "
+         "'INTEGER_ACCURATE' or 'INTEGER_FAST' (the default).");
+
+REGISTER_OP("DecodePng")
+    .SetNoGradient()
+    .Input("contents: string")
+    .Output("image: dtype")
+    .Attr("channels: int = 0")
+    .Attr("dtype: {uint8, uint16} = DT_UINT8")
+    .SetShapeFn(DecodedImageShape)
+    .Doc("Decodes a PNG image into [height, width, channels] (channels 0: as stored; 1: gray; "
+         "2: gray + alpha; 3: RGB; 4: RGBA), 8 or 16 bits a sample.");
+
+REGISTER_OP("EncodePng")
+    .SetNoGradient()
+    .Input("image: T")
+    .Output("contents: string")
+    .Attr("compression: int = -1")
+    .Attr("T: {uint8, uint16} = DT_UINT8")
+    .SetShapeFn([](InferenceContext* c) {
+      RETURN_IF_ERROR(c->WithRank(0, 3));
+      return shape_fn::Scalar(c);
+    })
+    .Doc("Encodes [height, width, channels] (1 to 4 channels) as a PNG; compression -1 "
+         "(zlib's default) or 0-9.");
 
 REGISTER_OP("ResizeBilinear")
     .SetGradient([](GradientContext* g) {

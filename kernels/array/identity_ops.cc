@@ -57,12 +57,12 @@ class NoOp : public OpKernel {
   bool IsExpensive() const override { return false; }
 };
 
-REGISTER_KERNEL(KernelDefBuilder("Const").Device(kCpu), ConstOp);
-REGISTER_KERNEL(KernelDefBuilder("Placeholder").Device(kCpu), PlaceholderOp);
-REGISTER_KERNEL(KernelDefBuilder("PlaceholderWithDefault").Device(kCpu), ForwardOp);
-REGISTER_KERNEL(KernelDefBuilder("Identity").Device(kCpu), ForwardOp);
-REGISTER_KERNEL(KernelDefBuilder("IdentityN").Device(kCpu), ForwardOp);
-REGISTER_KERNEL(KernelDefBuilder("StopGradient").Device(kCpu), ForwardOp);
+REGISTER_KERNEL(KernelDefBuilder("Const").Device(kCpu).AllowStrings(), ConstOp);
+REGISTER_KERNEL(KernelDefBuilder("Placeholder").Device(kCpu).AllowStrings(), PlaceholderOp);
+REGISTER_KERNEL(KernelDefBuilder("PlaceholderWithDefault").Device(kCpu).AllowStrings(), ForwardOp);
+REGISTER_KERNEL(KernelDefBuilder("Identity").Device(kCpu).AllowStrings(), ForwardOp);
+REGISTER_KERNEL(KernelDefBuilder("IdentityN").Device(kCpu).AllowStrings(), ForwardOp);
+REGISTER_KERNEL(KernelDefBuilder("StopGradient").Device(kCpu).AllowStrings(), ForwardOp);
 REGISTER_KERNEL(KernelDefBuilder("NoOp").Device(kCpu), NoOp);
 
 }  // namespace

@@ -133,13 +133,13 @@ class SqueezeOp : public OpKernel {
   std::vector<int64_t> dims_;
 };
 
-REGISTER_KERNEL(KernelDefBuilder("Shape").Device(kCpu), ShapeOp);
-REGISTER_KERNEL(KernelDefBuilder("ShapeN").Device(kCpu), ShapeOp);
-REGISTER_KERNEL(KernelDefBuilder("Size").Device(kCpu), SizeOp);
-REGISTER_KERNEL(KernelDefBuilder("Rank").Device(kCpu), RankOp);
-REGISTER_KERNEL(KernelDefBuilder("Reshape").Device(kCpu), ReshapeOp);
-REGISTER_KERNEL(KernelDefBuilder("ExpandDims").Device(kCpu), ExpandDimsOp);
-REGISTER_KERNEL(KernelDefBuilder("Squeeze").Device(kCpu), SqueezeOp);
+REGISTER_KERNEL(KernelDefBuilder("Shape").Device(kCpu).AllowStrings(), ShapeOp);
+REGISTER_KERNEL(KernelDefBuilder("ShapeN").Device(kCpu).AllowStrings(), ShapeOp);
+REGISTER_KERNEL(KernelDefBuilder("Size").Device(kCpu).AllowStrings(), SizeOp);
+REGISTER_KERNEL(KernelDefBuilder("Rank").Device(kCpu).AllowStrings(), RankOp);
+REGISTER_KERNEL(KernelDefBuilder("Reshape").Device(kCpu).AllowStrings(), ReshapeOp);
+REGISTER_KERNEL(KernelDefBuilder("ExpandDims").Device(kCpu).AllowStrings(), ExpandDimsOp);
+REGISTER_KERNEL(KernelDefBuilder("Squeeze").Device(kCpu).AllowStrings(), SqueezeOp);
 
 }  // namespace
 }  // namespace runnel

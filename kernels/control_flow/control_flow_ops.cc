@@ -33,8 +33,8 @@ class MergeOp : public OpKernel {
   bool IsExpensive() const override { return false; }
 };
 
-REGISTER_KERNEL(KernelDefBuilder("Switch").Device(kCpu), SwitchOp);
-REGISTER_KERNEL(KernelDefBuilder("Merge").Device(kCpu), MergeOp);
+REGISTER_KERNEL(KernelDefBuilder("Switch").Device(kCpu).AllowStrings(), SwitchOp);
+REGISTER_KERNEL(KernelDefBuilder("Merge").Device(kCpu).AllowStrings(), MergeOp);
 
 }  // namespace
 }  // namespace runnel

@@ -55,6 +55,7 @@ from runnel.proto.node_def_pb2 import NodeDef
 from runnel import image
 from runnel.framework import graph_util
 from runnel import io
+from runnel.io import decode_raw, read_file
 from runnel import layers
 from runnel import math
 from runnel import nn

@@ -1,4 +1,4 @@
-"""tf.image: resizing (TensorFlow 1.x names and defaults)."""
+"""tf.image: decoding and encoding, resizing (TensorFlow 1.x names and defaults)."""
 from runnel.framework import dtypes
 from runnel.framework import ops
 from runnel.ops import array_ops
@@ -45,3 +45,20 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
 
 
 resize = resize_images
+
+
+def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True,
+                try_recover_truncated=False, acceptable_fraction=1.0, dct_method="", name=None):
+    return gen_ops.decode_jpeg(contents, channels=channels, ratio=ratio,
+                               fancy_upscaling=fancy_upscaling,
+                               try_recover_truncated=try_recover_truncated,
+                               acceptable_fraction=acceptable_fraction, dct_method=dct_method,
+                               name=name)
+
+
+def decode_png(contents, channels=0, dtype=dtypes.uint8, name=None):
+    return gen_ops.decode_png(contents, channels=channels, dtype=dtype, name=name)
+
+
+def encode_png(image, compression=-1, name=None):
+    return gen_ops.encode_png(image, compression=compression, name=name)

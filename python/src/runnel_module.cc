@@ -78,8 +78,20 @@ py::dtype NumpyDtype(DataType dtype) {
   }
 }
 
-// A numpy array viewing the tensor's buffer, which the array keeps alive.
+// A numpy array viewing the tensor's buffer, which the array keeps alive; strings become
+// an object array of bytes.
 py::array ToNumpy(const Tensor& t) {
+  if (t.dtype() == DT_STRING) {
+    std::vector<py::ssize_t> shape(t.shape().dim_sizes().begin(), t.shape().dim_sizes().end());
+    py::array out(py::dtype("O"), shape);
+    auto* items = static_cast<PyObject**>(out.mutable_data());
+    for (int64_t i = 0; i < t.NumElements(); ++i) {
+      const std::string& s = t.data<std::string>()[i];
+      Py_XDECREF(items[i]);
+      items[i] = PyBytes_FromStringAndSize(s.data(), static_cast<py::ssize_t>(s.size()));
+    }
+    return out;
+  }
   auto* keep = new Tensor(t);
   py::capsule owner(keep, [](void* p) { delete static_cast<Tensor*>(p); });
   std::vector<py::ssize_t> shape(t.shape().dim_sizes().begin(), t.shape().dim_sizes().end());
@@ -101,6 +113,23 @@ py::array ToNumpy(const Tensor& t) {
 // numpy's large arrays start 16 bytes past it, and copying each batch of a large feed
 // cost its whole size in memory again.
 Tensor FromNumpy(const py::array& value) {
+  TensorShape dims;
+  for (py::ssize_t i = 0; i < value.ndim(); ++i) dims.AddDim(value.shape(i));
+  if (value.dtype().kind() == 'O') {  // bytes objects (the session makes them so)
+    Tensor t(DT_STRING, dims);
+    py::array items = py::array::ensure(value, py::array::c_style);
+    auto* objects = static_cast<PyObject* const*>(items.data());
+    for (int64_t i = 0; i < t.NumElements(); ++i) {
+      char* data = nullptr;
+      py::ssize_t size = 0;
+      if (PyBytes_AsStringAndSize(objects[i], &data, &size) != 0) {
+        PyErr_Clear();
+        ThrowStatus(absl::InvalidArgumentError("a string tensor's elements must be bytes"));
+      }
+      t.data<std::string>()[i].assign(data, static_cast<size_t>(size));
+    }
+    return t;
+  }
   auto dtype = DataTypeOf(value.dtype());
   Check(dtype.status());
   TensorShape shape;

@@ -115,3 +115,31 @@ TEST(DataType, NamesRoundTrip) {
 
 }  // namespace
 }  // namespace runnel
+
+namespace runnel {
+namespace {
+
+TEST(Tensor, StringsConstructCopySliceAndSerialize) {
+  Tensor t(DT_STRING, TensorShape{3});
+  t.data<std::string>()[0] = "a";
+  t.data<std::string>()[1] = std::string(1000, 'x');  // heap-allocated
+  t.data<std::string>()[2] = std::string("\0b", 2);
+  Tensor copy = t.Clone();
+  t.data<std::string>()[0] = "changed";
+  EXPECT_EQ(copy.data<std::string>()[0], "a");
+  EXPECT_EQ(copy.Slice(1, 3).data<std::string>()[1], std::string("\0b", 2));
+  TensorProto proto;
+  copy.AsProto(&proto);
+  EXPECT_EQ(proto.string_val_size(), 3);
+  auto back = Tensor::FromProto(proto);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->data<std::string>()[1], std::string(1000, 'x'));
+  proto.clear_string_val();
+  proto.add_string_val("same");  // one value fills the shape, as for numbers
+  auto filled = Tensor::FromProto(proto);
+  ASSERT_TRUE(filled.ok());
+  EXPECT_EQ(filled->data<std::string>()[2], "same");
+}
+
+}  // namespace
+}  // namespace runnel

@@ -120,3 +120,32 @@ def test_shared_tensorflow_graphs_give_their_reference_results(tmp_path):
     logits = np.load(tmp_path / "softmax_linear_add_0.npy")
     np.testing.assert_allclose(logits[0], [1.6687, -3.312, -0.2258, 2.886, -2.2692, -0.228,
                                            -4.3163, 8.8935, -0.6836, 4.0283], atol=1e-3)
+
+
+@needs_tools
+def test_runnel_run_decodes_and_resizes_image_inputs(tmp_path):
+    frozen = SHARED_DATA / "tf-frozen"
+    if not (frozen / "granny_smith.jpg").exists():
+        pytest.skip(f"shared test data not found at {frozen}")
+    model = frozen / "mobilenet_v1_0.25_128.pb"
+    out = subprocess.run([str(RUNNEL_RUN), str(model), "--input",
+                          f"input={frozen / 'granny_smith.jpg'}", "--input_mean", "127.5",
+                          "--input_std", "127.5", "--labels", str(frozen / "mobilenet_v1_labels.txt"),
+                          "--top", "1"], capture_output=True, text=True, check=True).stdout
+    assert "input input: float32 [1,128,128,3] from" in out
+    assert "949  " in out and "Granny Smith" in out
+    # The same photo as a PNG (written by the graph's own encoder) classifies the same.
+    with tf.Graph().as_default():
+        png = tf.image.encode_png(tf.image.decode_jpeg(tf.read_file(str(frozen / "granny_smith.jpg")),
+                                                       dct_method="INTEGER_ACCURATE"))
+        with tf.Session() as sess:
+            (tmp_path / "apple.png").write_bytes(sess.run(png))
+    out = subprocess.run([str(RUNNEL_RUN), str(model), "--input", f"input={tmp_path / 'apple.png'}",
+                          "--input_mean", "127.5", "--input_std", "127.5", "--labels",
+                          str(frozen / "mobilenet_v1_labels.txt"), "--top", "1"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "Granny Smith" in out
+    bad = subprocess.run([str(RUNNEL_RUN), str(frozen / "mnist_mlp.pb"), "--input",
+                          f"Placeholder={frozen / 'granny_smith.jpg'}"], capture_output=True,
+                         text=True)
+    assert bad.returncode == 1 and "an image feeds a float32 [batch, height, width, 1 or 3]" in bad.stderr

@@ -592,6 +592,10 @@ COVERAGE = {
        for op in ("FusedBatchNormGrad", "FusedBatchNormGradV2", "FusedBatchNormGradV3")},
     **{op: "test_control_flow.py::test_only_the_taken_branch_runs" for op in ("Switch", "Merge")},
     "Where": "test_control_flow.py::test_where_with_one_argument_matches_numpy",
+    **{op: "test_image_codecs.py::test_read_file_and_decode_raw" for op in ("ReadFile", "DecodeRaw")},
+    **{op: "test_image_codecs.py::test_png_round_trips_and_matches_pil"
+       for op in ("DecodePng", "EncodePng")},
+    "DecodeJpeg": "test_image_codecs.py::test_jpeg_matches_pil",
     **{op: "test_conv_pool.py::test_max_pool_v2_and_grad_v2_take_tensor_windows"
        for op in ("MaxPoolV2", "MaxPoolGradV2")},
 }

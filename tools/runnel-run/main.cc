@@ -28,8 +28,11 @@ constexpr char kUsage[] =
     "usage: runnel-run MODEL.pb [--input NAME=FILE]... [--output NAME]... [--labels FILE]\n"
     "                  [--top K] [--batch N] [--benchmark] [--runs N] [--threads N]\n"
     "                  [--optimize LEVEL] [--save DIR]\n"
-    "  --input NAME=FILE  feed a .npy file, or raw bytes of the input's dtype and shape\n"
-    "                     (inputs without a file get random data of their shape)\n"
+    "  --input NAME=FILE  feed a .npy file, a .jpg/.jpeg/.png image (decoded, resized to\n"
+    "                     the input's height and width, then (x - input_mean) / input_std),\n"
+    "                     or raw bytes of the input's dtype and shape (inputs without a\n"
+    "                     file get random data of their shape)\n"
+    "  --input_mean M, --input_std S   image scaling (default 0 and 255: values in [0, 1])\n"
     "  --output NAME      fetch this tensor (default: the graph's outputs)\n"
     "  --labels FILE      one label per line: print the top K classes of each row\n"
     "  --batch N          the size of unknown leading dims of random inputs (default 1)\n"
@@ -43,6 +46,7 @@ struct Args {
   std::vector<std::string> outputs;
   std::string labels, save_dir;
   int top = 5, runs = 100, threads = 0, optimize = -1;
+  double input_mean = 0, input_std = 255;
   int64_t batch = 1;
   bool benchmark = false;
 };
@@ -81,6 +85,15 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
       args.labels = value();
     } else if (a == "--save") {
       args.save_dir = value();
+    } else if (a == "--input_mean" || a == "--input_std") {
+      const char* text = value();
+      char* end = nullptr;
+      const double v = std::strtod(text, &end);
+      if (*end != '\0' || (a == "--input_std" && v == 0)) {
+        return absl::InvalidArgumentError(absl::StrCat(a, " needs a (non-zero) number, got '",
+                                                       text, "'"));
+      }
+      (a == "--input_mean" ? args.input_mean : args.input_std) = v;
     } else if (a == "--top" || a == "--runs" || a == "--threads" || a == "--batch" ||
                a == "--optimize") {
       ASSIGN_OR_RETURN(int64_t v, number(a, value()));
@@ -151,13 +164,62 @@ absl::StatusOr<HostTensor> ReadRaw(const std::string& path, const TensorSpec& sp
   return t;
 }
 
-absl::StatusOr<HostTensor> ReadInput(const std::string& path, const TensorSpec& spec) {
+std::string TextProtoString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// An image file as a batch of one for `spec` ([batch, height, width, channels], float):
+// decoded, resized (bilinear) and scaled by a small graph of Runnel's own image ops.
+absl::StatusOr<HostTensor> ReadImage(const std::string& path, const TensorSpec& spec,
+                                     double mean, double std) {
+  if (spec.shape.size() != 4 || spec.shape[1] <= 0 || spec.shape[2] <= 0 ||
+      (spec.shape[3] != 1 && spec.shape[3] != 3) || spec.type != ElementType::kFloat) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", path, "': an image feeds a float32 [batch, height, width, 1 or 3] input; '",
+        spec.name, "' is ", ElementTypeName(spec.type), " ",
+        ShapeString(spec.shape, spec.rank_known)));
+  }
+  const bool png = absl::EndsWith(absl::AsciiStrToLower(path), ".png");
+  const std::string graph = absl::StrCat(
+      "node { name: 'filename' op: 'Const' attr { key: 'dtype' value { type: DT_STRING } } "
+      "attr { key: 'value' value { tensor { dtype: DT_STRING tensor_shape {} string_val: ",
+      TextProtoString(path), " } } } }\n",
+      "node { name: 'contents' op: 'ReadFile' input: 'filename' }\n",
+      "node { name: 'image' op: '", png ? "DecodePng" : "DecodeJpeg",
+      "' input: 'contents' attr { key: 'channels' value { i: ", spec.shape[3], " } } }\n",
+      "node { name: 'pixels' op: 'Cast' input: 'image' attr { key: 'SrcT' value { type: DT_UINT8 "
+      "} } attr { key: 'DstT' value { type: DT_FLOAT } } }\n",
+      "node { name: 'axis' op: 'Const' attr { key: 'dtype' value { type: DT_INT32 } } attr { key: "
+      "'value' value { tensor { dtype: DT_INT32 tensor_shape {} int_val: 0 } } } }\n",
+      "node { name: 'batch' op: 'ExpandDims' input: 'pixels' input: 'axis' }\n",
+      "node { name: 'size' op: 'Const' attr { key: 'dtype' value { type: DT_INT32 } } attr { key: "
+      "'value' value { tensor { dtype: DT_INT32 tensor_shape { dim { size: 2 } } int_val: ",
+      spec.shape[1], " int_val: ", spec.shape[2], " } } } }\n",
+      "node { name: 'resized' op: 'ResizeBilinear' input: 'batch' input: 'size' }\n",
+      "node { name: 'mean' op: 'Const' attr { key: 'dtype' value { type: DT_FLOAT } } attr { key: "
+      "'value' value { tensor { dtype: DT_FLOAT tensor_shape {} float_val: ", mean,
+      " } } } }\n",
+      "node { name: 'std' op: 'Const' attr { key: 'dtype' value { type: DT_FLOAT } } attr { key: "
+      "'value' value { tensor { dtype: DT_FLOAT tensor_shape {} float_val: ", std, " } } } }\n",
+      "node { name: 'centered' op: 'Sub' input: 'resized' input: 'mean' }\n",
+      "node { name: 'scaled' op: 'RealDiv' input: 'centered' input: 'std' }\n");
+  ASSIGN_OR_RETURN(std::unique_ptr<Model> decoder, Model::FromBytes(graph));
+  ASSIGN_OR_RETURN(std::vector<HostTensor> outputs, decoder->Run({}, {"scaled"}));
+  return outputs[0];
+}
+
+absl::StatusOr<HostTensor> ReadInput(const std::string& path, const TensorSpec& spec,
+                                     const Args& args) {
   if (absl::EndsWith(path, ".npy")) return ReadNpy(path);
+  const std::string lower = absl::AsciiStrToLower(path);
   for (const char* image : {".jpg", ".jpeg", ".png"}) {
-    if (absl::EndsWith(absl::AsciiStrToLower(path), image)) {
-      return absl::UnimplementedError(absl::StrCat(
-          "'", path, "': image inputs are not supported yet (convert to .npy of shape ",
-          ShapeString(spec.shape, spec.rank_known), ")"));
+    if (absl::EndsWith(lower, image)) {
+      return ReadImage(path, spec, args.input_mean, args.input_std);
     }
   }
   return ReadRaw(path, spec);
@@ -307,7 +369,7 @@ absl::Status Main(int argc, char** argv) {
       std::printf("input %s: random %s %s\n", spec.name.c_str(), ElementTypeName(spec.type),
                   ShapeString(feeds.back().second.shape()).c_str());
     } else {
-      ASSIGN_OR_RETURN(HostTensor value, ReadInput(it->second, spec));
+      ASSIGN_OR_RETURN(HostTensor value, ReadInput(it->second, spec, args));
       if (!value.shape().empty()) batch = value.shape()[0];
       std::printf("input %s: %s %s from %s\n", spec.name.c_str(), ElementTypeName(value.type()),
                   ShapeString(value.shape()).c_str(), it->second.c_str());

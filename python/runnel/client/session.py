@@ -9,6 +9,7 @@ from runnel import _runnel
 from runnel import errors
 from runnel.framework import dtypes
 from runnel.framework import ops
+from runnel.framework import tensor_util
 
 _local = threading.local()
 
@@ -90,6 +91,12 @@ def _feed_array(tensor, value):
     """`value` as an array of `tensor`'s dtype. Like TensorFlow, float64 data feeds a
     float32 tensor; unlike it, conversions that lose data (fractions into integers, values
     out of an integer type's range, strings) are refused."""
+    if tensor.dtype.base_dtype == dtypes.string:
+        try:
+            return tensor_util.string_array(value)
+        except TypeError as e:
+            raise errors.InvalidArgumentError(f"cannot feed {value!r} to string tensor "
+                                              f"'{tensor.name}': {e}") from None
     target = np.dtype(tensor.dtype.as_numpy_dtype)
     array = np.asarray(value)
     if array.dtype == target:

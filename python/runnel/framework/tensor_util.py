@@ -8,8 +8,33 @@ from runnel.proto import tensor_pb2
 from runnel.proto import tensor_shape_pb2
 
 
+def _is_strings(value, dtype):
+    if dtype is not None:
+        return dtypes.as_dtype(dtype) == dtypes.string
+    if isinstance(value, (bytes, str)):
+        return True
+    array = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    return array.dtype.kind in "SU" or (array.dtype == object and array.size > 0 and
+                                        isinstance(array.flat[0], (bytes, str)))
+
+
+def string_array(value):
+    """`value` (bytes, str or nested lists/arrays of them) as an object array of bytes."""
+    array = np.asarray(value, dtype=object)
+    out = np.empty(array.shape, dtype=object)
+    for index, item in np.ndenumerate(array):
+        if isinstance(item, str):
+            item = item.encode()
+        if not isinstance(item, (bytes, np.bytes_)):
+            raise TypeError(f"expected bytes or str in a string tensor, got {item!r}")
+        out[index] = bytes(item)
+    return out
+
+
 def _infer_numpy(value, dtype):
     """The numpy array for `value`, with TensorFlow's defaults (float32, int32)."""
+    if _is_strings(value, dtype):
+        return string_array(value)
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)
         array = np.asarray(value)
@@ -41,10 +66,14 @@ def make_tensor_proto(value, dtype=None, shape=None):
             raise ValueError(f"cannot make a tensor of shape {shape} from {array.size} values")
         array = array.reshape(shape)
     proto = tensor_pb2.TensorProto()
-    proto.dtype = dtypes.as_dtype(array.dtype).as_datatype_enum
+    strings = array.dtype == object
+    proto.dtype = (dtypes.string if strings else dtypes.as_dtype(array.dtype)).as_datatype_enum
     for d in array.shape:
         proto.tensor_shape.dim.add().size = d
-    proto.tensor_content = np.ascontiguousarray(array).tobytes()
+    if strings:
+        proto.string_val.extend(array.reshape(-1).tolist())
+    else:
+        proto.tensor_content = np.ascontiguousarray(array).tobytes()
     return proto
 
 
