@@ -424,6 +424,16 @@ void Graph::TruncateTo(int num_nodes) {
   nodes_.resize(num_nodes);
 }
 
+void Graph::ReleaseConstantValue(Node* node) {
+  auto it = node->def_.mutable_attr()->find("value");
+  if (node->type_string() != "Const" || it == node->def_.mutable_attr()->end()) return;
+  TensorProto shell;
+  shell.set_dtype(it->second.tensor().dtype());
+  *shell.mutable_tensor_shape() = it->second.tensor().tensor_shape();
+  *it->second.mutable_tensor() = std::move(shell);
+  node->constant_value_.reset();
+}
+
 void Graph::ToGraphDef(GraphDef* out) const {
   out->Clear();
   for (const auto& node : nodes_) *out->add_node() = node->def_;

@@ -106,6 +106,9 @@ class Graph {
 
   // Removes the nodes with id >= `num_nodes` (the newest ones).
   void TruncateTo(int num_nodes);
+  // Drops the contents of Const node `node`'s value (dtype and shape stay): for a graph
+  // whose kernels hold the values already, so the weights are not kept twice.
+  void ReleaseConstantValue(Node* node);
 
  private:
   absl::Status Validate(Node* node, std::vector<std::pair<Node*, int>>* data_inputs,

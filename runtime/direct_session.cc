@@ -1,5 +1,7 @@
 #include "runtime/direct_session.h"
 
+#include <malloc.h>
+
 #include <condition_variable>
 #include <cstdio>
 
@@ -137,6 +139,10 @@ absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
   }
   PreparedStep* raw = step.get();
   prepared_[signature] = std::move(step);
+  // Preparing made and dropped several copies of the graph, weights included; glibc keeps
+  // freed heap pages (its mmap threshold grows with the first large free), so without this
+  // a loaded model would stay resident at several times its size.
+  malloc_trim(0);
   return raw;
 }
 

@@ -28,7 +28,7 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
   std::string device_short =
       DeviceName{"", -1, -1, device->device_type(), device->parsed_name().id}.ToString();
   for (int id = 0; id < n; ++id) {
-    const Node* node = graph->node(id);
+    Node* node = graph->node(id);
     NodeItem& item = exec->items_[id];
     item.node = node;
     item.error_suffix = absl::StrCat(" [[node ", node->name(), " (", node->type_string(), ") on ",
@@ -36,6 +36,8 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     auto kernel = create_kernel(*node);
     if (!kernel.ok()) return AppendToMessage(kernel.status(), item.error_suffix);
     item.kernel = *std::move(kernel);
+    // The Const kernel holds the value now; the executor's graph need not hold it too.
+    if (node->type_string() == "Const") graph->ReleaseConstantValue(node);
     item.input_start = exec->total_inputs_;
     item.num_inputs = node->num_inputs();
     item.num_outputs = node->num_outputs();

@@ -1,7 +1,8 @@
 #include "runtime/inference.h"
 
+#include <malloc.h>
+
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -57,17 +58,24 @@ Model::~Model() = default;
 
 absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path,
                                                    const ModelOptions& options) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return absl::NotFoundError(absl::StrCat("cannot open model file '", path, "'"));
-  std::stringstream bytes;
-  bytes << file.rdbuf();
-  auto model = FromBytes(bytes.str(), options);
+  std::string bytes;
+  {
+    std::ifstream file(path, std::ios::binary | std::ios::ate);
+    if (!file) return absl::NotFoundError(absl::StrCat("cannot open model file '", path, "'"));
+    bytes.resize(static_cast<size_t>(file.tellg()));
+    file.seekg(0);
+    file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!file) return absl::DataLossError(absl::StrCat("cannot read model file '", path, "'"));
+  }
+  auto model = FromBytes(bytes, options);
   if (!model.ok()) return AppendToMessage(model.status(), absl::StrCat(" (loading '", path, "')"));
   return model;
 }
 
 absl::StatusOr<std::unique_ptr<Model>> Model::FromBytes(std::string_view bytes,
                                                         const ModelOptions& options) {
+  // The model's weights are held once by the session's graph and once by its constant
+  // kernels; the parsed GraphDef is dropped as soon as the Graph exists.
   ASSIGN_OR_RETURN(GraphDef def,
                    ParseGraphDefAnyFormat(absl::string_view(bytes.data(), bytes.size())));
   const std::vector<std::string> input_names = InputNodes(def);
@@ -96,6 +104,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromBytes(std::string_view bytes,
   ASSIGN_OR_RETURN(model->impl_->session,
                    DirectSession::Create(std::shared_ptr<Graph>(std::move(graph)),
                                          SessionOptions(options.session_options)));
+  malloc_trim(0);  // the file's bytes and the parsed GraphDef are gone: give them back
   return model;
 }
 

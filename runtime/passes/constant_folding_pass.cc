@@ -83,18 +83,13 @@ class ConstantFoldingPass : public GraphPass {
     GraphIndex index(graph);
     bool has_switch = false;
     for (const NodeDef& node : graph->node()) has_switch |= node.op() == "Switch";
-    absl::flat_hash_map<std::string, Tensor> constants;  // node name -> value (port 0)
+    // Node name -> its value (port 0): folded values, and free constants decoded when a
+    // foldable node reads them (weights that nothing folds are never copied).
+    absl::flat_hash_map<std::string, Tensor> constants;
     for (const std::string& name : index.TopologicalOrder()) {
       NodeDef* def = index.Find(name);
       const Node* node = typed.FindNode(name);
-      if (node == nullptr) continue;
-      if (def->op() == "Const") {
-        if (const TensorProto* proto = FreeConstant(def)) {
-          auto value = Tensor::FromProto(*proto);
-          if (value.ok()) constants.emplace(name, *std::move(value));
-        }
-        continue;
-      }
+      if (node == nullptr || def->op() == "Const") continue;
       if (!Foldable(*node)) continue;  // kept nodes fold too: a Const keeps name and value
       Tensor value;
       if (ShapeValue(*node, &value)) {
@@ -114,7 +109,7 @@ class ConstantFoldingPass : public GraphPass {
               kMaxBytes) {
         continue;  // too large to keep as a constant (and perhaps to compute at all)
       }
-      if (!EvaluateFromConstants(*node, *def, constants, ctx.device, &value) ||
+      if (!EvaluateFromConstants(*node, *def, index, &constants, ctx.device, &value) ||
           value.TotalBytes() > kMaxBytes) {
         continue;
       }
@@ -126,14 +121,26 @@ class ConstantFoldingPass : public GraphPass {
   }
 
  private:
-  static bool EvaluateFromConstants(const Node& node, const NodeDef& def,
-                                    const absl::flat_hash_map<std::string, Tensor>& constants,
+  // Every input (control inputs too) must be a folded value or a free constant.
+  static bool EvaluateFromConstants(const Node& node, const NodeDef& def, const GraphIndex& index,
+                                    absl::flat_hash_map<std::string, Tensor>* constants,
                                     Device* device, Tensor* value) {
+    for (const std::string& input : def.input()) {
+      const TensorId id = ParseInput(input);
+      if (id.port > 0) return false;
+      if (!constants->contains(id.node) && FreeConstant(index.Find(id.node)) == nullptr) {
+        return false;
+      }
+    }
     std::vector<Tensor> inputs;
     for (const std::string& input : def.input()) {
       const TensorId id = ParseInput(input);
-      auto it = constants.find(id.node);
-      if (it == constants.end() || id.port > 0) return false;
+      auto it = constants->find(id.node);
+      if (it == constants->end()) {
+        auto decoded = Tensor::FromProto(*FreeConstant(index.Find(id.node)));
+        if (!decoded.ok()) return false;
+        it = constants->emplace(id.node, *std::move(decoded)).first;
+      }
       if (id.port == 0) inputs.push_back(it->second);
     }
     if (static_cast<int>(inputs.size()) != node.num_inputs()) return false;

@@ -23,7 +23,30 @@ std::string InputName(const std::string& node, int port) {
 }
 
 absl::StatusOr<std::unique_ptr<Graph>> TypedGraph(const GraphDef& graph) {
-  GraphDef copy = graph;
+  // A copy without the contents of large constants (shape functions read only small ones,
+  // such as Reshape's shape), so that typing a graph does not copy its weights twice.
+  constexpr size_t kKeepBytes = 4096;
+  GraphDef copy;
+  copy.mutable_versions()->CopyFrom(graph.versions());
+  for (const NodeDef& original : graph.node()) {
+    NodeDef* node = copy.add_node();
+    auto value = original.attr().find("value");
+    if (original.op() != "Const" || value == original.attr().end() ||
+        value->second.tensor().ByteSizeLong() <= kKeepBytes) {
+      *node = original;
+      continue;
+    }
+    node->set_name(original.name());
+    node->set_op(original.op());
+    node->set_device(original.device());
+    *node->mutable_input() = original.input();
+    for (const auto& [key, attr] : original.attr()) {
+      if (key != "value") (*node->mutable_attr())[key] = attr;
+    }
+    TensorProto* shell = (*node->mutable_attr())["value"].mutable_tensor();
+    shell->set_dtype(value->second.tensor().dtype());
+    *shell->mutable_tensor_shape() = value->second.tensor().tensor_shape();
+  }
   for (NodeDef& node : *copy.mutable_node()) {
     if (node.op() != "Placeholder" && node.op() != "PlaceholderWithDefault") continue;
     auto it = node.mutable_attr()->find("shape");
