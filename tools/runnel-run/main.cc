@@ -267,6 +267,17 @@ void PrintTop(const std::string& name, const HostTensor& t, const std::vector<st
   }
 }
 
+// This process's resident memory now and at its peak, in MB (Linux; 0 elsewhere).
+std::pair<double, double> ResidentMb() {
+  std::ifstream status("/proc/self/status");
+  double now = 0, peak = 0;
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) now = std::atof(line.c_str() + 6) / 1024;
+    if (line.rfind("VmHWM:", 0) == 0) peak = std::atof(line.c_str() + 6) / 1024;
+  }
+  return {now, peak};
+}
+
 double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   const size_t i = std::min(v.size() - 1, static_cast<size_t>(p / 100 * (v.size() - 1) + 0.5));
@@ -293,6 +304,9 @@ absl::Status Benchmark(const Model& model, const std::vector<std::pair<std::stri
               Percentile(latencies, 99), seconds * 1e3 / runs);
   std::printf("throughput: %.1f runs/s, %.1f examples/s (batch %lld)\n", runs / seconds,
               runs * batch / seconds, static_cast<long long>(batch));
+  const auto [resident, peak] = ResidentMb();
+  std::printf("resident memory: %.1f MB (peak %.1f MB)\n", resident,
+              peak);
 
   // Per-op time, from separate timed runs (timing adds a little to each node).
   const int timed_runs = std::max(1, std::min(runs, 20));
