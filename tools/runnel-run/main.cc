@@ -305,8 +305,7 @@ absl::Status Benchmark(const Model& model, const std::vector<std::pair<std::stri
   std::printf("throughput: %.1f runs/s, %.1f examples/s (batch %lld)\n", runs / seconds,
               runs * batch / seconds, static_cast<long long>(batch));
   const auto [resident, peak] = ResidentMb();
-  std::printf("resident memory: %.1f MB (peak %.1f MB)\n", resident,
-              peak);
+  std::printf("resident memory: %.1f MB (peak %.1f MB)\n", resident, peak);
 
   // Per-op time, from separate timed runs (timing adds a little to each node).
   const int timed_runs = std::max(1, std::min(runs, 20));
