@@ -5,12 +5,12 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+BUILD = pathlib.Path(os.environ.get("RUNNEL_BUILD_DIR", ROOT / "build"))
 
 try:
     import runnel  # noqa: F401
 except ImportError:
-    build = pathlib.Path(os.environ.get("RUNNEL_BUILD_DIR", ROOT / "build")) / "python"
-    sys.path.insert(0, str(build))
+    sys.path.insert(0, str(BUILD / "python"))
 
 import pytest  # noqa: E402
 

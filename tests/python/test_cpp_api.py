@@ -2,8 +2,6 @@
 1e-6) from runnel-run and from a separate C++ project built against the installed
 package with find_package(Runnel); the shared TensorFlow graphs give their reference
 results through runnel-run."""
-import os
-import pathlib
 import shutil
 import subprocess
 
@@ -11,9 +9,8 @@ import numpy as np
 import pytest
 
 import runnel as tf
-from conftest import ROOT, SHARED_DATA
+from conftest import BUILD, ROOT, SHARED_DATA
 
-BUILD = pathlib.Path(os.environ.get("RUNNEL_BUILD_DIR", ROOT / "build"))
 RUNNEL_RUN = BUILD / "bin" / "runnel-run"
 needs_tools = pytest.mark.skipif(not RUNNEL_RUN.exists(), reason=f"{RUNNEL_RUN} is not built")
 

@@ -2,8 +2,6 @@
 independent counts, JSON/DOT/node listings, unknown ops, text format, --optimize, bad
 files, and the HTML page rendered by headless Chromium."""
 import json
-import os
-import pathlib
 import shutil
 import subprocess
 
@@ -11,9 +9,8 @@ import numpy as np
 import pytest
 
 import runnel as tf
-from conftest import ROOT, SHARED_DATA
+from conftest import BUILD, SHARED_DATA
 
-BUILD = pathlib.Path(os.environ.get("RUNNEL_BUILD_DIR", ROOT / "build"))
 INSPECT = BUILD / "bin" / "runnel-inspect"
 FROZEN = SHARED_DATA / "tf-frozen"
 pytestmark = pytest.mark.skipif(not INSPECT.exists(), reason=f"{INSPECT} is not built")

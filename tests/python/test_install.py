@@ -1,15 +1,13 @@
 """`cmake --install` puts a working runnel package under the prefix."""
 import os
-import pathlib
 import shutil
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import BUILD
 
-BUILD = pathlib.Path(os.environ.get("RUNNEL_BUILD_DIR", ROOT / "build"))
 
 
 @pytest.mark.skipif(shutil.which("cmake") is None or not (BUILD / "CMakeCache.txt").exists(),
