@@ -13,12 +13,12 @@ listed (in red on a terminal) and still inspected; their outputs' shapes are unk
 """
 import argparse
 import collections
+import functools
 import html
 import json
 import os
 import sys
 
-import numpy as np
 
 from runnel import _runnel
 from runnel.framework import dtypes
@@ -55,6 +55,7 @@ def _input_node(name):
     return name.rsplit(":", 1)[0] if ":" in name and name.rsplit(":", 1)[1].isdigit() else name
 
 
+@functools.lru_cache(maxsize=None)
 def _known_ops():
     ops = op_def_pb2.OpList()
     ops.ParseFromString(_runnel.op_list())
@@ -122,6 +123,14 @@ def _with_batch(node, batch):
     return copy
 
 
+def _input_shape(shapes, tensor):
+    """The shape of `tensor` ("node" or "node:port") in infer()'s result; None if unknown."""
+    src, _, port = tensor.partition(":")
+    node_shapes = shapes.get(src, ([], []))[1]
+    index = int(port) if port else 0
+    return node_shapes[index] if index < len(node_shapes) else None
+
+
 def _tensor_elements_and_bytes(tensor):
     count = 1
     for d in tensor.tensor_shape.dim:
@@ -171,18 +180,10 @@ def summarize(graph_def, path, fmt, batch=1, with_nodes=False):
     for n in graph_def.node:
         if n.name not in batch_shapes:
             continue
-        in_shapes = []
-        for i in n.input:
-            if i.startswith("^"):
-                continue
-            src, _, port = i.partition(":")
-            src_shapes = batch_shapes.get(src, ([], []))[1]
-            index = int(port) if port else 0
-            s = src_shapes[index] if index < len(src_shapes) else None
-            in_shapes.append([-1 if d is None else d for d in s] if s is not None else [])
+        in_shapes = [_input_shape(batch_shapes, i) for i in n.input if not i.startswith("^")]
         out = batch_shapes[n.name][1]
         out_shape = out[0] if out and out[0] is not None and None not in out[0] else []
-        if all(None not in s and -1 not in s for s in in_shapes):
+        if all(s is not None and None not in s for s in in_shapes):
             flops = _runnel.estimate_flops(n.op, in_shapes, out_shape)
             if flops:
                 flops_by_op[n.op] += flops
@@ -295,11 +296,9 @@ def to_dot(graph_def, shapes):
             if i.startswith("^"):
                 lines.append(f"  {q(i[1:])} -> {q(n.name)} [style=dashed];")
                 continue
-            src, _, port = i.partition(":")
-            src_shapes = shapes.get(src, ([], []))[1]
-            index = int(port) if port else 0
-            label = _format_shape(src_shapes[index]) if index < len(src_shapes) else ""
-            lines.append(f"  {q(src)} -> {q(n.name)} [label={q(label)}];")
+            shape = _input_shape(shapes, i)
+            label = "" if shape is None else _format_shape(shape)
+            lines.append(f"  {q(i.partition(':')[0])} -> {q(n.name)} [label={q(label)}];")
     lines.append("}")
     return "\n".join(lines)
 
@@ -344,14 +343,18 @@ def main(argv=None):
         if args.output:
             file_io.write_atomically(args.output, optimized)
             print(f"wrote {args.output}", file=sys.stderr)
+    if args.dot:  # the drawing instead of the summary (which only --html then needs)
+        print(to_dot(graph_def, infer(graph_def)))
+    if args.dot and not args.html:
+        return 0
     summary = summarize(graph_def, args.graph, fmt, args.batch,
                         with_nodes=args.nodes or args.json or bool(args.html))
     if args.html:
         write_html(summary, args.html)
         print(f"wrote {args.html}", file=sys.stderr)
     if args.dot:
-        print(to_dot(graph_def, infer(graph_def)))
-    elif args.json:
+        return 0
+    if args.json:
         json.dump(summary, sys.stdout, indent=1)
         print()
     elif not args.html or args.nodes:
