@@ -2,6 +2,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
+#include "core/graph.h"
 
 namespace runnel {
 
@@ -17,10 +18,8 @@ std::vector<std::string> OutputNodes(const GraphDef& graph) {
   absl::flat_hash_set<std::string> read;
   for (const NodeDef& node : graph.node()) {
     for (const std::string& input : node.input()) {
-      std::string name = input[0] == '^' ? input.substr(1) : input;
-      const size_t colon = name.rfind(':');
-      if (colon != std::string::npos) name.resize(colon);
-      read.insert(name);
+      auto id = ParseTensorName(input);
+      if (id.ok()) read.insert(id->node);
     }
   }
   std::vector<std::string> outputs;

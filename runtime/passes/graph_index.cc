@@ -1,25 +1,16 @@
 #include <algorithm>
 
-#include "absl/strings/str_cat.h"
 #include "runtime/passes/graph_pass.h"
 
 namespace runnel {
 
 TensorId ParseInput(const std::string& input) {
-  if (!input.empty() && input[0] == '^') return {input.substr(1), kControlSlot};
-  const size_t colon = input.rfind(':');
-  if (colon == std::string::npos) return {input, 0};
-  int port = 0;
-  for (size_t i = colon + 1; i < input.size(); ++i) {
-    if (input[i] < '0' || input[i] > '9') return {input, 0};
-    port = port * 10 + (input[i] - '0');
-  }
-  return {input.substr(0, colon), port};
+  auto id = ParseTensorName(input);
+  return id.ok() ? *std::move(id) : TensorId{input, 0};  // "" marks a dropped input
 }
 
 std::string InputName(const std::string& node, int port) {
-  if (port == kControlSlot) return "^" + node;
-  return port == 0 ? node : absl::StrCat(node, ":", port);
+  return TensorId{node, port}.ToString();
 }
 
 absl::StatusOr<std::unique_ptr<Graph>> TypedGraph(const GraphDef& graph) {

@@ -35,9 +35,10 @@ class GraphPass {
   virtual absl::Status Run(const PassContext& ctx, GraphDef* graph) = 0;
 };
 
-// One input of a node: "name", "name:port" or "^name" (port kControlSlot).
+// One input of a node: "name", "name:port" or "^name" (port kControlSlot); core's
+// ParseTensorName for inputs of a graph already validated.
 TensorId ParseInput(const std::string& input);
-// "name" for port 0, "name:port" otherwise.
+// "name" for port 0, "name:port" otherwise, "^name" for kControlSlot.
 std::string InputName(const std::string& node, int port);
 
 // Name lookup and consumer lists over a GraphDef, plus the edits passes make. Removed
