@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
@@ -166,11 +167,13 @@ class Executor::Step {
                          absl::Span<TensorRef> output_refs, bool* outputs_dead) {
     const OpKernelContext::Params params = MakeParams(item, input_dead, output_refs);
     OpKernelContext ctx(params, outputs);
-    NodeExecStats stats;
+    std::optional<NodeExecStats> stats;  // only when the caller collects them
     std::chrono::steady_clock::time_point start;
     if (args_.stats != nullptr) {
+      stats.emplace();
       for (const Tensor& t : params.inputs) {
-        stats.input_shapes.emplace_back(t.shape().dim_sizes().begin(), t.shape().dim_sizes().end());
+        const auto dims = t.shape().dim_sizes();
+        stats->input_shapes.emplace_back(dims.begin(), dims.end());
       }
       start = std::chrono::steady_clock::now();
     }
@@ -180,17 +183,17 @@ class Executor::Step {
     } catch (const std::bad_alloc&) {
       status = absl::ResourceExhaustedError("out of memory while computing the node's outputs");
     }
-    if (args_.stats != nullptr) {
-      stats.elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
-      stats.node = item.node->name();
-      stats.op = item.node->type_string();
+    if (stats) {
+      stats->elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count();
+      stats->node = item.node->name();
+      stats->op = item.node->type_string();
       if (!outputs.empty() && outputs[0].IsInitialized()) {
         const auto dims = outputs[0].shape().dim_sizes();
-        stats.output_shape.assign(dims.begin(), dims.end());
+        stats->output_shape.assign(dims.begin(), dims.end());
       }
-      args_.stats->Record(std::move(stats));
+      args_.stats->Record(*std::move(stats));
     }
     ReleaseInputs(item);  // as early as possible
     *outputs_dead = ctx.outputs_dead();
