@@ -146,15 +146,23 @@ def convert_to_onnx(model):
 
 
 def model_memory_mb(model, batch):
-    """The weights' bytes and the largest activation (runnel-inspect's shapes at `batch`)."""
+    """The weights' bytes and the largest activation: the largest output (runnel-inspect's
+    shapes at `batch`) of the nodes that depend on the input."""
     out = subprocess.run([str(ROOT / "build" / "bin" / "runnel-inspect"), str(MODELS[model]["pb"]),
                           "--json", "--batch", str(batch)], capture_output=True, text=True,
                          check=True).stdout
     summary = json.loads(out)
+    fed = {t["name"] for t in summary["inputs"]}
+    grown = True
+    while grown:  # the nodes downstream of the inputs, whatever the graph's node order
+        before = len(fed)
+        fed |= {n["name"] for n in summary["nodes"]
+                if any(i.lstrip("^").split(":")[0] in fed for i in n["inputs"])}
+        grown = len(fed) > before
     largest = 0
     for n in summary["nodes"]:
-        for shape in n["shapes"]:
-            if shape and n["op"] != "Const":
+        for shape in n["shapes"] if n["name"] in fed else []:
+            if shape:
                 dims = [batch if d is None else d for d in shape]
                 largest = max(largest, int(np.prod(dims)) * 4)
     return summary["parameters"]["bytes"] / 1e6, largest / 1e6
