@@ -642,17 +642,13 @@ REGISTER_OP("MatMul")
 REGISTER_OP("_FusedMatMul")
     .Input("a: T")
     .Input("b: T")
-    .Input("args: num_args * T")
+    .Apply(FusedOpArgs())
     .Output("product: T")
     .Attr("transpose_a: bool = false")
     .Attr("transpose_b: bool = false")
     .Attr("T: {float}")
-    .Attr("num_args: int >= 0")
-    .Attr("fused_ops: list(string) = []")
-    .Attr("epsilon: float = 0.0001")
     .SetShapeFn(MatMulShape)
-    .Doc("MatMul followed by the ops in `fused_ops` (BiasAdd, then Relu or Relu6); written by "
-         "the fuse_bias_activation pass.");
+    .Doc("MatMul followed by the ops in `fused_ops` (BiasAdd, then Relu or Relu6).");
 
 REGISTER_OP("BatchMatMul")
     .SetGradient(BatchMatMulGrad)

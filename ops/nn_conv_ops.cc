@@ -194,22 +194,11 @@ REGISTER_OP("Conv2D")
         "2-D convolution (cross-correlation, as in TensorFlow) of input [N,H,W,C] (or NCHW) "
         "with filter [KH,KW,C,M], giving M channels.");
 
-// Fused ops written by the fuse_bias_activation pass (runtime/passes/), with TensorFlow
-// 1.15's signatures: the convolution, then fused_ops = ["BiasAdd"] or ["BiasAdd", "Relu" or
-// "Relu6"], the bias being args[0]. Inference kernels only: no gradients.
-std::function<void(OpDefBuilder&)> FusedAttrDefs() {
-  return [](OpDefBuilder& b) {
-    b.Input("args: num_args * T")
-        .Attr("num_args: int >= 0")
-        .Attr("fused_ops: list(string) = []")
-        .Attr("epsilon: float = 0.0001");
-  };
-}
-
+// Conv2D and DepthwiseConv2dNative fused with a bias and an activation (FusedOpArgs).
 REGISTER_OP("_FusedConv2D")
     .Input("input: T")
     .Input("filter: T")
-    .Apply(FusedAttrDefs())
+    .Apply(FusedOpArgs())
     .Output("output: T")
     .Apply(ConvAttrDefs())
     .SetShapeFn([](InferenceContext* c) { return ConvShape(c, false); })
@@ -218,7 +207,7 @@ REGISTER_OP("_FusedConv2D")
 REGISTER_OP("_FusedDepthwiseConv2dNative")
     .Input("input: T")
     .Input("filter: T")
-    .Apply(FusedAttrDefs())
+    .Apply(FusedOpArgs())
     .Output("output: T")
     .Apply(ConvAttrDefs())
     .SetShapeFn([](InferenceContext* c) { return ConvShape(c, true); })

@@ -25,4 +25,13 @@ bool ConstantVector(const InferenceContext& c, int i, std::vector<int64_t>* valu
   return true;
 }
 
+std::function<void(OpDefBuilder&)> FusedOpArgs() {
+  return [](OpDefBuilder& b) {
+    b.Input("args: num_args * T")
+        .Attr("num_args: int >= 0")
+        .Attr("fused_ops: list(string) = []")
+        .Attr("epsilon: float = 0.0001");
+  };
+}
+
 }  // namespace runnel

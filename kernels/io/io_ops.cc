@@ -1,4 +1,5 @@
 // ReadFile (a file's bytes as a string scalar) and DecodeRaw (strings' bytes as numbers).
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
