@@ -95,18 +95,6 @@ const std::vector<std::pair<NodeDef*, int>>& GraphIndex::Consumers(const std::st
   return it == consumers_.end() ? kNone : it->second;
 }
 
-int GraphIndex::NumDataConsumers(const std::string& name, int port) const {
-  int count = 0;
-  for (const auto& [node, i] : Consumers(name)) {
-    if (!removed_.contains(node->name()) && ParseInput(node->input(i)).port == port) ++count;
-  }
-  return count;
-}
-
-bool GraphIndex::HasControlConsumers(const std::string& name) const {
-  return NumDataConsumers(name, kControlSlot) > 0;
-}
-
 void GraphIndex::SetInput(NodeDef* node, int index, const std::string& input) {
   auto& old = consumers_[ParseInput(node->input(index)).node];
   old.erase(std::remove(old.begin(), old.end(), std::make_pair(node, index)), old.end());

@@ -50,9 +50,6 @@ class GraphIndex {
   NodeDef* Find(const std::string& name) const;
   // (consumer, input position) for every input that reads `name` (any port or control).
   const std::vector<std::pair<NodeDef*, int>>& Consumers(const std::string& name) const;
-  // How many data inputs read `name`:`port`, and whether any control input reads `name`.
-  int NumDataConsumers(const std::string& name, int port) const;
-  bool HasControlConsumers(const std::string& name) const;
 
   // Points every reader of `name`:`port` at `replacement` (a tensor name); with port
   // kControlSlot, every control reader of `name` at `replacement` ("^node"), or drops
