@@ -46,6 +46,12 @@ class OpKernelConstruction {
   const std::string& device_name() const { return device_name_; }
   const std::vector<DataType>& input_types() const { return input_types_; }
   const std::vector<DataType>& output_types() const { return output_types_; }
+  // Whether data input i comes straight from a Const node: the same value on every run,
+  // so a kernel may keep work derived from it (a filter in another layout).
+  bool input_is_constant(int i) const {
+    return i < static_cast<int>(constant_inputs_.size()) && constant_inputs_[i];
+  }
+  void set_constant_inputs(std::vector<bool> constant) { constant_inputs_ = std::move(constant); }
 
  private:
   const NodeDef& def_;
@@ -53,6 +59,7 @@ class OpKernelConstruction {
   AttrSlice attrs_;
   std::string device_type_, device_name_;
   std::vector<DataType> input_types_, output_types_;
+  std::vector<bool> constant_inputs_;
 };
 
 class OpKernelContext;

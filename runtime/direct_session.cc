@@ -78,6 +78,12 @@ absl::StatusOr<std::shared_ptr<OpKernel>> DirectSession::CreateKernel(const Node
   }
   OpKernelConstruction construction(node.def(), node.op_def(), device->device_type(),
                                     device->name(), node.input_types(), node.output_types());
+  std::vector<bool> constant(node.num_inputs());
+  for (int i = 0; i < node.num_inputs(); ++i) {
+    const Edge* e = node.input_edge(i);
+    constant[i] = e != nullptr && e->src->type_string() == "Const";
+  }
+  construction.set_constant_inputs(std::move(constant));
   ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> kernel,
                    KernelRegistry::Global()->CreateKernel(&construction));
   std::shared_ptr<OpKernel> result(std::move(kernel));

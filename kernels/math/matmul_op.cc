@@ -14,7 +14,9 @@ class MatMulOp : public OpKernel {
     RETURN_IF_ERROR(ctx->GetAttr("transpose_a", &ta_));
     return ctx->GetAttr("transpose_b", &tb_);
   }
-  absl::Status Compute(OpKernelContext* ctx) override {
+  absl::Status Compute(OpKernelContext* ctx) override { return ComputeFused(ctx, nullptr); }
+  // The product, then `epilogue` (bias input 2) when given.
+  absl::Status ComputeFused(OpKernelContext* ctx, const FusedEpilogue* epilogue) {
     const Tensor& a = ctx->input(0);
     const Tensor& b = ctx->input(1);
     RN_REQUIRE(a.dims() == 2 && b.dims() == 2, "MatMul: both inputs must be matrices, a is ",
@@ -30,7 +32,7 @@ class MatMulOp : public OpKernel {
     Gemm(Dense(a.data<T>(), a.dim_size(0), a.dim_size(1), ta_),
          Dense(b.data<T>(), b.dim_size(0), b.dim_size(1), tb_), out->data<T>(),
          /*accumulate=*/false, ctx->thread_pool());
-    return absl::OkStatus();
+    return epilogue ? epilogue->Apply<T>(ctx, 2) : absl::OkStatus();
   }
 
  private:

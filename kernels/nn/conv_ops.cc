@@ -15,6 +15,7 @@
 #include "kernels/nn/conv_util.h"
 #include "kernels/nn/fused_epilogue.h"
 #include "kernels/nn/onednn_conv.h"
+#include "kernels/nn/onednn_inference_conv.h"
 #include "kernels/util/gemm.h"
 
 namespace runnel {
@@ -279,11 +280,7 @@ void ConvBackpropInput(const ConvShape& s, const T* filter, const T* dy, T* din,
 }
 
 ConvGeometry Geometry(const ConvShape& s) {
-  return {s.batch,           s.rows.input,      s.cols.input,      s.in_c,
-          s.rows.output,     s.cols.output,     s.out_c,           s.rows.window,
-          s.cols.window,     s.rows.stride,     s.cols.stride,     s.rows.dilation,
-          s.cols.dilation,   s.rows.pad_before, s.rows.pad_after,  s.cols.pad_before,
-          s.cols.pad_after};
+  return ConvGeometry(s.batch, s.in_c, s.out_c, s.rows, s.cols);
 }
 
 // float convolutions go to oneDNN's primitives where they take the geometry; the rest
@@ -318,7 +315,13 @@ void BackpropFilter(OneDnnConv* onednn, const ConvShape& s, const T* in, const T
 template <typename T>
 class Conv2DOp : public WindowKernel {
  public:
-  absl::Status Compute(OpKernelContext* ctx) override {
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    filter_is_constant_ = ctx->input_is_constant(1);
+    return WindowKernel::Init(ctx);
+  }
+  absl::Status Compute(OpKernelContext* ctx) override { return ComputeFused(ctx, nullptr); }
+  // The convolution, then `epilogue` (bias input 2) when given.
+  absl::Status ComputeFused(OpKernelContext* ctx, const FusedEpilogue* epilogue) {
     const Tensor& filter = ctx->input(1);
     ASSIGN_OR_RETURN(Tensor in, ToNhwc(ctx->input(0), window_.nchw, "input", ctx->thread_pool()));
     ASSIGN_OR_RETURN(ConvShape s, ResolveConv(window_, in.shape(), filter.shape()));
@@ -326,18 +329,36 @@ class Conv2DOp : public WindowKernel {
     RETURN_IF_ERROR(
         ctx->allocate_output(0, FromNhwc(s.Output(), window_.nchw), &out));
     if (out->NumElements() == 0) return absl::OkStatus();
+    if constexpr (std::is_same_v<T, float>) {
+      // A batch smaller than the pool is left to im2col + GEMM, which spreads one image
+      // over the pool (kernels/nn/onednn_inference_conv.h).
+      if (filter_is_constant_ && !window_.nchw && s.PatchSize() > 0 &&
+          s.batch >= ctx->thread_pool()->NumThreads()) {
+        const float* bias = nullptr;
+        if (epilogue != nullptr) {
+          ASSIGN_OR_RETURN(bias, epilogue->Bias<float>(ctx, 2, s.out_c));
+        }
+        if (inference_.Forward(Geometry(s), /*groups=*/1, in.data<float>(), filter.data<float>(),
+                               bias, epilogue ? epilogue->activation() : Activation::kNone,
+                               out->data<float>(), ctx->thread_pool())) {
+          return absl::OkStatus();
+        }
+      }
+    }
     if (s.PatchSize() == 0) {
       std::fill(out->data<T>(), out->data<T>() + out->NumElements(), T(0));
-      return absl::OkStatus();
+    } else {
+      ComputeInNhwc(out, window_.nchw, ctx->thread_pool(), [&](Tensor* nhwc) {
+        Forward(&onednn_, s, in.data<T>(), filter.data<T>(), nhwc->data<T>(), ctx->thread_pool());
+      });
     }
-    ComputeInNhwc(out, window_.nchw, ctx->thread_pool(), [&](Tensor* nhwc) {
-      Forward(&onednn_, s, in.data<T>(), filter.data<T>(), nhwc->data<T>(), ctx->thread_pool());
-    });
-    return absl::OkStatus();
+    return epilogue ? epilogue->Apply<T>(ctx, 2) : absl::OkStatus();
   }
 
  private:
   OneDnnConv onednn_;
+  bool filter_is_constant_ = false;
+  OneDnnInferenceConv inference_;  // for a constant filter
 };
 
 template <typename T>

@@ -3,6 +3,7 @@
 // in NHWC with the channels innermost (contiguous in input, filter and output, so the
 // compiler vectorizes them); NCHW goes through a transpose. Work is spread by image (by
 // output row when there are fewer images than threads).
+#include <type_traits>
 #include <vector>
 
 #include "core/kernel_registry.h"
@@ -10,6 +11,7 @@
 #include "core/window.h"
 #include "kernels/nn/conv_util.h"
 #include "kernels/nn/fused_epilogue.h"
+#include "kernels/nn/onednn_inference_conv.h"
 
 namespace runnel {
 namespace {
@@ -163,7 +165,13 @@ void DepthwiseBackpropFilter(const DepthwiseShape& s, const T* in, const T* dy, 
 template <typename T>
 class DepthwiseConv2dOp : public WindowKernel {
  public:
-  absl::Status Compute(OpKernelContext* ctx) override {
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    filter_is_constant_ = ctx->input_is_constant(1);
+    return WindowKernel::Init(ctx);
+  }
+  absl::Status Compute(OpKernelContext* ctx) override { return ComputeFused(ctx, nullptr); }
+  // The convolution, then `epilogue` (bias input 2) when given.
+  absl::Status ComputeFused(OpKernelContext* ctx, const FusedEpilogue* epilogue) {
     ThreadPool* pool = ctx->thread_pool();
     const Tensor& filter = ctx->input(1);
     ASSIGN_OR_RETURN(Tensor in, ToNhwc(ctx->input(0), window_.nchw, "input", pool));
@@ -171,11 +179,29 @@ class DepthwiseConv2dOp : public WindowKernel {
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, FromNhwc(s.Output(), window_.nchw), &out));
     if (out->NumElements() == 0) return absl::OkStatus();
+    if constexpr (std::is_same_v<T, float>) {
+      if (filter_is_constant_ && !window_.nchw && s.multiplier == 1) {
+        const float* bias = nullptr;
+        if (epilogue != nullptr) {
+          ASSIGN_OR_RETURN(bias, epilogue->Bias<float>(ctx, 2, s.OutC()));
+        }
+        const ConvGeometry g(s.batch, s.in_c, s.OutC(), s.rows, s.cols);
+        if (inference_.Forward(g, /*groups=*/s.in_c, in.data<float>(), filter.data<float>(),
+                               bias, epilogue ? epilogue->activation() : Activation::kNone,
+                               out->data<float>(), pool)) {
+          return absl::OkStatus();
+        }
+      }
+    }
     ComputeInNhwc(out, window_.nchw, pool, [&](Tensor* nhwc) {
       DepthwiseForward(s, in.data<T>(), filter.data<T>(), nhwc->data<T>(), pool);
     });
-    return absl::OkStatus();
+    return epilogue ? epilogue->Apply<T>(ctx, 2) : absl::OkStatus();
   }
+
+ private:
+  bool filter_is_constant_ = false;
+  OneDnnInferenceConv inference_;  // for a constant filter
 };
 
 template <typename T>

@@ -1,13 +1,11 @@
 #include "kernels/nn/onednn_conv.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <optional>
 #include <vector>
 
 #include "core/threadpool.h"
-#include "oneapi/dnnl/dnnl.hpp"
+#include "kernels/nn/onednn_util.h"
 
 namespace runnel {
 namespace {
@@ -15,35 +13,6 @@ namespace {
 using dnnl::memory;
 using Tag = memory::format_tag;
 using Dt = memory::data_type;
-
-dnnl::engine& Engine() {
-  static dnnl::engine* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
-  return *engine;
-}
-
-// Makes oneDNN run on the calling thread alone (its OpenMP team of one).
-void OneThread() {
-  thread_local bool set = [] {
-    omp_set_num_threads(1);
-    return true;
-  }();
-  (void)set;
-}
-
-// This thread's stream (streams on the CPU engine only order work; one per thread is
-// enough).
-dnnl::stream& Stream() {
-  thread_local dnnl::stream stream(Engine());
-  return stream;
-}
-
-// This thread's scratch memory for a primitive (user scratchpad mode: primitives may then
-// run on several threads at once).
-memory Scratchpad(const memory::desc& desc) {
-  thread_local std::vector<uint8_t> buffer;
-  if (buffer.size() < desc.get_size()) buffer.resize(desc.get_size());
-  return memory(desc, Engine(), buffer.data());
-}
 
 }  // namespace
 
@@ -73,24 +42,24 @@ struct OneDnnConv::Primitives {
         dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
                                         dnnl::algorithm::convolution_direct, src, any_weights,
                                         dst, strides, dilations, pad_l, pad_r),
-        attr, Engine());
+        attr, OneDnnEngine());
     fwd.emplace(fwd_pd);
     bwd_data_pd.emplace(dnnl::convolution_backward_data::desc(
                             dnnl::algorithm::convolution_direct, src, any_weights, dst, strides,
                             dilations, pad_l, pad_r),
-                        attr, Engine(), fwd_pd);
+                        attr, OneDnnEngine(), fwd_pd);
     bwd_data.emplace(*bwd_data_pd);
     bwd_weights_pd.emplace(dnnl::convolution_backward_weights::desc(
                                dnnl::algorithm::convolution_direct, src, any_weights, dst,
                                strides, dilations, pad_l, pad_r),
-                           attr, Engine(), fwd_pd);
+                           attr, OneDnnEngine(), fwd_pd);
     bwd_weights.emplace(*bwd_weights_pd);
-    to_fwd.emplace(dnnl::reorder::primitive_desc(Engine(), user_weights, Engine(),
+    to_fwd.emplace(dnnl::reorder::primitive_desc(OneDnnEngine(), user_weights, OneDnnEngine(),
                                                  fwd_pd.weights_desc()));
-    to_bwd_data.emplace(dnnl::reorder::primitive_desc(Engine(), user_weights, Engine(),
+    to_bwd_data.emplace(dnnl::reorder::primitive_desc(OneDnnEngine(), user_weights, OneDnnEngine(),
                                                       bwd_data_pd->weights_desc()));
     from_bwd_weights.emplace(dnnl::reorder::primitive_desc(
-        Engine(), bwd_weights_pd->diff_weights_desc(), Engine(), user_weights));
+        OneDnnEngine(), bwd_weights_pd->diff_weights_desc(), OneDnnEngine(), user_weights));
   }
 };
 
@@ -121,11 +90,11 @@ namespace {
 std::vector<float> Reordered(const memory::desc& user, const float* filter,
                              const memory::desc& desc, const dnnl::reorder& reorder) {
   std::vector<float> out(desc.get_size() / sizeof(float));
-  memory from(user, Engine(), const_cast<float*>(filter));
-  memory to(desc, Engine(), out.data());
-  OneThread();
-  reorder.execute(Stream(), from, to);
-  Stream().wait();
+  memory from(user, OneDnnEngine(), const_cast<float*>(filter));
+  memory to(desc, OneDnnEngine(), out.data());
+  SetOneDnnThreads(1);
+  reorder.execute(OneDnnStream(), from, to);
+  OneDnnStream().wait();
   return out;
 }
 
@@ -141,19 +110,6 @@ const float* FilterFor(const memory::desc& desc, const memory::desc& shared_desc
   return own->data();
 }
 
-// Calls fn(slice, first image, image count) over slices of the batch, one per pool thread,
-// each slice's primitive running on that thread alone.
-template <typename Fn>
-void ForEachSlice(int64_t batch, ThreadPool* pool, Fn&& fn) {
-  const int64_t slices = pool->NumThreads();
-  pool->ParallelFor(slices, int64_t{1} << 30, [&](int64_t begin, int64_t end) {
-    for (int64_t part = begin; part < end; ++part) {
-      const int64_t first = batch * part / slices, last = batch * (part + 1) / slices;
-      fn(part, first, last - first);
-    }
-  });
-}
-
 }  // namespace
 
 bool OneDnnConv::Forward(const ConvGeometry& g, const float* in, const float* filter,
@@ -166,17 +122,17 @@ bool OneDnnConv::Forward(const ConvGeometry& g, const float* in, const float* fi
   const int64_t in_image = g.in_h * g.in_w * g.in_c, out_image = g.out_h * g.out_w * g.out_c;
   ForEachSlice(g.batch, pool, [&](int64_t, int64_t first, int64_t count) {
     auto& p = For(g, count);
-    dnnl::stream& stream = Stream();
-    memory src(p.src, Engine(), const_cast<float*>(in + first * in_image));
-    memory dst(p.dst, Engine(), out + first * out_image);
+    dnnl::stream& stream = OneDnnStream();
+    memory src(p.src, OneDnnEngine(), const_cast<float*>(in + first * in_image));
+    memory dst(p.dst, OneDnnEngine(), out + first * out_image);
     std::vector<float> own;
-    memory wei(p.fwd_pd.weights_desc(), Engine(),
+    memory wei(p.fwd_pd.weights_desc(), OneDnnEngine(),
                const_cast<float*>(FilterFor(p.fwd_pd.weights_desc(),
                                             first_slice.fwd_pd.weights_desc(), weights,
                                             p.user_weights, filter, *p.to_fwd, &own)));
-    OneThread();
+    SetOneDnnThreads(1);
     p.fwd->execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst},
-                            {DNNL_ARG_SCRATCHPAD, Scratchpad(p.fwd_pd.scratchpad_desc())}});
+                            {DNNL_ARG_SCRATCHPAD, OneDnnScratchpad(p.fwd_pd.scratchpad_desc())}});
     stream.wait();
   });
   return true;
@@ -194,19 +150,19 @@ bool OneDnnConv::BackwardData(const ConvGeometry& g, const float* filter, const 
   const int64_t in_image = g.in_h * g.in_w * g.in_c, out_image = g.out_h * g.out_w * g.out_c;
   ForEachSlice(g.batch, pool, [&](int64_t, int64_t first, int64_t count) {
     auto& p = For(g, count);
-    dnnl::stream& stream = Stream();
-    memory diff_dst(p.dst, Engine(), const_cast<float*>(dy + first * out_image));
-    memory diff_src(p.src, Engine(), din + first * in_image);
+    dnnl::stream& stream = OneDnnStream();
+    memory diff_dst(p.dst, OneDnnEngine(), const_cast<float*>(dy + first * out_image));
+    memory diff_src(p.src, OneDnnEngine(), din + first * in_image);
     std::vector<float> own;
-    memory wei(p.bwd_data_pd->weights_desc(), Engine(),
+    memory wei(p.bwd_data_pd->weights_desc(), OneDnnEngine(),
                const_cast<float*>(FilterFor(p.bwd_data_pd->weights_desc(),
                                             first_slice.bwd_data_pd->weights_desc(), weights,
                                             p.user_weights, filter, *p.to_bwd_data, &own)));
-    OneThread();
+    SetOneDnnThreads(1);
     p.bwd_data->execute(stream,
                         {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, wei},
                          {DNNL_ARG_DIFF_SRC, diff_src},
-                         {DNNL_ARG_SCRATCHPAD, Scratchpad(p.bwd_data_pd->scratchpad_desc())}});
+                         {DNNL_ARG_SCRATCHPAD, OneDnnScratchpad(p.bwd_data_pd->scratchpad_desc())}});
     stream.wait();
   });
   return true;
@@ -224,18 +180,18 @@ bool OneDnnConv::BackwardWeights(const ConvGeometry& g, const float* in, const f
   std::vector<std::vector<float>> partial(slices, std::vector<float>(size));
   ForEachSlice(g.batch, pool, [&](int64_t slice, int64_t first, int64_t count) {
     auto& p = For(g, count);
-    dnnl::stream& stream = Stream();
-    memory src(p.src, Engine(), const_cast<float*>(in + first * in_image));
-    memory diff_dst(p.dst, Engine(), const_cast<float*>(dy + first * out_image));
+    dnnl::stream& stream = OneDnnStream();
+    memory src(p.src, OneDnnEngine(), const_cast<float*>(in + first * in_image));
+    memory diff_dst(p.dst, OneDnnEngine(), const_cast<float*>(dy + first * out_image));
     const memory::desc& wei_desc = p.bwd_weights_pd->diff_weights_desc();
     std::vector<float> blocked(wei_desc.get_size() / sizeof(float));
-    memory diff_wei(wei_desc, Engine(), blocked.data());
-    memory hwio(p.user_weights, Engine(), partial[slice].data());
-    OneThread();
+    memory diff_wei(wei_desc, OneDnnEngine(), blocked.data());
+    memory hwio(p.user_weights, OneDnnEngine(), partial[slice].data());
+    SetOneDnnThreads(1);
     p.bwd_weights->execute(
         stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst},
                  {DNNL_ARG_DIFF_WEIGHTS, diff_wei},
-                 {DNNL_ARG_SCRATCHPAD, Scratchpad(p.bwd_weights_pd->scratchpad_desc())}});
+                 {DNNL_ARG_SCRATCHPAD, OneDnnScratchpad(p.bwd_weights_pd->scratchpad_desc())}});
     p.from_bwd_weights->execute(stream, diff_wei, hwio);
     stream.wait();
   });

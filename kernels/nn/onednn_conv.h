@@ -14,6 +14,8 @@
 #include <mutex>
 #include <tuple>
 
+#include "core/window.h"
+
 namespace runnel {
 
 class ThreadPool;
@@ -22,6 +24,14 @@ struct ConvGeometry {
   int64_t batch, in_h, in_w, in_c, out_h, out_w, out_c, window_h, window_w;
   int64_t stride_h, stride_w, dilation_h, dilation_w;
   int64_t pad_top, pad_bottom, pad_left, pad_right;
+
+  ConvGeometry(int64_t batch, int64_t in_c, int64_t out_c, const WindowDim& rows,
+               const WindowDim& cols)
+      : batch(batch), in_h(rows.input), in_w(cols.input), in_c(in_c), out_h(rows.output),
+        out_w(cols.output), out_c(out_c), window_h(rows.window), window_w(cols.window),
+        stride_h(rows.stride), stride_w(cols.stride), dilation_h(rows.dilation),
+        dilation_w(cols.dilation), pad_top(rows.pad_before), pad_bottom(rows.pad_after),
+        pad_left(cols.pad_before), pad_right(cols.pad_after) {}
 };
 
 class OneDnnConv {

@@ -124,6 +124,42 @@ def test_depthwise_conv2d_and_backprops(geometry, fmt):
     np.testing.assert_allclose(np.sum(f * df), inner, rtol=1e-10)
 
 
+# A constant filter (a frozen graph) takes oneDNN's inference path: the filter reordered
+# once and kept, the bias and activation fused into the primitive; batch 1 runs on one
+# thread, batch 5 in slices over the pool. Each graph runs twice (the second time on the
+# kept filter).
+@pytest.mark.parametrize("batch", [1, 5])
+@pytest.mark.parametrize("epilogue", ["none", "bias", "relu", "relu6"])
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+def test_convolutions_with_constant_filters_and_fused_epilogues(geometry, epilogue, batch):
+    h, w, c, kh, kw, m, strides, dilations, padding = geometry
+    x = RNG.standard_normal((batch, h, w, c)).astype(np.float32)
+    f = RNG.standard_normal((kh, kw, c, m)).astype(np.float32)
+    fd = RNG.standard_normal((kh, kw, c, 1)).astype(np.float32)
+    b, bd = RNG.standard_normal(m).astype(np.float32), RNG.standard_normal(c).astype(np.float32)
+    xp = tf.placeholder(tf.float32, [None, h, w, c])
+    pads = tf_padding(padding, "NHWC")
+    conv = tf.nn.conv2d(xp, tf.constant(f), list(strides), pads, dilations=list(dilations))
+    dw = tf.nn.depthwise_conv2d_native(xp, tf.constant(fd), list(strides), pads,
+                                       dilations=list(dilations))
+    x64 = x.astype(np.float64)
+    want_conv = ref.conv2d(x64, f.astype(np.float64), strides, padding, dilations)
+    want_dw = ref.depthwise_conv2d(x64, fd.astype(np.float64), strides, padding, dilations)
+    if epilogue != "none":
+        conv, dw = tf.nn.bias_add(conv, tf.constant(b)), tf.nn.bias_add(dw, tf.constant(bd))
+        want_conv, want_dw = want_conv + b, want_dw + bd
+    if epilogue in ("relu", "relu6"):
+        act = getattr(tf.nn, epilogue)
+        conv, dw = act(conv), act(dw)
+        top = 6 if epilogue == "relu6" else np.inf
+        want_conv, want_dw = np.clip(want_conv, 0, top), np.clip(want_dw, 0, top)
+    with tf.Session() as sess:
+        for _ in range(2):
+            got_conv, got_dw = sess.run([conv, dw], {xp: x})
+            np.testing.assert_allclose(got_conv, want_conv, rtol=1e-4, atol=1e-4)
+            np.testing.assert_allclose(got_dw, want_dw, rtol=1e-4, atol=1e-4)
+
+
 POOLS = [((2, 2), (2, 2), "VALID"), ((3, 3), (2, 2), "SAME"), ((3, 2), (1, 1), "SAME"),
          ((2, 2), (2, 2), "SAME")]
 

@@ -1,0 +1,58 @@
+// Convolutions whose filter is a constant (frozen graphs), through oneDNN's forward-inference
+// primitives: the filter is reordered into the primitive's layout once and kept, and the
+// bias and activation of a fused op run inside the primitive while its output is in cache.
+// Plain convolutions (groups 1) and depthwise ones (groups = input channels), NHWC.
+//
+// A batch of at least one image per pool thread is split by image, each slice a
+// single-threaded primitive on a pool thread; a smaller batch runs on the calling thread
+// alone. Measured (tools/bench/README.md): at batch 32 MobileNet's depthwise layers run
+// 3x faster than Runnel's own loops, and at batch 1 on one thread 2x faster than those on
+// two; a plain convolution at batch 1 on one thread is no faster than im2col + GEMM on two
+// (the deep-MNIST CNN's 5x5 layer is slower), so Conv2D leaves small batches to that.
+// oneDNN's own OpenMP team of two was 2x slower than one thread: its threads and the
+// pool's preempt each other on two cores.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
+#include <vector>
+
+#include "kernels/nn/fused_epilogue.h"
+#include "kernels/nn/onednn_conv.h"
+
+namespace runnel {
+
+class ThreadPool;
+
+class OneDnnInferenceConv {
+ public:
+  OneDnnInferenceConv();
+  ~OneDnnInferenceConv();
+
+  // out = activation(conv(in, filter) + bias), bias optional (null). The filter is HWIO
+  // (depthwise: [H, W, C, 1]) and must hold the same values on every call. Returns false,
+  // having written nothing, when oneDNN has only its reference code for `g`.
+  bool Forward(const ConvGeometry& g, int64_t groups, const float* in, const float* filter,
+               const float* bias, Activation activation, float* out, ThreadPool* pool);
+
+ private:
+  struct Primitive;
+  struct Weights;
+  // (batch, input height, width, channels, output channels, groups, bias, activation)
+  using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, Activation>;
+  // The single-threaded primitive for `g` with the key's batch and input; null when
+  // oneDNN has only reference code for it.
+  Primitive* For(const ConvGeometry& g, const Key& key);
+  // The filter in `p`'s layout, reordered on first use.
+  const float* WeightsFor(const Primitive& p, const float* filter);
+
+  std::mutex mu_;
+  std::map<Key, std::unique_ptr<Primitive>> primitives_;
+  const float* filter_ = nullptr;  // what `weights_` were made from
+  std::vector<std::unique_ptr<Weights>> weights_;
+};
+
+}  // namespace runnel

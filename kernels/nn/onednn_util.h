@@ -1,0 +1,34 @@
+// What every oneDNN caller shares: the CPU engine, a stream and scratch memory per thread,
+// and the thread count oneDNN's OpenMP runtime gives the next primitive run on this thread.
+#pragma once
+
+#include <cstdint>
+
+#include "core/threadpool.h"
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace runnel {
+
+dnnl::engine& OneDnnEngine();
+// This thread's stream (streams on the CPU engine only order work; one per thread is enough).
+dnnl::stream& OneDnnStream();
+// This thread's scratch memory for a primitive created in user scratchpad mode (such
+// primitives may run on several threads at once).
+dnnl::memory OneDnnScratchpad(const dnnl::memory::desc& desc);
+// Primitives created and run on this thread from now on use `threads` OpenMP threads.
+void SetOneDnnThreads(int threads);
+
+// Calls fn(slice, first image, image count) over slices of the batch, one per pool thread
+// (each slice's primitive then runs on that thread alone).
+template <typename Fn>
+void ForEachSlice(int64_t batch, ThreadPool* pool, Fn&& fn) {
+  const int64_t slices = pool->NumThreads();
+  pool->ParallelFor(slices, int64_t{1} << 30, [&](int64_t begin, int64_t end) {
+    for (int64_t part = begin; part < end; ++part) {
+      const int64_t first = batch * part / slices, last = batch * (part + 1) / slices;
+      fn(part, first, last - first);
+    }
+  });
+}
+
+}  // namespace runnel
