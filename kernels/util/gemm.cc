@@ -142,12 +142,26 @@ void StreamRowsGemm(const MatrixArg<float>& a, const MatrixArg<float>& b, float*
   for (int64_t r = 0; r < m; ++r) {
     if (!accumulate) std::fill(out + r * n + n0, out + r * n + n1, 0.0f);
   }
-  for (int64_t p = 0; p < k; ++p) {
+  auto x = [&](int64_t r, int64_t p) {
+    return a.transposed ? a.data[p * a.ld + r] : a.data[r * a.ld + p];
+  };
+  // Four rows of B per pass over the outputs: a quarter of the outputs' loads and stores.
+  int64_t p = 0;
+  for (; p + 4 <= k; p += 4) {
+    const float* b0 = b.data + p * b.ld;
+    const float *b1 = b0 + b.ld, *b2 = b1 + b.ld, *b3 = b2 + b.ld;
+    for (int64_t r = 0; r < m; ++r) {
+      const float x0 = x(r, p), x1 = x(r, p + 1), x2 = x(r, p + 2), x3 = x(r, p + 3);
+      float* y = out + r * n;
+      for (int64_t j = n0; j < n1; ++j) y[j] += x0 * b0[j] + x1 * b1[j] + x2 * b2[j] + x3 * b3[j];
+    }
+  }
+  for (; p < k; ++p) {
     const float* row = b.data + p * b.ld;
     for (int64_t r = 0; r < m; ++r) {
-      const float x = a.transposed ? a.data[p * a.ld + r] : a.data[r * a.ld + p];
+      const float xr = x(r, p);
       float* y = out + r * n;
-      for (int64_t j = n0; j < n1; ++j) y[j] += x * row[j];
+      for (int64_t j = n0; j < n1; ++j) y[j] += xr * row[j];
     }
   }
 }
