@@ -40,18 +40,18 @@ struct OneDnnConv::Primitives {
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     fwd_pd = dnnl::convolution_forward::primitive_desc(
         dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
-                                        dnnl::algorithm::convolution_direct, src, any_weights,
-                                        dst, strides, dilations, pad_l, pad_r),
+                                        dnnl::algorithm::convolution_direct, src, any_weights, dst,
+                                        strides, dilations, pad_l, pad_r),
         attr, OneDnnEngine());
     fwd.emplace(fwd_pd);
-    bwd_data_pd.emplace(dnnl::convolution_backward_data::desc(
-                            dnnl::algorithm::convolution_direct, src, any_weights, dst, strides,
-                            dilations, pad_l, pad_r),
-                        attr, OneDnnEngine(), fwd_pd);
+    bwd_data_pd.emplace(
+        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, src, any_weights,
+                                              dst, strides, dilations, pad_l, pad_r),
+        attr, OneDnnEngine(), fwd_pd);
     bwd_data.emplace(*bwd_data_pd);
     bwd_weights_pd.emplace(dnnl::convolution_backward_weights::desc(
-                               dnnl::algorithm::convolution_direct, src, any_weights, dst,
-                               strides, dilations, pad_l, pad_r),
+                               dnnl::algorithm::convolution_direct, src, any_weights, dst, strides,
+                               dilations, pad_l, pad_r),
                            attr, OneDnnEngine(), fwd_pd);
     bwd_weights.emplace(*bwd_weights_pd);
     to_fwd.emplace(dnnl::reorder::primitive_desc(OneDnnEngine(), user_weights, OneDnnEngine(),
@@ -103,8 +103,7 @@ std::vector<float> Reordered(const memory::desc& user, const float* filter,
 // size may want another layout).
 const float* FilterFor(const memory::desc& desc, const memory::desc& shared_desc,
                        const std::vector<float>& shared, const memory::desc& user,
-                       const float* filter, const dnnl::reorder& reorder,
-                       std::vector<float>* own) {
+                       const float* filter, const dnnl::reorder& reorder, std::vector<float>* own) {
   if (desc == shared_desc) return shared.data();
   *own = Reordered(user, filter, desc, reorder);
   return own->data();
@@ -112,13 +111,12 @@ const float* FilterFor(const memory::desc& desc, const memory::desc& shared_desc
 
 }  // namespace
 
-bool OneDnnConv::Forward(const ConvGeometry& g, const float* in, const float* filter,
-                         float* out, ThreadPool* pool) try {
+bool OneDnnConv::Forward(const ConvGeometry& g, const float* in, const float* filter, float* out,
+                         ThreadPool* pool) try {
   if (g.batch < pool->NumThreads()) return false;  // see the header
   const auto& first_slice = Prepare(g, pool);
-  const std::vector<float> weights = Reordered(first_slice.user_weights, filter,
-                                               first_slice.fwd_pd.weights_desc(),
-                                               *first_slice.to_fwd);
+  const std::vector<float> weights = Reordered(
+      first_slice.user_weights, filter, first_slice.fwd_pd.weights_desc(), *first_slice.to_fwd);
   const int64_t in_image = g.in_h * g.in_w * g.in_c, out_image = g.out_h * g.out_w * g.out_c;
   ForEachSlice(g.batch, pool, [&](int64_t, int64_t first, int64_t count) {
     auto& p = For(g, count);
@@ -126,12 +124,14 @@ bool OneDnnConv::Forward(const ConvGeometry& g, const float* in, const float* fi
     memory src(p.src, OneDnnEngine(), const_cast<float*>(in + first * in_image));
     memory dst(p.dst, OneDnnEngine(), out + first * out_image);
     std::vector<float> own;
-    memory wei(p.fwd_pd.weights_desc(), OneDnnEngine(),
-               const_cast<float*>(FilterFor(p.fwd_pd.weights_desc(),
-                                            first_slice.fwd_pd.weights_desc(), weights,
-                                            p.user_weights, filter, *p.to_fwd, &own)));
+    memory wei(
+        p.fwd_pd.weights_desc(), OneDnnEngine(),
+        const_cast<float*>(FilterFor(p.fwd_pd.weights_desc(), first_slice.fwd_pd.weights_desc(),
+                                     weights, p.user_weights, filter, *p.to_fwd, &own)));
     SetOneDnnThreads(1);
-    p.fwd->execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst},
+    p.fwd->execute(stream, {{DNNL_ARG_SRC, src},
+                            {DNNL_ARG_WEIGHTS, wei},
+                            {DNNL_ARG_DST, dst},
                             {DNNL_ARG_SCRATCHPAD, OneDnnScratchpad(p.fwd_pd.scratchpad_desc())}});
     stream.wait();
   });
@@ -159,10 +159,11 @@ bool OneDnnConv::BackwardData(const ConvGeometry& g, const float* filter, const 
                                             first_slice.bwd_data_pd->weights_desc(), weights,
                                             p.user_weights, filter, *p.to_bwd_data, &own)));
     SetOneDnnThreads(1);
-    p.bwd_data->execute(stream,
-                        {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, wei},
-                         {DNNL_ARG_DIFF_SRC, diff_src},
-                         {DNNL_ARG_SCRATCHPAD, OneDnnScratchpad(p.bwd_data_pd->scratchpad_desc())}});
+    p.bwd_data->execute(
+        stream, {{DNNL_ARG_DIFF_DST, diff_dst},
+                 {DNNL_ARG_WEIGHTS, wei},
+                 {DNNL_ARG_DIFF_SRC, diff_src},
+                 {DNNL_ARG_SCRATCHPAD, OneDnnScratchpad(p.bwd_data_pd->scratchpad_desc())}});
     stream.wait();
   });
   return true;
@@ -189,7 +190,8 @@ bool OneDnnConv::BackwardWeights(const ConvGeometry& g, const float* in, const f
     memory hwio(p.user_weights, OneDnnEngine(), partial[slice].data());
     SetOneDnnThreads(1);
     p.bwd_weights->execute(
-        stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst},
+        stream, {{DNNL_ARG_SRC, src},
+                 {DNNL_ARG_DIFF_DST, diff_dst},
                  {DNNL_ARG_DIFF_WEIGHTS, diff_wei},
                  {DNNL_ARG_SCRATCHPAD, OneDnnScratchpad(p.bwd_weights_pd->scratchpad_desc())}});
     p.from_bwd_weights->execute(stream, diff_wei, hwio);

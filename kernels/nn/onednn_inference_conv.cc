@@ -96,8 +96,7 @@ bool OneDnnInferenceConv::Forward(const ConvGeometry& g, int64_t groups, const f
     SetOneDnnThreads(1);
     memory src(p.src, OneDnnEngine(), const_cast<float*>(in + first * in_image));
     memory dst(p.dst, OneDnnEngine(), out + first * out_image);
-    memory weights(p.pd.weights_desc(), OneDnnEngine(),
-                   const_cast<float*>(WeightsFor(p, filter)));
+    memory weights(p.pd.weights_desc(), OneDnnEngine(), const_cast<float*>(WeightsFor(p, filter)));
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, src},
         {DNNL_ARG_WEIGHTS, weights},
@@ -116,17 +115,16 @@ bool OneDnnInferenceConv::Forward(const ConvGeometry& g, int64_t groups, const f
   std::vector<Primitive*> primitives(slices);
   for (int part = 0; part < slices; ++part) {
     const int64_t images = g.batch * (part + 1) / slices - g.batch * part / slices;
-    primitives[part] = For(g, Key{images, g.in_h, g.in_w, g.in_c, g.out_c, groups,
-                                  bias != nullptr, activation});
+    primitives[part] =
+        For(g, Key{images, g.in_h, g.in_w, g.in_c, g.out_c, groups, bias != nullptr, activation});
     if (primitives[part] == nullptr) return false;
     WeightsFor(*primitives[part], filter);
   }
   if (slices == 1) {
     run(*primitives[0], 0);
   } else {
-    ForEachSlice(g.batch, pool, [&](int64_t part, int64_t first, int64_t) {
-      run(*primitives[part], first);
-    });
+    ForEachSlice(g.batch, pool,
+                 [&](int64_t part, int64_t first, int64_t) { run(*primitives[part], first); });
   }
   return true;
 } catch (const dnnl::error&) {
