@@ -19,6 +19,7 @@ struct OneDnnInferenceConv::Primitive {
 };
 
 struct OneDnnInferenceConv::Weights {
+  const float* filter;  // what they were made from
   memory::desc desc;
   std::vector<float> data;
 };
@@ -71,13 +72,12 @@ OneDnnInferenceConv::Primitive* OneDnnInferenceConv::For(const ConvGeometry& g, 
 
 const float* OneDnnInferenceConv::WeightsFor(const Primitive& p, const float* filter) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (filter != filter_) weights_.clear();
-  filter_ = filter;
   const memory::desc& want = p.pd.weights_desc();
   for (const auto& w : weights_) {
-    if (w->desc == want) return w->data.data();
+    if (w->filter == filter && w->desc == want) return w->data.data();
   }
   auto w = std::make_unique<Weights>();
+  w->filter = filter;
   w->desc = want;
   w->data.resize(want.get_size() / sizeof(float));
   memory from(p.user_weights, OneDnnEngine(), const_cast<float*>(filter));

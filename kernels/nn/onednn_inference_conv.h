@@ -46,12 +46,12 @@ class OneDnnInferenceConv {
   // The single-threaded primitive for `g` with the key's batch and input; null when
   // oneDNN has only reference code for it.
   Primitive* For(const ConvGeometry& g, const Key& key);
-  // The filter in `p`'s layout, reordered on first use.
+  // The filter in `p`'s layout, reordered on first use (entries are never dropped, so a
+  // pointer handed out stays valid while other threads add entries).
   const float* WeightsFor(const Primitive& p, const float* filter);
 
   std::mutex mu_;
   std::map<Key, std::unique_ptr<Primitive>> primitives_;
-  const float* filter_ = nullptr;  // what `weights_` were made from
   std::vector<std::unique_ptr<Weights>> weights_;
 };
 
