@@ -334,15 +334,11 @@ class Conv2DOp : public WindowKernel {
       // over the pool (kernels/nn/onednn_inference_conv.h).
       if (filter_is_constant_ && !window_.nchw && s.PatchSize() > 0 &&
           s.batch >= ctx->thread_pool()->NumThreads()) {
-        const float* bias = nullptr;
-        if (epilogue != nullptr) {
-          ASSIGN_OR_RETURN(bias, epilogue->Bias<float>(ctx, 2, s.out_c));
-        }
-        if (inference_.Forward(Geometry(s), /*groups=*/1, in.data<float>(), filter.data<float>(),
-                               bias, epilogue ? epilogue->activation() : Activation::kNone,
-                               out->data<float>(), ctx->thread_pool())) {
-          return absl::OkStatus();
-        }
+        ASSIGN_OR_RETURN(bool done,
+                         inference_.Forward(ctx, epilogue, Geometry(s), /*groups=*/1,
+                                            in.data<float>(), filter.data<float>(),
+                                            out->data<float>()));
+        if (done) return absl::OkStatus();
       }
     }
     if (s.PatchSize() == 0) {

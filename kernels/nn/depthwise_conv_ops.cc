@@ -181,16 +181,12 @@ class DepthwiseConv2dOp : public WindowKernel {
     if (out->NumElements() == 0) return absl::OkStatus();
     if constexpr (std::is_same_v<T, float>) {
       if (filter_is_constant_ && !window_.nchw && s.multiplier == 1) {
-        const float* bias = nullptr;
-        if (epilogue != nullptr) {
-          ASSIGN_OR_RETURN(bias, epilogue->Bias<float>(ctx, 2, s.OutC()));
-        }
         const ConvGeometry g(s.batch, s.in_c, s.OutC(), s.rows, s.cols);
-        if (inference_.Forward(g, /*groups=*/s.in_c, in.data<float>(), filter.data<float>(),
-                               bias, epilogue ? epilogue->activation() : Activation::kNone,
-                               out->data<float>(), pool)) {
-          return absl::OkStatus();
-        }
+        ASSIGN_OR_RETURN(bool done,
+                         inference_.Forward(ctx, epilogue, g, /*groups=*/s.in_c,
+                                            in.data<float>(), filter.data<float>(),
+                                            out->data<float>()));
+        if (done) return absl::OkStatus();
       }
     }
     ComputeInNhwc(out, window_.nchw, pool, [&](Tensor* nhwc) {

@@ -88,15 +88,28 @@ const float* OneDnnInferenceConv::WeightsFor(const Primitive& p, const float* fi
   return weights_.back()->data.data();
 }
 
-bool OneDnnInferenceConv::Forward(const ConvGeometry& g, int64_t groups, const float* in,
-                                  const float* filter, const float* bias, Activation activation,
-                                  float* out, ThreadPool* pool) try {
+absl::StatusOr<bool> OneDnnInferenceConv::Forward(OpKernelContext* ctx,
+                                                  const FusedEpilogue* epilogue,
+                                                  const ConvGeometry& g, int64_t groups,
+                                                  const float* in, const float* filter,
+                                                  float* out) {
+  const float* bias = nullptr;
+  if (epilogue != nullptr) {
+    ASSIGN_OR_RETURN(bias, epilogue->Bias<float>(ctx, 2, g.out_c));
+  }
+  return Run(g, groups, in, filter, bias, epilogue ? epilogue->activation() : Activation::kNone,
+             out, ctx->thread_pool());
+}
+
+bool OneDnnInferenceConv::Run(const ConvGeometry& g, int64_t groups, const float* in,
+                              const float* filter, const float* bias, Activation activation,
+                              float* out, ThreadPool* pool) try {
   const int64_t in_image = g.in_h * g.in_w * g.in_c, out_image = g.out_h * g.out_w * g.out_c;
-  auto run = [&](Primitive& p, int64_t first) {
+  auto run = [&](Primitive& p, const float* reordered, int64_t first) {
     SetOneDnnThreads(1);
     memory src(p.src, OneDnnEngine(), const_cast<float*>(in + first * in_image));
     memory dst(p.dst, OneDnnEngine(), out + first * out_image);
-    memory weights(p.pd.weights_desc(), OneDnnEngine(), const_cast<float*>(WeightsFor(p, filter)));
+    memory weights(p.pd.weights_desc(), OneDnnEngine(), const_cast<float*>(reordered));
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, src},
         {DNNL_ARG_WEIGHTS, weights},
@@ -108,23 +121,26 @@ bool OneDnnInferenceConv::Forward(const ConvGeometry& g, int64_t groups, const f
     p.conv->execute(OneDnnStream(), args);
     OneDnnStream().wait();
   };
-  // Every slice's primitive is made here first, where a failure can still be declined.
+  // Every slice's primitive and filter are made here first, where a failure can still be
+  // declined.
   SetOneDnnThreads(1);
   const int threads = pool->NumThreads();
   const int slices = g.batch >= threads ? threads : 1;  // see the header
   std::vector<Primitive*> primitives(slices);
+  std::vector<const float*> reordered(slices);
   for (int part = 0; part < slices; ++part) {
     const int64_t images = g.batch * (part + 1) / slices - g.batch * part / slices;
     primitives[part] =
         For(g, Key{images, g.in_h, g.in_w, g.in_c, g.out_c, groups, bias != nullptr, activation});
     if (primitives[part] == nullptr) return false;
-    WeightsFor(*primitives[part], filter);
+    reordered[part] = WeightsFor(*primitives[part], filter);
   }
   if (slices == 1) {
-    run(*primitives[0], 0);
+    run(*primitives[0], reordered[0], 0);
   } else {
-    ForEachSlice(g.batch, pool,
-                 [&](int64_t part, int64_t first, int64_t) { run(*primitives[part], first); });
+    ForEachSlice(g.batch, pool, [&](int64_t part, int64_t first, int64_t) {
+      run(*primitives[part], reordered[part], first);
+    });
   }
   return true;
 } catch (const dnnl::error&) {

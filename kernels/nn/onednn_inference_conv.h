@@ -32,15 +32,20 @@ class OneDnnInferenceConv {
   OneDnnInferenceConv();
   ~OneDnnInferenceConv();
 
-  // out = activation(conv(in, filter) + bias), bias optional (null). The filter is HWIO
-  // (depthwise: [H, W, C, 1]) and must hold the same values on every call. Returns false,
-  // having written nothing, when oneDNN has only its reference code for `g`.
-  bool Forward(const ConvGeometry& g, int64_t groups, const float* in, const float* filter,
-               const float* bias, Activation activation, float* out, ThreadPool* pool);
+  // out = conv(in, filter) followed by a fused kernel's `epilogue` (bias input 2 of `ctx`,
+  // then its activation), or by nothing when it is null. The filter is HWIO (depthwise:
+  // [H, W, C, 1]) and must hold the same values on every call. Returns false, having
+  // written nothing, when oneDNN has only its reference code for `g`; an error for a bad
+  // bias.
+  absl::StatusOr<bool> Forward(OpKernelContext* ctx, const FusedEpilogue* epilogue,
+                               const ConvGeometry& g, int64_t groups, const float* in,
+                               const float* filter, float* out);
 
  private:
   struct Primitive;
   struct Weights;
+  bool Run(const ConvGeometry& g, int64_t groups, const float* in, const float* filter,
+           const float* bias, Activation activation, float* out, ThreadPool* pool);
   // (batch, input height, width, channels, output channels, groups, bias, activation)
   using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, Activation>;
   // The single-threaded primitive for `g` with the key's batch and input; null when
