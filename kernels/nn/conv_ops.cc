@@ -330,10 +330,7 @@ class Conv2DOp : public WindowKernel {
         ctx->allocate_output(0, FromNhwc(s.Output(), window_.nchw), &out));
     if (out->NumElements() == 0) return absl::OkStatus();
     if constexpr (std::is_same_v<T, float>) {
-      // A batch smaller than the pool is left to im2col + GEMM, which spreads one image
-      // over the pool (kernels/nn/onednn_inference_conv.h).
-      if (filter_is_constant_ && !window_.nchw && s.PatchSize() > 0 &&
-          s.batch >= ctx->thread_pool()->NumThreads()) {
+      if (filter_is_constant_ && !window_.nchw && s.PatchSize() > 0) {
         ASSIGN_OR_RETURN(bool done,
                          inference_.Forward(ctx, epilogue, Geometry(s), /*groups=*/1,
                                             in.data<float>(), filter.data<float>(),

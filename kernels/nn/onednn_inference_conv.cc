@@ -1,5 +1,6 @@
 #include "kernels/nn/onednn_inference_conv.h"
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -31,7 +32,7 @@ OneDnnInferenceConv::Primitive* OneDnnInferenceConv::For(const ConvGeometry& g, 
   std::lock_guard<std::mutex> lock(mu_);
   auto& slot = primitives_[key];
   if (slot) return slot->conv ? slot.get() : nullptr;
-  const auto [batch, in_h, in_w, in_c, out_c, groups, bias, activation] = key;
+  const auto [batch, in_h, in_w, in_c, out_c, groups, bias, activation, pad_top, pad_bottom] = key;
   auto p = std::make_unique<Primitive>();
   p->src = memory::desc({batch, in_c, in_h, in_w}, Dt::f32, Tag::nhwc);
   p->dst = memory::desc({batch, out_c, g.out_h, g.out_w}, Dt::f32, Tag::nhwc);
@@ -55,7 +56,7 @@ OneDnnInferenceConv::Primitive* OneDnnInferenceConv::For(const ConvGeometry& g, 
   const memory::desc any_weights(weight_dims, Dt::f32, Tag::any);
   const memory::dims strides = {g.stride_h, g.stride_w};
   const memory::dims dilations = {g.dilation_h - 1, g.dilation_w - 1};
-  const memory::dims pad_l = {g.pad_top, g.pad_left}, pad_r = {g.pad_bottom, g.pad_right};
+  const memory::dims pad_l = {pad_top, g.pad_left}, pad_r = {pad_bottom, g.pad_right};
   const auto kind = dnnl::prop_kind::forward_inference;
   const auto direct = dnnl::algorithm::convolution_direct;
   const auto desc =
@@ -101,15 +102,95 @@ absl::StatusOr<bool> OneDnnInferenceConv::Forward(OpKernelContext* ctx,
              out, ctx->thread_pool());
 }
 
+namespace {
+
+// A part of one call's work for one pool thread: `images` images from `first`, output rows
+// [row_begin, row_end) of each.
+struct Slice {
+  int64_t first, images, row_begin, row_end;
+};
+
+// One slice per pool thread: whole images when there are enough, otherwise each image's
+// output rows cut into slabs (an image's slab reads the input rows under its window,
+// halo included), when the convolution is big enough to pay for the hand-off.
+std::vector<Slice> Slices(const ConvGeometry& g, int64_t groups, int threads) {
+  // Measured: below this a second thread costs more than it saves.
+  constexpr int64_t kMinSlabFlops = int64_t{1} << 19;
+  if (g.batch >= threads) {
+    std::vector<Slice> slices;
+    for (int part = 0; part < threads; ++part) {
+      const int64_t first = g.batch * part / threads, last = g.batch * (part + 1) / threads;
+      slices.push_back({first, last - first, 0, g.out_h});
+    }
+    return slices;
+  }
+  const int64_t flops =
+      2 * g.batch * g.out_h * g.out_w * g.out_c * g.window_h * g.window_w * (g.in_c / groups);
+  const int64_t per_image = std::min<int64_t>(
+      {(threads + g.batch - 1) / g.batch, g.out_h, std::max<int64_t>(1, flops / kMinSlabFlops)});
+  std::vector<Slice> slices;
+  for (int64_t image = 0; image < g.batch; ++image) {
+    for (int64_t slab = 0; slab < per_image; ++slab) {
+      slices.push_back({image, 1, g.out_h * slab / per_image, g.out_h * (slab + 1) / per_image});
+    }
+  }
+  return slices;
+}
+
+// `g` narrowed to a slice: its images, its output rows, and the input rows they read
+// (`first_row`), padded where those run past the input. Whole images keep every input row,
+// so that images lie the same distance apart as in the tensor.
+ConvGeometry SliceGeometry(const ConvGeometry& g, const Slice& slice, int64_t* first_row) {
+  ConvGeometry s = g;
+  s.batch = slice.images;
+  *first_row = 0;
+  if (slice.row_begin == 0 && slice.row_end == g.out_h) return s;
+  s.out_h = slice.row_end - slice.row_begin;
+  const int64_t top = slice.row_begin * g.stride_h - g.pad_top;
+  const int64_t bottom =
+      (slice.row_end - 1) * g.stride_h - g.pad_top + (g.window_h - 1) * g.dilation_h;  // inclusive
+  *first_row = std::max<int64_t>(0, top);
+  const int64_t last_row = std::min(g.in_h - 1, bottom);
+  s.in_h = last_row - *first_row + 1;
+  s.pad_top = *first_row - top;
+  s.pad_bottom = bottom - last_row;
+  return s;
+}
+
+}  // namespace
+
 bool OneDnnInferenceConv::Run(const ConvGeometry& g, int64_t groups, const float* in,
                               const float* filter, const float* bias, Activation activation,
                               float* out, ThreadPool* pool) try {
   const int64_t in_image = g.in_h * g.in_w * g.in_c, out_image = g.out_h * g.out_w * g.out_c;
-  auto run = [&](Primitive& p, const float* reordered, int64_t first) {
+  const std::vector<Slice> slices = Slices(g, groups, pool->NumThreads());
+  // Every slice's primitive and filter are made here first, where a failure can still be
+  // declined.
+  SetOneDnnThreads(1);
+  struct Part {
+    Primitive* primitive;
+    const float* weights;
+    const float* src;
+    float* dst;
+  };
+  std::vector<Part> parts;
+  for (const Slice& slice : slices) {
+    int64_t first_row;
+    const ConvGeometry s = SliceGeometry(g, slice, &first_row);
+    if (s.in_h <= 0) return false;  // a slab wholly in the padding
+    Primitive* p = For(s, Key{s.batch, s.in_h, s.in_w, s.in_c, s.out_c, groups, bias != nullptr,
+                              activation, s.pad_top, s.pad_bottom});
+    if (p == nullptr) return false;
+    parts.push_back({p, WeightsFor(*p, filter),
+                     in + slice.first * in_image + first_row * g.in_w * g.in_c,
+                     out + slice.first * out_image + slice.row_begin * g.out_w * g.out_c});
+  }
+  auto run = [&](const Part& part) {
     SetOneDnnThreads(1);
-    memory src(p.src, OneDnnEngine(), const_cast<float*>(in + first * in_image));
-    memory dst(p.dst, OneDnnEngine(), out + first * out_image);
-    memory weights(p.pd.weights_desc(), OneDnnEngine(), const_cast<float*>(reordered));
+    Primitive& p = *part.primitive;
+    memory src(p.src, OneDnnEngine(), const_cast<float*>(part.src));
+    memory dst(p.dst, OneDnnEngine(), part.dst);
+    memory weights(p.pd.weights_desc(), OneDnnEngine(), const_cast<float*>(part.weights));
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, src},
         {DNNL_ARG_WEIGHTS, weights},
@@ -121,26 +202,13 @@ bool OneDnnInferenceConv::Run(const ConvGeometry& g, int64_t groups, const float
     p.conv->execute(OneDnnStream(), args);
     OneDnnStream().wait();
   };
-  // Every slice's primitive and filter are made here first, where a failure can still be
-  // declined.
-  SetOneDnnThreads(1);
-  const int threads = pool->NumThreads();
-  const int slices = g.batch >= threads ? threads : 1;  // see the header
-  std::vector<Primitive*> primitives(slices);
-  std::vector<const float*> reordered(slices);
-  for (int part = 0; part < slices; ++part) {
-    const int64_t images = g.batch * (part + 1) / slices - g.batch * part / slices;
-    primitives[part] =
-        For(g, Key{images, g.in_h, g.in_w, g.in_c, g.out_c, groups, bias != nullptr, activation});
-    if (primitives[part] == nullptr) return false;
-    reordered[part] = WeightsFor(*primitives[part], filter);
-  }
-  if (slices == 1) {
-    run(*primitives[0], reordered[0], 0);
+  if (parts.size() == 1) {
+    run(parts[0]);
   } else {
-    ForEachSlice(g.batch, pool, [&](int64_t part, int64_t first, int64_t) {
-      run(*primitives[part], reordered[part], first);
-    });
+    pool->ParallelFor(static_cast<int64_t>(parts.size()), int64_t{1} << 30,
+                      [&](int64_t begin, int64_t end) {
+                        for (int64_t k = begin; k < end; ++k) run(parts[k]);
+                      });
   }
   return true;
 } catch (const dnnl::error&) {

@@ -3,14 +3,13 @@
 // bias and activation of a fused op run inside the primitive while its output is in cache.
 // Plain convolutions (groups 1) and depthwise ones (groups = input channels), NHWC.
 //
-// A batch of at least one image per pool thread is split by image, each slice a
-// single-threaded primitive on a pool thread; a smaller batch runs on the calling thread
-// alone. Measured (tools/bench/README.md): at batch 32 MobileNet's depthwise layers run
-// 3x faster than Runnel's own loops, and at batch 1 on one thread 2x faster than those on
-// two; a plain convolution at batch 1 on one thread is no faster than im2col + GEMM on two
-// (the deep-MNIST CNN's 5x5 layer is slower), so Conv2D leaves small batches to that.
-// oneDNN's own OpenMP team of two was 2x slower than one thread: its threads and the
-// pool's preempt each other on two cores.
+// A batch of at least one image per pool thread is split by image, a smaller one into slabs
+// of output rows (each reading the input rows under its window); each slice is a
+// single-threaded primitive on a pool thread. Measured (tools/bench/README.md): at batch 32
+// MobileNet's depthwise layers run 3x faster than Runnel's own loops; at batch 1, slabs on
+// two threads beat im2col + GEMM (deep-MNIST CNN 0.67 -> 0.55 ms, MobileNet 0.79 -> 0.64,
+// medians of interleaved runs). oneDNN's own OpenMP team of two was 2x slower than one
+// thread: its threads and the pool's preempt each other on two cores.
 #pragma once
 
 #include <cstdint>
@@ -46,8 +45,10 @@ class OneDnnInferenceConv {
   struct Weights;
   bool Run(const ConvGeometry& g, int64_t groups, const float* in, const float* filter,
            const float* bias, Activation activation, float* out, ThreadPool* pool);
-  // (batch, input height, width, channels, output channels, groups, bias, activation)
-  using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, Activation>;
+  // (batch, input height, width, channels, output channels, groups, bias, activation,
+  // padding above, below)
+  using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, Activation,
+                         int64_t, int64_t>;
   // The single-threaded primitive for `g` with the key's batch and input; null when
   // oneDNN has only reference code for it.
   Primitive* For(const ConvGeometry& g, const Key& key);

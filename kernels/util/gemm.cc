@@ -132,16 +132,14 @@ void BlockGemm<float>(const MatrixArg<float>& a, const MatrixArg<float>& b, floa
 }
 
 // A few rows times a plain B (batch-1 inference: x [1, K] times weights [K, N]): B is read
-// once, row by row, into the outputs' columns [n0, n1). A GEMM would pack all of B first
-// (for a 3136 x 1024 layer that copy took most of the 0.9 ms product).
+// once, row by row, into the outputs. A GEMM would pack all of B first (for a 3136 x 1024
+// layer that copy took most of the 0.9 ms product).
 constexpr int64_t kStreamMaxRows = 4;
 
-void StreamRowsGemm(const MatrixArg<float>& a, const MatrixArg<float>& b, float* out, int64_t n0,
-                    int64_t n1, bool accumulate) {
+void StreamRowsGemm(const MatrixArg<float>& a, const MatrixArg<float>& b, float* out,
+                    bool accumulate) {
   const int64_t m = a.OpRows(), k = a.OpCols(), n = b.OpCols();
-  for (int64_t r = 0; r < m; ++r) {
-    if (!accumulate) std::fill(out + r * n + n0, out + r * n + n1, 0.0f);
-  }
+  if (!accumulate) std::fill(out, out + m * n, 0.0f);
   auto x = [&](int64_t r, int64_t p) {
     return a.transposed ? a.data[p * a.ld + r] : a.data[r * a.ld + p];
   };
@@ -153,7 +151,7 @@ void StreamRowsGemm(const MatrixArg<float>& a, const MatrixArg<float>& b, float*
     for (int64_t r = 0; r < m; ++r) {
       const float x0 = x(r, p), x1 = x(r, p + 1), x2 = x(r, p + 2), x3 = x(r, p + 3);
       float* y = out + r * n;
-      for (int64_t j = n0; j < n1; ++j) y[j] += x0 * b0[j] + x1 * b1[j] + x2 * b2[j] + x3 * b3[j];
+      for (int64_t j = 0; j < n; ++j) y[j] += x0 * b0[j] + x1 * b1[j] + x2 * b2[j] + x3 * b3[j];
     }
   }
   for (; p < k; ++p) {
@@ -161,7 +159,7 @@ void StreamRowsGemm(const MatrixArg<float>& a, const MatrixArg<float>& b, float*
     for (int64_t r = 0; r < m; ++r) {
       const float xr = x(r, p);
       float* y = out + r * n;
-      for (int64_t j = n0; j < n1; ++j) y[j] += xr * row[j];
+      for (int64_t j = 0; j < n; ++j) y[j] += xr * row[j];
     }
   }
 }
@@ -178,19 +176,26 @@ void Gemm(const MatrixArg<T>& a, const MatrixArg<T>& b, T* out, bool accumulate,
   }
   if constexpr (std::is_same_v<T, float>) {
     if (m <= kStreamMaxRows && !b.transposed && k * n >= kSmallProduct) {
-      // Column blocks of at least 256 (whole cache lines of B per thread).
-      const int64_t blocks = std::min<int64_t>(pool ? pool->NumThreads() : 1, n / 256 + 1);
-      const int64_t step = ((n + blocks - 1) / blocks + 15) / 16 * 16;
+      // One slice of the inner dimension per thread: each streams a contiguous block of B's
+      // rows, which the hardware prefetcher follows best, into outputs of its own.
+      const int64_t blocks = std::min<int64_t>(pool ? pool->NumThreads() : 1, k / 64 + 1);
+      std::vector<float> partials((blocks - 1) * m * n);
       auto run = [&](int64_t first, int64_t last) {
         for (int64_t i = first; i < last; ++i) {
-          StreamRowsGemm(a, b, out, std::min(n, i * step), std::min(n, (i + 1) * step),
-                         accumulate);
+          const int64_t p0 = k * i / blocks, p1 = k * (i + 1) / blocks;
+          StreamRowsGemm(StorageSlice(a, a.transposed, p0, p1 - p0),
+                         StorageSlice(b, /*rows=*/true, p0, p1 - p0),
+                         i == 0 ? out : partials.data() + (i - 1) * m * n, i == 0 && accumulate);
         }
       };
       if (blocks <= 1) {
         run(0, 1);
-      } else {
-        pool->ParallelFor(blocks, m * k * step, run);
+        return;
+      }
+      pool->ParallelFor(blocks, m * n * (k / blocks), run);
+      for (int64_t i = 1; i < blocks; ++i) {
+        const float* part = partials.data() + (i - 1) * m * n;
+        for (int64_t j = 0; j < m * n; ++j) out[j] += part[j];
       }
       return;
     }

@@ -55,8 +55,8 @@ TEST(Gemm, FloatMatchesReferenceForEveryTransposeAndBlocking) {
   WorkerThreadPool pool("gemm_test", 3);
   // Tiny (Eigen), tall (row blocks), wide (column blocks), a vector, odd sizes,
   // operands with 2 KiB rows (copied through padded scratch, in two slices of the inner
-  // dimension when it is over 256), and a few rows against a large B (streamed, in column
-  // blocks of odd width).
+  // dimension when it is over 256), and a few rows against a large B (streamed, in
+  // slices of the inner dimension, one per thread, summed).
   const Shape shapes[] = {{3, 5, 4},       {300, 70, 40},   {20, 90, 333},
                           {1, 257, 129},   {67, 1, 45},     {100, 300, 512},
                           {20, 300, 1024}, {512, 300, 100}, {512, 130, 512},

@@ -125,13 +125,37 @@ def test_depthwise_conv2d_and_backprops(geometry, fmt):
 
 
 # A constant filter (a frozen graph) takes oneDNN's inference path: the filter reordered
-# once and kept, the bias and activation fused into the primitive; batch 1 runs on one
-# thread, batch 5 in slices over the pool. Each graph runs twice (the second time on the
-# kept filter).
+# once and kept, the bias and activation fused into the primitive; batch 5 runs in slices
+# of images over the pool, batch 1 of these small convolutions on one thread. Each graph
+# runs twice (the second time on the kept filter).
 @pytest.mark.parametrize("batch", [1, 5])
 @pytest.mark.parametrize("epilogue", ["none", "bias", "relu", "relu6"])
 @pytest.mark.parametrize("geometry", GEOMETRIES)
 def test_convolutions_with_constant_filters_and_fused_epilogues(geometry, epilogue, batch):
+    check_constant_filter_convolutions(geometry, epilogue, batch)
+
+
+# Big enough convolutions at batch 1 cut each image's output rows into slabs, one per pool
+# thread, each reading the input rows under its window: padding only at the image's ends,
+# uneven slabs when the rows do not divide.
+SLAB_GEOMETRIES = [
+    (45, 41, 32, 3, 3, 32, (1, 1), (1, 1), "SAME"),
+    (45, 41, 32, 3, 3, 32, (2, 2), (1, 1), "SAME"),
+    (45, 41, 32, 5, 3, 32, (2, 1), (1, 1), "VALID"),
+    (45, 41, 32, 3, 3, 32, (1, 1), (2, 2), [[1, 2], [2, 0]]),
+    (45, 41, 32, 3, 3, 32, (3, 2), (1, 1), [[2, 1], [0, 1]]),
+    (45, 41, 32, 1, 1, 32, (2, 2), (1, 1), "SAME"),
+]
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("epilogue", ["none", "relu6"])
+@pytest.mark.parametrize("geometry", SLAB_GEOMETRIES)
+def test_constant_filter_convolutions_split_into_row_slabs(geometry, epilogue, threads):
+    check_constant_filter_convolutions(geometry, epilogue, 1, threads)
+
+
+def check_constant_filter_convolutions(geometry, epilogue, batch, threads=0):
     h, w, c, kh, kw, m, strides, dilations, padding = geometry
     x = RNG.standard_normal((batch, h, w, c)).astype(np.float32)
     f = RNG.standard_normal((kh, kw, c, m)).astype(np.float32)
@@ -153,7 +177,8 @@ def test_convolutions_with_constant_filters_and_fused_epilogues(geometry, epilog
         conv, dw = act(conv), act(dw)
         top = 6 if epilogue == "relu6" else np.inf
         want_conv, want_dw = np.clip(want_conv, 0, top), np.clip(want_dw, 0, top)
-    with tf.Session() as sess:
+    config = tf.ConfigProto(intra_op_parallelism_threads=threads)
+    with tf.Session(config=config) as sess:
         for _ in range(2):
             got_conv, got_dw = sess.run([conv, dw], {xp: x})
             np.testing.assert_allclose(got_conv, want_conv, rtol=1e-4, atol=1e-4)
