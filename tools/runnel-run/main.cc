@@ -267,15 +267,20 @@ void PrintTop(const std::string& name, const HostTensor& t, const std::vector<st
   }
 }
 
-// This process's resident memory now and at its peak, in MB (Linux; 0 elsewhere).
-std::pair<double, double> ResidentMb() {
+// This process's resident memory in MB (Linux; 0 elsewhere): now, at its peak, and now in
+// private (anonymous) pages: the heap, stacks and JIT code, without mapped libraries.
+struct Resident {
+  double now = 0, peak = 0, anonymous = 0;
+};
+Resident ResidentMb() {
   std::ifstream status("/proc/self/status");
-  double now = 0, peak = 0;
+  Resident r;
   for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) now = std::atof(line.c_str() + 6) / 1024;
-    if (line.rfind("VmHWM:", 0) == 0) peak = std::atof(line.c_str() + 6) / 1024;
+    if (line.rfind("VmRSS:", 0) == 0) r.now = std::atof(line.c_str() + 6) / 1024;
+    if (line.rfind("VmHWM:", 0) == 0) r.peak = std::atof(line.c_str() + 6) / 1024;
+    if (line.rfind("RssAnon:", 0) == 0) r.anonymous = std::atof(line.c_str() + 8) / 1024;
   }
-  return {now, peak};
+  return r;
 }
 
 double Percentile(std::vector<double> v, double p) {
@@ -304,8 +309,9 @@ absl::Status Benchmark(const Model& model, const std::vector<std::pair<std::stri
               Percentile(latencies, 99), seconds * 1e3 / runs);
   std::printf("throughput: %.1f runs/s, %.1f examples/s (batch %lld)\n", runs / seconds,
               runs * batch / seconds, static_cast<long long>(batch));
-  const auto [resident, peak] = ResidentMb();
-  std::printf("resident memory: %.1f MB (peak %.1f MB)\n", resident, peak);
+  const Resident memory = ResidentMb();
+  std::printf("resident memory: %.1f MB (peak %.1f MB), %.1f MB of it private\n", memory.now,
+              memory.peak, memory.anonymous);
 
   // Per-op time, from separate timed runs (timing adds a little to each node).
   const int timed_runs = std::max(1, std::min(runs, 20));
