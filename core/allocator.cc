@@ -45,7 +45,27 @@ class AlignedHostAllocator final : public Allocator {
     free_[rounded].push_back(ptr);
     order_.push_back(Block{ptr, rounded});
     cached_bytes_ += rounded;
-    while (cached_bytes_ > kMaxCachedBytes) {
+    ReleaseDownTo(kMaxCachedBytes);
+  }
+
+  void ReleaseCached() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ReleaseDownTo(0);
+  }
+
+ private:
+  static constexpr size_t kMinCachedBytes = 256 << 10;
+  static constexpr size_t kMaxCachedBytes = size_t{512} << 20;
+
+  struct Block {
+    void* ptr;
+    size_t bytes;
+    bool operator==(const Block& other) const { return ptr == other.ptr; }
+  };
+
+  // Frees the oldest cached blocks until at most `limit` bytes stay cached.
+  void ReleaseDownTo(size_t limit) {
+    while (cached_bytes_ > limit) {
       Block oldest = order_.front();
       order_.pop_front();
       auto& list = free_[oldest.bytes];
@@ -60,16 +80,6 @@ class AlignedHostAllocator final : public Allocator {
     }
   }
 
- private:
-  static constexpr size_t kMinCachedBytes = 256 << 10;
-  static constexpr size_t kMaxCachedBytes = size_t{512} << 20;
-
-  struct Block {
-    void* ptr;
-    size_t bytes;
-    bool operator==(const Block& other) const { return ptr == other.ptr; }
-  };
-
   static size_t Round(size_t bytes) {
     const size_t rounded = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
     return rounded == 0 ? kTensorAlignment : rounded;
@@ -77,7 +87,7 @@ class AlignedHostAllocator final : public Allocator {
 
   std::mutex mu_;
   std::unordered_map<size_t, std::vector<void*>> free_;  // rounded size -> blocks
-  std::list<Block> order_;                                // freed blocks, oldest first
+  std::list<Block> order_;                               // freed blocks, oldest first
   size_t cached_bytes_ = 0;
 };
 

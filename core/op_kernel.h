@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,10 @@ class OpKernelConstruction {
     return i < static_cast<int>(constant_inputs_.size()) && constant_inputs_[i];
   }
   void set_constant_inputs(std::vector<bool> constant) { constant_inputs_ = std::move(constant); }
+  // For a Const node: its value over memory the session keeps anyway (its own graph's copy
+  // of the constant) when there is one, so that the kernel need not hold a second copy.
+  const std::optional<Tensor>& shared_value() const { return shared_value_; }
+  void set_shared_value(std::optional<Tensor> value) { shared_value_ = std::move(value); }
 
  private:
   const NodeDef& def_;
@@ -60,6 +65,7 @@ class OpKernelConstruction {
   std::string device_type_, device_name_;
   std::vector<DataType> input_types_, output_types_;
   std::vector<bool> constant_inputs_;
+  std::optional<Tensor> shared_value_;
 };
 
 class OpKernelContext;

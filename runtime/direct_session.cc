@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/allocator.h"
 #include "core/kernel_registry.h"
 #include "core/status.h"
 #include "runtime/local_rendezvous.h"
@@ -84,11 +85,38 @@ absl::StatusOr<std::shared_ptr<OpKernel>> DirectSession::CreateKernel(const Node
     constant[i] = e != nullptr && e->src->type_string() == "Const";
   }
   construction.set_constant_inputs(std::move(constant));
+  if (node.type_string() == "Const") construction.set_shared_value(SharedConstant(node));
   ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> kernel,
                    KernelRegistry::Global()->CreateKernel(&construction));
   std::shared_ptr<OpKernel> result(std::move(kernel));
   if (shared) stateful_kernels_[key] = result;
   return result;
+}
+
+std::optional<Tensor> DirectSession::SharedConstant(const Node& node) const {
+  constexpr size_t kMinBytes = 64 << 10;  // below this a copy costs less than the checks
+  const TensorProto *value, *original_value;
+  if (!node.attrs().Get("value", &value).ok() || value->tensor_content().size() < kMinBytes) {
+    return std::nullopt;
+  }
+  // The step graph's node is a copy of the session graph's, unless a pass made it.
+  const Node* original = graph_->FindNode(node.name());
+  if (original == nullptr || original->type_string() != "Const" ||
+      !original->attrs().Get("value", &original_value).ok() ||
+      original_value->dtype() != value->dtype() ||
+      original_value->tensor_content() != value->tensor_content()) {
+    return std::nullopt;
+  }
+  auto shape = TensorShape::FromProto(original_value->tensor_shape());
+  const DataType dtype = original_value->dtype();
+  if (!shape.ok() || dtype == DT_STRING || IsRefType(dtype) ||
+      static_cast<size_t>(shape->num_elements()) * DataTypeSize(dtype) !=
+          original_value->tensor_content().size()) {
+    return std::nullopt;  // the kernel's own decoding reports what is wrong
+  }
+  // The session's graph never changes a node it holds; the Tensor keeps the graph alive.
+  void* data = const_cast<char*>(original_value->tensor_content().data());
+  return Tensor::Wrap(dtype, *shape, std::shared_ptr<void>(graph_, data), data);
 }
 
 absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
@@ -145,9 +173,11 @@ absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
   }
   PreparedStep* raw = step.get();
   prepared_[signature] = std::move(step);
-  // Preparing made and dropped several copies of the graph, weights included; glibc keeps
-  // freed heap pages (its mmap threshold grows with the first large free), so without this
-  // a loaded model would stay resident at several times its size.
+  // Preparing made and dropped several copies of the graph, weights included (some as
+  // tensors, which the CPU allocator keeps for reuse); glibc keeps freed heap pages (its
+  // mmap threshold grows with the first large free), so without this a loaded model would
+  // stay resident at several times its size.
+  CpuAllocator()->ReleaseCached();
   malloc_trim(0);
   return raw;
 }

@@ -7,6 +7,10 @@ namespace {
 class ConstOp : public OpKernel {
  public:
   absl::Status Init(OpKernelConstruction* ctx) override {
+    if (ctx->shared_value()) {
+      value_ = *ctx->shared_value();
+      return absl::OkStatus();
+    }
     const TensorProto* proto;
     RETURN_IF_ERROR(ctx->GetAttr("value", &proto));
     ASSIGN_OR_RETURN(value_, Tensor::FromProto(*proto));

@@ -12,15 +12,17 @@ namespace runnel {
 namespace {
 
 // The weights of a foldable producer: a free float constant, with output channels
-// `channels` laid out so that channel(i) gives element i's channel.
+// `channels` laid out so that channel(i) gives element i's channel. Only a fold decodes
+// the values (most producers are not followed by a batch norm).
 struct Weights {
   const NodeDef* producer = nullptr;
-  Tensor value;
+  const TensorProto* proto = nullptr;
+  int64_t num_elements = 0;
   int64_t channels = 0;
   int output_rank = 4;         // of the producer's output
   bool channel_major = false;  // MatMul with transpose_b: [N, K]
   int64_t Channel(int64_t i) const {
-    return channel_major ? i / (value.NumElements() / channels) : i % channels;
+    return channel_major ? i / (num_elements / channels) : i % channels;
   }
 };
 
@@ -31,11 +33,12 @@ bool ReadWeights(const GraphIndex& index, const NodeDef& producer, Weights* w) {
   const TensorId filter = ParseInput(producer.input(1));
   const TensorProto* proto = FreeConstant(index.Find(filter.node));
   if (proto == nullptr || filter.port != 0) return false;
-  auto value = Tensor::FromProto(*proto);
-  if (!value.ok() || value->dtype() != DT_FLOAT || value->NumElements() == 0) return false;
+  auto shape_or = TensorShape::FromProto(proto->tensor_shape());
+  if (!shape_or.ok() || proto->dtype() != DT_FLOAT || shape_or->num_elements() == 0) return false;
+  const TensorShape& shape = *shape_or;
   w->producer = &producer;
-  w->value = *std::move(value);
-  const TensorShape& shape = w->value.shape();
+  w->proto = proto;
+  w->num_elements = shape.num_elements();
   if (op == "MatMul") {
     auto tb = producer.attr().find("transpose_b");
     w->channel_major = tb != producer.attr().end() && tb->second.b();
@@ -115,7 +118,7 @@ class FoldBatchNormPass : public GraphPass {
       }
       std::vector<float> s, t;
       if (!ScaleAndShift(index, *next, bias ? bias->name() : name, w, &s, &t)) continue;
-      Fold(&index, w, bias, *next, s, t, b);
+      if (!Fold(&index, w, bias, *next, s, t, b)) continue;
     }
     index.Compact();
     return absl::OkStatus();
@@ -165,10 +168,13 @@ class FoldBatchNormPass : public GraphPass {
     return true;
   }
 
-  static void Fold(GraphIndex* index, const Weights& w, NodeDef* bias, const NodeDef& norm,
+  // Returns false, having changed nothing, when the weights do not decode.
+  static bool Fold(GraphIndex* index, const Weights& w, NodeDef* bias, const NodeDef& norm,
                    const std::vector<float>& s, const std::vector<float>& t,
                    const std::vector<float>& b) {
-    Tensor weights = w.value.Clone();
+    auto decoded = Tensor::FromProto(*w.proto);
+    if (!decoded.ok()) return false;
+    Tensor weights = *std::move(decoded);
     float* data = weights.data<float>();
     for (int64_t i = 0; i < weights.NumElements(); ++i) data[i] *= s[w.Channel(i)];
     Tensor shift(DT_FLOAT, TensorShape{w.channels});
@@ -211,13 +217,12 @@ class FoldBatchNormPass : public GraphPass {
       if (input[0] == '^') replacement.add_input(input);
     }
     index->Replace(std::move(replacement));
+    return true;
   }
 };
 
 }  // namespace
 
-std::unique_ptr<GraphPass> MakeFoldBatchNormPass() {
-  return std::make_unique<FoldBatchNormPass>();
-}
+std::unique_ptr<GraphPass> MakeFoldBatchNormPass() { return std::make_unique<FoldBatchNormPass>(); }
 
 }  // namespace runnel

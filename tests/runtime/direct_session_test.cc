@@ -117,6 +117,26 @@ TEST(DirectSession, CachesOneExecutorSetPerSignature) {
   EXPECT_EQ((*session)->num_cached_signatures(), 2u);
 }
 
+// A large constant's kernel keeps no copy of its own: what it outputs lies in the session
+// graph's node (a loaded model holds its weights once).
+TEST(DirectSession, LargeConstantsShareTheSessionGraphsCopy) {
+  Tensor w(DT_FLOAT, TensorShape{256, 256});
+  std::vector<float> values(w.NumElements());
+  for (size_t i = 0; i < values.size(); ++i) values[i] = 0.5f * static_cast<float>(i);
+  std::copy(values.begin(), values.end(), w.data<float>());
+  auto session =
+      DirectSession::Create(MakeGraph({ConstNode("w", w), MakeNode("y", "Neg", {"w"})}));
+  ASSERT_TRUE(session.ok()) << session.status();
+  std::vector<Tensor> out;
+  ASSERT_TRUE((*session)->Run({}, {"w", "y"}, {}, &out).ok());
+  const TensorProto* proto;
+  ASSERT_TRUE((*session)->graph().FindNode("w")->attrs().Get("value", &proto).ok());
+  ASSERT_EQ(proto->tensor_content().size(), values.size() * sizeof(float));
+  EXPECT_EQ(out[0].raw_data(), static_cast<const void*>(proto->tensor_content().data()));
+  EXPECT_EQ(Values<float>(out[0]), values);
+  EXPECT_EQ(Values<float>(out[1])[3], -1.5f);
+}
+
 TEST(DirectSession, ExtendAddsNodesForLaterRuns) {
   auto session = DirectSession::Create(DenseGraph());
   ASSERT_TRUE(session.ok());
