@@ -164,6 +164,9 @@ bool OneDnnInferenceConv::Run(const ConvGeometry& g, int64_t groups, const float
                               float* out, ThreadPool* pool) try {
   const int64_t in_image = g.in_h * g.in_w * g.in_c, out_image = g.out_h * g.out_w * g.out_c;
   const std::vector<Slice> slices = Slices(g, groups, pool->NumThreads());
+  // A plain convolution too small to split (Logits' 1x1 layer on a 1x1 image, 1 MB of
+  // weights) is faster as a product on every thread; depthwise has no such alternative.
+  if (groups == 1 && static_cast<int>(slices.size()) < pool->NumThreads()) return false;
   // Every slice's primitive and filter are made here first, where a failure can still be
   // declined.
   SetOneDnnThreads(1);

@@ -126,8 +126,9 @@ def test_depthwise_conv2d_and_backprops(geometry, fmt):
 
 # A constant filter (a frozen graph) takes oneDNN's inference path: the filter reordered
 # once and kept, the bias and activation fused into the primitive; batch 5 runs in slices
-# of images over the pool, batch 1 of these small convolutions on one thread. Each graph
-# runs twice (the second time on the kept filter).
+# of images over the pool; at batch 1 these small convolutions are not split: depthwise
+# runs on one thread, plain ones are left to im2col + GEMM. Each graph runs twice (the
+# second time on the kept filter).
 @pytest.mark.parametrize("batch", [1, 5])
 @pytest.mark.parametrize("epilogue", ["none", "bias", "relu", "relu6"])
 @pytest.mark.parametrize("geometry", GEOMETRIES)
