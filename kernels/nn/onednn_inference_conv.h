@@ -40,8 +40,9 @@ class OneDnnInferenceConv {
                                const ConvGeometry& g, int64_t groups, const float* in,
                                const float* filter, float* out);
 
+  struct Primitive;  // one oneDNN primitive and its memory layouts (defined in the .cc)
+
  private:
-  struct Primitive;
   struct Weights;
   bool Run(const ConvGeometry& g, int64_t groups, const float* in, const float* filter,
            const float* bias, Activation activation, float* out, ThreadPool* pool);

@@ -16,10 +16,14 @@ dnnl::stream& OneDnnStream() {
   return stream;
 }
 
-dnnl::memory OneDnnScratchpad(const dnnl::memory::desc& desc) {
+void* OneDnnScratchBuffer(size_t bytes) {
   thread_local std::vector<uint8_t> buffer;
-  if (buffer.size() < desc.get_size()) buffer.resize(desc.get_size());
-  return dnnl::memory(desc, OneDnnEngine(), buffer.data());
+  if (buffer.size() < bytes) buffer.resize(bytes);
+  return buffer.data();
+}
+
+dnnl::memory OneDnnScratchpad(const dnnl::memory::desc& desc) {
+  return dnnl::memory(desc, OneDnnEngine(), OneDnnScratchBuffer(desc.get_size()));
 }
 
 void SetOneDnnThreads(int threads) {

@@ -15,6 +15,8 @@ dnnl::stream& OneDnnStream();
 // This thread's scratch memory for a primitive created in user scratchpad mode (such
 // primitives may run on several threads at once).
 dnnl::memory OneDnnScratchpad(const dnnl::memory::desc& desc);
+// That memory's buffer, at least `bytes` long (valid until the next call on this thread).
+void* OneDnnScratchBuffer(size_t bytes);
 // Primitives created and run on this thread from now on use `threads` OpenMP threads.
 void SetOneDnnThreads(int threads);
 
