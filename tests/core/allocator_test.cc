@@ -1,4 +1,4 @@
-// The CPU allocator: 64-byte alignment, and reuse of freed large blocks of the same size.
+// The CPU allocator: 64-byte alignment, and reuse of freed large blocks.
 #include "core/allocator.h"
 
 #include <cstdint>
@@ -29,6 +29,23 @@ TEST(CpuAllocator, ReusesAFreedLargeBlockOfTheSameSize) {
   EXPECT_NE(other, again);
   CpuAllocator()->Deallocate(again, bytes);
   CpuAllocator()->Deallocate(other, bytes);
+}
+
+TEST(CpuAllocator, ARequestTakesACachedBlockWithAtMostAsMuchAgainToSpare) {
+  CpuAllocator()->ReleaseCached();  // what other tests left cached
+  const size_t big = size_t{7} << 20, third = big / 3, half = big / 2 + 100;
+  void* block = CpuAllocator()->Allocate(big);
+  CpuAllocator()->Deallocate(block, big);
+  void* small = CpuAllocator()->Allocate(third);  // the block would waste over half itself
+  EXPECT_NE(small, block);
+  void* reused = CpuAllocator()->Allocate(half);
+  EXPECT_EQ(reused, block);
+  CpuAllocator()->Deallocate(reused, half);  // the whole block goes back, not `half` of it
+  void* whole = CpuAllocator()->Allocate(big);
+  EXPECT_EQ(whole, block);
+  std::memset(whole, 1, big);
+  CpuAllocator()->Deallocate(whole, big);
+  CpuAllocator()->Deallocate(small, third);
 }
 
 }  // namespace
