@@ -18,7 +18,6 @@ import json
 import os
 import pathlib
 import re
-import resource
 import subprocess
 import sys
 import time
@@ -58,8 +57,17 @@ def timed(run, steps, warmup=5):
     return float(np.median(times))
 
 
+def runnel_memory(out):
+    """runnel-run's own memory figures: resident after the runs, peak, and private."""
+    found = re.search(r"resident memory: ([0-9.]+) MB \(peak ([0-9.]+) MB\), ([0-9.]+) MB of it "
+                      r"private", out)
+    return {"peak_rss_mb": float(found.group(2)), "resident_mb": float(found.group(1)),
+            "private_mb": float(found.group(3))}
+
+
 def side_runnel(model, batch, steps, threads):
-    """The C++ API through runnel-run: its p50 latency and its process's peak memory."""
+    """The C++ API through runnel-run: its p50 latency and its memory (runnel-run's own
+    figures: a child's peak from getrusage would include the Python it was forked from)."""
     m = MODELS[model]
     x = BENCH / f"{model}_input_{batch}.npy"
     np.save(x, inputs(model, batch))
@@ -68,7 +76,7 @@ def side_runnel(model, batch, steps, threads):
                           "--threads", str(threads)],
                          capture_output=True, text=True, check=True).stdout
     p50 = float(re.search(r"p50 ([0-9.]+) ms", out).group(1))
-    return p50 / 1e3, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return p50 / 1e3, runnel_memory(out)
 
 
 def side_tensorflow(model, batch, steps, threads):
@@ -168,15 +176,16 @@ def model_memory_mb(model, batch):
     return summary["parameters"]["bytes"] / 1e6, largest / 1e6
 
 
-def baseline_rss_mb():
-    """runnel-run's own memory (libraries, thread pools) on a one-node graph, measured in a
-    fresh process (this one's child usage includes whatever ran before it)."""
+def baseline_memory():
+    """runnel-run's own memory (libraries, thread pools) on a one-node graph."""
     import runnel as tf
     with tf.Graph().as_default() as g:
         tf.identity(tf.placeholder(tf.float32, [None, 1], name="x"), name="y")
     path = BENCH / "baseline.pb"
     path.write_bytes(g.as_graph_def().SerializeToString())
-    return harness.run_side(__file__, ["--baseline", path])["peak_rss_mb"]
+    out = subprocess.run([str(RUNNEL_RUN), str(path), "--benchmark", "--runs", "10"],
+                         capture_output=True, text=True, check=True).stdout
+    return runnel_memory(out)
 
 
 def main():
@@ -189,18 +198,12 @@ def main():
     p.add_argument("--side", help=argparse.SUPPRESS)
     p.add_argument("--model", help=argparse.SUPPRESS)
     p.add_argument("--batch", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--baseline", help=argparse.SUPPRESS)
     args = p.parse_args()
-    if args.baseline:
-        subprocess.run([str(RUNNEL_RUN), args.baseline, "--benchmark", "--runs", "10"],
-                       capture_output=True, check=True)
-        print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-                          / 1024}))
-        return
     if args.side:
-        seconds, peak = SIDES[args.side](args.model, args.batch, args.steps, args.threads)
-        print(json.dumps({"rate": args.batch / seconds, "ms": seconds * 1e3,
-                          "peak_rss_mb": peak}))
+        seconds, memory = SIDES[args.side](args.model, args.batch, args.steps, args.threads)
+        if not isinstance(memory, dict):
+            memory = {"peak_rss_mb": memory}
+        print(json.dumps({"rate": args.batch / seconds, "ms": seconds * 1e3, **memory}))
         return
     BENCH.mkdir(parents=True, exist_ok=True)
     sides = args.sides.split(",")
@@ -208,10 +211,11 @@ def main():
     if "mobilenet" in models and not MOBILENET.exists():
         print(f"{MOBILENET} not found: MobileNet skipped (it needs ../shared)")
         models.remove("mobilenet")
-    baseline = baseline_rss_mb()
+    baseline = baseline_memory()
     print(f"frozen-graph inference, {args.threads} threads, median of {args.steps} runs, "
           f"median of {args.rounds} interleaved rounds; runnel = the C++ API (runnel-run); "
-          f"runnel-run's own baseline memory {baseline:.0f} MB")
+          f"runnel-run's own memory on a one-node graph: {baseline['resident_mb']:.1f} MB "
+          f"resident, {baseline['private_mb']:.1f} MB of it private")
     for model in models:
         {"mobilenet": prepare_mobilenet, "cnn": prepare_cnn}[model]()
         if "onnxruntime" in sides:
@@ -233,9 +237,12 @@ def main():
                       f"{med['runnel']['rate'] / med['onnxruntime']['rate']:.2f}x")
             if "runnel" in med:
                 weights, activation = model_memory_mb(model, batch)
-                print(f"runnel memory above its baseline: "
-                      f"{med['runnel']['peak_rss_mb'] - baseline:.1f} MB; weights {weights:.1f} MB"
-                      f" + largest activation {activation:.1f} MB")
+                r = med["runnel"]
+                print(f"runnel memory above its baseline: resident "
+                      f"{r['resident_mb'] - baseline['resident_mb']:.1f} MB (private "
+                      f"{r['private_mb'] - baseline['private_mb']:.1f} MB), peak while loading "
+                      f"{r['peak_rss_mb'] - baseline['resident_mb']:.1f} MB; weights "
+                      f"{weights:.1f} MB + largest activation {activation:.1f} MB")
 
 
 if __name__ == "__main__":
