@@ -141,7 +141,10 @@ absl::StatusOr<std::vector<HostTensor>> Model::Run(
   RETURN_IF_ERROR(impl_->session->Run(feeds, fetches, {}, &results,
                                       timings != nullptr ? &stats : nullptr));
   std::vector<HostTensor> outputs;
-  for (Tensor& t : results) {
+  for (const Tensor& result : results) {
+    // A buffer something else holds too (a Const kernel's value, the session graph's bytes)
+    // is copied: the caller may write into an output, which must not change the constant.
+    const Tensor t = result.RefCountIsOne() ? result : result.Clone();
     const auto dims = t.shape().dim_sizes();
     auto owner = std::make_shared<Tensor>(t);
     outputs.emplace_back(static_cast<ElementType>(t.dtype()),

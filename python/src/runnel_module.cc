@@ -79,19 +79,23 @@ py::dtype NumpyDtype(DataType dtype) {
 }
 
 // A numpy array viewing the tensor's buffer, which the array keeps alive; strings become
-// an object array of bytes.
-py::array ToNumpy(const Tensor& t) {
-  if (t.dtype() == DT_STRING) {
-    std::vector<py::ssize_t> shape(t.shape().dim_sizes().begin(), t.shape().dim_sizes().end());
+// an object array of bytes. A buffer something else holds too (a Const kernel's value,
+// the session graph's bytes) is copied first: the caller may write into the array, and
+// that must not change the constant for later runs.
+py::array ToNumpy(const Tensor& fetched) {
+  if (fetched.dtype() == DT_STRING) {
+    std::vector<py::ssize_t> shape(fetched.shape().dim_sizes().begin(),
+                                   fetched.shape().dim_sizes().end());
     py::array out(py::dtype("O"), shape);
     auto* items = static_cast<PyObject**>(out.mutable_data());
-    for (int64_t i = 0; i < t.NumElements(); ++i) {
-      const std::string& s = t.data<std::string>()[i];
+    for (int64_t i = 0; i < fetched.NumElements(); ++i) {
+      const std::string& s = fetched.data<std::string>()[i];
       Py_XDECREF(items[i]);
       items[i] = PyBytes_FromStringAndSize(s.data(), static_cast<py::ssize_t>(s.size()));
     }
     return out;
   }
+  const Tensor t = fetched.RefCountIsOne() ? fetched : fetched.Clone();
   auto* keep = new Tensor(t);
   py::capsule owner(keep, [](void* p) { delete static_cast<Tensor*>(p); });
   std::vector<py::ssize_t> shape(t.shape().dim_sizes().begin(), t.shape().dim_sizes().end());

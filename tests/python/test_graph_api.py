@@ -38,6 +38,16 @@ def test_static_shapes_come_from_cpp_inference():
         tf.matmul(x, tf.constant(np.zeros((3, 4), np.float32)))
 
 
+@pytest.mark.parametrize("size", [2, 40000])  # the kernel's own copy; the graph's bytes
+def test_a_fetched_constant_is_the_callers_to_change(size):
+    values = np.arange(size, dtype=np.float32)
+    c = tf.constant(values)
+    with tf.Session() as sess:
+        first = sess.run(c)
+        first[0] = 100
+        np.testing.assert_array_equal(sess.run(c), values)
+
+
 def test_dtypes():
     assert tf.float32.name == "float32"
     assert tf.as_dtype(np.int64) == tf.int64

@@ -86,6 +86,18 @@ TEST(InferenceApi, NamedOutputsAndTimings) {
   EXPECT_TRUE(saw_matmul);
 }
 
+// Writing into a fetched constant never changes the constant later runs read.
+TEST(InferenceApi, AnOutputIsTheCallersToChange) {
+  auto model = Model::FromBytes(DenseModel());
+  ASSERT_TRUE(model.ok());
+  auto first = (*model)->Run({}, {"w"});
+  ASSERT_TRUE(first.ok()) << first.status();
+  (*first)[0].data<float>()[0] = 100;
+  auto again = (*model)->Run({}, {"w"});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)[0].data<float>()[0], 1);
+}
+
 TEST(InferenceApi, ErrorsSayWhatWasExpected) {
   auto model = Model::FromBytes(DenseModel());
   ASSERT_TRUE(model.ok());
