@@ -9,14 +9,15 @@
 namespace runnel {
 namespace {
 
-// Aligned malloc, keeping freed large blocks for reuse. glibc hands blocks of this size to
-// mmap and back to the kernel on free, so every step of a model would fault in and zero
-// its large activations again (a third of a CNN layer's time was the kernel's page
-// faults); left to glibc's heaps instead, whose per-thread arenas each keep their own free
-// memory, MobileNet at batch 32 held 3x as much. A request takes the smallest cached block
-// with room for it and at most as much again to spare, so the cache settles near the
-// activations a step has live at once rather than one block per size it ever asked for.
-// At most kMaxCachedBytes stay cached, the oldest freed first out.
+// Aligned malloc, keeping freed blocks of kMinCachedBytes and more for reuse. glibc hands
+// large blocks to mmap and back to the kernel on free, so every step of a model would fault
+// in and zero its large activations again (a third of a CNN layer's time was the kernel's
+// page faults); smaller ones it keeps in per-thread arenas, each holding on to what was
+// freed in it (activations are made on one pool thread and freed on another): left to
+// glibc, MobileNet held 3x the memory at batch 32 and 3 MB more at batch 1. A request takes
+// the smallest cached block with room for it and at most as much again to spare, so the
+// cache settles near the activations a step has live at once rather than one block per
+// size it ever asked for. At most kMaxCachedBytes stay cached, the oldest freed first out.
 class AlignedHostAllocator final : public Allocator {
  public:
   const char* Name() const override { return "cpu"; }
@@ -70,7 +71,7 @@ class AlignedHostAllocator final : public Allocator {
   }
 
  private:
-  static constexpr size_t kMinCachedBytes = 256 << 10;
+  static constexpr size_t kMinCachedBytes = 16 << 10;
   static constexpr size_t kMaxCachedBytes = size_t{512} << 20;
 
   struct Block {
