@@ -434,9 +434,43 @@ void Graph::ReleaseConstantValue(Node* node) {
   node->constant_value_.reset();
 }
 
+absl::Status Graph::AttachConstantValue(const std::string& name, Tensor value) {
+  auto it = by_name_.find(name);
+  if (it == by_name_.end() || it->second->type_string() != "Const") {
+    return absl::InvalidArgumentError(absl::StrCat("no Const node '", name, "'"));
+  }
+  it->second->detached_value_ = std::make_unique<Tensor>(std::move(value));
+  return absl::OkStatus();
+}
+
+std::vector<std::pair<std::string, Tensor>> TakeLargeConstants(GraphDef* def, size_t min_bytes) {
+  std::vector<std::pair<std::string, Tensor>> taken;
+  for (NodeDef& node : *def->mutable_node()) {
+    auto it = node.mutable_attr()->find("value");
+    if (node.op() != "Const" || it == node.mutable_attr()->end() ||
+        it->second.tensor().tensor_content().size() < min_bytes) {
+      continue;
+    }
+    auto value = Tensor::FromProto(it->second.tensor());
+    if (!value.ok()) continue;  // left in place: the kernel will say what is wrong with it
+    taken.emplace_back(node.name(), *std::move(value));
+    std::string().swap(*it->second.mutable_tensor()->mutable_tensor_content());  // freed
+  }
+  return taken;
+}
+
+NodeDef Node::FullDef() const {
+  NodeDef def = def_;
+  if (detached_value_ != nullptr) {
+    (*def.mutable_attr())["value"].mutable_tensor()->set_tensor_content(
+        detached_value_->raw_data(), detached_value_->TotalBytes());
+  }
+  return def;
+}
+
 void Graph::ToGraphDef(GraphDef* out) const {
   out->Clear();
-  for (const auto& node : nodes_) *out->add_node() = node->def_;
+  for (const auto& node : nodes_) *out->add_node() = node->FullDef();
   *out->mutable_versions() = versions_;
   if (library_.function_size() > 0 || library_.gradient_size() > 0) {
     *out->mutable_library() = library_;

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -60,6 +61,11 @@ class Node {
 
   // The value of a Const node (decoded once, small constants only); nullptr otherwise.
   const Tensor* constant_value() const { return constant_value_.get(); }
+  // A large Const's value when the graph holds it decoded (Graph::AttachConstantValue),
+  // its def() keeping only the dtype and shape; nullptr otherwise.
+  const Tensor* detached_value() const { return detached_value_.get(); }
+  // def() with a detached value's contents put back.
+  NodeDef FullDef() const;
   // " [[node NAME (OP)]]", appended to errors about this node.
   std::string ErrorSuffix() const;
 
@@ -73,6 +79,7 @@ class Node {
   std::vector<const Edge*> data_in_, in_edges_, out_edges_;
   std::string assigned_device_;
   std::unique_ptr<Tensor> constant_value_;
+  std::unique_ptr<Tensor> detached_value_;
 };
 
 struct GraphOptions {
@@ -109,6 +116,11 @@ class Graph {
   // Drops the contents of Const node `node`'s value (dtype and shape stay): for a graph
   // whose kernels hold the values already, so the weights are not kept twice.
   void ReleaseConstantValue(Node* node);
+  // Makes `value` the value of Const `name`, whose def holds its dtype and shape but no
+  // contents (TakeLargeConstants took them): the session's kernels then output that Tensor
+  // (DirectSession), so a loaded model keeps its weights once. FullDef and ToGraphDef put
+  // the contents back for readers of defs.
+  absl::Status AttachConstantValue(const std::string& name, Tensor value);
 
  private:
   absl::Status Validate(Node* node, std::vector<std::pair<Node*, int>>* data_inputs,
@@ -132,5 +144,11 @@ struct TensorId {
   std::string ToString() const;
 };
 absl::StatusOr<TensorId> ParseTensorName(const std::string& input);
+
+// Moves the raw contents of each Const in `def` holding at least `min_bytes` out of it,
+// decoded into aligned Tensors (by node name), for Graph::AttachConstantValue; the defs keep
+// dtype and shape. Each string is freed as soon as it is decoded, so the weights are never
+// held three times over.
+std::vector<std::pair<std::string, Tensor>> TakeLargeConstants(GraphDef* def, size_t min_bytes);
 
 }  // namespace runnel

@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -94,29 +95,18 @@ absl::StatusOr<std::shared_ptr<OpKernel>> DirectSession::CreateKernel(const Node
 }
 
 std::optional<Tensor> DirectSession::SharedConstant(const Node& node) const {
-  constexpr size_t kMinBytes = 64 << 10;  // below this a copy costs less than the checks
-  const TensorProto *value, *original_value;
-  if (!node.attrs().Get("value", &value).ok() || value->tensor_content().size() < kMinBytes) {
-    return std::nullopt;
-  }
-  // The step graph's node is a copy of the session graph's, unless a pass made it.
   const Node* original = graph_->FindNode(node.name());
-  if (original == nullptr || original->type_string() != "Const" ||
-      !original->attrs().Get("value", &original_value).ok() ||
-      original_value->dtype() != value->dtype() ||
-      original_value->tensor_content() != value->tensor_content()) {
+  if (original == nullptr || original->detached_value() == nullptr) return std::nullopt;
+  const Tensor& value = *original->detached_value();
+  // The step graph's node is a copy of the session graph's, unless a pass made it.
+  const TensorProto* proto;
+  if (!node.attrs().Get("value", &proto).ok() || proto->dtype() != value.dtype() ||
+      PartialShape::FromProto(proto->tensor_shape()).dims() != value.shape().dim_sizes() ||
+      proto->tensor_content().size() != value.TotalBytes() ||
+      std::memcmp(proto->tensor_content().data(), value.raw_data(), value.TotalBytes()) != 0) {
     return std::nullopt;
   }
-  auto shape = TensorShape::FromProto(original_value->tensor_shape());
-  const DataType dtype = original_value->dtype();
-  if (!shape.ok() || dtype == DT_STRING || IsRefType(dtype) ||
-      static_cast<size_t>(shape->num_elements()) * DataTypeSize(dtype) !=
-          original_value->tensor_content().size()) {
-    return std::nullopt;  // the kernel's own decoding reports what is wrong
-  }
-  // The session's graph never changes a node it holds; the Tensor keeps the graph alive.
-  void* data = const_cast<char*>(original_value->tensor_content().data());
-  return Tensor::Wrap(dtype, *shape, std::shared_ptr<void>(graph_, data), data);
+  return value;
 }
 
 absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(

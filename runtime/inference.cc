@@ -74,14 +74,19 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path,
 
 absl::StatusOr<std::unique_ptr<Model>> Model::FromBytes(std::string_view bytes,
                                                         const ModelOptions& options) {
-  // The model's weights are held once by the session's graph and once by its constant
-  // kernels; the parsed GraphDef is dropped as soon as the Graph exists.
+  // The parsed GraphDef is dropped as soon as the Graph exists.
   ASSIGN_OR_RETURN(GraphDef def,
                    ParseGraphDefAnyFormat(absl::string_view(bytes.data(), bytes.size())));
   const std::vector<std::string> input_names = InputNodes(def);
   const std::vector<std::string> output_names = OutputNodes(def);
+  // The weights leave the GraphDef decoded and aligned before the Graph copies it: the
+  // Graph holds them so and the Const kernels share them (held once, read at full speed).
+  std::vector<std::pair<std::string, Tensor>> weights = TakeLargeConstants(&def, 64 << 10);
   ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, Graph::FromGraphDef(def));
-  def.Clear();
+  GraphDef().Swap(&def);  // freed now (Clear would keep its strings' capacity)
+  for (auto& [name, value] : weights) {
+    RETURN_IF_ERROR(graph->AttachConstantValue(name, std::move(value)));
+  }
   std::unique_ptr<Model> model(new Model);
   auto spec = [&](const std::string& name, const Node* node, int port) {
     TensorSpec s;

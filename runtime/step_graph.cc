@@ -92,7 +92,7 @@ absl::StatusOr<GraphDef> BuildStepGraph(const Graph& graph, const StepSignature&
     if (!keep[id]) continue;
     const Node* node = graph.node(id);
     NodeDef* def = out.add_node();
-    *def = node->def();
+    *def = node->FullDef();
     def->clear_input();
     for (const Edge* e : node->in_edges()) {
       if (e->IsControlEdge()) continue;

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "core/allocator.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
@@ -117,24 +118,37 @@ TEST(DirectSession, CachesOneExecutorSetPerSignature) {
   EXPECT_EQ((*session)->num_cached_signatures(), 2u);
 }
 
-// A large constant's kernel keeps no copy of its own: what it outputs lies in the session
-// graph's node (a loaded model holds its weights once).
-TEST(DirectSession, LargeConstantsShareTheSessionGraphsCopy) {
+// A large constant taken out of the GraphDef and attached to the Graph decoded (how a
+// loaded model holds its weights): its kernel outputs that Tensor, keeping no copy of its
+// own, and the graph's defs still give the contents to readers.
+TEST(DirectSession, AttachedConstantsAreSharedWithTheirKernels) {
   Tensor w(DT_FLOAT, TensorShape{256, 256});
   std::vector<float> values(w.NumElements());
   for (size_t i = 0; i < values.size(); ++i) values[i] = 0.5f * static_cast<float>(i);
   std::copy(values.begin(), values.end(), w.data<float>());
-  auto session =
-      DirectSession::Create(MakeGraph({ConstNode("w", w), MakeNode("y", "Neg", {"w"})}));
+  GraphDef def = MakeGraph({ConstNode("w", w), MakeNode("y", "Neg", {"w"})});
+  auto taken = TakeLargeConstants(&def, 1 << 10);
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_TRUE(def.node(0).attr().at("value").tensor().tensor_content().empty());
+  auto graph = Graph::FromGraphDef(def);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ASSERT_TRUE((*graph)->AttachConstantValue("w", taken[0].second).ok());
+  std::shared_ptr<Graph> shared = *std::move(graph);
+  auto session = DirectSession::Create(shared);
   ASSERT_TRUE(session.ok()) << session.status();
   std::vector<Tensor> out;
   ASSERT_TRUE((*session)->Run({}, {"w", "y"}, {}, &out).ok());
-  const TensorProto* proto;
-  ASSERT_TRUE((*session)->graph().FindNode("w")->attrs().Get("value", &proto).ok());
-  ASSERT_EQ(proto->tensor_content().size(), values.size() * sizeof(float));
-  EXPECT_EQ(out[0].raw_data(), static_cast<const void*>(proto->tensor_content().data()));
+  const Tensor* attached = shared->FindNode("w")->detached_value();
+  ASSERT_NE(attached, nullptr);
+  EXPECT_EQ(out[0].raw_data(), attached->raw_data());
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(attached->raw_data()) % kTensorAlignment, 0u);
   EXPECT_EQ(Values<float>(out[0]), values);
   EXPECT_EQ(Values<float>(out[1])[3], -1.5f);
+  GraphDef back;
+  shared->ToGraphDef(&back);
+  auto restored = Tensor::FromProto(back.node(0).attr().at("value").tensor());
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(Values<float>(*restored), values);
 }
 
 TEST(DirectSession, ExtendAddsNodesForLaterRuns) {
