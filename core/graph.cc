@@ -439,7 +439,7 @@ absl::Status Graph::AttachConstantValue(const std::string& name, Tensor value) {
   if (it == by_name_.end() || it->second->type_string() != "Const") {
     return absl::InvalidArgumentError(absl::StrCat("no Const node '", name, "'"));
   }
-  it->second->detached_value_ = std::make_unique<Tensor>(std::move(value));
+  it->second->attached_value_ = std::make_unique<Tensor>(std::move(value));
   return absl::OkStatus();
 }
 
@@ -461,9 +461,9 @@ std::vector<std::pair<std::string, Tensor>> TakeLargeConstants(GraphDef* def, si
 
 NodeDef Node::FullDef() const {
   NodeDef def = def_;
-  if (detached_value_ != nullptr) {
+  if (attached_value_ != nullptr) {
     (*def.mutable_attr())["value"].mutable_tensor()->set_tensor_content(
-        detached_value_->raw_data(), detached_value_->TotalBytes());
+        attached_value_->raw_data(), attached_value_->TotalBytes());
   }
   return def;
 }

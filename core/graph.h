@@ -63,8 +63,8 @@ class Node {
   const Tensor* constant_value() const { return constant_value_.get(); }
   // A large Const's value when the graph holds it decoded (Graph::AttachConstantValue),
   // its def() keeping only the dtype and shape; nullptr otherwise.
-  const Tensor* detached_value() const { return detached_value_.get(); }
-  // def() with a detached value's contents put back.
+  const Tensor* attached_value() const { return attached_value_.get(); }
+  // def() with an attached value's contents put back.
   NodeDef FullDef() const;
   // " [[node NAME (OP)]]", appended to errors about this node.
   std::string ErrorSuffix() const;
@@ -79,7 +79,7 @@ class Node {
   std::vector<const Edge*> data_in_, in_edges_, out_edges_;
   std::string assigned_device_;
   std::unique_ptr<Tensor> constant_value_;
-  std::unique_ptr<Tensor> detached_value_;
+  std::unique_ptr<Tensor> attached_value_;
 };
 
 struct GraphOptions {

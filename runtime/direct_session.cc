@@ -96,8 +96,8 @@ absl::StatusOr<std::shared_ptr<OpKernel>> DirectSession::CreateKernel(const Node
 
 std::optional<Tensor> DirectSession::SharedConstant(const Node& node) const {
   const Node* original = graph_->FindNode(node.name());
-  if (original == nullptr || original->detached_value() == nullptr) return std::nullopt;
-  const Tensor& value = *original->detached_value();
+  if (original == nullptr || original->attached_value() == nullptr) return std::nullopt;
+  const Tensor& value = *original->attached_value();
   // The step graph's node is a copy of the session graph's, unless a pass made it.
   const TensorProto* proto;
   if (!node.attrs().Get("value", &proto).ok() || proto->dtype() != value.dtype() ||

@@ -147,7 +147,7 @@ absl::StatusOr<std::vector<HostTensor>> Model::Run(
                                       timings != nullptr ? &stats : nullptr));
   std::vector<HostTensor> outputs;
   for (const Tensor& result : results) {
-    // A buffer something else holds too (a Const kernel's value, the session graph's bytes)
+    // A buffer something else holds too (a Const kernel's value, the graph's weights)
     // is copied: the caller may write into an output, which must not change the constant.
     const Tensor t = result.RefCountIsOne() ? result : result.Clone();
     const auto dims = t.shape().dim_sizes();

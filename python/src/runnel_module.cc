@@ -79,9 +79,9 @@ py::dtype NumpyDtype(DataType dtype) {
 }
 
 // A numpy array viewing the tensor's buffer, which the array keeps alive; strings become
-// an object array of bytes. A buffer something else holds too (a Const kernel's value,
-// the session graph's bytes) is copied first: the caller may write into the array, and
-// that must not change the constant for later runs.
+// an object array of bytes. A buffer something else holds too (a Const kernel's value) is
+// copied first: the caller may write into the array, and that must not change the
+// constant for later runs.
 py::array ToNumpy(const Tensor& fetched) {
   if (fetched.dtype() == DT_STRING) {
     std::vector<py::ssize_t> shape(fetched.shape().dim_sizes().begin(),

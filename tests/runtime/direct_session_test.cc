@@ -138,7 +138,7 @@ TEST(DirectSession, AttachedConstantsAreSharedWithTheirKernels) {
   ASSERT_TRUE(session.ok()) << session.status();
   std::vector<Tensor> out;
   ASSERT_TRUE((*session)->Run({}, {"w", "y"}, {}, &out).ok());
-  const Tensor* attached = shared->FindNode("w")->detached_value();
+  const Tensor* attached = shared->FindNode("w")->attached_value();
   ASSERT_NE(attached, nullptr);
   EXPECT_EQ(out[0].raw_data(), attached->raw_data());
   EXPECT_EQ(reinterpret_cast<uintptr_t>(attached->raw_data()) % kTensorAlignment, 0u);
