@@ -150,7 +150,8 @@ def test_graph_def_round_trip_and_import():
     data = graph_def.SerializeToString()
     parsed = tf.GraphDef()
     parsed.ParseFromString(data)
-    assert [n.name for n in parsed.node] == [op.name for op in tf.get_default_graph().get_operations()]
+    operations = tf.get_default_graph().get_operations()
+    assert [n.name for n in parsed.node] == [op.name for op in operations]
     with tf.Graph().as_default() as g:
         new_x = tf.placeholder(tf.float32, [None, 2], name="input")
         y2, = tf.import_graph_def(parsed, input_map={"x": new_x}, return_elements=["y:0"],

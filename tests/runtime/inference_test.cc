@@ -23,7 +23,8 @@ std::string DenseModel() {
                               ConstNode("b", MakeTensor<float>({2}, {0.5f, -10})),
                               ConstNode("axes", MakeTensor<int32_t>({1}, {1})),
                               MakeNode("mm", "MatMul", {"x", "w"}),
-                              MakeNode("add", "BiasAdd", {"mm", "b"}), MakeNode("y", "Relu", {"add"}),
+                              MakeNode("add", "BiasAdd", {"mm", "b"}),
+                              MakeNode("y", "Relu", {"add"}),
                               MakeNode("z", "Sum", {"x", "axes"})});
   return graph.SerializeAsString();
 }

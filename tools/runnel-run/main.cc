@@ -289,7 +289,8 @@ double Percentile(std::vector<double> v, double p) {
   return v[i];
 }
 
-absl::Status Benchmark(const Model& model, const std::vector<std::pair<std::string, HostTensor>>& feeds,
+absl::Status Benchmark(const Model& model,
+                       const std::vector<std::pair<std::string, HostTensor>>& feeds,
                        const std::vector<std::string>& outputs, int runs, int64_t batch) {
   for (int i = 0; i < std::max(3, runs / 10); ++i) {  // warm-up: caches, primitives, memory
     RETURN_IF_ERROR(model.Run(feeds, outputs).status());
