@@ -136,9 +136,9 @@ def test_convolutions_with_constant_filters_and_fused_epilogues(geometry, epilog
     check_constant_filter_convolutions(geometry, epilogue, batch)
 
 
-# Big enough convolutions at batch 1 cut each image's output rows into slabs, one per pool
-# thread, each reading the input rows under its window: padding only at the image's ends,
-# uneven slabs when the rows do not divide.
+# Big enough convolutions with fewer images than pool threads cut each image's output rows
+# into slabs, each reading the input rows under its window: padding only at the image's
+# ends, uneven slabs when the rows do not divide.
 SLAB_GEOMETRIES = [
     (45, 41, 32, 3, 3, 32, (1, 1), (1, 1), "SAME"),
     (45, 41, 32, 3, 3, 32, (2, 2), (1, 1), "SAME"),
@@ -149,11 +149,11 @@ SLAB_GEOMETRIES = [
 ]
 
 
-@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("batch,threads", [(1, 2), (1, 3), (2, 3)])  # 2 images: 2 slabs each
 @pytest.mark.parametrize("epilogue", ["none", "relu6"])
 @pytest.mark.parametrize("geometry", SLAB_GEOMETRIES)
-def test_constant_filter_convolutions_split_into_row_slabs(geometry, epilogue, threads):
-    check_constant_filter_convolutions(geometry, epilogue, 1, threads)
+def test_constant_filter_convolutions_split_into_row_slabs(geometry, epilogue, batch, threads):
+    check_constant_filter_convolutions(geometry, epilogue, batch, threads)
 
 
 def check_constant_filter_convolutions(geometry, epilogue, batch, threads=0):
