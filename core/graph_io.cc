@@ -1,10 +1,11 @@
 #include "core/graph_io.h"
 
-#include <fstream>
-#include <sstream>
+#include <limits>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/file_util.h"
+#include "core/status.h"
 #include "google/protobuf/text_format.h"
 
 namespace runnel {
@@ -33,11 +34,7 @@ absl::StatusOr<GraphDef> ParseGraphDefAnyFormat(absl::string_view bytes,
 }
 
 absl::StatusOr<GraphDef> ReadGraphDef(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return absl::NotFoundError(absl::StrCat("cannot open graph file '", path, "'"));
-  std::stringstream buffer;
-  buffer << file.rdbuf();
-  const std::string bytes = buffer.str();
+  ASSIGN_OR_RETURN(const std::string bytes, ReadFileToString(path, "graph file"));
   const bool text = absl::EndsWith(path, ".pbtxt") || absl::EndsWith(path, ".txt");
   if (!text) {
     auto binary = ParseGraphDef(bytes, path);

@@ -2,10 +2,9 @@
 
 #include <malloc.h>
 
-#include <fstream>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/file_util.h"
 #include "core/graph_io.h"
 #include "core/status.h"
 #include "runtime/direct_session.h"
@@ -50,6 +49,9 @@ int64_t HostTensor::num_elements() const {
 }
 
 struct Model::Impl {
+  // The model for a parsed graph (Load and FromBytes share it).
+  static absl::StatusOr<std::unique_ptr<Model>> Build(GraphDef def, const ModelOptions& options);
+
   std::unique_ptr<DirectSession> session;
 };
 
@@ -58,25 +60,28 @@ Model::~Model() = default;
 
 absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path,
                                                    const ModelOptions& options) {
-  std::string bytes;
+  const std::string loading = absl::StrCat(" (loading '", path, "')");
+  GraphDef def;
   {
-    std::ifstream file(path, std::ios::binary | std::ios::ate);
-    if (!file) return absl::NotFoundError(absl::StrCat("cannot open model file '", path, "'"));
-    bytes.resize(static_cast<size_t>(file.tellg()));
-    file.seekg(0);
-    file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!file) return absl::DataLossError(absl::StrCat("cannot read model file '", path, "'"));
-  }
-  auto model = FromBytes(bytes, options);
-  if (!model.ok()) return AppendToMessage(model.status(), absl::StrCat(" (loading '", path, "')"));
+    ASSIGN_OR_RETURN(const std::string bytes, ReadFileToString(path, "model file"));
+    auto parsed = ParseGraphDefAnyFormat(bytes);
+    if (!parsed.ok()) return AppendToMessage(parsed.status(), loading);
+    def = *std::move(parsed);
+  }  // the file's bytes are freed before the model is built
+  auto model = Impl::Build(std::move(def), options);
+  if (!model.ok()) return AppendToMessage(model.status(), loading);
   return model;
 }
 
 absl::StatusOr<std::unique_ptr<Model>> Model::FromBytes(std::string_view bytes,
                                                         const ModelOptions& options) {
-  // The parsed GraphDef is dropped as soon as the Graph exists.
   ASSIGN_OR_RETURN(GraphDef def,
                    ParseGraphDefAnyFormat(absl::string_view(bytes.data(), bytes.size())));
+  return Impl::Build(std::move(def), options);
+}
+
+absl::StatusOr<std::unique_ptr<Model>> Model::Impl::Build(GraphDef def,
+                                                          const ModelOptions& options) {
   const std::vector<std::string> input_names = InputNodes(def);
   const std::vector<std::string> output_names = OutputNodes(def);
   // The weights leave the GraphDef decoded and aligned before the Graph copies it: the
@@ -109,7 +114,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromBytes(std::string_view bytes,
   ASSIGN_OR_RETURN(model->impl_->session,
                    DirectSession::Create(std::shared_ptr<Graph>(std::move(graph)),
                                          SessionOptions(options.session_options)));
-  malloc_trim(0);  // the file's bytes and the parsed GraphDef are gone: give them back
+  malloc_trim(0);  // the parsed GraphDef is gone: give its pages back
   return model;
 }
 

@@ -1,9 +1,9 @@
 // ReadFile (a file's bytes as a string scalar) and DecodeRaw (strings' bytes as numbers).
 #include <algorithm>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <utility>
 
+#include "core/file_util.h"
 #include "core/kernel_registry.h"
 
 namespace runnel {
@@ -15,14 +15,10 @@ class ReadFileOp : public OpKernel {
     const Tensor& name = ctx->input(0);
     RN_REQUIRE(name.dims() == 0, "filename must be a scalar, got shape ",
                name.shape().DebugString());
-    const std::string& path = *name.data<std::string>();
-    std::ifstream file(path, std::ios::binary);
-    if (!file) return absl::NotFoundError(absl::StrCat("cannot open file '", path, "'"));
+    ASSIGN_OR_RETURN(std::string contents, ReadFileToString(*name.data<std::string>()));
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, TensorShape{}, &out));
-    out->data<std::string>()->assign(std::istreambuf_iterator<char>(file),
-                                     std::istreambuf_iterator<char>());
-    if (file.bad()) return absl::DataLossError(absl::StrCat("error reading file '", path, "'"));
+    *out->data<std::string>() = std::move(contents);
     return absl::OkStatus();
   }
 };
@@ -54,7 +50,9 @@ class DecodeRawOp : public OpKernel {
       std::memcpy(dst + i * length, strings[i].data(), length);
     }
     if (!little_endian_ && size > 1) {  // this machine is little-endian: swap each value
-      for (int64_t v = 0; v < out->NumElements(); ++v) std::reverse(dst + v * size, dst + (v + 1) * size);
+      for (int64_t v = 0; v < out->NumElements(); ++v) {
+        std::reverse(dst + v * size, dst + (v + 1) * size);
+      }
     }
     return absl::OkStatus();
   }
