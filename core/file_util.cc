@@ -18,7 +18,7 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path, absl::stri
   if (!file) return absl::NotFoundError(absl::StrCat("cannot open ", what, " '", path, "'"));
   std::string bytes;
   const auto size = std::filesystem::file_size(path, error);  // fails unless a regular file
-  if (!error) {  // one allocation of the right size
+  if (!error) {                                               // one allocation of the right size
     bytes.resize(size);
     file.read(bytes.data(), static_cast<std::streamsize>(size));
   } else {  // a pipe or a device: read to the end
