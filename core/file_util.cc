@@ -17,11 +17,12 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path, absl::stri
   std::ifstream file(path, std::ios::binary);
   if (!file) return absl::NotFoundError(absl::StrCat("cannot open ", what, " '", path, "'"));
   std::string bytes;
-  const auto size = std::filesystem::file_size(path, error);  // fails unless a regular file
-  if (!error) {                                               // one allocation of the right size
+  // A regular file is read in one allocation of its size; a pipe or a device to its end.
+  const auto size = std::filesystem::file_size(path, error);
+  if (!error) {
     bytes.resize(size);
     file.read(bytes.data(), static_cast<std::streamsize>(size));
-  } else {  // a pipe or a device: read to the end
+  } else {
     bytes.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
   }
   if (file.bad() || (!error && !file)) {
