@@ -75,6 +75,9 @@ class Tensor {
   bool SharesBufferWith(const Tensor& other) const { return owner_ == other.owner_; }
   // A deep copy.
   Tensor Clone() const;
+  // This tensor when no other Tensor shares its buffer, else a copy: what to hand a caller
+  // who may write into it (a fetched constant must not change for later runs).
+  Tensor Unshared() const { return RefCountIsOne() ? *this : Clone(); }
 
   // "float [2,3] 1 2 3 4 5 6", at most `max_entries` values.
   std::string DebugString(int max_entries = 6) const;

@@ -152,9 +152,7 @@ absl::StatusOr<std::vector<HostTensor>> Model::Run(
                                       timings != nullptr ? &stats : nullptr));
   std::vector<HostTensor> outputs;
   for (const Tensor& result : results) {
-    // A buffer something else holds too (a Const kernel's value, the graph's weights)
-    // is copied: the caller may write into an output, which must not change the constant.
-    const Tensor t = result.RefCountIsOne() ? result : result.Clone();
+    const Tensor t = result.Unshared();  // the caller may write into it
     const auto dims = t.shape().dim_sizes();
     auto owner = std::make_shared<Tensor>(t);
     outputs.emplace_back(static_cast<ElementType>(t.dtype()),

@@ -78,10 +78,8 @@ py::dtype NumpyDtype(DataType dtype) {
   }
 }
 
-// A numpy array viewing the tensor's buffer, which the array keeps alive; strings become
-// an object array of bytes. A buffer something else holds too (a Const kernel's value) is
-// copied first: the caller may write into the array, and that must not change the
-// constant for later runs.
+// A numpy array viewing the tensor's buffer (copied first when shared: Tensor::Unshared),
+// which the array keeps alive; strings become an object array of bytes.
 py::array ToNumpy(const Tensor& fetched) {
   if (fetched.dtype() == DT_STRING) {
     std::vector<py::ssize_t> shape(fetched.shape().dim_sizes().begin(),
@@ -95,7 +93,7 @@ py::array ToNumpy(const Tensor& fetched) {
     }
     return out;
   }
-  const Tensor t = fetched.RefCountIsOne() ? fetched : fetched.Clone();
+  const Tensor t = fetched.Unshared();
   auto* keep = new Tensor(t);
   py::capsule owner(keep, [](void* p) { delete static_cast<Tensor*>(p); });
   std::vector<py::ssize_t> shape(t.shape().dim_sizes().begin(), t.shape().dim_sizes().end());
@@ -117,10 +115,10 @@ py::array ToNumpy(const Tensor& fetched) {
 // numpy's large arrays start 16 bytes past it, and copying each batch of a large feed
 // cost its whole size in memory again.
 Tensor FromNumpy(const py::array& value) {
-  TensorShape dims;
-  for (py::ssize_t i = 0; i < value.ndim(); ++i) dims.AddDim(value.shape(i));
+  TensorShape shape;
+  for (py::ssize_t i = 0; i < value.ndim(); ++i) shape.AddDim(value.shape(i));
   if (value.dtype().kind() == 'O') {  // bytes objects (the session makes them so)
-    Tensor t(DT_STRING, dims);
+    Tensor t(DT_STRING, shape);
     py::array items = py::array::ensure(value, py::array::c_style);
     auto* objects = static_cast<PyObject* const*>(items.data());
     for (int64_t i = 0; i < t.NumElements(); ++i) {
@@ -136,8 +134,6 @@ Tensor FromNumpy(const py::array& value) {
   }
   auto dtype = DataTypeOf(value.dtype());
   Check(dtype.status());
-  TensorShape shape;
-  for (py::ssize_t i = 0; i < value.ndim(); ++i) shape.AddDim(value.shape(i));
   const bool contiguous = (value.flags() & py::array::c_style) != 0;
   const auto address = reinterpret_cast<uintptr_t>(value.data());
   if (contiguous && address % DataTypeSize(*dtype) == 0) {
