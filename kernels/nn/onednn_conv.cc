@@ -86,18 +86,6 @@ OneDnnConv::Primitives& OneDnnConv::For(const ConvGeometry& g, int64_t batch) {
 
 namespace {
 
-// The filter (HWIO) in the layout `desc` wants, through `reorder`.
-std::vector<float> Reordered(const memory::desc& user, const float* filter,
-                             const memory::desc& desc, const dnnl::reorder& reorder) {
-  std::vector<float> out(desc.get_size() / sizeof(float));
-  memory from(user, OneDnnEngine(), const_cast<float*>(filter));
-  memory to(desc, OneDnnEngine(), out.data());
-  SetOneDnnThreads(1);
-  reorder.execute(OneDnnStream(), from, to);
-  OneDnnStream().wait();
-  return out;
-}
-
 // The filter in the layout `desc` wants: `shared` (reordered for the first slice) when
 // `desc` is that one's layout, else reordered for this slice into `own` (a slice of another
 // size may want another layout).

@@ -97,11 +97,9 @@ const float* OneDnnInferenceConv::WeightsFor(const Primitive& p, const float* fi
   auto w = std::make_unique<Weights>();
   w->filter = filter;
   w->desc = want;
-  w->data.resize(want.get_size() / sizeof(float));
-  memory from(p.user_weights, OneDnnEngine(), const_cast<float*>(filter));
-  memory to(want, OneDnnEngine(), w->data.data());
-  dnnl::reorder(from, to).execute(OneDnnStream(), from, to);
-  OneDnnStream().wait();
+  w->data = Reordered(p.user_weights, filter, want,
+                      dnnl::reorder(dnnl::reorder::primitive_desc(OneDnnEngine(), p.user_weights,
+                                                                  OneDnnEngine(), want)));
   weights_.push_back(std::move(w));
   return weights_.back()->data.data();
 }

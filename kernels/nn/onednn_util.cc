@@ -26,6 +26,17 @@ dnnl::memory OneDnnScratchpad(const dnnl::memory::desc& desc) {
   return dnnl::memory(desc, OneDnnEngine(), OneDnnScratchBuffer(desc.get_size()));
 }
 
+std::vector<float> Reordered(const dnnl::memory::desc& user, const float* filter,
+                             const dnnl::memory::desc& desc, const dnnl::reorder& reorder) {
+  std::vector<float> out(desc.get_size() / sizeof(float));
+  dnnl::memory from(user, OneDnnEngine(), const_cast<float*>(filter));
+  dnnl::memory to(desc, OneDnnEngine(), out.data());
+  SetOneDnnThreads(1);
+  reorder.execute(OneDnnStream(), from, to);
+  OneDnnStream().wait();
+  return out;
+}
+
 void SetOneDnnThreads(int threads) {
   thread_local int current = 0;
   if (current != threads) omp_set_num_threads(threads);

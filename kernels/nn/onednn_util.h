@@ -1,8 +1,10 @@
 // What every oneDNN caller shares: the CPU engine, a stream and scratch memory per thread,
-// and the thread count oneDNN's OpenMP runtime gives the next primitive run on this thread.
+// the thread count oneDNN's OpenMP runtime gives the next primitive run on this thread, and
+// filters reordered into a primitive's layout.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/threadpool.h"
 #include "oneapi/dnnl/dnnl.hpp"
@@ -19,6 +21,9 @@ dnnl::memory OneDnnScratchpad(const dnnl::memory::desc& desc);
 void* OneDnnScratchBuffer(size_t bytes);
 // Primitives created and run on this thread from now on use `threads` OpenMP threads.
 void SetOneDnnThreads(int threads);
+// The filter (`user` layout) in the layout `desc` wants, through `reorder`, on this thread.
+std::vector<float> Reordered(const dnnl::memory::desc& user, const float* filter,
+                             const dnnl::memory::desc& desc, const dnnl::reorder& reorder);
 
 // Calls fn(slice, first image, image count) over slices of the batch, one per pool thread
 // (each slice's primitive then runs on that thread alone).
