@@ -1,6 +1,6 @@
 // Per-node timings of one step, collected when a caller asks (runnel-run --benchmark, the
-// C++ API's RunOptions): which node ran, how long its kernel took, and the shapes it read
-// and wrote (for FLOP counts). Collecting costs two clock reads per node.
+// timings of the C++ API's Model::Run): which node ran, how long its kernel took, and the
+// shapes it read and wrote (for FLOP counts). Collecting costs two clock reads per node.
 #pragma once
 
 #include <cstdint>

@@ -214,9 +214,12 @@ bool StartPng(PngIo* io, int channels, bool want16, PngLayout* layout) {
 
 bool ReadPngRows(PngIo* io, const PngLayout& layout, uint8_t* out) {
   if (setjmp(png_jmpbuf(io->png))) return false;
-  const size_t stride = static_cast<size_t>(layout.width) * layout.channels * (layout.sixteen ? 2 : 1);
+  const size_t stride =
+      static_cast<size_t>(layout.width) * layout.channels * (layout.sixteen ? 2 : 1);
   for (int pass = 0; pass < layout.passes; ++pass) {
-    for (png_uint_32 y = 0; y < layout.height; ++y) png_read_row(io->png, out + y * stride, nullptr);
+    for (png_uint_32 y = 0; y < layout.height; ++y) {
+      png_read_row(io->png, out + y * stride, nullptr);
+    }
   }
   png_read_end(io->png, nullptr);
   return true;
@@ -241,8 +244,9 @@ class DecodePngOp : public OpKernel {
     io.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, OnPngError, IgnorePngWarning);
     if (io.png == nullptr) return absl::ResourceExhaustedError("libpng could not start");
     io.info = png_create_info_struct(io.png);
-    absl::Status status = io.info == nullptr ? absl::ResourceExhaustedError("libpng could not start")
-                                             : Decode(ctx, &io);
+    absl::Status status = io.info == nullptr
+                              ? absl::ResourceExhaustedError("libpng could not start")
+                              : Decode(ctx, &io);
     png_destroy_read_struct(&io.png, &io.info, nullptr);
     return status;
   }

@@ -25,7 +25,8 @@ class FusedEpilogue {
     const bool bias = !ops.empty() && ops[0] == "BiasAdd";
     if (ops.size() == 2 && ops[1] == "Relu") activation_ = Activation::kRelu;
     if (ops.size() == 2 && ops[1] == "Relu6") activation_ = Activation::kRelu6;
-    if (!bias || num_args != 1 || (ops.size() == 2 && activation_ == Activation::kNone) || ops.size() > 2) {
+    if (!bias || num_args != 1 || (ops.size() == 2 && activation_ == Activation::kNone) ||
+        ops.size() > 2) {
       return absl::UnimplementedError(absl::StrCat(
           "fused_ops [", absl::StrJoin(ops, ", "), "] with num_args ", num_args,
           " is not supported (BiasAdd, optionally then Relu or Relu6, with one arg)"));

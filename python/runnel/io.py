@@ -9,7 +9,8 @@ def read_file(filename, name=None):
     return gen_ops.read_file(filename, name=name)
 
 
-def decode_raw(input_bytes=None, out_type=None, little_endian=True, name=None, bytes=None):  # noqa: A002
+def decode_raw(input_bytes=None, out_type=None, little_endian=True, name=None,
+               bytes=None):  # noqa: A002 - TF1's name for the input
     """Each string's bytes as a vector of `out_type` (TF1 also calls the input `bytes`)."""
     input_bytes = input_bytes if input_bytes is not None else bytes
     return gen_ops.decode_raw(input_bytes, out_type=out_type, little_endian=little_endian,

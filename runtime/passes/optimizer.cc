@@ -31,10 +31,6 @@ absl::Status OptimizeGraph(int level, const PassContext& ctx, GraphDef* graph) {
   return absl::OkStatus();
 }
 
-}  // namespace runnel
-
-namespace runnel {
-
 absl::Status OptimizeFrozenGraph(int level, GraphDef* graph) {
   PassContext ctx;
   for (const std::string& name : InputNodes(*graph)) ctx.keep.insert(name);

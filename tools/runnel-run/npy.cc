@@ -48,7 +48,8 @@ absl::StatusOr<HostTensor> ReadNpy(const std::string& path) {
   if (!file) return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));
   std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   auto bad = [&](const std::string& why) {
-    return absl::InvalidArgumentError(absl::StrCat("'", path, "' is not a usable .npy file: ", why));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' is not a usable .npy file: ", why));
   };
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) return bad("no NUMPY magic");
   const int major = static_cast<unsigned char>(bytes[6]);
@@ -59,7 +60,9 @@ absl::StatusOr<HostTensor> ReadNpy(const std::string& path) {
   } else {
     if (bytes.size() < 12) return bad("truncated header");
     header_len = 0;
-    for (int k = 3; k >= 0; --k) header_len = header_len << 8 | static_cast<unsigned char>(bytes[8 + k]);
+    for (int k = 3; k >= 0; --k) {
+      header_len = header_len << 8 | static_cast<unsigned char>(bytes[8 + k]);
+    }
     offset = 12;
   }
   if (offset + header_len > bytes.size()) return bad("truncated header");
