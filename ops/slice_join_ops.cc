@@ -291,10 +291,12 @@ absl::Status PadShape(InferenceContext* c) {
   return absl::OkStatus();
 }
 
-// The sizes of inputs [0, n) along `axis`, as an int32 vector.
+// The sizes of inputs [0, n) along `axis` (which may count from the end), as an int32
+// vector.
 Output SizesAlong(GradientContext* g, int n, Output axis) {
   std::vector<Output> sizes;
-  Output axis_vector = g->Reshape(g->Cast(axis, DT_INT32), g->IntVector({1}));
+  Output from_start = g->Op("FloorMod", {g->Cast(axis, DT_INT32), g->Op("Rank", {g->input(0)})});
+  Output axis_vector = g->Reshape(from_start, g->IntVector({1}));
   for (int i = 0; i < n; ++i) {
     sizes.push_back(g->Op("Slice", {g->Shape(g->input(i)), axis_vector, g->IntVector({1})}));
   }

@@ -191,7 +191,9 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
   cases["Transpose"] = {
       {{{2, 3, 4}}, {Axes("p", {2, 0, 1}), MakeNode("y", "Transpose", {"x0", "p"})}, {"y"}}};
   cases["ConcatV2"] = {
-      {{{2, 1}, {2, 3}}, {Int("a", 1), MakeNode("y", "ConcatV2", {"x0", "x1", "a"})}, {"y"}}};
+      {{{2, 1}, {2, 3}}, {Int("a", 1), MakeNode("y", "ConcatV2", {"x0", "x1", "a"})}, {"y"}},
+      // An axis counted from the end (keras.layers.concatenate's default -1).
+      {{{2, 1}, {2, 3}}, {Int("a", -1), MakeNode("y", "ConcatV2", {"x0", "x1", "a"})}, {"y"}}};
   cases["Pack"] = {
       {{{2, 3}, {2, 3}}, {MakeNode("y", "Pack", {"x0", "x1"}, {{"axis", I(1)}})}, {"y"}}};
   cases["Unpack"] = {{{{2, 3}},
