@@ -6,8 +6,9 @@ set -euo pipefail
 packages=(cmake ninja-build g++ libprotobuf-dev protobuf-compiler libeigen3-dev libzmq3-dev
           cppzmq-dev pybind11-dev libabsl-dev libgtest-dev python3-dev python3-numpy
           python3-pytest python3-protobuf libdnnl-dev ccache libjpeg62-turbo-dev libpng-dev
-          chromium python3-pil)  # tests: headless pages of runnel-inspect --html, and an
+          chromium python3-pil   # tests: headless pages of runnel-inspect --html, and an
                                  # independent JPEG/PNG codec for the image ops
+          python3-matplotlib)    # keras.utils.plot_history's learning curves
 if [[ "${1:-}" == "--with-data" ]]; then
   packages+=(dataset-fashion-mnist)
 fi

@@ -65,6 +65,7 @@ from runnel import datasets
 from runnel import initializers
 from runnel import losses
 from runnel import raw_ops
+from runnel import keras
 from runnel.ops.gen_ops import no_op
 from runnel.ops.nn_ops import depth_to_space, space_to_depth
 

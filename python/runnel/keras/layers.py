@@ -1,0 +1,580 @@
+"""Keras layers. Each builds its weights under its name ('dense/kernel', 'dense/bias') and
+its ops under a name scope of the same name, with TensorFlow's standard ops, so a trained
+model freezes into a graph TensorFlow can read."""
+import base64
+import marshal
+import types
+
+import numpy as np
+
+from runnel.framework import dtypes
+from runnel.framework import ops
+from runnel.ops import array_ops
+from runnel.ops import math_ops
+from runnel.ops import nn_impl
+from runnel.ops import nn_ops
+from runnel.keras import activations
+from runnel.keras import backend
+from runnel.keras import initializers
+from runnel.keras import regularizers
+from runnel.keras.base_layer import Input, InputLayer, Layer  # noqa: F401 (keras.layers.Input)
+
+
+def _pair(value, name):
+    if isinstance(value, int):
+        return (value, value)
+    value = tuple(value)
+    if len(value) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value}")
+    return value
+
+
+def _check_channels_last(layer, data_format):
+    if data_format not in (None, "channels_last"):
+        raise ValueError(f"{type(layer).__name__}: only data_format='channels_last' is "
+                         f"supported, got {data_format!r}")
+
+
+def _check_rank(layer, input_shape, rank, what):
+    if input_shape is None or len(input_shape) != rank:
+        raise ValueError(f"Input 0 of layer {layer.name!r} ({type(layer).__name__}) is "
+                         f"incompatible: expected {what} (rank {rank}), got shape "
+                         f"{input_shape}")
+
+
+def _padding(padding):
+    if padding.lower() not in ("same", "valid"):
+        raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
+    return padding.upper()
+
+
+class _WeightedLayer(Layer):
+    """A layer with a kernel, an optional bias and an activation (Dense, Conv2D)."""
+
+    def __init__(self, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+
+    def _add_kernel_and_bias(self, kernel_shape, units):
+        self.kernel = self.add_weight("kernel", kernel_shape, self.kernel_initializer,
+                                      self.kernel_regularizer)
+        self.bias = self.add_weight("bias", [units], self.bias_initializer,
+                                    self.bias_regularizer) if self.use_bias else None
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            activation=activations.serialize(self.activation), use_bias=self.use_bias,
+            kernel_initializer=initializers.serialize(self.kernel_initializer),
+            bias_initializer=initializers.serialize(self.bias_initializer),
+            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+            bias_regularizer=regularizers.serialize(self.bias_regularizer))
+        return config
+
+
+class Dense(_WeightedLayer):
+    """activation(inputs @ kernel + bias), over the last axis of inputs of any rank >= 2."""
+
+    def __init__(self, units, activation=None, input_dim=None, **kwargs):
+        if input_dim is not None and "input_shape" not in kwargs:
+            kwargs["input_shape"] = (input_dim,)
+        super().__init__(activation=activation, **kwargs)
+        self.units = int(units)
+
+    def build(self, input_shape):
+        if input_shape is None or len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError(f"Input 0 of layer {self.name!r} (Dense) is incompatible: "
+                             f"expected rank >= 2 with a known last dim, got shape "
+                             f"{input_shape}")
+        self._add_kernel_and_bias([input_shape[-1], self.units], self.units)
+
+    def call(self, inputs):
+        rank = inputs.shape.ndims
+        if rank == 2:
+            outputs = math_ops.matmul(inputs, self.kernel.value())
+        else:
+            flat = array_ops.reshape(inputs, [-1, self.kernel.shape.as_list()[0]])
+            outputs = array_ops.reshape(
+                math_ops.matmul(flat, self.kernel.value()),
+                array_ops.concat([array_ops.shape(inputs)[:-1], [self.units]], 0))
+        if self.use_bias:
+            outputs = nn_ops.bias_add(outputs, self.bias.value())
+        return self.activation(outputs)
+
+    def get_config(self):
+        return dict(super().get_config(), units=self.units)
+
+
+class Conv2D(_WeightedLayer):
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
+                 data_format=None, dilation_rate=(1, 1), activation=None, **kwargs):
+        super().__init__(activation=activation, **kwargs)
+        _check_channels_last(self, data_format)
+        self.filters = int(filters)
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.strides = _pair(strides, "strides")
+        self.padding = padding
+        _padding(padding)
+        self.dilation_rate = _pair(dilation_rate, "dilation_rate")
+
+    def build(self, input_shape):
+        _check_rank(self, input_shape, 4, "images (batch, height, width, channels)")
+        if input_shape[-1] is None:
+            raise ValueError(f"layer {self.name!r}: the channel dim of the input must be known")
+        self._add_kernel_and_bias(list(self.kernel_size) + [input_shape[-1], self.filters],
+                                  self.filters)
+
+    def call(self, inputs):
+        outputs = nn_ops.conv2d(inputs, self.kernel.value(), [1, *self.strides, 1],
+                                _padding(self.padding),
+                                dilations=[1, *self.dilation_rate, 1])
+        if self.use_bias:
+            outputs = nn_ops.bias_add(outputs, self.bias.value())
+        return self.activation(outputs)
+
+    def get_config(self):
+        return dict(super().get_config(), filters=self.filters,
+                    kernel_size=list(self.kernel_size), strides=list(self.strides),
+                    padding=self.padding, dilation_rate=list(self.dilation_rate))
+
+
+class _Pooling2D(Layer):
+    _POOL = None
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        _check_channels_last(self, data_format)
+        self.pool_size = _pair(pool_size, "pool_size")
+        self.strides = _pair(strides, "strides") if strides is not None else self.pool_size
+        self.padding = padding
+        _padding(padding)
+
+    def build(self, input_shape):
+        _check_rank(self, input_shape, 4, "images (batch, height, width, channels)")
+
+    def call(self, inputs):
+        return type(self)._POOL(inputs, [1, *self.pool_size, 1], [1, *self.strides, 1],
+                                _padding(self.padding))
+
+    def get_config(self):
+        return dict(super().get_config(), pool_size=list(self.pool_size),
+                    strides=list(self.strides), padding=self.padding)
+
+
+class MaxPooling2D(_Pooling2D):
+    _POOL = nn_ops.max_pool
+
+
+class AveragePooling2D(_Pooling2D):
+    _POOL = nn_ops.avg_pool
+
+
+class _GlobalPooling2D(Layer):
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        _check_channels_last(self, data_format)
+
+    def build(self, input_shape):
+        _check_rank(self, input_shape, 4, "images (batch, height, width, channels)")
+
+
+class GlobalAveragePooling2D(_GlobalPooling2D):
+    def call(self, inputs):
+        return math_ops.reduce_mean(inputs, axis=[1, 2])
+
+
+class GlobalMaxPooling2D(_GlobalPooling2D):
+    def call(self, inputs):
+        return math_ops.reduce_max(inputs, axis=[1, 2])
+
+
+class Activation(Layer):
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def get_config(self):
+        return dict(super().get_config(), activation=activations.serialize(self.activation))
+
+
+class Dropout(Layer):
+    """Zeroes a `rate` fraction of its inputs (scaling the rest up) while training, and
+    passes them through otherwise."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
+        self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
+
+    def call(self, inputs):
+        if self.rate == 0:
+            return array_ops.identity(inputs)
+        training = backend.learning_phase()
+        rate = array_ops.where_v2(training, ops.convert_to_tensor(self.rate, inputs.dtype),
+                                  ops.convert_to_tensor(0.0, inputs.dtype))
+        return nn_impl.dropout(inputs, rate=rate, noise_shape=self.noise_shape, seed=self.seed)
+
+    def get_config(self):
+        return dict(super().get_config(), rate=self.rate, noise_shape=self.noise_shape,
+                    seed=self.seed)
+
+
+class Flatten(Layer):
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        _check_channels_last(self, data_format)
+
+    def call(self, inputs):
+        rest = inputs.shape[1:].num_elements() if inputs.shape.ndims else None
+        return array_ops.reshape(inputs, [-1, rest if rest is not None else -1])
+
+
+class Reshape(Layer):
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(target_shape)
+
+    def build(self, input_shape):
+        known = [d for d in self.target_shape if d != -1]
+        if input_shape and None not in input_shape[1:] and -1 not in self.target_shape:
+            have, want = int(np.prod(input_shape[1:])), int(np.prod(known))
+            if have != want:
+                raise ValueError(f"layer {self.name!r}: cannot reshape {input_shape[1:]} "
+                                 f"({have} values) to {self.target_shape} ({want} values)")
+
+    def call(self, inputs):
+        return array_ops.reshape(inputs, [-1, *self.target_shape])
+
+    def get_config(self):
+        return dict(super().get_config(), target_shape=list(self.target_shape))
+
+
+class BatchNormalization(Layer):
+    """Normalizes each feature of the last axis: with the batch's mean and variance while
+    training (updating the moving averages), with the moving averages otherwise."""
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
+        self.center, self.scale = center, scale
+        self.initializers = {"beta": beta_initializer, "gamma": gamma_initializer,
+                             "moving_mean": moving_mean_initializer,
+                             "moving_variance": moving_variance_initializer}
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+
+    def build(self, input_shape):
+        if input_shape is None:
+            raise ValueError(f"layer {self.name!r}: BatchNormalization needs inputs of known "
+                             "rank")
+        axis = self.axis % len(input_shape)
+        if axis != len(input_shape) - 1:
+            raise ValueError(f"layer {self.name!r}: only the last axis can be normalized, "
+                             f"got axis={self.axis}")
+        channels = input_shape[axis]
+        init = self.initializers
+        self.gamma = self.add_weight("gamma", [channels], init["gamma"],
+                                     self.gamma_regularizer) if self.scale else None
+        self.beta = self.add_weight("beta", [channels], init["beta"],
+                                    self.beta_regularizer) if self.center else None
+        self.moving_mean = self.add_weight("moving_mean", [channels], init["moving_mean"],
+                                           trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", [channels],
+                                               init["moving_variance"], trainable=False)
+
+    def call(self, inputs):
+        training = backend.learning_phase()
+        rank = inputs.shape.ndims
+        batch_mean, batch_variance = nn_impl.moments(inputs, list(range(rank - 1)))
+        mean = array_ops.where_v2(training, batch_mean, self.moving_mean.value())
+        variance = array_ops.where_v2(training, batch_variance, self.moving_variance.value())
+        decay = array_ops.where_v2(training, ops.convert_to_tensor(1.0 - self.momentum),
+                                   ops.convert_to_tensor(0.0))
+        self.updates = [var.assign_sub((var.value() - value) * decay).op
+                        for var, value in ((self.moving_mean, batch_mean),
+                                           (self.moving_variance, batch_variance))]
+        return nn_impl.batch_normalization(
+            inputs, mean, variance, self.beta.value() if self.beta is not None else None,
+            self.gamma.value() if self.gamma is not None else None, self.epsilon)
+
+    def get_config(self):
+        config = dict(super().get_config(), axis=self.axis, momentum=self.momentum,
+                      epsilon=self.epsilon, center=self.center, scale=self.scale,
+                      beta_regularizer=regularizers.serialize(self.beta_regularizer),
+                      gamma_regularizer=regularizers.serialize(self.gamma_regularizer))
+        for name, init in self.initializers.items():
+            config[f"{name}_initializer"] = initializers.serialize(initializers.get(init))
+        return config
+
+
+class Embedding(Layer):
+    """Rows of a trained [input_dim, output_dim] table looked up by integer ids."""
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, input_length=None, **kwargs):
+        if input_length is not None and "input_shape" not in kwargs:
+            kwargs["input_shape"] = (input_length,)
+        super().__init__(**kwargs)
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.input_length = input_length
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight("embeddings", [self.input_dim, self.output_dim],
+                                          self.embeddings_initializer,
+                                          self.embeddings_regularizer)
+
+    def call(self, inputs):
+        ids = inputs if inputs.dtype in (dtypes.int32, dtypes.int64) \
+            else array_ops.cast(inputs, dtypes.int32)
+        return array_ops.gather(self.embeddings.value(), ids)
+
+    def get_config(self):
+        return dict(super().get_config(), input_dim=self.input_dim, output_dim=self.output_dim,
+                    embeddings_initializer=initializers.serialize(self.embeddings_initializer),
+                    embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
+                    input_length=self.input_length)
+
+
+class _Recurrent(Layer):
+    """A recurrent layer unrolled over the (known) number of time steps of its
+    [batch, time, features] input. The input's projection for every step is one matrix
+    product; each step then adds the previous state's."""
+
+    _GATES = 1
+
+    def __init__(self, units, activation="tanh", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, return_sequences=False, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.return_sequences = return_sequences
+
+    def build(self, input_shape):
+        _check_rank(self, input_shape, 3, "sequences (batch, time, features)")
+        if input_shape[1] is None or input_shape[2] is None:
+            raise ValueError(f"layer {self.name!r}: the number of time steps and features "
+                             f"must be known (the layer is unrolled), got {input_shape}")
+        width = self._GATES * self.units
+        self.kernel = self.add_weight("kernel", [input_shape[2], width],
+                                      self.kernel_initializer, self.kernel_regularizer)
+        self.recurrent_kernel = self.add_weight("recurrent_kernel", [self.units, width],
+                                                self.recurrent_initializer,
+                                                self.recurrent_regularizer)
+        self.bias = self.add_weight("bias", [width], self._bias_initializer(),
+                                    self.bias_regularizer) if self.use_bias else None
+
+    def _bias_initializer(self):
+        return self.bias_initializer
+
+    def call(self, inputs):
+        steps, features = inputs.shape.as_list()[1:]
+        width = self._GATES * self.units
+        projected = math_ops.matmul(array_ops.reshape(inputs, [-1, features]),
+                                    self.kernel.value())
+        if self.use_bias:
+            projected = nn_ops.bias_add(projected, self.bias.value())
+        per_step = array_ops.unstack(array_ops.reshape(projected, [-1, steps, width]), axis=1)
+        batch = array_ops.shape(inputs)[0]
+        zeros = array_ops.fill(array_ops.stack([batch, self.units]),
+                               ops.convert_to_tensor(0.0, inputs.dtype))
+        state = self._initial_state(zeros)
+        recurrent = self.recurrent_kernel.value()
+        outputs = []
+        for x in per_step:
+            output, state = self._step(x + math_ops.matmul(output_of(state), recurrent), state)
+            outputs.append(output)
+        return array_ops.stack(outputs, axis=1) if self.return_sequences else outputs[-1]
+
+    def get_config(self):
+        return dict(
+            super().get_config(), units=self.units,
+            activation=activations.serialize(self.activation), use_bias=self.use_bias,
+            kernel_initializer=initializers.serialize(self.kernel_initializer),
+            recurrent_initializer=initializers.serialize(self.recurrent_initializer),
+            bias_initializer=initializers.serialize(self.bias_initializer),
+            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+            recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
+            bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            return_sequences=self.return_sequences)
+
+
+def output_of(state):
+    """The part of a recurrent state that is the step's output (h)."""
+    return state[0] if isinstance(state, tuple) else state
+
+
+class SimpleRNN(_Recurrent):
+    """h_t = activation(x_t W + h_{t-1} U + b)."""
+
+    def _initial_state(self, zeros):
+        return zeros
+
+    def _step(self, z, h):
+        h = self.activation(z)
+        return h, h
+
+
+class LSTM(_Recurrent):
+    """Keras's LSTM: gates in the order input, forget, cell, output; the forget gate's bias
+    starts at 1 (unit_forget_bias)."""
+
+    _GATES = 4
+
+    def __init__(self, units, recurrent_activation="sigmoid", unit_forget_bias=True,
+                 **kwargs):
+        super().__init__(units, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.unit_forget_bias = unit_forget_bias
+
+    def _bias_initializer(self):
+        if not self.unit_forget_bias:
+            return self.bias_initializer
+        units, base = self.units, self.bias_initializer
+
+        def init(shape, dtype=None):
+            return array_ops.concat([base([units], dtype), initializers.Ones()([units], dtype),
+                                     base([2 * units], dtype)], 0)
+        return init
+
+    def _initial_state(self, zeros):
+        return (zeros, zeros)
+
+    def _step(self, z, state):
+        _, c = state
+        i, f, g, o = array_ops.split(z, 4, axis=1)
+        gate = self.recurrent_activation
+        c = gate(f) * c + gate(i) * self.activation(g)
+        h = gate(o) * self.activation(c)
+        return h, (h, c)
+
+    def get_config(self):
+        return dict(super().get_config(),
+                    recurrent_activation=activations.serialize(self.recurrent_activation),
+                    unit_forget_bias=self.unit_forget_bias)
+
+
+class Lambda(Layer):
+    """Wraps an expression: Lambda(lambda x: x ** 2). Saved with the function's bytecode,
+    as Keras does (loading it needs the same Python version)."""
+
+    def __init__(self, function, output_shape=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(function, dict):
+            function = _function_from_config(function)
+        self.function, self.arguments = function, arguments or {}
+
+    def call(self, inputs):
+        return self.function(inputs, **self.arguments)
+
+    def get_config(self):
+        code = self.function.__code__
+        if self.function.__closure__:
+            raise ValueError(f"Lambda layer {self.name!r}: a function with a closure cannot "
+                             "be saved; pass what it captures through arguments=")
+        return dict(super().get_config(), arguments=self.arguments,
+                    function={"bytecode": base64.b64encode(marshal.dumps(code)).decode()})
+
+
+def _function_from_config(config):
+    code = marshal.loads(base64.b64decode(config["bytecode"]))
+    import runnel
+    return types.FunctionType(code, {"tf": runnel, "K": backend, "np": np,
+                                     "__builtins__": __builtins__})
+
+
+class _Merge(Layer):
+    def build(self, input_shape):
+        if not isinstance(input_shape, list) or len(input_shape) < 2:
+            raise ValueError(f"layer {self.name!r} ({type(self).__name__}) must be called on "
+                             "a list of at least 2 tensors")
+
+    def call(self, inputs):
+        result = inputs[0]
+        for x in inputs[1:]:
+            result = self._merge(result, x)
+        return result
+
+
+class Add(_Merge):
+    _merge = staticmethod(math_ops.add)
+
+
+class Subtract(_Merge):
+    _merge = staticmethod(math_ops.subtract)
+
+
+class Multiply(_Merge):
+    _merge = staticmethod(math_ops.multiply)
+
+
+class Maximum(_Merge):
+    _merge = staticmethod(math_ops.maximum)
+
+
+class Average(_Merge):
+    def call(self, inputs):
+        return math_ops.add_n(list(inputs)) / float(len(inputs))
+
+
+class Concatenate(_Merge):
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+
+    def call(self, inputs):
+        return array_ops.concat(list(inputs), self.axis)
+
+    def get_config(self):
+        return dict(super().get_config(), axis=self.axis)
+
+
+def add(inputs, **kwargs):
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    return Multiply(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    return Maximum(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    return Average(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+

@@ -1,0 +1,83 @@
+"""Sequential, and the model-level functions of keras.models."""
+from runnel.keras import backend
+from runnel.keras.base_layer import InputLayer, Input, shape_of
+from runnel.keras.training import Model
+from runnel.keras.saving import load_model, model_from_config, model_from_json, save_model  # noqa: F401
+
+
+class Sequential(Model):
+    """A stack of layers, each taking the previous one's output. The first layer gives the
+    input shape (input_shape=, input_dim=, or an InputLayer); without one the model is
+    built when it first sees data."""
+
+    def __init__(self, layers=None, name=None):
+        super().__init__(name=name or backend.unique_layer_name("sequential"))
+        self._stack = []
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer):
+        if isinstance(layer, Model):
+            raise NotImplementedError("adding a Model to a Sequential is not supported yet; "
+                                      "add its layers")
+        if not hasattr(layer, "__call__") or not hasattr(layer, "get_config"):
+            raise TypeError(f"Sequential.add takes a Keras layer, got {layer!r}")
+        if not self._stack and not self.outputs:
+            if isinstance(layer, InputLayer):
+                self._start(layer.output)
+                return
+            if layer._batch_input_shape is not None:
+                self._start(Input(batch_shape=layer._batch_input_shape,
+                                  name=f"{layer.name}_input", dtype=layer.dtype))
+        self._stack.append(layer)
+        if self.outputs:
+            self._connect([layer])
+
+    def _start(self, input_tensor):
+        self.inputs, self.outputs = [input_tensor], [input_tensor]
+
+    def _connect(self, layers):
+        output = self.outputs[0]
+        for layer in layers:
+            output = layer(output)
+            if isinstance(output, list):
+                raise ValueError(f"layer {layer.name!r} has several outputs; a Sequential "
+                                 "model's layers must have one")
+        self._init_graph(self.inputs, [output])
+
+    def pop(self):
+        raise NotImplementedError("Sequential.pop is not supported: the graph keeps the "
+                                  "layer's ops; build a new model from model.layers[:-1]")
+
+    def build(self, input_shape=None):
+        """Connects the layers to an input of `input_shape` (batch dim included)."""
+        if self.outputs:
+            return
+        if input_shape is None:
+            raise ValueError("Sequential.build needs the input shape")
+        self._start(Input(batch_shape=tuple(input_shape), name=f"{self.name}_input"))
+        self._connect(self._stack)
+
+    def _ensure_built(self, x):
+        if self.outputs:
+            return
+        if x is None or not hasattr(x, "shape"):
+            raise ValueError(f"model {self.name!r} is not built yet: give its first layer "
+                             "input_shape=, or call build(input_shape) or fit it on an array")
+        self.build((None,) + tuple(x.shape[1:]))
+
+    @property
+    def layers(self):
+        return list(self._stack)
+
+    @layers.setter
+    def layers(self, value):
+        pass  # Model._init_graph sets it; a Sequential's layers are its stack
+
+    def get_config(self):
+        config = {"name": self.name, "layers": [
+            {"class_name": type(layer).__name__, "config": layer.get_config()}
+            for layer in self._stack]}
+        if self.inputs and not config["layers"][0]["config"].get("batch_input_shape"):
+            config["layers"][0]["config"]["batch_input_shape"] = list(shape_of(self.inputs[0]))
+        return config

@@ -1,0 +1,546 @@
+"""Model: the layers between some inputs and outputs, and how to train them (compile, fit,
+evaluate, predict). The model is the graph its layers built in the default graph; training
+adds the loss, metrics and optimizer's updates to it once, and each batch is one
+session.run."""
+import collections
+import math
+
+import numpy as np
+
+from runnel.framework import dtypes
+from runnel.framework import ops
+from runnel.ops import array_ops
+from runnel.ops import control_flow_ops
+from runnel.ops import math_ops
+from runnel.keras import backend
+from runnel.keras import callbacks as callbacks_lib
+from runnel.keras import losses as losses_lib
+from runnel.keras import metrics as metrics_lib
+from runnel.keras import optimizers
+from runnel.keras.base_layer import Layer, shape_of, to_list
+
+
+def _history(tensor):
+    history = getattr(tensor, "_keras_history", None)
+    if history is None:
+        raise ValueError(f"{tensor.name} is not the output of a Keras layer: a Model's inputs "
+                         "come from keras.Input and its outputs from layers")
+    return history
+
+
+class Model(Layer):
+    """Model(inputs, outputs): the layers that lead from `inputs` (keras.Input tensors) to
+    `outputs`."""
+
+    def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
+        super().__init__(name=name or backend.unique_layer_name(
+            "model" if type(self) is Model else type(self).__name__.lower()), **kwargs)
+        self.optimizer = None
+        self.stop_training = False
+        self._compiled = None
+        self._train_fn = self._test_fn = None
+        self.inputs, self.outputs, self.layers = [], [], []
+        if inputs is not None and outputs is not None:
+            self._init_graph(to_list(inputs), to_list(outputs))
+
+    # --- topology ------------------------------------------------------------------------
+    def _init_graph(self, inputs, outputs):
+        for t in inputs:
+            layer, _, _ = _history(t)
+            if not layer._inbound_nodes or layer._inbound_nodes[0].inputs:
+                raise ValueError(f"model inputs must be keras.Input tensors; {t.name} comes "
+                                 f"from layer {layer.name!r}")
+        self.inputs, self.outputs = inputs, outputs
+        self._nodes = []        # nodes from the inputs to the outputs, in call order
+        seen, order = set(), []
+        input_ids = {id(t) for t in inputs}
+
+        def visit(tensor):
+            layer, node_index, _ = _history(tensor)
+            node = layer._inbound_nodes[node_index]
+            if id(node) in seen:
+                return
+            seen.add(id(node))
+            if not node.inputs and id(tensor) not in input_ids:
+                raise ValueError(f"the outputs depend on {tensor.name}, which is not among "
+                                 "the model's inputs")
+            for t in node.inputs:
+                visit(t)
+            order.append(node)
+
+        for t in outputs:
+            visit(t)
+        self._nodes = order
+        self.layers = []
+        for node in order:
+            if node.layer not in self.layers:
+                self.layers.append(node.layer)
+        self.built = True
+        self._train_fn = self._test_fn = None
+
+    @property
+    def weights(self):
+        unique = []
+        for layer in self.layers:
+            for w in layer.weights:
+                if w not in unique:
+                    unique.append(w)
+        return unique
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return [w for layer in self.layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        trainable = set(id(w) for w in self.trainable_weights)
+        return [w for w in self.weights if id(w) not in trainable]
+
+    @property
+    def losses(self):
+        return [loss for layer in self.layers for loss in layer.losses]
+
+    @property
+    def input_names(self):
+        return [_history(t)[0].name for t in self.inputs]
+
+    @property
+    def output_names(self):
+        return [_history(t)[0].name for t in self.outputs]
+
+    def get_layer(self, name=None, index=None):
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"no layer named {name!r}; the layers are "
+                         f"{[layer.name for layer in self.layers]}")
+
+    def get_weights(self):
+        return backend.batch_get_value(self.weights)
+
+    def set_weights(self, weights):
+        mine = self.weights
+        if len(weights) != len(mine):
+            raise ValueError(f"model {self.name!r} has {len(mine)} weights, got "
+                             f"{len(weights)} arrays")
+        for w, value in zip(mine, weights):
+            if tuple(w.shape.as_list()) != np.shape(value):
+                raise ValueError(f"weight {w.name} has shape {tuple(w.shape.as_list())}, got "
+                                 f"an array of shape {np.shape(value)}")
+        backend.batch_set_value(zip(mine, weights))
+
+    def call(self, inputs, **kwargs):
+        raise NotImplementedError("calling a Model on new tensors (using it as a layer) is "
+                                  "not supported yet; call its layers")
+
+    def _ensure_built(self, x):
+        if not self.built:
+            raise ValueError(f"model {self.name!r} has no inputs yet: give its first layer an "
+                             "input_shape, or build it with keras.Input")
+
+    # --- training ------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                **kwargs):
+        if loss is None:
+            raise ValueError("compile needs a loss, e.g. loss='mse' or "
+                             "loss='sparse_categorical_crossentropy'")
+        unknown = set(kwargs) - {"weighted_metrics", "run_eagerly", "steps_per_execution"}
+        if unknown:
+            raise TypeError(f"compile: unexpected arguments {sorted(unknown)}")
+        self.optimizer = optimizers.get(optimizer)
+        self._compiled = (loss, metrics or [], loss_weights)
+        losses_lib.get(loss) if not isinstance(loss, (list, dict)) else None
+        self._train_fn = self._test_fn = None
+        self.loss = loss
+
+    def _per_output(self, value, what):
+        names = self.output_names
+        if isinstance(value, dict):
+            missing = set(value) - set(names)
+            if missing:
+                raise ValueError(f"{what} names outputs {sorted(missing)}; the model's outputs "
+                                 f"are {names}")
+            return [value.get(n) for n in names]
+        if isinstance(value, (list, tuple)) and len(names) > 1:
+            if len(value) != len(names):
+                raise ValueError(f"{what} has {len(value)} entries for {len(names)} outputs")
+            return list(value)
+        return [value] * len(names)
+
+    def _build_functions(self):
+        """The loss, metrics and training op (once per compile)."""
+        if self._train_fn is not None:
+            return
+        if self._compiled is None:
+            raise RuntimeError("You must compile your model before training/testing. Use "
+                               "model.compile(optimizer, loss)")
+        loss, metrics, loss_weights = self._compiled
+        losses = [losses_lib.get(item) for item in self._per_output(loss, "loss")]
+        weights = self._per_output(loss_weights, "loss_weights") if loss_weights is not None \
+            else [1.0] * len(self.outputs)
+        metric_lists = self._per_output(metrics, "metrics") if isinstance(metrics, dict) \
+            else [metrics] * len(self.outputs)
+        multi = len(self.outputs) > 1
+        graph = self.outputs[0].graph
+        with graph.as_default(), ops.name_scope("training"):
+            # Sparse class ids may come as [N] or [N, 1]; other targets have the output's rank.
+            self._targets = [array_ops.placeholder(
+                dtypes.float32, None if fn is losses_lib.sparse_categorical_crossentropy
+                or out.shape.ndims is None else [None] * out.shape.ndims, name=f"{name}_target")
+                for out, fn, name in zip(self.outputs, losses, self.output_names)]
+            named = collections.OrderedDict()
+            total = 0.0
+            for out, target, fn, weight, name in zip(self.outputs, self._targets, losses,
+                                                      weights, self.output_names):
+                value = math_ops.reduce_mean(fn(target, out))
+                if multi:
+                    named[f"{name}_loss"] = value
+                total = total + weight * value
+            for penalty in self.losses:
+                total = total + penalty
+            names = ["loss"] + list(named)
+            tensors = [total] + list(named.values())
+            for out, target, fn, name, wanted in zip(self.outputs, self._targets, losses,
+                                                     self.output_names, metric_lists):
+                for m in to_list(wanted or []):
+                    metric_name, metric_fn = metrics_lib.get(m, fn, shape_of(out))
+                    names.append(f"{name}_{metric_name}" if multi else metric_name)
+                    tensors.append(math_ops.reduce_mean(metric_fn(target, out)))
+            self.metrics_names = names
+            self._metric_tensors = tensors
+            trainable = self.trainable_weights
+            if not trainable:
+                train_op = control_flow_ops.no_op()
+            else:
+                train_op = self.optimizer.get_updates(total, trainable)
+            updates = [u for layer in self.layers for u in layer.updates]
+            self._train_op = control_flow_ops.group(train_op, *updates) if updates \
+                else train_op
+        self._train_fn = True
+
+    # --- data ----------------------------------------------------------------------------
+    def _arrays(self, data, tensors, names, what):
+        """`data` (an array, a list, or a dict by name) as one array per tensor, checked
+        against the tensors' shapes."""
+        if data is None:
+            raise ValueError(f"no {what} data given")
+        if isinstance(data, dict):
+            missing = [n for n in names if n not in data]
+            if missing:
+                raise ValueError(f"no {what} data for {missing}; got keys {sorted(data)}")
+            data = [data[n] for n in names]
+        per_tensor = isinstance(data, (list, tuple)) and (len(tensors) > 1 or (
+            len(data) == 1 and isinstance(data[0], np.ndarray)))
+        data = list(data) if per_tensor else [data]
+        if len(data) != len(tensors):
+            raise ValueError(f"the model expects {len(tensors)} {what} arrays ({names}), got "
+                             f"{len(data)}")
+        arrays = []
+        for array, tensor, name in zip(data, tensors, names):
+            array = np.asarray(array)
+            if array.dtype == object:
+                raise ValueError(f"{what} {name!r}: could not make an array of the data "
+                                 "(rows of different lengths?)")
+            expected = shape_of(tensor) if what == "input" else None
+            if expected is not None:
+                if array.ndim == len(expected) - 1 and expected[-1] == 1:
+                    array = array[..., None]
+                if array.ndim != len(expected) or any(
+                        e is not None and e != a for e, a in zip(expected[1:], array.shape[1:])):
+                    raise ValueError(
+                        f"Error when checking input: expected {name} to have shape "
+                        f"{tuple(expected[1:])} (plus the batch dim) but got an array of "
+                        f"shape {array.shape}")
+            if what == "input" and array.dtype != tensor.dtype.as_numpy_dtype:
+                array = array.astype(tensor.dtype.as_numpy_dtype)
+            arrays.append(array)
+        return arrays
+
+    def _standardize(self, x, y=None):
+        xs = self._arrays(x, self.inputs, self.input_names, "input")
+        ys = self._arrays(y, self.outputs, self.output_names, "target") if y is not None \
+            else []
+        sizes = {len(a) for a in xs + ys}
+        if len(sizes) > 1:
+            raise ValueError("Data cardinality is ambiguous: x sizes: "
+                             f"{', '.join(str(len(a)) for a in xs)}; y sizes: "
+                             f"{', '.join(str(len(a)) for a in ys)}. Make sure all arrays "
+                             "contain the same number of samples.")
+        ys = [self._check_target(array, out, name)
+              for array, out, name in zip(ys, self.outputs, self.output_names)]
+        return xs, ys
+
+    def _check_target(self, array, out, name):
+        """`array` checked as targets for `out` (class ids for a sparse loss, else the
+        output's shape, a missing trailing dim of 1 added as Keras does)."""
+        expected = shape_of(out)
+        fn = losses_lib.get(self._per_output(self._compiled[0], "loss")[
+            self.outputs.index(out)]) if self._compiled else None
+        if expected is None or fn is None:
+            return array
+        if fn is losses_lib.sparse_categorical_crossentropy:
+            if array.ndim not in (len(expected) - 1, len(expected)) or (
+                    array.ndim == len(expected) and array.shape[-1] != 1):
+                raise ValueError(f"target {name!r}: sparse_categorical_crossentropy takes "
+                                 f"class ids of shape {tuple(expected[:-1])}, got shape "
+                                 f"{array.shape}")
+            classes = expected[-1]
+            if classes and array.size and (array.min() < 0 or array.max() >= classes):
+                raise ValueError(f"target {name!r}: class ids must be in [0, {classes}), got "
+                                 f"values from {array.min()} to {array.max()}")
+            return array
+        if array.ndim == len(expected) - 1 and expected[-1] == 1:
+            array = array[..., None]
+        if array.ndim != len(expected) or any(
+                e is not None and e != a for e, a in zip(expected[1:], array.shape[1:])):
+            hint = " (use sparse_categorical_crossentropy for class ids, or " \
+                   "keras.utils.to_categorical)" if fn is losses_lib.categorical_crossentropy \
+                else ""
+            raise ValueError(f"target {name!r}: expected shape {tuple(expected[1:])} (plus the "
+                             f"batch dim) to match the output, got {array.shape}{hint}")
+        return array
+
+    def _feed(self, xs, ys, rows, training):
+        feed = {t: a[rows] for t, a in zip(self.inputs, xs)}
+        if ys:
+            for t, a, out in zip(self._targets, ys, self.outputs):
+                feed[t] = a[rows].astype(np.float32, copy=False)
+        if training:
+            feed[backend.learning_phase()] = True
+        return feed
+
+    # --- fit / evaluate / predict ------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            **kwargs):
+        if kwargs.pop("nb_epoch", None) is not None:
+            raise TypeError("nb_epoch is Keras 1's name: use epochs")
+        if kwargs:
+            raise TypeError(f"fit: unexpected arguments {sorted(kwargs)}")
+        if class_weight is not None or sample_weight is not None:
+            raise NotImplementedError("fit: class_weight and sample_weight are not supported")
+        batch_size = batch_size or 32
+        if _is_generator(x):
+            batches, steps = _generator_batches(x, steps_per_epoch), \
+                steps_per_epoch or _len(x)
+            self._ensure_built(None)
+            val = validation_data
+        else:
+            self._ensure_built(x)
+            self._build_functions()
+            xs, ys = self._standardize(x, y)
+            val = validation_data
+            if validation_split and val is None:
+                if not 0 < validation_split < 1:
+                    raise ValueError(f"validation_split must be in (0, 1), got "
+                                     f"{validation_split}")
+                cut = int(len(xs[0]) * (1 - validation_split))
+                val = ([a[cut:] for a in xs], [a[cut:] for a in ys])
+                xs, ys = [a[:cut] for a in xs], [a[:cut] for a in ys]
+            n = len(xs[0])
+            steps = math.ceil(n / batch_size)
+
+            def batches(epoch):
+                order = np.random.permutation(n) if shuffle else np.arange(n)
+                for start in range(0, n, batch_size):
+                    rows = order[start:start + batch_size]
+                    yield [a[rows] for a in xs], [a[rows] for a in ys]
+        self._build_functions()
+        if val is not None and not _is_generator(val):
+            val = tuple(val)
+            if len(val) not in (2, 3):
+                raise ValueError("validation_data must be (x_val, y_val)")
+            val = self._standardize(val[0], val[1])
+
+        self.history = callbacks_lib.History()
+        # As in Keras, the user's callbacks see the epoch's logs first (and may add to them,
+        # like the learning rate), then the progress bar and the history.
+        cbs = list(callbacks or []) + ([callbacks_lib.ProgbarLogger(verbose)] if verbose
+                                       else []) + [self.history]
+        params = {"epochs": epochs, "steps": steps, "verbose": verbose,
+                  "batch_size": batch_size, "metrics": self.metrics_names}
+        cblist = callbacks_lib.CallbackList(cbs, self, params)
+        session = backend.get_session()
+        fetches = [self._train_op] + self._metric_tensors
+        self.stop_training = False
+        cblist.on_train_begin({})
+        for epoch in range(initial_epoch, epochs):
+            cblist.on_epoch_begin(epoch, {})
+            totals = np.zeros(len(self.metrics_names))
+            seen = 0
+            for step, (bx, by) in enumerate(batches(epoch)):
+                if steps is not None and step >= steps:
+                    break
+                size = len(bx[0])
+                cblist.on_train_batch_begin(step, {"batch": step, "size": size})
+                values = session.run(fetches, self._batch_feed(bx, by, training=True))[1:]
+                totals += np.asarray(values, dtype=np.float64) * size
+                seen += size
+                logs = dict(zip(self.metrics_names, (totals / seen).tolist()))
+                cblist.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = dict(zip(self.metrics_names, (totals / max(seen, 1)).tolist()))
+            if val is not None:
+                val_values = self._evaluate_batches(
+                    _generator_batches(val, validation_steps) if _is_generator(val)
+                    else _array_batches(*val, batch_size), validation_steps)
+                epoch_logs.update({f"val_{k}": v for k, v in zip(self.metrics_names,
+                                                                   val_values)})
+            cblist.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        cblist.on_train_end({})
+        return self.history
+
+    def _batch_feed(self, bx, by, training):
+        xs, ys = self._standardize(bx, by if by is not None and len(by) else None)
+        return self._feed(xs, ys, slice(None), training)
+
+    def _evaluate_batches(self, batches, steps=None):
+        session = backend.get_session()
+        totals, seen = np.zeros(len(self.metrics_names)), 0
+        for step, (bx, by) in enumerate(batches(0) if callable(batches) else batches):
+            if steps is not None and step >= steps:
+                break
+            size = len(bx[0])
+            values = session.run(self._metric_tensors, self._batch_feed(bx, by, training=False))
+            totals += np.asarray(values, dtype=np.float64) * size
+            seen += size
+        if not seen:
+            raise ValueError("no data to evaluate on")
+        return (totals / seen).tolist()
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, steps=None,
+                 return_dict=False, **kwargs):
+        self._ensure_built(x)
+        self._build_functions()
+        if _is_generator(x):
+            batches = _generator_batches(x, steps)
+        else:
+            xs, ys = self._standardize(x, y)
+            batches = _array_batches(xs, ys, batch_size or 32)
+        values = self._evaluate_batches(batches, steps)
+        if verbose:
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in zip(self.metrics_names, values)))
+        if return_dict:
+            return dict(zip(self.metrics_names, values))
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose=0, steps=None, **kwargs):
+        self._ensure_built(x)
+        session = backend.get_session()
+        if _is_generator(x):
+            batches = (bx for bx, _ in _generator_batches(x, steps, targets=False)(0))
+        else:
+            xs = self._arrays(x, self.inputs, self.input_names, "input")
+            n, size = len(xs[0]), batch_size or 32
+            batches = ([a[i:i + size] for a in xs] for i in range(0, n, size))
+        parts = [session.run(self.outputs, self._feed(
+            self._arrays(bx, self.inputs, self.input_names, "input"), [], slice(None), False))
+            for bx in batches]
+        if not parts:
+            raise ValueError("predict: no input data")
+        outputs = [np.concatenate([p[i] for p in parts]) for i in range(len(self.outputs))]
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def predict_on_batch(self, x):
+        return self.predict(x, batch_size=max(len(to_list(x)[0]) if isinstance(x, list)
+                                              else len(x), 1))
+
+    def train_on_batch(self, x, y):
+        self._ensure_built(x)
+        self._build_functions()
+        xs, ys = self._standardize(x, y)
+        values = backend.get_session().run([self._train_op] + self._metric_tensors,
+                                           self._feed(xs, ys, slice(None), True))[1:]
+        values = [float(v) for v in values]
+        return values[0] if len(values) == 1 else values
+
+    def test_on_batch(self, x, y):
+        self._ensure_built(x)
+        self._build_functions()
+        xs, ys = self._standardize(x, y)
+        values = [float(v) for v in backend.get_session().run(
+            self._metric_tensors, self._feed(xs, ys, slice(None), False))]
+        return values[0] if len(values) == 1 else values
+
+    # --- description -----------------------------------------------------------------
+    def summary(self, line_length=None, print_fn=None):
+        from runnel.keras import saving
+        saving.print_summary(self, line_length, print_fn or print)
+
+    def count_params(self):
+        return int(sum(np.prod(w.shape.as_list()) for w in self.weights))
+
+    def get_config(self):
+        from runnel.keras import saving
+        return saving.functional_config(self)
+
+    def to_json(self, **kwargs):
+        from runnel.keras import saving
+        return saving.to_json(self, **kwargs)
+
+    def save(self, filepath, overwrite=True, include_optimizer=True, **kwargs):
+        from runnel.keras import saving
+        saving.save_model(self, filepath, overwrite, include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True, **kwargs):
+        from runnel.keras import saving
+        saving.save_weights(self, filepath)
+
+    def load_weights(self, filepath, **kwargs):
+        from runnel.keras import saving
+        saving.load_weights(self, filepath)
+
+
+def _is_generator(data):
+    return data is not None and not isinstance(data, (np.ndarray, list, tuple, dict)) and (
+        hasattr(data, "__next__") or hasattr(data, "__getitem__") and hasattr(data, "__len__")
+        and not hasattr(data, "shape"))
+
+
+def _len(data):
+    try:
+        return len(data)
+    except TypeError:
+        return None
+
+
+def _split_batch(item, targets=True):
+    if isinstance(item, tuple):
+        if len(item) not in (1, 2, 3):
+            raise ValueError(f"a generator must yield (x, y) or (x, y, sample_weight), got a "
+                             f"tuple of {len(item)}")
+        return item[0], (item[1] if len(item) > 1 else None)
+    if targets:
+        raise ValueError("a generator for fit/evaluate must yield (x, y) tuples")
+    return item, None
+
+
+def _generator_batches(data, steps, targets=True):
+    """Batches from a keras.utils.Sequence (len batches per epoch, shuffled by its
+    on_epoch_end) or a Python generator (`steps` per epoch, or until it ends)."""
+    def batches(epoch):
+        if hasattr(data, "__getitem__") and hasattr(data, "__len__"):
+            for i in range(len(data)):
+                yield _split_batch(data[i], targets)
+            if hasattr(data, "on_epoch_end"):
+                data.on_epoch_end()
+            return
+        for i, item in enumerate(data):
+            yield _split_batch(item, targets)
+            if steps is not None and i + 1 >= steps:
+                return
+    return batches
+
+
+def _array_batches(xs, ys, batch_size):
+    n = len(xs[0])
+    return lambda epoch: (([a[i:i + batch_size] for a in xs], [a[i:i + batch_size] for a in ys])
+                          for i in range(0, n, batch_size))

@@ -1,0 +1,352 @@
+"""runnel.keras: layers, losses and metrics against numpy, training against closed-form
+answers, callbacks, saving, and the errors bad input gets."""
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+
+import runnel as tf
+from runnel import keras
+from runnel.keras import layers
+
+K = keras.backend
+
+
+@pytest.fixture(autouse=True)
+def fresh_keras():
+    K.clear_session()
+    np.random.seed(0)
+    yield
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def softmax(z):
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def test_dense_stack_computes_what_its_weights_say():
+    model = keras.Sequential([layers.Dense(5, activation="relu", input_dim=3),
+                              layers.Dense(2, activation="softmax")])
+    x = np.random.randn(4, 3).astype(np.float32)
+    w1, b1, w2, b2 = model.get_weights()
+    expected = softmax(np.maximum(x @ w1 + b1, 0) @ w2 + b2)
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-6)
+    assert [w.name for w in model.weights] == ["dense/kernel:0", "dense/bias:0",
+                                               "dense_1/kernel:0", "dense_1/bias:0"]
+
+
+def test_linear_regression_reaches_least_squares():
+    x = np.random.randn(256, 3)
+    y = x @ np.array([[1.5], [-2.0], [0.5]]) + 0.3 + 0.01 * np.random.randn(256, 1)
+    model = keras.Sequential([layers.Dense(1, input_shape=(3,))])
+    model.compile(keras.optimizers.SGD(learning_rate=0.1), "mse")
+    model.fit(x, y, batch_size=32, epochs=60, verbose=0)
+    w, b = model.get_weights()
+    solution, *_ = np.linalg.lstsq(np.hstack([x, np.ones((256, 1))]), y, rcond=None)
+    np.testing.assert_allclose(np.vstack([w, b[None]]), solution, atol=2e-2)
+
+
+@pytest.mark.parametrize("loss", ["categorical_crossentropy", "sparse_categorical_crossentropy",
+                                  "binary_crossentropy", "mse", "mae"])
+def test_losses_and_metrics_match_numpy(loss):
+    classes = 4
+    x = np.random.randn(50, 6).astype(np.float32)
+    ids = np.random.randint(0, classes, 50)
+    onehot = np.eye(classes)[ids]
+    final = "sigmoid" if loss == "binary_crossentropy" else "softmax"
+    model = keras.Sequential([layers.Dense(classes, activation=final, input_shape=(6,))])
+    sparse = loss.startswith("sparse")
+    model.compile("sgd", loss, metrics=["accuracy"] + ([] if sparse else ["mae"]))
+    loss_value, accuracy, *mae = model.evaluate(x, ids if sparse else onehot, batch_size=16,
+                                                verbose=0)
+    p = model.predict(x).astype(np.float64)
+    expected = {
+        "categorical_crossentropy": -np.log((p * onehot).sum(1)).mean(),
+        "sparse_categorical_crossentropy": -np.log(p[np.arange(50), ids]).mean(),
+        "binary_crossentropy": -(onehot * np.log(p) + (1 - onehot) * np.log(1 - p)).mean(),
+        "mse": ((p - onehot) ** 2).mean(), "mae": np.abs(p - onehot).mean(),
+    }[loss]
+    assert loss_value == pytest.approx(expected, rel=1e-4)
+    if not sparse:
+        assert mae[0] == pytest.approx(np.abs(p - onehot).mean(), rel=1e-4)
+    if loss == "binary_crossentropy":
+        assert accuracy == pytest.approx(((p > 0.5) == onehot).mean(), abs=1e-6)
+    else:
+        assert accuracy == pytest.approx((p.argmax(1) == ids).mean(), abs=1e-6)
+
+
+def numpy_lstm(x, kernel, recurrent, bias):
+    units = recurrent.shape[0]
+    h = c = np.zeros((x.shape[0], units))
+    outputs = []
+    for t in range(x.shape[1]):
+        z = x[:, t] @ kernel + h @ recurrent + bias
+        i, f, g, o = (z[:, k * units:(k + 1) * units] for k in range(4))
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+        outputs.append(h)
+    return np.stack(outputs, 1)
+
+
+def test_lstm_and_simple_rnn_follow_their_equations():
+    x = np.random.randn(3, 5, 2).astype(np.float32)
+    lstm = keras.Sequential([layers.LSTM(4, return_sequences=True, input_shape=(5, 2))])
+    kernel, recurrent, bias = lstm.get_weights()
+    np.testing.assert_array_equal(bias, [0] * 4 + [1] * 4 + [0] * 8)  # unit_forget_bias
+    np.testing.assert_allclose(recurrent @ recurrent.T, np.eye(4), atol=1e-5)  # orthogonal
+    np.testing.assert_allclose(lstm.predict(x), numpy_lstm(x, kernel, recurrent, bias),
+                               rtol=1e-4, atol=1e-5)
+    rnn = keras.Sequential([layers.SimpleRNN(3, input_shape=(5, 2))])
+    kernel, recurrent, bias = rnn.get_weights()
+    h = np.zeros((3, 3))
+    for t in range(5):
+        h = np.tanh(x[:, t] @ kernel + h @ recurrent + bias)
+    np.testing.assert_allclose(rnn.predict(x), h, rtol=1e-4, atol=1e-5)
+
+
+def test_batch_normalization_trains_on_batch_moments_and_predicts_with_moving_ones():
+    model = keras.Sequential([layers.BatchNormalization(momentum=0.5, input_shape=(3,))])
+    model.compile("sgd", "mse")
+    x = np.random.randn(8, 3).astype(np.float32) * 2 + 1
+    gamma, beta, mean, var = model.get_weights()
+    model.train_on_batch(x, np.zeros((8, 3)))
+    _, _, new_mean, new_var = model.get_weights()
+    np.testing.assert_allclose(new_mean, 0.5 * mean + 0.5 * x.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(new_var, 0.5 * var + 0.5 * x.var(0), rtol=1e-4)
+    gamma, beta = model.get_weights()[:2]
+    expected = (x - new_mean) / np.sqrt(new_var + 1e-3) * gamma + beta
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_functional_model_with_skip_connections():
+    a, b = keras.Input(shape=(2,), name="a"), keras.Input(shape=(3,), name="b")
+    joined = layers.concatenate([a, b])
+    hidden = layers.Dense(5, activation="tanh")(joined)
+    out = layers.add([layers.Dense(5)(hidden), hidden])
+    model = keras.Model([a, b], out)
+    xa, xb = np.random.randn(4, 2), np.random.randn(4, 3)
+    w1, b1, w2, b2 = model.get_weights()
+    h = np.tanh(np.hstack([xa, xb]) @ w1 + b1)
+    np.testing.assert_allclose(model.predict({"a": xa, "b": xb}), h @ w2 + b2 + h, rtol=1e-5,
+                               atol=1e-6)
+    model.compile("adam", "mse")
+    before = model.evaluate([xa, xb], np.ones((4, 5)), verbose=0)
+    model.fit([xa, xb], np.ones((4, 5)), epochs=20, verbose=0)
+    assert model.evaluate([xa, xb], np.ones((4, 5)), verbose=0) < before
+
+
+def test_frozen_layers_keep_their_weights():
+    model = keras.Sequential([layers.Dense(4, input_shape=(3,)), layers.Dense(1)])
+    model.layers[0].trainable = False
+    model.compile("sgd", "mse")
+    frozen = model.layers[0].get_weights()
+    trained = model.layers[1].get_weights()
+    model.fit(np.random.randn(32, 3), np.random.randn(32, 1), epochs=2, verbose=0)
+    for w, v in zip(frozen, model.layers[0].get_weights()):
+        np.testing.assert_array_equal(w, v)
+    assert not np.allclose(trained[0], model.layers[1].get_weights()[0])
+    assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 2
+
+
+def test_l2_regularizer_adds_its_penalty_to_the_loss():
+    model = keras.Sequential([layers.Dense(2, input_shape=(3,), use_bias=False,
+                                           kernel_regularizer=keras.regularizers.l2(0.1))])
+    model.compile("sgd", "mse")
+    x, y = np.random.randn(5, 3), np.random.randn(5, 2)
+    (w,) = model.get_weights()
+    expected = ((x @ w - y) ** 2).mean() + 0.1 * (w ** 2).sum()
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(expected, rel=1e-5)
+
+
+def test_save_and_load_model_resume_training_exactly(tmp_path):
+    def build():
+        model = keras.Sequential([layers.Dense(8, activation="relu", input_shape=(4,)),
+                                  layers.Dropout(0.0), layers.Dense(3, activation="softmax")])
+        model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
+    x, y = np.random.randn(64, 4), np.random.randint(0, 3, 64)
+    model = build()
+    model.fit(x, y, epochs=2, verbose=0, shuffle=False)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    model.fit(x, y, epochs=1, verbose=0, shuffle=False)
+    expected = model.predict(x)
+    loaded = keras.models.load_model(path)
+    loaded.fit(x, y, epochs=1, verbose=0, shuffle=False)
+    np.testing.assert_allclose(loaded.predict(x), expected, rtol=1e-5, atol=1e-6)
+    assert not list(tmp_path.glob("*.tmp*"))
+    config = json.loads(model.to_json())
+    rebuilt = keras.models.model_from_json(model.to_json())
+    assert [type(layer).__name__ for layer in rebuilt.layers] == \
+        [entry["class_name"] for entry in config["config"]["layers"]]
+    rebuilt.set_weights(model.get_weights())
+    np.testing.assert_allclose(rebuilt.predict(x), expected, rtol=1e-6)
+
+
+def test_weights_file_round_trip_and_errors(tmp_path):
+    model = keras.Sequential([layers.Dense(2, input_shape=(3,))])
+    model.save_weights(tmp_path / "w.keras")
+    other = keras.Sequential([layers.Dense(2, input_shape=(3,))])
+    other.load_weights(tmp_path / "w.keras")
+    for a, b in zip(model.get_weights(), other.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="has shape"):
+        keras.Sequential([layers.Dense(4, input_shape=(3,))]).load_weights(tmp_path / "w.keras")
+    (tmp_path / "bad.keras").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a model saved"):
+        keras.models.load_model(tmp_path / "bad.keras")
+    with pytest.raises(FileNotFoundError):
+        keras.models.load_model(tmp_path / "missing.keras")
+
+
+def test_early_stopping_restores_the_best_weights():
+    model = keras.Sequential([layers.Dense(1, input_shape=(2,))])
+    model.compile(keras.optimizers.SGD(learning_rate=5.0), "mse")  # diverges after epoch 1
+    x, y = np.random.randn(32, 2), np.random.randn(32, 1)
+    snapshots = []
+    record = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: snapshots.append(model.get_weights()))
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=1, restore_best_weights=True)
+    history = model.fit(x, y, epochs=20, verbose=0, callbacks=[record, stop])
+    losses = history.history["loss"]
+    best = int(np.argmin(losses))
+    assert len(losses) == best + 3  # patience 1: stops on the second epoch without progress
+    for a, b in zip(model.get_weights(), snapshots[best]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_learning_rate_callbacks_change_the_optimizer():
+    model = keras.Sequential([layers.Dense(1, input_shape=(2,))])
+    model.compile(keras.optimizers.SGD(learning_rate=0.1), "mse")
+    x, y = np.random.randn(16, 2), np.random.randn(16, 1)
+    history = model.fit(x, y, epochs=3, verbose=0, callbacks=[
+        keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr / 2)])
+    assert history.history["lr"] == pytest.approx([0.05, 0.025, 0.0125])
+    model.compile(keras.optimizers.SGD(learning_rate=0.0), "mse")  # the loss cannot improve
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[
+        keras.callbacks.ReduceLROnPlateau(monitor="loss", patience=1, factor=0.5)])
+    assert K.get_value(model.optimizer.lr) == 0.0
+
+
+def test_csv_logger_and_terminate_on_nan(tmp_path):
+    model = keras.Sequential([layers.Dense(1, input_shape=(1,))])
+    model.compile(keras.optimizers.SGD(learning_rate=1e6), "mse")
+    x = np.linspace(-100, 100, 64)[:, None]
+    history = model.fit(x, 3 * x, batch_size=4, epochs=5, verbose=0, callbacks=[
+        keras.callbacks.CSVLogger(tmp_path / "log.csv"), keras.callbacks.TerminateOnNaN()])
+    assert len(history.history["loss"]) == 1 and not math.isfinite(history.history["loss"][0])
+    rows = (tmp_path / "log.csv").read_text().splitlines()
+    assert rows[0] == "epoch,loss" and rows[1].startswith("0,")
+
+
+def test_progress_lines(capsys):
+    model = keras.Sequential([layers.Dense(1, input_shape=(2,))])
+    model.compile("sgd", "mse", metrics=["mae"])
+    x, y = np.random.randn(50, 2), np.random.randn(50, 1)
+    model.fit(x, y, batch_size=10, epochs=2, validation_data=(x, y))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Epoch 1/2"
+    assert lines[1].startswith("5/5 [==============================] - ")
+    assert " - loss: " in lines[1] and " - mae: " in lines[1] and " - val_mae: " in lines[1]
+    model.fit(x, y, batch_size=10, epochs=1, verbose=2)
+    assert capsys.readouterr().out.splitlines()[1].startswith("5/5 - ")
+    model.fit(x, y, epochs=1, verbose=0)
+    assert capsys.readouterr().out == ""
+
+
+def test_progbar_redraws_in_place_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    stream = Terminal()
+    bar = keras.utils.Progbar(4, stream=stream, interval=0)
+    for step in range(1, 5):
+        bar.update(step, {"loss": 0.5})
+    text = stream.getvalue()
+    assert text.count("\r") == 4 and "ETA" in text and text.endswith("\n")
+    assert "4/4 [==============================]" in text
+
+
+def test_fit_on_a_sequence_and_a_generator():
+    x, y = np.random.randn(40, 3), np.random.randn(40, 1)
+
+    class Batches(keras.utils.Sequence):
+        epochs_ended = 0
+
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return x[i * 10:(i + 1) * 10], y[i * 10:(i + 1) * 10]
+
+        def on_epoch_end(self):
+            Batches.epochs_ended += 1
+    model = keras.Sequential([layers.Dense(1, input_shape=(3,))])
+    model.compile("sgd", "mse")
+    history = model.fit(Batches(), epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2 and Batches.epochs_ended == 2
+
+    def forever():
+        while True:
+            yield x[:10], y[:10]
+    model.fit(forever(), steps_per_epoch=3, epochs=1, verbose=0)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(
+        ((model.predict(x) - y) ** 2).mean(), rel=1e-4)
+
+
+def test_bad_input_says_what_was_expected():
+    model = keras.Sequential([layers.Dense(3, activation="softmax", input_shape=(4,))])
+    with pytest.raises(ValueError, match=r"Unknown optimizer: 'adamm'.*adam, adagrad|adam"):
+        model.compile("adamm", "mse")
+    with pytest.raises(ValueError, match="Unknown loss function: 'mse2'. Valid names: .*mae"):
+        model.compile("adam", "mse2")
+    with pytest.raises(ValueError, match="Unknown activation function: 'rellu'.*relu"):
+        layers.Dense(2, activation="rellu")
+    with pytest.raises(ValueError, match="Unknown initializer: 'unifrom'.*uniform"):
+        layers.Dense(2, kernel_initializer="unifrom")
+    model.compile("adam", "sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match="x sizes: 10; y sizes: 9"):
+        model.fit(np.zeros((10, 4)), np.zeros(9), verbose=0)
+    with pytest.raises(ValueError, match=r"expected dense_input to have shape \(4,\).*\(10, 5\)"):
+        model.fit(np.zeros((10, 5)), np.zeros(10), verbose=0)
+    with pytest.raises(ValueError, match=r"class ids must be in \[0, 3\)"):
+        model.fit(np.zeros((10, 4)), np.full(10, 3), verbose=0)
+    model.compile("adam", "categorical_crossentropy")
+    with pytest.raises(ValueError, match="to_categorical"):
+        model.fit(np.zeros((10, 4)), np.zeros(10), verbose=0)
+
+
+def test_to_categorical_and_plot_history(tmp_path):
+    np.testing.assert_array_equal(keras.utils.to_categorical([2, 0, 1]), np.eye(3)[[2, 0, 1]])
+    assert keras.utils.to_categorical([[1], [0]], 4).shape == (2, 4)
+    pytest.importorskip("matplotlib", reason="python3-matplotlib not installed")
+    path = tmp_path / "curves.png"
+    keras.utils.plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7],
+                              "accuracy": [0.5, 0.8]}, path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+
+
+def test_a_trained_model_freezes_to_a_graph_that_gives_the_same_outputs():
+    model = keras.Sequential([layers.Conv2D(2, 3, activation="relu", input_shape=(6, 6, 1)),
+                              layers.BatchNormalization(), layers.Flatten(),
+                              layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    x = np.random.rand(8, 6, 6, 1).astype(np.float32)
+    model.fit(x, np.random.randint(0, 3, 8), epochs=2, verbose=0)
+    expected = model.predict(x)
+    session = K.get_session()
+    output = model.outputs[0].op.name
+    frozen = tf.graph_util.convert_variables_to_constants(
+        session, session.graph.as_graph_def(), [output])
+    with tf.Graph().as_default() as graph:
+        tf.import_graph_def(frozen, name="")
+        with tf.Session(graph=graph) as sess:
+            got = sess.run(f"{output}:0", {f"{model.inputs[0].op.name}:0": x})
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
