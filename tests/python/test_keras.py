@@ -350,3 +350,17 @@ def test_a_trained_model_freezes_to_a_graph_that_gives_the_same_outputs():
         with tf.Session(graph=graph) as sess:
             got = sess.run(f"{output}:0", {f"{model.inputs[0].op.name}:0": x})
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_plot_model_draws_the_model_graph_without_its_training_ops(tmp_path):
+    model = keras.Sequential([layers.Dense(3, activation="relu", input_shape=(2,)),
+                              layers.Dense(1)])
+    model.compile("adam", "mse")
+    model.fit(np.zeros((4, 2)), np.zeros((4, 1)), verbose=0)
+    keras.utils.plot_model(model, tmp_path / "model.dot")
+    dot = (tmp_path / "model.dot").read_text()
+    assert '"dense/MatMul" -> "dense/BiasAdd"' in dot and '"dense_1/BiasAdd"' in dot
+    assert "training" not in dot and "Adam" not in dot
+    keras.utils.plot_model(model, tmp_path / "model.html")
+    page = (tmp_path / "model.html").read_text()
+    assert "dense_1/BiasAdd" in page and "<html" in page.lower()
