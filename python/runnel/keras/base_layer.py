@@ -89,19 +89,19 @@ class Layer:
         return backend.batch_get_value(self.weights)
 
     def set_weights(self, weights):
-        mine = self.weights
+        mine = self.weights  # a Model's: its layers' weights
         if len(weights) != len(mine):
-            raise ValueError(f"layer {self.name!r} has {len(mine)} weights "
+            raise ValueError(f"{type(self).__name__} {self.name!r} has {len(mine)} weights "
                              f"({[w.name for w in mine]}), got {len(weights)} arrays")
         for w, value in zip(mine, weights):
             expected = tuple(w.shape.as_list())
             if np.shape(value) != expected:
-                raise ValueError(f"layer {self.name!r}: weight {w.name} has shape {expected}, "
+                raise ValueError(f"{type(self).__name__} {self.name!r}: weight {w.name} has shape {expected}, "
                                  f"got an array of shape {np.shape(value)}")
         backend.batch_set_value(zip(mine, weights))
 
     def count_params(self):
-        return int(sum(np.prod(w.shape.as_list()) for w in self._weights))
+        return int(sum(np.prod(w.shape.as_list()) for w in self.weights))
 
     # --- calls ---------------------------------------------------------------------------
     def build(self, input_shape):

@@ -119,20 +119,6 @@ class Model(Layer):
         raise ValueError(f"no layer named {name!r}; the layers are "
                          f"{[layer.name for layer in self.layers]}")
 
-    def get_weights(self):
-        return backend.batch_get_value(self.weights)
-
-    def set_weights(self, weights):
-        mine = self.weights
-        if len(weights) != len(mine):
-            raise ValueError(f"model {self.name!r} has {len(mine)} weights, got "
-                             f"{len(weights)} arrays")
-        for w, value in zip(mine, weights):
-            if tuple(w.shape.as_list()) != np.shape(value):
-                raise ValueError(f"weight {w.name} has shape {tuple(w.shape.as_list())}, got "
-                                 f"an array of shape {np.shape(value)}")
-        backend.batch_set_value(zip(mine, weights))
-
     def call(self, inputs, **kwargs):
         raise NotImplementedError("calling a Model on new tensors (using it as a layer) is "
                                   "not supported yet; call its layers")
@@ -474,9 +460,6 @@ class Model(Layer):
     def summary(self, line_length=None, print_fn=None):
         from runnel.keras import saving
         saving.print_summary(self, line_length, print_fn or print)
-
-    def count_params(self):
-        return int(sum(np.prod(w.shape.as_list()) for w in self.weights))
 
     def get_config(self):
         from runnel.keras import saving
