@@ -78,7 +78,8 @@ class Layer:
 
     @property
     def non_trainable_weights(self):
-        return [w for w in self._weights if not (self.trainable and w._keras_trainable)]
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
 
     @property
     def losses(self):
@@ -96,8 +97,8 @@ class Layer:
         for w, value in zip(mine, weights):
             expected = tuple(w.shape.as_list())
             if np.shape(value) != expected:
-                raise ValueError(f"{type(self).__name__} {self.name!r}: weight {w.name} has shape {expected}, "
-                                 f"got an array of shape {np.shape(value)}")
+                raise ValueError(f"{type(self).__name__} {self.name!r}: weight {w.name} has "
+                                 f"shape {expected}, got an array of shape {np.shape(value)}")
         backend.batch_set_value(zip(mine, weights))
 
     def count_params(self):
@@ -130,8 +131,8 @@ class Layer:
 
     @property
     def input(self):
-        return self._only_node().inputs[0] if len(self._only_node().inputs) == 1 \
-            else self._only_node().inputs
+        inputs = self._only_node().inputs
+        return inputs[0] if len(inputs) == 1 else inputs
 
     @property
     def output(self):

@@ -38,7 +38,9 @@ class Model(Layer):
         self.optimizer = None
         self.stop_training = False
         self._compiled = None
-        self._train_fn = self._test_fn = None
+        # Made on first use after compile: the training op, the targets' placeholders and
+        # the loss function of each output.
+        self._train_op, self._targets, self._loss_fns = None, [], []
         self.inputs, self.outputs, self.layers = [], [], []
         if inputs is not None and outputs is not None:
             self._init_graph(to_list(inputs), to_list(outputs))
@@ -76,7 +78,7 @@ class Model(Layer):
             if node.layer not in self.layers:
                 self.layers.append(node.layer)
         self.built = True
-        self._train_fn = self._test_fn = None
+        self._train_op = None
 
     @property
     def weights(self):
@@ -92,11 +94,6 @@ class Model(Layer):
         if not self.trainable:
             return []
         return [w for layer in self.layers for w in layer.trainable_weights]
-
-    @property
-    def non_trainable_weights(self):
-        trainable = set(id(w) for w in self.trainable_weights)
-        return [w for w in self.weights if id(w) not in trainable]
 
     @property
     def losses(self):
@@ -137,10 +134,11 @@ class Model(Layer):
         unknown = set(kwargs) - {"weighted_metrics", "run_eagerly", "steps_per_execution"}
         if unknown:
             raise TypeError(f"compile: unexpected arguments {sorted(unknown)}")
+        for item in loss.values() if isinstance(loss, dict) else to_list(loss):
+            losses_lib.get(item)  # an unknown name fails here, listing the valid ones
         self.optimizer = optimizers.get(optimizer)
         self._compiled = (loss, metrics or [], loss_weights)
-        losses_lib.get(loss) if not isinstance(loss, (list, dict)) else None
-        self._train_fn = self._test_fn = None
+        self._train_op = None
         self.loss = loss
 
     def _per_output(self, value, what):
@@ -159,13 +157,14 @@ class Model(Layer):
 
     def _build_functions(self):
         """The loss, metrics and training op (once per compile)."""
-        if self._train_fn is not None:
+        if self._train_op is not None:
             return
         if self._compiled is None:
             raise RuntimeError("You must compile your model before training/testing. Use "
                                "model.compile(optimizer, loss)")
         loss, metrics, loss_weights = self._compiled
-        losses = [losses_lib.get(item) for item in self._per_output(loss, "loss")]
+        self._loss_fns = losses = [losses_lib.get(item)
+                                   for item in self._per_output(loss, "loss")]
         weights = self._per_output(loss_weights, "loss_weights") if loss_weights is not None \
             else [1.0] * len(self.outputs)
         metric_lists = self._per_output(metrics, "metrics") if isinstance(metrics, dict) \
@@ -206,7 +205,6 @@ class Model(Layer):
             updates = [u for layer in self.layers for u in layer.updates]
             self._train_op = control_flow_ops.group(train_op, *updates) if updates \
                 else train_op
-        self._train_fn = True
 
     # --- data ----------------------------------------------------------------------------
     def _arrays(self, data, tensors, names, what):
@@ -247,6 +245,8 @@ class Model(Layer):
         return arrays
 
     def _standardize(self, x, y=None):
+        """Inputs (and targets, once the loss is built) as checked arrays of the dtypes
+        fed: the whole data once, or each batch of a generator."""
         xs = self._arrays(x, self.inputs, self.input_names, "input")
         ys = self._arrays(y, self.outputs, self.output_names, "target") if y is not None \
             else []
@@ -256,17 +256,17 @@ class Model(Layer):
                              f"{', '.join(str(len(a)) for a in xs)}; y sizes: "
                              f"{', '.join(str(len(a)) for a in ys)}. Make sure all arrays "
                              "contain the same number of samples.")
-        ys = [self._check_target(array, out, name)
-              for array, out, name in zip(ys, self.outputs, self.output_names)]
+        ys = [self._check_target(array, out, fn, name).astype(np.float32, copy=False)
+              for array, out, fn, name in zip(ys, self.outputs, self._loss_fns,
+                                              self.output_names)]
         return xs, ys
 
-    def _check_target(self, array, out, name):
-        """`array` checked as targets for `out` (class ids for a sparse loss, else the
-        output's shape, a missing trailing dim of 1 added as Keras does)."""
+    def _check_target(self, array, out, fn, name):
+        """`array` checked as targets for `out` scored by the loss `fn` (class ids for a
+        sparse loss, else the output's shape, a missing trailing dim of 1 added as Keras
+        does)."""
         expected = shape_of(out)
-        fn = losses_lib.get(self._per_output(self._compiled[0], "loss")[
-            self.outputs.index(out)]) if self._compiled else None
-        if expected is None or fn is None:
+        if expected is None:
             return array
         if fn is losses_lib.sparse_categorical_crossentropy:
             if array.ndim not in (len(expected) - 1, len(expected)) or (
@@ -290,14 +290,20 @@ class Model(Layer):
                              f"batch dim) to match the output, got {array.shape}{hint}")
         return array
 
-    def _feed(self, xs, ys, rows, training):
-        feed = {t: a[rows] for t, a in zip(self.inputs, xs)}
-        if ys:
-            for t, a, out in zip(self._targets, ys, self.outputs):
-                feed[t] = a[rows].astype(np.float32, copy=False)
+    def _feed(self, xs, ys, training):
+        feed = dict(zip(self.inputs, xs))
+        feed.update(zip(self._targets, ys))
         if training:
             feed[backend.learning_phase()] = True
         return feed
+
+    def _run_batch(self, session, xs, ys, training):
+        """The loss and metrics of one standardized batch, after a training step on it when
+        `training`."""
+        if not training:
+            return session.run(self._metric_tensors, self._feed(xs, ys, False))
+        return session.run([self._train_op] + self._metric_tensors,
+                           self._feed(xs, ys, True))[1:]
 
     # --- fit / evaluate / predict ------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
@@ -311,16 +317,14 @@ class Model(Layer):
         if class_weight is not None or sample_weight is not None:
             raise NotImplementedError("fit: class_weight and sample_weight are not supported")
         batch_size = batch_size or 32
+        self._ensure_built(None if _is_generator(x) else x)
+        self._build_functions()
+        val = validation_data
         if _is_generator(x):
-            batches, steps = _generator_batches(x, steps_per_epoch), \
-                steps_per_epoch or _len(x)
-            self._ensure_built(None)
-            val = validation_data
+            batches = self._generator_batches(x, steps_per_epoch)
+            steps = steps_per_epoch or _len(x)
         else:
-            self._ensure_built(x)
-            self._build_functions()
             xs, ys = self._standardize(x, y)
-            val = validation_data
             if validation_split and val is None:
                 if not 0 < validation_split < 1:
                     raise ValueError(f"validation_split must be in (0, 1), got "
@@ -336,7 +340,6 @@ class Model(Layer):
                 for start in range(0, n, batch_size):
                     rows = order[start:start + batch_size]
                     yield [a[rows] for a in xs], [a[rows] for a in ys]
-        self._build_functions()
         if val is not None and not _is_generator(val):
             val = tuple(val)
             if len(val) not in (2, 3):
@@ -352,7 +355,6 @@ class Model(Layer):
                   "batch_size": batch_size, "metrics": self.metrics_names}
         cblist = callbacks_lib.CallbackList(cbs, self, params)
         session = backend.get_session()
-        fetches = [self._train_op] + self._metric_tensors
         self.stop_training = False
         cblist.on_train_begin({})
         for epoch in range(initial_epoch, epochs):
@@ -364,7 +366,7 @@ class Model(Layer):
                     break
                 size = len(bx[0])
                 cblist.on_train_batch_begin(step, {"batch": step, "size": size})
-                values = session.run(fetches, self._batch_feed(bx, by, training=True))[1:]
+                values = self._run_batch(session, bx, by, training=True)
                 totals += np.asarray(values, dtype=np.float64) * size
                 seen += size
                 logs = dict(zip(self.metrics_names, (totals / seen).tolist()))
@@ -374,7 +376,7 @@ class Model(Layer):
             epoch_logs = dict(zip(self.metrics_names, (totals / max(seen, 1)).tolist()))
             if val is not None:
                 val_values = self._evaluate_batches(
-                    _generator_batches(val, validation_steps) if _is_generator(val)
+                    self._generator_batches(val, validation_steps) if _is_generator(val)
                     else _array_batches(*val, batch_size), validation_steps)
                 epoch_logs.update({f"val_{k}": v for k, v in zip(self.metrics_names,
                                                                    val_values)})
@@ -384,10 +386,6 @@ class Model(Layer):
         cblist.on_train_end({})
         return self.history
 
-    def _batch_feed(self, bx, by, training):
-        xs, ys = self._standardize(bx, by if by is not None and len(by) else None)
-        return self._feed(xs, ys, slice(None), training)
-
     def _evaluate_batches(self, batches, steps=None):
         session = backend.get_session()
         totals, seen = np.zeros(len(self.metrics_names)), 0
@@ -395,7 +393,7 @@ class Model(Layer):
             if steps is not None and step >= steps:
                 break
             size = len(bx[0])
-            values = session.run(self._metric_tensors, self._batch_feed(bx, by, training=False))
+            values = self._run_batch(session, bx, by, training=False)
             totals += np.asarray(values, dtype=np.float64) * size
             seen += size
         if not seen:
@@ -407,7 +405,7 @@ class Model(Layer):
         self._ensure_built(x)
         self._build_functions()
         if _is_generator(x):
-            batches = _generator_batches(x, steps)
+            batches = self._generator_batches(x, steps)
         else:
             xs, ys = self._standardize(x, y)
             batches = _array_batches(xs, ys, batch_size or 32)
@@ -422,39 +420,56 @@ class Model(Layer):
         self._ensure_built(x)
         session = backend.get_session()
         if _is_generator(x):
-            batches = (bx for bx, _ in _generator_batches(x, steps, targets=False)(0))
+            batches = (bx for bx, _ in self._generator_batches(x, steps, targets=False)(0))
         else:
-            xs = self._arrays(x, self.inputs, self.input_names, "input")
+            xs, _ = self._standardize(x)
             n, size = len(xs[0]), batch_size or 32
             batches = ([a[i:i + size] for a in xs] for i in range(0, n, size))
-        parts = [session.run(self.outputs, self._feed(
-            self._arrays(bx, self.inputs, self.input_names, "input"), [], slice(None), False))
-            for bx in batches]
+        parts = [session.run(self.outputs, self._feed(bx, [], False)) for bx in batches]
         if not parts:
             raise ValueError("predict: no input data")
         outputs = [np.concatenate([p[i] for p in parts]) for i in range(len(self.outputs))]
         return outputs[0] if len(outputs) == 1 else outputs
 
     def predict_on_batch(self, x):
-        return self.predict(x, batch_size=max(len(to_list(x)[0]) if isinstance(x, list)
-                                              else len(x), 1))
+        self._ensure_built(x)
+        xs, _ = self._standardize(x)
+        outputs = backend.get_session().run(self.outputs, self._feed(xs, [], False))
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def train_on_batch(self, x, y):
-        self._ensure_built(x)
-        self._build_functions()
-        xs, ys = self._standardize(x, y)
-        values = backend.get_session().run([self._train_op] + self._metric_tensors,
-                                           self._feed(xs, ys, slice(None), True))[1:]
-        values = [float(v) for v in values]
-        return values[0] if len(values) == 1 else values
+        return self._on_batch(x, y, training=True)
 
     def test_on_batch(self, x, y):
+        return self._on_batch(x, y, training=False)
+
+    def _on_batch(self, x, y, training):
         self._ensure_built(x)
         self._build_functions()
         xs, ys = self._standardize(x, y)
-        values = [float(v) for v in backend.get_session().run(
-            self._metric_tensors, self._feed(xs, ys, slice(None), False))]
+        values = [float(v) for v in self._run_batch(backend.get_session(), xs, ys, training)]
         return values[0] if len(values) == 1 else values
+
+    def _generator_batches(self, data, steps, targets=True):
+        """Standardized batches from a keras.utils.Sequence (len batches per epoch, shuffled
+        by its on_epoch_end) or a Python generator (`steps` per epoch, or until it ends)."""
+        def items():
+            if hasattr(data, "__getitem__") and hasattr(data, "__len__"):
+                for i in range(len(data)):
+                    yield data[i]
+                if hasattr(data, "on_epoch_end"):
+                    data.on_epoch_end()
+                return
+            for i, item in enumerate(data):
+                yield item
+                if steps is not None and i + 1 >= steps:
+                    return
+
+        def batches(epoch):
+            for item in items():
+                bx, by = _split_batch(item, targets)
+                yield self._standardize(bx, by)
+        return batches
 
     # --- description -----------------------------------------------------------------
     def summary(self, line_length=None, print_fn=None):
@@ -504,23 +519,6 @@ def _split_batch(item, targets=True):
     if targets:
         raise ValueError("a generator for fit/evaluate must yield (x, y) tuples")
     return item, None
-
-
-def _generator_batches(data, steps, targets=True):
-    """Batches from a keras.utils.Sequence (len batches per epoch, shuffled by its
-    on_epoch_end) or a Python generator (`steps` per epoch, or until it ends)."""
-    def batches(epoch):
-        if hasattr(data, "__getitem__") and hasattr(data, "__len__"):
-            for i in range(len(data)):
-                yield _split_batch(data[i], targets)
-            if hasattr(data, "on_epoch_end"):
-                data.on_epoch_end()
-            return
-        for i, item in enumerate(data):
-            yield _split_batch(item, targets)
-            if steps is not None and i + 1 >= steps:
-                return
-    return batches
 
 
 def _array_batches(xs, ys, batch_size):
