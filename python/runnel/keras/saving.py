@@ -5,11 +5,11 @@ renamed."""
 import io
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
+from runnel.framework import file_io
 from runnel.keras import backend
 from runnel.keras import losses as losses_lib
 from runnel.keras import optimizers
@@ -115,17 +115,15 @@ def model_from_json(json_string, custom_objects=None):
     return model_from_config(json.loads(json_string), custom_objects)
 
 
-def _write_atomically(path, write):
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(path) + ".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+def _write_archive(path, meta, weights, state=()):
+    """model.json, then weights/NNNNN.npy and optimizer/NNNNN.npy, as one zip written to a
+    temporary name and renamed."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("model.json", json.dumps(meta))
+        _write_arrays(archive, "weights", weights)
+        _write_arrays(archive, "optimizer", state)
+    file_io.write_atomically(os.fspath(path), buffer.getvalue())
 
 
 def _npy(array):
@@ -153,16 +151,9 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         meta["compile"] = {
             "loss": _loss_name(loss), "metrics": metrics, "loss_weights": loss_weights,
             "optimizer": optimizers.serialize(model.optimizer)}
-    weights = model.get_weights()
     state = backend.batch_get_value(model.optimizer.weights) \
         if include_optimizer and model.optimizer is not None else []
-
-    def write(f):
-        with zipfile.ZipFile(f, "w") as archive:
-            archive.writestr("model.json", json.dumps(meta))
-            _write_arrays(archive, "weights", weights)
-            _write_arrays(archive, "optimizer", state)
-    _write_atomically(filepath, write)
+    _write_archive(filepath, meta, model.get_weights(), state)
 
 
 def _loss_name(loss):
@@ -218,13 +209,7 @@ def _set_all(variables, arrays, filepath, what):
 
 
 def save_weights(model, filepath):
-    weights = model.get_weights()
-
-    def write(f):
-        with zipfile.ZipFile(f, "w") as archive:
-            archive.writestr("model.json", json.dumps({"format": _FORMAT, "weights_only": True}))
-            _write_arrays(archive, "weights", weights)
-    _write_atomically(filepath, write)
+    _write_archive(filepath, {"format": _FORMAT, "weights_only": True}, model.get_weights())
 
 
 def load_weights(model, filepath):

@@ -1,8 +1,11 @@
 """keras.utils: one-hot labels, Sequence for batches made on demand, the progress bar, and
 pictures of training (learning curves) and of models (their graph)."""
+import io
 import os
 
 import numpy as np
+
+from runnel.framework import file_io
 
 from runnel.keras.callbacks import Progbar  # noqa: F401 (keras.utils.Progbar)
 
@@ -61,16 +64,15 @@ def plot_history(history, path, title=None):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    tmp = os.fspath(path) + ".tmp.png"
-    fig.savefig(tmp, format="png", dpi=100)
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=100)
     plt.close(fig)
-    os.replace(tmp, path)
+    file_io.write_atomically(os.fspath(path), png.getvalue())
 
 
 def plot_model(model, to_file="model.html", **kwargs):
     """The model's graph drawn by runnel-inspect's renderer: one self-contained HTML page
     (name scopes folded by layer, details on click), or Graphviz source for a .dot file."""
-    from runnel.framework import file_io
     from runnel.framework import graph_util
     from runnel.tools import inspect_graph
     graph_def = graph_util.extract_sub_graph(model.outputs[0].graph.as_graph_def(),
