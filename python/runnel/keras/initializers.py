@@ -8,8 +8,10 @@ from runnel.keras._names import lookup
 
 
 class Initializer:
+    """Subclasses keep exactly their constructor's arguments as attributes."""
+
     def get_config(self):
-        return {}
+        return dict(vars(self))
 
     @classmethod
     def from_config(cls, config):
@@ -33,9 +35,6 @@ class Constant(Initializer):
     def __call__(self, shape, dtype=None):
         return init_ops.Constant(self.value)(shape, dtype)
 
-    def get_config(self):
-        return {"value": self.value}
-
 
 class RandomNormal(Initializer):
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
@@ -43,9 +42,6 @@ class RandomNormal(Initializer):
 
     def __call__(self, shape, dtype=None):
         return init_ops.RandomNormal(self.mean, self.stddev, self.seed)(shape, dtype)
-
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
 class TruncatedNormal(RandomNormal):
@@ -60,9 +56,6 @@ class RandomUniform(Initializer):
     def __call__(self, shape, dtype=None):
         return init_ops.RandomUniform(self.minval, self.maxval, self.seed)(shape, dtype)
 
-    def get_config(self):
-        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
-
 
 class VarianceScaling(Initializer):
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
@@ -71,10 +64,6 @@ class VarianceScaling(Initializer):
     def __call__(self, shape, dtype=None):
         return init_ops.VarianceScaling(self.scale, self.mode, self.distribution,
                                         self.seed)(shape, dtype)
-
-    def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                "seed": self.seed}
 
 
 class Orthogonal(Initializer):
@@ -95,9 +84,6 @@ class Orthogonal(Initializer):
             q = q.T
         value = (self.gain * q[:rows, :cols]).reshape(shape)
         return constant_op.constant(value, dtype=dtype or "float32")
-
-    def get_config(self):
-        return {"gain": self.gain, "seed": self.seed}
 
 
 def glorot_uniform(seed=None):
