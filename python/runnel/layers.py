@@ -43,6 +43,16 @@ def _finish(outputs, activation, activity_regularizer):
     return outputs
 
 
+def matmul_last_axis(inputs, kernel):
+    """inputs @ kernel over the last dim of inputs of any rank >= 2 (kernel [in, units])."""
+    if inputs.shape.ndims == 2:
+        return math_ops.matmul(inputs, kernel)
+    in_dim, units = kernel.shape.as_list()
+    flat = math_ops.matmul(array_ops.reshape(inputs, [-1, in_dim]), kernel)
+    outer = array_ops.strided_slice(array_ops.shape(inputs), [0], [-1], [1])
+    return array_ops.reshape(flat, array_ops.concat([outer, [units]], 0))
+
+
 def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None,
           bias_initializer=init_ops.zeros_initializer(), kernel_regularizer=None,
           bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
@@ -57,13 +67,7 @@ def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None
         kernel = vs.get_variable("kernel", [in_dim, units], dtype=inputs.dtype,
                                  initializer=kernel_initializer, regularizer=kernel_regularizer,
                                  trainable=trainable)
-        rank = inputs.shape.ndims
-        if rank == 2:
-            outputs = math_ops.matmul(inputs, kernel)
-        else:
-            flat = math_ops.matmul(array_ops.reshape(inputs, [-1, in_dim]), kernel)
-            outer = array_ops.strided_slice(array_ops.shape(inputs), [0], [-1], [1])
-            outputs = array_ops.reshape(flat, array_ops.concat([outer, [units]], 0))
+        outputs = matmul_last_axis(inputs, kernel)
         if use_bias:
             bias = vs.get_variable("bias", [units], dtype=inputs.dtype,
                                    initializer=bias_initializer, regularizer=bias_regularizer,
@@ -171,9 +175,6 @@ def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3, center=Tru
     channels = inputs.shape[axis].value
     if channels is None:
         raise ValueError(f"the normalized axis {axis} of {inputs.shape} must be known")
-    reduce_axes = [a for a in range(rank) if a != axis]
-    broadcast = [1] * rank
-    broadcast[axis] = channels
     with vs.variable_scope(name, default_name="batch_normalization", reuse=reuse):
         param = lambda n, init, reg, train: vs.get_variable(  # noqa: E731
             n, [channels], dtype=inputs.dtype, initializer=init, regularizer=reg,
@@ -182,20 +183,35 @@ def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3, center=Tru
         beta = param("beta", beta_initializer, beta_regularizer, True) if center else None
         moving_mean = param("moving_mean", moving_mean_initializer, None, False)
         moving_variance = param("moving_variance", moving_variance_initializer, None, False)
-        shaped = lambda t: None if t is None else array_ops.reshape(t, broadcast)  # noqa: E731
-        if not _is_tensor(training) and not training:
-            return nn_impl.batch_normalization(inputs, shaped(moving_mean),
-                                               shaped(moving_variance), shaped(beta),
-                                               shaped(gamma), epsilon)
-        batch_mean, batch_variance = nn_impl.moments(inputs, reduce_axes)
-        mean, variance = batch_mean, batch_variance
-        decay = ops.convert_to_tensor(1.0 - momentum, inputs.dtype)
-        if _is_tensor(training):
-            mean = array_ops.where_v2(training, batch_mean, moving_mean.value())
-            variance = array_ops.where_v2(training, batch_variance, moving_variance.value())
-            decay = array_ops.where_v2(training, decay, array_ops.zeros_like(decay))
-        for var, value in ((moving_mean, batch_mean), (moving_variance, batch_variance)):
-            update = var.assign_sub((var.value() - value) * decay)
+        outputs, updates = normalize_batch(inputs, axis, training, gamma, beta, moving_mean,
+                                           moving_variance, momentum, epsilon)
+        for update in updates:
             ops.add_to_collection(GraphKeys.UPDATE_OPS, update)
-        return nn_impl.batch_normalization(inputs, shaped(mean), shaped(variance), shaped(beta),
-                                           shaped(gamma), epsilon)
+        return outputs
+
+
+def normalize_batch(inputs, axis, training, gamma, beta, moving_mean, moving_variance,
+                    momentum, epsilon):
+    """(outputs, the moving averages' update ops) of batch normalization over every axis
+    but `axis`: with the batch's moments when `training` (a bool or a boolean tensor), with
+    the moving averages otherwise. gamma and beta may be None."""
+    rank = inputs.shape.ndims
+    broadcast = [1] * rank
+    broadcast[axis] = inputs.shape[axis].value
+    shaped = lambda t: None if t is None else array_ops.reshape(t, broadcast)  # noqa: E731
+    if not _is_tensor(training) and not training:
+        return nn_impl.batch_normalization(inputs, shaped(moving_mean),
+                                           shaped(moving_variance), shaped(beta),
+                                           shaped(gamma), epsilon), []
+    batch_mean, batch_variance = nn_impl.moments(inputs, [a for a in range(rank) if a != axis])
+    mean, variance = batch_mean, batch_variance
+    decay = ops.convert_to_tensor(1.0 - momentum, inputs.dtype)
+    if _is_tensor(training):
+        mean = array_ops.where_v2(training, batch_mean, moving_mean.value())
+        variance = array_ops.where_v2(training, batch_variance, moving_variance.value())
+        decay = array_ops.where_v2(training, decay, array_ops.zeros_like(decay))
+    updates = [var.assign_sub((var.value() - value) * decay)
+               for var, value in ((moving_mean, batch_mean), (moving_variance, batch_variance))]
+    outputs = nn_impl.batch_normalization(inputs, shaped(mean), shaped(variance),
+                                          shaped(beta), shaped(gamma), epsilon)
+    return outputs, updates

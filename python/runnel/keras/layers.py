@@ -7,11 +7,11 @@ import types
 
 import numpy as np
 
+from runnel import layers as tf_layers
 from runnel.framework import dtypes
 from runnel.framework import ops
 from runnel.ops import array_ops
 from runnel.ops import math_ops
-from runnel.ops import nn_impl
 from runnel.ops import nn_ops
 from runnel.keras import activations
 from runnel.keras import backend
@@ -96,14 +96,7 @@ class Dense(_WeightedLayer):
         self._add_kernel_and_bias([input_shape[-1], self.units], self.units)
 
     def call(self, inputs):
-        rank = inputs.shape.ndims
-        if rank == 2:
-            outputs = math_ops.matmul(inputs, self.kernel.value())
-        else:
-            flat = array_ops.reshape(inputs, [-1, self.kernel.shape.as_list()[0]])
-            outputs = array_ops.reshape(
-                math_ops.matmul(flat, self.kernel.value()),
-                array_ops.concat([array_ops.shape(inputs)[:-1], [self.units]], 0))
+        outputs = tf_layers.matmul_last_axis(inputs, self.kernel.value())
         if self.use_bias:
             outputs = nn_ops.bias_add(outputs, self.bias.value())
         return self.activation(outputs)
@@ -221,10 +214,8 @@ class Dropout(Layer):
     def call(self, inputs):
         if self.rate == 0:
             return array_ops.identity(inputs)
-        training = backend.learning_phase()
-        rate = array_ops.where_v2(training, ops.convert_to_tensor(self.rate, inputs.dtype),
-                                  ops.convert_to_tensor(0.0, inputs.dtype))
-        return nn_impl.dropout(inputs, rate=rate, noise_shape=self.noise_shape, seed=self.seed)
+        return tf_layers.dropout(inputs, self.rate, self.noise_shape, self.seed,
+                                 training=backend.learning_phase())
 
     def get_config(self):
         return dict(super().get_config(), rate=self.rate, noise_shape=self.noise_shape,
@@ -237,8 +228,7 @@ class Flatten(Layer):
         _check_channels_last(self, data_format)
 
     def call(self, inputs):
-        rest = inputs.shape[1:].num_elements() if inputs.shape.ndims else None
-        return array_ops.reshape(inputs, [-1, rest if rest is not None else -1])
+        return tf_layers.flatten(inputs)
 
 
 class Reshape(Layer):
@@ -298,19 +288,11 @@ class BatchNormalization(Layer):
                                                init["moving_variance"], trainable=False)
 
     def call(self, inputs):
-        training = backend.learning_phase()
-        rank = inputs.shape.ndims
-        batch_mean, batch_variance = nn_impl.moments(inputs, list(range(rank - 1)))
-        mean = array_ops.where_v2(training, batch_mean, self.moving_mean.value())
-        variance = array_ops.where_v2(training, batch_variance, self.moving_variance.value())
-        decay = array_ops.where_v2(training, ops.convert_to_tensor(1.0 - self.momentum),
-                                   ops.convert_to_tensor(0.0))
-        self.updates = [var.assign_sub((var.value() - value) * decay).op
-                        for var, value in ((self.moving_mean, batch_mean),
-                                           (self.moving_variance, batch_variance))]
-        return nn_impl.batch_normalization(
-            inputs, mean, variance, self.beta.value() if self.beta is not None else None,
-            self.gamma.value() if self.gamma is not None else None, self.epsilon)
+        outputs, updates = tf_layers.normalize_batch(
+            inputs, inputs.shape.ndims - 1, backend.learning_phase(), self.gamma, self.beta,
+            self.moving_mean, self.moving_variance, self.momentum, self.epsilon)
+        self.updates = [u.op for u in updates]
+        return outputs
 
     def get_config(self):
         config = dict(super().get_config(), axis=self.axis, momentum=self.momentum,
@@ -352,7 +334,7 @@ class Embedding(Layer):
                     input_length=self.input_length)
 
 
-class _Recurrent(Layer):
+class _Recurrent(_WeightedLayer):
     """A recurrent layer unrolled over the (known) number of time steps of its
     [batch, time, features] input. The input's projection for every step is one matrix
     product; each step then adds the previous state's."""
@@ -363,16 +345,14 @@ class _Recurrent(Layer):
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
                  bias_regularizer=None, return_sequences=False, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(activation=activation, use_bias=use_bias,
+                         kernel_initializer=kernel_initializer,
+                         bias_initializer=bias_initializer,
+                         kernel_regularizer=kernel_regularizer,
+                         bias_regularizer=bias_regularizer, **kwargs)
         self.units = int(units)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.return_sequences = return_sequences
 
     def build(self, input_shape):
@@ -414,13 +394,8 @@ class _Recurrent(Layer):
     def get_config(self):
         return dict(
             super().get_config(), units=self.units,
-            activation=activations.serialize(self.activation), use_bias=self.use_bias,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
             recurrent_initializer=initializers.serialize(self.recurrent_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
             recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
-            bias_regularizer=regularizers.serialize(self.bias_regularizer),
             return_sequences=self.return_sequences)
 
 
