@@ -156,8 +156,7 @@ class ProgbarLogger(Callback):
     def on_train_batch_end(self, batch, logs=None):
         self.steps = batch + 1
         if self.verbose == 1:
-            self.progbar.update(batch + 1, _without(logs, ("batch", "size")),
-                                finalize=False)
+            self.progbar.update(batch + 1, logs, finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -169,10 +168,6 @@ class ProgbarLogger(Callback):
                               f"{_duration(elapsed)} - {_per_step(elapsed / max(self.steps, 1))}"
                               f"{_format_logs(logs, list(logs))}\n")
             self.stream.flush()
-
-
-def _without(logs, keys):
-    return {k: v for k, v in (logs or {}).items() if k not in keys}
 
 
 class _Monitor(Callback):

@@ -7,21 +7,21 @@ from runnel.keras import losses
 from runnel.keras._names import lookup
 
 
-def _mean_equal(a, b):
+def _equal_as_float(a, b):
     return array_ops.cast(math_ops.equal(a, b), dtypes.float32)
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
     predicted = array_ops.cast(y_pred > threshold, y_pred.dtype)
-    return math_ops.reduce_mean(_mean_equal(losses._like(y_true, y_pred), predicted), axis=-1)
+    return math_ops.reduce_mean(_equal_as_float(losses._like(y_true, y_pred), predicted), axis=-1)
 
 
 def categorical_accuracy(y_true, y_pred):
-    return _mean_equal(math_ops.argmax(y_true, -1), math_ops.argmax(y_pred, -1))
+    return _equal_as_float(math_ops.argmax(y_true, -1), math_ops.argmax(y_pred, -1))
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
-    return _mean_equal(losses._class_ids(y_true, y_pred), math_ops.argmax(y_pred, -1))
+    return _equal_as_float(losses._class_ids(y_true, y_pred), math_ops.argmax(y_pred, -1))
 
 
 mse = mean_squared_error = losses.mean_squared_error

@@ -68,11 +68,8 @@ class Sequential(Model):
 
     @property
     def layers(self):
+        """The added layers (known before the model is built; no InputLayer, as in Keras)."""
         return list(self._stack)
-
-    @layers.setter
-    def layers(self, value):
-        pass  # Model._init_graph sets it; a Sequential's layers are its stack
 
     def get_config(self):
         config = {"name": self.name, "layers": [

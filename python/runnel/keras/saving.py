@@ -233,8 +233,7 @@ def print_summary(model, line_length, print_fn):
     print_fn("_" * total)
     row(headers)
     print_fn("=" * total)
-    layers = [layer for layer in model.layers
-              if functional or not isinstance(layer, InputLayer)]
+    layers = model.layers  # a Sequential's have no InputLayer
     for i, layer in enumerate(layers):
         nodes = [n for n in model._nodes if n.layer is layer]
         shape = [shape_of(t) for n in nodes for t in n.outputs]

@@ -41,7 +41,7 @@ class Model(Layer):
         # Made on first use after compile: the training op, the targets' placeholders and
         # the loss function of each output.
         self._train_op, self._targets, self._loss_fns = None, [], []
-        self.inputs, self.outputs, self.layers = [], [], []
+        self.inputs, self.outputs, self._layers = [], [], []
         if inputs is not None and outputs is not None:
             self._init_graph(to_list(inputs), to_list(outputs))
 
@@ -73,12 +73,17 @@ class Model(Layer):
         for t in outputs:
             visit(t)
         self._nodes = order
-        self.layers = []
+        self._layers = []
         for node in order:
-            if node.layer not in self.layers:
-                self.layers.append(node.layer)
+            if node.layer not in self._layers:
+                self._layers.append(node.layer)
         self.built = True
         self._train_op = None
+
+    @property
+    def layers(self):
+        """The layers from the inputs to the outputs, each once, in call order."""
+        return list(self._layers)
 
     @property
     def weights(self):
