@@ -190,6 +190,20 @@ def test_save_and_load_model_resume_training_exactly(tmp_path):
     np.testing.assert_allclose(rebuilt.predict(x), expected, rtol=1e-6)
 
 
+def test_a_model_compiled_again_saves_the_state_its_optimizer_now_uses(tmp_path):
+    model = keras.Sequential([layers.Dense(2, input_shape=(3,))])
+    optimizer = keras.optimizers.Adam()
+    x, y = np.random.randn(8, 3), np.random.randn(8, 2)
+    for loss in ("mse", "mae"):
+        model.compile(optimizer, loss)
+        model.fit(x, y, verbose=0)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    for a, b in zip(K.batch_get_value(optimizer.weights),
+                    K.batch_get_value(loaded.optimizer.weights)):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_weights_file_round_trip_and_errors(tmp_path):
     model = keras.Sequential([layers.Dense(2, input_shape=(3,))])
     model.save_weights(tmp_path / "w.keras")

@@ -28,7 +28,7 @@ class Optimizer:
         self._name = name
         self._lr_variable = None
         self.iterations = None
-        self.weights = []   # the optimizer's state once compiled: iterations, then slots
+        self.weights = []   # once compiled: learning rate, iterations, then the slots
 
     @property
     def learning_rate(self):
@@ -56,8 +56,11 @@ class Optimizer:
                                                      dtype=dtypes.int64)
         train_op = self._make(self._lr_variable.value()).minimize(
             loss, global_step=self.iterations, var_list=params)
-        made = [v for v in graph.get_collection("variables") if id(v) not in before]
-        self.weights = made + [v for v in self.weights if v not in made]
+        # The state is this step's: compiling again makes new slots, and a saved model
+        # holds only those its training op uses.
+        self.weights = [self._lr_variable, self.iterations] + [
+            v for v in graph.get_collection("variables") if id(v) not in before
+            and v is not self._lr_variable and v is not self.iterations]
         return train_op
 
     def get_config(self):
