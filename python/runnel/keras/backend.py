@@ -97,9 +97,10 @@ def batch_set_value(pairs):
     session = get_session()
     for variable, value in pairs:
         value = np.asarray(value, dtype=variable.dtype.base_dtype.as_numpy_dtype)
-        if tuple(variable.shape.as_list()) != value.shape:
-            raise ValueError(f"cannot set {variable.name} of shape {tuple(variable.shape.as_list())}"
-                             f" to a value of shape {value.shape}")
+        shape = tuple(variable.shape.as_list())
+        if shape != value.shape:
+            raise ValueError(f"cannot set {variable.name} of shape {shape} to a value of shape "
+                             f"{value.shape}")
         variable.load(value, session)
 
 

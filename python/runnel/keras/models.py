@@ -2,7 +2,8 @@
 from runnel.keras import backend
 from runnel.keras.base_layer import InputLayer, Input, shape_of
 from runnel.keras.training import Model
-from runnel.keras.saving import load_model, model_from_config, model_from_json, save_model  # noqa: F401
+from runnel.keras.saving import (load_model, model_from_config, model_from_json,  # noqa: F401
+                                 save_model)
 
 
 class Sequential(Model):
