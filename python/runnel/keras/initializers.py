@@ -68,7 +68,8 @@ class VarianceScaling(Initializer):
 
 class Orthogonal(Initializer):
     """A random orthogonal matrix (of the shape's last two dims flattened to 2-D), times
-    `gain`: the QR decomposition of a normal sample, drawn with numpy."""
+    `gain`: the QR decomposition of a normal sample, drawn with numpy (from numpy's global
+    generator when no seed is given, so keras.utils.set_random_seed repeats it)."""
 
     def __init__(self, gain=1.0, seed=None):
         self.gain, self.seed = gain, seed
@@ -76,7 +77,8 @@ class Orthogonal(Initializer):
     def __call__(self, shape, dtype=None):
         rows = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
         cols = int(shape[-1])
-        rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(self.seed if self.seed is not None
+                                    else np.random.randint(2 ** 31))
         sample = rng.standard_normal((max(rows, cols), min(rows, cols)))
         q, r = np.linalg.qr(sample)
         q *= np.sign(np.diag(r))

@@ -2,10 +2,12 @@
 pictures of training (learning curves) and of models (their graph)."""
 import io
 import os
+import random
 
 import numpy as np
 
 from runnel.framework import file_io
+from runnel.ops import random_ops
 
 from runnel.keras.callbacks import Progbar  # noqa: F401 (keras.utils.Progbar)
 
@@ -25,6 +27,14 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     out = np.zeros(ids.shape + (num_classes,), dtype=dtype)
     np.put_along_axis(out, ids[..., None], 1, axis=-1)
     return out
+
+
+def set_random_seed(seed):
+    """Makes runs repeatable, as Keras's: seeds Python's and numpy's generators (fit's
+    shuffling) and the default graph's (initializers, Dropout)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    random_ops.set_random_seed(seed)
 
 
 class Sequence:
