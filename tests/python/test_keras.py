@@ -41,6 +41,15 @@ def test_dense_stack_computes_what_its_weights_say():
                                                "dense_1/kernel:0", "dense_1/bias:0"]
 
 
+def test_sequential_may_start_with_keras_input():
+    model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(2)])
+    x = np.random.randn(4, 3).astype(np.float32)
+    w, b = model.get_weights()
+    np.testing.assert_allclose(model.predict(x), x @ w + b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="an input can only be a Sequential's first entry"):
+        model.add(keras.Input(shape=(2,)))
+
+
 def test_linear_regression_reaches_least_squares():
     x = np.random.randn(256, 3)
     y = x @ np.array([[1.5], [-2.0], [0.5]]) + 0.3 + 0.01 * np.random.randn(256, 1)
@@ -378,3 +387,23 @@ def test_plot_model_draws_the_model_graph_without_its_training_ops(tmp_path):
     keras.utils.plot_model(model, tmp_path / "model.html")
     page = (tmp_path / "model.html").read_text()
     assert "dense_1/BiasAdd" in page and "<html" in page.lower()
+
+
+def test_set_random_seed_repeats_a_run_and_another_seed_changes_it():
+    x = np.random.randn(64, 5, 3).astype(np.float32)
+    y = np.random.randint(0, 2, 64)
+
+    def train(seed):
+        K.clear_session()
+        keras.utils.set_random_seed(seed)
+        model = keras.Sequential([layers.LSTM(4, input_shape=(5, 3)),  # orthogonal init
+                                  layers.Dropout(0.5),
+                                  layers.Dense(2, activation="softmax")])
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0)  # shuffled batches
+        return model.get_weights()
+
+    first, again, other = train(3), train(3), train(4)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other))

@@ -8,8 +8,8 @@ from runnel.keras.saving import (load_model, model_from_config, model_from_json,
 
 class Sequential(Model):
     """A stack of layers, each taking the previous one's output. The first layer gives the
-    input shape (input_shape=, input_dim=, or an InputLayer); without one the model is
-    built when it first sees data."""
+    input shape (input_shape=, input_dim=, an InputLayer or keras.Input(shape)); without one
+    the model is built when it first sees data."""
 
     def __init__(self, layers=None, name=None):
         super().__init__(name=name or backend.unique_layer_name("sequential"))
@@ -18,18 +18,23 @@ class Sequential(Model):
             self.add(layer)
 
     def add(self, layer):
+        history = getattr(layer, "_keras_history", None)
+        if history is not None and isinstance(history[0], InputLayer):
+            layer = history[0]  # keras.Input(shape=...) as the first entry
         if isinstance(layer, Model):
             raise NotImplementedError("adding a Model to a Sequential is not supported yet; "
                                       "add its layers")
         if not hasattr(layer, "__call__") or not hasattr(layer, "get_config"):
             raise TypeError(f"Sequential.add takes a Keras layer, got {layer!r}")
-        if not self._stack and not self.outputs:
-            if isinstance(layer, InputLayer):
-                self._start(layer.output)
-                return
-            if layer._batch_input_shape is not None:
-                self._start(Input(batch_shape=layer._batch_input_shape,
-                                  name=f"{layer.name}_input", dtype=layer.dtype))
+        if isinstance(layer, InputLayer):
+            if self._stack or self.outputs:
+                raise ValueError(f"{layer.name}: an input can only be a Sequential's first "
+                                 "entry")
+            self._start(layer.output)
+            return
+        if not self._stack and not self.outputs and layer._batch_input_shape is not None:
+            self._start(Input(batch_shape=layer._batch_input_shape, name=f"{layer.name}_input",
+                              dtype=layer.dtype))
         self._stack.append(layer)
         if self.outputs:
             self._connect([layer])
