@@ -73,6 +73,20 @@ def test_random_ops_statistics_and_seeds():
         np.testing.assert_array_equal(sess.run(n), nv)
 
 
+def test_float_uniform_draws_are_uniform_and_independent():
+    # float32 values take two per 64-bit draw (the high and low 24 bits); an odd count
+    # takes the last from a draw of its own.
+    tf.set_random_seed(7)
+    with tf.Session() as sess:
+        v = sess.run(tf.random_uniform([40001], dtype=tf.float32))
+    assert v.dtype == np.float32 and v.min() >= 0.0 and v.max() < 1.0
+    assert abs(v.mean() - 0.5) < 0.01 and abs(v.var() - 1 / 12) < 0.005
+    assert len(np.unique(v)) > 39900  # 2^24 possible values
+    histogram = np.histogram(v, bins=10, range=(0, 1))[0]
+    assert histogram.min() > 3700 and histogram.max() < 4300
+    assert abs(np.corrcoef(v[:-1:2], v[1::2])[0, 1]) < 0.03
+
+
 def test_random_shuffle_and_multinomial():
     tf.set_random_seed(3)
     rows = np.arange(12).reshape(6, 2)
