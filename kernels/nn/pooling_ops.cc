@@ -76,21 +76,30 @@ void MaxPoolNhwc(const PoolShape& s, const T* in, T* out, ThreadPool* pool) {
   });
 }
 
+// Whether the windows along `d` cover every input position exactly once (2x2 pooling with
+// stride 2 of an even size, the common case).
+bool Tiles(const WindowDim& d) {
+  return d.stride == d.window && d.pad_before == 0 && d.output * d.window == d.input;
+}
+
 // Each window's gradient goes to the first input position (in row-major order) holding
 // the window's maximum, as in TensorFlow. The running maximum and the index of its window
 // position are kept per channel in 32-bit lanes without branches, so the channel loop
-// vectorizes (random data would mispredict half of the branches).
+// vectorizes (random data would mispredict half of the branches). When the windows tile
+// the input, each position is written once (the gradient or zero); otherwise the output is
+// zeroed first and gradients are added.
 template <typename T>
 void MaxPoolGradNhwc(const PoolShape& s, const T* in, const T* grad, T* out, ThreadPool* pool) {
   const int64_t image = s.rows.input * s.cols.input * s.channels;
   const int64_t per_image = s.rows.output * s.cols.output * s.channels;
   const int64_t channels = s.channels;
+  const bool tiles = Tiles(s.rows) && Tiles(s.cols);
   pool->ParallelFor(s.batch, per_image * s.rows.window * s.cols.window,
                     [&](int64_t begin, int64_t end) {
     std::vector<T> best(channels);
     std::vector<int32_t> winner(channels);
     std::vector<int64_t> offsets(s.rows.window * s.cols.window);
-    std::fill(out + begin * image, out + end * image, T(0));
+    if (!tiles) std::fill(out + begin * image, out + end * image, T(0));
     for (int64_t n = begin; n < end; ++n) {
       for (int64_t oh = 0; oh < s.rows.output; ++oh) {
         for (int64_t ow = 0; ow < s.cols.output; ++ow) {
@@ -110,7 +119,14 @@ void MaxPoolGradNhwc(const PoolShape& s, const T* in, const T* grad, T* out, Thr
             }
           }
           const T* g = grad + ((n * s.rows.output + oh) * s.cols.output + ow) * channels;
-          for (int64_t c = 0; c < channels; ++c) out[offsets[w[c]] + c] += g[c];
+          if (tiles) {
+            for (int32_t q = 0; q < count; ++q) {
+              T* dst = out + offsets[q];
+              for (int64_t c = 0; c < channels; ++c) dst[c] = w[c] == q ? g[c] : T(0);
+            }
+          } else {
+            for (int64_t c = 0; c < channels; ++c) out[offsets[w[c]] + c] += g[c];
+          }
         }
       }
     }
