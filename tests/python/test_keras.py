@@ -163,6 +163,48 @@ def test_frozen_layers_keep_their_weights():
     assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 2
 
 
+def test_a_model_used_as_a_layer_shares_its_weights_freezes_and_saves(tmp_path):
+    base = keras.Sequential([layers.Dense(4, activation="relu", input_shape=(3,)),
+                             layers.BatchNormalization(), layers.Dropout(0.5)], name="base")
+    inputs = keras.Input(shape=(3,))
+    head = layers.Dense(2, name="head")
+    model = keras.Model(inputs, head(base(inputs, training=False)))
+    x = np.random.randn(16, 3).astype(np.float32)
+    y = np.random.randn(16, 2).astype(np.float32)
+    w, b, gamma, beta, mean, variance = base.get_weights()
+    w2, b2 = head.get_weights()
+    features = (np.maximum(x @ w + b, 0) - mean) / np.sqrt(variance + 1e-3) * gamma + beta
+    np.testing.assert_allclose(model.predict(x), features @ w2 + b2, rtol=1e-5, atol=1e-5)
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert any(line.startswith(" base (Sequential)") and " 32 " in line for line in lines)
+
+    # Frozen base: only the head learns, and with training=False the base's batch norm
+    # keeps its moving averages and its dropout stays off while the model trains.
+    base.trainable = False
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    model.fit(x, y, epochs=3, verbose=0)
+    for before, after in zip([w, b, gamma, beta, mean, variance], base.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    assert not np.array_equal(w2, head.get_weights()[0])
+    expected = features @ head.get_weights()[0] + head.get_weights()[1]
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-5)
+
+    path = tmp_path / "nested.keras"
+    model.save(path)
+    K.clear_session()
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict(x), expected, rtol=1e-5, atol=1e-5)
+    assert not loaded.get_layer("base").trainable
+
+    # In a Sequential, trained as a whole: the base's batch norm updates its moving mean.
+    stacked = keras.Sequential([loaded.get_layer("base"), layers.Dense(1)])
+    stacked.get_layer("base").trainable = True
+    stacked.compile("sgd", "mse")
+    stacked.fit(x, y[:, :1], epochs=1, batch_size=16, verbose=0)
+    assert not np.allclose(stacked.get_layer("base").get_weights()[4], mean)
+
+
 def test_l2_regularizer_adds_its_penalty_to_the_loss():
     model = keras.Sequential([layers.Dense(2, input_shape=(3,), use_bias=False,
                                            kernel_regularizer=keras.regularizers.l2(0.1))])

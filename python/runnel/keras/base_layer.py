@@ -28,10 +28,12 @@ def shape_of(tensor):
 
 
 class Node:
-    """One call of `layer`: the tensors it took and the tensors it made."""
+    """One call of `layer`: the tensors it took, the tensors it made, and the ops that call
+    made to run with each training step (BatchNormalization's moving averages)."""
 
-    def __init__(self, layer, inputs, outputs, arguments):
+    def __init__(self, layer, inputs, outputs, arguments, updates=()):
         self.layer, self.inputs, self.outputs, self.arguments = layer, inputs, outputs, arguments
+        self.updates = list(updates)
 
 
 class Layer:
@@ -46,7 +48,7 @@ class Layer:
         self.built = False
         self._weights = []
         self._losses = []
-        self.updates = []
+        self._call_updates = []     # made by the call in progress; its node takes them
         self._inbound_nodes = []
         if input_shape is not None and batch_input_shape is None:
             batch_input_shape = (batch_size,) + tuple(to_list(input_shape))
@@ -86,6 +88,14 @@ class Layer:
         """Regularization penalties of this layer's weights (added to the training loss)."""
         return list(self._losses)
 
+    def add_update(self, updates):
+        """Ops the current call makes that each training step must run."""
+        self._call_updates.extend(to_list(updates))
+
+    @property
+    def updates(self):
+        return [u for node in self._inbound_nodes for u in node.updates]
+
     def get_weights(self):
         return backend.batch_get_value(self.weights)
 
@@ -123,7 +133,8 @@ class Layer:
             self.built = True
         with ops.name_scope(self.name):
             outputs = self.call(inputs, **kwargs)
-        node = Node(self, tensors, to_list(outputs), kwargs)
+        node = Node(self, tensors, to_list(outputs), kwargs, self._call_updates)
+        self._call_updates = []
         for i, t in enumerate(node.outputs):
             t._keras_history = (self, len(self._inbound_nodes), i)
         self._inbound_nodes.append(node)

@@ -42,6 +42,12 @@ def _check_rank(layer, input_shape, rank, what):
                          f"{input_shape}")
 
 
+def _training(training):
+    """A call's `training` argument (True/False, as `layer(x, training=False)` gives), or
+    the learning phase when the call left it out."""
+    return backend.learning_phase() if training is None else training
+
+
 def _padding(padding):
     if padding.lower() not in ("same", "valid"):
         raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
@@ -211,11 +217,11 @@ class Dropout(Layer):
             raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
         self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         if self.rate == 0:
             return array_ops.identity(inputs)
         return tf_layers.dropout(inputs, self.rate, self.noise_shape, self.seed,
-                                 training=backend.learning_phase())
+                                 training=_training(training))
 
     def get_config(self):
         return dict(super().get_config(), rate=self.rate, noise_shape=self.noise_shape,
@@ -287,11 +293,11 @@ class BatchNormalization(Layer):
         self.moving_variance = self.add_weight("moving_variance", [channels],
                                                init["moving_variance"], trainable=False)
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         outputs, updates = tf_layers.normalize_batch(
-            inputs, inputs.shape.ndims - 1, backend.learning_phase(), self.gamma, self.beta,
+            inputs, inputs.shape.ndims - 1, _training(training), self.gamma, self.beta,
             self.moving_mean, self.moving_variance, self.momentum, self.epsilon)
-        self.updates = [u.op for u in updates]
+        self.add_update([u.op for u in updates])
         return outputs
 
     def get_config(self):

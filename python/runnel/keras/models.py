@@ -21,20 +21,23 @@ class Sequential(Model):
         history = getattr(layer, "_keras_history", None)
         if history is not None and isinstance(history[0], InputLayer):
             layer = history[0]  # keras.Input(shape=...) as the first entry
-        if isinstance(layer, Model):
-            raise NotImplementedError("adding a Model to a Sequential is not supported yet; "
-                                      "add its layers")
         if not hasattr(layer, "__call__") or not hasattr(layer, "get_config"):
             raise TypeError(f"Sequential.add takes a Keras layer, got {layer!r}")
+        if isinstance(layer, Model) and layer.built and (len(layer.inputs) != 1 or
+                                                         len(layer.outputs) != 1):
+            raise ValueError(f"model {layer.name!r} has {len(layer.inputs)} inputs and "
+                             f"{len(layer.outputs)} outputs; a Sequential's layers take one "
+                             "and make one")
         if isinstance(layer, InputLayer):
             if self._stack or self.outputs:
                 raise ValueError(f"{layer.name}: an input can only be a Sequential's first "
                                  "entry")
             self._start(layer.output)
             return
-        if not self._stack and not self.outputs and layer._batch_input_shape is not None:
-            self._start(Input(batch_shape=layer._batch_input_shape, name=f"{layer.name}_input",
-                              dtype=layer.dtype))
+        shape = shape_of(layer.inputs[0]) if isinstance(layer, Model) and layer.built \
+            else layer._batch_input_shape
+        if not self._stack and not self.outputs and shape is not None:
+            self._start(Input(batch_shape=shape, name=f"{layer.name}_input", dtype=layer.dtype))
         self._stack.append(layer)
         if self.outputs:
             self._connect([layer])
@@ -78,7 +81,7 @@ class Sequential(Model):
         return list(self._stack)
 
     def get_config(self):
-        config = {"name": self.name, "layers": [
+        config = {"name": self.name, "trainable": self.trainable, "layers": [
             {"class_name": type(layer).__name__, "config": layer.get_config()}
             for layer in self._stack]}
         if self.inputs and not config["layers"][0]["config"].get("batch_input_shape"):

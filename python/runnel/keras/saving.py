@@ -41,9 +41,9 @@ def functional_config(model):
     for layer in model.layers:
         layers.append({"class_name": type(layer).__name__, "name": layer.name,
                        "config": layer.get_config(),
-                       "inbound_nodes": [[ref(t) + [{}] for t in node.inputs]
+                       "inbound_nodes": [[ref(t) + [node.arguments] for t in node.inputs]
                                          for node in ids[layer.name] if node.inputs]})
-    return {"name": model.name, "layers": layers,
+    return {"name": model.name, "trainable": model.trainable, "layers": layers,
             "input_layers": [ref(t) for t in model.inputs],
             "output_layers": [ref(t) for t in model.outputs]}
 
@@ -57,6 +57,7 @@ def model_from_config(config, custom_objects=None):
         model = models.Sequential(name=config.get("name"))
         for entry in config["layers"]:
             model.add(_layer(classes, entry))
+        model.trainable = config.get("trainable", True)
         return model
     made, outputs = {}, {}
     pending = list(config["layers"])
@@ -76,7 +77,7 @@ def model_from_config(config, custom_objects=None):
                 if not all(k in outputs for k in keys):
                     break
                 args = [outputs[(name, index)][position] for name, index, position, _ in node]
-                result = layer(args if len(args) > 1 else args[0])
+                result = layer(args if len(args) > 1 else args[0], **node[0][3])
                 outputs[(layer.name, done)] = to_list(result)
                 done += 1
                 progressed = True
@@ -88,8 +89,10 @@ def model_from_config(config, custom_objects=None):
 
     def tensors(refs):
         return [outputs[(name, index)][position] for name, index, position in refs]
-    return training.Model(tensors(config["input_layers"]), tensors(config["output_layers"]),
-                          name=config.get("name"))
+    model = training.Model(tensors(config["input_layers"]), tensors(config["output_layers"]),
+                           name=config.get("name"))
+    model.trainable = config.get("trainable", True)
+    return model
 
 
 def _layer(classes, entry):

@@ -3,6 +3,7 @@ evaluate, predict). The model is the graph its layers built in the default graph
 adds the loss, metrics and optimizer's updates to it once, and each batch is one
 session.run."""
 import collections
+import inspect
 import math
 
 import numpy as np
@@ -121,9 +122,37 @@ class Model(Layer):
         raise ValueError(f"no layer named {name!r}; the layers are "
                          f"{[layer.name for layer in self.layers]}")
 
-    def call(self, inputs, **kwargs):
-        raise NotImplementedError("calling a Model on new tensors (using it as a layer) is "
-                                  "not supported yet; call its layers")
+    @property
+    def input(self):
+        return self.inputs[0] if len(self.inputs) == 1 else self.inputs
+
+    @property
+    def output(self):
+        return self.outputs[0] if len(self.outputs) == 1 else self.outputs
+
+    def call(self, inputs, training=None):
+        """The model used as a layer: its layers called again, in order, from `inputs`
+        (the same weights; new ops). The updates those calls make are this call's.
+        `training=False` keeps Dropout off and BatchNormalization on its moving averages
+        inside (fine-tuning a frozen base), whatever the learning phase."""
+        given = to_list(inputs)
+        if len(given) != len(self.inputs):
+            raise ValueError(f"model {self.name!r} takes {len(self.inputs)} inputs "
+                             f"({self.input_names}), got {len(given)}")
+        made = {id(t): g for t, g in zip(self.inputs, given)}
+        for node in self._nodes:
+            if not node.inputs:
+                continue  # an InputLayer
+            args = [made[id(t)] for t in node.inputs]
+            arguments = dict(node.arguments)
+            if training is not None and \
+                    "training" in inspect.signature(node.layer.call).parameters:
+                arguments["training"] = training
+            outputs = node.layer(args if len(args) > 1 else args[0], **arguments)
+            made.update(zip(map(id, node.outputs), to_list(outputs)))
+            self.add_update(node.layer._inbound_nodes[-1].updates)
+        outputs = [made[id(t)] for t in self.outputs]
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def _ensure_built(self, x):
         if not self.built:
@@ -207,7 +236,9 @@ class Model(Layer):
                 train_op = control_flow_ops.no_op()
             else:
                 train_op = self.optimizer.get_updates(total, trainable)
-            updates = [u for layer in self.layers for u in layer.updates]
+            # The updates of this model's calls only: a layer also used elsewhere (in a
+            # model this one is nested in, or that nests it) has other calls too.
+            updates = [u for node in self._nodes for u in node.updates]
             self._train_op = control_flow_ops.group(train_op, *updates) if updates \
                 else train_op
 
@@ -484,6 +515,12 @@ class Model(Layer):
     def get_config(self):
         from runnel.keras import saving
         return saving.functional_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from runnel.keras import saving
+        return saving.model_from_config({"class_name": cls.__name__, "config": config},
+                                        custom_objects)
 
     def to_json(self, **kwargs):
         from runnel.keras import saving
