@@ -42,7 +42,8 @@ class Model(Layer):
         # Made on first use after compile: the training op, the targets' placeholders and
         # the loss function of each output.
         self._train_op, self._targets, self._loss_fns = None, [], []
-        self.inputs, self.outputs, self._layers = [], [], []
+        # _nodes: the calls from the inputs to the outputs, in call order.
+        self.inputs, self.outputs, self._layers, self._nodes = [], [], [], []
         if inputs is not None and outputs is not None:
             self._init_graph(to_list(inputs), to_list(outputs))
 
@@ -54,7 +55,6 @@ class Model(Layer):
                 raise ValueError(f"model inputs must be keras.Input tensors; {t.name} comes "
                                  f"from layer {layer.name!r}")
         self.inputs, self.outputs = inputs, outputs
-        self._nodes = []        # nodes from the inputs to the outputs, in call order
         seen, order = set(), []
         input_ids = {id(t) for t in inputs}
 
@@ -104,6 +104,13 @@ class Model(Layer):
     @property
     def losses(self):
         return [loss for layer in self.layers for loss in layer.losses]
+
+    @property
+    def updates(self):
+        """What each training step must also run (batch norms' moving averages): that of
+        the calls between this model's inputs and outputs only, since a layer also used
+        elsewhere (in a model nesting this one, or nested in it) has other calls too."""
+        return [u for node in self._nodes for u in node.updates]
 
     @property
     def input_names(self):
@@ -236,9 +243,7 @@ class Model(Layer):
                 train_op = control_flow_ops.no_op()
             else:
                 train_op = self.optimizer.get_updates(total, trainable)
-            # The updates of this model's calls only: a layer also used elsewhere (in a
-            # model this one is nested in, or that nests it) has other calls too.
-            updates = [u for node in self._nodes for u in node.updates]
+            updates = self.updates
             self._train_op = control_flow_ops.group(train_op, *updates) if updates \
                 else train_op
 
