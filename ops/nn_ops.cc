@@ -67,8 +67,11 @@ absl::Status BiasAddGradGrad(GradientContext* g) {
   return absl::OkStatus();
 }
 
+// From the output, as TensorFlow (y > 0 exactly where x > 0): the pre-activation then has
+// Relu as its only reader, so the passes fuse it into the bias add and the convolution or
+// MatMul before it in training graphs too, and it is freed early.
 absl::Status ReluGradient(GradientContext* g) {
-  g->SetInputGrad(0, g->Op("ReluGrad", {g->grad(0), g->input(0)}));
+  g->SetInputGrad(0, g->Op("ReluGrad", {g->grad(0), g->output(0)}));
   return absl::OkStatus();
 }
 

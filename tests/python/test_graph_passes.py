@@ -1,6 +1,6 @@
 """The session's graph passes (runtime/passes/, session option graph_optimization_level)
 give the unoptimized results: on every shared TensorFlow graph and on a CNN training run
-(conv + batch norm + relu, whose step graph the passes fuse)."""
+(conv + batch norm + relu, dense + relu6 and + relu, whose step graph the passes fuse)."""
 import numpy as np
 import pytest
 
@@ -54,6 +54,8 @@ def test_cnn_training_is_the_same_with_and_without_passes():
             h = tf.layers.conv2d(x, 4, 3, padding="same")
             h = tf.nn.relu(tf.layers.batch_normalization(h, training=training))
             h = tf.layers.dense(tf.layers.flatten(h), 8, activation=tf.nn.relu6)
+            # Relu's gradient reads its output, so MatMul + bias + Relu fuse in training too.
+            h = tf.layers.dense(h, 8, activation=tf.nn.relu)
             logits = tf.layers.dense(h, 3)
             loss = tf.reduce_mean(
                 tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
