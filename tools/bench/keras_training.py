@@ -4,7 +4,7 @@ initialization, optimizer and batch, in a plain training loop), the same thread 
 Prints each side's epoch time (examples/s), test accuracy after the last epoch and peak
 memory, and Runnel over the faster peer.
 
-    tools/bench/run.sh keras_training.py [--model cnn|mlp] [--epochs 3] [--rounds 3]
+    tools/bench/run.sh keras_training.py [--model cnn|mlp|all] [--epochs 3] [--rounds 3]
 
 Models: `cnn` is tools/examples/keras/fashion_mnist_cnn.py's (conv 3x3x32 - max pool -
 conv 3x3x64 - max pool - dropout - dense 128 - dropout - dense 10, batch 64); `mlp` is
@@ -163,9 +163,27 @@ def side_torch(model_name, epochs, threads):
 SIDES = {"runnel": side_runnel, "tensorflow": side_tensorflow, "torch": side_torch}
 
 
+def compare(model, args):
+    """Runs the sides on `model` in interleaved rounds and prints the table and ratio."""
+    print(f"Keras {model} on Fashion-MNIST, batch {BATCH[model]}, {args.epochs} epochs, "
+          f"{args.threads} threads, median of {args.rounds} interleaved rounds")
+    results = harness.interleaved(
+        __file__, args.sides.split(","), args.rounds,
+        lambda s: ["--side", s, "--model", model, "--epochs", args.epochs,
+                   "--threads", args.threads])
+    print(f"{'':<12}{'epoch s':>9}{'examples/s':>12}{'1st epoch s':>13}{'accuracy':>10}"
+          f"{'peak MB':>9}")
+    for s, m in harness.medians(results).items():
+        print(f"{s:<12}{m['epoch_s']:>9.2f}{m['rate']:>12.0f}{m['first_epoch_s']:>13.2f}"
+              f"{m['accuracy']:>10.4f}{m['peak_rss_mb']:>9.0f}")
+    for s, rs in results.items():
+        print(f"{s} accuracy per round: " + ", ".join(f"{r['accuracy']:.4f}" for r in rs))
+    harness.print_ratio(results, "epoch time")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", choices=sorted(BATCH), default="cnn")
+    p.add_argument("--model", choices=sorted(BATCH) + ["all"], default="all")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--threads", type=int, default=os.cpu_count())
@@ -183,21 +201,8 @@ def main():
     if not os.path.exists(os.path.join(DATA, "t10k-labels-idx1-ubyte.gz")):
         raise SystemExit(f"Fashion-MNIST not found at {DATA}: install Debian's "
                          "dataset-fashion-mnist")
-    sides = args.sides.split(",")
-    print(f"Keras {args.model} on Fashion-MNIST, batch {BATCH[args.model]}, {args.epochs} "
-          f"epochs, {args.threads} threads, median of {args.rounds} interleaved rounds")
-    results = harness.interleaved(
-        __file__, sides, args.rounds,
-        lambda s: ["--side", s, "--model", args.model, "--epochs", args.epochs,
-                   "--threads", args.threads])
-    print(f"{'':<12}{'epoch s':>9}{'examples/s':>12}{'1st epoch s':>13}{'accuracy':>10}"
-          f"{'peak MB':>9}")
-    for s, m in harness.medians(results).items():
-        print(f"{s:<12}{m['epoch_s']:>9.2f}{m['rate']:>12.0f}{m['first_epoch_s']:>13.2f}"
-              f"{m['accuracy']:>10.4f}{m['peak_rss_mb']:>9.0f}")
-    for s, rs in results.items():
-        print(f"{s} accuracy per round: " + ", ".join(f"{r['accuracy']:.4f}" for r in rs))
-    harness.print_ratio(results, "epoch time")
+    for model in sorted(BATCH) if args.model == "all" else [args.model]:
+        compare(model, args)
 
 
 if __name__ == "__main__":

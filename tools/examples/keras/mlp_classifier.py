@@ -12,7 +12,6 @@ Without --csv it trains on synthetic Otto-like data: per class, Poisson counts a
 class profile over 93 features, classes unevenly frequent.
 """
 import argparse
-import sys
 
 import numpy as np
 
@@ -74,4 +73,3 @@ history = model.fit(x_train, y_train, batch_size=64, epochs=args.epochs,
 loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
 print(f"stopped after {len(history.history['loss'])} epochs; "
       f"test loss {loss:.4f}, test accuracy {accuracy:.4f}")
-sys.exit(0)
