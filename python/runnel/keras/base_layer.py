@@ -48,7 +48,7 @@ class Layer:
         self.built = False
         self._weights = []
         self._losses = []
-        self._call_updates = []     # made by the call in progress; its node takes them
+        self._call_updates = []     # made by the call in progress; its node copies them
         self._inbound_nodes = []
         if input_shape is not None and batch_input_shape is None:
             batch_input_shape = (batch_size,) + tuple(to_list(input_shape))
@@ -131,10 +131,10 @@ class Layer:
         if not self.built:
             self.build(shapes if isinstance(inputs, (list, tuple)) else shapes[0])
             self.built = True
+        self._call_updates = []  # none left from a call that failed
         with ops.name_scope(self.name):
             outputs = self.call(inputs, **kwargs)
         node = Node(self, tensors, to_list(outputs), kwargs, self._call_updates)
-        self._call_updates = []
         for i, t in enumerate(node.outputs):
             t._keras_history = (self, len(self._inbound_nodes), i)
         self._inbound_nodes.append(node)

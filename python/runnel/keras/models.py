@@ -23,8 +23,8 @@ class Sequential(Model):
             layer = history[0]  # keras.Input(shape=...) as the first entry
         if not hasattr(layer, "__call__") or not hasattr(layer, "get_config"):
             raise TypeError(f"Sequential.add takes a Keras layer, got {layer!r}")
-        if isinstance(layer, Model) and layer.built and (len(layer.inputs) != 1 or
-                                                         len(layer.outputs) != 1):
+        built_model = isinstance(layer, Model) and layer.built
+        if built_model and (len(layer.inputs) != 1 or len(layer.outputs) != 1):
             raise ValueError(f"model {layer.name!r} has {len(layer.inputs)} inputs and "
                              f"{len(layer.outputs)} outputs; a Sequential's layers take one "
                              "and make one")
@@ -34,8 +34,7 @@ class Sequential(Model):
                                  "entry")
             self._start(layer.output)
             return
-        shape = shape_of(layer.inputs[0]) if isinstance(layer, Model) and layer.built \
-            else layer._batch_input_shape
+        shape = shape_of(layer.inputs[0]) if built_model else layer._batch_input_shape
         if not self._stack and not self.outputs and shape is not None:
             self._start(Input(batch_shape=shape, name=f"{layer.name}_input", dtype=layer.dtype))
         self._stack.append(layer)
