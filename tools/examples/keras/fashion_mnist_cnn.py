@@ -30,9 +30,9 @@ else:
 keras.utils.set_random_seed(args.seed)  # weights, dropout and shuffling repeat
 
 (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
-x_train = (x_train[:args.train_examples, ..., None] / 255.0).astype(np.float32)
+x_train = x_train[:args.train_examples, ..., None].astype(np.float32) / 255
 y_train = y_train[:args.train_examples]
-x_test = (x_test[..., None] / 255.0).astype(np.float32)
+x_test = x_test[..., None].astype(np.float32) / 255
 
 model = keras.Sequential([
     keras.layers.Conv2D(32, (3, 3), activation="relu", padding="same",
