@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(cmake ninja-build g++ libprotobuf-dev protobuf-compiler libeigen3-dev libzmq3-dev
           cppzmq-dev pybind11-dev libabsl-dev libgtest-dev python3-dev python3-numpy
           python3-pytest python3-protobuf libdnnl-dev ccache libjpeg62-turbo-dev libpng-dev
+          ocl-icd-opencl-dev     # Debian's oneDNN CMake config asks for OpenCL
           chromium python3-pil   # tests: headless pages of runnel-inspect --html, and an
                                  # independent JPEG/PNG codec for the image ops
           python3-matplotlib)    # keras.utils.plot_history's learning curves

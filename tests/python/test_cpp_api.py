@@ -15,6 +15,15 @@ RUNNEL_RUN = BUILD / "bin" / "runnel-run"
 needs_tools = pytest.mark.skipif(not RUNNEL_RUN.exists(), reason=f"{RUNNEL_RUN} is not built")
 
 
+def build_generator():
+    """The CMake generator of Runnel's own build tree: its build tool is installed, while
+    CMake's default (make) may not be."""
+    for line in (BUILD / "CMakeCache.txt").read_text().splitlines():
+        if line.startswith("CMAKE_GENERATOR:"):
+            return line.split("=", 1)[1]
+    pytest.skip(f"{BUILD / 'CMakeCache.txt'} names no generator")
+
+
 @pytest.fixture(scope="module")
 def frozen_model(tmp_path_factory):
     """A small trained classifier, frozen; with inputs and the Python session's outputs."""
@@ -81,7 +90,8 @@ def test_an_outside_project_builds_against_the_installed_package(frozen_model, t
     assert (prefix / "include" / "runnel" / "inference.h").exists()
     app_build = tmp_path / "app"
     subprocess.run(["cmake", "-S", str(ROOT / "tools" / "examples" / "cpp_inference"),
-                    "-B", str(app_build), f"-DCMAKE_PREFIX_PATH={prefix}"],
+                    "-B", str(app_build), "-G", build_generator(),
+                    f"-DCMAKE_PREFIX_PATH={prefix}"],
                    check=True, capture_output=True)
     subprocess.run(["cmake", "--build", str(app_build)], check=True, capture_output=True)
     (tmp_path / "x.f32").write_bytes(xs.astype(np.float32).tobytes())
