@@ -46,6 +46,7 @@ if ! command -v debootstrap >/dev/null; then
 fi
 
 fresh=$(mktemp -d "${RUNNEL_FRESH_ROOT_PARENT:-/var/tmp}/runnel-fresh.XXXXXX")
+chmod 755 "$fresh"  # it is the root's /, which every user (apt's _apt too) must traverse
 remove_root() {
   # Processes a package left running in the root would keep files open there.
   local proc
@@ -105,13 +106,20 @@ step() {
   fi
   [[ $result == ok ]]
 }
-# The test runners' closing counts and the main job's accuracy, as the log states them.
+# The test runners' closing counts, the main job's accuracy and the build's warnings, as
+# the log states them.
 counts() {
-  local pattern
+  local pattern item warnings separator=
+  local items=()
   for pattern in '[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' \
                  '[0-9]+ (passed|failed)[^=]* in [0-9.]+s' 'frozen graph test accuracy [0-9.]+'; do
-    grep -Eo "$pattern" "$1" | tail -n 1
-  done | paste -sd ';' | sed 's/;/; /g'
+    items+=("$(grep -Eo "$pattern" "$1" | tail -n 1)")
+  done
+  warnings=$(grep -c ' warning: ' "$1")
+  [[ $warnings -eq 0 ]] || items+=("$warnings compiler warnings")
+  for item in "${items[@]}"; do
+    [[ -z $item ]] || { printf '%s%s' "$separator" "$item"; separator='; '; }
+  done
 }
 
 configure_root() {

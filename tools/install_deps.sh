@@ -3,7 +3,8 @@
 # Usage: tools/install_deps.sh [--with-data]   (--with-data adds Fashion-MNIST for the examples)
 set -euo pipefail
 
-packages=(cmake ninja-build g++ libprotobuf-dev protobuf-compiler libeigen3-dev libzmq3-dev
+packages=(cmake ninja-build g++ make  # GCC's parallel LTO link (-flto=auto) runs make
+          libprotobuf-dev protobuf-compiler libeigen3-dev libzmq3-dev
           cppzmq-dev pybind11-dev libabsl-dev libgtest-dev python3-dev python3-numpy
           python3-pytest python3-protobuf libdnnl-dev ccache libjpeg62-turbo-dev libpng-dev
           ocl-icd-opencl-dev     # Debian's oneDNN CMake config asks for OpenCL
