@@ -271,35 +271,6 @@ def test_weights_file_round_trip_and_errors(tmp_path):
         keras.models.load_model(tmp_path / "missing.keras")
 
 
-def test_early_stopping_restores_the_best_weights():
-    model = keras.Sequential([layers.Dense(1, input_shape=(2,))])
-    model.compile(keras.optimizers.SGD(learning_rate=5.0), "mse")  # diverges after epoch 1
-    x, y = np.random.randn(32, 2), np.random.randn(32, 1)
-    snapshots = []
-    record = keras.callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: snapshots.append(model.get_weights()))
-    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=1, restore_best_weights=True)
-    history = model.fit(x, y, epochs=20, verbose=0, callbacks=[record, stop])
-    losses = history.history["loss"]
-    best = int(np.argmin(losses))
-    assert len(losses) == best + 3  # patience 1: stops on the second epoch without progress
-    for a, b in zip(model.get_weights(), snapshots[best]):
-        np.testing.assert_array_equal(a, b)
-
-
-def test_learning_rate_callbacks_change_the_optimizer():
-    model = keras.Sequential([layers.Dense(1, input_shape=(2,))])
-    model.compile(keras.optimizers.SGD(learning_rate=0.1), "mse")
-    x, y = np.random.randn(16, 2), np.random.randn(16, 1)
-    history = model.fit(x, y, epochs=3, verbose=0, callbacks=[
-        keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr / 2)])
-    assert history.history["lr"] == pytest.approx([0.05, 0.025, 0.0125])
-    model.compile(keras.optimizers.SGD(learning_rate=0.0), "mse")  # the loss cannot improve
-    model.fit(x, y, epochs=3, verbose=0, callbacks=[
-        keras.callbacks.ReduceLROnPlateau(monitor="loss", patience=1, factor=0.5)])
-    assert K.get_value(model.optimizer.lr) == 0.0
-
-
 def test_csv_logger_and_terminate_on_nan(tmp_path):
     model = keras.Sequential([layers.Dense(1, input_shape=(1,))])
     model.compile(keras.optimizers.SGD(learning_rate=1e6), "mse")
