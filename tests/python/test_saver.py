@@ -91,36 +91,55 @@ def test_corrupt_checkpoints_are_data_loss(tmp_path):
             saver.restore(sess, path)
 
 
+# Saves the variable `big` (all 2.0) over the checkpoint at argv[1], and stops for good
+# inside that save, at its argv[2]-th fsync: the save writes the data file, then the index
+# (the commit point), each to a temporary name that is fsynced, renamed, and followed by an
+# fsync of the directory. Before stopping it prints the path it synced.
 KILLED_SAVE = textwrap.dedent("""
-    import sys, numpy as np, runnel as tf
-    v = tf.Variable(np.full(8_000_000, float(sys.argv[2]), np.float32), name="big")
+    import os, sys, time, numpy as np, runnel as tf
+    stop_at, calls, real_fsync = int(sys.argv[2]), 0, os.fsync
+    def fsync_then_stop(fd):
+        global calls
+        real_fsync(fd)
+        calls += 1
+        if calls == stop_at:
+            print(os.readlink(f"/proc/self/fd/{fd}"), flush=True)
+            time.sleep(600)
+    os.fsync = fsync_then_stop
+    v = tf.Variable(np.full(8_000_000, 2.0, np.float32), name="big")
     saver = tf.train.Saver()
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        print("ready", flush=True)
-        while True:
-            saver.save(sess, sys.argv[1])
+        saver.save(sess, sys.argv[1])
 """)
 
 
-def test_a_killed_save_leaves_the_previous_checkpoint_intact(tmp_path):
+@pytest.mark.parametrize("stop_at, synced, value", [
+    (1, "the data file's temporary", 1.0),
+    (3, "the index's temporary", 1.0),
+    (4, "the directory, after the index was renamed", 2.0)])
+def test_a_save_killed_midway_leaves_a_whole_checkpoint(tmp_path, stop_at, synced, value):
     prefix = str(tmp_path / "model")
     v = tf.Variable(np.full(8_000_000, 1.0, np.float32), name="big")
     saver = tf.train.Saver()
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         saver.save(sess, prefix)
-    script = tmp_path / "save_forever.py"
+    script = tmp_path / "save_and_stop.py"
     script.write_text(KILLED_SAVE)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    for delay in (0.05, 0.13, 0.31):
-        proc = subprocess.Popen([sys.executable, str(script), prefix, "2.0"], env=env,
-                                stdout=subprocess.PIPE, text=True)
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(delay)  # somewhere inside a save
+    proc = subprocess.Popen([sys.executable, str(script), prefix, str(stop_at)], env=env,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        path = proc.stdout.readline().strip()
+    finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        with tf.Session() as sess:
-            saver.restore(sess, prefix)  # never torn: the old or the new value, whole
-            value = sess.run(v)
-        assert value[0] in (1.0, 2.0) and np.all(value == value[0])
+    if stop_at == 4:
+        assert path == str(tmp_path)
+    else:  # the kill landed while a temporary file of the save existed
+        assert path.endswith(".tmp") and os.path.exists(path), path
+    with tf.Session() as sess:
+        saver.restore(sess, prefix)  # the old checkpoint before the commit, the new after
+        restored = sess.run(v)
+    assert np.all(restored == value), f"killed after fsyncing {synced}"
