@@ -2,6 +2,7 @@
 // and check that the rewritten graph computes what the original did.
 #pragma once
 
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -47,6 +48,40 @@ inline Tensor RandomFloats(const TensorShape& shape, uint32_t seed = 1) {
   return t;
 }
 
+// Expects `got` to hold `expected`'s values: float and double within `tolerance` (relative),
+// strings and every other dtype exactly.
+inline void ExpectSameValues(const Tensor& expected, const Tensor& got, const std::string& name,
+                             double tolerance) {
+  ASSERT_EQ(expected.shape(), got.shape())
+      << name << ": " << expected.shape().DebugString() << " vs " << got.shape().DebugString();
+  ASSERT_EQ(expected.dtype(), got.dtype()) << name;
+  const size_t size = DataTypeSize(expected.dtype());
+  for (int64_t k = 0; k < expected.NumElements(); ++k) {
+    switch (expected.dtype()) {
+      case DT_FLOAT: {
+        const float e = expected.data<float>()[k];
+        EXPECT_NEAR(e, got.data<float>()[k], tolerance * (1 + std::abs(e)))
+            << name << "[" << k << "]";
+        break;
+      }
+      case DT_DOUBLE: {
+        const double e = expected.data<double>()[k];
+        EXPECT_NEAR(e, got.data<double>()[k], tolerance * (1 + std::abs(e)))
+            << name << "[" << k << "]";
+        break;
+      }
+      case DT_STRING:
+        EXPECT_EQ(expected.data<std::string>()[k], got.data<std::string>()[k])
+            << name << "[" << k << "]";
+        break;
+      default:
+        EXPECT_EQ(0, std::memcmp(static_cast<const char*>(expected.raw_data()) + k * size,
+                                 static_cast<const char*>(got.raw_data()) + k * size, size))
+            << name << "[" << k << "]: " << expected.DebugString() << " vs " << got.DebugString();
+    }
+  }
+}
+
 // Runs both graphs without the session's own passes and compares the fetches.
 inline void ExpectSameOutputs(const GraphDef& before, const GraphDef& after,
                               const std::vector<std::pair<std::string, Tensor>>& feeds,
@@ -57,19 +92,7 @@ inline void ExpectSameOutputs(const GraphDef& before, const GraphDef& after,
   ASSERT_TRUE(expected.ok()) << expected.status();
   ASSERT_TRUE(got.ok()) << got.status();
   for (size_t i = 0; i < fetches.size(); ++i) {
-    const Tensor& e = (*expected)[i];
-    const Tensor& g = (*got)[i];
-    ASSERT_EQ(e.shape(), g.shape()) << fetches[i];
-    ASSERT_EQ(e.dtype(), g.dtype()) << fetches[i];
-    for (int64_t k = 0; k < e.NumElements(); ++k) {
-      if (e.dtype() == DT_FLOAT) {
-        EXPECT_NEAR(e.data<float>()[k], g.data<float>()[k],
-                    tolerance * (1 + std::abs(e.data<float>()[k])))
-            << fetches[i] << "[" << k << "]";
-      } else if (e.dtype() == DT_INT32) {
-        EXPECT_EQ(e.data<int32_t>()[k], g.data<int32_t>()[k]) << fetches[i] << "[" << k << "]";
-      }
-    }
+    ExpectSameValues((*expected)[i], (*got)[i], fetches[i], tolerance);
   }
 }
 
