@@ -370,7 +370,12 @@ class Model(Layer):
                 if not 0 < validation_split < 1:
                     raise ValueError(f"validation_split must be in (0, 1), got "
                                      f"{validation_split}")
-                cut = int(len(xs[0]) * (1 - validation_split))
+                cut = math.floor(len(xs[0]) * (1 - validation_split))
+                if cut == 0:
+                    raise ValueError(f"Training data contains {len(xs[0])} samples, which "
+                                     "is not sufficient to split it into a validation and "
+                                     f"training set as validation_split={validation_split} "
+                                     "asks")
                 val = ([a[cut:] for a in xs], [a[cut:] for a in ys])
                 xs, ys = [a[:cut] for a in xs], [a[:cut] for a in ys]
             n = len(xs[0])
