@@ -54,8 +54,9 @@ def test_training_and_inference_outputs(op, fmt):
     np.testing.assert_allclose(i[2], var0)
 
 
+@pytest.mark.parametrize("op", ["FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3"])
 @pytest.mark.parametrize("training", [True, False])
-def test_gradient_matches_numpy_finite_differences(training):
+def test_gradient_matches_numpy_finite_differences(op, training):
     x = RNG.standard_normal((2, 3, 2, 4))
     scale, offset = RNG.random(4) + 0.5, RNG.random(4)
     mean0, var0 = RNG.random(4), RNG.random(4) + 1
@@ -67,9 +68,10 @@ def test_gradient_matches_numpy_finite_differences(training):
 
     args = [x, scale, offset]
     tensors = [tf.constant(a) for a in args]
-    y, _, _ = tf.nn.fused_batch_norm(*tensors, mean=None if training else mean0,
-                                     variance=None if training else var0, epsilon=EPS,
-                                     is_training=training)
+    fn = getattr(gen_ops, {"FusedBatchNorm": "fused_batch_norm",
+                           "FusedBatchNormV2": "fused_batch_norm_v2",
+                           "FusedBatchNormV3": "fused_batch_norm_v3"}[op])
+    y = fn(*tensors, mean0, var0, epsilon=EPS, is_training=training)[0]
     grads = tf.gradients(y, tensors, grad_ys=tf.constant(dy))
     with tf.Session() as sess:
         got = sess.run(grads)
