@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Runnel builds and tests with; does nothing when all are there.
-# Usage: tools/install_deps.sh [--with-data]   (--with-data adds Fashion-MNIST for the examples)
 set -euo pipefail
 
 packages=(cmake ninja-build g++ make  # GCC's parallel LTO link (-flto=auto) runs make
@@ -10,10 +9,9 @@ packages=(cmake ninja-build g++ make  # GCC's parallel LTO link (-flto=auto) run
           ocl-icd-opencl-dev     # Debian's oneDNN CMake config asks for OpenCL
           chromium python3-pil   # tests: headless pages of runnel-inspect --html, and an
                                  # independent JPEG/PNG codec for the image ops
-          python3-matplotlib)    # keras.utils.plot_history's learning curves
-if [[ "${1:-}" == "--with-data" ]]; then
-  packages+=(dataset-fashion-mnist)
-fi
+          python3-matplotlib     # keras.utils.plot_history's learning curves
+          python3-venv           # the tests' TensorFlow environment (tools/run_tests.sh)
+          dataset-fashion-mnist) # the examples, the main job and their tests
 
 missing=()
 for p in "${packages[@]}"; do

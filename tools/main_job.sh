@@ -8,7 +8,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${RUNNEL_BUILD_DIR:-$root/build}
-"$root/tools/install_deps.sh" --with-data
+"$root/tools/install_deps.sh"
 "$root/tools/build.sh"
 export PYTHONPATH="$build/python${PYTHONPATH:+:$PYTHONPATH}"
 out="$build/example"

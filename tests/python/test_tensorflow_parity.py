@@ -1,6 +1,7 @@
 """The same TF1 training code, run by TensorFlow and by Runnel from the same initial
-weights, gives the same loss curve. Runs where TensorFlow is importable (the benchmark
-venv: `PYTHONPATH=build/python .venv-bench/bin/python -m pytest tests/python`)."""
+weights, gives the same loss curve. Runs where TensorFlow is importable: tools/run_tests.sh
+runs this file with the Python of its TensorFlow environment (~/.cache/runnel/
+venv-tensorflow), and the other tests with Debian's."""
 import os
 
 import numpy as np
