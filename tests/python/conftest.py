@@ -15,6 +15,7 @@ try:
 except ImportError:
     sys.path.insert(0, str(BUILD / "python"))
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import runnel as tf  # noqa: E402
@@ -26,6 +27,16 @@ from runnel.framework import ops  # noqa: E402
 def fresh_graph():
     """Every test builds into an empty default graph."""
     tf.reset_default_graph()
+    yield
+
+
+@pytest.fixture
+def fresh_keras():
+    """For Keras tests: a new Keras session, and numpy's global generator (which Keras's
+    initializers and fit's shuffling draw from) seeded."""
+    from runnel.keras import backend
+    backend.clear_session()
+    np.random.seed(0)
     yield
 
 

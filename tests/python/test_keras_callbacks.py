@@ -10,11 +10,7 @@ from runnel.keras import layers
 K = keras.backend
 
 
-@pytest.fixture(autouse=True)
-def fresh_keras():
-    K.clear_session()
-    np.random.seed(0)
-    yield
+pytestmark = pytest.mark.usefixtures("fresh_keras")
 
 
 class Script(keras.callbacks.Callback):

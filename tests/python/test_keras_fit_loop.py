@@ -8,14 +8,8 @@ import pytest
 from runnel import keras
 from runnel.keras import layers
 
-K = keras.backend
+pytestmark = pytest.mark.usefixtures("fresh_keras")
 LEARNING_RATE = 0.05
-
-
-@pytest.fixture(autouse=True)
-def fresh_keras():
-    K.clear_session()
-    yield
 
 
 def data(n=13, seed=1):
