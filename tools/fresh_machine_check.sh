@@ -65,14 +65,20 @@ remove_root() {
 }
 trap remove_root EXIT
 
-# in_root COMMAND...: runs COMMAND in the fresh root with a new user's environment. The
-# mounts live in a namespace of their own and vanish with it, whatever happens.
+# in_root COMMAND...: runs COMMAND in the fresh root with a new user's environment (and
+# this one's proxy settings and CI flag). The mounts live in a namespace of their own and
+# vanish with it, whatever happens.
 in_root() {
   local ccache_dir=
   if [[ $cold -eq 0 ]] && command -v ccache >/dev/null; then
     ccache_dir=$(ccache -k cache_dir)
     mkdir -p "$ccache_dir" "$fresh/root/.cache/ccache"
   fi
+  local name network=()
+  for name in CI http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY \
+              PIP_INDEX_URL PIP_CERT; do
+    [[ -z ${!name:-} ]] || network+=("$name=${!name}")
+  done
   unshare --mount --propagation private -- /bin/bash -euc '
     fresh=$1 shared=$2 ccache_dir=$3; shift 3
     mount -t proc proc "$fresh/proc"
@@ -83,9 +89,9 @@ in_root() {
       mount --bind -o ro "$shared" "$fresh$shared"
     fi
     [[ -z $ccache_dir ]] || mount --bind "$ccache_dir" "$fresh/root/.cache/ccache"
-    exec chroot "$fresh" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb ${CI:+CI=$CI} \
-      PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
-  ' in_root "$fresh" "$shared" "$ccache_dir" "$@"
+    exec chroot "$fresh" "$@"
+  ' in_root "$fresh" "$shared" "$ccache_dir" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
+    "${network[@]}" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
 }
 
 summary=() failed=0
@@ -131,7 +137,14 @@ EOF
   # No services start in a chroot.
   printf '#!/bin/sh\nexit 101\n' >"$fresh/usr/sbin/policy-rc.d"
   chmod +x "$fresh/usr/sbin/policy-rc.d"
+  # This machine's way to the network comes along (not its software): name servers, and
+  # pip's settings with the certificate bundle they name, for networks whose TLS proxy
+  # has its own authority.
   cp /etc/resolv.conf "$fresh/etc/resolv.conf"
+  local file
+  for file in /etc/pip.conf /etc/ssl/certs/ca-certificates.crt; do
+    [[ ! -f $file ]] || install -D -m 644 "$file" "$fresh$file"
+  done
   mkdir -p "$fresh$project"
   git -C "$project" archive HEAD | tar -x -C "$fresh$project"
 }
