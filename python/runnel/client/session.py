@@ -1,7 +1,5 @@
 """tf.Session: runs the default (or a given) graph with the C++ DirectSession."""
 import collections
-import contextlib
-import threading
 
 import numpy as np
 
@@ -11,12 +9,7 @@ from runnel.framework import dtypes
 from runnel.framework import ops
 from runnel.framework import tensor_util
 
-_local = threading.local()
-
-
-def get_default_session():
-    stack = getattr(_local, "stack", [])
-    return stack[-1] if stack else None
+get_default_session = ops.get_default_session
 
 
 class ConfigProto:
@@ -181,10 +174,10 @@ class Session:
             self._closed = True
 
     def as_default(self):
-        return _session_context(self)
+        return ops.default_session(self)
 
     def __enter__(self):
-        self._context = _session_context(self)
+        self._context = ops.default_session(self)
         self._context.__enter__()
         self._graph_context = self._graph.as_default()
         self._graph_context.__enter__()
@@ -207,7 +200,7 @@ class InteractiveSession(Session):
 
     def __init__(self, target="", graph=None, config=None):
         super().__init__(target, graph, config)
-        self._interactive = _session_context(self)
+        self._interactive = ops.default_session(self)
         self._interactive.__enter__()
 
     def close(self):
@@ -215,14 +208,3 @@ class InteractiveSession(Session):
             self._interactive.__exit__(None, None, None)
             self._interactive = None
         super().close()
-
-
-@contextlib.contextmanager
-def _session_context(session):
-    if not hasattr(_local, "stack"):
-        _local.stack = []
-    _local.stack.append(session)
-    try:
-        yield session
-    finally:
-        _local.stack.remove(session)

@@ -14,3 +14,11 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
     attrs = {"value": tensor_util.attr_value(proto, "tensor"),
              "dtype": tensor_util.attr_value(dtypes.as_dtype(proto.dtype), "type")}
     return ops.get_default_graph().create_op("Const", [], attrs, name=name).outputs[0]
+
+
+def _constant_tensor_conversion(value, dtype=None, name=None):
+    return constant(value, dtype=dtype, name=name)
+
+
+# Numbers, lists and arrays become constants: the last resort of ops.convert_to_tensor.
+ops.register_tensor_conversion_function(object, _constant_tensor_conversion, priority=200)

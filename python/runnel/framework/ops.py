@@ -71,8 +71,7 @@ class Tensor:
                 if any(t is self for t in op.inputs)]
 
     def eval(self, feed_dict=None, session=None):
-        from runnel.client import session as session_lib
-        session = session or session_lib.get_default_session()
+        session = session or get_default_session()
         if session is None:
             raise ValueError("Tensor.eval() needs a session: pass one, or use it inside "
                              "`with tf.Session():`")
@@ -152,8 +151,7 @@ class Operation:
         return tensor_util.attr_to_python(self._node_def.attr[name])
 
     def run(self, feed_dict=None, session=None):
-        from runnel.client import session as session_lib
-        session = session or session_lib.get_default_session()
+        session = session or get_default_session()
         if session is None:
             raise ValueError("Operation.run() needs a session")
         session.run(self, feed_dict=feed_dict)
@@ -471,6 +469,29 @@ def get_collection(name, scope=None):
     return get_default_graph().get_collection(name, scope)
 
 
+# --- the default session ---------------------------------------------------------------
+# Sessions live in client/session.py, which builds on this module; Tensor.eval and
+# Operation.run find the innermost `with session:` through this per-thread stack.
+_session_stack = threading.local()
+
+
+def get_default_session():
+    stack = getattr(_session_stack, "sessions", [])
+    return stack[-1] if stack else None
+
+
+@contextlib.contextmanager
+def default_session(session):
+    """Makes `session` the default in this thread while the context lasts."""
+    if not hasattr(_session_stack, "sessions"):
+        _session_stack.sessions = []
+    _session_stack.sessions.append(session)
+    try:
+        yield session
+    finally:
+        _session_stack.sessions.remove(session)
+
+
 # --- conversion to tensors ------------------------------------------------------------
 _conversion_functions = []
 
@@ -492,12 +513,12 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None):
                              f"{value.name} of dtype {value.dtype.name}")
         return value
     for _, base_type, func in _conversion_functions:
-        if isinstance(value, base_type):
-            return func(value, dtype=dtype, name=name)
-    from runnel.framework import constant_op
-    if dtype is None and preferred_dtype is not None:
-        try:
-            return constant_op.constant(value, dtype=preferred_dtype, name=name)
-        except (TypeError, ValueError):
-            pass
-    return constant_op.constant(value, dtype=dtype, name=name)
+        if not isinstance(value, base_type):
+            continue
+        if dtype is None and preferred_dtype is not None:
+            try:
+                return func(value, dtype=dtypes.as_dtype(preferred_dtype), name=name)
+            except (TypeError, ValueError):
+                pass
+        return func(value, dtype=dtype, name=name)
+    raise TypeError(f"cannot convert {value!r} of type {type(value).__name__} to a Tensor")

@@ -36,7 +36,17 @@ class Node:
         self.updates = list(updates)
 
 
+# Runnel's own layer and model classes by name, for rebuilding saved models: each class
+# defined in runnel.keras registers itself (a user's classes come through custom_objects).
+LAYER_CLASSES = {}
+
+
 class Layer:
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("runnel.keras.") and not cls.__name__.startswith("_"):
+            LAYER_CLASSES[cls.__name__] = cls
+
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None,
                  batch_input_shape=None, batch_size=None, **kwargs):
         if kwargs:

@@ -3,6 +3,7 @@ its ops under a name scope of the same name, with TensorFlow's standard ops, so 
 model freezes into a graph TensorFlow can read."""
 import base64
 import marshal
+import sys
 import types
 
 import numpy as np
@@ -484,7 +485,7 @@ class Lambda(Layer):
 
 def _function_from_config(config):
     code = marshal.loads(base64.b64decode(config["bytecode"]))
-    import runnel
+    runnel = sys.modules["runnel"]  # the package this module is part of, already imported
     return types.FunctionType(code, {"tf": runnel, "K": backend, "np": np,
                                      "__builtins__": __builtins__})
 

@@ -13,17 +13,13 @@ from runnel.framework import file_io
 from runnel.keras import backend
 from runnel.keras import losses as losses_lib
 from runnel.keras import optimizers
-from runnel.keras.base_layer import InputLayer, shape_of, to_list
+from runnel.keras.base_layer import LAYER_CLASSES, InputLayer, shape_of, to_list
 
 _FORMAT = "runnel.keras/1"
 
 
 def _layer_classes(custom_objects):
-    from runnel.keras import layers, models, training
-    classes = {name: obj for name, obj in vars(layers).items()
-               if isinstance(obj, type) and hasattr(obj, "get_config")}
-    classes.update(Sequential=models.Sequential, Model=training.Model,
-                   Functional=training.Model, InputLayer=InputLayer)
+    classes = dict(LAYER_CLASSES, Functional=LAYER_CLASSES["Model"])
     classes.update(custom_objects or {})
     return classes
 
@@ -50,11 +46,10 @@ def functional_config(model):
 
 def model_from_config(config, custom_objects=None):
     """A new model (its layers in the default graph) from {'class_name', 'config'}."""
-    from runnel.keras import models, training
     classes = _layer_classes(custom_objects)
     class_name, config = config["class_name"], config["config"]
     if class_name == "Sequential":
-        model = models.Sequential(name=config.get("name"))
+        model = classes["Sequential"](name=config.get("name"))
         for entry in config["layers"]:
             model.add(_layer(classes, entry))
         model.trainable = config.get("trainable", True)
@@ -89,7 +84,7 @@ def model_from_config(config, custom_objects=None):
 
     def tensors(refs):
         return [outputs[(name, index)][position] for name, index, position in refs]
-    model = training.Model(tensors(config["input_layers"]), tensors(config["output_layers"]),
+    model = classes["Model"](tensors(config["input_layers"]), tensors(config["output_layers"]),
                            name=config.get("name"))
     model.trainable = config.get("trainable", True)
     return model

@@ -18,6 +18,7 @@ from runnel.keras import callbacks as callbacks_lib
 from runnel.keras import losses as losses_lib
 from runnel.keras import metrics as metrics_lib
 from runnel.keras import optimizers
+from runnel.keras import saving
 from runnel.keras.base_layer import Layer, shape_of, to_list
 
 
@@ -519,33 +520,26 @@ class Model(Layer):
 
     # --- description -----------------------------------------------------------------
     def summary(self, line_length=None, print_fn=None):
-        from runnel.keras import saving
         saving.print_summary(self, line_length, print_fn or print)
 
     def get_config(self):
-        from runnel.keras import saving
         return saving.functional_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from runnel.keras import saving
         return saving.model_from_config({"class_name": cls.__name__, "config": config},
                                         custom_objects)
 
     def to_json(self, **kwargs):
-        from runnel.keras import saving
         return saving.to_json(self, **kwargs)
 
     def save(self, filepath, overwrite=True, include_optimizer=True, **kwargs):
-        from runnel.keras import saving
         saving.save_model(self, filepath, overwrite, include_optimizer)
 
     def save_weights(self, filepath, overwrite=True, **kwargs):
-        from runnel.keras import saving
         saving.save_weights(self, filepath)
 
     def load_weights(self, filepath, **kwargs):
-        from runnel.keras import saving
         saving.load_weights(self, filepath)
 
 
