@@ -22,6 +22,13 @@ inline DataType BaseType(DataType dtype) {
 bool IsFloatingType(DataType dtype);
 bool IsIntegerType(DataType dtype);
 
+// The dtype sets that op signatures name (`.Attr(absl::StrCat("T: ", kRealTypes))`), one
+// definition each.
+inline constexpr char kFloatTypes[] = "{float, double}";
+inline constexpr char kSignedTypes[] = "{float, double, int32, int64, int16, int8}";
+inline constexpr char kRealTypes[] = "{float, double, int32, int64, uint8, int16, int8}";
+inline constexpr char kAllTypes[] = "{float, double, int32, int64, uint8, int16, int8, bool}";
+
 template <typename T>
 struct DataTypeToEnum;
 #define RN_MATCH_TYPE_AND_ENUM(TYPE, ENUM)  \

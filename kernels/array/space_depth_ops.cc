@@ -4,7 +4,7 @@
 
 #include "core/kernel_registry.h"
 #include "core/threadpool.h"
-#include "kernels/nn/conv_util.h"
+#include "kernels/util/conv_util.h"
 
 namespace runnel {
 namespace {

@@ -1,7 +1,7 @@
 // Elementwise binary arithmetic and comparisons with broadcasting.
 #include <cmath>
 
-#include "kernels/math/cwise_ops.h"
+#include "kernels/util/cwise_ops.h"
 
 namespace runnel {
 namespace {

@@ -1,5 +1,5 @@
 // Elementwise unary math, vectorized through Eigen arrays.
-#include "kernels/math/cwise_ops.h"
+#include "kernels/util/cwise_ops.h"
 
 namespace runnel {
 namespace {

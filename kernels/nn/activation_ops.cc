@@ -2,7 +2,7 @@
 #include <cmath>
 #include <type_traits>
 
-#include "kernels/math/cwise_ops.h"
+#include "kernels/util/cwise_ops.h"
 
 namespace runnel {
 namespace {

@@ -9,8 +9,8 @@
 #include "core/kernel_registry.h"
 #include "core/threadpool.h"
 #include "core/window.h"
-#include "kernels/nn/conv_util.h"
-#include "kernels/nn/fused_epilogue.h"
+#include "kernels/util/conv_util.h"
+#include "kernels/util/fused_epilogue.h"
 #include "kernels/nn/onednn_inference_conv.h"
 
 namespace runnel {

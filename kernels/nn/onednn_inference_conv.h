@@ -19,7 +19,7 @@
 #include <tuple>
 #include <vector>
 
-#include "kernels/nn/fused_epilogue.h"
+#include "kernels/util/fused_epilogue.h"
 #include "kernels/nn/onednn_conv.h"
 
 namespace runnel {

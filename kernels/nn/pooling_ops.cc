@@ -7,7 +7,7 @@
 #include "core/kernel_registry.h"
 #include "core/threadpool.h"
 #include "core/window.h"
-#include "kernels/nn/conv_util.h"
+#include "kernels/util/conv_util.h"
 #include "kernels/util/int_values.h"
 
 namespace runnel {

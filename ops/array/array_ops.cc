@@ -1,9 +1,9 @@
-// Array ops: constants, placeholders, identity, shapes, reshaping, transpose, fill,
-// select and cast. Joining and slicing ops are in slice_join_ops.cc.
+// Array ops: constants, placeholders, identity, shapes, reshaping, transpose, fill and
+// select. Joining and slicing ops are in slice_join_ops.cc.
 #include "absl/strings/str_join.h"
 #include "core/gradients.h"
 #include "core/op_registry.h"
-#include "ops/shape_util.h"
+#include "ops/util/shape_util.h"
 
 namespace runnel {
 namespace {
@@ -228,15 +228,6 @@ absl::Status SelectV2Grad(GradientContext* g) {
   return absl::OkStatus();
 }
 
-absl::Status CastGrad(GradientContext* g) {
-  DataType src;
-  RETURN_IF_ERROR(g->attrs().Get("SrcT", &src));
-  if (IsFloatingType(src) && IsFloatingType(g->output(0).dtype())) {
-    g->SetInputGrad(0, g->Cast(g->grad(0), src));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status FillGrad(GradientContext* g) {  // the scalar value gets the sum of dy
   Output dy = g->grad(0);
   Output all = g->Op("Range", {g->Const(Tensor::Scalar<int32_t>(0)), g->Op("Rank", {dy}),
@@ -427,16 +418,6 @@ REGISTER_OP("SelectV2")
     .Attr("T: type")
     .SetShapeFn(SelectV2Shape)
     .Doc("t where condition else e, with numpy broadcasting of all three.");
-
-REGISTER_OP("Cast")
-    .SetGradient(CastGrad)
-    .Input("x: SrcT")
-    .Output("y: DstT")
-    .Attr("SrcT: type")
-    .Attr("DstT: type")
-    .Attr("Truncate: bool = false")
-    .SetShapeFn(shape_fn::Unchanged)
-    .Doc("Converts `x` to DstT (floats to ints round toward zero).");
 
 REGISTER_OP("BroadcastGradientArgs")
     .SetNoGradient()

@@ -4,7 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/gradients.h"
 #include "core/op_registry.h"
-#include "ops/shape_util.h"
+#include "ops/util/shape_util.h"
 
 namespace runnel {
 namespace {

@@ -4,7 +4,7 @@
 #include "core/gradients.h"
 #include "core/op_registry.h"
 #include "core/window.h"
-#include "ops/shape_util.h"
+#include "ops/util/shape_util.h"
 
 namespace runnel {
 namespace {

@@ -1,13 +1,13 @@
 // Joining and slicing ops: ConcatV2, Pack/Unpack, Split/SplitV, Slice, StridedSlice,
-// Tile, GatherV2, OneHot, Pad, and the gradient helpers StridedSliceGrad and
-// UnsortedSegmentSum. Each op's shape function and gradient sit beside it.
+// Tile, GatherV2, OneHot, Pad, and the gradient helper StridedSliceGrad. Each op's shape
+// function and gradient sit beside it.
 #include <map>
 
 #include "absl/strings/str_join.h"
 #include "core/gradients.h"
 #include "core/op_registry.h"
 #include "core/strided_slice.h"
-#include "ops/shape_util.h"
+#include "ops/util/shape_util.h"
 
 namespace runnel {
 namespace {
@@ -448,25 +448,6 @@ absl::Status StridedSliceGradShape(InferenceContext* c) {
   return absl::OkStatus();
 }
 
-absl::Status UnsortedSegmentSumShape(InferenceContext* c) {
-  const PartialShape& data = c->input(0);
-  const PartialShape& ids = c->input(1);
-  int64_t n = -1;
-  c->ConstantScalar(2, &n);
-  if (data.unknown_rank() || ids.unknown_rank()) {
-    c->set_output(0, PartialShape::UnknownRank());
-    return absl::OkStatus();
-  }
-  if (ids.rank() > data.rank()) {
-    return c->InvalidArgument("segment_ids ", ids.DebugString(), " has more dims than data ",
-                              data.DebugString());
-  }
-  PartialShape out{n};
-  for (int i = ids.rank(); i < data.rank(); ++i) out.AddDim(data.dim(i));
-  c->set_output(0, out);
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 REGISTER_OP("ConcatV2")
@@ -620,23 +601,5 @@ REGISTER_OP("StridedSliceGrad")
     .Doc(
         "The gradient of StridedSlice: zeros of `shape` with dy placed where the slice took "
         "its values.");
-
-REGISTER_OP("UnsortedSegmentSum")
-    .SetGradient([](GradientContext* g) {  // each row gets its segment's gradient back
-      g->SetInputGrad(
-          0, g->Op("GatherV2", {g->grad(0), g->input(1), g->Const(Tensor::Scalar<int32_t>(0))}));
-      return absl::OkStatus();
-    })
-    .Input("data: T")
-    .Input("segment_ids: Tindices")
-    .Input("num_segments: Tnumsegments")
-    .Output("output: T")
-    .Attr("T: {float, double, int32, int64}")
-    .Attr("Tindices: {int32, int64}")
-    .Attr("Tnumsegments: {int32, int64} = DT_INT32")
-    .SetShapeFn(UnsortedSegmentSumShape)
-    .Doc(
-        "output[i] = sum of data[j] over j with segment_ids[j] == i; ids out of range are "
-        "an error.");
 
 }  // namespace runnel

@@ -1,4 +1,4 @@
-#include "kernels/nn/conv_util.h"
+#include "kernels/util/conv_util.h"
 
 #include <cstring>
 

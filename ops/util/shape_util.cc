@@ -1,4 +1,4 @@
-#include "ops/shape_util.h"
+#include "ops/util/shape_util.h"
 
 namespace runnel {
 

@@ -1,12 +1,10 @@
 // Neural-network ops: bias add, activations, softmax.
 #include "core/gradients.h"
 #include "core/op_registry.h"
-#include "ops/shape_util.h"
+#include "ops/util/shape_util.h"
 
 namespace runnel {
 namespace {
-
-constexpr char kFloatTypes[] = "{float, double}";
 
 absl::Status BiasAddShape(InferenceContext* c) {
   RETURN_IF_ERROR(c->WithRankAtLeast(0, 2));
