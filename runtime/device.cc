@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "absl/strings/str_join.h"
+#include "core/kernel_registry.h"
 
 namespace runnel {
 namespace {
@@ -66,6 +67,39 @@ std::string DeviceSet::DebugNames() const {
   std::vector<std::string> names;
   for (const auto& d : devices_) names.push_back(d->name());
   return absl::StrJoin(names, ", ");
+}
+
+absl::StatusOr<Tensor> ComputeOnce(const Node& node, std::vector<Tensor> inputs, Device* device) {
+  OpKernelConstruction construction(node.def(), node.op_def(), device->device_type(),
+                                    device->name(), node.input_types(), node.output_types());
+  ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> kernel,
+                   KernelRegistry::Global()->CreateKernel(&construction));
+  std::vector<Tensor> outputs(1);
+  std::vector<TensorRef> output_refs(1);
+  OpKernelContext::Params params;
+  params.kernel = kernel.get();
+  params.inputs = absl::MakeSpan(inputs);
+  params.output_refs = absl::MakeSpan(output_refs);
+  params.allocator = device->allocator();
+  params.thread_pool = device->compute_pool();
+  OpKernelContext ctx(params, absl::MakeSpan(outputs));
+  try {
+    RETURN_IF_ERROR(device->Compute(kernel.get(), &ctx));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError("out of memory");
+  }
+  if (!outputs[0].IsInitialized()) return absl::InternalError("no output");
+  return outputs[0];
+}
+
+absl::StatusOr<std::unique_ptr<Device>> CreateHostDevice(ThreadPool* pool) {
+  SessionOptions options;
+  std::vector<std::unique_ptr<Device>> devices;
+  RETURN_IF_ERROR(DeviceFactory::AddDevices(DeviceEnv{&options, pool}, &devices));
+  for (auto& device : devices) {
+    if (device->device_type() == "CPU") return std::move(device);
+  }
+  return absl::InternalError("no CPU device factory is registered");
 }
 
 }  // namespace runnel

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/allocator.h"
+#include "core/graph.h"
 #include "core/op_kernel.h"
 #include "core/status.h"
 #include "core/threadpool.h"
@@ -87,5 +88,14 @@ class DeviceSet {
  private:
   std::vector<std::unique_ptr<Device>> devices_;
 };
+
+// Runs `node`'s kernel once on `device` and returns its only output: a value computed
+// outside any step (constant folding).
+absl::StatusOr<Tensor> ComputeOnce(const Node& node, std::vector<Tensor> inputs, Device* device);
+
+// The first CPU device the registered factories make for default options, outside any
+// session, computing on `pool`: for work before a session exists (folding a frozen
+// graph's constants) and for tests.
+absl::StatusOr<std::unique_ptr<Device>> CreateHostDevice(ThreadPool* pool);
 
 }  // namespace runnel

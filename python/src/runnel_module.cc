@@ -9,8 +9,8 @@
 #include "core/graph_io.h"
 #include "core/op_registry.h"
 #include "runtime/direct_session.h"
+#include "runtime/frozen_graph_optimizer.h"
 #include "runtime/model_signature.h"
-#include "runtime/passes/optimizer.h"
 #include "runtime/step_stats.h"
 
 namespace py = pybind11;

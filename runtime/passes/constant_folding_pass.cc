@@ -2,8 +2,6 @@
 // value, computed once here by its own CPU kernel; Shape, Size and Rank of a tensor whose
 // shape is fully known become constants too. Folding stops at stateful nodes, feeds,
 // control flow and values over kMaxBytes (those would bloat the graph).
-#include "core/kernel_registry.h"
-#include "runtime/device.h"
 #include "runtime/passes/graph_pass.h"
 
 namespace runnel {
@@ -23,29 +21,6 @@ bool Foldable(const Node& node) {
   return !IsRefType(node.output_type(0));
 }
 
-absl::StatusOr<Tensor> Evaluate(const Node& node, std::vector<Tensor> inputs, Device* device) {
-  OpKernelConstruction construction(node.def(), node.op_def(), device->device_type(),
-                                    device->name(), node.input_types(), node.output_types());
-  ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> kernel,
-                   KernelRegistry::Global()->CreateKernel(&construction));
-  std::vector<Tensor> outputs(1);
-  std::vector<TensorRef> output_refs(1);
-  OpKernelContext::Params params;
-  params.kernel = kernel.get();
-  params.inputs = absl::MakeSpan(inputs);
-  params.output_refs = absl::MakeSpan(output_refs);
-  params.allocator = device->allocator();
-  params.thread_pool = device->compute_pool();
-  OpKernelContext ctx(params, absl::MakeSpan(outputs));
-  try {
-    RETURN_IF_ERROR(device->Compute(kernel.get(), &ctx));
-  } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError("out of memory");
-  }
-  if (!outputs[0].IsInitialized()) return absl::InternalError("no output");
-  return outputs[0];
-}
-
 // The value of Shape, Size or Rank when `node`'s input shape is fully known.
 bool ShapeValue(const Node& node, Tensor* value) {
   const std::string& op = node.type_string();
@@ -60,8 +35,8 @@ bool ShapeValue(const Node& node, Tensor* value) {
   if (op == "Shape") values.assign(shape.dims().begin(), shape.dims().end());
   if (op == "Size") values.push_back(shape.num_elements());
   if (op == "Rank") values.push_back(shape.rank());
-  *value = Tensor(dtype, op == "Shape" ? TensorShape{static_cast<int64_t>(values.size())}
-                                       : TensorShape{});
+  *value = Tensor(dtype,
+                  op == "Shape" ? TensorShape{static_cast<int64_t>(values.size())} : TensorShape{});
   for (size_t i = 0; i < values.size(); ++i) {
     if (dtype == DT_INT32) value->data<int32_t>()[i] = static_cast<int32_t>(values[i]);
     if (dtype == DT_INT64) value->data<int64_t>()[i] = values[i];
@@ -74,7 +49,7 @@ class ConstantFoldingPass : public GraphPass {
   const char* name() const override { return "constant_folding"; }
 
   absl::Status Run(const PassContext& ctx, GraphDef* graph) override {
-    if (ctx.device == nullptr) return absl::OkStatus();
+    if (!ctx.evaluate) return absl::OkStatus();
     // Dtypes and shapes; a graph whose shapes do not infer is left as it is (the session
     // reports its errors when it runs).
     auto built = TypedGraph(*graph);
@@ -109,7 +84,7 @@ class ConstantFoldingPass : public GraphPass {
               kMaxBytes) {
         continue;  // too large to keep as a constant (and perhaps to compute at all)
       }
-      if (!EvaluateFromConstants(*node, *def, index, &constants, ctx.device, &value) ||
+      if (!EvaluateFromConstants(*node, *def, index, &constants, ctx.evaluate, &value) ||
           value.TotalBytes() > kMaxBytes) {
         continue;
       }
@@ -124,7 +99,7 @@ class ConstantFoldingPass : public GraphPass {
   // Every input (control inputs too) must be a folded value or a free constant.
   static bool EvaluateFromConstants(const Node& node, const NodeDef& def, const GraphIndex& index,
                                     absl::flat_hash_map<std::string, Tensor>* constants,
-                                    Device* device, Tensor* value) {
+                                    const NodeEvaluator& evaluate, Tensor* value) {
     for (const std::string& input : def.input()) {
       const TensorId id = ParseInput(input);
       if (id.port > 0) return false;
@@ -144,7 +119,7 @@ class ConstantFoldingPass : public GraphPass {
       if (id.port == 0) inputs.push_back(it->second);
     }
     if (static_cast<int>(inputs.size()) != node.num_inputs()) return false;
-    auto result = Evaluate(node, std::move(inputs), device);
+    auto result = evaluate(node, std::move(inputs));
     if (!result.ok()) return false;  // the session reports it when the node runs
     *value = *std::move(result);
     return true;

@@ -9,6 +9,7 @@
 // the name lookups and consumer lists they share.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -21,11 +22,14 @@
 
 namespace runnel {
 
-class Device;
+// Computes the only output of `node` from its input values with its kernel (on a device
+// the caller chose): how constant folding evaluates.
+using NodeEvaluator =
+    std::function<absl::StatusOr<Tensor>(const Node& node, std::vector<Tensor> inputs)>;
 
 struct PassContext {
   absl::flat_hash_set<std::string> keep;
-  Device* device = nullptr;  // where constant folding evaluates; none: no folding
+  NodeEvaluator evaluate;  // empty: no constant folding
 };
 
 class GraphPass {

@@ -1,8 +1,6 @@
 #include "runtime/passes/optimizer.h"
 
 #include "core/status.h"
-#include "runtime/direct_session.h"
-#include "runtime/model_signature.h"
 
 namespace runnel {
 
@@ -29,15 +27,6 @@ absl::Status OptimizeGraph(int level, const PassContext& ctx, GraphDef* graph) {
     }
   }
   return absl::OkStatus();
-}
-
-absl::Status OptimizeFrozenGraph(int level, GraphDef* graph) {
-  PassContext ctx;
-  for (const std::string& name : InputNodes(*graph)) ctx.keep.insert(name);
-  for (const std::string& name : OutputNodes(*graph)) ctx.keep.insert(name);
-  ASSIGN_OR_RETURN(std::unique_ptr<DirectSession> session, DirectSession::Create(GraphDef()));
-  ctx.device = session->devices().devices()[0].get();
-  return OptimizeGraph(level, ctx, graph);
 }
 
 }  // namespace runnel

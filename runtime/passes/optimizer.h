@@ -4,7 +4,7 @@
 //      prune_dead_nodes
 //   2  (default) level 1 plus fold_batch_norm and fuse_bias_activation
 // A session runs it on each step graph (session option graph_optimization_level);
-// runnel-inspect --optimize runs it on a whole graph and writes the result.
+// runnel-inspect --optimize runs it on a whole frozen graph (runtime/model_signature.h).
 #pragma once
 
 #include <memory>
@@ -20,10 +20,5 @@ std::vector<std::unique_ptr<GraphPass>> PassesForLevel(int level);
 
 // Runs the passes of `level` over `graph`; a failing pass's error names it.
 absl::Status OptimizeGraph(int level, const PassContext& ctx, GraphDef* graph);
-
-// Optimizes a whole frozen graph for inference (runnel-inspect --optimize): its inputs and
-// outputs (runtime/model_signature.h) keep their names; constants fold on a CPU device
-// made for the purpose.
-absl::Status OptimizeFrozenGraph(int level, GraphDef* graph);
 
 }  // namespace runnel

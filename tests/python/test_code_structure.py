@@ -1,10 +1,15 @@
-"""The runnel package imports without circles: no module imports (at its top or inside a
-function) a module that imports it back, directly or through others. A circle makes import
-order matter and hides which module is the lower layer."""
+"""The code's shape: the runnel package imports without circles (no module imports, at its
+top or inside a function, a module that imports it back), ops and kernels share one set of
+families (an op declared in ops/F/ has its kernels in kernels/F/), and no C++ folder
+includes one that includes it back. A circle makes order matter and hides which part is
+the lower layer."""
 import ast
+import collections
 import pathlib
+import re
 
 import runnel
+from conftest import ROOT
 
 PACKAGE = pathlib.Path(runnel.__file__).parent
 
@@ -80,3 +85,54 @@ def test_no_import_circles():
 def test_the_check_finds_a_circle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_ops_and_their_kernels_are_in_the_same_family():
+    declared = {}
+    for path in (ROOT / "ops").glob("*/*.cc"):
+        for op in re.findall(r'REGISTER_OP\("(\w+)"\)', path.read_text()):
+            declared[op] = path.parent.name
+    families = collections.defaultdict(set)
+    for path in (ROOT / "kernels").glob("*/*.cc"):
+        text = path.read_text()
+        for op in re.findall(r'(?:KernelDefBuilder\(|REGISTER_KERNEL_FOR_TYPES\w*\(\s*)"(\w+)"',
+                             text):
+            families[op].add(path.parent.name)
+    assert len(declared) > 150 and not list((ROOT / "ops").glob("*.cc"))
+    misplaced = [f"{op} (ops/{family}/, kernels in {sorted(families[op])})"
+                 for op, family in sorted(declared.items())
+                 if families[op] and family not in families[op]]
+    assert not misplaced, "ops whose kernels are in another family: " + ", ".join(misplaced)
+    unseen = sorted(op for op in declared if not families[op] and not op.startswith("Test"))
+    assert not unseen, f"ops with no kernel registration found: {unseen}"
+
+
+def include_graph(folders):
+    """Folder -> the folders its C++ files include, for the given source folders."""
+    graph = collections.defaultdict(set)
+    for folder in folders:
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix not in (".cc", ".h"):
+                continue
+            here = str(path.parent.relative_to(ROOT))
+            for target in re.findall(r'#include "([\w/]+)/\w+\.h"', path.read_text()):
+                if target != here and (ROOT / target).is_dir():
+                    graph[here].add(target)
+    for node in list(graph):
+        for target in graph[node]:
+            graph.setdefault(target, set())
+    return graph
+
+
+def test_no_include_circles_between_folders():
+    graph = include_graph(["core", "ops", "kernels", "runtime"])
+    cycle = find_cycle(graph)
+    assert cycle is None, "include circle: " + " -> ".join(cycle)
+
+
+def test_kernel_families_include_only_util_and_core():
+    graph = include_graph(["kernels"])
+    crossings = [f"{a} -> {b}" for a, targets in sorted(graph.items()) for b in sorted(targets)
+                 if a.startswith("kernels/") and b.startswith("kernels/")
+                 and b != "kernels/util"]
+    assert not crossings, "kernel families include each other: " + ", ".join(crossings)

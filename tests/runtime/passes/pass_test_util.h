@@ -7,21 +7,26 @@
 #include <string>
 #include <vector>
 
+#include "runtime/device.h"
 #include "runtime/passes/graph_pass.h"
+#include "runtime/threadpool.h"
 #include "tests/test_util.h"
 
 namespace runnel::testing {
 
-// A session's CPU device, for constant folding.
+// A host device for constant folding, made by the device factory.
 inline Device* TestDevice() {
-  static auto* session = DirectSession::Create(GraphDef()).value().release();
-  return session->devices().devices()[0].get();
+  static auto* pool = new WorkerThreadPool("test_passes", 1);
+  static Device* device = CreateHostDevice(pool).value().release();
+  return device;
 }
 
 inline GraphDef RunPass(GraphPass* pass, GraphDef graph, std::vector<std::string> keep) {
   PassContext ctx;
   ctx.keep.insert(keep.begin(), keep.end());
-  ctx.device = TestDevice();
+  ctx.evaluate = [](const Node& node, std::vector<Tensor> inputs) {
+    return ComputeOnce(node, std::move(inputs), TestDevice());
+  };
   absl::Status status = pass->Run(ctx, &graph);
   EXPECT_TRUE(status.ok()) << status;
   return graph;
