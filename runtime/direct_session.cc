@@ -119,22 +119,18 @@ absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
   if (it != prepared_.end()) return it->second.get();
 
   auto step = std::make_unique<PreparedStep>();
-  for (const std::string& feed : feeds) {
-    ASSIGN_OR_RETURN(TensorId id, ParseTensorName(feed));
-    const Node* node = graph_->FindNode(id.node);
-    if (node == nullptr || id.port < 0 || id.port >= node->num_outputs()) {
-      return absl::NotFoundError(absl::StrCat("feed '", feed, "' names no tensor in the graph"));
-    }
+  ASSIGN_OR_RETURN(ResolvedSignature resolved,
+                   ResolveSignature(*graph_, {feeds, fetches, targets}));
+  for (const auto& [node, port] : resolved.feeds) {
     // A placeholder's inferred shape is its `shape` attr.
-    step->feed_specs.emplace_back(BaseType(node->output_type(id.port)),
-                                  node->output_shape(id.port));
-    step->feed_names.push_back(id.port == 0 ? id.node : feed);
+    step->feed_specs.emplace_back(BaseType(node->output_type(port)), node->output_shape(port));
+    step->feed_names.push_back(port == 0 ? node->name() : absl::StrCat(node->name(), ":", port));
   }
   // Each stage's copy of the graph (constants included) is dropped as soon as the next one
   // exists, so preparing a large graph holds at most two copies at once.
   std::unique_ptr<Graph> step_graph;
   {
-    ASSIGN_OR_RETURN(GraphDef step_def, BuildStepGraph(*graph_, {feeds, fetches, targets}));
+    ASSIGN_OR_RETURN(GraphDef step_def, BuildStepGraph(*graph_, resolved));
     RETURN_IF_ERROR(Optimize(targets, &step_def));
     ASSIGN_OR_RETURN(step_graph,
                      Graph::FromGraphDef(step_def, GraphOptions{/*infer_shapes=*/false}));

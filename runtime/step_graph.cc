@@ -1,15 +1,15 @@
 #include "runtime/step_graph.h"
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/status.h"
 
 namespace runnel {
 namespace {
 
-absl::StatusOr<std::pair<const Node*, int>> ResolveTensor(const Graph& graph,
-                                                          const std::string& name,
-                                                          const char* role) {
+absl::StatusOr<GraphTensor> ResolveTensor(const Graph& graph, const std::string& name,
+                                          const char* role) {
   auto id = ParseTensorName(name);
   if (!id.ok() || id->port == kControlSlot) {
     return absl::InvalidArgumentError(absl::StrCat(role, " '", name, "' is not a tensor name"));
@@ -24,29 +24,51 @@ absl::StatusOr<std::pair<const Node*, int>> ResolveTensor(const Graph& graph,
                                             node->type_string(), ") has ", node->num_outputs(),
                                             " output", node->num_outputs() == 1 ? "" : "s"));
   }
-  return std::make_pair(node, id->port);
+  return GraphTensor{node, id->port};
 }
 
 std::string TensorKey(const Node* node, int port) { return absl::StrCat(node->name(), ":", port); }
 
 }  // namespace
 
-absl::StatusOr<GraphDef> BuildStepGraph(const Graph& graph, const StepSignature& sig) {
+absl::StatusOr<ResolvedSignature> ResolveSignature(const Graph& graph, const StepSignature& sig) {
+  ResolvedSignature resolved;
+  absl::flat_hash_set<std::string> fed;
+  for (const std::string& name : sig.feeds) {
+    ASSIGN_OR_RETURN(GraphTensor tensor, ResolveTensor(graph, name, "feed"));
+    if (!fed.insert(TensorKey(tensor.node, tensor.port)).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", TensorKey(tensor.node, tensor.port), "' is fed twice"));
+    }
+    resolved.feeds.push_back(tensor);
+  }
+  for (const std::string& name : sig.fetches) {
+    ASSIGN_OR_RETURN(GraphTensor tensor, ResolveTensor(graph, name, "fetch"));
+    resolved.fetches.push_back(tensor);
+  }
+  for (const std::string& name : sig.targets) {
+    const Node* node = graph.FindNode(name);
+    if (node == nullptr) {
+      return absl::NotFoundError(
+          absl::StrCat("target '", name, "': the graph has no node named '", name, "'"));
+    }
+    resolved.targets.push_back(node);
+  }
+  return resolved;
+}
+
+absl::StatusOr<GraphDef> BuildStepGraph(const Graph& graph, const ResolvedSignature& sig) {
   // Fed tensor "node:port" -> name of its _Arg node.
   absl::flat_hash_map<std::string, std::string> fed;
   GraphDef out;
   for (size_t i = 0; i < sig.feeds.size(); ++i) {
-    ASSIGN_OR_RETURN(auto tensor, ResolveTensor(graph, sig.feeds[i], "feed"));
-    std::string key = TensorKey(tensor.first, tensor.second);
-    if (fed.contains(key)) {
-      return absl::InvalidArgumentError(absl::StrCat("tensor '", key, "' is fed twice"));
-    }
+    const auto [node, port] = sig.feeds[i];
     NodeDef* arg = out.add_node();
-    arg->set_name(absl::StrCat("_arg_", tensor.first->name(), "_", tensor.second, "_", i));
+    arg->set_name(absl::StrCat("_arg_", node->name(), "_", port, "_", i));
     arg->set_op("_Arg");
-    (*arg->mutable_attr())["T"] = MakeAttr(BaseType(tensor.first->output_type(tensor.second)));
+    (*arg->mutable_attr())["T"] = MakeAttr(BaseType(node->output_type(port)));
     (*arg->mutable_attr())["index"] = MakeAttr(static_cast<int64_t>(i));
-    fed[key] = arg->name();
+    fed[TensorKey(node, port)] = arg->name();
   }
 
   // Walk back from fetches and targets; a fed tensor's producer is not needed for it.
@@ -62,20 +84,10 @@ absl::StatusOr<GraphDef> BuildStepGraph(const Graph& graph, const StepSignature&
   // (as TensorFlow replaces it by a _Recv of the same name).
   absl::flat_hash_map<std::string, std::string> fed_nodes;
   for (const auto& [key, arg] : fed) fed_nodes.emplace(key.substr(0, key.rfind(':')), arg);
-  std::vector<std::pair<const Node*, int>> fetches;
-  for (const std::string& name : sig.fetches) {
-    ASSIGN_OR_RETURN(auto tensor, ResolveTensor(graph, name, "fetch"));
-    fetches.push_back(tensor);
-    if (!fed.contains(TensorKey(tensor.first, tensor.second))) visit(tensor.first);
+  for (const auto& [node, port] : sig.fetches) {
+    if (!fed.contains(TensorKey(node, port))) visit(node);
   }
-  for (const std::string& name : sig.targets) {
-    const Node* node = graph.FindNode(name);
-    if (node == nullptr) {
-      return absl::NotFoundError(
-          absl::StrCat("target '", name, "': the graph has no node named '", name, "'"));
-    }
-    visit(node);
-  }
+  for (const Node* node : sig.targets) visit(node);
   while (!stack.empty()) {
     const Node* n = stack.back();
     stack.pop_back();
@@ -107,8 +119,8 @@ absl::StatusOr<GraphDef> BuildStepGraph(const Graph& graph, const StepSignature&
       def->add_input("^" + (it != fed_nodes.end() ? it->second : e->src->name()));
     }
   }
-  for (size_t j = 0; j < fetches.size(); ++j) {
-    auto [node, port] = fetches[j];
+  for (size_t j = 0; j < sig.fetches.size(); ++j) {
+    const auto [node, port] = sig.fetches[j];
     std::string key = TensorKey(node, port);
     auto it = fed.find(key);
     NodeDef* ret = out.add_node();

@@ -17,7 +17,22 @@ struct StepSignature {
   std::vector<std::string> targets;  // node names
 };
 
-// Errors name the missing feed, fetch or target.
-absl::StatusOr<GraphDef> BuildStepGraph(const Graph& graph, const StepSignature& sig);
+struct GraphTensor {
+  const Node* node;
+  int port;
+};
+
+// A signature's names found in the graph.
+struct ResolvedSignature {
+  std::vector<GraphTensor> feeds;
+  std::vector<GraphTensor> fetches;
+  std::vector<const Node*> targets;
+};
+
+// Errors name the feed, fetch or target that is missing (or fed twice) and what the graph
+// has instead.
+absl::StatusOr<ResolvedSignature> ResolveSignature(const Graph& graph, const StepSignature& sig);
+
+absl::StatusOr<GraphDef> BuildStepGraph(const Graph& graph, const ResolvedSignature& sig);
 
 }  // namespace runnel

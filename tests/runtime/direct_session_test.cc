@@ -83,8 +83,16 @@ TEST(DirectSession, FetchOfAMissingTensorIsNotFound) {
                 "fetch 'nope:0'", "no node named 'nope'");
   EXPECT_STATUS(RunGraph(DenseGraph(), {}, {"y:1"}).status(), absl::StatusCode::kNotFound,
                 "fetch 'y:1'", "has 1 output");
+}
+
+TEST(DirectSession, FeedsAreResolvedWithThePreciseMessage) {
   EXPECT_STATUS(RunGraph(DenseGraph(), {{"q", Tensor::Scalar<float>(1)}}, {"y"}).status(),
-                absl::StatusCode::kNotFound, "feed 'q'");
+                absl::StatusCode::kNotFound, "feed 'q'", "no node named 'q'");
+  EXPECT_STATUS(RunGraph(DenseGraph(), {{"x:3", Tensor::Scalar<float>(1)}}, {"y"}).status(),
+                absl::StatusCode::kNotFound, "feed 'x:3'", "node 'x' (Placeholder) has 1 output");
+  const Tensor x = MakeTensor<float>({1, 2}, {1, 2});
+  EXPECT_STATUS(RunGraph(DenseGraph(), {{"x", x}, {"x:0", x}}, {"y"}).status(),
+                absl::StatusCode::kInvalidArgument, "'x:0' is fed twice");
 }
 
 TEST(DirectSession, MatMulMismatchNamesTheNodeAndBothShapes) {
