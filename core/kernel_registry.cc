@@ -82,11 +82,10 @@ absl::StatusOr<std::unique_ptr<OpKernel>> KernelRegistry::CreateKernel(
     OpKernelConstruction* construction) {
   const NodeDef& node = construction->def();
   auto is_string = [](DataType t) { return BaseType(t) == DT_STRING; };
-  const bool strings =
-      std::any_of(construction->input_types().begin(), construction->input_types().end(),
-                  is_string) ||
-      std::any_of(construction->output_types().begin(), construction->output_types().end(),
-                  is_string);
+  const bool strings = std::any_of(construction->input_types().begin(),
+                                   construction->input_types().end(), is_string) ||
+                       std::any_of(construction->output_types().begin(),
+                                   construction->output_types().end(), is_string);
   auto [begin, end] = kernels_.equal_range(node.op());
   for (auto it = begin; it != end; ++it) {
     if (it->second.def.device_type != construction->device_type() ||
@@ -106,6 +105,16 @@ absl::StatusOr<std::unique_ptr<OpKernel>> KernelRegistry::CreateKernel(
                                           node.op(), "'",
                                           types.empty() ? "" : absl::StrCat(" with ", types),
                                           "; registered kernels: ", DescribeKernels(node.op())));
+}
+
+std::vector<const KernelDef*> KernelRegistry::KernelDefs(const std::string& op,
+                                                         const std::string& device_type) const {
+  std::vector<const KernelDef*> defs;
+  auto [begin, end] = kernels_.equal_range(op);
+  for (auto it = begin; it != end; ++it) {
+    if (it->second.def.device_type == device_type) defs.push_back(&it->second.def);
+  }
+  return defs;
 }
 
 }  // namespace runnel

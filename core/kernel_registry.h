@@ -75,6 +75,9 @@ class KernelRegistry {
   const KernelDef* Find(const std::string& device_type, const NodeDef& node) const;
   // Registered (device, constraints) for `op`, human-readable.
   std::string DescribeKernels(const std::string& op) const;
+  // The kernel defs registered for `op` on `device_type`.
+  std::vector<const KernelDef*> KernelDefs(const std::string& op,
+                                           const std::string& device_type) const;
 
  private:
   struct Entry {

@@ -57,6 +57,10 @@ OpDefBuilder& OpDefBuilder::Doc(std::string summary) {
   reg_.op_def.set_summary(std::move(summary));
   return *this;
 }
+OpDefBuilder& OpDefBuilder::Endpoints(std::vector<std::string> names) {
+  reg_.python_endpoints = std::move(names);
+  return *this;
+}
 
 namespace {
 

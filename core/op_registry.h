@@ -33,6 +33,9 @@ struct OpRegistration {
   GradientFn gradient_fn;
   // False for ops declared not differentiable: gradients stop there, silently.
   bool differentiable = false;
+  // TensorFlow's public Python names for the op ("math.rsqrt", "rsqrt"): the runnel package
+  // exports its generated function under each (runnel.math.rsqrt, runnel.rsqrt).
+  std::vector<std::string> python_endpoints;
 };
 
 class OpDefBuilder {
@@ -54,6 +57,9 @@ class OpDefBuilder {
   OpDefBuilder& SetIsCommutative();
   OpDefBuilder& SetIsAggregate();
   OpDefBuilder& Doc(std::string summary);
+  // The op's public Python names, as in TensorFlow: a module path below the package and
+  // the name ("nn.relu"; "rsqrt" for the top level).
+  OpDefBuilder& Endpoints(std::vector<std::string> names);
   // Applies a shared signature, e.g. .Apply(BinaryCwise("{float, double}")).
   OpDefBuilder& Apply(const std::function<void(OpDefBuilder&)>& signature) {
     signature(*this);

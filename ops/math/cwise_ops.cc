@@ -142,86 +142,112 @@ REGISTER_OP("Add")
     .Doc("x + y, elementwise, with broadcasting.");
 
 REGISTER_OP("AddV2")
+    .Endpoints({"math.add", "add"})
     .SetGradient(AddGrad)
     .Apply(BinaryCwise(kRealTypes))
     .SetIsCommutative()
     .Doc("x + y, elementwise, with broadcasting.");
 
 REGISTER_OP("Sub")
+    .Endpoints({"math.subtract", "subtract"})
     .SetGradient(SubGrad)
     .Apply(BinaryCwise(kRealTypes))
     .Doc("x - y, elementwise, with broadcasting.");
 
 REGISTER_OP("Mul")
+    .Endpoints({"math.multiply", "multiply"})
     .SetGradient(MulGrad)
     .Apply(BinaryCwise(kRealTypes))
     .SetIsCommutative()
     .Doc("x * y, elementwise, with broadcasting.");
 
 REGISTER_OP("RealDiv")
+    .Endpoints({"realdiv"})
     .SetGradient(DivGrad)
     .Apply(BinaryCwise(kRealTypes))
     .Doc("x / y, elementwise (integer division truncates toward zero).");
 
 REGISTER_OP("Div")
+    .Endpoints({"div"})
     .SetGradient(DivGrad)
     .Apply(BinaryCwise(kRealTypes))
     .Doc("x / y, elementwise; integers floor as Python 2 did.");
 
 REGISTER_OP("FloorDiv")
+    .Endpoints({"math.floordiv", "floordiv"})
     .SetNoGradient()
     .Apply(BinaryCwise(kRealTypes))
     .Doc("floor(x / y), elementwise.");
 
 REGISTER_OP("FloorMod")
+    .Endpoints({"math.floormod", "floormod", "math.mod", "mod"})
     .SetGradient(FloorModGrad)
     .Apply(BinaryCwise(kRealTypes))
     .Doc("x - floor(x / y) * y, elementwise: the remainder has the sign of y.");
 
 REGISTER_OP("Pow")
+    .Endpoints({"math.pow", "pow"})
     .SetGradient(PowGrad)
     .Apply(BinaryCwise(kSignedTypes))
     .Doc("x ** y, elementwise.");
 
 REGISTER_OP("Maximum")
+    .Endpoints({"math.maximum", "maximum"})
     .SetGradient([](GradientContext* g) { return SelectedGrad(g, "GreaterEqual"); })
     .Apply(BinaryCwise(kRealTypes))
     .SetIsCommutative()
     .Doc("max(x, y), elementwise.");
 
 REGISTER_OP("Minimum")
+    .Endpoints({"math.minimum", "minimum"})
     .SetGradient([](GradientContext* g) { return SelectedGrad(g, "LessEqual"); })
     .Apply(BinaryCwise(kRealTypes))
     .SetIsCommutative()
     .Doc("min(x, y), elementwise.");
 
 REGISTER_OP("SquaredDifference")
+    .Endpoints({"math.squared_difference", "squared_difference"})
     .SetGradient(SquaredDifferenceGrad)
     .Apply(BinaryCwise(kSignedTypes))
     .SetIsCommutative()
     .Doc("(x - y)^2, elementwise.");
 
 REGISTER_OP("Equal")
+    .Endpoints({"math.equal", "equal"})
     .Apply(Comparison(kAllTypes))
     .SetIsCommutative()
     .Attr("incompatible_shape_error: bool = true")
     .Doc("x == y, elementwise.");
 
 REGISTER_OP("NotEqual")
+    .Endpoints({"math.not_equal", "not_equal"})
     .Apply(Comparison(kAllTypes))
     .SetIsCommutative()
     .Attr("incompatible_shape_error: bool = true")
     .Doc("x != y, elementwise.");
 
-REGISTER_OP("Less").Apply(Comparison(kRealTypes)).Doc("x < y, elementwise.");
+REGISTER_OP("Less")
+    .Endpoints({"math.less", "less"})
+    .Apply(Comparison(kRealTypes))
+    .Doc("x < y, elementwise.");
 
-REGISTER_OP("LessEqual").Apply(Comparison(kRealTypes)).Doc("x <= y, elementwise.");
+REGISTER_OP("LessEqual")
+    .Endpoints({"math.less_equal", "less_equal"})
+    .Apply(Comparison(kRealTypes))
+    .Doc("x <= y, elementwise.");
 
-REGISTER_OP("Greater").Apply(Comparison(kRealTypes)).Doc("x > y, elementwise.");
+REGISTER_OP("Greater")
+    .Endpoints({"math.greater", "greater"})
+    .Apply(Comparison(kRealTypes))
+    .Doc("x > y, elementwise.");
 
-REGISTER_OP("GreaterEqual").Apply(Comparison(kRealTypes)).Doc("x >= y, elementwise.");
+REGISTER_OP("GreaterEqual")
+    .Endpoints({"math.greater_equal", "greater_equal"})
+    .Apply(Comparison(kRealTypes))
+    .Doc("x >= y, elementwise.");
 
 REGISTER_OP("LogicalAnd")
+    .Endpoints({"math.logical_and", "logical_and"})
     .Input("x: bool")
     .Input("y: bool")
     .Output("z: bool")
@@ -230,6 +256,7 @@ REGISTER_OP("LogicalAnd")
     .Doc("x and y, elementwise.");
 
 REGISTER_OP("LogicalOr")
+    .Endpoints({"math.logical_or", "logical_or"})
     .Input("x: bool")
     .Input("y: bool")
     .Output("z: bool")
@@ -238,19 +265,26 @@ REGISTER_OP("LogicalOr")
     .Doc("x or y, elementwise.");
 
 REGISTER_OP("LogicalNot")
+    .Endpoints({"math.logical_not", "logical_not"})
     .Input("x: bool")
     .Output("y: bool")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("not x, elementwise.");
 
-REGISTER_OP("Neg").SetGradient(NegGrad).Apply(UnaryCwise(kSignedTypes)).Doc("-x, elementwise.");
+REGISTER_OP("Neg")
+    .Endpoints({"math.negative", "negative"})
+    .SetGradient(NegGrad)
+    .Apply(UnaryCwise(kSignedTypes))
+    .Doc("-x, elementwise.");
 
 REGISTER_OP("Abs")
+    .Endpoints({"math.abs", "abs"})
     .SetGradient(Unary([](GradientContext* g, Output x, Output) { return g->Op("Sign", {x}); }))
     .Apply(UnaryCwise(kSignedTypes))
     .Doc("|x|, elementwise.");
 
 REGISTER_OP("Square")
+    .Endpoints({"math.square", "square"})
     .SetGradient(Unary([](GradientContext* g, Output x, Output) {
       return g->Mul(g->Scalar(2, x.dtype()), x);
     }))
@@ -258,11 +292,13 @@ REGISTER_OP("Square")
     .Doc("x * x, elementwise.");
 
 REGISTER_OP("Sign")
+    .Endpoints({"math.sign", "sign"})
     .SetNoGradient()
     .Apply(UnaryCwise(kSignedTypes))
     .Doc("-1, 0 or 1 by the sign of x.");
 
 REGISTER_OP("Sqrt")
+    .Endpoints({"math.sqrt", "sqrt"})
     .SetGradient(Unary([](GradientContext* g, Output, Output y) {
       return g->Div(g->Scalar(0.5, y.dtype()), y);
     }))
@@ -270,6 +306,7 @@ REGISTER_OP("Sqrt")
     .Doc("sqrt(x), elementwise.");
 
 REGISTER_OP("Rsqrt")
+    .Endpoints({"math.rsqrt", "rsqrt"})
     .SetGradient(Unary([](GradientContext* g, Output, Output y) {
       return g->Mul(g->Scalar(-0.5, y.dtype()), g->Mul(y, g->Mul(y, y)));
     }))
@@ -277,16 +314,19 @@ REGISTER_OP("Rsqrt")
     .Doc("1 / sqrt(x), elementwise.");
 
 REGISTER_OP("Reciprocal")
+    .Endpoints({"math.reciprocal", "reciprocal"})
     .SetGradient(Unary([](GradientContext* g, Output, Output y) { return g->Neg(g->Mul(y, y)); }))
     .Apply(UnaryCwise(kFloatTypes))
     .Doc("1 / x, elementwise.");
 
 REGISTER_OP("Exp")
+    .Endpoints({"math.exp", "exp"})
     .SetGradient(Unary([](GradientContext*, Output, Output y) { return y; }))
     .Apply(UnaryCwise(kFloatTypes))
     .Doc("e^x, elementwise.");
 
 REGISTER_OP("Log")
+    .Endpoints({"math.log", "log"})
     .SetGradient(Unary([](GradientContext* g, Output x, Output) {
       return g->Op("Reciprocal", {x});
     }))
@@ -294,22 +334,33 @@ REGISTER_OP("Log")
     .Doc("ln(x), elementwise.");
 
 REGISTER_OP("Log1p")
+    .Endpoints({"math.log1p", "log1p"})
     .SetGradient(Unary([](GradientContext* g, Output x, Output) {
       return g->Op("Reciprocal", {g->Add(One(g, x), x)});
     }))
     .Apply(UnaryCwise(kFloatTypes))
     .Doc("ln(1 + x), elementwise.");
 
-REGISTER_OP("Floor").SetNoGradient().Apply(UnaryCwise(kFloatTypes)).Doc("floor(x), elementwise.");
+REGISTER_OP("Floor")
+    .Endpoints({"math.floor", "floor"})
+    .SetNoGradient()
+    .Apply(UnaryCwise(kFloatTypes))
+    .Doc("floor(x), elementwise.");
 
-REGISTER_OP("Ceil").SetNoGradient().Apply(UnaryCwise(kFloatTypes)).Doc("ceil(x), elementwise.");
+REGISTER_OP("Ceil")
+    .Endpoints({"math.ceil", "ceil"})
+    .SetNoGradient()
+    .Apply(UnaryCwise(kFloatTypes))
+    .Doc("ceil(x), elementwise.");
 
 REGISTER_OP("Round")
+    .Endpoints({"math.round", "round"})
     .SetNoGradient()
     .Apply(UnaryCwise(kSignedTypes))
     .Doc("x rounded to the nearest integer, halves to even (banker's rounding).");
 
 REGISTER_OP("Sigmoid")
+    .Endpoints({"math.sigmoid", "sigmoid"})
     .SetGradient(Unary([](GradientContext* g, Output, Output y) {
       return g->Mul(y, g->Sub(One(g, y), y));
     }))
@@ -317,6 +368,7 @@ REGISTER_OP("Sigmoid")
     .Doc("1 / (1 + e^-x), elementwise.");
 
 REGISTER_OP("Tanh")
+    .Endpoints({"math.tanh", "tanh"})
     .SetGradient(Unary([](GradientContext* g, Output, Output y) {
       return g->Sub(One(g, y), g->Mul(y, y));
     }))

@@ -26,14 +26,6 @@ from runnel.ops.array_ops import (cast, concat, expand_dims, fill, gather, ident
                                   placeholder_with_default, rank, reshape, shape, shape_n, size,
                                   slice, split, squeeze, stack, stop_gradient, strided_slice,
                                   tile, transpose, unstack, where, where_v2, zeros, zeros_like)
-from runnel.ops.math_ops import (abs, add, add_n, argmax, argmin, ceil, cumprod, cumsum, div, divide, equal,
-                                 exp, floor, floordiv, floormod, greater, greater_equal, less,
-                                 less_equal, log, log1p, logical_and, logical_not, logical_or,
-                                 matmul, maximum, minimum, mod, multiply, negative, not_equal,
-                                 pow, range, realdiv, reciprocal, reduce_all, reduce_any,
-                                 reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum,
-                                 round, rsqrt, sigmoid, sign, sqrt, square, squared_difference,
-                                 subtract, tanh, truediv)
 from runnel.ops.control_flow_ops import case, cond, group, tuple
 from runnel.ops.gradients import gradients
 from runnel.ops.init_ops import (constant_initializer, glorot_normal_initializer,
@@ -69,5 +61,8 @@ from runnel import keras
 from runnel.ops.gen_ops import no_op
 from runnel.ops.nn_ops import depth_to_space, space_to_depth
 
+from runnel.framework.api_export import export_into as _export_into
+
+_export_into(globals(), "")  # the functions declared under top-level names (math so far)
 newaxis = None
 __version__ = "0.1.0"

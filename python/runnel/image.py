@@ -62,3 +62,12 @@ def decode_png(contents, channels=0, dtype=dtypes.uint8, name=None):
 
 def encode_png(image, compression=-1, name=None):
     return gen_ops.encode_png(image, compression=compression, name=name)
+
+
+def transpose(image, name=None):
+    """Swaps the height and width of an image [h, w, c] or a batch [n, h, w, c]."""
+    image = ops.convert_to_tensor(image)
+    rank = image.shape.ndims
+    if rank not in (3, 4):
+        raise ValueError(f"tf.image.transpose takes an image of rank 3 or 4, got {image.shape}")
+    return array_ops.transpose(image, [1, 0, 2] if rank == 3 else [0, 2, 1, 3], name=name)

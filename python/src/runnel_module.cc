@@ -4,9 +4,13 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <map>
+#include <set>
+
 #include "core/gradients.h"
 #include "core/graph.h"
 #include "core/graph_io.h"
+#include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "runtime/direct_session.h"
 #include "runtime/frozen_graph_optimizer.h"
@@ -296,6 +300,27 @@ py::bytes SerializedOpList() {
   return Serialize(list);
 }
 
+std::map<std::string, std::vector<std::string>> OpEndpoints() {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const OpRegistration* reg : OpRegistry::Global()->All()) {
+    if (!reg->python_endpoints.empty()) out[reg->op_def.name()] = reg->python_endpoints;
+  }
+  return out;
+}
+
+// The dtypes `op`'s kernels on `device_type` accept for type attr `attr`, by name.
+std::vector<std::string> KernelTypes(const std::string& op, const std::string& device_type,
+                                     const std::string& attr) {
+  std::set<std::string> names;
+  for (const KernelDef* def : KernelRegistry::Global()->KernelDefs(op, device_type)) {
+    for (const auto& [name, types] : def->type_constraints) {
+      if (name != attr) continue;
+      for (DataType t : types) names.insert(DataTypeString(t));
+    }
+  }
+  return {names.begin(), names.end()};
+}
+
 std::vector<std::tuple<std::string, std::string, std::string>> SessionOptionDocs() {
   std::vector<std::tuple<std::string, std::string, std::string>> out;
   for (const auto& d : SessionOptions::Documented()) {
@@ -338,6 +363,9 @@ PYBIND11_MODULE(_runnel, m) {
       .def("run", &PySession::Run)
       .def("close", &PySession::Close);
   m.def("op_list", &SerializedOpList, "The op registry as a serialized OpList.");
+  m.def("op_endpoints", &OpEndpoints, "{op: its public Python names} from the op registry.");
+  m.def("kernel_types", &KernelTypes, py::arg("op"), py::arg("device_type") = "CPU",
+        py::arg("attr") = "T", "The dtype names a type attr takes in the op's kernels.");
   m.def("session_option_docs", &SessionOptionDocs);
   m.def("graph_signature", &GraphSignature,
         "(inputs, outputs) of a serialized GraphDef, as the C++ inference API sees them.");

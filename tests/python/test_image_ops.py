@@ -135,3 +135,11 @@ def test_bad_size_at_run_time_names_the_node():
     y = tf.image.resize_bilinear(np.zeros((1, 2, 2, 1), np.float32), size, name="up")
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"positive.*up"):
         run(y, {size: [3, -1]})
+
+
+def test_image_transpose_swaps_height_and_width():
+    image = np.arange(2 * 3 * 4 * 2, dtype=np.float32).reshape(2, 3, 4, 2)
+    np.testing.assert_array_equal(run(tf.image.transpose(image)), image.transpose(0, 2, 1, 3))
+    np.testing.assert_array_equal(run(tf.image.transpose(image[0])), image[0].transpose(1, 0, 2))
+    with pytest.raises(ValueError, match="rank 3 or 4"):
+        tf.image.transpose(image[0, 0])

@@ -44,3 +44,21 @@ def test_loss_curves_match_tensorflow(optimizer):
     theirs = curve(tensorflow.compat.v1, optimizer)
     np.testing.assert_allclose(ours, theirs, rtol=2e-4, atol=1e-5)
     assert ours[-1] < ours[0]
+
+
+def public(module):
+    return {name for name in dir(module) if not name.startswith("_")}
+
+
+@pytest.mark.parametrize("module", ["math", "nn", "image", "io", "losses", "layers", "train"])
+def test_names_tensorflow_has_in_two_places_runnel_has_in_both(module):
+    """Where TensorFlow 1 exports a name at the top level and in a module (tf.exp and
+    tf.math.exp), Runnel has it in both once it has it in either."""
+    tf1 = tensorflow.compat.v1
+    ours, theirs = getattr(runnel, module), getattr(tf1, module)
+    missing = []
+    for name in sorted(public(runnel) | public(ours)):
+        if hasattr(tf1, name) and hasattr(theirs, name):
+            missing += [f"runnel.{name}"] * (not hasattr(runnel, name))
+            missing += [f"runnel.{module}.{name}"] * (not hasattr(ours, name))
+    assert not missing, f"missing: {missing}"

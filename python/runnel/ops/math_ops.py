@@ -1,47 +1,14 @@
-"""Math functions under TensorFlow's names, and the Tensor operator overloads."""
+"""The math functions that compose ops (the ops' own functions come from gen_ops under the
+names their registrations declare), and the Tensor operator overloads."""
 import builtins
 
 from runnel.framework import dtypes
+from runnel.framework.api_export import export_into, tf_export
 from runnel.framework import ops
 from runnel.ops import array_ops
 from runnel.ops import gen_ops
 
-add = gen_ops.add_v2
-subtract = gen_ops.sub
-multiply = gen_ops.mul
-realdiv = gen_ops.real_div
-floordiv = gen_ops.floor_div
-floormod = mod = gen_ops.floor_mod
-negative = gen_ops.neg
-abs = gen_ops.abs  # noqa: A001 - TensorFlow's name
-square = gen_ops.square
-sqrt = gen_ops.sqrt
-rsqrt = gen_ops.rsqrt
-reciprocal = gen_ops.reciprocal
-exp = gen_ops.exp
-log = gen_ops.log
-log1p = gen_ops.log1p
-pow = gen_ops.pow  # noqa: A001
-maximum = gen_ops.maximum
-minimum = gen_ops.minimum
-squared_difference = gen_ops.squared_difference
-sign = gen_ops.sign
-floor = gen_ops.floor
-ceil = gen_ops.ceil
-round = gen_ops.round  # noqa: A001
-sigmoid = gen_ops.sigmoid
-tanh = gen_ops.tanh
-equal = gen_ops.equal
-not_equal = gen_ops.not_equal
-less = gen_ops.less
-less_equal = gen_ops.less_equal
-greater = gen_ops.greater
-greater_equal = gen_ops.greater_equal
-logical_and = gen_ops.logical_and
-logical_or = gen_ops.logical_or
-logical_not = gen_ops.logical_not
-
-
+@tf_export("math.truediv", "truediv", "math.divide", "divide")
 def truediv(x, y, name=None):
     """x / y; integers are first cast to floats (int8/16 and uint8 to float32, int32/64 to
     float64), as in TensorFlow."""
@@ -54,9 +21,7 @@ def truediv(x, y, name=None):
     return gen_ops.real_div(x, y, name=name)
 
 
-divide = truediv
-
-
+@tf_export("div_no_nan")
 def div_no_nan(x, y, name=None):
     """x / y, and 0 where y is 0."""
     x = ops.convert_to_tensor(x)
@@ -67,11 +32,7 @@ def div_no_nan(x, y, name=None):
                              gen_ops.real_div(x, safe), name=name)
 
 
-def div(x, y, name=None):
-    """Python 2 division: floors integers, divides floats."""
-    return gen_ops.div(x, y, name=name)
-
-
+@tf_export("math.add_n", "add_n")
 def add_n(inputs, name=None):
     inputs = list(inputs)
     if len(inputs) == 1:
@@ -79,6 +40,7 @@ def add_n(inputs, name=None):
     return gen_ops.add_n(inputs, name=name)
 
 
+@tf_export("matmul")
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
            a_is_sparse=False, b_is_sparse=False, name=None):
     a = ops.convert_to_tensor(a)
@@ -111,28 +73,35 @@ reduce_min = _reduction(gen_ops.min, "Min")
 reduce_prod = _reduction(gen_ops.prod, "Prod")
 reduce_all = _reduction(gen_ops.all, "All")
 reduce_any = _reduction(gen_ops.any, "Any")
+for _name in ("sum", "mean", "max", "min", "prod", "all", "any"):
+    tf_export(f"math.reduce_{_name}", f"reduce_{_name}")(globals()[f"reduce_{_name}"])
 
 
+@tf_export("math.cumsum", "cumsum")
 def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
     return gen_ops.cumsum(x, axis, exclusive=exclusive, reverse=reverse, name=name)
 
 
+@tf_export("math.cumprod", "cumprod")
 def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
     return gen_ops.cumprod(x, axis, exclusive=exclusive, reverse=reverse, name=name)
 
 
+@tf_export("math.argmax", "argmax")
 def argmax(input, axis=None, name=None, dimension=None, output_type=dtypes.int64):  # noqa: A002
     axis = dimension if axis is None else axis
     return gen_ops.arg_max(input, 0 if axis is None else axis, output_type=output_type,
                            name=name)
 
 
+@tf_export("math.argmin", "argmin")
 def argmin(input, axis=None, name=None, dimension=None, output_type=dtypes.int64):  # noqa: A002
     axis = dimension if axis is None else axis
     return gen_ops.arg_min(input, 0 if axis is None else axis, output_type=output_type,
                            name=name)
 
 
+@tf_export("range")
 def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
     if limit is None:
         start, limit = 0, start
@@ -149,6 +118,11 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
                            if isinstance(v, ops.Tensor) else ops.convert_to_tensor(v, dtype)
                            for v in values)
     return gen_ops.range(start, limit, delta, name=name)
+
+
+# The ops' functions under their tf.math names (add, square, log, ...), for this module's
+# users as for tf.math.
+export_into(globals(), "math")
 
 
 def _binary(fn, reverse=False):
