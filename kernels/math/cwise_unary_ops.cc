@@ -39,6 +39,10 @@ struct ExpF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x.exp(); }
 };
 template <typename T>
+struct Expm1F {
+  void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x.expm1(); }
+};
+template <typename T>
 struct LogF {
   void operator()(ConstArrayMap<T> x, ArrayMap<T> y) const { y = x.log(); }
 };
@@ -87,6 +91,7 @@ REGISTER_KERNEL_FOR_TYPES("Sqrt", kCpu, "T", UnaryKernel<SqrtF>::Op, float, doub
 REGISTER_KERNEL_FOR_TYPES("Rsqrt", kCpu, "T", UnaryKernel<RsqrtF>::Op, float, double);
 REGISTER_KERNEL_FOR_TYPES("Reciprocal", kCpu, "T", UnaryKernel<ReciprocalF>::Op, float, double);
 REGISTER_KERNEL_FOR_TYPES("Exp", kCpu, "T", UnaryKernel<ExpF>::Op, float, double);
+REGISTER_KERNEL_FOR_TYPES("Expm1", kCpu, "T", UnaryKernel<Expm1F>::Op, float, double);
 REGISTER_KERNEL_FOR_TYPES("Log", kCpu, "T", UnaryKernel<LogF>::Op, float, double);
 REGISTER_KERNEL_FOR_TYPES("Log1p", kCpu, "T", UnaryKernel<Log1pF>::Op, float, double);
 REGISTER_KERNEL_FOR_TYPES("Floor", kCpu, "T", UnaryKernel<FloorF>::Op, float, double);

@@ -325,6 +325,12 @@ REGISTER_OP("Exp")
     .Apply(UnaryCwise(kFloatTypes))
     .Doc("e^x, elementwise.");
 
+REGISTER_OP("Expm1")
+    .Endpoints({"math.expm1", "expm1"})
+    .SetGradient(Unary([](GradientContext* g, Output x, Output y) { return g->Add(y, One(g, y)); }))
+    .Apply(UnaryCwise(kFloatTypes))
+    .Doc("exp(x) - 1, elementwise, accurate for small x.");
+
 REGISTER_OP("Log")
     .Endpoints({"math.log", "log"})
     .SetGradient(Unary([](GradientContext* g, Output x, Output) {

@@ -148,6 +148,7 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
   cases["Reciprocal"] = {Unary("Reciprocal", 0.5, 3)};
   cases["Log"] = {Unary("Log", 0.5, 3)};
   cases["Log1p"] = {Unary("Log1p", -0.5, 3)};
+  cases["Expm1"] = {Unary("Expm1")};
   cases["AddN"] = {{{{2, 2}, {2, 2}, {2, 2}}, {MakeNode("y", "AddN", {"x0", "x1", "x2"})}, {"y"}}};
   for (bool ta : {false, true}) {
     for (bool tb : {false, true}) {

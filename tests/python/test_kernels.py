@@ -81,6 +81,7 @@ UNARY = {
     "Rsqrt": (tf.math.rsqrt, lambda x: 1 / np.sqrt(x), (0.1, 9)),
     "Reciprocal": (tf.math.reciprocal, np.reciprocal, (0.5, 9)),
     "Exp": (tf.exp, np.exp, None),
+    "Expm1": (tf.math.expm1, np.expm1, None),
     "Log": (tf.log, np.log, (0.1, 9)),
     "Log1p": (tf.math.log1p, np.log1p, (-0.9, 9)),
     "Floor": (tf.floor, np.floor, None),
