@@ -76,7 +76,7 @@ in_root() {
   fi
   local name network=()
   for name in CI http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY \
-              PIP_INDEX_URL PIP_CERT; do
+              PIP_INDEX_URL PIP_CERT SSL_CERT_FILE REQUESTS_CA_BUNDLE; do
     [[ -z ${!name:-} ]] || network+=("$name=${!name}")
   done
   unshare --mount --propagation private -- /bin/bash -euc '
@@ -137,12 +137,13 @@ EOF
   # No services start in a chroot.
   printf '#!/bin/sh\nexit 101\n' >"$fresh/usr/sbin/policy-rc.d"
   chmod +x "$fresh/usr/sbin/policy-rc.d"
-  # This machine's way to the network comes along (not its software): name servers, and
-  # pip's settings with the certificate bundle they name, for networks whose TLS proxy
-  # has its own authority.
+  # This machine's way to the network comes along (not its software): name servers, pip's
+  # settings, and the certificate bundle with the local authorities it was made from (kept
+  # when Debian's ca-certificates rebuilds the bundle), for a TLS proxy with its own.
   cp /etc/resolv.conf "$fresh/etc/resolv.conf"
   local file
-  for file in /etc/pip.conf /etc/ssl/certs/ca-certificates.crt; do
+  for file in /etc/pip.conf /etc/ssl/certs/ca-certificates.crt \
+              /usr/local/share/ca-certificates/*.crt; do
     [[ ! -f $file ]] || install -D -m 644 "$file" "$fresh$file"
   done
   mkdir -p "$fresh$project"
