@@ -14,7 +14,7 @@ namespace {
 // in and zero its large activations again (a third of a CNN layer's time was the kernel's
 // page faults); smaller ones it keeps in per-thread arenas, each holding on to what was
 // freed in it (activations are made on one pool thread and freed on another): left to
-// glibc, MobileNet held 3x the memory at batch 32 and 3 MB more at batch 1. A request takes
+// glibc, a model held several times its activations' memory. A request takes
 // the smallest cached block with room for it and at most as much again to spare, so the
 // cache settles near the activations a step has live at once rather than one block per
 // size it ever asked for. At most kMaxCachedBytes stay cached, the oldest freed first out.

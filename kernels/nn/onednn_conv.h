@@ -1,11 +1,11 @@
 // Float32 2-D convolutions through oneDNN's convolution primitives (direct JIT kernels),
-// which beat im2col + GEMM by 1.3-2.7x on this machine (tools/bench/README.md). Tensors
+// which beat im2col + GEMM (figures in tools/bench/README.md). Tensors
 // are NHWC, filters HWIO (TensorFlow's layouts); the filter is reordered into the
 // primitive's layout on each call. Work is split by image over Runnel's thread pool, each
 // slice one single-threaded primitive, so no second threading runtime competes with the
 // executor's. A batch smaller than the pool is declined (the caller falls back to im2col +
-// GEMM, which splits one image over the pool): measured, oneDNN's own OpenMP threads made
-// batch-1 MobileNet 1.5x slower. Primitives are created on first use of a shape and kept.
+// GEMM, which splits one image over the pool): oneDNN's own OpenMP threads were slower
+// there. Primitives are created on first use of a shape and kept.
 #pragma once
 
 #include <cstdint>

@@ -25,7 +25,7 @@ struct OneDnnInferenceConv::Primitive {
 namespace {
 
 // A thread's memory objects for one primitive, pointed at each call's buffers: making them
-// anew cost ~1.3 us a call, a third of a small depthwise layer's time at batch 1.
+// anew each call costs a large part of a small layer's time at batch 1.
 struct CallArgs {
   const float* weights_data = nullptr;
   memory src, weights, dst, bias, scratchpad;
@@ -154,8 +154,7 @@ struct Slice {
 // output rows cut into slabs (an image's slab reads the input rows under its window,
 // halo included), when the convolution is big enough to pay for the hand-off.
 std::vector<Slice> Slices(const ConvGeometry& g, int64_t groups, int threads) {
-  // A hand-off to another thread costs a few microseconds: a slab should be worth more
-  // (about 5 us of one thread's work at batch 1 speeds).
+  // A hand-off to another thread costs a few microseconds: a slab should be worth more.
   constexpr int64_t kMinSlabFlops = int64_t{1} << 19;
   if (g.batch >= threads) {
     std::vector<Slice> slices;

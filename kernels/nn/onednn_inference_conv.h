@@ -5,11 +5,9 @@
 //
 // A batch of at least one image per pool thread is split by image, a smaller one into slabs
 // of output rows (each reading the input rows under its window); each slice is a
-// single-threaded primitive on a pool thread. Measured (tools/bench/README.md): at batch 32
-// MobileNet's depthwise layers run 3x faster than Runnel's own loops; at batch 1, slabs on
-// two threads beat im2col + GEMM (deep-MNIST CNN 0.67 -> 0.55 ms, MobileNet 0.79 -> 0.64,
-// medians of interleaved runs). oneDNN's own OpenMP team of two was 2x slower than one
-// thread: its threads and the pool's preempt each other on two cores.
+// single-threaded primitive on a pool thread: faster than Runnel's own loops and, at batch
+// 1, than im2col + GEMM, while oneDNN's own OpenMP team competes with the pool for the
+// cores (figures in tools/bench/README.md).
 #pragma once
 
 #include <cstdint>
