@@ -366,7 +366,7 @@ REGISTER_OP("Round")
     .Doc("x rounded to the nearest integer, halves to even (banker's rounding).");
 
 REGISTER_OP("Sigmoid")
-    .Endpoints({"math.sigmoid", "sigmoid"})
+    .Endpoints({"math.sigmoid", "sigmoid", "nn.sigmoid"})
     .SetGradient(Unary([](GradientContext* g, Output, Output y) {
       return g->Mul(y, g->Sub(One(g, y), y));
     }))
@@ -374,7 +374,7 @@ REGISTER_OP("Sigmoid")
     .Doc("1 / (1 + e^-x), elementwise.");
 
 REGISTER_OP("Tanh")
-    .Endpoints({"math.tanh", "tanh"})
+    .Endpoints({"math.tanh", "tanh", "nn.tanh"})
     .SetGradient(Unary([](GradientContext* g, Output, Output y) {
       return g->Sub(One(g, y), g->Mul(y, y));
     }))

@@ -92,8 +92,8 @@ GradientFn ActivationGrad(const char* grad_op, bool from_output) {
 
 // Relu6Grad, LeakyReluGrad: linear in dy with a mask that is piecewise constant in x.
 absl::Status MaskGradGradient(GradientContext* g) {
-  g->SetInputGrad(0, g->Op(g->node().type_string(), {g->grad(0), g->input(1)},
-                           g->CopyAttrs({"alpha"})));
+  g->SetInputGrad(
+      0, g->Op(g->node().type_string(), {g->grad(0), g->input(1)}, g->CopyAttrs({"alpha"})));
   g->SetInputGrad(1, g->ZerosLike(g->input(1)));
   return absl::OkStatus();
 }
@@ -198,6 +198,7 @@ REGISTER_OP("BiasAddV1")
     .Doc("Adds the 1-D bias to the last dim of value.");
 
 REGISTER_OP("Relu")
+    .Endpoints({"nn.relu"})
     .SetGradient(ReluGradient)
     .Input("features: T")
     .Output("activations: T")
@@ -205,14 +206,17 @@ REGISTER_OP("Relu")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("max(features, 0), elementwise.");
 REGISTER_OP("Relu6")
+    .Endpoints({"nn.relu6"})
     .SetGradient(ActivationGrad("Relu6Grad", false))
     .Apply(Activation("features", "activations"))
     .Doc("min(max(features, 0), 6), elementwise.");
 REGISTER_OP("Elu")
+    .Endpoints({"nn.elu"})
     .SetGradient(ActivationGrad("EluGrad", true))
     .Apply(Activation("features", "activations"))
     .Doc("features if > 0, else exp(features) - 1.");
 REGISTER_OP("Selu")
+    .Endpoints({"nn.selu"})
     .SetGradient(ActivationGrad("SeluGrad", true))
     .Apply(Activation("features", "activations"))
     .Doc(
@@ -224,10 +228,12 @@ REGISTER_OP("LeakyRelu")
     .Attr("alpha: float = 0.2")
     .Doc("features if > 0, else alpha * features.");
 REGISTER_OP("Softplus")
+    .Endpoints({"nn.softplus", "math.softplus"})
     .SetGradient(ActivationGrad("SoftplusGrad", false))
     .Apply(Activation("features", "activations"))
     .Doc("log(exp(features) + 1), computed without overflow.");
 REGISTER_OP("Softsign")
+    .Endpoints({"nn.softsign", "math.softsign"})
     .SetGradient(SoftsignGrad)
     .Apply(Activation("features", "activations"))
     .Doc("features / (|features| + 1).");

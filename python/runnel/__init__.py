@@ -59,10 +59,9 @@ from runnel import losses
 from runnel import raw_ops
 from runnel import keras
 from runnel.ops.gen_ops import no_op
-from runnel.ops.nn_ops import depth_to_space, space_to_depth
 
 from runnel.framework.api_export import export_into as _export_into
 
-_export_into(globals(), "")  # the functions declared under top-level names (math so far)
+_export_into(globals(), "")  # the functions declared under top-level names (math, nn so far)
 newaxis = None
 __version__ = "0.1.0"

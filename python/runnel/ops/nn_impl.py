@@ -2,6 +2,7 @@
 l2_normalize, dropout."""
 from runnel.framework import dtypes
 from runnel.framework import ops
+from runnel.framework.api_export import tf_export
 from runnel.ops import array_ops
 from runnel.ops import gen_ops
 from runnel.ops import math_ops
@@ -16,6 +17,7 @@ def _flatten_to_2d(logits, labels):
     return flat(logits), flat(labels), array_ops.strided_slice(shape, [0], [-1], [1])
 
 
+@tf_export("nn.softmax_cross_entropy_with_logits_v2")
 def softmax_cross_entropy_with_logits_v2(_sentinel=None, labels=None, logits=None, axis=-1,
                                          name=None, dim=None):
     """-sum(labels * log_softmax(logits)) over the class dim, per example."""
@@ -37,6 +39,7 @@ def softmax_cross_entropy_with_logits_v2(_sentinel=None, labels=None, logits=Non
     return array_ops.reshape(loss, batch_shape, name=name)
 
 
+@tf_export("nn.softmax_cross_entropy_with_logits")
 def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1,
                                       name=None, axis=None):
     """As the _v2 form, but no gradient flows into labels (TensorFlow 1.x behaviour)."""
@@ -45,6 +48,7 @@ def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
                                                 axis if axis is not None else dim, name)
 
 
+@tf_export("nn.sparse_softmax_cross_entropy_with_logits")
 def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None,
                                              name=None):
     """-log_softmax(logits)[label] per example; labels are class indices."""
@@ -61,6 +65,7 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
     return array_ops.reshape(loss, array_ops.shape(labels), name=name)
 
 
+@tf_export("nn.sigmoid_cross_entropy_with_logits")
 def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
     """max(x, 0) - x * z + log(1 + exp(-|x|)): the logistic loss without overflow."""
     logits = ops.convert_to_tensor(logits)
@@ -70,10 +75,12 @@ def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
                 math_ops.log1p(math_ops.exp(-math_ops.abs(logits))))
 
 
+@tf_export("nn.l2_loss")
 def l2_loss(t, name=None):
     return gen_ops.l2_loss(t, name=name)
 
 
+@tf_export("nn.l2_normalize", "math.l2_normalize")
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     axis = dim if axis is None else axis
     x = ops.convert_to_tensor(x)
@@ -83,6 +90,7 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
                                                    ops.convert_to_tensor(epsilon, x.dtype)))
 
 
+@tf_export("nn.dropout")
 def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
     """Zeros each element with probability `rate` (= 1 - keep_prob) and scales the rest by
     1 / keep_prob, so the expected value is unchanged."""
@@ -103,6 +111,7 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
         return x / keep * mask
 
 
+@tf_export("nn.moments")
 def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
     """(mean, variance) of x over `axes`; the variance is the biased one (divided by n)."""
     keep = bool(keepdims if keepdims is not None else keep_dims)
@@ -118,6 +127,7 @@ def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
         return mean, variance
 
 
+@tf_export("nn.batch_normalization")
 def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
     """scale * (x - mean) / sqrt(variance + epsilon) + offset, offset and scale optional."""
     with ops.name_scope(name, "batchnorm", [x, mean, variance, scale, offset]):
@@ -129,6 +139,7 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
         return x * inv + shift
 
 
+@tf_export("nn.fused_batch_norm")
 def fused_batch_norm(x, scale, offset=None, mean=None, variance=None, epsilon=0.001,
                      data_format="NHWC", is_training=True, name=None,
                      exponential_avg_factor=1.0):

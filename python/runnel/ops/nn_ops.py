@@ -1,22 +1,17 @@
-"""tf.nn functions."""
+"""The tf.nn functions that compose ops (activations that are one op each come from the
+op registry's endpoints)."""
 from runnel.framework import ops
+from runnel.framework.api_export import tf_export
 from runnel.ops import gen_ops
 from runnel.ops import math_ops
 
-relu = gen_ops.relu
-relu6 = gen_ops.relu6
-elu = gen_ops.elu
-selu = gen_ops.selu
-softplus = gen_ops.softplus
-softsign = gen_ops.softsign
-sigmoid = math_ops.sigmoid
-tanh = math_ops.tanh
 
-
+@tf_export("nn.leaky_relu")
 def leaky_relu(features, alpha=0.2, name=None):
     return gen_ops.leaky_relu(features, alpha=alpha, name=name)
 
 
+@tf_export("nn.bias_add")
 def bias_add(value, bias, data_format=None, name=None):
     return gen_ops.bias_add(value, bias, data_format=data_format or "NHWC", name=name)
 
@@ -39,10 +34,11 @@ def _over_axis(op_fn):
     return fn
 
 
-softmax = _over_axis(gen_ops.softmax)
-log_softmax = _over_axis(gen_ops.log_softmax)
+softmax = tf_export("nn.softmax", "math.softmax")(_over_axis(gen_ops.softmax))
+log_softmax = tf_export("nn.log_softmax", "math.log_softmax")(_over_axis(gen_ops.log_softmax))
 
 
+@tf_export("nn.xw_plus_b")
 def xw_plus_b(x, weights, biases, name=None):
     return bias_add(math_ops.matmul(x, weights), biases, name=name)
 
@@ -82,6 +78,7 @@ def _padding_attrs(padding):
     return "EXPLICIT", [int(v) for p in pairs for v in p]
 
 
+@tf_export("nn.conv2d")
 def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True,  # noqa: A002
            data_format="NHWC", dilations=None, name=None, filters=None):
     filter = filters if filter is None else filter
@@ -95,6 +92,7 @@ def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True
                           dilations=_window_list(dilations, "dilations", data_format), name=name)
 
 
+@tf_export("nn.conv2d_transpose")
 def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None,  # noqa: A002
                      padding="SAME", data_format="NHWC", name=None, input=None, filters=None,
                      dilations=None):
@@ -113,6 +111,7 @@ def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None,  
             dilations=_window_list(dilations, "dilations", data_format), name=scope)
 
 
+@tf_export("nn.depthwise_conv2d_native")
 def depthwise_conv2d_native(input, filter, strides, padding, data_format="NHWC",  # noqa: A002
                             dilations=None, name=None):
     data_format = data_format or "NHWC"
@@ -123,6 +122,7 @@ def depthwise_conv2d_native(input, filter, strides, padding, data_format="NHWC",
         dilations=_window_list(dilations, "dilations", data_format), name=name)
 
 
+@tf_export("nn.depthwise_conv2d")
 def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None,  # noqa: A002
                      data_format=None, dilations=None):
     """Depthwise convolution; `rate` (or `dilations`) is the spatial dilation pair."""
@@ -145,28 +145,30 @@ def _pool(op, value, ksize, strides, padding, data_format, name, input):  # noqa
     return op(value, **attrs)
 
 
+@tf_export("nn.max_pool")
 def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):  # noqa: A002
     return _pool(gen_ops.max_pool, value, ksize, strides, padding, data_format, name, input)
 
 
+@tf_export("nn.avg_pool")
 def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):  # noqa: A002
     return _pool(gen_ops.avg_pool, value, ksize, strides, padding, data_format, name, input)
 
 
+@tf_export("nn.space_to_depth", "space_to_depth")
 def space_to_depth(input, block_size, name=None, data_format="NHWC"):  # noqa: A002
     return gen_ops.space_to_depth(input, block_size=block_size, data_format=data_format,
                                   name=name)
 
 
+@tf_export("nn.depth_to_space", "depth_to_space")
 def depth_to_space(input, block_size, name=None, data_format="NHWC"):  # noqa: A002
     return gen_ops.depth_to_space(input, block_size=block_size, data_format=data_format,
                                   name=name)
 
 
+@tf_export("nn.local_response_normalization", "nn.lrn")
 def local_response_normalization(input, depth_radius=5, bias=1, alpha=1, beta=0.5,  # noqa: A002
                                  name=None):
     return gen_ops.lrn(input, depth_radius=depth_radius, bias=bias, alpha=alpha, beta=beta,
                        name=name)
-
-
-lrn = local_response_normalization
