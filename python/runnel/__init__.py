@@ -21,11 +21,6 @@ from runnel.framework.ops import (Graph, Operation, Tensor, add_to_collection,
                                   get_collection, get_default_graph, name_scope,
                                   register_tensor_conversion_function, reset_default_graph)
 from runnel.framework.tensor_shape import Dimension, TensorShape
-from runnel.ops.array_ops import (cast, concat, expand_dims, fill, gather, identity,
-                                  identity_n, one_hot, ones, ones_like, pad, placeholder,
-                                  placeholder_with_default, rank, reshape, shape, shape_n, size,
-                                  slice, split, squeeze, stack, stop_gradient, strided_slice,
-                                  tile, transpose, unstack, where, where_v2, zeros, zeros_like)
 from runnel.ops.control_flow_ops import case, cond, group, tuple
 from runnel.ops.gradients import gradients
 from runnel.ops.init_ops import (constant_initializer, glorot_normal_initializer,
@@ -61,7 +56,11 @@ from runnel import keras
 from runnel.ops.gen_ops import no_op
 
 from runnel.framework.api_export import export_into as _export_into
+from runnel.ops import array_ops as _array_ops  # noqa: F401 - their @tf_export functions
+from runnel.ops import math_ops as _math_ops  # noqa: F401
+from runnel.ops import nn_impl as _nn_impl  # noqa: F401
+from runnel.ops import nn_ops as _nn_ops  # noqa: F401
 
-_export_into(globals(), "")  # the functions declared under top-level names (math, nn so far)
+_export_into(globals(), "")  # the functions declared under top-level names (array, math, nn so far)
 newaxis = None
 __version__ = "0.1.0"

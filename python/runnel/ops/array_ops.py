@@ -7,36 +7,44 @@ from runnel.framework import constant_op
 from runnel.framework import dtypes
 from runnel.framework import ops
 from runnel.framework import tensor_shape
+from runnel.framework.api_export import tf_export
 from runnel.ops import gen_ops
 
 
+@tf_export("placeholder")
 def placeholder(dtype, shape=None, name=None):
     """A value fed at run time; `shape=None` accepts any shape."""
     return gen_ops.placeholder(dtype=dtypes.as_dtype(dtype),
                                shape=tensor_shape.TensorShape(shape), name=name)
 
 
+@tf_export("placeholder_with_default")
 def placeholder_with_default(input, shape, name=None):  # noqa: A002 - TensorFlow's name
     return gen_ops.placeholder_with_default(input, shape=tensor_shape.TensorShape(shape),
                                             name=name)
 
 
+@tf_export("identity")
 def identity(input, name=None):  # noqa: A002
     return gen_ops.identity(input, name=name)
 
 
+@tf_export("identity_n")
 def identity_n(input, name=None):  # noqa: A002
     return list(gen_ops.identity_n(list(input), name=name))
 
 
+@tf_export("stop_gradient")
 def stop_gradient(input, name=None):  # noqa: A002
     return gen_ops.stop_gradient(input, name=name)
 
 
+@tf_export("reshape")
 def reshape(tensor, shape, name=None):
     return gen_ops.reshape(tensor, shape, name=name)
 
 
+@tf_export("transpose")
 def transpose(a, perm=None, name="transpose", conjugate=False):
     a = ops.convert_to_tensor(a)
     if perm is None:
@@ -49,22 +57,27 @@ def transpose(a, perm=None, name="transpose", conjugate=False):
     return gen_ops.transpose(a, perm, name=name)
 
 
+@tf_export("shape")
 def shape(input, name=None, out_type=dtypes.int32):  # noqa: A002
     return gen_ops.shape(input, out_type=out_type, name=name)
 
 
+@tf_export("shape_n")
 def shape_n(input, out_type=dtypes.int32, name=None):  # noqa: A002
     return list(gen_ops.shape_n(list(input), out_type=out_type, name=name))
 
 
+@tf_export("size")
 def size(input, name=None, out_type=dtypes.int32):  # noqa: A002
     return gen_ops.size(input, out_type=out_type, name=name)
 
 
+@tf_export("rank")
 def rank(input, name=None):  # noqa: A002
     return gen_ops.rank(input, name=name)
 
 
+@tf_export("expand_dims")
 def expand_dims(input, axis=None, name=None, dim=None):  # noqa: A002
     axis = dim if axis is None else axis
     if axis is None:
@@ -72,6 +85,7 @@ def expand_dims(input, axis=None, name=None, dim=None):  # noqa: A002
     return gen_ops.expand_dims(input, axis, name=name)
 
 
+@tf_export("squeeze")
 def squeeze(input, axis=None, name=None, squeeze_dims=None):  # noqa: A002
     axis = squeeze_dims if axis is None else axis
     if isinstance(axis, int):
@@ -79,6 +93,7 @@ def squeeze(input, axis=None, name=None, squeeze_dims=None):  # noqa: A002
     return gen_ops.squeeze(input, squeeze_dims=list(axis or []), name=name)
 
 
+@tf_export("concat")
 def concat(values, axis, name="concat"):
     values = list(values)
     if len(values) == 1:
@@ -86,10 +101,12 @@ def concat(values, axis, name="concat"):
     return gen_ops.concat_v2(values, axis, name=name)
 
 
+@tf_export("stack")
 def stack(values, axis=0, name="stack"):
     return gen_ops.pack(list(values), axis=axis, name=name)
 
 
+@tf_export("unstack")
 def unstack(value, num=None, axis=0, name="unstack"):
     value = ops.convert_to_tensor(value)
     if num is None:
@@ -100,6 +117,7 @@ def unstack(value, num=None, axis=0, name="unstack"):
     return list(result) if isinstance(result, (list, tuple)) else [result]
 
 
+@tf_export("split")
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     if isinstance(num_or_size_splits, int):
         return list(gen_ops.split(axis, value, num_split=num_or_size_splits, name=name))
@@ -111,10 +129,12 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     return list(gen_ops.split_v(value, sizes, axis, num_split=num, name=name))
 
 
+@tf_export("slice")
 def slice(input_, begin, size, name=None):  # noqa: A001 - TensorFlow's name
     return gen_ops.slice(input_, begin, size, name=name)
 
 
+@tf_export("strided_slice")
 def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0,
                   new_axis_mask=0, shrink_axis_mask=0, var=None, name=None):
     if strides is None:
@@ -125,10 +145,12 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, el
                                  shrink_axis_mask=shrink_axis_mask, name=name)
 
 
+@tf_export("fill")
 def fill(dims, value, name=None):
     return gen_ops.fill(dims, value, name=name)
 
 
+@tf_export("zeros")
 def zeros(shape, dtype=dtypes.float32, name=None):
     dtype = dtypes.as_dtype(dtype)
     if isinstance(shape, ops.Tensor):
@@ -136,6 +158,7 @@ def zeros(shape, dtype=dtypes.float32, name=None):
     return constant_op.constant(0, dtype=dtype, shape=shape, name=name or "zeros")
 
 
+@tf_export("ones")
 def ones(shape, dtype=dtypes.float32, name=None):
     dtype = dtypes.as_dtype(dtype)
     if isinstance(shape, ops.Tensor):
@@ -143,6 +166,7 @@ def ones(shape, dtype=dtypes.float32, name=None):
     return constant_op.constant(1, dtype=dtype, shape=shape, name=name or "ones")
 
 
+@tf_export("zeros_like")
 def zeros_like(tensor, dtype=None, name=None, optimize=True):
     tensor = ops.convert_to_tensor(tensor)
     if dtype is not None and dtypes.as_dtype(dtype) != tensor.dtype:
@@ -150,6 +174,7 @@ def zeros_like(tensor, dtype=None, name=None, optimize=True):
     return gen_ops.zeros_like(tensor, name=name)
 
 
+@tf_export("ones_like")
 def ones_like(tensor, dtype=None, name=None, optimize=True):
     tensor = ops.convert_to_tensor(tensor)
     if dtype is not None and dtypes.as_dtype(dtype) != tensor.dtype:
@@ -157,15 +182,18 @@ def ones_like(tensor, dtype=None, name=None, optimize=True):
     return gen_ops.ones_like(tensor, name=name)
 
 
+@tf_export("tile")
 def tile(input, multiples, name=None):  # noqa: A002
     return gen_ops.tile(input, multiples, name=name)
 
 
+@tf_export("gather")
 def gather(params, indices, validate_indices=None, name=None, axis=None, batch_dims=0):
     return gen_ops.gather_v2(params, indices, 0 if axis is None else axis,
                              batch_dims=batch_dims, name=name)
 
 
+@tf_export("one_hot")
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
     if dtype is None:
         dtype = (ops.convert_to_tensor(on_value).dtype if on_value is not None
@@ -179,6 +207,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
                            name=name)
 
 
+@tf_export("pad")
 def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
     if mode.upper() != "CONSTANT":
         raise NotImplementedError(f"pad mode {mode} is not supported yet (only CONSTANT)")
@@ -189,6 +218,7 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
                           name=name)
 
 
+@tf_export("where")
 def where(condition, x=None, y=None, name=None):
     """Elementwise x where condition else y (TF1 `tf.where`: condition matches x's shape,
     or is a vector over its first dim). With only `condition`: the coordinates of its true
@@ -200,6 +230,7 @@ def where(condition, x=None, y=None, name=None):
     return gen_ops.select(condition, x, y, name=name)
 
 
+@tf_export("where_v2")
 def where_v2(condition, x=None, y=None, name=None):
     if x is None and y is None:
         return gen_ops.where(condition, name=name)
@@ -208,6 +239,7 @@ def where_v2(condition, x=None, y=None, name=None):
     return gen_ops.select_v2(condition, x, y, name=name)
 
 
+@tf_export("cast")
 def cast(x, dtype, name=None):
     x = ops.convert_to_tensor(x)
     dtype = dtypes.as_dtype(dtype)
