@@ -9,7 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 venv="$root/.venv-bench"
 if [[ ! -x "$venv/bin/python" ]]; then
-  apt-get install -y -qq python3-torch libopenblas0-openmp >/dev/null
+  apt-get install -y -qq python3-torch libopenblas0-openmp python3-venv >/dev/null
   /usr/bin/python3 -m venv --system-site-packages "$venv"
   "$venv/bin/pip" install -q tensorflow-cpu
 fi
