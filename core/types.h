@@ -22,12 +22,18 @@ inline DataType BaseType(DataType dtype) {
 bool IsFloatingType(DataType dtype);
 bool IsIntegerType(DataType dtype);
 
-// The dtype sets that op signatures name (`.Attr(absl::StrCat("T: ", kRealTypes))`), one
-// definition each.
+// The dtype sets that op signatures name (`.Attr(absl::StrCat("T: ", kRealTypes))`), and
+// the same sets as C++ type lists for kernel registrations
+// (`REGISTER_KERNEL_FOR_TYPES("Neg", kCpu, "T", NegOp, RN_SIGNED_TYPES)`); a test checks
+// that each pair agrees.
 inline constexpr char kFloatTypes[] = "{float, double}";
 inline constexpr char kSignedTypes[] = "{float, double, int32, int64, int16, int8}";
 inline constexpr char kRealTypes[] = "{float, double, int32, int64, uint8, int16, int8}";
 inline constexpr char kAllTypes[] = "{float, double, int32, int64, uint8, int16, int8, bool}";
+#define RN_FLOAT_TYPES float, double
+#define RN_SIGNED_TYPES float, double, int32_t, int64_t, int16_t, int8_t
+#define RN_REAL_TYPES float, double, int32_t, int64_t, uint8_t, int16_t, int8_t
+#define RN_ALL_TYPES RN_REAL_TYPES, bool
 
 template <typename T>
 struct DataTypeToEnum;

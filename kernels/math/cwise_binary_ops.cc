@@ -147,9 +147,6 @@ struct LogicalOrF {
   bool operator()(bool a, bool b) const { return a || b; }
 };
 
-#define RN_REAL_TYPES float, double, int32_t, int64_t, uint8_t, int16_t, int8_t
-#define RN_SIGNED_TYPES float, double, int32_t, int64_t, int16_t, int8_t
-
 REGISTER_KERNEL_FOR_TYPES("Add", kCpu, "T", BinaryKernel<AddF>::Op, RN_REAL_TYPES);
 REGISTER_KERNEL_FOR_TYPES("AddV2", kCpu, "T", BinaryKernel<AddF>::Op, RN_REAL_TYPES);
 REGISTER_KERNEL_FOR_TYPES("Sub", kCpu, "T", BinaryKernel<SubF>::Op, RN_REAL_TYPES);

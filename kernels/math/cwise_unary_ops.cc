@@ -80,8 +80,6 @@ struct LogicalNotF {
   void operator()(ConstArrayMap<bool> x, ArrayMap<bool> y) const { y = !x; }
 };
 
-#define RN_SIGNED_TYPES float, double, int32_t, int64_t, int16_t, int8_t
-
 REGISTER_KERNEL_FOR_TYPES("Neg", kCpu, "T", UnaryKernel<NegF>::Op, RN_SIGNED_TYPES);
 REGISTER_KERNEL_FOR_TYPES("Abs", kCpu, "T", UnaryKernel<AbsF>::Op, RN_SIGNED_TYPES);
 REGISTER_KERNEL_FOR_TYPES("Square", kCpu, "T", UnaryKernel<SquareF>::Op, RN_SIGNED_TYPES);

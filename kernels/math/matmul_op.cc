@@ -1,7 +1,7 @@
 // MatMul and BatchMatMul(V2): shape checks around the shared GEMM (kernels/util/gemm.h).
 #include "core/kernel_registry.h"
-#include "kernels/util/fused_epilogue.h"
 #include "kernels/util/broadcast.h"
+#include "kernels/util/fused_epilogue.h"
 #include "kernels/util/gemm.h"
 
 namespace runnel {

@@ -264,7 +264,6 @@ using ArgMaxOp = ArgReductionOp<T, true>;
 template <typename T>
 using ArgMinOp = ArgReductionOp<T, false>;
 
-#define RN_REAL_TYPES float, double, int32_t, int64_t, uint8_t, int16_t, int8_t
 REGISTER_KERNEL_FOR_TYPES("Sum", kCpu, "T", SumOp, RN_REAL_TYPES);
 REGISTER_KERNEL_FOR_TYPES("Mean", kCpu, "T", MeanOp, RN_REAL_TYPES);
 REGISTER_KERNEL_FOR_TYPES("Prod", kCpu, "T", ProdOp, RN_REAL_TYPES);

@@ -1,5 +1,11 @@
 #include "core/op_registry.h"
 
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "core/types.h"
 #include "gtest/gtest.h"
 
 namespace runnel {
@@ -60,6 +66,36 @@ TEST(OpRegistry, HoldsTheFoundationOps) {
                          "GatherV2", "Softmax", "_Send", "_Recv"}) {
     EXPECT_TRUE(OpRegistry::Global()->LookUp(op).ok()) << op;
   }
+}
+
+}  // namespace
+}  // namespace runnel
+
+namespace runnel {
+namespace {
+
+// The members of a dtype set as op signatures write it, "{float, double}".
+std::set<std::string> SetMembers(const std::string& set) {
+  std::set<std::string> names;
+  for (absl::string_view name :
+       absl::StrSplit(absl::StripPrefix(set, "{"), absl::ByAnyChar(",}"), absl::SkipWhitespace())) {
+    names.insert(std::string(absl::StripAsciiWhitespace(name)));
+  }
+  return names;
+}
+
+// The same for a C++ type list, as kernel registrations write it.
+template <typename... Ts>
+std::set<std::string> TypeListMembers() {
+  return {DataTypeString(DataTypeToEnum<Ts>::value)...};
+}
+
+TEST(DtypeSets, SignatureStringsAndKernelTypeListsAgree) {
+  EXPECT_EQ(SetMembers(kFloatTypes), (TypeListMembers<RN_FLOAT_TYPES>()));
+  EXPECT_EQ(SetMembers(kSignedTypes), (TypeListMembers<RN_SIGNED_TYPES>()));
+  EXPECT_EQ(SetMembers(kRealTypes), (TypeListMembers<RN_REAL_TYPES>()));
+  EXPECT_EQ(SetMembers(kAllTypes), (TypeListMembers<RN_ALL_TYPES>()));
+  EXPECT_EQ(SetMembers(kRealTypes).size(), 7u);
 }
 
 }  // namespace
