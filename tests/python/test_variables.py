@@ -191,3 +191,13 @@ def test_minimize_trains_a_classifier():
             sess.run(train, {x: points, y: labels})
         last, acc = sess.run([loss, accuracy], {x: points, y: labels})
     assert last < first / 5 and acc > 0.95
+
+
+def test_load_sets_the_value_in_the_default_session():
+    v = tf.Variable(np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match="needs a session"):
+        v.load(np.ones(3, np.float32))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        v.load(np.array([1, 2, 3], np.float32))
+        np.testing.assert_array_equal(sess.run(v), [1, 2, 3])

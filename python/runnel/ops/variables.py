@@ -128,8 +128,10 @@ class Variable:
 
     def load(self, value, session=None):
         """Sets the value from Python (feeds the initial value and runs the initializer)."""
-        from runnel.client import session as session_lib
-        session = session or session_lib.get_default_session()
+        session = session or ops.get_default_session()
+        if session is None:
+            raise ValueError("Variable.load() needs a session: pass one, or use it inside "
+                             "`with tf.Session():`")
         session.run(self._initializer_op, {self._initial_value: value})
 
     def __repr__(self):
