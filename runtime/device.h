@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -92,6 +93,12 @@ class DeviceSet {
 // Runs `node`'s kernel once on `device` and returns its only output: a value computed
 // outside any step (constant folding).
 absl::StatusOr<Tensor> ComputeOnce(const Node& node, std::vector<Tensor> inputs, Device* device);
+// ComputeOnce on `device` as a callable of (node, inputs): what PassContext::evaluate holds.
+inline auto ComputeOnceOn(Device* device) {
+  return [device](const Node& node, std::vector<Tensor> inputs) {
+    return ComputeOnce(node, std::move(inputs), device);
+  };
+}
 
 // The first CPU device the registered factories make for default options, outside any
 // session, computing on `pool`: for work before a session exists (folding a frozen

@@ -180,9 +180,7 @@ absl::Status DirectSession::Optimize(const std::vector<std::string>& targets,
   // Constants fold on the first CPU device.
   for (const auto& device : devices_->devices()) {
     if (device->device_type() == "CPU") {
-      ctx.evaluate = [device = device.get()](const Node& node, std::vector<Tensor> inputs) {
-        return ComputeOnce(node, std::move(inputs), device);
-      };
+      ctx.evaluate = ComputeOnceOn(device.get());
       break;
     }
   }

@@ -13,9 +13,7 @@ absl::Status OptimizeFrozenGraph(int level, GraphDef* graph) {
   for (const std::string& name : OutputNodes(*graph)) ctx.keep.insert(name);
   WorkerThreadPool pool("fold_constants", 1);
   ASSIGN_OR_RETURN(std::unique_ptr<Device> device, CreateHostDevice(&pool));
-  ctx.evaluate = [&device](const Node& node, std::vector<Tensor> inputs) {
-    return ComputeOnce(node, std::move(inputs), device.get());
-  };
+  ctx.evaluate = ComputeOnceOn(device.get());
   return OptimizeGraph(level, ctx, graph);
 }
 

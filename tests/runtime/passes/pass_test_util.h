@@ -24,9 +24,7 @@ inline Device* TestDevice() {
 inline GraphDef RunPass(GraphPass* pass, GraphDef graph, std::vector<std::string> keep) {
   PassContext ctx;
   ctx.keep.insert(keep.begin(), keep.end());
-  ctx.evaluate = [](const Node& node, std::vector<Tensor> inputs) {
-    return ComputeOnce(node, std::move(inputs), TestDevice());
-  };
+  ctx.evaluate = ComputeOnceOn(TestDevice());
   absl::Status status = pass->Run(ctx, &graph);
   EXPECT_TRUE(status.ok()) << status;
   return graph;
