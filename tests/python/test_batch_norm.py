@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import runnel as tf
+from runnel.framework import op_def_library
 from runnel.ops import gen_ops
 
 RNG = np.random.default_rng(0)
@@ -28,9 +29,7 @@ def test_training_and_inference_outputs(op, fmt):
     x = RNG.standard_normal((3, 4, 5, 6)) * 2 + 1
     scale, offset = RNG.random(6) + 0.5, RNG.random(6)
     mean0, var0 = RNG.random(6), RNG.random(6) + 1
-    fn = getattr(gen_ops, {"FusedBatchNorm": "fused_batch_norm",
-                           "FusedBatchNormV2": "fused_batch_norm_v2",
-                           "FusedBatchNormV3": "fused_batch_norm_v3"}[op])
+    fn = getattr(gen_ops, op_def_library.camel_to_snake(op))
     xin = x.transpose(0, 3, 1, 2) if fmt == "NCHW" else x
     train = fn(xin, scale, offset, mean0, var0, epsilon=EPS, exponential_avg_factor=0.3,
                data_format=fmt, is_training=True)
@@ -68,9 +67,7 @@ def test_gradient_matches_numpy_finite_differences(op, training):
 
     args = [x, scale, offset]
     tensors = [tf.constant(a) for a in args]
-    fn = getattr(gen_ops, {"FusedBatchNorm": "fused_batch_norm",
-                           "FusedBatchNormV2": "fused_batch_norm_v2",
-                           "FusedBatchNormV3": "fused_batch_norm_v3"}[op])
+    fn = getattr(gen_ops, op_def_library.camel_to_snake(op))
     y = fn(*tensors, mean0, var0, epsilon=EPS, is_training=training)[0]
     grads = tf.gradients(y, tensors, grad_ys=tf.constant(dy))
     with tf.Session() as sess:

@@ -52,6 +52,8 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
 
 
 def _reduction(op_fn, default_name):
+    """tf.reduce_<op> over `axis` (all axes when None), exported as tf.math.reduce_<op> and
+    tf.reduce_<op>."""
     def reduce(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
                keep_dims=None):
         input_tensor = ops.convert_to_tensor(input_tensor)
@@ -63,7 +65,8 @@ def _reduction(op_fn, default_name):
                 gen_ops.range(0, gen_ops.rank(input_tensor), 1)
         return op_fn(input_tensor, axis, keep_dims=bool(keepdims), name=name or default_name)
     reduce.__name__ = default_name
-    return reduce
+    api_name = f"reduce_{default_name.lower()}"
+    return tf_export(f"math.{api_name}", api_name)(reduce)
 
 
 reduce_sum = _reduction(gen_ops.sum, "Sum")
@@ -73,8 +76,6 @@ reduce_min = _reduction(gen_ops.min, "Min")
 reduce_prod = _reduction(gen_ops.prod, "Prod")
 reduce_all = _reduction(gen_ops.all, "All")
 reduce_any = _reduction(gen_ops.any, "Any")
-for _name in ("sum", "mean", "max", "min", "prod", "all", "any"):
-    tf_export(f"math.reduce_{_name}", f"reduce_{_name}")(globals()[f"reduce_{_name}"])
 
 
 @tf_export("math.cumsum", "cumsum")
