@@ -48,6 +48,18 @@ std::function<void(OpDefBuilder&)> Reduction(const char* types) {
   };
 }
 
+// All and Any: a reduction's signature over bool.
+std::function<void(OpDefBuilder&)> LogicalReduction() {
+  return [](OpDefBuilder& b) {
+    b.Input("input: bool")
+        .Input("reduction_indices: Tidx")
+        .Output("output: bool")
+        .Attr("keep_dims: bool = false")
+        .Attr("Tidx: {int32, int64} = DT_INT32")
+        .SetShapeFn(ReductionShape);
+  };
+}
+
 absl::Status ArgReductionShape(InferenceContext* c) {
   const PartialShape& x = c->input(0);
   int64_t axis;
@@ -242,23 +254,9 @@ REGISTER_OP("Prod")
     .Apply(Reduction(kRealTypes))
     .Doc("Product over the given axes.");
 
-REGISTER_OP("All")
-    .Input("input: bool")
-    .Input("reduction_indices: Tidx")
-    .Output("output: bool")
-    .Attr("keep_dims: bool = false")
-    .Attr("Tidx: {int32, int64} = DT_INT32")
-    .SetShapeFn(ReductionShape)
-    .Doc("Logical and over the given axes.");
+REGISTER_OP("All").Apply(LogicalReduction()).Doc("Logical and over the given axes.");
 
-REGISTER_OP("Any")
-    .Input("input: bool")
-    .Input("reduction_indices: Tidx")
-    .Output("output: bool")
-    .Attr("keep_dims: bool = false")
-    .Attr("Tidx: {int32, int64} = DT_INT32")
-    .SetShapeFn(ReductionShape)
-    .Doc("Logical or over the given axes.");
+REGISTER_OP("Any").Apply(LogicalReduction()).Doc("Logical or over the given axes.");
 
 REGISTER_OP("ArgMax")
     .SetNoGradient()
