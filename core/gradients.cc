@@ -137,7 +137,7 @@ absl::StatusOr<std::vector<Output>> BuildGradients(Graph* graph, const std::vect
                                                    const std::vector<Output>& grad_ys,
                                                    const std::vector<Output>& stop,
                                                    const std::string& scope) {
-  const int n = graph->num_nodes();
+  const int n = graph->num_node_ids();
   // Nodes on some path from an x to a y.
   std::vector<bool> from_x(n, false), to_y(n, false);
   for (const Output& x : xs) from_x[x.node->id()] = true;
@@ -234,7 +234,7 @@ absl::StatusOr<std::vector<Output>> AddGradients(Graph* graph, const std::vector
                                                  const std::vector<Output>& grad_ys,
                                                  const std::vector<Output>& stop,
                                                  const std::string& scope) {
-  const int before = graph->num_nodes();
+  const int before = graph->num_node_ids();
   auto grads = BuildGradients(graph, ys, xs, grad_ys, stop, scope);
   if (!grads.ok()) graph->TruncateTo(before);  // all or nothing
   return grads;

@@ -63,6 +63,17 @@ absl::StatusOr<std::unique_ptr<Graph>> Graph::FromGraphDef(const GraphDef& def,
   return graph;
 }
 
+absl::StatusOr<std::unique_ptr<Graph>> Graph::FromGraphDefTakingWeights(GraphDef def,
+                                                                        GraphOptions options) {
+  std::vector<std::pair<std::string, Tensor>> weights = TakeLargeConstants(&def, kAttachBytes);
+  ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, FromGraphDef(def, options));
+  GraphDef().Swap(&def);  // freed now (Clear would keep its strings' capacity)
+  for (auto& [name, value] : weights) {
+    RETURN_IF_ERROR(graph->AttachConstantValue(name, std::move(value)));
+  }
+  return graph;
+}
+
 absl::Status Graph::Extend(const GraphDef& def) {
   // Order the new nodes so that every node comes after its inputs (Kahn's algorithm);
   // what is left over lies on a cycle.
@@ -138,13 +149,38 @@ absl::Status Graph::Extend(const GraphDef& def) {
                         absl::StrCat("graph has a cycle: ", absl::StrJoin(names, " -> "))),
                     def.node(cur).name(), def.node(cur).op());
   }
-  int old_size = num_nodes();
+  const int old_size = num_node_ids();
   for (int i : order) {
     auto added = AddNode(def.node(i));
     if (!added.ok()) {
       TruncateTo(old_size);
       return added.status();
     }
+  }
+  return absl::OkStatus();
+}
+
+void Graph::DecodeSmallConstant(Node* node) {
+  const TensorProto* proto;
+  if (node->type_string() != "Const" || node->constant_value_ != nullptr ||
+      !node->attrs().Get("value", &proto).ok() ||
+      PartialShape::FromProto(proto->tensor_shape()).num_elements() > kMaxConstantValueElements) {
+    return;
+  }
+  if (node->attached_value_ != nullptr) {  // its def holds no contents
+    node->constant_value_ = std::make_unique<Tensor>(*node->attached_value_);
+    return;
+  }
+  auto value = Tensor::FromProto(*proto);
+  if (value.ok()) node->constant_value_ = std::make_unique<Tensor>(*std::move(value));
+}
+
+absl::Status Graph::InferShapes() {
+  options_.infer_shapes = true;
+  for (Node* node : TopologicalOrder()) {
+    DecodeSmallConstant(node);
+    absl::Status s = InferShapes(node);
+    if (!s.ok()) return AppendToMessage(s, node->ErrorSuffix());
   }
   return absl::OkStatus();
 }
@@ -169,20 +205,13 @@ absl::StatusOr<Node*> Graph::AddNode(NodeDef def) {
   if (!s.ok()) return AppendToMessage(s, node->ErrorSuffix());
   node->output_shapes_.assign(node->num_outputs(), PartialShape::UnknownRank());
   Node* raw = node.get();
-  raw->id_ = num_nodes();
+  raw->id_ = num_node_ids();
   nodes_.push_back(std::move(node));
+  ++num_live_;
   by_name_[raw->name()] = raw;
   Connect(raw, data_inputs, control_inputs);
-  if (options_.infer_shapes && raw->type_string() == "Const") {  // only inference reads it
-    const TensorProto* proto;
-    if (raw->attrs().Get("value", &proto).ok() &&
-        PartialShape::FromProto(proto->tensor_shape()).num_elements() <=
-            kMaxConstantValueElements) {
-      auto value = Tensor::FromProto(*proto);
-      if (value.ok()) raw->constant_value_ = std::make_unique<Tensor>(*std::move(value));
-    }
-  }
   if (options_.infer_shapes) {
+    DecodeSmallConstant(raw);
     s = InferShapes(raw);
     if (!s.ok()) {
       s = AppendToMessage(s, raw->ErrorSuffix());
@@ -372,18 +401,153 @@ absl::Status Graph::Validate(Node* node, std::vector<std::pair<Node*, int>>* dat
 
 void Graph::Connect(Node* node, const std::vector<std::pair<Node*, int>>& data_inputs,
                     const std::vector<Node*>& control_inputs) {
-  auto add_edge = [&](Node* src, int src_output, int dst_input) {
-    edges_.push_back(std::make_unique<Edge>(Edge{src, src_output, node, dst_input}));
-    const Edge* e = edges_.back().get();
-    src->out_edges_.push_back(e);
-    node->in_edges_.push_back(e);
-    return e;
-  };
   for (size_t i = 0; i < data_inputs.size(); ++i) {
     node->data_in_.push_back(
-        add_edge(data_inputs[i].first, data_inputs[i].second, static_cast<int>(i)));
+        AddEdge(data_inputs[i].first, data_inputs[i].second, node, static_cast<int>(i)));
   }
-  for (Node* src : control_inputs) add_edge(src, kControlSlot, kControlSlot);
+  for (Node* src : control_inputs) AddEdge(src, kControlSlot, node, kControlSlot);
+}
+
+const Edge* Graph::AddEdge(Node* src, int src_output, Node* dst, int dst_input) {
+  auto edge = std::make_unique<Edge>();
+  edge->src = src;
+  edge->src_output = src_output;
+  edge->dst = dst;
+  edge->dst_input = dst_input;
+  edge->id = static_cast<int>(edges_.size());
+  edge->out_index = static_cast<int>(src->out_edges_.size());
+  const Edge* e = edge.get();
+  edges_.push_back(std::move(edge));
+  src->out_edges_.push_back(e);
+  dst->in_edges_.push_back(e);
+  return e;
+}
+
+void Graph::RemoveEdge(const Edge* edge) {
+  // Out-edge lists can be long (a fan-out), so the last entry takes the removed one's place.
+  auto& out = edge->src->out_edges_;
+  Edge* last = edges_[out.back()->id].get();
+  last->out_index = edge->out_index;
+  out[edge->out_index] = last;
+  out.pop_back();
+  auto& in = edge->dst->in_edges_;
+  in.erase(std::find(in.begin(), in.end(), edge));
+  edges_[edge->id].reset();
+}
+
+void Graph::SyncInputs(Node* node) {
+  auto* inputs = node->def_.mutable_input();
+  inputs->Clear();
+  for (const Edge* e : node->data_in_) {
+    *inputs->Add() = e == nullptr ? "" : TensorId{e->src->name(), e->src_output}.ToString();
+  }
+  for (const Edge* e : node->in_edges_) {
+    if (e->IsControlEdge()) *inputs->Add() = "^" + e->src->name();
+  }
+}
+
+void Graph::RemoveNode(Node* node) {
+  std::vector<Node*> readers;
+  while (!node->out_edges_.empty()) {
+    const Edge* e = node->out_edges_.back();
+    if (!e->IsControlEdge()) e->dst->data_in_[e->dst_input] = nullptr;
+    readers.push_back(e->dst);
+    RemoveEdge(e);
+  }
+  while (!node->in_edges_.empty()) RemoveEdge(node->in_edges_.back());
+  for (Node* reader : readers) SyncInputs(reader);
+  by_name_.erase(node->name());
+  --num_live_;
+  nodes_[node->id()].reset();
+}
+
+absl::Status Graph::UpdateInput(Node* dst, int input, Node* src, int output) {
+  const DataType want = dst->input_type(input);
+  const DataType got = src->output_type(output);
+  if (want != got && (IsRefType(want) || BaseType(got) != want)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input ", input, " of '", dst->name(), "' is ", DataTypeString(want),
+                     ", cannot read ", DataTypeString(got), " from '", src->name(), "'"));
+  }
+  if (dst->data_in_[input] != nullptr) RemoveEdge(dst->data_in_[input]);
+  // The new edge goes where the old one was: in_edges keeps data edges in input order.
+  auto& in = dst->in_edges_;
+  const auto at =
+      std::find_if(in.begin(), in.end(),
+                   [&](const Edge* e) { return e->IsControlEdge() || e->dst_input > input; }) -
+      in.begin();
+  const Edge* e = AddEdge(src, output, dst, input);
+  in.pop_back();
+  in.insert(in.begin() + at, e);
+  dst->data_in_[input] = e;
+  SyncInputs(dst);
+  return absl::OkStatus();
+}
+
+void Graph::AddControlEdge(Node* src, Node* dst) {
+  for (const Edge* e : dst->in_edges_) {
+    if (e->IsControlEdge() && e->src == src) return;
+  }
+  AddEdge(src, kControlSlot, dst, kControlSlot);
+  SyncInputs(dst);
+}
+
+void Graph::RemoveControlEdge(const Edge* edge) {
+  Node* dst = edge->dst;
+  RemoveEdge(edge);
+  SyncInputs(dst);
+}
+
+absl::StatusOr<Node*> Graph::ReplaceNode(Node* old, NodeDef def) {
+  def.set_name(old->name());
+  struct Reader {
+    Node* dst;
+    int output, input;
+  };
+  std::vector<Reader> readers;
+  for (const Edge* e : old->out_edges_) readers.push_back({e->dst, e->src_output, e->dst_input});
+  // The new node takes the name, so the old one goes first; on error it comes back as a
+  // copy (a new id) with its readers.
+  NodeDef old_def = old->FullDef();
+  std::unique_ptr<Tensor> attached = std::move(old->attached_value_);
+  RemoveNode(old);
+  auto added = AddNode(std::move(def));
+  Node* node = added.ok() ? *added : nullptr;
+  if (!added.ok()) {
+    node = AddNode(std::move(old_def)).value();  // valid before, so valid again
+    node->attached_value_ = std::move(attached);
+  }
+  for (const Reader& r : readers) {
+    if (r.input == kControlSlot) {
+      AddControlEdge(node, r.dst);
+      continue;
+    }
+    if (r.output >= node->num_outputs()) {
+      return absl::InvalidArgumentError(absl::StrCat("'", node->name(), "' (", node->type_string(),
+                                                     ") has no output ", r.output, ", which '",
+                                                     r.dst->name(), "' reads"));
+    }
+    RETURN_IF_ERROR(UpdateInput(r.dst, r.input, node, r.output));
+  }
+  if (!added.ok()) return added.status();
+  return node;
+}
+
+std::vector<Node*> Graph::TopologicalOrder() const {
+  std::vector<int> pending(nodes_.size(), 0);
+  std::vector<Node*> order;
+  order.reserve(num_live_);
+  for (Node* node : nodes()) {
+    pending[node->id()] = static_cast<int>(node->in_edges_.size());
+    if (pending[node->id()] == 0) order.push_back(node);
+  }
+  // `order` doubles as the queue: nodes are appended as they become ready.
+  for (size_t i = 0; i < order.size(); ++i) {
+    for (const Edge* e : order[i]->out_edges_) {
+      if (--pending[e->dst->id()] == 0) order.push_back(e->dst);
+    }
+  }
+  return order;
 }
 
 absl::Status Graph::InferShapes(Node* node) {
@@ -404,24 +568,20 @@ absl::Status Graph::InferShapes(Node* node) {
                        node->num_outputs(), std::move(shape_sources));
   RETURN_IF_ERROR(node->op_registration().shape_fn(&ctx));
   node->output_shapes_ = ctx.TakeOutputs();
+  const std::string& op = node->type_string();
+  if (options_.free_batch_dim && (op == "Placeholder" || op == "PlaceholderWithDefault") &&
+      node->output_shapes_[0].rank() > 0) {
+    node->output_shapes_[0].set_dim(0, PartialShape::kUnknownDim);
+  }
   return absl::OkStatus();
 }
 
-void Graph::TruncateTo(int num_nodes) {
-  // New nodes only consume old ones, so every edge to drop ends at a removed node.
-  for (int id = num_nodes; id < this->num_nodes(); ++id) {
-    Node* node = nodes_[id].get();
-    for (const Edge* e : node->in_edges_) {
-      auto& out = e->src->out_edges_;
-      out.erase(std::remove(out.begin(), out.end(), e), out.end());
-    }
-    by_name_.erase(node->name());
+void Graph::TruncateTo(int num_node_ids) {
+  for (int id = this->num_node_ids() - 1; id >= num_node_ids; --id) {
+    if (nodes_[id] != nullptr) RemoveNode(nodes_[id].get());
   }
-  edges_.erase(
-      std::remove_if(edges_.begin(), edges_.end(),
-                     [&](const std::unique_ptr<Edge>& e) { return e->dst->id_ >= num_nodes; }),
-      edges_.end());
-  nodes_.resize(num_nodes);
+  nodes_.resize(num_node_ids);
+  while (!edges_.empty() && edges_.back() == nullptr) edges_.pop_back();
 }
 
 void Graph::ReleaseConstantValue(Node* node) {
@@ -470,7 +630,7 @@ NodeDef Node::FullDef() const {
 
 void Graph::ToGraphDef(GraphDef* out) const {
   out->Clear();
-  for (const auto& node : nodes_) *out->add_node() = node->FullDef();
+  for (const Node* node : nodes()) *out->add_node() = node->FullDef();
   *out->mutable_versions() = versions_;
   if (library_.function_size() > 0 || library_.gradient_size() > 0) {
     *out->mutable_library() = library_;

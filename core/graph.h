@@ -1,6 +1,7 @@
 // Graph: nodes and edges built from a GraphDef (or node by node from Python), validated
-// against the op registry, with dtypes and inferred shapes on every output. The runtime
-// prunes, places and partitions Graphs; GraphDef is only the wire format.
+// against the op registry, with dtypes and inferred shapes on every output. The session
+// prunes, optimizes, places and partitions Graphs (passes edit them in place); GraphDef is
+// only the wire format.
 #pragma once
 
 #include <memory>
@@ -29,6 +30,11 @@ struct Edge {
   Node* dst;
   int dst_input;  // kControlSlot for a control edge
   bool IsControlEdge() const { return src_output == kControlSlot; }
+
+ private:
+  friend class Graph;
+  int id = 0;         // in the graph's edge table
+  int out_index = 0;  // in src's out_edges()
 };
 
 class Node {
@@ -51,6 +57,7 @@ class Node {
 
   // The edge feeding data input i.
   const Edge* input_edge(int i) const { return data_in_[i]; }
+  // Data edges in input order, then control edges.
   const std::vector<const Edge*>& in_edges() const { return in_edges_; }
   const std::vector<const Edge*>& out_edges() const { return out_edges_; }
 
@@ -85,6 +92,9 @@ class Node {
 struct GraphOptions {
   // Run each op's shape function as nodes are added.
   bool infer_shapes = true;
+  // Leave the leading dim of placeholders' shapes unknown: a frozen graph's pinned batch
+  // size ([100, 784]) is not the only one it serves, so nothing may be folded from it.
+  bool free_batch_dim = false;
 };
 
 class Graph {
@@ -97,6 +107,12 @@ class Graph {
   // Builds and validates a graph; the nodes may come in any order.
   static absl::StatusOr<std::unique_ptr<Graph>> FromGraphDef(const GraphDef& def,
                                                              GraphOptions options = {});
+  // The same from a GraphDef it may consume: the contents of constants of at least
+  // kAttachBytes leave `def` decoded and aligned, and the graph holds them attached
+  // (AttachConstantValue), so the weights are never held twice.
+  static absl::StatusOr<std::unique_ptr<Graph>> FromGraphDefTakingWeights(
+      GraphDef def, GraphOptions options = {});
+  static constexpr size_t kAttachBytes = 64 << 10;
   // Adds the nodes of `def` (in any order; their inputs may be in `def` or already here).
   // All or nothing: on error the graph is unchanged.
   absl::Status Extend(const GraphDef& def);
@@ -106,13 +122,39 @@ class Graph {
   void ToGraphDef(GraphDef* out) const;
 
   Node* FindNode(const std::string& name) const;
-  int num_nodes() const { return static_cast<int>(nodes_.size()); }
+  // Live nodes; ids run below num_node_ids(), and node(id) is nullptr for a removed one.
+  int num_nodes() const { return num_live_; }
+  int num_node_ids() const { return static_cast<int>(nodes_.size()); }
   Node* node(int id) const { return nodes_[id].get(); }
+  // The live nodes in id order: `for (Node* node : graph.nodes())`.
+  class NodeRange;
+  NodeRange nodes() const;
+  // The live nodes, each after its inputs (ids need not be: a replacement comes last).
+  std::vector<Node*> TopologicalOrder() const;
+
+  // Runs every node's shape function again, each after its inputs: for a graph built
+  // without shape inference, or one whose edits made more known. Nodes added later infer
+  // theirs as they come.
+  absl::Status InferShapes();
+
+  // Edits, for passes. Each keeps the nodes' defs true to their edges (inputs rewritten),
+  // so def() and ToGraphDef describe the graph as it is.
+  //
+  // Removes `node` and its edges. Its data readers must be removed or rewired too.
+  void RemoveNode(Node* node);
+  // Makes data input `input` of `dst` read `src`:`output`; the dtypes must agree.
+  absl::Status UpdateInput(Node* dst, int input, Node* src, int output);
+  // Adds a control edge, unless `dst` already waits for `src`.
+  void AddControlEdge(Node* src, Node* dst);
+  void RemoveControlEdge(const Edge* edge);
+  // Adds `def` (its inputs name nodes in the graph other than `old`) under `old`'s name in
+  // its place: old's readers read the new node's outputs of the same index.
+  absl::StatusOr<Node*> ReplaceNode(Node* old, NodeDef def);
   const VersionDef& versions() const { return versions_; }
   const FunctionDefLibrary& library() const { return library_; }
 
-  // Removes the nodes with id >= `num_nodes` (the newest ones).
-  void TruncateTo(int num_nodes);
+  // Removes the nodes with id >= `num_node_ids` (the newest ones).
+  void TruncateTo(int num_node_ids);
   // Drops the contents of Const node `node`'s value (dtype and shape stay): for a graph
   // whose kernels hold the values already, so the weights are not kept twice.
   void ReleaseConstantValue(Node* node);
@@ -128,14 +170,55 @@ class Graph {
   void Connect(Node* node, const std::vector<std::pair<Node*, int>>& data_inputs,
                const std::vector<Node*>& control_inputs);
   absl::Status InferShapes(Node* node);
+  // Const values that shape functions may read (Reshape's shape) are kept decoded.
+  void DecodeSmallConstant(Node* node);
+  const Edge* AddEdge(Node* src, int src_output, Node* dst, int dst_input);
+  void RemoveEdge(const Edge* edge);
+  static void SyncInputs(Node* node);
 
   GraphOptions options_;
   std::vector<std::unique_ptr<Node>> nodes_;
-  std::vector<std::unique_ptr<Edge>> edges_;
+  int num_live_ = 0;
+  std::vector<std::unique_ptr<Edge>> edges_;  // nullptr where one was removed
   absl::flat_hash_map<std::string, Node*> by_name_;
   VersionDef versions_;
   FunctionDefLibrary library_;
 };
+
+class Graph::NodeRange {
+ public:
+  class Iterator {
+   public:
+    Iterator(const std::unique_ptr<Node>* at, const std::unique_ptr<Node>* end)
+        : at_(at), end_(end) {
+      Skip();
+    }
+    Node* operator*() const { return at_->get(); }
+    Iterator& operator++() {
+      ++at_;
+      Skip();
+      return *this;
+    }
+    bool operator!=(const Iterator& other) const { return at_ != other.at_; }
+
+   private:
+    void Skip() {
+      while (at_ != end_ && *at_ == nullptr) ++at_;
+    }
+    const std::unique_ptr<Node>* at_;
+    const std::unique_ptr<Node>* end_;
+  };
+  explicit NodeRange(const std::vector<std::unique_ptr<Node>>& nodes)
+      : begin_(nodes.data()), end_(nodes.data() + nodes.size()) {}
+  Iterator begin() const { return Iterator(begin_, end_); }
+  Iterator end() const { return Iterator(end_, end_); }
+
+ private:
+  const std::unique_ptr<Node>* begin_;
+  const std::unique_ptr<Node>* end_;
+};
+
+inline Graph::NodeRange Graph::nodes() const { return NodeRange(nodes_); }
 
 // Splits "name:port" / "name" / "^name" into its parts; port is kControlSlot for "^name".
 struct TensorId {

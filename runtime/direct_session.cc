@@ -1,7 +1,5 @@
 #include "runtime/direct_session.h"
 
-#include <malloc.h>
-
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -86,27 +84,13 @@ absl::StatusOr<std::shared_ptr<OpKernel>> DirectSession::CreateKernel(const Node
     constant[i] = e != nullptr && e->src->type_string() == "Const";
   }
   construction.set_constant_inputs(std::move(constant));
-  if (node.type_string() == "Const") construction.set_shared_value(SharedConstant(node));
+  // A loaded model's weights, held once by the session graph and shared from there.
+  if (node.attached_value() != nullptr) construction.set_shared_value(*node.attached_value());
   ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> kernel,
                    KernelRegistry::Global()->CreateKernel(&construction));
   std::shared_ptr<OpKernel> result(std::move(kernel));
   if (shared) stateful_kernels_[key] = result;
   return result;
-}
-
-std::optional<Tensor> DirectSession::SharedConstant(const Node& node) const {
-  const Node* original = graph_->FindNode(node.name());
-  if (original == nullptr || original->attached_value() == nullptr) return std::nullopt;
-  const Tensor& value = *original->attached_value();
-  // The step graph's node is a copy of the session graph's, unless a pass made it.
-  const TensorProto* proto;
-  if (!node.attrs().Get("value", &proto).ok() || proto->dtype() != value.dtype() ||
-      PartialShape::FromProto(proto->tensor_shape()).dims() != value.shape().dim_sizes() ||
-      proto->tensor_content().size() != value.TotalBytes() ||
-      std::memcmp(proto->tensor_content().data(), value.raw_data(), value.TotalBytes()) != 0) {
-    return std::nullopt;
-  }
-  return value;
 }
 
 absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
@@ -126,31 +110,19 @@ absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
     step->feed_specs.emplace_back(BaseType(node->output_type(port)), node->output_shape(port));
     step->feed_names.push_back(port == 0 ? node->name() : absl::StrCat(node->name(), ":", port));
   }
-  // Each stage's copy of the graph (constants included) is dropped as soon as the next one
-  // exists, so preparing a large graph holds at most two copies at once.
-  std::unique_ptr<Graph> step_graph;
-  {
-    ASSIGN_OR_RETURN(GraphDef step_def, BuildStepGraph(*graph_, resolved));
-    RETURN_IF_ERROR(Optimize(targets, &step_def));
-    ASSIGN_OR_RETURN(step_graph,
-                     Graph::FromGraphDef(step_def, GraphOptions{/*infer_shapes=*/false}));
-  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Graph> step_graph, BuildStepGraph(*graph_, resolved));
+  RETURN_IF_ERROR(Optimize(targets, step_graph.get()));
   RETURN_IF_ERROR(
       PlaceGraph(step_graph.get(), *devices_, options_.GetBool("allow_soft_placement")));
   if (options_.GetBool("log_device_placement")) {
-    for (int id = 0; id < step_graph->num_nodes(); ++id) {
-      std::fprintf(stderr, "%s: (%s): %s\n", step_graph->node(id)->name().c_str(),
-                   step_graph->node(id)->type_string().c_str(),
-                   step_graph->node(id)->assigned_device().c_str());
+    for (const Node* node : step_graph->nodes()) {
+      std::fprintf(stderr, "%s: (%s): %s\n", node->name().c_str(), node->type_string().c_str(),
+                   node->assigned_device().c_str());
     }
   }
-  ASSIGN_OR_RETURN(auto partitions, PartitionGraph(*step_graph, *devices_));
-  step_graph.reset();
-  for (auto& [device_name, def] : partitions) {
+  ASSIGN_OR_RETURN(auto partitions, PartitionGraph(std::move(step_graph), *devices_));
+  for (auto& [device_name, part] : partitions) {
     Device* device = devices_->Find(device_name);
-    ASSIGN_OR_RETURN(std::unique_ptr<Graph> part,
-                     Graph::FromGraphDef(def, GraphOptions{/*infer_shapes=*/false}));
-    GraphDef().Swap(&def);
     ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor,
                      Executor::Create(std::move(part), device, [&](const Node& node) {
                        return CreateKernel(node, device);
@@ -159,23 +131,19 @@ absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
   }
   PreparedStep* raw = step.get();
   prepared_[signature] = std::move(step);
-  // Preparing made and dropped several copies of the graph, weights included (some as
-  // tensors, which the CPU allocator keeps for reuse); glibc keeps freed heap pages (its
-  // mmap threshold grows with the first large free), so without this a loaded model would
-  // stay resident at several times its size.
-  CpuAllocator()->ReleaseCached();
-  malloc_trim(0);
   return raw;
 }
 
 absl::Status DirectSession::Optimize(const std::vector<std::string>& targets,
-                                     GraphDef* step_def) const {
+                                     Graph* step_graph) const {
   const int level = static_cast<int>(options_.GetInt("graph_optimization_level"));
   if (level == 0) return absl::OkStatus();
   PassContext ctx;
   ctx.keep.insert(targets.begin(), targets.end());
-  for (const NodeDef& node : step_def->node()) {
-    if (node.op() == "_Arg" || node.op() == "_Retval") ctx.keep.insert(node.name());
+  for (const Node* node : step_graph->nodes()) {
+    if (node->type_string() == "_Arg" || node->type_string() == "_Retval") {
+      ctx.keep.insert(node->name());
+    }
   }
   // Constants fold on the first CPU device.
   for (const auto& device : devices_->devices()) {
@@ -184,7 +152,7 @@ absl::Status DirectSession::Optimize(const std::vector<std::string>& targets,
       break;
     }
   }
-  return OptimizeGraph(level, ctx, step_def);
+  return OptimizeGraph(level, ctx, step_graph);
 }
 
 absl::Status DirectSession::PrepareRun(const std::vector<std::string>& feeds,

@@ -68,11 +68,8 @@ class DirectSession {
                                         const std::vector<std::string>& fetches,
                                         const std::vector<std::string>& targets);
   absl::StatusOr<std::shared_ptr<OpKernel>> CreateKernel(const Node& node, Device* device);
-  // Const `node`'s value as the session graph holds it decoded (Graph::AttachConstantValue),
-  // when the step graph's node has the same value; the kernel then holds no second copy.
-  std::optional<Tensor> SharedConstant(const Node& node) const;
   // Runs the graph passes the options ask for on a step graph.
-  absl::Status Optimize(const std::vector<std::string>& targets, GraphDef* step_def) const;
+  absl::Status Optimize(const std::vector<std::string>& targets, Graph* step_graph) const;
 
   SessionOptions options_;
   std::shared_ptr<Graph> graph_;

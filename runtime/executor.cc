@@ -24,12 +24,18 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
                                                            const KernelCreator& create_kernel) {
   std::unique_ptr<Executor> exec(new Executor);
   exec->device_ = device;
-  const int n = graph->num_nodes();
-  exec->items_.resize(n);
+  // Items are numbered densely (a pass may have removed nodes from the graph).
+  std::vector<int> item_of(graph->num_node_ids(), -1);
+  std::vector<Node*> nodes;
+  for (Node* node : graph->nodes()) {
+    item_of[node->id()] = static_cast<int>(nodes.size());
+    nodes.push_back(node);
+  }
+  exec->items_.resize(nodes.size());
   std::string device_short =
       DeviceName{"", -1, -1, device->device_type(), device->parsed_name().id}.ToString();
-  for (int id = 0; id < n; ++id) {
-    Node* node = graph->node(id);
+  for (size_t id = 0; id < nodes.size(); ++id) {
+    Node* node = nodes[id];
     NodeItem& item = exec->items_[id];
     item.node = node;
     item.error_suffix = absl::StrCat(" [[node ", node->name(), " (", node->type_string(), ") on ",
@@ -51,13 +57,15 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     item.runs_when_dead = item.is_merge || op == "_Send" || op == "_Recv";
     item.is_retval = op == "_Retval";
     exec->may_have_dead_ |= item.is_switch || op == "_Recv";
+    item.output_types.assign(node->output_types().begin(), node->output_types().end());
     item.output_used.assign(item.num_outputs, false);
     exec->total_inputs_ += item.num_inputs;
     for (const Edge* e : node->out_edges()) {
       const bool data = !e->IsControlEdge();
       const bool src_ref = data && IsRefType(node->output_type(e->src_output));
       const bool dst_ref = data && IsRefType(e->dst->input_type(e->dst_input));
-      item.out.push_back({e->dst->id(), e->dst_input, e->src_output, false, src_ref, dst_ref});
+      item.out.push_back(
+          {item_of[e->dst->id()], e->dst_input, e->src_output, false, src_ref, dst_ref});
       if (data) item.output_used[e->src_output] = true;
       exec->has_refs_ |= src_ref;
     }
@@ -70,7 +78,7 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
           item.out[k].src_output >= 0 &&
           (k + 1 == item.out.size() || item.out[k + 1].src_output != item.out[k].src_output);
     }
-    if (item.initial_pending == 0) exec->roots_.push_back(id);
+    if (item.initial_pending == 0) exec->roots_.push_back(static_cast<int>(id));
   }
   exec->graph_ = std::move(graph);
   return exec;
@@ -252,7 +260,7 @@ class Executor::Step {
     for (int i = 0; i < item.num_outputs && !node_dead; ++i) {
       if (!item.output_used[i]) continue;
       if (item.is_switch && !outputs[i].IsInitialized()) continue;
-      if (IsRefType(item.node->output_type(i))) {
+      if (IsRefType(item.output_types[i])) {
         if (!output_refs[i].valid()) {
           return absl::InternalError(absl::StrCat("kernel produced no ref for output ", i));
         }
@@ -262,16 +270,15 @@ class Executor::Step {
       if (!t.IsInitialized()) {
         return absl::InternalError(absl::StrCat("kernel produced no value for output ", i));
       }
-      if (t.dtype() != item.node->output_type(i)) {
+      if (t.dtype() != item.output_types[i]) {
         return absl::InternalError(absl::StrCat("kernel produced ", DataTypeString(t.dtype()),
                                                 " for output ", i, ", declared ",
-                                                DataTypeString(item.node->output_type(i))));
+                                                DataTypeString(item.output_types[i])));
       }
     }
     for (const OutEdge& e : item.out) {
-      const bool edge_dead =
-          node_dead || (item.is_switch && e.src_output >= 0 &&
-                        !outputs[e.src_output].IsInitialized());
+      const bool edge_dead = node_dead || (item.is_switch && e.src_output >= 0 &&
+                                           !outputs[e.src_output].IsInitialized());
       if (edge_dead) {
         // The release below publishes this store to whichever thread readies the node.
         if (!exec_->items_[e.dst].is_merge) dead_[e.dst].store(true, std::memory_order_relaxed);

@@ -9,14 +9,15 @@
 // waits for all its inputs and forwards the live one (dead only if all are); _Send and
 // _Recv carry deadness across partitions; a dead fetch is an error.
 //
-// Per-step state is indexed by node id; frames and iterations for loops will extend the
-// index, not replace it.
+// Per-step state is indexed by item (the graph's live nodes, numbered densely); frames and
+// iterations for loops will extend the index, not replace it.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "core/call_frame.h"
 #include "core/graph.h"
@@ -32,7 +33,7 @@ struct ExecutorArgs {
   Rendezvous* rendezvous = nullptr;
   CallFrame* call_frame = nullptr;
   ThreadPool* inter_op_pool = nullptr;  // nullptr: everything runs on the caller's thread
-  StepStatsCollector* stats = nullptr;   // set: each node's kernel time is recorded
+  StepStatsCollector* stats = nullptr;  // set: each node's kernel time is recorded
 };
 
 class Executor {
@@ -77,6 +78,8 @@ class Executor {
     bool runs_when_dead = false;  // Merge, _Send, _Recv: the kernel itself handles deadness
     bool is_retval = false;       // a dead fetch is an error
     std::vector<OutEdge> out;
+    // Read on every run, so kept here rather than behind `node`.
+    absl::InlinedVector<DataType, 2> output_types;
     std::vector<bool> output_used;
     std::string error_suffix;
   };
@@ -89,7 +92,7 @@ class Executor {
   std::vector<NodeItem> items_;
   std::vector<int> roots_;
   int total_inputs_ = 0;
-  bool has_refs_ = false;  // any ref-typed edge: steps keep ref slots
+  bool has_refs_ = false;       // any ref-typed edge: steps keep ref slots
   bool may_have_dead_ = false;  // a Switch or _Recv: steps track dead nodes
 };
 

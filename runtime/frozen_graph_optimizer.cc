@@ -1,5 +1,7 @@
 #include "runtime/frozen_graph_optimizer.h"
 
+#include "core/graph.h"
+#include "core/status.h"
 #include "runtime/device.h"
 #include "runtime/model_signature.h"
 #include "runtime/passes/optimizer.h"
@@ -7,14 +9,21 @@
 
 namespace runnel {
 
-absl::Status OptimizeFrozenGraph(int level, GraphDef* graph) {
+absl::StatusOr<GraphDef> OptimizeFrozenGraph(int level, GraphDef graph_def) {
   PassContext ctx;
-  for (const std::string& name : InputNodes(*graph)) ctx.keep.insert(name);
-  for (const std::string& name : OutputNodes(*graph)) ctx.keep.insert(name);
+  for (const std::string& name : InputNodes(graph_def)) ctx.keep.insert(name);
+  for (const std::string& name : OutputNodes(graph_def)) ctx.keep.insert(name);
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<Graph> graph,
+      Graph::FromGraphDefTakingWeights(
+          std::move(graph_def), GraphOptions{/*infer_shapes=*/false, /*free_batch_dim=*/true}));
   WorkerThreadPool pool("fold_constants", 1);
   ASSIGN_OR_RETURN(std::unique_ptr<Device> device, CreateHostDevice(&pool));
   ctx.evaluate = ComputeOnceOn(device.get());
-  return OptimizeGraph(level, ctx, graph);
+  RETURN_IF_ERROR(OptimizeGraph(level, ctx, graph.get()));
+  GraphDef out;
+  graph->ToGraphDef(&out);
+  return out;
 }
 
 }  // namespace runnel

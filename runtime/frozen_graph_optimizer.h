@@ -4,11 +4,11 @@
 // device made by the CPU device factory for the purpose.
 #pragma once
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "core/proto/graph.pb.h"
 
 namespace runnel {
 
-absl::Status OptimizeFrozenGraph(int level, GraphDef* graph);
+absl::StatusOr<GraphDef> OptimizeFrozenGraph(int level, GraphDef graph);
 
 }  // namespace runnel

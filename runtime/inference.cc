@@ -84,14 +84,10 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Impl::Build(GraphDef def,
                                                           const ModelOptions& options) {
   const std::vector<std::string> input_names = InputNodes(def);
   const std::vector<std::string> output_names = OutputNodes(def);
-  // The weights leave the GraphDef decoded and aligned before the Graph copies it: the
-  // Graph holds them so and the Const kernels share them (held once, read at full speed).
-  std::vector<std::pair<std::string, Tensor>> weights = TakeLargeConstants(&def, 64 << 10);
-  ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, Graph::FromGraphDef(def));
-  GraphDef().Swap(&def);  // freed now (Clear would keep its strings' capacity)
-  for (auto& [name, value] : weights) {
-    RETURN_IF_ERROR(graph->AttachConstantValue(name, std::move(value)));
-  }
+  // The Graph holds the weights decoded and aligned, and the Const kernels share them
+  // (held once, read at full speed).
+  ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph,
+                   Graph::FromGraphDefTakingWeights(std::move(def)));
   std::unique_ptr<Model> model(new Model);
   auto spec = [&](const std::string& name, const Node* node, int port) {
     TensorSpec s;

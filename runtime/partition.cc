@@ -1,19 +1,21 @@
 #include "runtime/partition.h"
 
+#include <set>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "core/status.h"
 
 namespace runnel {
 namespace {
 
-NodeDef* AddTransferNode(GraphDef* partition, const std::string& op, const std::string& name,
-                         DataType dtype, const std::string& tensor_name, const Device& src,
-                         const Device& dst) {
-  NodeDef* def = partition->add_node();
-  def->set_name(name);
-  def->set_op(op);
-  def->set_device(op == "_Send" ? src.name() : dst.name());
-  auto& attr = *def->mutable_attr();
+NodeDef TransferNodeDef(const std::string& op, const std::string& name, DataType dtype,
+                        const std::string& tensor_name, const Device& src, const Device& dst) {
+  NodeDef def;
+  def.set_name(name);
+  def.set_op(op);
+  def.set_device(op == "_Send" ? src.name() : dst.name());
+  auto& attr = *def.mutable_attr();
   attr[op == "_Send" ? "T" : "tensor_type"] = MakeAttr(dtype);
   attr["tensor_name"] = MakeAttr(tensor_name);
   attr["send_device"] = MakeAttr(src.name());
@@ -23,75 +25,110 @@ NodeDef* AddTransferNode(GraphDef* partition, const std::string& op, const std::
   return def;
 }
 
+class Partitioner {
+ public:
+  explicit Partitioner(const DeviceSet& devices) : devices_(devices) {}
+
+  absl::StatusOr<std::map<std::string, std::unique_ptr<Graph>>> Run(const Graph& graph) {
+    for (const Node* node : graph.TopologicalOrder()) {
+      Device* dst = devices_.Find(node->assigned_device());
+      NodeDef def = node->def();
+      def.clear_input();
+      std::vector<std::string> controls;
+      for (const Edge* e : node->in_edges()) {
+        const bool control = e->IsControlEdge();
+        std::string source = TensorId{e->src->name(), e->src_output}.ToString();
+        if (e->src->assigned_device() != node->assigned_device()) {
+          ASSIGN_OR_RETURN(source, Transfer(*e, *dst));
+          if (control) source = "^" + source;
+        }
+        if (control) {
+          controls.push_back(source);
+        } else {
+          def.add_input(source);
+        }
+      }
+      for (const std::string& c : controls) def.add_input(c);
+      ASSIGN_OR_RETURN(Node * copy, Add(*dst, std::move(def)));
+      if (node->attached_value() != nullptr) {
+        RETURN_IF_ERROR(
+            Partition(*dst)->AttachConstantValue(copy->name(), *node->attached_value()));
+      }
+    }
+    return std::move(partitions_);
+  }
+
+ private:
+  Graph* Partition(const Device& device) {
+    auto& partition = partitions_[device.name()];
+    if (partition == nullptr) partition = std::make_unique<Graph>(GraphOptions{false});
+    return partition.get();
+  }
+
+  absl::StatusOr<Node*> Add(const Device& device, NodeDef def) {
+    ASSIGN_OR_RETURN(Node * node, Partition(device)->AddNode(std::move(def)));
+    node->set_assigned_device(device.name());
+    return node;
+  }
+
+  // The name of the _Recv on `dst` that receives what `edge` carries (made once per
+  // source tensor and device).
+  absl::StatusOr<std::string> Transfer(const Edge& edge, const Device& dst) {
+    const bool control = edge.IsControlEdge();
+    const Node* src_node = edge.src;
+    const std::string source = TensorId{src_node->name(), edge.src_output}.ToString();
+    const std::string key = absl::StrCat(source, "|", dst.name());
+    auto it = recvs_.find(key);
+    if (it != recvs_.end()) return it->second;
+    const Device& src = *devices_.Find(src_node->assigned_device());
+    const int n = transfer_count_++;
+    std::string sent = source;
+    DataType dtype = control ? DT_INT32 : BaseType(src_node->output_type(edge.src_output));
+    if (control) {
+      // A control edge carries no value: send a dummy scalar that runs after src.
+      NodeDef dummy;
+      dummy.set_name(absl::StrCat("_ctrl_", src_node->name(), "_", n));
+      dummy.set_op("Const");
+      dummy.set_device(src.name());
+      (*dummy.mutable_attr())["dtype"] = MakeAttr(DT_INT32);
+      Tensor::Scalar<int32_t>(0).AsProto((*dummy.mutable_attr())["value"].mutable_tensor());
+      dummy.add_input(source);
+      ASSIGN_OR_RETURN(Node * added, Add(src, std::move(dummy)));
+      sent = added->name();
+    }
+    const std::string tensor_name = absl::StrCat("edge_", n, "_", source);
+    NodeDef send =
+        TransferNodeDef("_Send", absl::StrCat("_send_", n), dtype, tensor_name, src, dst);
+    send.add_input(sent);
+    RETURN_IF_ERROR(Add(src, std::move(send)).status());
+    ASSIGN_OR_RETURN(Node * recv, Add(dst, TransferNodeDef("_Recv", absl::StrCat("_recv_", n),
+                                                           dtype, tensor_name, src, dst)));
+    return recvs_[key] = recv->name();
+  }
+
+  const DeviceSet& devices_;
+  std::map<std::string, std::unique_ptr<Graph>> partitions_;
+  // (source tensor or "^node", destination device) -> the _Recv node's name there.
+  absl::flat_hash_map<std::string, std::string> recvs_;
+  int transfer_count_ = 0;
+};
+
 }  // namespace
 
-absl::StatusOr<std::map<std::string, GraphDef>> PartitionGraph(const Graph& graph,
-                                                               const DeviceSet& devices) {
-  std::map<std::string, GraphDef> partitions;
-  // (source tensor or "^node", destination device) -> the _Recv node's name there.
-  absl::flat_hash_map<std::string, std::string> recvs;
-  int transfer_count = 0;
-  for (int id = 0; id < graph.num_nodes(); ++id) {
-    const Node* node = graph.node(id);
-    Device* dst = devices.Find(node->assigned_device());
-    if (dst == nullptr) {
+absl::StatusOr<std::map<std::string, std::unique_ptr<Graph>>> PartitionGraph(
+    std::unique_ptr<Graph> graph, const DeviceSet& devices) {
+  std::set<Device*> used;
+  for (const Node* node : graph->nodes()) {
+    Device* device = devices.Find(node->assigned_device());
+    if (device == nullptr) {
       return absl::InternalError(absl::StrCat("node has no valid device '", node->assigned_device(),
                                               "'", node->ErrorSuffix()));
     }
-    NodeDef def = node->def();
-    def.set_device(dst->name());
-    def.clear_input();
-    std::vector<std::string> controls;
-    for (const Edge* e : node->in_edges()) {
-      const Node* src_node = e->src;
-      const bool control = e->IsControlEdge();
-      std::string source =
-          control ? "^" + src_node->name() : absl::StrCat(src_node->name(), ":", e->src_output);
-      if (src_node->assigned_device() == node->assigned_device()) {
-        if (control)
-          controls.push_back(source);
-        else
-          def.add_input(source);
-        continue;
-      }
-      Device* src = devices.Find(src_node->assigned_device());
-      std::string key = absl::StrCat(source, "|", dst->name());
-      auto it = recvs.find(key);
-      if (it == recvs.end()) {
-        const int n = transfer_count++;
-        GraphDef& src_part = partitions[src->name()];
-        std::string sent = source;
-        DataType dtype = control ? DT_INT32 : BaseType(src_node->output_type(e->src_output));
-        if (control) {
-          // A control edge carries no value: send a dummy scalar that runs after src.
-          NodeDef* dummy = src_part.add_node();
-          dummy->set_name(absl::StrCat("_ctrl_", src_node->name(), "_", n));
-          dummy->set_op("Const");
-          dummy->set_device(src->name());
-          Tensor zero = Tensor::Scalar<int32_t>(0);
-          AttrValue value;
-          zero.AsProto(value.mutable_tensor());
-          (*dummy->mutable_attr())["value"] = value;
-          (*dummy->mutable_attr())["dtype"] = MakeAttr(DT_INT32);
-          dummy->add_input(source);
-          sent = dummy->name();
-        }
-        std::string tensor_name = absl::StrCat("edge_", n, "_", source);
-        NodeDef* send = AddTransferNode(&src_part, "_Send", absl::StrCat("_send_", n), dtype,
-                                        tensor_name, *src, *dst);
-        send->add_input(sent);
-        NodeDef* recv = AddTransferNode(&partitions[dst->name()], "_Recv",
-                                        absl::StrCat("_recv_", n), dtype, tensor_name, *src, *dst);
-        it = recvs.emplace(key, recv->name()).first;
-      }
-      if (control)
-        controls.push_back("^" + it->second);
-      else
-        def.add_input(it->second);
-    }
-    for (const auto& c : controls) def.add_input(c);
-    *partitions[dst->name()].add_node() = std::move(def);
+    used.insert(device);
   }
+  if (used.size() > 1) return Partitioner(devices).Run(*graph);
+  std::map<std::string, std::unique_ptr<Graph>> partitions;
+  if (!used.empty()) partitions[(*used.begin())->name()] = std::move(graph);
   return partitions;
 }
 

@@ -26,8 +26,8 @@ std::string ColocationTarget(const Node& node) {
 
 absl::Status PlaceGraph(Graph* graph, const DeviceSet& devices, bool allow_soft_placement) {
   std::vector<Device*> hosts = devices.Matching(DeviceName{"", -1, -1, "CPU", -1});
-  for (int id = 0; id < graph->num_nodes(); ++id) {
-    Node* node = graph->node(id);
+  // Each node after its inputs: a node writing to a variable follows the variable.
+  for (Node* node : graph->TopologicalOrder()) {
     std::vector<Device*> with_kernel;
     for (const auto& d : devices.devices()) {
       if (HasKernel(*d, *node)) with_kernel.push_back(d.get());

@@ -57,22 +57,23 @@ absl::StatusOr<ResolvedSignature> ResolveSignature(const Graph& graph, const Ste
   return resolved;
 }
 
-absl::StatusOr<GraphDef> BuildStepGraph(const Graph& graph, const ResolvedSignature& sig) {
-  // Fed tensor "node:port" -> name of its _Arg node.
-  absl::flat_hash_map<std::string, std::string> fed;
-  GraphDef out;
+absl::StatusOr<std::unique_ptr<Graph>> BuildStepGraph(const Graph& graph,
+                                                      const ResolvedSignature& sig) {
+  auto out = std::make_unique<Graph>(GraphOptions{/*infer_shapes=*/false});
+  // Fed tensor "node:port" -> its _Arg node.
+  absl::flat_hash_map<std::string, const Node*> fed;
   for (size_t i = 0; i < sig.feeds.size(); ++i) {
     const auto [node, port] = sig.feeds[i];
-    NodeDef* arg = out.add_node();
-    arg->set_name(absl::StrCat("_arg_", node->name(), "_", port, "_", i));
-    arg->set_op("_Arg");
-    (*arg->mutable_attr())["T"] = MakeAttr(BaseType(node->output_type(port)));
-    (*arg->mutable_attr())["index"] = MakeAttr(static_cast<int64_t>(i));
-    fed[TensorKey(node, port)] = arg->name();
+    NodeDef arg;
+    arg.set_name(absl::StrCat("_arg_", node->name(), "_", port, "_", i));
+    arg.set_op("_Arg");
+    (*arg.mutable_attr())["T"] = MakeAttr(BaseType(node->output_type(port)));
+    (*arg.mutable_attr())["index"] = MakeAttr(static_cast<int64_t>(i));
+    ASSIGN_OR_RETURN(fed[TensorKey(node, port)], out->AddNode(std::move(arg)));
   }
 
   // Walk back from fetches and targets; a fed tensor's producer is not needed for it.
-  std::vector<bool> keep(graph.num_nodes(), false);
+  std::vector<bool> keep(graph.num_node_ids(), false);
   std::vector<const Node*> stack;
   auto visit = [&](const Node* n) {
     if (!keep[n->id()]) {
@@ -82,7 +83,7 @@ absl::StatusOr<GraphDef> BuildStepGraph(const Graph& graph, const ResolvedSignat
   };
   // A node whose output is fed is replaced by that output's _Arg, control edges included
   // (as TensorFlow replaces it by a _Recv of the same name).
-  absl::flat_hash_map<std::string, std::string> fed_nodes;
+  absl::flat_hash_map<std::string, const Node*> fed_nodes;
   for (const auto& [key, arg] : fed) fed_nodes.emplace(key.substr(0, key.rfind(':')), arg);
   for (const auto& [node, port] : sig.fetches) {
     if (!fed.contains(TensorKey(node, port))) visit(node);
@@ -100,35 +101,37 @@ absl::StatusOr<GraphDef> BuildStepGraph(const Graph& graph, const ResolvedSignat
     }
   }
 
-  for (int id = 0; id < graph.num_nodes(); ++id) {
-    if (!keep[id]) continue;
-    const Node* node = graph.node(id);
-    NodeDef* def = out.add_node();
-    *def = node->FullDef();
-    def->clear_input();
+  // The session graph's ids are in topological order (it only grows), so every node's
+  // inputs are in the step graph before it. Attached constants are shared, not copied.
+  for (const Node* node : graph.nodes()) {
+    if (!keep[node->id()]) continue;
+    NodeDef def = node->def();
+    def.clear_input();
     for (const Edge* e : node->in_edges()) {
-      if (e->IsControlEdge()) continue;
-      std::string key = TensorKey(e->src, e->src_output);
-      auto it = fed.find(key);
-      // in_edges lists data edges in input order before control edges.
-      def->add_input(it != fed.end() ? it->second : key);
+      if (e->IsControlEdge()) {
+        auto it = fed_nodes.find(e->src->name());
+        def.add_input("^" + (it != fed_nodes.end() ? it->second->name() : e->src->name()));
+        continue;
+      }
+      auto it = fed.find(TensorKey(e->src, e->src_output));
+      def.add_input(it != fed.end() ? it->second->name()
+                                    : TensorId{e->src->name(), e->src_output}.ToString());
     }
-    for (const Edge* e : node->in_edges()) {
-      if (!e->IsControlEdge()) continue;
-      auto it = fed_nodes.find(e->src->name());
-      def->add_input("^" + (it != fed_nodes.end() ? it->second : e->src->name()));
+    RETURN_IF_ERROR(out->AddNode(std::move(def)).status());
+    if (node->attached_value() != nullptr) {
+      RETURN_IF_ERROR(out->AttachConstantValue(node->name(), *node->attached_value()));
     }
   }
   for (size_t j = 0; j < sig.fetches.size(); ++j) {
     const auto [node, port] = sig.fetches[j];
-    std::string key = TensorKey(node, port);
-    auto it = fed.find(key);
-    NodeDef* ret = out.add_node();
-    ret->set_name(absl::StrCat("_retval_", node->name(), "_", port, "_", j));
-    ret->set_op("_Retval");
-    ret->add_input(it != fed.end() ? it->second : key);
-    (*ret->mutable_attr())["T"] = MakeAttr(BaseType(node->output_type(port)));
-    (*ret->mutable_attr())["index"] = MakeAttr(static_cast<int64_t>(j));
+    auto it = fed.find(TensorKey(node, port));
+    NodeDef ret;
+    ret.set_name(absl::StrCat("_retval_", node->name(), "_", port, "_", j));
+    ret.set_op("_Retval");
+    ret.add_input(it != fed.end() ? it->second->name() : TensorId{node->name(), port}.ToString());
+    (*ret.mutable_attr())["T"] = MakeAttr(BaseType(node->output_type(port)));
+    (*ret.mutable_attr())["index"] = MakeAttr(static_cast<int64_t>(j));
+    RETURN_IF_ERROR(out->AddNode(std::move(ret)).status());
   }
   return out;
 }

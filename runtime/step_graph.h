@@ -3,6 +3,7 @@
 // node. Feeds cut the graph: what only feeds need is pruned away.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,8 @@ struct ResolvedSignature {
 // has instead.
 absl::StatusOr<ResolvedSignature> ResolveSignature(const Graph& graph, const StepSignature& sig);
 
-absl::StatusOr<GraphDef> BuildStepGraph(const Graph& graph, const ResolvedSignature& sig);
+// A new Graph (shapes not inferred: the passes that read them infer them).
+absl::StatusOr<std::unique_ptr<Graph>> BuildStepGraph(const Graph& graph,
+                                                      const ResolvedSignature& sig);
 
 }  // namespace runnel

@@ -198,10 +198,11 @@ class PyGraph {
   std::vector<std::string> Extend(const py::bytes& serialized) {
     auto def = ParseGraphDef(std::string(serialized));
     Check(def.status());
-    int before = graph_->num_nodes();
+    int before = graph_->num_node_ids();
     Check(graph_->Extend(*def));
     std::vector<std::string> names;
-    for (int id = before; id < graph_->num_nodes(); ++id) names.push_back(graph_->node(id)->name());
+    for (int id = before; id < graph_->num_node_ids(); ++id)
+      names.push_back(graph_->node(id)->name());
     return names;
   }
   py::tuple Info(const std::string& name) {
@@ -237,13 +238,14 @@ class PyGraph {
       }
       return out;
     };
-    const int before = graph_->num_nodes();
+    const int before = graph_->num_node_ids();
     auto grads = runnel::AddGradients(graph_.get(), resolve(ys), resolve(xs), resolve(grad_ys),
                                       resolve(stop), scope);
     Check(grads.status());
     std::vector<std::string> names, added;
     for (const Output& g : *grads) names.push_back(g.valid() ? g.name() : "");
-    for (int id = before; id < graph_->num_nodes(); ++id) added.push_back(graph_->node(id)->name());
+    for (int id = before; id < graph_->num_node_ids(); ++id)
+      added.push_back(graph_->node(id)->name());
     return {names, added};
   }
   int NumNodes() const { return graph_->num_nodes(); }
@@ -340,8 +342,9 @@ std::pair<std::vector<std::string>, std::vector<std::string>> GraphSignature(
 py::bytes OptimizeFrozen(const py::bytes& serialized, int level) {
   auto graph = ParseGraphDef(std::string(serialized));
   Check(graph.status());
-  Check(OptimizeFrozenGraph(level, &*graph));
-  return Serialize(*graph);
+  auto optimized = OptimizeFrozenGraph(level, *std::move(graph));
+  Check(optimized.status());
+  return Serialize(*optimized);
 }
 
 }  // namespace

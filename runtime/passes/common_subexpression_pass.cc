@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_join.h"
+#include "core/status.h"
 #include "runtime/passes/graph_pass.h"
 
 namespace runnel {
@@ -13,25 +14,29 @@ constexpr size_t kMaxConstBytes = 64 << 10;  // larger constants are not compare
 
 // The node's identity: op, device, data inputs in order, control inputs as a set, attrs.
 // Empty when the node must not be merged.
-std::string Key(const NodeDef& node) {
-  if (IsStateful(node)) return "";
-  if (node.op() == "Placeholder" || node.op() == "PlaceholderWithDefault") return "";
-  if (node.op() == "Const") {
-    if (node.attr().at("value").ByteSizeLong() > kMaxConstBytes) return "";
-  } else if (node.input_size() == 0) {
+std::string Key(const Node& node) {
+  const std::string& op = node.type_string();
+  if (node.op_def().is_stateful()) return "";
+  if (op == "Placeholder" || op == "PlaceholderWithDefault") return "";
+  if (op == "Const") {
+    // An attached value's def holds only dtype and shape: not comparable.
+    if (node.attached_value() != nullptr ||
+        node.def().attr().at("value").ByteSizeLong() > kMaxConstBytes) {
+      return "";
+    }
+  } else if (node.in_edges().empty()) {
     return "";
   }
   std::vector<std::string> data, control;
-  for (const std::string& input : node.input()) {
-    (input[0] == '^' ? control : data).push_back(input);
-  }
+  for (const Edge* e : node.in_edges())
+    (e->IsControlEdge() ? control : data).push_back(InputName(e));
   std::sort(control.begin(), control.end());
   std::vector<std::string> attrs;
-  for (const auto& [name, value] : node.attr()) {
+  for (const auto& [name, value] : node.def().attr()) {
     attrs.push_back(absl::StrCat(name, "=", value.SerializeAsString()));
   }
   std::sort(attrs.begin(), attrs.end());
-  return absl::StrCat(node.op(), "|", node.device(), "|", absl::StrJoin(data, ","), "|",
+  return absl::StrCat(op, "|", node.requested_device(), "|", absl::StrJoin(data, ","), "|",
                       absl::StrJoin(control, ","), "|", absl::StrJoin(attrs, ";"));
 }
 
@@ -39,30 +44,19 @@ class CommonSubexpressionPass : public GraphPass {
  public:
   const char* name() const override { return "common_subexpression_elimination"; }
 
-  absl::Status Run(const PassContext& ctx, GraphDef* graph) override {
-    GraphIndex index(graph);
-    absl::flat_hash_map<std::string, std::string> canonical;  // key -> node name
+  absl::Status Run(const PassContext& ctx, Graph* graph) override {
+    absl::flat_hash_map<std::string, Node*> canonical;
     // In topological order a node's inputs are already canonical, so duplicates of
     // duplicates are found in one sweep.
-    for (const std::string& name : index.TopologicalOrder()) {
-      const NodeDef* node = index.Find(name);
+    for (int id : TopologicalIds(*graph)) {
+      Node* node = graph->node(id);
       const std::string key = Key(*node);
       if (key.empty()) continue;
-      auto [it, inserted] = canonical.emplace(key, name);
-      if (inserted || ctx.keep.contains(name)) continue;
-      std::vector<int> ports;
-      for (const auto& [reader, i] : index.Consumers(name)) {
-        ports.push_back(ParseInput(reader->input(i)).port);
-      }
-      std::sort(ports.begin(), ports.end());
-      ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
-      for (int port : ports) {
-        index.Rewire(name, port, port == kControlSlot ? "^" + it->second
-                                                      : InputName(it->second, port));
-      }
-      index.Remove(name);
+      auto [it, inserted] = canonical.emplace(key, node);
+      if (inserted || ctx.keep.contains(node->name())) continue;
+      RETURN_IF_ERROR(MoveReaders(graph, node, it->second));
+      graph->RemoveNode(node);
     }
-    index.Compact();
     return absl::OkStatus();
   }
 };

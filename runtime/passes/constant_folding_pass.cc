@@ -48,34 +48,27 @@ class ConstantFoldingPass : public GraphPass {
  public:
   const char* name() const override { return "constant_folding"; }
 
-  absl::Status Run(const PassContext& ctx, GraphDef* graph) override {
+  absl::Status Run(const PassContext& ctx, Graph* graph) override {
     if (!ctx.evaluate) return absl::OkStatus();
-    // Dtypes and shapes; a graph whose shapes do not infer is left as it is (the session
-    // reports its errors when it runs).
-    auto built = TypedGraph(*graph);
-    if (!built.ok()) return absl::OkStatus();
-    const Graph& typed = **built;
-    GraphIndex index(graph);
+    // A graph whose shapes do not infer is left as it is (the session reports its errors
+    // when it runs).
+    if (!graph->InferShapes().ok()) return absl::OkStatus();
     bool has_switch = false;
-    for (const NodeDef& node : graph->node()) has_switch |= node.op() == "Switch";
-    // Node name -> its value (port 0): folded values, and free constants decoded when a
+    for (const Node* node : graph->nodes()) has_switch |= node->type_string() == "Switch";
+    // Node id -> its value (output 0): folded values, and free constants decoded when a
     // foldable node reads them (weights that nothing folds are never copied).
-    absl::flat_hash_map<std::string, Tensor> constants;
-    for (const std::string& name : index.TopologicalOrder()) {
-      NodeDef* def = index.Find(name);
-      const Node* node = typed.FindNode(name);
-      if (node == nullptr || def->op() == "Const") continue;
-      if (!Foldable(*node)) continue;  // kept nodes fold too: a Const keeps name and value
+    absl::flat_hash_map<int, Tensor> constants;
+    for (int id : TopologicalIds(*graph)) {
+      Node* node = graph->node(id);
+      if (node->type_string() == "Const" || !Foldable(*node)) continue;
+      // Kept nodes fold too: a Const keeps name and value.
       Tensor value;
       if (ShapeValue(*node, &value)) {
-        NodeDef folded = ConstNodeDef(def->name(), def->device(), value);
+        NodeDef folded = ConstNodeDef(node->name(), node->requested_device(), value);
         // Its input may be dead (a cond's untaken branch); a control edge keeps that.
-        if (has_switch) {
-          folded.add_input("^" + ParseInput(def->input(0)).node);
-        } else {
-          constants[name] = value;
-        }
-        index.Replace(std::move(folded));
+        if (has_switch) folded.add_input("^" + node->input_edge(0)->src->name());
+        ASSIGN_OR_RETURN(Node * replaced, graph->ReplaceNode(node, std::move(folded)));
+        if (!has_switch) constants[replaced->id()] = value;
         continue;
       }
       const PartialShape& shape = node->output_shape(0);
@@ -84,41 +77,37 @@ class ConstantFoldingPass : public GraphPass {
               kMaxBytes) {
         continue;  // too large to keep as a constant (and perhaps to compute at all)
       }
-      if (!EvaluateFromConstants(*node, *def, index, &constants, ctx.evaluate, &value) ||
+      if (!EvaluateFromConstants(*node, &constants, ctx.evaluate, &value) ||
           value.TotalBytes() > kMaxBytes) {
         continue;
       }
-      constants[name] = value;
-      index.Replace(ConstNodeDef(def->name(), def->device(), value));
+      ASSIGN_OR_RETURN(
+          Node * replaced,
+          graph->ReplaceNode(node, ConstNodeDef(node->name(), node->requested_device(), value)));
+      constants[replaced->id()] = value;
     }
-    index.Compact();
     return absl::OkStatus();
   }
 
  private:
   // Every input (control inputs too) must be a folded value or a free constant.
-  static bool EvaluateFromConstants(const Node& node, const NodeDef& def, const GraphIndex& index,
-                                    absl::flat_hash_map<std::string, Tensor>* constants,
+  static bool EvaluateFromConstants(const Node& node, absl::flat_hash_map<int, Tensor>* constants,
                                     const NodeEvaluator& evaluate, Tensor* value) {
-    for (const std::string& input : def.input()) {
-      const TensorId id = ParseInput(input);
-      if (id.port > 0) return false;
-      if (!constants->contains(id.node) && FreeConstant(index.Find(id.node)) == nullptr) {
-        return false;
-      }
+    for (const Edge* e : node.in_edges()) {
+      if (e->src_output > 0) return false;
+      if (!constants->contains(e->src->id()) && FreeConstant(e->src) == nullptr) return false;
     }
     std::vector<Tensor> inputs;
-    for (const std::string& input : def.input()) {
-      const TensorId id = ParseInput(input);
-      auto it = constants->find(id.node);
+    for (int i = 0; i < node.num_inputs(); ++i) {
+      const Node* src = node.input_edge(i)->src;
+      auto it = constants->find(src->id());
       if (it == constants->end()) {
-        auto decoded = Tensor::FromProto(*FreeConstant(index.Find(id.node)));
+        auto decoded = FreeConstantValue(src);
         if (!decoded.ok()) return false;
-        it = constants->emplace(id.node, *std::move(decoded)).first;
+        it = constants->emplace(src->id(), *std::move(decoded)).first;
       }
-      if (id.port == 0) inputs.push_back(it->second);
+      inputs.push_back(it->second);
     }
-    if (static_cast<int>(inputs.size()) != node.num_inputs()) return false;
     auto result = evaluate(node, std::move(inputs));
     if (!result.ok()) return false;  // the session reports it when the node runs
     *value = *std::move(result);

@@ -15,8 +15,8 @@ namespace {
 // `channels` laid out so that channel(i) gives element i's channel. Only a fold decodes
 // the values (most producers are not followed by a batch norm).
 struct Weights {
-  const NodeDef* producer = nullptr;
-  const TensorProto* proto = nullptr;
+  Node* producer = nullptr;
+  const Node* filter = nullptr;
   int64_t num_elements = 0;
   int64_t channels = 0;
   int output_rank = 4;         // of the producer's output
@@ -26,22 +26,23 @@ struct Weights {
   }
 };
 
-bool ReadWeights(const GraphIndex& index, const NodeDef& producer, Weights* w) {
-  const std::string& op = producer.op();
+bool ReadWeights(Node* producer, Weights* w) {
+  const std::string& op = producer->type_string();
   if (op != "Conv2D" && op != "DepthwiseConv2dNative" && op != "MatMul") return false;
-  if (!IsNhwcOrAbsent(producer) || producer.input_size() < 2) return false;
-  const TensorId filter = ParseInput(producer.input(1));
-  const TensorProto* proto = FreeConstant(index.Find(filter.node));
-  if (proto == nullptr || filter.port != 0) return false;
+  if (!IsNhwcOrAbsent(*producer) || producer->num_inputs() < 2) return false;
+  const Edge* filter = producer->input_edge(1);
+  const TensorProto* proto = FreeConstant(filter->src);
+  if (proto == nullptr || filter->src_output != 0) return false;
   auto shape_or = TensorShape::FromProto(proto->tensor_shape());
   if (!shape_or.ok() || proto->dtype() != DT_FLOAT || shape_or->num_elements() == 0) return false;
   const TensorShape& shape = *shape_or;
-  w->producer = &producer;
-  w->proto = proto;
+  w->producer = producer;
+  w->filter = filter->src;
   w->num_elements = shape.num_elements();
   if (op == "MatMul") {
-    auto tb = producer.attr().find("transpose_b");
-    w->channel_major = tb != producer.attr().end() && tb->second.b();
+    bool transpose_b = false;
+    (void)producer->attrs().Get("transpose_b", &transpose_b);
+    w->channel_major = transpose_b;
     w->output_rank = 2;
     w->channels = shape.dims() == 2 ? shape.dim_size(w->channel_major ? 0 : 1) : 0;
   } else if (shape.dims() == 4) {
@@ -52,25 +53,20 @@ bool ReadWeights(const GraphIndex& index, const NodeDef& producer, Weights* w) {
 
 // The single data reader of `node`'s output 0, or nullptr (several, or control readers,
 // or other outputs read).
-NodeDef* OnlyReader(const GraphIndex& index, const NodeDef& node) {
-  const auto& readers = index.Consumers(node.name());
-  if (readers.size() != 1 || ParseInput(readers[0].first->input(readers[0].second)).port != 0) {
-    return nullptr;
-  }
-  return readers[0].first;
+Node* OnlyReader(const Node& node) {
+  const auto& readers = node.out_edges();
+  if (readers.size() != 1 || readers[0]->src_output != 0) return nullptr;
+  return readers[0]->dst;
 }
 
 // A per-channel (or scalar) float constant read by `node` besides `from`: the values, one
 // per channel.
-bool ChannelConstant(const GraphIndex& index, const NodeDef& node, const std::string& from,
-                     int64_t channels, int rank, std::vector<float>* values) {
-  if (node.input_size() != 2) return false;
-  const int other = ParseInput(node.input(0)).node == from ? 1 : 0;
-  const TensorId id = ParseInput(node.input(other));
-  if (id.node == from || id.port != 0) return false;
-  const TensorProto* proto = FreeConstant(index.Find(id.node));
-  if (proto == nullptr) return false;
-  auto value = Tensor::FromProto(*proto);
+bool ChannelConstant(const Node& node, const Node& from, int64_t channels, int rank,
+                     std::vector<float>* values) {
+  if (node.num_inputs() != 2) return false;
+  const Edge* in = node.input_edge(node.input_edge(0)->src == &from ? 1 : 0);
+  if (in->src == &from || in->src_output != 0) return false;
+  auto value = FreeConstantValue(in->src);
   if (!value.ok() || value->dtype() != DT_FLOAT) return false;
   const int64_t n = value->NumElements();
   if (value->dims() > rank) return false;  // it would broadcast the product to more dims
@@ -83,14 +79,14 @@ bool ChannelConstant(const GraphIndex& index, const NodeDef& node, const std::st
   return true;
 }
 
-bool IsBias(const NodeDef& node) {
-  return (node.op() == "BiasAdd" && IsNhwcOrAbsent(node)) || node.op() == "Add" ||
-         node.op() == "AddV2";
+bool IsBias(const Node& node) {
+  const std::string& op = node.type_string();
+  return (op == "BiasAdd" && IsNhwcOrAbsent(node)) || op == "Add" || op == "AddV2";
 }
 
-std::string UniqueName(const GraphIndex& index, const std::string& base) {
+std::string UniqueName(const Graph& graph, const std::string& base) {
   std::string name = base;
-  for (int k = 1; index.Find(name) != nullptr; ++k) name = absl::StrCat(base, "_", k);
+  for (int k = 1; graph.FindNode(name) != nullptr; ++k) name = absl::StrCat(base, "_", k);
   return name;
 }
 
@@ -98,67 +94,66 @@ class FoldBatchNormPass : public GraphPass {
  public:
   const char* name() const override { return "fold_batch_norm"; }
 
-  absl::Status Run(const PassContext& ctx, GraphDef* graph) override {
-    GraphIndex index(graph);
-    for (const std::string& name : index.TopologicalOrder()) {
-      NodeDef* producer = index.Find(name);
+  absl::Status Run(const PassContext& ctx, Graph* graph) override {
+    for (int id : TopologicalIds(*graph)) {
+      Node* producer = graph->node(id);
       Weights w;
-      if (producer == nullptr || ctx.keep.contains(name) || !ReadWeights(index, *producer, &w)) {
+      if (producer == nullptr || ctx.keep.contains(producer->name()) ||
+          !ReadWeights(producer, &w)) {
         continue;
       }
-      NodeDef* next = OnlyReader(index, *producer);
+      Node* next = OnlyReader(*producer);
       if (next == nullptr) continue;
-      NodeDef* bias = nullptr;
+      Node* bias = nullptr;
       std::vector<float> b(w.channels, 0.0f);
       if (IsBias(*next) && !ctx.keep.contains(next->name()) &&
-          ChannelConstant(index, *next, name, w.channels, w.output_rank, &b)) {
+          ChannelConstant(*next, *producer, w.channels, w.output_rank, &b)) {
         bias = next;
-        next = OnlyReader(index, *bias);
+        next = OnlyReader(*bias);
         if (next == nullptr) continue;
       }
       std::vector<float> s, t;
-      if (!ScaleAndShift(index, *next, bias ? bias->name() : name, w, &s, &t)) continue;
-      if (!Fold(&index, w, bias, *next, s, t, b)) continue;
+      if (!ScaleAndShift(*next, bias ? *bias : *producer, w, &s, &t)) continue;
+      RETURN_IF_ERROR(Fold(graph, w, bias, next, s, t, b));
     }
-    index.Compact();
     return absl::OkStatus();
   }
 
  private:
   // The factor and shift `norm` applies per channel, if it is an inference batch norm or a
   // Mul by constants.
-  static bool ScaleAndShift(const GraphIndex& index, const NodeDef& norm, const std::string& from,
-                            const Weights& w, std::vector<float>* s, std::vector<float>* t) {
+  static bool ScaleAndShift(const Node& norm, const Node& from, const Weights& w,
+                            std::vector<float>* s, std::vector<float>* t) {
     const int64_t channels = w.channels;
-    if (norm.op() == "Mul") {
+    const std::string& op = norm.type_string();
+    if (op == "Mul") {
       t->assign(channels, 0.0f);
-      return ChannelConstant(index, norm, from, channels, w.output_rank, s);
+      return ChannelConstant(norm, from, channels, w.output_rank, s);
     }
-    if (norm.op() != "FusedBatchNorm" && norm.op() != "FusedBatchNormV2" &&
-        norm.op() != "FusedBatchNormV3") {
+    if (op != "FusedBatchNorm" && op != "FusedBatchNormV2" && op != "FusedBatchNormV3") {
       return false;
     }
-    auto training = norm.attr().find("is_training");
-    if ((training != norm.attr().end() && training->second.b()) || !IsNhwcOrAbsent(norm) ||
-        norm.input_size() < 5 || ParseInput(norm.input(0)).node != from) {
+    bool training = false;
+    (void)norm.attrs().Get("is_training", &training);
+    if (training || !IsNhwcOrAbsent(norm) || norm.num_inputs() < 5 ||
+        norm.input_edge(0)->src != &from) {
       return false;
     }
-    for (const auto& [reader, i] : index.Consumers(norm.name())) {
-      if (ParseInput(reader->input(i)).port != 0) return false;  // batch statistics read
+    for (const Edge* e : norm.out_edges()) {
+      if (e->src_output != 0) return false;  // batch statistics read
     }
     std::vector<std::vector<float>> params(4);
     for (int k = 0; k < 4; ++k) {
-      const TensorId id = ParseInput(norm.input(k + 1));
-      const TensorProto* proto = FreeConstant(index.Find(id.node));
-      if (proto == nullptr || id.port != 0) return false;
-      auto value = Tensor::FromProto(*proto);
+      const Edge* in = norm.input_edge(k + 1);
+      if (in->src_output != 0) return false;
+      auto value = FreeConstantValue(in->src);
       if (!value.ok() || value->dtype() != DT_FLOAT || value->NumElements() != channels) {
         return false;
       }
       params[k].assign(value->data<float>(), value->data<float>() + channels);
     }
-    auto eps = norm.attr().find("epsilon");
-    const float epsilon = eps == norm.attr().end() ? 1e-4f : eps->second.f();
+    float epsilon = 1e-4f;
+    (void)norm.attrs().Get("epsilon", &epsilon);
     s->resize(channels);
     t->resize(channels);
     for (int64_t c = 0; c < channels; ++c) {
@@ -168,56 +163,61 @@ class FoldBatchNormPass : public GraphPass {
     return true;
   }
 
-  // Returns false, having changed nothing, when the weights do not decode.
-  static bool Fold(GraphIndex* index, const Weights& w, NodeDef* bias, const NodeDef& norm,
-                   const std::vector<float>& s, const std::vector<float>& t,
-                   const std::vector<float>& b) {
-    auto decoded = Tensor::FromProto(*w.proto);
-    if (!decoded.ok()) return false;
-    Tensor weights = *std::move(decoded);
+  // Changes nothing when the weights do not decode.
+  static absl::Status Fold(Graph* graph, const Weights& w, Node* bias, Node* norm,
+                           const std::vector<float>& s, const std::vector<float>& t,
+                           const std::vector<float>& b) {
+    auto decoded = FreeConstantValue(w.filter);
+    if (!decoded.ok()) return absl::OkStatus();
+    Tensor weights = decoded->Clone();  // the graph may share the decoded one
     float* data = weights.data<float>();
     for (int64_t i = 0; i < weights.NumElements(); ++i) data[i] *= s[w.Channel(i)];
     Tensor shift(DT_FLOAT, TensorShape{w.channels});
     for (int64_t c = 0; c < w.channels; ++c) shift.data<float>()[c] = b[c] * s[c] + t[c];
 
-    NodeDef* producer = index->Find(w.producer->name());
-    const std::string weights_name = UniqueName(*index, producer->name() + "/folded_weights");
-    index->Add(ConstNodeDef(weights_name, producer->device(), weights));
-    index->SetInput(producer, 1, weights_name);
-    const bool is_mul = norm.op() == "Mul";
+    Node* producer = w.producer;
+    const std::string& device = producer->requested_device();
+    ASSIGN_OR_RETURN(
+        Node * folded_weights,
+        graph->AddNode(ConstNodeDef(UniqueName(*graph, producer->name() + "/folded_weights"),
+                                    device, weights)));
+    RETURN_IF_ERROR(graph->UpdateInput(producer, 1, folded_weights, 0));
     NodeDef replacement;
-    replacement.set_name(norm.name());
-    replacement.set_device(norm.device());
+    replacement.set_device(norm->requested_device());
     (*replacement.mutable_attr())["T"] = MakeAttr(DT_FLOAT);
-    if (bias != nullptr || is_mul) {
+    if (bias != nullptr || norm->type_string() == "Mul") {
       // The existing bias (or none) carries the shift; the norm becomes an Identity.
       if (bias != nullptr) {
-        const std::string bias_name = UniqueName(*index, bias->name() + "/folded_bias");
-        index->Add(ConstNodeDef(bias_name, bias->device(), shift));
-        const int other = ParseInput(bias->input(0)).node == producer->name() ? 1 : 0;
-        index->SetInput(bias, other, bias_name);
-        if (bias->op() != "BiasAdd") {  // Add(c, P) reads the same as BiasAdd(P, c)
-          bias->set_op("BiasAdd");
-          if (other == 0) {
-            index->SetInput(bias, 0, producer->name());
-            index->SetInput(bias, 1, bias_name);
-          }
+        ASSIGN_OR_RETURN(Node * folded_bias, graph->AddNode(ConstNodeDef(
+                                                 UniqueName(*graph, bias->name() + "/folded_bias"),
+                                                 bias->requested_device(), shift)));
+        // Add(c, P) reads the same as BiasAdd(P, c).
+        NodeDef bias_add;
+        bias_add.set_op("BiasAdd");
+        bias_add.set_device(bias->requested_device());
+        (*bias_add.mutable_attr())["T"] = MakeAttr(DT_FLOAT);
+        bias_add.add_input(producer->name());
+        bias_add.add_input(folded_bias->name());
+        for (const Edge* e : bias->in_edges()) {
+          if (e->IsControlEdge()) bias_add.add_input(InputName(e));
         }
+        if (bias->type_string() == "BiasAdd") *bias_add.mutable_attr() = bias->def().attr();
+        ASSIGN_OR_RETURN(bias, graph->ReplaceNode(bias, std::move(bias_add)));
       }
       replacement.set_op("Identity");
-      replacement.add_input(bias != nullptr ? bias->name() : producer->name());
+      replacement.add_input((bias != nullptr ? bias : producer)->name());
     } else {
-      const std::string bias_name = UniqueName(*index, norm.name() + "/folded_bias");
-      index->Add(ConstNodeDef(bias_name, norm.device(), shift));
+      ASSIGN_OR_RETURN(Node * folded_bias, graph->AddNode(ConstNodeDef(
+                                               UniqueName(*graph, norm->name() + "/folded_bias"),
+                                               norm->requested_device(), shift)));
       replacement.set_op("BiasAdd");
       replacement.add_input(producer->name());
-      replacement.add_input(bias_name);
+      replacement.add_input(folded_bias->name());
     }
-    for (const std::string& input : norm.input()) {
-      if (input[0] == '^') replacement.add_input(input);
+    for (const Edge* e : norm->in_edges()) {
+      if (e->IsControlEdge()) replacement.add_input(InputName(e));
     }
-    index->Replace(std::move(replacement));
-    return true;
+    return graph->ReplaceNode(norm, std::move(replacement)).status();
   }
 };
 

@@ -1,5 +1,6 @@
 // identity_elimination: Identity and StopGradient nodes read straight through, and NoOps
 // whose control edges can be passed on without multiplying them, disappear.
+#include "core/status.h"
 #include "runtime/passes/graph_pass.h"
 
 namespace runnel {
@@ -9,18 +10,16 @@ class IdentityEliminationPass : public GraphPass {
  public:
   const char* name() const override { return "identity_elimination"; }
 
-  absl::Status Run(const PassContext& ctx, GraphDef* graph) override {
-    GraphIndex index(graph);
-    for (const std::string& name : index.TopologicalOrder()) {
-      NodeDef* node = index.Find(name);
-      if (node == nullptr || ctx.keep.contains(name)) continue;
-      if (node->op() == "Identity" || node->op() == "StopGradient") {
-        SkipIdentity(&index, node);
-      } else if (node->op() == "NoOp") {
-        SkipNoOp(&index, node);
+  absl::Status Run(const PassContext& ctx, Graph* graph) override {
+    for (int id : TopologicalIds(*graph)) {
+      Node* node = graph->node(id);
+      if (node == nullptr || ctx.keep.contains(node->name())) continue;
+      if (node->type_string() == "Identity" || node->type_string() == "StopGradient") {
+        RETURN_IF_ERROR(SkipIdentity(graph, node));
+      } else if (node->type_string() == "NoOp") {
+        SkipNoOp(graph, node);
       }
     }
-    index.Compact();
     return absl::OkStatus();
   }
 
@@ -28,42 +27,34 @@ class IdentityEliminationPass : public GraphPass {
   // Kept: an Identity with control inputs (it orders its readers), one reading a Switch
   // (a cond's pivot: control edges from a Switch would not carry its deadness), a
   // stateful node (it snapshots a variable or a feed) or another device.
-  static void SkipIdentity(GraphIndex* index, NodeDef* node) {
-    if (node->input_size() != 1) return;
-    const TensorId in = ParseInput(node->input(0));
-    const NodeDef* src = index->Find(in.node);
-    if (src == nullptr || src->op() == "Switch" || IsStateful(*src) ||
-        src->device() != node->device()) {
-      return;
+  static absl::Status SkipIdentity(Graph* graph, Node* node) {
+    if (node->in_edges().size() != 1 || node->num_inputs() != 1) return absl::OkStatus();
+    const Edge* in = node->input_edge(0);
+    Node* src = in->src;
+    if (src->type_string() == "Switch" || src->op_def().is_stateful() ||
+        src->requested_device() != node->requested_device()) {
+      return absl::OkStatus();
     }
-    index->Rewire(node->name(), 0, InputName(in.node, in.port));
-    index->Rewire(node->name(), kControlSlot, "^" + in.node);
-    index->Remove(node->name());
+    RETURN_IF_ERROR(MoveReaders(graph, node, src, in->src_output));
+    graph->RemoveNode(node);
+    return absl::OkStatus();
   }
 
   // A NoOp with C control inputs and R control readers becomes C x R direct edges, when
   // that is no more than the C + R it replaces.
-  static void SkipNoOp(GraphIndex* index, NodeDef* node) {
-    std::vector<std::string> inputs(node->input().begin(), node->input().end());
-    std::vector<NodeDef*> readers;
-    for (const auto& [reader, i] : index->Consumers(node->name())) {
-      if (!index->IsRemoved(reader->name())) readers.push_back(reader);
+  static void SkipNoOp(Graph* graph, Node* node) {
+    std::vector<Node*> inputs, readers;
+    for (const Edge* e : node->in_edges()) {
+      if (e->src->type_string() == "Switch") return;  // see SkipIdentity
+      inputs.push_back(e->src);
     }
+    for (const Edge* e : node->out_edges()) readers.push_back(e->dst);
     const size_t c = inputs.size(), r = readers.size();
     if (c * r > c + r) return;
-    for (const std::string& input : inputs) {
-      const NodeDef* src = index->Find(ParseInput(input).node);
-      if (src != nullptr && src->op() == "Switch") return;  // see SkipIdentity
+    for (Node* reader : readers) {
+      for (Node* input : inputs) graph->AddControlEdge(input, reader);
     }
-    index->Rewire(node->name(), kControlSlot, "");
-    for (NodeDef* reader : readers) {
-      for (const std::string& input : inputs) {
-        if (std::count(reader->input().begin(), reader->input().end(), input) == 0) {
-          index->AddInput(reader, input);
-        }
-      }
-    }
-    index->Remove(node->name());
+    graph->RemoveNode(node);
   }
 };
 

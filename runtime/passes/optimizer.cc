@@ -19,7 +19,7 @@ std::vector<std::unique_ptr<GraphPass>> PassesForLevel(int level) {
   return passes;
 }
 
-absl::Status OptimizeGraph(int level, const PassContext& ctx, GraphDef* graph) {
+absl::Status OptimizeGraph(int level, const PassContext& ctx, Graph* graph) {
   for (const auto& pass : PassesForLevel(level)) {
     absl::Status status = pass->Run(ctx, graph);
     if (!status.ok()) {

@@ -19,6 +19,6 @@ inline constexpr int kMaxOptimizationLevel = 2;
 std::vector<std::unique_ptr<GraphPass>> PassesForLevel(int level);
 
 // Runs the passes of `level` over `graph`; a failing pass's error names it.
-absl::Status OptimizeGraph(int level, const PassContext& ctx, GraphDef* graph);
+absl::Status OptimizeGraph(int level, const PassContext& ctx, Graph* graph);
 
 }  // namespace runnel

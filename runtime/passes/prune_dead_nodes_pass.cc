@@ -8,28 +8,29 @@ class PruneDeadNodesPass : public GraphPass {
  public:
   const char* name() const override { return "prune_dead_nodes"; }
 
-  absl::Status Run(const PassContext& ctx, GraphDef* graph) override {
-    GraphIndex index(graph);
-    absl::flat_hash_set<std::string> needed;
-    std::vector<std::string> stack;
-    for (const NodeDef& node : graph->node()) {
-      if (ctx.keep.contains(node.name()) && needed.insert(node.name()).second) {
-        stack.push_back(node.name());
+  absl::Status Run(const PassContext& ctx, Graph* graph) override {
+    std::vector<bool> needed(graph->num_node_ids(), false);
+    std::vector<const Node*> stack;
+    for (const Node* node : graph->nodes()) {
+      if (ctx.keep.contains(node->name())) {
+        needed[node->id()] = true;
+        stack.push_back(node);
       }
     }
     if (stack.empty()) return absl::OkStatus();  // nothing says what the graph is for
     while (!stack.empty()) {
-      const NodeDef* node = index.Find(stack.back());
+      const Node* node = stack.back();
       stack.pop_back();
-      for (const std::string& input : node->input()) {
-        const std::string src = ParseInput(input).node;
-        if (index.Find(src) != nullptr && needed.insert(src).second) stack.push_back(src);
+      for (const Edge* e : node->in_edges()) {
+        if (!needed[e->src->id()]) {
+          needed[e->src->id()] = true;
+          stack.push_back(e->src);
+        }
       }
     }
-    for (const NodeDef& node : graph->node()) {
-      if (!needed.contains(node.name())) index.Remove(node.name());
+    for (int id = 0; id < graph->num_node_ids(); ++id) {
+      if (graph->node(id) != nullptr && !needed[id]) graph->RemoveNode(graph->node(id));
     }
-    index.Compact();
     return absl::OkStatus();
   }
 };

@@ -1,5 +1,7 @@
 #include "core/graph.h"
 
+#include <algorithm>
+
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
@@ -130,6 +132,125 @@ TEST(Graph, ReshapeInfersTheMinusOneDim) {
   auto graph = Graph::FromGraphDef(def);
   ASSERT_TRUE(graph.ok()) << graph.status();
   EXPECT_EQ((*graph)->FindNode("r")->output_shape(0).DebugString(), "[8,3]");
+}
+
+// x -> a = Neg(x) -> b = Square(a) -> c = Abs(b), and d = Relu(x) waiting for a.
+std::unique_ptr<Graph> Chain() {
+  return Graph::FromGraphDef(
+             MakeGraph({PlaceholderNode("x", DT_FLOAT, PartialShape{2}),
+                        MakeNode("a", "Neg", {"x"}), MakeNode("b", "Square", {"a"}),
+                        MakeNode("c", "Abs", {"b"}), MakeNode("d", "Relu", {"x", "^a"})}))
+      .value();
+}
+
+std::vector<std::string> Inputs(const Graph& graph, const std::string& name) {
+  const NodeDef& def = graph.FindNode(name)->def();
+  return {def.input().begin(), def.input().end()};
+}
+
+TEST(GraphEdits, UpdateInputRewiresTheEdgeAndTheDef) {
+  auto graph = Chain();
+  Node* c = graph->FindNode("c");
+  ASSERT_TRUE(graph->UpdateInput(c, 0, graph->FindNode("a"), 0).ok());
+  EXPECT_EQ(c->input_edge(0)->src->name(), "a");
+  EXPECT_EQ(Inputs(*graph, "c"), (std::vector<std::string>{"a"}));
+  EXPECT_TRUE(graph->FindNode("b")->out_edges().empty());
+  EXPECT_EQ(graph->FindNode("a")->out_edges().size(), 3u);  // b, c and d's control edge
+}
+
+TEST(GraphEdits, UpdateInputChecksTheDtype) {
+  auto graph = Chain();
+  ASSERT_TRUE(graph->AddNode(ConstNode("i", MakeTensor<int32_t>({2}, {1, 2}))).ok());
+  EXPECT_STATUS(graph->UpdateInput(graph->FindNode("c"), 0, graph->FindNode("i"), 0),
+                absl::StatusCode::kInvalidArgument, "input 0 of 'c' is float",
+                "cannot read int32 from 'i'");
+  EXPECT_EQ(Inputs(*graph, "c"), (std::vector<std::string>{"b"}));  // unchanged
+}
+
+TEST(GraphEdits, ControlEdgesAreNotDuplicatedAndDataInputsStayFirst) {
+  auto graph = Chain();
+  Node* d = graph->FindNode("d");
+  graph->AddControlEdge(graph->FindNode("a"), d);  // already there
+  graph->AddControlEdge(graph->FindNode("c"), d);
+  EXPECT_EQ(Inputs(*graph, "d"), (std::vector<std::string>{"x", "^a", "^c"}));
+  ASSERT_TRUE(graph->UpdateInput(d, 0, graph->FindNode("b"), 0).ok());
+  EXPECT_EQ(Inputs(*graph, "d"), (std::vector<std::string>{"b", "^a", "^c"}));
+  EXPECT_FALSE(d->in_edges()[0]->IsControlEdge());
+  graph->RemoveControlEdge(d->in_edges()[1]);
+  EXPECT_EQ(Inputs(*graph, "d"), (std::vector<std::string>{"b", "^c"}));
+}
+
+TEST(GraphEdits, RemovedNodesLeaveTheIdsAndTheSerializedGraph) {
+  auto graph = Chain();
+  ASSERT_TRUE(graph->UpdateInput(graph->FindNode("c"), 0, graph->FindNode("a"), 0).ok());
+  const int ids = graph->num_node_ids();
+  graph->RemoveNode(graph->FindNode("b"));
+  EXPECT_EQ(graph->num_nodes(), ids - 1);
+  EXPECT_EQ(graph->num_node_ids(), ids);
+  EXPECT_EQ(graph->FindNode("b"), nullptr);
+  std::vector<std::string> names;
+  for (const Node* node : graph->nodes()) names.push_back(node->name());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "c", "d", "x"}));
+  GraphDef def;
+  graph->ToGraphDef(&def);
+  EXPECT_EQ(def.node_size(), 4);
+  EXPECT_TRUE(Graph::FromGraphDef(def).ok());  // a valid graph
+}
+
+TEST(GraphEdits, ReplaceNodeKeepsTheNameAndMovesTheReaders) {
+  auto graph = Chain();
+  NodeDef folded = ConstNode("ignored", MakeTensor<float>({2}, {1, 4}));
+  auto replaced = graph->ReplaceNode(graph->FindNode("a"), folded);
+  ASSERT_TRUE(replaced.ok()) << replaced.status();
+  EXPECT_EQ((*replaced)->name(), "a");
+  EXPECT_EQ((*replaced)->type_string(), "Const");
+  EXPECT_EQ(graph->FindNode("b")->input_edge(0)->src, *replaced);
+  EXPECT_EQ(Inputs(*graph, "d"), (std::vector<std::string>{"x", "^a"}));
+  // The replacement has the newest id, yet the topological order puts it before b.
+  std::vector<std::string> order;
+  for (const Node* node : graph->TopologicalOrder()) order.push_back(node->name());
+  auto at = [&](const std::string& n) { return std::find(order.begin(), order.end(), n); };
+  EXPECT_EQ(order.size(), 5u);
+  EXPECT_LT(at("a"), at("b"));
+  EXPECT_LT(at("a"), at("d"));
+}
+
+TEST(GraphEdits, FailedReplacementLeavesTheOldNode) {
+  auto graph = Chain();
+  EXPECT_STATUS(
+      graph->ReplaceNode(graph->FindNode("b"), MakeNode("b", "Square", {"nowhere"})).status(),
+      absl::StatusCode::kInvalidArgument, "names node 'nowhere'");
+  EXPECT_EQ(graph->FindNode("b")->type_string(), "Square");
+  EXPECT_EQ(graph->FindNode("c")->input_edge(0)->src, graph->FindNode("b"));
+  EXPECT_EQ(Inputs(*graph, "b"), (std::vector<std::string>{"a"}));
+}
+
+TEST(GraphEdits, InferShapesAgainSeesFoldedValues) {
+  // Reshape's shape comes from a node that is not a constant until a pass folds it.
+  auto graph = Graph::FromGraphDef(MakeGraph({PlaceholderNode("x", DT_FLOAT, PartialShape{6}),
+                                              PlaceholderNode("s", DT_INT32, PartialShape{2}),
+                                              MakeNode("shape", "Identity", {"s"}),
+                                              MakeNode("r", "Reshape", {"x", "shape"})}),
+                                   GraphOptions{/*infer_shapes=*/false})
+                   .value();
+  ASSERT_TRUE(graph->InferShapes().ok());
+  EXPECT_EQ(graph->FindNode("r")->output_shape(0).DebugString(), "[?,?]");
+  ASSERT_TRUE(
+      graph->ReplaceNode(graph->FindNode("shape"), ConstNode("", MakeTensor<int32_t>({2}, {2, 3})))
+          .ok());
+  ASSERT_TRUE(graph->InferShapes().ok());
+  EXPECT_EQ(graph->FindNode("r")->output_shape(0).DebugString(), "[2,3]");
+}
+
+TEST(Graph, FreeBatchDimLeavesPlaceholdersLeadingDimUnknown) {
+  GraphDef def = MakeGraph(
+      {PlaceholderNode("x", DT_FLOAT, PartialShape{100, 784}), MakeNode("y", "Relu", {"x"})});
+  auto pinned = Graph::FromGraphDef(def);
+  auto free = Graph::FromGraphDef(def, GraphOptions{true, /*free_batch_dim=*/true});
+  ASSERT_TRUE(pinned.ok() && free.ok());
+  EXPECT_EQ((*pinned)->FindNode("y")->output_shape(0).DebugString(), "[100,784]");
+  EXPECT_EQ((*free)->FindNode("y")->output_shape(0).DebugString(), "[?,784]");
 }
 
 TEST(ParseTensorName, HandlesPortsAndControlInputs) {

@@ -402,7 +402,7 @@ TEST(AddGradients, AnOpWithoutAGradientOnThePathIsAnError) {
       {testing::PlaceholderNode("x", DT_DOUBLE), MakeNode("y", "TestOnlyWithoutGradient", {"x"}),
        MakeNode("z", "Square", {"y"})}));
   ASSERT_TRUE(graph.ok()) << graph.status();
-  const int before = (*graph)->num_nodes();
+  const int before = (*graph)->num_node_ids();
   auto grads = AddGradients(graph->get(), {{(*graph)->FindNode("z"), 0}},
                             {{(*graph)->FindNode("x"), 0}}, {});
   EXPECT_STATUS(grads.status(), absl::StatusCode::kUnimplemented,

@@ -41,12 +41,12 @@ TEST(Partition, CutEdgesBecomeSendRecvPairs) {
   ASSERT_TRUE(DeviceFactory::AddDevices(DeviceEnv{&options, nullptr}, &devices).ok());
   DeviceSet set(std::move(devices));
   ASSERT_TRUE(PlaceGraph(graph->get(), set, false).ok());
-  auto parts = PartitionGraph(**graph, set);
+  auto parts = PartitionGraph(*std::move(graph), set);
   ASSERT_TRUE(parts.ok()) << parts.status();
   ASSERT_EQ(parts->size(), 2u);
   std::map<std::string, int> ops0, ops1;
-  for (const auto& n : parts->at(set.devices()[0]->name()).node()) ++ops0[n.op()];
-  for (const auto& n : parts->at(set.devices()[1]->name()).node()) ++ops1[n.op()];
+  for (const Node* n : parts->at(set.devices()[0]->name())->nodes()) ++ops0[n->type_string()];
+  for (const Node* n : parts->at(set.devices()[1]->name())->nodes()) ++ops1[n->type_string()];
   // a and b cross as data; b's control edge crosses as a dummy constant.
   EXPECT_EQ(ops0["_Send"], 3);
   EXPECT_EQ(ops1["_Recv"], 3);

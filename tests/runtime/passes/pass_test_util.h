@@ -21,13 +21,20 @@ inline Device* TestDevice() {
   return device;
 }
 
-inline GraphDef RunPass(GraphPass* pass, GraphDef graph, std::vector<std::string> keep) {
+// Runs `pass` on `graph` as a Graph (built without shapes, as a session's step graph is)
+// and returns the result as a GraphDef.
+inline GraphDef RunPass(GraphPass* pass, const GraphDef& graph, std::vector<std::string> keep) {
   PassContext ctx;
   ctx.keep.insert(keep.begin(), keep.end());
   ctx.evaluate = ComputeOnceOn(TestDevice());
-  absl::Status status = pass->Run(ctx, &graph);
+  auto built = Graph::FromGraphDef(graph, GraphOptions{/*infer_shapes=*/false});
+  EXPECT_TRUE(built.ok()) << built.status();
+  if (!built.ok()) return graph;
+  absl::Status status = pass->Run(ctx, built->get());
   EXPECT_TRUE(status.ok()) << status;
-  return graph;
+  GraphDef out;
+  (*built)->ToGraphDef(&out);
+  return out;
 }
 
 inline const NodeDef* FindNode(const GraphDef& graph, const std::string& name) {

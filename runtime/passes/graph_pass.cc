@@ -1,0 +1,61 @@
+#include "runtime/passes/graph_pass.h"
+
+#include "core/status.h"
+
+namespace runnel {
+
+std::string InputName(const Edge* edge) {
+  return TensorId{edge->src->name(), edge->src_output}.ToString();
+}
+
+std::vector<int> TopologicalIds(const Graph& graph) {
+  std::vector<int> ids;
+  for (const Node* node : graph.TopologicalOrder()) ids.push_back(node->id());
+  return ids;
+}
+
+absl::Status MoveReaders(Graph* graph, Node* from, Node* to, int first_output) {
+  const std::vector<const Edge*> readers = from->out_edges();
+  for (const Edge* e : readers) {
+    if (e->IsControlEdge()) {
+      Node* dst = e->dst;
+      graph->RemoveControlEdge(e);
+      graph->AddControlEdge(to, dst);
+    } else {
+      RETURN_IF_ERROR(graph->UpdateInput(e->dst, e->dst_input, to, first_output + e->src_output));
+    }
+  }
+  return absl::OkStatus();
+}
+
+const TensorProto* FreeConstant(const Node* node) {
+  if (node == nullptr || node->type_string() != "Const" || !node->in_edges().empty()) {
+    return nullptr;
+  }
+  auto it = node->def().attr().find("value");
+  return it == node->def().attr().end() ? nullptr : &it->second.tensor();
+}
+
+absl::StatusOr<Tensor> FreeConstantValue(const Node* node) {
+  const TensorProto* proto = FreeConstant(node);
+  if (proto == nullptr) return absl::InvalidArgumentError("not a free constant");
+  if (node->attached_value() != nullptr) return *node->attached_value();
+  return Tensor::FromProto(*proto);
+}
+
+NodeDef ConstNodeDef(const std::string& name, const std::string& device, const Tensor& value) {
+  NodeDef node;
+  node.set_name(name);
+  node.set_op("Const");
+  node.set_device(device);
+  (*node.mutable_attr())["dtype"] = MakeAttr(value.dtype());
+  value.AsProto((*node.mutable_attr())["value"].mutable_tensor());
+  return node;
+}
+
+bool IsNhwcOrAbsent(const Node& node) {
+  std::string format;
+  return !node.attrs().Get("data_format", &format).ok() || format == "NHWC";
+}
+
+}  // namespace runnel
