@@ -628,6 +628,34 @@ NodeDef Node::FullDef() const {
   return def;
 }
 
+NodeDef Node::DefForCopy(std::optional<Tensor>* value) const {
+  value->reset();
+  auto it = def_.attr().find("value");
+  const bool large = it != def_.attr().end() && type_string() == "Const" &&
+                     it->second.tensor().tensor_content().size() >= Graph::kAttachBytes;
+  if (attached_value_ == nullptr && !large) return def_;
+  NodeDef def;
+  def.set_name(def_.name());
+  def.set_op(def_.op());
+  def.set_device(def_.device());
+  *def.mutable_input() = def_.input();
+  for (const auto& [key, attr] : def_.attr()) {
+    if (key != "value") (*def.mutable_attr())[key] = attr;
+  }
+  const TensorProto& proto = it->second.tensor();
+  TensorProto* shell = (*def.mutable_attr())["value"].mutable_tensor();
+  shell->set_dtype(proto.dtype());
+  *shell->mutable_tensor_shape() = proto.tensor_shape();
+  if (attached_value_ != nullptr) {
+    *value = *attached_value_;
+    return def;
+  }
+  auto decoded = Tensor::FromProto(proto);
+  if (!decoded.ok()) return def_;  // left whole: the kernel will say what is wrong with it
+  *value = *std::move(decoded);
+  return def;
+}
+
 void Graph::ToGraphDef(GraphDef* out) const {
   out->Clear();
   for (const Node* node : nodes()) *out->add_node() = node->FullDef();

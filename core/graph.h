@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -73,6 +74,10 @@ class Node {
   const Tensor* attached_value() const { return attached_value_.get(); }
   // def() with an attached value's contents put back.
   NodeDef FullDef() const;
+  // def() for a node of another graph: a Const's contents of Graph::kAttachBytes or more
+  // are left out and come decoded in `value` (the attached Tensor itself when there is
+  // one), for Graph::AttachConstantValue, so copying a graph never copies its weights.
+  NodeDef DefForCopy(std::optional<Tensor>* value) const;
   // " [[node NAME (OP)]]", appended to errors about this node.
   std::string ErrorSuffix() const;
 

@@ -32,7 +32,8 @@ class Partitioner {
   absl::StatusOr<std::map<std::string, std::unique_ptr<Graph>>> Run(const Graph& graph) {
     for (const Node* node : graph.TopologicalOrder()) {
       Device* dst = devices_.Find(node->assigned_device());
-      NodeDef def = node->def();
+      std::optional<Tensor> value;
+      NodeDef def = node->DefForCopy(&value);
       def.clear_input();
       std::vector<std::string> controls;
       for (const Edge* e : node->in_edges()) {
@@ -50,10 +51,7 @@ class Partitioner {
       }
       for (const std::string& c : controls) def.add_input(c);
       ASSIGN_OR_RETURN(Node * copy, Add(*dst, std::move(def)));
-      if (node->attached_value() != nullptr) {
-        RETURN_IF_ERROR(
-            Partition(*dst)->AttachConstantValue(copy->name(), *node->attached_value()));
-      }
+      if (value) RETURN_IF_ERROR(Partition(*dst)->AttachConstantValue(copy->name(), *value));
     }
     return std::move(partitions_);
   }

@@ -102,10 +102,11 @@ absl::StatusOr<std::unique_ptr<Graph>> BuildStepGraph(const Graph& graph,
   }
 
   // The session graph's ids are in topological order (it only grows), so every node's
-  // inputs are in the step graph before it. Attached constants are shared, not copied.
+  // inputs are in the step graph before it. Large constants are attached, not copied.
   for (const Node* node : graph.nodes()) {
     if (!keep[node->id()]) continue;
-    NodeDef def = node->def();
+    std::optional<Tensor> value;
+    NodeDef def = node->DefForCopy(&value);
     def.clear_input();
     for (const Edge* e : node->in_edges()) {
       if (e->IsControlEdge()) {
@@ -118,9 +119,7 @@ absl::StatusOr<std::unique_ptr<Graph>> BuildStepGraph(const Graph& graph,
                                     : TensorId{e->src->name(), e->src_output}.ToString());
     }
     RETURN_IF_ERROR(out->AddNode(std::move(def)).status());
-    if (node->attached_value() != nullptr) {
-      RETURN_IF_ERROR(out->AttachConstantValue(node->name(), *node->attached_value()));
-    }
+    if (value) RETURN_IF_ERROR(out->AttachConstantValue(node->name(), *std::move(value)));
   }
   for (size_t j = 0; j < sig.fetches.size(); ++j) {
     const auto [node, port] = sig.fetches[j];

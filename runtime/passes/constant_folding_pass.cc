@@ -64,11 +64,15 @@ class ConstantFoldingPass : public GraphPass {
       // Kept nodes fold too: a Const keeps name and value.
       Tensor value;
       if (ShapeValue(*node, &value)) {
-        NodeDef folded = ConstNodeDef(node->name(), node->requested_device(), value);
+        Node* src = node->input_edge(0)->src;
+        ASSIGN_OR_RETURN(Node * replaced,
+                         AddConstant(graph, node->name(), node->requested_device(), value, node));
         // Its input may be dead (a cond's untaken branch); a control edge keeps that.
-        if (has_switch) folded.add_input("^" + node->input_edge(0)->src->name());
-        ASSIGN_OR_RETURN(Node * replaced, graph->ReplaceNode(node, std::move(folded)));
-        if (!has_switch) constants[replaced->id()] = value;
+        if (has_switch) {
+          graph->AddControlEdge(src, replaced);
+        } else {
+          constants[replaced->id()] = value;
+        }
         continue;
       }
       const PartialShape& shape = node->output_shape(0);
@@ -81,9 +85,8 @@ class ConstantFoldingPass : public GraphPass {
           value.TotalBytes() > kMaxBytes) {
         continue;
       }
-      ASSIGN_OR_RETURN(
-          Node * replaced,
-          graph->ReplaceNode(node, ConstNodeDef(node->name(), node->requested_device(), value)));
+      ASSIGN_OR_RETURN(Node * replaced,
+                       AddConstant(graph, node->name(), node->requested_device(), value, node));
       constants[replaced->id()] = value;
     }
     return absl::OkStatus();

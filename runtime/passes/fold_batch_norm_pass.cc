@@ -177,10 +177,9 @@ class FoldBatchNormPass : public GraphPass {
 
     Node* producer = w.producer;
     const std::string& device = producer->requested_device();
-    ASSIGN_OR_RETURN(
-        Node * folded_weights,
-        graph->AddNode(ConstNodeDef(UniqueName(*graph, producer->name() + "/folded_weights"),
-                                    device, weights)));
+    ASSIGN_OR_RETURN(Node * folded_weights,
+                     AddConstant(graph, UniqueName(*graph, producer->name() + "/folded_weights"),
+                                 device, weights));
     RETURN_IF_ERROR(graph->UpdateInput(producer, 1, folded_weights, 0));
     NodeDef replacement;
     replacement.set_device(norm->requested_device());
@@ -188,9 +187,9 @@ class FoldBatchNormPass : public GraphPass {
     if (bias != nullptr || norm->type_string() == "Mul") {
       // The existing bias (or none) carries the shift; the norm becomes an Identity.
       if (bias != nullptr) {
-        ASSIGN_OR_RETURN(Node * folded_bias, graph->AddNode(ConstNodeDef(
-                                                 UniqueName(*graph, bias->name() + "/folded_bias"),
-                                                 bias->requested_device(), shift)));
+        ASSIGN_OR_RETURN(Node * folded_bias,
+                         AddConstant(graph, UniqueName(*graph, bias->name() + "/folded_bias"),
+                                     bias->requested_device(), shift));
         // Add(c, P) reads the same as BiasAdd(P, c).
         NodeDef bias_add;
         bias_add.set_op("BiasAdd");
@@ -207,9 +206,9 @@ class FoldBatchNormPass : public GraphPass {
       replacement.set_op("Identity");
       replacement.add_input((bias != nullptr ? bias : producer)->name());
     } else {
-      ASSIGN_OR_RETURN(Node * folded_bias, graph->AddNode(ConstNodeDef(
-                                               UniqueName(*graph, norm->name() + "/folded_bias"),
-                                               norm->requested_device(), shift)));
+      ASSIGN_OR_RETURN(Node * folded_bias,
+                       AddConstant(graph, UniqueName(*graph, norm->name() + "/folded_bias"),
+                                   norm->requested_device(), shift));
       replacement.set_op("BiasAdd");
       replacement.add_input(producer->name());
       replacement.add_input(folded_bias->name());

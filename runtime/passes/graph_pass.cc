@@ -43,13 +43,25 @@ absl::StatusOr<Tensor> FreeConstantValue(const Node* node) {
   return Tensor::FromProto(*proto);
 }
 
-NodeDef ConstNodeDef(const std::string& name, const std::string& device, const Tensor& value) {
-  NodeDef node;
-  node.set_name(name);
-  node.set_op("Const");
-  node.set_device(device);
-  (*node.mutable_attr())["dtype"] = MakeAttr(value.dtype());
-  value.AsProto((*node.mutable_attr())["value"].mutable_tensor());
+absl::StatusOr<Node*> AddConstant(Graph* graph, const std::string& name, const std::string& device,
+                                  const Tensor& value, Node* replaced) {
+  NodeDef def;
+  def.set_name(name);
+  def.set_op("Const");
+  def.set_device(device);
+  (*def.mutable_attr())["dtype"] = MakeAttr(value.dtype());
+  TensorProto* proto = (*def.mutable_attr())["value"].mutable_tensor();
+  const bool attach = value.dtype() != DT_STRING && value.TotalBytes() >= Graph::kAttachBytes;
+  if (attach) {
+    proto->set_dtype(value.dtype());
+    value.shape().AsProto(proto->mutable_tensor_shape());
+  } else {
+    value.AsProto(proto);
+  }
+  ASSIGN_OR_RETURN(Node * node, replaced != nullptr ? graph->ReplaceNode(replaced, std::move(def))
+                                                    : graph->AddNode(std::move(def)));
+  // `name` may have been `replaced`'s, gone now.
+  if (attach) RETURN_IF_ERROR(graph->AttachConstantValue(node->name(), value));
   return node;
 }
 

@@ -49,8 +49,11 @@ absl::Status MoveReaders(Graph* graph, Node* from, Node* to, int first_output = 
 const TensorProto* FreeConstant(const Node* node);
 // A free constant's value (shared with the graph when attached); an error otherwise.
 absl::StatusOr<Tensor> FreeConstantValue(const Node* node);
-// A Const node holding `value`.
-NodeDef ConstNodeDef(const std::string& name, const std::string& device, const Tensor& value);
+// Adds a Const `name` holding `value`, in place of `replaced` when given (see
+// Graph::ReplaceNode). A value of Graph::kAttachBytes or more is attached to the node, not
+// encoded into its def (and decoded again by its kernel).
+absl::StatusOr<Node*> AddConstant(Graph* graph, const std::string& name, const std::string& device,
+                                  const Tensor& value, Node* replaced = nullptr);
 // The node has no data_format attr or it is NHWC.
 bool IsNhwcOrAbsent(const Node& node);
 
