@@ -268,6 +268,7 @@ REGISTER_OP("PlaceholderWithDefault")
     .Doc("Passes `input` through unless a value is fed.");
 
 REGISTER_OP("Identity")
+    .Endpoints({"identity"})
     .SetGradient(PassThroughGrad)
     .Input("input: T")
     .Output("output: T")
@@ -284,6 +285,7 @@ REGISTER_OP("IdentityN")
     .Doc("Returns its inputs.");
 
 REGISTER_OP("StopGradient")
+    .Endpoints({"stop_gradient"})
     .SetNoGradient()
     .Input("input: T")
     .Output("output: T")
@@ -291,9 +293,10 @@ REGISTER_OP("StopGradient")
     .SetShapeFn(shape_fn::Unchanged)
     .Doc("Returns its input; gradients do not flow through it.");
 
-REGISTER_OP("NoOp").Doc("Does nothing; a target for control dependencies.");
+REGISTER_OP("NoOp").Endpoints({"no_op"}).Doc("Does nothing; a target for control dependencies.");
 
 REGISTER_OP("Reshape")
+    .Endpoints({"reshape"})
     .SetGradient(ReshapeGrad)
     .Input("tensor: T")
     .Input("shape: Tshape")
@@ -339,6 +342,7 @@ REGISTER_OP("Size")
     .Doc("The number of elements of `input`.");
 
 REGISTER_OP("Rank")
+    .Endpoints({"rank"})
     .Input("input: T")
     .Output("output: int32")
     .Attr("T: type")
@@ -365,6 +369,7 @@ REGISTER_OP("Squeeze")
     .Doc("Removes dims of size 1 (all of them, or those in `squeeze_dims`).");
 
 REGISTER_OP("Fill")
+    .Endpoints({"fill"})
     .SetGradient(FillGrad)
     .Input("dims: index_type")
     .Input("value: T")

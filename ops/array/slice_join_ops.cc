@@ -530,6 +530,7 @@ REGISTER_OP("StridedSlice")
         "single indices.");
 
 REGISTER_OP("Tile")
+    .Endpoints({"tile"})
     .SetGradient(TileGrad)
     .Input("input: T")
     .Input("multiples: Tmultiples")

@@ -65,6 +65,7 @@ absl::Status DecodedImageShape(InferenceContext* c) {
 }  // namespace
 
 REGISTER_OP("DecodeJpeg")
+    .Endpoints({"image.decode_jpeg", "io.decode_jpeg"})
     .SetNoGradient()
     .Input("contents: string")
     .Output("image: uint8")
@@ -80,6 +81,7 @@ REGISTER_OP("DecodeJpeg")
          "'INTEGER_ACCURATE' or 'INTEGER_FAST' (the default).");
 
 REGISTER_OP("DecodePng")
+    .Endpoints({"image.decode_png", "io.decode_png"})
     .SetNoGradient()
     .Input("contents: string")
     .Output("image: dtype")
@@ -90,6 +92,7 @@ REGISTER_OP("DecodePng")
          "2: gray + alpha; 3: RGB; 4: RGBA), 8 or 16 bits a sample.");
 
 REGISTER_OP("EncodePng")
+    .Endpoints({"image.encode_png", "io.encode_png"})
     .SetNoGradient()
     .Input("image: T")
     .Output("contents: string")

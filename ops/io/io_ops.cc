@@ -18,6 +18,7 @@ absl::Status DecodeRawShape(InferenceContext* c) {
 
 // Stateful: a file may change between runs, so its contents are never folded into a graph.
 REGISTER_OP("ReadFile")
+    .Endpoints({"io.read_file", "read_file"})
     .SetIsStateful()
     .Input("filename: string")
     .Output("contents: string")

@@ -1,9 +1,6 @@
-"""tf.initializers and tf.keras-style names for the initializers."""
-from runnel.ops.init_ops import (Constant as constant, Ones as ones, RandomNormal as random_normal,
-                                 RandomUniform as random_uniform, TruncatedNormal as truncated_normal,
-                                 VarianceScaling as variance_scaling, Zeros as zeros,
-                                 glorot_normal_initializer as glorot_normal,
-                                 glorot_uniform_initializer as glorot_uniform, he_normal,
-                                 he_uniform)
-from runnel.ops.variables import global_variables_initializer as global_variables
-from runnel.ops.variables import variables_initializer as variables
+"""tf.initializers: the initializers under their short names (see framework/api_export.py)."""
+from runnel.ops import init_ops as _init_ops  # noqa: F401 - their @tf_export functions
+from runnel.ops import variables as _variables  # noqa: F401
+from runnel.ops.exports import export_into as _export_into
+
+__all__ = _export_into(globals(), "initializers")

@@ -1,7 +1,9 @@
-"""tf.train: optimizers, learning-rate schedules, the global step, and writing graphs."""
-from runnel.framework.importer import write_graph
-from runnel.training.learning_rate_decay import exponential_decay, piecewise_constant
-from runnel.training.optimizer import (AdagradOptimizer, AdamOptimizer, GradientDescentOptimizer,
-                                       MomentumOptimizer, Optimizer, RMSPropOptimizer,
-                                       get_global_step, get_or_create_global_step)
-from runnel.training.saver import Saver, checkpoint_exists, latest_checkpoint
+"""tf.train: optimizers, learning-rate schedules, the global step, checkpoints and writing
+graphs (see framework/api_export.py)."""
+from runnel.framework import importer as _importer  # noqa: F401 - their @tf_export functions
+from runnel.training import learning_rate_decay as _learning_rate_decay  # noqa: F401
+from runnel.training import optimizer as _optimizer  # noqa: F401
+from runnel.training import saver as _saver  # noqa: F401
+from runnel.ops.exports import export_into as _export_into
+
+__all__ = _export_into(globals(), "train")

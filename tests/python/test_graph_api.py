@@ -278,3 +278,29 @@ def test_interactive_session_is_the_default_until_closed():
     assert tf.get_default_session() is sess and c.eval() == 6.0
     sess.close()
     assert tf.get_default_session() is None
+
+
+PUBLIC_MODULES = ["image", "initializers", "io", "layers", "losses", "math", "nn", "train"]
+
+
+@pytest.mark.parametrize("module", PUBLIC_MODULES)
+def test_public_modules_hold_exactly_the_declared_names(module):
+    """A public module fills itself from the names that functions and ops declare
+    (`@tf_export`, C++ `.Endpoints`): nothing listed by hand, no helper or import leaking in,
+    and every declared name there."""
+    from runnel.ops import exports
+    declared = {endpoint.rpartition(".")[2] for endpoint in exports.endpoints()
+                if endpoint.rpartition(".")[0] == module}
+    public = {name for name in vars(getattr(tf, module)) if not name.startswith("_")}
+    assert public == declared
+
+
+def test_top_level_holds_the_declared_names_values_and_modules():
+    from runnel.ops import exports
+    declared = {endpoint for endpoint in exports.endpoints() if "." not in endpoint}
+    public = {name for name, value in vars(tf).items()
+              if not name.startswith("_") and not isinstance(value, type(os))}
+    values = {"AUTO_REUSE", "GraphDef", "NodeDef", "newaxis"} | {
+        name for name, value in vars(tf).items() if isinstance(value, tf.DType)}
+    assert public - values == declared
+    assert {"Session", "constant", "read_file", "no_op", "matmul"} <= declared

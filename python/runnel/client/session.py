@@ -8,10 +8,12 @@ from runnel import errors
 from runnel.framework import dtypes
 from runnel.framework import ops
 from runnel.framework import tensor_util
+from runnel.framework.api_export import tf_export
 
 get_default_session = ops.get_default_session
 
 
+@tf_export("ConfigProto")
 class ConfigProto:
     """Session settings, with TensorFlow's field names. Other keys documented in
     runtime/session_options.h can be passed as `options={"key": "value"}`."""
@@ -108,6 +110,7 @@ def _feed_array(tensor, value):
     return converted
 
 
+@tf_export("Session")
 class Session:
     """Runs ops and evaluates tensors of one graph.
 
@@ -195,6 +198,7 @@ class Session:
             pass
 
 
+@tf_export("InteractiveSession")
 class InteractiveSession(Session):
     """A Session that installs itself as the default on construction."""
 

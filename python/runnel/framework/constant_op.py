@@ -4,8 +4,10 @@ import numpy as np
 from runnel.framework import dtypes
 from runnel.framework import ops
 from runnel.framework import tensor_util
+from runnel.framework.api_export import tf_export
 
 
+@tf_export("constant")
 def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
     """A Const op holding `value` (converted to `dtype`, broadcast to `shape`)."""
     if verify_shape and shape is not None and list(np.shape(value)) != list(shape):

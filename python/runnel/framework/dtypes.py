@@ -1,7 +1,10 @@
 """DType objects (tf.float32, ...) wrapping the DataType enum shared with GraphDef."""
 import numpy as np
 
+from runnel.framework.api_export import tf_export
 
+
+@tf_export("DType")
 class DType:
     """An element type: `tf.float32.name == "float32"`, `.as_numpy_dtype`, `.is_floating`."""
 
@@ -95,6 +98,7 @@ _BY_NUMPY = {np.dtype(d.as_numpy_dtype): d for d in _ALL if d.as_numpy_dtype is 
              and d is not string}
 
 
+@tf_export("as_dtype")
 def as_dtype(value):
     """Converts a DType, enum value, name, numpy dtype or Python type to a DType."""
     if isinstance(value, DType):

@@ -2,6 +2,7 @@
 import os
 
 from runnel.framework import ops
+from runnel.framework.api_export import tf_export
 from runnel.framework.file_io import write_atomically
 from runnel.proto import graph_pb2
 from google.protobuf import text_format
@@ -16,6 +17,7 @@ def _split_tensor_name(name):
     return name, 0
 
 
+@tf_export("import_graph_def")
 def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
                      op_dict=None, producer_op_list=None):
     """Adds the nodes of `graph_def` to the default graph, under the scope `name`
@@ -74,6 +76,7 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     return results
 
 
+@tf_export("io.write_graph", "train.write_graph")
 def write_graph(graph_or_graph_def, logdir, name, as_text=True):
     """Writes a GraphDef (text or binary) to logdir/name, atomically; returns the path."""
     graph_def = graph_or_graph_def

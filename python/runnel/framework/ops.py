@@ -11,12 +11,14 @@ from runnel import _runnel
 from runnel.framework import dtypes
 from runnel.framework import tensor_shape
 from runnel.framework import tensor_util
+from runnel.framework.api_export import tf_export
 from runnel.proto import graph_pb2
 from runnel.proto import node_def_pb2
 
 _VALID_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
 
 
+@tf_export("Tensor")
 class Tensor:
     """A symbolic output of an Operation: `name` is "op_name:index"."""
 
@@ -96,6 +98,7 @@ class Tensor:
         raise TypeError("len is not well defined for symbolic tensors; use tf.shape")
 
 
+@tf_export("Operation")
 class Operation:
     """A node in the graph."""
 
@@ -160,6 +163,7 @@ class Operation:
         return f"<tf.Operation '{self.name}' type={self.type}>"
 
 
+@tf_export("Graph")
 class Graph:
     """A dataflow graph. Use `with g.as_default():` to build into it."""
 
@@ -435,14 +439,17 @@ class _DefaultGraphStack(threading.local):
 _default_graph_stack = _DefaultGraphStack()
 
 
+@tf_export("get_default_graph")
 def get_default_graph():
     return _default_graph_stack.get_default()
 
 
+@tf_export("reset_default_graph")
 def reset_default_graph():
     _default_graph_stack.reset()
 
 
+@tf_export("name_scope")
 def name_scope(name, default_name=None, values=None):
     """`with tf.name_scope("layer1"):` prefixes the names of ops created inside."""
     graph = get_default_graph()
@@ -453,18 +460,22 @@ def name_scope(name, default_name=None, values=None):
     return graph.name_scope(name if name is not None else default_name)
 
 
+@tf_export("control_dependencies")
 def control_dependencies(control_inputs):
     return get_default_graph().control_dependencies(control_inputs)
 
 
+@tf_export("device")
 def device(device_name):
     return get_default_graph().device(device_name)
 
 
+@tf_export("add_to_collection")
 def add_to_collection(name, value):
     get_default_graph().add_to_collection(name, value)
 
 
+@tf_export("get_collection")
 def get_collection(name, scope=None):
     return get_default_graph().get_collection(name, scope)
 
@@ -475,6 +486,7 @@ def get_collection(name, scope=None):
 _session_stack = threading.local()
 
 
+@tf_export("get_default_session")
 def get_default_session():
     stack = getattr(_session_stack, "sessions", [])
     return stack[-1] if stack else None
@@ -496,12 +508,14 @@ def default_session(session):
 _conversion_functions = []
 
 
+@tf_export("register_tensor_conversion_function")
 def register_tensor_conversion_function(base_type, conversion_func, priority=100):
     """`conversion_func(value, dtype=None, name=None, as_ref=False)` makes a Tensor."""
     _conversion_functions.append((priority, base_type, conversion_func))
     _conversion_functions.sort(key=lambda entry: entry[0])
 
 
+@tf_export("convert_to_tensor")
 def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None):
     """A Tensor for `value`: Tensors pass through (dtype checked), numbers and arrays
     become constants."""

@@ -1,6 +1,8 @@
 """TensorShape and Dimension, as in TensorFlow 1.x: dims may be unknown (None)."""
+from runnel.framework.api_export import tf_export
 
 
+@tf_export("Dimension")
 class Dimension:
     """One dim of a shape; `.value` is an int or None."""
 
@@ -42,6 +44,7 @@ def dimension_value(dim):
     return dim.value if isinstance(dim, Dimension) else dim
 
 
+@tf_export("TensorShape")
 class TensorShape:
     """A shape whose rank and dims may be unknown. `TensorShape(None)` has unknown rank."""
 

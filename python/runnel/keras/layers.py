@@ -8,10 +8,11 @@ import types
 
 import numpy as np
 
-from runnel import layers as tf_layers
 from runnel.framework import dtypes
 from runnel.framework import ops
 from runnel.ops import array_ops
+from runnel.ops import gen_ops
+from runnel.ops import layers_impl as tf_layers
 from runnel.ops import math_ops
 from runnel.ops import nn_ops
 from runnel.keras import activations
@@ -220,7 +221,7 @@ class Dropout(Layer):
 
     def call(self, inputs, training=None):
         if self.rate == 0:
-            return array_ops.identity(inputs)
+            return gen_ops.identity(inputs)
         return tf_layers.dropout(inputs, self.rate, self.noise_shape, self.seed,
                                  training=_training(training))
 
@@ -252,7 +253,7 @@ class Reshape(Layer):
                                  f"({have} values) to {self.target_shape} ({want} values)")
 
     def call(self, inputs):
-        return array_ops.reshape(inputs, [-1, *self.target_shape])
+        return gen_ops.reshape(inputs, [-1, *self.target_shape])
 
     def get_config(self):
         return dict(super().get_config(), target_shape=list(self.target_shape))
@@ -382,13 +383,13 @@ class _Recurrent(_WeightedLayer):
     def call(self, inputs):
         steps, features = inputs.shape.as_list()[1:]
         width = self._GATES * self.units
-        projected = math_ops.matmul(array_ops.reshape(inputs, [-1, features]),
+        projected = math_ops.matmul(gen_ops.reshape(inputs, [-1, features]),
                                     self.kernel.value())
         if self.use_bias:
             projected = nn_ops.bias_add(projected, self.bias.value())
-        per_step = array_ops.unstack(array_ops.reshape(projected, [-1, steps, width]), axis=1)
+        per_step = array_ops.unstack(gen_ops.reshape(projected, [-1, steps, width]), axis=1)
         batch = array_ops.shape(inputs)[0]
-        zeros = array_ops.fill(array_ops.stack([batch, self.units]),
+        zeros = gen_ops.fill(array_ops.stack([batch, self.units]),
                                ops.convert_to_tensor(0.0, inputs.dtype))
         state = self._initial_state(zeros)
         recurrent = self.recurrent_kernel.value()

@@ -4,6 +4,7 @@ a Sigmoid or Softmax op is scored from the logits under it, as Keras does, which
 exact and faster."""
 from runnel.framework import dtypes
 from runnel.ops import array_ops
+from runnel.ops import gen_ops
 from runnel.ops import math_ops
 from runnel.ops import nn_impl
 from runnel.keras import backend
@@ -65,7 +66,7 @@ def _like(y_true, y_pred):
 def _class_ids(y_true, y_pred):
     """Integer labels shaped like y_pred without its last axis ([N] or [N, 1] -> [N])."""
     labels = array_ops.cast(y_true, dtypes.int64)
-    return array_ops.reshape(labels, array_ops.shape(y_pred)[:-1])
+    return gen_ops.reshape(labels, array_ops.shape(y_pred)[:-1])
 
 
 mse = MSE = mean_squared_error

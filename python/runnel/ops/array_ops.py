@@ -24,24 +24,9 @@ def placeholder_with_default(input, shape, name=None):  # noqa: A002 - TensorFlo
                                             name=name)
 
 
-@tf_export("identity")
-def identity(input, name=None):  # noqa: A002
-    return gen_ops.identity(input, name=name)
-
-
 @tf_export("identity_n")
 def identity_n(input, name=None):  # noqa: A002
     return list(gen_ops.identity_n(list(input), name=name))
-
-
-@tf_export("stop_gradient")
-def stop_gradient(input, name=None):  # noqa: A002
-    return gen_ops.stop_gradient(input, name=name)
-
-
-@tf_export("reshape")
-def reshape(tensor, shape, name=None):
-    return gen_ops.reshape(tensor, shape, name=name)
 
 
 @tf_export("transpose")
@@ -72,11 +57,6 @@ def size(input, name=None, out_type=dtypes.int32):  # noqa: A002
     return gen_ops.size(input, out_type=out_type, name=name)
 
 
-@tf_export("rank")
-def rank(input, name=None):  # noqa: A002
-    return gen_ops.rank(input, name=name)
-
-
 @tf_export("expand_dims")
 def expand_dims(input, axis=None, name=None, dim=None):  # noqa: A002
     axis = dim if axis is None else axis
@@ -97,7 +77,7 @@ def squeeze(input, axis=None, name=None, squeeze_dims=None):  # noqa: A002
 def concat(values, axis, name="concat"):
     values = list(values)
     if len(values) == 1:
-        return identity(values[0], name=name)
+        return gen_ops.identity(values[0], name=name)
     return gen_ops.concat_v2(values, axis, name=name)
 
 
@@ -145,16 +125,11 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, el
                                  shrink_axis_mask=shrink_axis_mask, name=name)
 
 
-@tf_export("fill")
-def fill(dims, value, name=None):
-    return gen_ops.fill(dims, value, name=name)
-
-
 @tf_export("zeros")
 def zeros(shape, dtype=dtypes.float32, name=None):
     dtype = dtypes.as_dtype(dtype)
     if isinstance(shape, ops.Tensor):
-        return fill(shape, constant_op.constant(0, dtype=dtype), name=name)
+        return gen_ops.fill(shape, constant_op.constant(0, dtype=dtype), name=name)
     return constant_op.constant(0, dtype=dtype, shape=shape, name=name or "zeros")
 
 
@@ -162,7 +137,7 @@ def zeros(shape, dtype=dtypes.float32, name=None):
 def ones(shape, dtype=dtypes.float32, name=None):
     dtype = dtypes.as_dtype(dtype)
     if isinstance(shape, ops.Tensor):
-        return fill(shape, constant_op.constant(1, dtype=dtype), name=name)
+        return gen_ops.fill(shape, constant_op.constant(1, dtype=dtype), name=name)
     return constant_op.constant(1, dtype=dtype, shape=shape, name=name or "ones")
 
 
@@ -180,11 +155,6 @@ def ones_like(tensor, dtype=None, name=None, optimize=True):
     if dtype is not None and dtypes.as_dtype(dtype) != tensor.dtype:
         return ones(shape(tensor), dtype=dtype, name=name)
     return gen_ops.ones_like(tensor, name=name)
-
-
-@tf_export("tile")
-def tile(input, multiples, name=None):  # noqa: A002
-    return gen_ops.tile(input, multiples, name=name)
 
 
 @tf_export("gather")

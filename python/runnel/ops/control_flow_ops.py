@@ -5,7 +5,7 @@ import numpy as np
 
 from runnel.framework import dtypes
 from runnel.framework import ops
-from runnel.ops import array_ops
+from runnel.framework.api_export import tf_export
 from runnel.ops import gen_ops
 
 
@@ -42,7 +42,7 @@ class _CondContext:
         """A branch's result as a tensor of this branch."""
         if isinstance(value, ops.Operation):
             with ops.control_dependencies([value]):
-                return array_ops.identity(self.pivot)
+                return gen_ops.identity(self.pivot)
         if value is None:
             raise ValueError("a tf.cond branch returned None; return a tensor or an op")
         return self.enter(ops.convert_to_tensor(value))
@@ -78,6 +78,7 @@ def _same_structure(a, b):
     return True
 
 
+@tf_export("cond")
 def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, fn2=None):
     """`true_fn()` if `pred` else `false_fn()`, deciding when the graph runs: only the taken
     branch's ops run. Both functions return the same structure of tensors (or ops); with
@@ -96,9 +97,9 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
     graph = pred.graph
     with ops.name_scope(name, "cond", [pred]) as scope:
         pivot_f, pivot_t = gen_ops.switch(pred, pred)
-        pivots = {1: array_ops.identity(pivot_t, name="switch_t"),
-                  0: array_ops.identity(pivot_f, name="switch_f")}
-        pred_id = array_ops.identity(pred, name="pred_id")
+        pivots = {1: gen_ops.identity(pivot_t, name="switch_t"),
+                  0: gen_ops.identity(pivot_f, name="switch_f")}
+        pred_id = gen_ops.identity(pred, name="pred_id")
         results = {}
         for branch, fn in ((1, true_fn), (0, false_fn)):
             context = _CondContext(graph, pred_id, pivots[branch], branch, scope)
@@ -123,6 +124,7 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
     return result
 
 
+@tf_export("case")
 def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"):
     """The result of the first `fn` in `pred_fn_pairs` whose `pred` holds, else of
     `default()` (nested tf.conds; only the chosen function's ops run). Without `default`,
@@ -145,6 +147,7 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
         return fn()
 
 
+@tf_export("group")
 def group(*inputs, name=None):
     """An op that runs after all of `inputs` (ops or tensors) and outputs nothing."""
     if len(inputs) == 1 and isinstance(inputs[0], (list, builtins.tuple)):
@@ -154,10 +157,11 @@ def group(*inputs, name=None):
         return gen_ops.no_op(name=name or "group_deps")
 
 
+@tf_export("tuple")
 def tuple(tensors, name=None, control_inputs=None):  # noqa: A001 - TensorFlow's name
     """The same tensors, each available only once all of them (and `control_inputs`) are."""
     tensors = list(tensors)
     gate = group(*[t for t in tensors if t is not None], *(control_inputs or []),
                  name=name or "tuple")
     with ops.control_dependencies([gate]):
-        return [None if t is None else array_ops.identity(t) for t in tensors]
+        return [None if t is None else gen_ops.identity(t) for t in tensors]

@@ -1,12 +1,14 @@
 """tf.gradients: symbolic derivatives, built by the C++ core into the same graph under a
 `gradients/` name scope."""
 from runnel.framework import ops
+from runnel.framework.api_export import tf_export
 
 
 def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
+@tf_export("gradients")
 def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_ops=False,
               gate_gradients=False, aggregation_method=None, stop_gradients=None,
               unconnected_gradients="none"):

@@ -6,6 +6,7 @@ import numpy as np
 
 from runnel.framework import constant_op
 from runnel.framework import dtypes
+from runnel.framework.api_export import tf_export
 from runnel.ops import random_ops
 
 
@@ -17,16 +18,19 @@ class Initializer:
         return dtypes.as_dtype(dtype) if dtype is not None else self.dtype
 
 
+@tf_export("zeros_initializer", "initializers.zeros")
 class Zeros(Initializer):
     def __call__(self, shape, dtype=None, partition_info=None):
         return constant_op.constant(0, dtype=self._dtype(dtype), shape=shape)
 
 
+@tf_export("ones_initializer", "initializers.ones")
 class Ones(Initializer):
     def __call__(self, shape, dtype=None, partition_info=None):
         return constant_op.constant(1, dtype=self._dtype(dtype), shape=shape)
 
 
+@tf_export("constant_initializer", "initializers.constant")
 class Constant(Initializer):
     def __init__(self, value=0, dtype=dtypes.float32, verify_shape=False):
         super().__init__(dtype)
@@ -40,6 +44,7 @@ class Constant(Initializer):
                          f"shape {list(shape)}")
 
 
+@tf_export("random_normal_initializer", "initializers.random_normal")
 class RandomNormal(Initializer):
     def __init__(self, mean=0.0, stddev=1.0, seed=None, dtype=dtypes.float32):
         super().__init__(dtype)
@@ -49,12 +54,14 @@ class RandomNormal(Initializer):
         return random_ops.random_normal(shape, self.mean, self.stddev, self._dtype(dtype), self.seed)
 
 
+@tf_export("truncated_normal_initializer", "initializers.truncated_normal")
 class TruncatedNormal(RandomNormal):
     def __call__(self, shape, dtype=None, partition_info=None):
         return random_ops.truncated_normal(shape, self.mean, self.stddev, self._dtype(dtype),
                                            self.seed)
 
 
+@tf_export("random_uniform_initializer", "initializers.random_uniform")
 class RandomUniform(Initializer):
     def __init__(self, minval=0.0, maxval=None, seed=None, dtype=dtypes.float32):
         super().__init__(dtype)
@@ -75,6 +82,7 @@ def _fans(shape):
     return shape[-2] * receptive, shape[-1] * receptive
 
 
+@tf_export("variance_scaling_initializer", "initializers.variance_scaling")
 class VarianceScaling(Initializer):
     """Values with variance scale / n, n being fan_in, fan_out or their mean."""
 
@@ -104,18 +112,22 @@ class VarianceScaling(Initializer):
         return random_ops.random_normal(shape, 0.0, math.sqrt(variance), dtype, self.seed)
 
 
+@tf_export("glorot_uniform_initializer", "initializers.glorot_uniform")
 def glorot_uniform_initializer(seed=None, dtype=dtypes.float32):
     return VarianceScaling(1.0, "fan_avg", "uniform", seed, dtype)
 
 
+@tf_export("glorot_normal_initializer", "initializers.glorot_normal")
 def glorot_normal_initializer(seed=None, dtype=dtypes.float32):
     return VarianceScaling(1.0, "fan_avg", "truncated_normal", seed, dtype)
 
 
+@tf_export("initializers.he_normal")
 def he_normal(seed=None):
     return VarianceScaling(2.0, "fan_in", "truncated_normal", seed)
 
 
+@tf_export("initializers.he_uniform")
 def he_uniform(seed=None):
     return VarianceScaling(2.0, "fan_in", "uniform", seed)
 

@@ -3,10 +3,11 @@ names their registrations declare), and the Tensor operator overloads."""
 import builtins
 
 from runnel.framework import dtypes
-from runnel.framework.api_export import export_into, tf_export
+from runnel.framework.api_export import tf_export
 from runnel.framework import ops
 from runnel.ops import array_ops
 from runnel.ops import gen_ops
+from runnel.ops.exports import export_into
 
 @tf_export("math.truediv", "truediv", "math.divide", "divide")
 def truediv(x, y, name=None):
@@ -36,7 +37,7 @@ def div_no_nan(x, y, name=None):
 def add_n(inputs, name=None):
     inputs = list(inputs)
     if len(inputs) == 1:
-        return array_ops.identity(inputs[0], name=name)
+        return gen_ops.identity(inputs[0], name=name)
     return gen_ops.add_n(inputs, name=name)
 
 

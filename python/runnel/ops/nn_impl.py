@@ -13,7 +13,7 @@ def _flatten_to_2d(logits, labels):
     """Cross-entropy ops take [batch, classes]: move `dim` last and flatten the rest."""
     shape = array_ops.shape(logits)
     classes = array_ops.strided_slice(shape, [-1], [0], [1], end_mask=1)
-    flat = lambda t: array_ops.reshape(t, array_ops.concat([[-1], classes], 0))  # noqa: E731
+    flat = lambda t: gen_ops.reshape(t, array_ops.concat([[-1], classes], 0))  # noqa: E731
     return flat(logits), flat(labels), array_ops.strided_slice(shape, [0], [-1], [1])
 
 
@@ -36,14 +36,14 @@ def softmax_cross_entropy_with_logits_v2(_sentinel=None, labels=None, logits=Non
         return loss
     flat_logits, flat_labels, batch_shape = _flatten_to_2d(logits, labels)
     loss, _ = gen_ops.softmax_cross_entropy_with_logits(flat_logits, flat_labels)
-    return array_ops.reshape(loss, batch_shape, name=name)
+    return gen_ops.reshape(loss, batch_shape, name=name)
 
 
 @tf_export("nn.softmax_cross_entropy_with_logits")
 def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1,
                                       name=None, axis=None):
     """As the _v2 form, but no gradient flows into labels (TensorFlow 1.x behaviour)."""
-    labels = array_ops.stop_gradient(labels) if isinstance(labels, ops.Tensor) else labels
+    labels = gen_ops.stop_gradient(labels) if isinstance(labels, ops.Tensor) else labels
     return softmax_cross_entropy_with_logits_v2(_sentinel, labels, logits,
                                                 axis if axis is not None else dim, name)
 
@@ -60,9 +60,9 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
         loss, _ = gen_ops.sparse_softmax_cross_entropy_with_logits(logits, labels, name=name)
         return loss
     classes = array_ops.strided_slice(array_ops.shape(logits), [-1], [0], [1], end_mask=1)
-    flat = array_ops.reshape(logits, array_ops.concat([[-1], classes], 0))
-    loss, _ = gen_ops.sparse_softmax_cross_entropy_with_logits(flat, array_ops.reshape(labels, [-1]))
-    return array_ops.reshape(loss, array_ops.shape(labels), name=name)
+    flat = gen_ops.reshape(logits, array_ops.concat([[-1], classes], 0))
+    loss, _ = gen_ops.sparse_softmax_cross_entropy_with_logits(flat, gen_ops.reshape(labels, [-1]))
+    return gen_ops.reshape(loss, array_ops.shape(labels), name=name)
 
 
 @tf_export("nn.sigmoid_cross_entropy_with_logits")
@@ -119,7 +119,7 @@ def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
         x = ops.convert_to_tensor(x)
         mean = math_ops.reduce_mean(x, axes, keepdims=True, name="mean")
         variance = math_ops.reduce_mean(
-            math_ops.squared_difference(x, array_ops.stop_gradient(mean)), axes, keepdims=True,
+            math_ops.squared_difference(x, gen_ops.stop_gradient(mean)), axes, keepdims=True,
             name="variance")
         if not keep:
             mean = array_ops.squeeze(mean, axes)

@@ -3,12 +3,14 @@
 session draws differently."""
 from runnel.framework import dtypes
 from runnel.framework import ops
+from runnel.framework.api_export import tf_export
 from runnel.ops import gen_ops
 
 DEFAULT_GRAPH_SEED = 87654321
 _MAXINT32 = 2**31 - 1
 
 
+@tf_export("set_random_seed")
 def set_random_seed(seed):
     ops.get_default_graph().seed = seed
 
@@ -36,12 +38,14 @@ def _random(op_fn, shape, dtype, seed, name):
     return op_fn(shape, dtype=dtypes.as_dtype(dtype), seed=seed1, seed2=seed2, name=name)
 
 
+@tf_export("random_normal")
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     with ops.name_scope(name, "random_normal"):
         x = _random(gen_ops.random_standard_normal, shape, dtype, seed, None)
         return x * stddev + mean
 
 
+@tf_export("truncated_normal")
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     """Normal values more than 2 standard deviations from the mean are redrawn."""
     with ops.name_scope(name, "truncated_normal"):
@@ -49,6 +53,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
         return x * stddev + mean
 
 
+@tf_export("random_uniform")
 def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):
     dtype = dtypes.as_dtype(dtype)
     with ops.name_scope(name, "random_uniform"):
@@ -65,11 +70,13 @@ def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None
         return x * (maxval - minval) + minval
 
 
+@tf_export("random_shuffle")
 def random_shuffle(value, seed=None, name=None):
     seed1, seed2 = get_seed(seed)
     return gen_ops.random_shuffle(value, seed=seed1, seed2=seed2, name=name)
 
 
+@tf_export("multinomial")
 def multinomial(logits, num_samples, seed=None, name=None, output_dtype=None):
     """Class indices drawn from softmax(logits) per row (tf.random.categorical)."""
     seed1, seed2 = get_seed(seed)

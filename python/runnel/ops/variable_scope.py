@@ -4,6 +4,7 @@ import contextlib
 from runnel.framework import dtypes
 from runnel.framework import ops
 from runnel.framework import tensor_shape
+from runnel.framework.api_export import tf_export
 from runnel.ops import init_ops
 from runnel.ops import variables
 
@@ -16,6 +17,7 @@ class _ReuseMode:
 AUTO_REUSE = _ReuseMode()
 
 
+@tf_export("VariableScope")
 class VariableScope:
     def __init__(self, name, reuse=None, initializer=None, regularizer=None, dtype=None):
         self.name = name
@@ -39,10 +41,12 @@ def _state(graph):
     return graph._variable_scope_stack, graph._variable_store
 
 
+@tf_export("get_variable_scope")
 def get_variable_scope():
     return _state(ops.get_default_graph())[0][-1]
 
 
+@tf_export("variable_scope")
 @contextlib.contextmanager
 def variable_scope(name_or_scope, default_name=None, values=None, initializer=None,
                    regularizer=None, reuse=None, dtype=None, auxiliary_name_scope=True, **_):
@@ -75,6 +79,7 @@ def variable_scope(name_or_scope, default_name=None, values=None, initializer=No
         stack.pop()
 
 
+@tf_export("get_variable")
 def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=None,
                  trainable=True, collections=None, caching_device=None, partitioner=None,
                  validate_shape=True, use_resource=None, custom_getter=None, constraint=None,

@@ -4,9 +4,11 @@ reads it (`<name>/read`), which is what the variable stands for in expressions."
 from runnel.framework import ops
 from runnel.framework import tensor_shape
 from runnel.framework import tensor_util
+from runnel.framework.api_export import tf_export
 from runnel.ops import gen_ops
 
 
+@tf_export("GraphKeys")
 class GraphKeys:
     GLOBAL_VARIABLES = "variables"
     TRAINABLE_VARIABLES = "trainable_variables"
@@ -18,6 +20,7 @@ class GraphKeys:
     REGULARIZATION_LOSSES = "regularization_losses"
 
 
+@tf_export("Variable")
 class Variable:
     """A tensor whose value persists across runs of a session."""
 
@@ -163,43 +166,53 @@ def _ref_of(ref):
     return ref._ref() if isinstance(ref, Variable) else ref
 
 
+@tf_export("assign")
 def assign(ref, value, validate_shape=None, use_locking=None, name=None):
     """Stores `value` in the variable `ref`; returns the new value."""
     return gen_ops.assign(_ref_of(ref), value, name=name)
 
 
+@tf_export("assign_add")
 def assign_add(ref, value, use_locking=None, name=None):
     return gen_ops.assign_add(_ref_of(ref), value, name=name)
 
 
+@tf_export("assign_sub")
 def assign_sub(ref, value, use_locking=None, name=None):
     return gen_ops.assign_sub(_ref_of(ref), value, name=name)
 
 
+@tf_export("global_variables")
 def global_variables(scope=None):
     return ops.get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
 
 
+@tf_export("trainable_variables")
 def trainable_variables(scope=None):
     return ops.get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
 
 
+@tf_export("local_variables")
 def local_variables(scope=None):
     return ops.get_collection(GraphKeys.LOCAL_VARIABLES, scope)
 
 
+@tf_export("variables_initializer", "initializers.variables")
 def variables_initializer(var_list, name="init"):
     from runnel.ops import control_flow_ops
     return control_flow_ops.group(*[v.initializer for v in var_list], name=name)
 
 
+@tf_export("global_variables_initializer", "initializers.global_variables")
 def global_variables_initializer():
     return variables_initializer(global_variables(), name="init")
 
 
+@tf_export("local_variables_initializer", "initializers.local_variables")
 def local_variables_initializer():
     return variables_initializer(local_variables(), name="init")
 
 
+@tf_export("is_variable_initialized")
 def is_variable_initialized(variable):
     return gen_ops.is_variable_initialized(variable._ref())

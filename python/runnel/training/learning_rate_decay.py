@@ -1,11 +1,13 @@
 """Learning-rate schedules of the global step."""
 from runnel.framework import dtypes
 from runnel.framework import ops
+from runnel.framework.api_export import tf_export
 from runnel.ops import array_ops
 from runnel.ops import gen_ops
 from runnel.ops import math_ops
 
 
+@tf_export("train.exponential_decay")
 def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False,
                       name=None):
     """learning_rate * decay_rate ^ (global_step / decay_steps), floored if staircase."""
@@ -20,6 +22,7 @@ def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, stair
         return lr * math_ops.pow(ops.convert_to_tensor(decay_rate, dtype=dtypes.float32), p)
 
 
+@tf_export("train.piecewise_constant")
 def piecewise_constant(x, boundaries, values, name=None):
     """values[0] while x <= boundaries[0], values[1] while x <= boundaries[1], ...,
     values[-1] after the last boundary."""

@@ -2,6 +2,7 @@
 minimize. Each update is a fused C++ kernel writing the variable in place."""
 from runnel.framework import dtypes
 from runnel.framework import ops
+from runnel.framework.api_export import tf_export
 from runnel.ops import array_ops
 from runnel.ops import control_flow_ops
 from runnel.ops import gen_ops
@@ -9,6 +10,7 @@ from runnel.ops import gradients as gradients_lib
 from runnel.ops import variables
 
 
+@tf_export("train.Optimizer")
 class Optimizer:
     def __init__(self, use_locking, name):
         if not name:
@@ -65,7 +67,7 @@ class Optimizer:
         with graph.as_default(), graph.name_scope(""), graph.control_dependencies(None), \
                 graph._in_cond_context(None):
             if var.shape.is_fully_defined():
-                initial = array_ops.fill(var.shape.as_list(),
+                initial = gen_ops.fill(var.shape.as_list(),
                                          ops.convert_to_tensor(value, dtype=var.dtype.base_dtype))
             else:
                 initial = array_ops.zeros_like(var.initial_value) + value
@@ -101,6 +103,7 @@ class Optimizer:
         raise NotImplementedError
 
 
+@tf_export("train.GradientDescentOptimizer")
 class GradientDescentOptimizer(Optimizer):
     """var -= learning_rate * gradient."""
 
@@ -113,6 +116,7 @@ class GradientDescentOptimizer(Optimizer):
                                               grad, use_locking=self._use_locking)
 
 
+@tf_export("train.MomentumOptimizer")
 class MomentumOptimizer(Optimizer):
     """accum = momentum * accum + grad; var -= lr * accum (or the Nesterov form)."""
 
@@ -132,6 +136,7 @@ class MomentumOptimizer(Optimizer):
                                       use_locking=self._use_locking, use_nesterov=self._nesterov)
 
 
+@tf_export("train.AdagradOptimizer")
 class AdagradOptimizer(Optimizer):
     """accum += grad^2; var -= lr * grad / sqrt(accum)."""
 
@@ -152,6 +157,7 @@ class AdagradOptimizer(Optimizer):
                                      use_locking=self._use_locking)
 
 
+@tf_export("train.RMSPropOptimizer")
 class RMSPropOptimizer(Optimizer):
     """RMSProp, optionally with momentum and centered (dividing by the variance)."""
 
@@ -180,6 +186,7 @@ class RMSPropOptimizer(Optimizer):
                                       use_locking=self._use_locking)
 
 
+@tf_export("train.AdamOptimizer")
 class AdamOptimizer(Optimizer):
     """Adam (Kingma & Ba), with TensorFlow's epsilon placement and bias correction through
     the beta1_power / beta2_power variables."""
@@ -221,6 +228,7 @@ class AdamOptimizer(Optimizer):
                                  b2.assign(b2.value() * self._beta2).op]
 
 
+@tf_export("train.get_or_create_global_step")
 def get_or_create_global_step(graph=None):
     graph = graph or ops.get_default_graph()
     steps = graph.get_collection(variables.GraphKeys.GLOBAL_STEP)
@@ -233,6 +241,7 @@ def get_or_create_global_step(graph=None):
     return step
 
 
+@tf_export("train.get_global_step")
 def get_global_step(graph=None):
     steps = (graph or ops.get_default_graph()).get_collection(variables.GraphKeys.GLOBAL_STEP)
     return steps[0] if steps else None

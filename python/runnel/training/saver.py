@@ -9,6 +9,7 @@ import numpy as np
 
 from runnel import errors
 from runnel.framework import dtypes
+from runnel.framework.api_export import tf_export
 from runnel.framework.file_io import write_atomically
 from runnel.framework import ops
 from runnel.ops import array_ops
@@ -46,6 +47,7 @@ def _absolute(checkpoint_dir, prefix):
     return prefix if os.path.isabs(prefix) else os.path.join(checkpoint_dir, prefix)
 
 
+@tf_export("train.latest_checkpoint")
 def latest_checkpoint(checkpoint_dir, latest_filename=None):
     """The prefix of the newest checkpoint in `checkpoint_dir`, or None."""
     latest, _ = _read_state(checkpoint_dir, latest_filename or _STATE_FILE)
@@ -78,6 +80,7 @@ def load_checkpoint(prefix):
         return {e.name: _read_entry(f, e, prefix) for e in index.entries}
 
 
+@tf_export("train.checkpoint_exists")
 def checkpoint_exists(prefix):
     return os.path.exists(prefix + ".index")
 
@@ -96,6 +99,7 @@ def read_index(prefix):
     return index
 
 
+@tf_export("train.Saver")
 class Saver:
     """Saves and restores `var_list` (default: all global variables), keeping the newest
     `max_to_keep` checkpoints."""
