@@ -15,8 +15,8 @@ class Allocator {
   // Returns nullptr when out of memory.
   virtual void* Allocate(size_t bytes) = 0;
   virtual void Deallocate(void* ptr, size_t bytes) = 0;
-  // Gives freed memory kept for reuse back to the system: after one-off work (preparing a
-  // graph) whose temporaries no step will ask for again.
+  // Gives freed memory kept for reuse back to the system: after one-off work whose
+  // temporaries nothing will ask for again.
   virtual void ReleaseCached() {}
 };
 

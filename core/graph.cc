@@ -508,7 +508,7 @@ absl::StatusOr<Node*> Graph::ReplaceNode(Node* old, NodeDef def) {
   for (const Edge* e : old->out_edges_) readers.push_back({e->dst, e->src_output, e->dst_input});
   // The new node takes the name, so the old one goes first; on error it comes back as a
   // copy (a new id) with its readers.
-  NodeDef old_def = old->FullDef();
+  NodeDef old_def = old->def();
   std::unique_ptr<Tensor> attached = std::move(old->attached_value_);
   RemoveNode(old);
   auto added = AddNode(std::move(def));

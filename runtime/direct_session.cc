@@ -2,12 +2,10 @@
 
 #include <condition_variable>
 #include <cstdio>
-#include <cstring>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "core/allocator.h"
 #include "core/kernel_registry.h"
 #include "core/status.h"
 #include "runtime/local_rendezvous.h"

@@ -59,7 +59,8 @@ class Partitioner {
  private:
   Graph* Partition(const Device& device) {
     auto& partition = partitions_[device.name()];
-    if (partition == nullptr) partition = std::make_unique<Graph>(GraphOptions{false});
+    if (partition == nullptr)
+      partition = std::make_unique<Graph>(GraphOptions{/*infer_shapes=*/false});
     return partition.get();
   }
 
