@@ -60,6 +60,12 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     item.output_types.assign(node->output_types().begin(), node->output_types().end());
     item.output_used.assign(item.num_outputs, false);
     exec->total_inputs_ += item.num_inputs;
+    for (const Edge* e : node->in_edges()) {
+      if (!e->IsControlEdge() && IsRefType(e->src->output_type(e->src_output)) &&
+          !IsRefType(node->input_type(e->dst_input))) {
+        item.deref_inputs.push_back(e->dst_input);
+      }
+    }
     for (const Edge* e : node->out_edges()) {
       const bool data = !e->IsControlEdge();
       const bool src_ref = data && IsRefType(node->output_type(e->src_output));
@@ -171,8 +177,26 @@ class Executor::Step {
     return params;
   }
 
+  // The current values of the variables that `item` takes as values (a read of a variable
+  // sees every write that ran before it).
+  absl::Status DerefInputs(const NodeItem& item) {
+    for (int i : item.deref_inputs) {
+      const int slot = item.input_start + i;
+      TensorRef& ref = input_refs_[slot];
+      if (!ref.valid()) continue;  // a dead input
+      std::lock_guard<std::mutex> lock(*ref.mu);
+      if (!ref.tensor->IsInitialized()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("Attempting to use uninitialized value ", *ref.name));
+      }
+      inputs_[slot] = *ref.tensor;
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status RunKernel(const NodeItem& item, bool input_dead, absl::Span<Tensor> outputs,
                          absl::Span<TensorRef> output_refs, bool* outputs_dead) {
+    RETURN_IF_ERROR(DerefInputs(item));
     const OpKernelContext::Params params = MakeParams(item, input_dead, output_refs);
     OpKernelContext ctx(params, outputs);
     std::optional<NodeExecStats> stats;  // only when the caller collects them
@@ -223,6 +247,12 @@ class Executor::Step {
 
   void RunAsyncNode(int id, bool input_dead) {
     const NodeItem& item = exec_->items_[id];
+    if (absl::Status status = DerefInputs(item); !status.ok()) {
+      Abort(AppendToMessage(status, item.error_suffix));
+      ReleaseInputs(item);
+      Finish();
+      return;
+    }
     struct AsyncState {
       std::vector<TensorRef> output_refs;
       OpKernelContext::Params params;
@@ -284,16 +314,10 @@ class Executor::Step {
         if (!exec_->items_[e.dst].is_merge) dead_[e.dst].store(true, std::memory_order_relaxed);
       } else if (e.dst_slot >= 0) {
         const int slot = exec_->items_[e.dst].input_start + e.dst_slot;
-        if (e.dst_ref) {
+        if (e.src_ref) {
+          // A value input is read when its consumer runs (DerefInputs), after whatever that
+          // consumer waits for, not when the variable node ran.
           input_refs_[slot] = output_refs[e.src_output];
-        } else if (e.src_ref) {
-          const TensorRef& ref = output_refs[e.src_output];
-          std::lock_guard<std::mutex> lock(*ref.mu);
-          if (!ref.tensor->IsInitialized()) {
-            return absl::FailedPreconditionError(
-                absl::StrCat("Attempting to use uninitialized value ", *ref.name));
-          }
-          inputs_[slot] = *ref.tensor;
         } else if (e.last_use) {
           inputs_[slot] = std::move(outputs[e.src_output]);
         } else {

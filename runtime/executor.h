@@ -78,6 +78,7 @@ class Executor {
     bool runs_when_dead = false;  // Merge, _Send, _Recv: the kernel itself handles deadness
     bool is_retval = false;       // a dead fetch is an error
     std::vector<OutEdge> out;
+    std::vector<int> deref_inputs;  // value inputs fed by a ref: read when the node runs
     // Read on every run, so kept here rather than behind `node`.
     absl::InlinedVector<DataType, 2> output_types;
     std::vector<bool> output_used;

@@ -55,6 +55,21 @@ def test_one_consistent_value_per_step():
         assert sess.run(read_twice) == 2.0
 
 
+def test_a_read_sees_the_writes_it_depends_on():
+    """The read runs after the update it waits for, and sees it (TensorFlow prints 1.0):
+    batch-norm update ops, moving averages and control_dependencies idioms rely on it."""
+    v = tf.Variable(0.0)
+    inc = tf.assign_add(v, 1.0)
+    with tf.control_dependencies([inc]):
+        out = tf.identity(v.read_value())
+        doubled = v * 2.0  # v's value read by Mul itself, also after the update
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(out) == 1.0
+        assert sess.run(doubled) == 4.0
+        assert sess.run(v) == 2.0
+
+
 def test_random_ops_statistics_and_seeds():
     tf.set_random_seed(42)
     n = tf.random_normal([20000], mean=1.0, stddev=2.0)
