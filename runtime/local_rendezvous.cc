@@ -14,17 +14,17 @@ absl::Status LocalRendezvous::Send(const std::string& key, const Tensor& value, 
     std::lock_guard<std::mutex> lock(mu_);
     if (!abort_status_.ok()) return abort_status_;
     Item& item = table_[key];
-    if (item.has_value) {
+    if (item.sent) {
       return absl::InternalError(absl::StrCat("rendezvous key '", key, "' was sent twice"));
     }
-    if (item.waiters.empty()) {
-      item.has_value = true;
+    item.sent = true;
+    if (!item.waiter) {
       item.value = value;
       item.is_dead = is_dead;
       return absl::OkStatus();
     }
-    waiter = std::move(item.waiters.front());
-    table_.erase(key);
+    waiter = std::move(item.waiter);
+    item.waiter = nullptr;
   }
   waiter(absl::OkStatus(), value, is_dead);
   return absl::OkStatus();
@@ -38,14 +38,18 @@ void LocalRendezvous::RecvAsync(const std::string& key, DoneCallback done) {
     std::lock_guard<std::mutex> lock(mu_);
     status = abort_status_;
     if (status.ok()) {
-      auto it = table_.find(key);
-      if (it == table_.end() || !it->second.has_value) {
-        table_[key].waiters.push_back(std::move(done));
-        return;
+      Item& item = table_[key];
+      if (item.received) {
+        status = absl::InternalError(absl::StrCat("rendezvous key '", key, "' was received twice"));
+      } else {
+        item.received = true;
+        if (!item.sent) {
+          item.waiter = std::move(done);
+          return;
+        }
+        value = std::move(item.value);
+        is_dead = item.is_dead;
       }
-      value = std::move(it->second.value);
-      is_dead = it->second.is_dead;
-      table_.erase(it);
     }
   }
   done(status, value, is_dead);  // outside the lock: `done` may send or receive again
@@ -57,7 +61,7 @@ void LocalRendezvous::StartAbort(const absl::Status& status) {
     std::lock_guard<std::mutex> lock(mu_);
     if (abort_status_.ok()) abort_status_ = status;
     for (auto& [key, item] : table_) {
-      for (auto& w : item.waiters) waiters.push_back(std::move(w));
+      if (item.waiter) waiters.push_back(std::move(item.waiter));
     }
     table_.clear();
   }

@@ -1,8 +1,8 @@
 // The in-process rendezvous: a table where a Send leaves a tensor and a Recv picks it up,
-// whichever comes first. One serves one step.
+// whichever comes first. One serves one step, in which each key is sent once and received
+// once: a second Send or Recv of a key is an error, never a wait.
 #pragma once
 
-#include <deque>
 #include <mutex>
 
 #include "absl/container/flat_hash_map.h"
@@ -19,10 +19,11 @@ class LocalRendezvous final : public Rendezvous {
 
  private:
   struct Item {
-    bool has_value = false;
+    bool sent = false;
     Tensor value;
     bool is_dead = false;
-    std::deque<DoneCallback> waiters;
+    DoneCallback waiter;  // a Recv that came first
+    bool received = false;
   };
   std::mutex mu_;
   absl::flat_hash_map<std::string, Item> table_;
