@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "core/status.h"
@@ -66,25 +67,41 @@ absl::StatusOr<Tensor> Tensor::FromProto(const TensorProto& proto) {
     return absl::UnimplementedError(
         absl::StrCat("tensors of dtype ", DataTypeString(dtype), " are not supported"));
   }
-  Tensor t(dtype, shape);
-  int64_t n = t.NumElements();
+  // Everything the proto says is checked before anything is allocated: a hostile shape
+  // must give an error, not an attempt at an exabyte.
+  const int64_t n = shape.num_elements();
+  const int64_t element_size = static_cast<int64_t>(DataTypeSize(dtype));
+  if (n > std::numeric_limits<int64_t>::max() / element_size) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor proto of shape ", shape.DebugString(),
+                                                   " is too large to hold"));
+  }
+  if (dtype == DT_STRING &&
+      (proto.string_val_size() > n || (proto.string_val_size() == 0 && n > 0))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "string tensor proto has ", proto.string_val_size(), " values but its shape holds ", n));
+  }
+  const bool has_content = dtype != DT_STRING && !proto.tensor_content().empty();
+  if (has_content && static_cast<int64_t>(proto.tensor_content().size()) != n * element_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tensor proto of dtype ", DataTypeString(dtype), " and shape ", shape.DebugString(),
+        " needs ", n * element_size, " bytes of content, has ", proto.tensor_content().size()));
+  }
+  Tensor t;
+  try {
+    t = Tensor(dtype, shape);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("out of memory for a tensor proto of dtype ", DataTypeString(dtype),
+                     " and shape ", shape.DebugString()));
+  }
   if (dtype == DT_STRING) {
     const auto& values = proto.string_val();
-    if (values.size() > n || (values.empty() && n > 0)) {
-      return absl::InvalidArgumentError(absl::StrCat("string tensor proto has ", values.size(),
-                                                     " values but its shape holds ", n));
-    }
     for (int64_t i = 0; i < n; ++i) {
       t.data<std::string>()[i] = values[std::min<int64_t>(i, values.size() - 1)];
     }
     return t;
   }
-  if (!proto.tensor_content().empty()) {
-    if (proto.tensor_content().size() != t.TotalBytes()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "tensor proto of dtype ", DataTypeString(dtype), " and shape ", shape.DebugString(),
-          " needs ", t.TotalBytes(), " bytes of content, has ", proto.tensor_content().size()));
-    }
+  if (has_content) {
     std::memcpy(t.raw_data(), proto.tensor_content().data(), t.TotalBytes());
     return t;
   }

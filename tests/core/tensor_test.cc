@@ -93,6 +93,27 @@ TEST(Tensor, FromProto_RejectsWrongContentSize) {
   EXPECT_NE(std::string(t.status().message()).find("needs 16 bytes"), std::string::npos);
 }
 
+// A hostile proto: a 2^60-element shape. Checked before anything is allocated, so the
+// answer is an error, never std::bad_alloc.
+TEST(Tensor, FromProto_HugeShapeIsAnErrorNotAnAllocation) {
+  TensorProto proto;
+  proto.set_dtype(DT_FLOAT);
+  proto.mutable_tensor_shape()->add_dim()->set_size(int64_t{1} << 30);
+  proto.mutable_tensor_shape()->add_dim()->set_size(int64_t{1} << 30);
+  proto.set_tensor_content(std::string(8, '\0'));
+  EXPECT_STATUS(Tensor::FromProto(proto).status(), absl::StatusCode::kInvalidArgument,
+                "needs 4611686018427387904 bytes", "has 8");
+  proto.clear_tensor_content();  // no content: all zeros, too many to hold
+  auto zeros = Tensor::FromProto(proto);
+  EXPECT_EQ(zeros.status().code(), absl::StatusCode::kResourceExhausted) << zeros.status();
+  proto.set_dtype(DT_STRING);  // 2^60 strings of 32 bytes: more than an int64 counts
+  proto.add_string_val("x");
+  EXPECT_STATUS(Tensor::FromProto(proto).status(), absl::StatusCode::kInvalidArgument,
+                "too large");
+  proto.mutable_tensor_shape()->mutable_dim(0)->set_size(int64_t{1} << 20);
+  EXPECT_EQ(Tensor::FromProto(proto).status().code(), absl::StatusCode::kResourceExhausted);
+}
+
 TEST(Tensor, FromProto_RejectsTooManyValuesAndNegativeDims) {
   TensorProto proto;
   proto.set_dtype(DT_INT32);
