@@ -49,13 +49,13 @@ absl::StatusOr<TensorId> ParseTensorName(const std::string& input) {
   return id;
 }
 
-Graph::Graph(GraphOptions options) : options_(options) {
+Graph::Graph(GraphBuildOptions options) : options_(options) {
   versions_.set_producer(kGraphDefProducerVersion);
 }
 Graph::~Graph() = default;
 
 absl::StatusOr<std::unique_ptr<Graph>> Graph::FromGraphDef(const GraphDef& def,
-                                                           GraphOptions options) {
+                                                           GraphBuildOptions options) {
   auto graph = std::make_unique<Graph>(options);
   RETURN_IF_ERROR(graph->Extend(def));
   if (def.has_versions()) graph->versions_ = def.versions();
@@ -64,7 +64,7 @@ absl::StatusOr<std::unique_ptr<Graph>> Graph::FromGraphDef(const GraphDef& def,
 }
 
 absl::StatusOr<std::unique_ptr<Graph>> Graph::FromGraphDefTakingWeights(GraphDef def,
-                                                                        GraphOptions options) {
+                                                                        GraphBuildOptions options) {
   std::vector<std::pair<std::string, Tensor>> weights = TakeLargeConstants(&def, kAttachBytes);
   ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, FromGraphDef(def, options));
   GraphDef().Swap(&def);  // freed now (Clear would keep its strings' capacity)
@@ -656,9 +656,13 @@ NodeDef Node::DefForCopy(std::optional<Tensor>* value) const {
   return def;
 }
 
-void Graph::ToGraphDef(GraphDef* out) const {
+void Graph::ToGraphDef(GraphDef* out, bool attached_values) const {
   out->Clear();
-  for (const Node* node : nodes()) *out->add_node() = node->FullDef();
+  for (const Node* node : nodes()) {
+    NodeDef* def = out->add_node();
+    *def = attached_values ? node->FullDef() : node->def();
+    if (!node->assigned_device().empty()) def->set_device(node->assigned_device());
+  }
   *out->mutable_versions() = versions_;
   if (library_.function_size() > 0 || library_.gradient_size() > 0) {
     *out->mutable_library() = library_;

@@ -94,7 +94,7 @@ class Node {
   std::unique_ptr<Tensor> attached_value_;
 };
 
-struct GraphOptions {
+struct GraphBuildOptions {
   // Run each op's shape function as nodes are added.
   bool infer_shapes = true;
   // Leave the leading dim of placeholders' shapes unknown: a frozen graph's pinned batch
@@ -104,19 +104,19 @@ struct GraphOptions {
 
 class Graph {
  public:
-  explicit Graph(GraphOptions options = {});
+  explicit Graph(GraphBuildOptions options = {});
   ~Graph();
   Graph(const Graph&) = delete;
   Graph& operator=(const Graph&) = delete;
 
   // Builds and validates a graph; the nodes may come in any order.
   static absl::StatusOr<std::unique_ptr<Graph>> FromGraphDef(const GraphDef& def,
-                                                             GraphOptions options = {});
+                                                             GraphBuildOptions options = {});
   // The same from a GraphDef it may consume: the contents of constants of at least
   // kAttachBytes leave `def` decoded and aligned, and the graph holds them attached
   // (AttachConstantValue), so the weights are never held twice.
   static absl::StatusOr<std::unique_ptr<Graph>> FromGraphDefTakingWeights(
-      GraphDef def, GraphOptions options = {});
+      GraphDef def, GraphBuildOptions options = {});
   static constexpr size_t kAttachBytes = 64 << 10;
   // Adds the nodes of `def` (in any order; their inputs may be in `def` or already here).
   // All or nothing: on error the graph is unchanged.
@@ -124,7 +124,9 @@ class Graph {
   // Adds one node whose inputs exist already. Missing attrs get their defaults, and type
   // and length attrs are inferred from the inputs.
   absl::StatusOr<Node*> AddNode(NodeDef def);
-  void ToGraphDef(GraphDef* out) const;
+  // A placed node's def says its assigned device (as a partition graph shows it). Without
+  // `attached_values`, attached constants keep only their dtype and shape.
+  void ToGraphDef(GraphDef* out, bool attached_values = true) const;
 
   Node* FindNode(const std::string& name) const;
   // Live nodes; ids run below num_node_ids(), and node(id) is nullptr for a removed one.
@@ -181,7 +183,7 @@ class Graph {
   void RemoveEdge(const Edge* edge);
   static void SyncInputs(Node* node);
 
-  GraphOptions options_;
+  GraphBuildOptions options_;
   std::vector<std::unique_ptr<Node>> nodes_;
   int num_live_ = 0;
   std::vector<std::unique_ptr<Edge>> edges_;  // nullptr where one was removed

@@ -1,7 +1,8 @@
 #include "runtime/device.h"
 
 #include <algorithm>
-#include <atomic>
+#include <mutex>
+#include <random>
 
 #include "absl/strings/str_join.h"
 #include "core/kernel_registry.h"
@@ -20,19 +21,26 @@ std::vector<FactoryEntry>& Factories() {
   return *factories;
 }
 
-uint64_t NextIncarnation() {
-  static std::atomic<uint64_t> next{1};
-  return next.fetch_add(1);
+uint64_t RandomIncarnation() {
+  static std::mutex mu;
+  static std::mt19937_64 rng(std::random_device{}());
+  std::lock_guard<std::mutex> lock(mu);
+  uint64_t value;
+  do value = rng();
+  while (value == 0);  // 0 is no incarnation
+  return value;
 }
 
 }  // namespace
 
-Device::Device(DeviceName name, Allocator* allocator, ThreadPool* compute_pool)
+Device::Device(DeviceName name, Allocator* allocator, ThreadPool* compute_pool,
+               int64_t memory_limit)
     : name_(std::move(name)),
       full_name_(name_.ToString()),
       allocator_(allocator),
       compute_pool_(compute_pool),
-      incarnation_(NextIncarnation()) {}
+      memory_limit_(memory_limit),
+      incarnation_(RandomIncarnation()) {}
 
 void DeviceFactory::Register(const std::string& type, int priority,
                              std::unique_ptr<DeviceFactory> factory) {

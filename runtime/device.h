@@ -23,7 +23,9 @@ namespace runnel {
 
 class Device {
  public:
-  Device(DeviceName name, Allocator* allocator, ThreadPool* compute_pool);
+  // `memory_limit`: the bytes its allocator may hand out (0: unknown).
+  Device(DeviceName name, Allocator* allocator, ThreadPool* compute_pool,
+         int64_t memory_limit = 0);
   virtual ~Device() = default;
 
   // "/job:localhost/replica:0/task:0/device:CPU:0"
@@ -32,8 +34,9 @@ class Device {
   const std::string& device_type() const { return name_.type; }
   Allocator* allocator() const { return allocator_; }
   ThreadPool* compute_pool() const { return compute_pool_; }
-  // Changes each time a device object is created, so rendezvous keys from a previous
-  // incarnation never match.
+  int64_t memory_limit() const { return memory_limit_; }
+  // A random 64-bit number drawn when the device object is created, so rendezvous keys
+  // from a previous incarnation (another process, a restarted worker) never match.
   uint64_t incarnation() const { return incarnation_; }
 
   virtual absl::Status Compute(OpKernel* kernel, OpKernelContext* ctx) {
@@ -45,6 +48,7 @@ class Device {
   std::string full_name_;
   Allocator* allocator_;
   ThreadPool* compute_pool_;
+  int64_t memory_limit_;
   uint64_t incarnation_;
 };
 

@@ -159,6 +159,27 @@ absl::Status DirectSession::PrepareRun(const std::vector<std::string>& feeds,
   return Prepare(feeds, fetches, targets).status();
 }
 
+absl::Status DirectSession::Run(const RunOptions& options,
+                                const std::vector<std::pair<std::string, Tensor>>& feeds,
+                                const std::vector<std::string>& fetches,
+                                const std::vector<std::string>& targets,
+                                std::vector<Tensor>* outputs, RunMetadata* metadata) {
+  StepStatsCollector stats;
+  const bool trace = options.trace_level() != RunOptions::NO_TRACE;
+  RETURN_IF_ERROR(Run(feeds, fetches, targets, outputs, trace ? &stats : nullptr));
+  if (metadata == nullptr) return absl::OkStatus();
+  if (trace) *metadata->mutable_step_stats() = ToStepStats(stats.Take());
+  if (options.output_partition_graphs()) {
+    std::vector<std::string> feed_names;
+    for (const auto& feed : feeds) feed_names.push_back(feed.first);
+    ASSIGN_OR_RETURN(PreparedStep * step, Prepare(feed_names, fetches, targets));  // cached
+    for (const Partition& p : step->partitions) {
+      p.executor->graph().ToGraphDef(metadata->add_partition_graphs(), /*attached_values=*/false);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DirectSession::Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
                                 const std::vector<std::string>& fetches,
                                 const std::vector<std::string>& targets,

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/graph.h"
+#include "core/proto/config.pb.h"
 #include "runtime/device.h"
 #include "runtime/executor.h"
 #include "runtime/session_options.h"
@@ -38,6 +39,14 @@ class DirectSession {
   absl::Status Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
                    const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
                    std::vector<Tensor>* outputs, StepStatsCollector* stats = nullptr);
+
+  // The same, traced as `options` asks: its trace_level fills metadata->step_stats (every
+  // node, _Send and _Recv included, by device), output_partition_graphs
+  // metadata->partition_graphs (placed; large constants' contents left out).
+  absl::Status Run(const RunOptions& options,
+                   const std::vector<std::pair<std::string, Tensor>>& feeds,
+                   const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
+                   std::vector<Tensor>* outputs, RunMetadata* metadata);
 
   // Prepares (and caches) what Run needs for this signature without running it: pays the
   // set-up cost ahead of time. The only step that reads the graph.

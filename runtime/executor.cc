@@ -199,37 +199,49 @@ class Executor::Step {
     RETURN_IF_ERROR(DerefInputs(item));
     const OpKernelContext::Params params = MakeParams(item, input_dead, output_refs);
     OpKernelContext ctx(params, outputs);
-    std::optional<NodeExecStats> stats;  // only when the caller collects them
-    std::chrono::steady_clock::time_point start;
-    if (args_.stats != nullptr) {
-      stats.emplace();
-      for (const Tensor& t : params.inputs) {
-        const auto dims = t.shape().dim_sizes();
-        stats->input_shapes.emplace_back(dims.begin(), dims.end());
-      }
-      start = std::chrono::steady_clock::now();
-    }
+    std::optional<NodeRunStats> stats = StartStats(item, params.inputs);
     absl::Status status;
     try {
       status = exec_->device_->Compute(item.kernel.get(), &ctx);
     } catch (const std::bad_alloc&) {
       status = absl::ResourceExhaustedError("out of memory while computing the node's outputs");
     }
-    if (stats) {
-      stats->elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                              std::chrono::steady_clock::now() - start)
-                              .count();
-      stats->node = item.node->name();
-      stats->op = item.node->type_string();
-      if (!outputs.empty() && outputs[0].IsInitialized()) {
-        const auto dims = outputs[0].shape().dim_sizes();
-        stats->output_shape.assign(dims.begin(), dims.end());
-      }
-      args_.stats->Record(*std::move(stats));
-    }
+    if (stats) RecordStats(std::move(stats), outputs);
     ReleaseInputs(item);  // as early as possible
     *outputs_dead = ctx.outputs_dead();
     return status;
+  }
+
+  // Only when the caller collects stats.
+  std::optional<NodeRunStats> StartStats(const NodeItem& item, absl::Span<const Tensor> inputs) {
+    if (args_.stats == nullptr) return std::nullopt;
+    NodeRunStats stats;
+    stats.node = item.node->name();
+    stats.op = item.node->type_string();
+    stats.device = exec_->device_->name();
+    for (const Tensor& t : inputs) {
+      const auto dims = t.shape().dim_sizes();
+      stats.input_shapes.emplace_back(dims.begin(), dims.end());
+    }
+    stats.start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    stats.elapsed_ns = std::chrono::steady_clock::now().time_since_epoch().count();
+    return stats;
+  }
+
+  void RecordStats(std::optional<NodeRunStats> stats, absl::Span<const Tensor> outputs) {
+    stats->elapsed_ns = std::chrono::steady_clock::now().time_since_epoch().count() -
+                        stats->elapsed_ns;  // it held the start
+    for (const Tensor& t : outputs) {
+      if (!t.IsInitialized()) {  // a Switch's untaken side, a ref output
+        stats->outputs.emplace_back(DT_INVALID, std::vector<int64_t>());
+        continue;
+      }
+      const auto dims = t.shape().dim_sizes();
+      stats->outputs.emplace_back(t.dtype(), std::vector<int64_t>(dims.begin(), dims.end()));
+    }
+    args_.stats->Record(*std::move(stats));
   }
 
   void ReleaseInputs(const NodeItem& item) {
@@ -258,14 +270,17 @@ class Executor::Step {
       OpKernelContext::Params params;
       std::vector<Tensor> outputs;
       std::unique_ptr<OpKernelContext> ctx;
+      std::optional<NodeRunStats> stats;
     };
     auto* state = new AsyncState;
     state->output_refs.resize(item.num_outputs);
     state->params = MakeParams(item, input_dead, absl::MakeSpan(state->output_refs));
     state->outputs.resize(item.num_outputs);
     state->ctx = std::make_unique<OpKernelContext>(state->params, absl::MakeSpan(state->outputs));
+    state->stats = StartStats(item, state->params.inputs);
     item.kernel->ComputeAsync(state->ctx.get(), [this, id, state](absl::Status status) {
       const NodeItem& item = exec_->items_[id];
+      if (state->stats) RecordStats(std::move(state->stats), state->outputs);
       absl::InlinedVector<int, 16> ready;
       if (status.ok()) {
         status = Propagate(item, absl::MakeSpan(state->outputs), state->output_refs,

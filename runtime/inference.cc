@@ -155,9 +155,9 @@ absl::StatusOr<std::vector<HostTensor>> Model::Run(
                          std::vector<int64_t>(dims.begin(), dims.end()), owner, t.raw_data());
   }
   if (timings != nullptr) {
-    for (NodeExecStats& s : stats.Take()) {
+    for (NodeRunStats& s : stats.Take()) {
       timings->push_back({s.node, s.op, s.elapsed_ns / 1e6,
-                          EstimateFlops(s.op, s.input_shapes, s.output_shape)});
+                          EstimateFlops(s.op, s.input_shapes, s.output_shape())});
     }
   }
   return outputs;

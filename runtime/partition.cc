@@ -60,7 +60,7 @@ class Partitioner {
   Graph* Partition(const Device& device) {
     auto& partition = partitions_[device.name()];
     if (partition == nullptr)
-      partition = std::make_unique<Graph>(GraphOptions{/*infer_shapes=*/false});
+      partition = std::make_unique<Graph>(GraphBuildOptions{/*infer_shapes=*/false});
     return partition.get();
   }
 

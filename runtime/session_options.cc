@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/op_registry.h"
+#include "core/status.h"
 
 namespace runnel {
 
@@ -19,6 +20,10 @@ const std::vector<SessionOptionDoc>& SessionOptions::Documented() {
        "graph passes run on each step's graph: 0 none; 1 identity elimination, constant "
        "folding, common-subexpression elimination, pruning; 2 also batch-norm folding and "
        "fused bias + activation kernels"},
+      {"gpu_options.allow_growth", "false",
+       "a GPU device reserves memory as it needs it rather than all at the start"},
+      {"gpu_options.per_process_gpu_memory_fraction", "0.0",
+       "the fraction of each GPU's memory a GPU device reserves (0: the default)"},
   };
   return *docs;
 }
@@ -54,19 +59,25 @@ absl::Status SessionOptions::Validate() const {
           absl::StrCat("unknown session option '", key, "'",
                        nearest.empty() ? "" : absl::StrCat("; did you mean '", nearest, "'?")));
     }
-    bool is_bool = doc->default_value == "true" || doc->default_value == "false";
+    // A default's form gives the kind: true/false, 0.0 (a fraction) or an integer.
+    const bool is_bool = doc->default_value == "true" || doc->default_value == "false";
+    const bool is_fraction = absl::StrContains(doc->default_value, ".");
     int64_t n = 0;
-    bool ok = is_bool ? (value == "true" || value == "false" || value == "1" || value == "0")
-                      : (absl::SimpleAtoi(value, &n) && n >= 0);
+    double x = 0;
+    bool ok = is_bool       ? (value == "true" || value == "false" || value == "1" || value == "0")
+              : is_fraction ? (absl::SimpleAtod(value, &x) && x >= 0 && x <= 1)
+                            : (absl::SimpleAtoi(value, &n) && n >= 0);
     if (ok && key == "graph_optimization_level") ok = n <= 2;
     if (!ok) {
       if (key == "graph_optimization_level") {
         return absl::InvalidArgumentError(absl::StrCat(
             "session option 'graph_optimization_level' must be 0, 1 or 2, got '", value, "'"));
       }
-      return absl::InvalidArgumentError(absl::StrCat(
-          "session option '", key, "' must be ",
-          is_bool ? "true or false" : "a non-negative integer", ", got '", value, "'"));
+      return absl::InvalidArgumentError(absl::StrCat("session option '", key, "' must be ",
+                                                     is_bool       ? "true or false"
+                                                     : is_fraction ? "a number from 0 to 1"
+                                                                   : "a non-negative integer",
+                                                     ", got '", value, "'"));
     }
   }
   return absl::OkStatus();
@@ -76,6 +87,34 @@ int64_t SessionOptions::GetInt(const std::string& key) const {
   int64_t n = 0;
   (void)absl::SimpleAtoi(Get(key), &n);
   return n;
+}
+
+double SessionOptions::GetDouble(const std::string& key) const {
+  double x = 0;
+  (void)absl::SimpleAtod(Get(key), &x);
+  return x;
+}
+
+absl::StatusOr<SessionOptions> SessionOptions::FromConfigProto(const ConfigProto& config) {
+  SessionOptions options;
+  auto& c = options.config_;
+  for (const auto& [type, count] : config.device_count()) {
+    c[absl::StrCat("device_count.", type)] = absl::StrCat(count);
+  }
+  c["intra_op_parallelism_threads"] = absl::StrCat(config.intra_op_parallelism_threads());
+  c["inter_op_parallelism_threads"] = absl::StrCat(config.inter_op_parallelism_threads());
+  c["allow_soft_placement"] = config.allow_soft_placement() ? "true" : "false";
+  c["log_device_placement"] = config.log_device_placement() ? "true" : "false";
+  if (config.graph_options().optimizer_options().opt_level() == OptimizerOptions::L0) {
+    c["graph_optimization_level"] = "0";
+  }
+  const GPUOptions& gpu = config.gpu_options();
+  c["gpu_options.allow_growth"] = gpu.allow_growth() ? "true" : "false";
+  c["gpu_options.per_process_gpu_memory_fraction"] =
+      absl::StrCat(gpu.per_process_gpu_memory_fraction());
+  for (const auto& [key, value] : config.runnel_options()) c[key] = value;
+  RETURN_IF_ERROR(options.Validate());
+  return options;
 }
 
 bool SessionOptions::GetBool(const std::string& key) const {

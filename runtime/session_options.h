@@ -9,6 +9,13 @@
 //   device_count.CPU              how many CPU devices to create (default 1)
 //   graph_optimization_level      graph passes on each step graph, 0-2 (default 2; see
 //                                 runtime/passes/optimizer.h)
+//   gpu_options.allow_growth, gpu_options.per_process_gpu_memory_fraction   for GPU devices
+//
+// A TensorFlow ConfigProto (core/proto/config.proto) maps onto these keys: device_count,
+// the thread counts, allow_soft_placement and log_device_placement as they are (an unset
+// allow_soft_placement is false there, as in TensorFlow, while a session made without a
+// ConfigProto allows soft placement), graph_options.optimizer_options.opt_level L0 as
+// level 0, gpu_options, and runnel_options key by key.
 #pragma once
 
 #include <map>
@@ -16,6 +23,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/proto/config.pb.h"
 
 namespace runnel {
 
@@ -35,7 +43,9 @@ class SessionOptions {
   absl::Status Set(const std::string& key, const std::string& value);
   // Fails on unknown keys (naming the nearest known one) and malformed values.
   absl::Status Validate() const;
+  static absl::StatusOr<SessionOptions> FromConfigProto(const ConfigProto& config);
   int64_t GetInt(const std::string& key) const;
+  double GetDouble(const std::string& key) const;
   bool GetBool(const std::string& key) const;
   const std::map<std::string, std::string>& config() const { return config_; }
 

@@ -59,7 +59,7 @@ absl::StatusOr<ResolvedSignature> ResolveSignature(const Graph& graph, const Ste
 
 absl::StatusOr<std::unique_ptr<Graph>> BuildStepGraph(const Graph& graph,
                                                       const ResolvedSignature& sig) {
-  auto out = std::make_unique<Graph>(GraphOptions{/*infer_shapes=*/false});
+  auto out = std::make_unique<Graph>(GraphBuildOptions{/*infer_shapes=*/false});
   // Fed tensor "node:port" -> its _Arg node.
   absl::flat_hash_map<std::string, const Node*> fed;
   for (size_t i = 0; i < sig.feeds.size(); ++i) {

@@ -1,6 +1,40 @@
 #include "runtime/step_stats.h"
 
+#include <map>
+
+#include "absl/strings/str_cat.h"
+
 namespace runnel {
+
+StepStats ToStepStats(const std::vector<NodeRunStats>& nodes) {
+  StepStats out;
+  std::map<std::string, DeviceStepStats*> by_device;
+  for (const NodeRunStats& n : nodes) {
+    DeviceStepStats*& device = by_device[n.device];
+    if (device == nullptr) {
+      device = out.add_dev_stats();
+      device->set_device(n.device);
+    }
+    NodeExecStats* s = device->add_node_stats();
+    s->set_node_name(n.node);
+    s->set_timeline_label(absl::StrCat(n.node, " = ", n.op));
+    s->set_all_start_nanos(n.start_ns);
+    s->set_all_start_micros(n.start_ns / 1000);
+    s->set_op_end_rel_nanos(n.elapsed_ns);
+    s->set_all_end_rel_nanos(n.elapsed_ns);
+    s->set_op_end_rel_micros(n.elapsed_ns / 1000);
+    s->set_all_end_rel_micros(n.elapsed_ns / 1000);
+    for (size_t i = 0; i < n.outputs.size(); ++i) {
+      if (n.outputs[i].first == DT_INVALID) continue;
+      NodeOutput* o = s->add_output();
+      o->set_slot(static_cast<int>(i));
+      TensorDescription* d = o->mutable_tensor_description();
+      d->set_dtype(n.outputs[i].first);
+      for (int64_t dim : n.outputs[i].second) d->mutable_shape()->add_dim()->set_size(dim);
+    }
+  }
+  return out;
+}
 
 int64_t EstimateFlops(const std::string& op, const std::vector<std::vector<int64_t>>& input_shapes,
                       const std::vector<int64_t>& output_shape) {

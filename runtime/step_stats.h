@@ -1,6 +1,7 @@
 // Per-node timings of one step, collected when a caller asks (runnel-run --benchmark, the
-// timings of the C++ API's Model::Run): which node ran, how long its kernel took, and the
-// shapes it read and wrote (for FLOP counts). Collecting costs two clock reads per node.
+// timings of the C++ API's Model::Run, RunOptions' trace_level for RunMetadata.step_stats):
+// which node ran where, when and for how long, and the shapes it read and wrote (for FLOP
+// counts). Collecting costs three clock reads per node.
 #pragma once
 
 #include <cstdint>
@@ -8,30 +9,43 @@
 #include <string>
 #include <vector>
 
+#include "core/proto/step_stats.pb.h"
+#include "core/tensor.h"
+
 namespace runnel {
 
-struct NodeExecStats {
-  std::string node, op;
-  int64_t elapsed_ns = 0;
+struct NodeRunStats {
+  std::string node, op, device;
+  int64_t start_ns = 0;    // wall clock, since the epoch
+  int64_t elapsed_ns = 0;  // of the kernel (an asynchronous one: until its callback)
   std::vector<std::vector<int64_t>> input_shapes;
-  std::vector<int64_t> output_shape;  // of output 0; empty when it has none
+  // Per output: dtype and shape (DT_INVALID for one left unset, such as a Switch's other side).
+  std::vector<std::pair<DataType, std::vector<int64_t>>> outputs;
+  const std::vector<int64_t>& output_shape() const {  // of output 0; empty when none
+    static const std::vector<int64_t> kNone;
+    return outputs.empty() ? kNone : outputs[0].second;
+  }
 };
 
 class StepStatsCollector {
  public:
-  void Record(NodeExecStats stats) {
+  void Record(NodeRunStats stats) {
     std::lock_guard<std::mutex> lock(mu_);
     nodes_.push_back(std::move(stats));
   }
-  std::vector<NodeExecStats> Take() {
+  std::vector<NodeRunStats> Take() {
     std::lock_guard<std::mutex> lock(mu_);
     return std::move(nodes_);
   }
 
  private:
   std::mutex mu_;
-  std::vector<NodeExecStats> nodes_;
+  std::vector<NodeRunStats> nodes_;
 };
+
+// The collected stats as TensorFlow's StepStats: one DeviceStepStats per device, each node
+// with its start, duration, outputs and timeline label ("name = Op").
+StepStats ToStepStats(const std::vector<NodeRunStats>& nodes);
 
 // Floating-point operations of one run of `op` with these shapes (multiply-adds count
 // two): MatMul, BatchMatMul, the convolutions and their fused forms; 0 for other ops.

@@ -258,14 +258,35 @@ class PyGraph {
 class PySession {
  public:
   PySession(const PyGraph& graph, const std::map<std::string, std::string>& config) {
-    auto session = DirectSession::Create(graph.graph(), SessionOptions(config));
-    Check(session.status());
-    session_ = *std::move(session);
+    Open(graph, SessionOptions(config));
+  }
+  // `config`: a serialized ConfigProto.
+  PySession(const PyGraph& graph, const py::bytes& config) {
+    ConfigProto proto;
+    if (!proto.ParseFromString(std::string(config))) {
+      ThrowStatus(absl::InvalidArgumentError("config is not a valid ConfigProto"));
+    }
+    auto options = SessionOptions::FromConfigProto(proto);
+    Check(options.status());
+    Open(graph, *options);
   }
   std::vector<py::object> Run(const std::vector<std::pair<std::string, py::array>>& feeds,
                               const std::vector<std::string>& fetches,
                               const std::vector<std::string>& targets) {
+    return RunTraced(feeds, fetches, targets, py::bytes()).first;
+  }
+  // `options`: a serialized RunOptions (empty: none). Returns the fetches and the
+  // serialized RunMetadata.
+  std::pair<std::vector<py::object>, py::bytes> RunTraced(
+      const std::vector<std::pair<std::string, py::array>>& feeds,
+      const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
+      const py::bytes& options) {
     if (!session_) ThrowStatus(absl::FailedPreconditionError("the session is closed"));
+    RunOptions run_options;
+    if (!run_options.ParseFromString(std::string(options))) {
+      ThrowStatus(absl::InvalidArgumentError("options is not a valid RunOptions"));
+    }
+    RunMetadata metadata;
     std::vector<std::pair<std::string, Tensor>> inputs;
     std::vector<std::string> feed_names;
     for (const auto& [name, value] : feeds) {
@@ -279,13 +300,22 @@ class PySession {
     absl::Status status;
     {
       py::gil_scoped_release release;
-      status = session_->Run(inputs, fetches, targets, &outputs);
+      status = session_->Run(run_options, inputs, fetches, targets, &outputs, &metadata);
       inputs.clear();
     }
     Check(status);
     std::vector<py::object> result;
     for (const Tensor& t : outputs) result.push_back(ToNumpy(t));
-    return result;
+    return {result, Serialize(metadata)};
+  }
+  // (name, device type, memory limit in bytes, incarnation) of each device.
+  std::vector<std::tuple<std::string, std::string, int64_t, uint64_t>> ListDevices() const {
+    if (!session_) ThrowStatus(absl::FailedPreconditionError("the session is closed"));
+    std::vector<std::tuple<std::string, std::string, int64_t, uint64_t>> out;
+    for (const auto& d : session_->devices().devices()) {
+      out.emplace_back(d->name(), d->device_type(), d->memory_limit(), d->incarnation());
+    }
+    return out;
   }
   void Close() {
     py::gil_scoped_release release;
@@ -293,6 +323,11 @@ class PySession {
   }
 
  private:
+  void Open(const PyGraph& graph, const SessionOptions& options) {
+    auto session = DirectSession::Create(graph.graph(), options);
+    Check(session.status());
+    session_ = *std::move(session);
+  }
   std::unique_ptr<DirectSession> session_;
 };
 
@@ -363,7 +398,10 @@ PYBIND11_MODULE(_runnel, m) {
       .def("num_nodes", &PyGraph::NumNodes);
   py::class_<PySession>(m, "Session")
       .def(py::init<const PyGraph&, const std::map<std::string, std::string>&>())
+      .def(py::init<const PyGraph&, const py::bytes&>())
       .def("run", &PySession::Run)
+      .def("run_traced", &PySession::RunTraced)
+      .def("list_devices", &PySession::ListDevices)
       .def("close", &PySession::Close);
   m.def("op_list", &SerializedOpList, "The op registry as a serialized OpList.");
   m.def("op_endpoints", &OpEndpoints, "{op: its public Python names} from the op registry.");

@@ -232,7 +232,7 @@ TEST(GraphEdits, InferShapesAgainSeesFoldedValues) {
                                               PlaceholderNode("s", DT_INT32, PartialShape{2}),
                                               MakeNode("shape", "Identity", {"s"}),
                                               MakeNode("r", "Reshape", {"x", "shape"})}),
-                                   GraphOptions{/*infer_shapes=*/false})
+                                   GraphBuildOptions{/*infer_shapes=*/false})
                    .value();
   ASSERT_TRUE(graph->InferShapes().ok());
   EXPECT_EQ(graph->FindNode("r")->output_shape(0).DebugString(), "[?,?]");
@@ -247,7 +247,7 @@ TEST(Graph, FreeBatchDimLeavesPlaceholdersLeadingDimUnknown) {
   GraphDef def = MakeGraph(
       {PlaceholderNode("x", DT_FLOAT, PartialShape{100, 784}), MakeNode("y", "Relu", {"x"})});
   auto pinned = Graph::FromGraphDef(def);
-  auto free = Graph::FromGraphDef(def, GraphOptions{true, /*free_batch_dim=*/true});
+  auto free = Graph::FromGraphDef(def, GraphBuildOptions{true, /*free_batch_dim=*/true});
   ASSERT_TRUE(pinned.ok() && free.ok());
   EXPECT_EQ((*pinned)->FindNode("y")->output_shape(0).DebugString(), "[100,784]");
   EXPECT_EQ((*free)->FindNode("y")->output_shape(0).DebugString(), "[?,784]");

@@ -223,7 +223,7 @@ def test_session_config_threads():
     with tf.Session(config=config) as sess:
         assert sess.run(c) == 10000
     with pytest.raises(tf.errors.InvalidArgumentError, match="unknown session option"):
-        tf.Session(config=tf.ConfigProto(options={"bogus_key": "1"}))
+        tf.Session(config=tf.ConfigProto(runnel_options={"bogus_key": "1"}))
 
 
 def test_compat_v1_is_runnel():

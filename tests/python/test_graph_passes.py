@@ -17,7 +17,7 @@ FROZEN = {
 
 def session(graph, level):
     return tf.Session(graph=graph, config=tf.ConfigProto(
-        options={"graph_optimization_level": str(level)}))
+        runnel_options={"graph_optimization_level": str(level)}))
 
 
 @pytest.mark.parametrize("name", sorted(FROZEN))

@@ -62,3 +62,32 @@ def test_names_tensorflow_has_in_two_places_runnel_has_in_both(module):
             missing += [f"runnel.{name}"] * (not hasattr(runnel, name))
             missing += [f"runnel.{module}.{name}"] * (not hasattr(ours, name))
     assert not missing, f"missing: {missing}"
+
+
+def test_config_and_run_metadata_are_wire_compatible():
+    """A ConfigProto and RunOptions written by TensorFlow configure Runnel; the RunMetadata
+    Runnel fills reads in TensorFlow (partition graphs, step stats)."""
+    tf1 = tensorflow.compat.v1
+    theirs = tf1.ConfigProto(device_count={"CPU": 2}, allow_soft_placement=True,
+                             intra_op_parallelism_threads=1, log_device_placement=False,
+                             gpu_options=tf1.GPUOptions(allow_growth=True))
+    theirs.graph_options.optimizer_options.opt_level = tf1.OptimizerOptions.L0
+    theirs.rpc_options.use_rpc_for_inprocess_master = True  # a field Runnel does not read
+    config = runnel.ConfigProto.FromString(theirs.SerializeToString())
+    assert dict(config.device_count) == {"CPU": 2} and config.gpu_options.allow_growth
+    assert config.graph_options.optimizer_options.opt_level == runnel.OptimizerOptions.L0
+    options = runnel.RunOptions.FromString(tf1.RunOptions(
+        trace_level=tf1.RunOptions.FULL_TRACE, output_partition_graphs=True).SerializeToString())
+    g = runnel.Graph()
+    with g.as_default():
+        with runnel.device("/cpu:1"):
+            a = runnel.constant([1.0, 2.0]) * 3.0
+        b = runnel.reduce_sum(a, name="b")
+    metadata = runnel.RunMetadata()
+    with runnel.Session(graph=g, config=config) as sess:
+        assert sess.run(b, options=options, run_metadata=metadata) == 9.0
+    read = tf1.RunMetadata.FromString(metadata.SerializeToString())
+    assert len(read.partition_graphs) == 2
+    assert any(n.op == "_Recv" for p in read.partition_graphs for n in p.node)
+    labels = {n.timeline_label for d in read.step_stats.dev_stats for n in d.node_stats}
+    assert "b = Sum" in labels

@@ -199,6 +199,29 @@ TEST(DirectSession, UnknownOptionIsAnError) {
                 "did you mean 'intra_op_parallelism_threads'?");
 }
 
+// TensorFlow's reading of a ConfigProto: an unset allow_soft_placement is false there, while
+// a session made without one allows soft placement.
+TEST(SessionOptions, FromConfigProtoReadsTensorFlowsFields) {
+  ConfigProto config;
+  (*config.mutable_device_count())["CPU"] = 3;
+  config.set_intra_op_parallelism_threads(2);
+  config.mutable_graph_options()->mutable_optimizer_options()->set_opt_level(OptimizerOptions::L0);
+  config.mutable_gpu_options()->set_per_process_gpu_memory_fraction(0.25);
+  (*config.mutable_runnel_options())["inter_op_parallelism_threads"] = "4";
+  auto options = SessionOptions::FromConfigProto(config);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->GetInt("device_count.CPU"), 3);
+  EXPECT_EQ(options->GetInt("intra_op_parallelism_threads"), 2);
+  EXPECT_EQ(options->GetInt("inter_op_parallelism_threads"), 4);
+  EXPECT_EQ(options->GetInt("graph_optimization_level"), 0);
+  EXPECT_DOUBLE_EQ(options->GetDouble("gpu_options.per_process_gpu_memory_fraction"), 0.25);
+  EXPECT_FALSE(options->GetBool("allow_soft_placement"));
+  EXPECT_TRUE(SessionOptions().GetBool("allow_soft_placement"));
+  (*config.mutable_runnel_options())["gpu_options.per_process_gpu_memory_fraction"] = "1.5";
+  EXPECT_STATUS(SessionOptions::FromConfigProto(config).status(),
+                absl::StatusCode::kInvalidArgument, "a number from 0 to 1", "'1.5'");
+}
+
 TEST(DirectSession, GarbageGraphBytesAreAnError) {
   GraphDef def;
   EXPECT_FALSE(def.ParseFromString(std::string("\xff\xff\xff\x0f garbage", 12)));

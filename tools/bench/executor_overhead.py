@@ -55,7 +55,7 @@ def side_runnel(n, threads, reps):
     # would merge the fan-out's identical adds and leave no executor work to measure.
     config = tf.ConfigProto(inter_op_parallelism_threads=threads,
                             intra_op_parallelism_threads=threads,
-                            options={"graph_optimization_level": 0})
+                            runnel_options={"graph_optimization_level": "0"})
     return graph_runtime(tf, config, n, reps)
 
 

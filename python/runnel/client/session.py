@@ -9,38 +9,24 @@ from runnel.framework import dtypes
 from runnel.framework import ops
 from runnel.framework import tensor_util
 from runnel.framework.api_export import tf_export
+from runnel.proto import config_pb2
 
 get_default_session = ops.get_default_session
 
 
-@tf_export("ConfigProto")
-class ConfigProto:
-    """Session settings, with TensorFlow's field names. Other keys documented in
-    runtime/session_options.h can be passed as `options={"key": "value"}`."""
+# Session and run configuration: TensorFlow's messages, field for field (a ConfigProto
+# serialized by TensorFlow parses). Runnel's own session options (runtime/session_options.h)
+# go in ConfigProto.runnel_options, by key.
+for _message in (config_pb2.ConfigProto, config_pb2.GPUOptions, config_pb2.GraphOptions,
+                 config_pb2.OptimizerOptions, config_pb2.RunOptions, config_pb2.RunMetadata):
+    tf_export(_message.__name__)(_message)
+ConfigProto = config_pb2.ConfigProto
+RunOptions = config_pb2.RunOptions
 
-    def __init__(self, inter_op_parallelism_threads=0, intra_op_parallelism_threads=0,
-                 allow_soft_placement=True, log_device_placement=False, device_count=None,
-                 options=None, **unsupported):
-        if unsupported:
-            raise TypeError(f"unsupported ConfigProto fields: {sorted(unsupported)}")
-        self.inter_op_parallelism_threads = inter_op_parallelism_threads
-        self.intra_op_parallelism_threads = intra_op_parallelism_threads
-        self.allow_soft_placement = allow_soft_placement
-        self.log_device_placement = log_device_placement
-        self.device_count = dict(device_count or {})
-        self.options = dict(options or {})
 
-    def to_options(self):
-        opts = {
-            "inter_op_parallelism_threads": str(self.inter_op_parallelism_threads),
-            "intra_op_parallelism_threads": str(self.intra_op_parallelism_threads),
-            "allow_soft_placement": "true" if self.allow_soft_placement else "false",
-            "log_device_placement": "true" if self.log_device_placement else "false",
-        }
-        for device_type, count in self.device_count.items():
-            opts[f"device_count.{device_type}"] = str(count)
-        opts.update({k: str(v) for k, v in self.options.items()})
-        return opts
+class DeviceAttributes(collections.namedtuple(
+        "DeviceAttributes", ["name", "device_type", "memory_limit_bytes", "incarnation"])):
+    """One device of a session, as `Session.list_devices()` lists it."""
 
 
 class _FetchMapper:
@@ -122,8 +108,12 @@ class Session:
             raise errors.UnimplementedError(
                 f"distributed targets ('{target}') are not supported yet; use tf.Session()")
         self._graph = graph or ops.get_default_graph()
-        self._config = config or ConfigProto()
-        self._session = _runnel.Session(self._graph._c_graph, self._config.to_options())
+        if config is not None and not isinstance(config, ConfigProto):
+            raise TypeError(f"config must be a tf.ConfigProto, got {type(config).__name__}")
+        # Without a config, Runnel's defaults (soft placement on); with one, its fields as
+        # TensorFlow reads them (soft placement only when asked).
+        self._session = _runnel.Session(
+            self._graph._c_graph, config.SerializeToString() if config is not None else {})
         self._closed = False
         self._context = None
 
@@ -161,7 +151,16 @@ class Session:
             else:
                 slots.append(None)
                 targets.append(leaf.name)
-        results = self._session.run(feeds, fetch_names, targets)
+        if options is None and run_metadata is None:
+            results = self._session.run(feeds, fetch_names, targets)
+        else:
+            if options is not None and not isinstance(options, RunOptions):
+                raise TypeError(f"options must be a tf.RunOptions, got {type(options).__name__}")
+            results, metadata = self._session.run_traced(
+                feeds, fetch_names, targets,
+                options.SerializeToString() if options is not None else b"")
+            if run_metadata is not None:
+                run_metadata.MergeFromString(metadata)
         values = []
         for slot in slots:
             if slot is None:
@@ -170,6 +169,12 @@ class Session:
             v = results[slot]
             values.append(v[()] if v.ndim == 0 else v)
         return mapper.build(values)
+
+    def list_devices(self):
+        """The session's devices: name, device_type, memory_limit_bytes, incarnation."""
+        if self._closed:
+            raise RuntimeError("attempted to use a closed Session")
+        return [DeviceAttributes(*d) for d in self._session.list_devices()]
 
     def close(self):
         if not self._closed:

@@ -47,7 +47,7 @@ TEST(CommonSubexpressionPass, KeepsAttachedConstantsApart) {
   auto graph = Graph::FromGraphDefTakingWeights(
       MakeGraph({ConstNode("w1", RandomFloats({128, 128}, 1)),
                  ConstNode("w2", RandomFloats({128, 128}, 2)), MakeNode("d", "Sub", {"w1", "w2"})}),
-      GraphOptions{/*infer_shapes=*/false});
+      GraphBuildOptions{/*infer_shapes=*/false});
   ASSERT_TRUE(graph.ok()) << graph.status();
   ASSERT_NE((*graph)->FindNode("w1")->attached_value(), nullptr);
   PassContext ctx;

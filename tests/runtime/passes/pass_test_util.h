@@ -27,7 +27,7 @@ inline GraphDef RunPass(GraphPass* pass, const GraphDef& graph, std::vector<std:
   PassContext ctx;
   ctx.keep.insert(keep.begin(), keep.end());
   ctx.evaluate = ComputeOnceOn(TestDevice());
-  auto built = Graph::FromGraphDef(graph, GraphOptions{/*infer_shapes=*/false});
+  auto built = Graph::FromGraphDef(graph, GraphBuildOptions{/*infer_shapes=*/false});
   EXPECT_TRUE(built.ok()) << built.status();
   if (!built.ok()) return graph;
   absl::Status status = pass->Run(ctx, built->get());
