@@ -510,6 +510,7 @@ absl::StatusOr<Node*> Graph::ReplaceNode(Node* old, NodeDef def) {
   // copy (a new id) with its readers.
   NodeDef old_def = old->def();
   std::unique_ptr<Tensor> attached = std::move(old->attached_value_);
+  const std::string device = old->assigned_device();
   RemoveNode(old);
   auto added = AddNode(std::move(def));
   Node* node = added.ok() ? *added : nullptr;
@@ -517,6 +518,7 @@ absl::StatusOr<Node*> Graph::ReplaceNode(Node* old, NodeDef def) {
     node = AddNode(std::move(old_def)).value();  // valid before, so valid again
     node->attached_value_ = std::move(attached);
   }
+  node->set_assigned_device(device);
   for (const Reader& r : readers) {
     if (r.input == kControlSlot) {
       AddControlEdge(node, r.dst);

@@ -155,7 +155,8 @@ class Graph {
   void AddControlEdge(Node* src, Node* dst);
   void RemoveControlEdge(const Edge* edge);
   // Adds `def` (its inputs name nodes in the graph other than `old`) under `old`'s name in
-  // its place: old's readers read the new node's outputs of the same index.
+  // its place, on old's assigned device: old's readers read the new node's outputs of the
+  // same index.
   absl::StatusOr<Node*> ReplaceNode(Node* old, NodeDef def);
   const VersionDef& versions() const { return versions_; }
   const FunctionDefLibrary& library() const { return library_; }

@@ -28,7 +28,9 @@ bool Matches(const KernelDef& def, const NodeDef& node) {
   return true;
 }
 
-std::string DescribeNodeTypes(const NodeDef& node) {
+}  // namespace
+
+std::string KernelRegistry::DescribeNodeTypes(const NodeDef& node) {
   std::vector<std::string> parts;
   for (const auto& [name, value] : node.attr()) {
     if (value.value_case() == AttrValue::kType ||
@@ -40,8 +42,6 @@ std::string DescribeNodeTypes(const NodeDef& node) {
   return absl::StrJoin(parts, ", ");
 }
 
-}  // namespace
-
 KernelRegistry* KernelRegistry::Global() {
   static KernelRegistry* registry = new KernelRegistry;
   return registry;
@@ -51,14 +51,27 @@ void KernelRegistry::Register(const KernelDef& def, KernelFactory factory) {
   kernels_.emplace(def.op, Entry{def, factory});
 }
 
-const KernelDef* KernelRegistry::Find(const std::string& device_type, const NodeDef& node) const {
+const KernelRegistry::Entry* KernelRegistry::FindEntry(
+    const std::string& device_type, const NodeDef& node, const std::vector<DataType>& input_types,
+    const std::vector<DataType>& output_types) const {
+  auto is_string = [](DataType t) { return BaseType(t) == DT_STRING; };
+  const bool strings = std::any_of(input_types.begin(), input_types.end(), is_string) ||
+                       std::any_of(output_types.begin(), output_types.end(), is_string);
   auto [begin, end] = kernels_.equal_range(node.op());
   for (auto it = begin; it != end; ++it) {
-    if (it->second.def.device_type == device_type && Matches(it->second.def, node)) {
-      return &it->second.def;
+    if (it->second.def.device_type == device_type && Matches(it->second.def, node) &&
+        (!strings || it->second.def.allows_strings)) {
+      return &it->second;
     }
   }
   return nullptr;
+}
+
+const KernelDef* KernelRegistry::Find(const std::string& device_type, const NodeDef& node,
+                                      const std::vector<DataType>& input_types,
+                                      const std::vector<DataType>& output_types) const {
+  const Entry* entry = FindEntry(device_type, node, input_types, output_types);
+  return entry == nullptr ? nullptr : &entry->def;
 }
 
 std::string KernelRegistry::DescribeKernels(const std::string& op) const {
@@ -81,18 +94,10 @@ std::string KernelRegistry::DescribeKernels(const std::string& op) const {
 absl::StatusOr<std::unique_ptr<OpKernel>> KernelRegistry::CreateKernel(
     OpKernelConstruction* construction) {
   const NodeDef& node = construction->def();
-  auto is_string = [](DataType t) { return BaseType(t) == DT_STRING; };
-  const bool strings = std::any_of(construction->input_types().begin(),
-                                   construction->input_types().end(), is_string) ||
-                       std::any_of(construction->output_types().begin(),
-                                   construction->output_types().end(), is_string);
-  auto [begin, end] = kernels_.equal_range(node.op());
-  for (auto it = begin; it != end; ++it) {
-    if (it->second.def.device_type != construction->device_type() ||
-        !Matches(it->second.def, node) || (strings && !it->second.def.allows_strings)) {
-      continue;
-    }
-    std::unique_ptr<OpKernel> kernel = it->second.factory();
+  const Entry* entry = FindEntry(construction->device_type(), node, construction->input_types(),
+                                 construction->output_types());
+  if (entry != nullptr) {
+    std::unique_ptr<OpKernel> kernel = entry->factory();
     kernel->name_ = node.name();
     kernel->type_string_ = node.op();
     kernel->input_types_ = construction->input_types();

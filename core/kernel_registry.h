@@ -71,8 +71,13 @@ class KernelRegistry {
   // Finds the kernel for `construction`'s node on `device_type` and initializes it.
   // NOT_FOUND names the op, device and dtypes and lists what is registered.
   absl::StatusOr<std::unique_ptr<OpKernel>> CreateKernel(OpKernelConstruction* construction);
-  // The kernel def that would serve `node` on `device_type`, or nullptr.
-  const KernelDef* Find(const std::string& device_type, const NodeDef& node) const;
+  // The kernel def that would serve a node on `device_type` (its def and its input and
+  // output dtypes), or nullptr: the one predicate placement and CreateKernel share.
+  const KernelDef* Find(const std::string& device_type, const NodeDef& node,
+                        const std::vector<DataType>& input_types,
+                        const std::vector<DataType>& output_types) const;
+  // The node's type attrs as kernels are chosen by them ("T=string"), human-readable.
+  static std::string DescribeNodeTypes(const NodeDef& node);
   // Registered (device, constraints) for `op`, human-readable.
   std::string DescribeKernels(const std::string& op) const;
   // The kernel defs registered for `op` on `device_type`.
@@ -84,6 +89,9 @@ class KernelRegistry {
     KernelDef def;
     KernelFactory factory;
   };
+  const Entry* FindEntry(const std::string& device_type, const NodeDef& node,
+                         const std::vector<DataType>& input_types,
+                         const std::vector<DataType>& output_types) const;
   std::multimap<std::string, Entry> kernels_;
 };
 

@@ -61,4 +61,27 @@ bool DeviceName::Matches(const DeviceName& spec) const {
          (spec.id < 0 || spec.id == id);
 }
 
+absl::StatusOr<DeviceName> DeviceName::Merge(const DeviceName& a, const DeviceName& b) {
+  DeviceName out = a;
+  bool ok = true;
+  auto merge_string = [&](std::string* into, const std::string& other) {
+    if (into->empty()) *into = other;
+    ok &= other.empty() || *into == other;
+  };
+  auto merge_int = [&](int* into, int other) {
+    if (*into < 0) *into = other;
+    ok &= other < 0 || *into == other;
+  };
+  merge_string(&out.job, b.job);
+  merge_int(&out.replica, b.replica);
+  merge_int(&out.task, b.task);
+  merge_string(&out.type, b.type);
+  merge_int(&out.id, b.id);
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", a.ToString(), "' and '", b.ToString(), "' name different devices"));
+  }
+  return out;
+}
+
 }  // namespace runnel

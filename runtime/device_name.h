@@ -20,6 +20,9 @@ struct DeviceName {
   std::string ToString() const;
   // True if every part `spec` specifies equals ours.
   bool Matches(const DeviceName& spec) const;
+  // The spec both `a` and `b` describe (each part from whichever sets it); an error when
+  // they set a part differently.
+  static absl::StatusOr<DeviceName> Merge(const DeviceName& a, const DeviceName& b);
 };
 
 }  // namespace runnel

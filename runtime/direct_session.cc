@@ -109,9 +109,11 @@ absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
     step->feed_names.push_back(port == 0 ? node->name() : absl::StrCat(node->name(), ":", port));
   }
   ASSIGN_OR_RETURN(std::unique_ptr<Graph> step_graph, BuildStepGraph(*graph_, resolved));
+  // Placed before the passes, which then keep each node's device and fuse only where the
+  // device has the fused kernel; what the passes add is placed after them.
+  RETURN_IF_ERROR(Place(step_graph.get()));
   RETURN_IF_ERROR(Optimize(targets, step_graph.get()));
-  RETURN_IF_ERROR(
-      PlaceGraph(step_graph.get(), *devices_, options_.GetBool("allow_soft_placement")));
+  RETURN_IF_ERROR(Place(step_graph.get()));
   if (options_.GetBool("log_device_placement")) {
     for (const Node* node : step_graph->nodes()) {
       std::fprintf(stderr, "%s: (%s): %s\n", node->name().c_str(), node->type_string().c_str(),
@@ -130,6 +132,25 @@ absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
   PreparedStep* raw = step.get();
   prepared_[signature] = std::move(step);
   return raw;
+}
+
+absl::Status DirectSession::Place(Graph* step_graph) {
+  // The session's nodes keep the devices an earlier signature gave them: a variable never
+  // moves between two runs.
+  for (Node* node : step_graph->nodes()) {
+    auto it = placed_.find(node->name());
+    if (node->assigned_device().empty() && it != placed_.end()) {
+      node->set_assigned_device(it->second);
+    }
+  }
+  RETURN_IF_ERROR(PlaceGraph(step_graph, *devices_, options_.GetBool("allow_soft_placement")));
+  for (const Node* node : step_graph->nodes()) {
+    const Node* original = graph_->FindNode(node->name());
+    if (original != nullptr && original->type_string() == node->type_string()) {
+      placed_.emplace(node->name(), node->assigned_device());
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status DirectSession::Optimize(const std::vector<std::string>& targets,

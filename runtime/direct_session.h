@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "core/graph.h"
 #include "core/proto/config.pb.h"
@@ -76,6 +77,8 @@ class DirectSession {
                                         const std::vector<std::string>& fetches,
                                         const std::vector<std::string>& targets);
   absl::StatusOr<std::shared_ptr<OpKernel>> CreateKernel(const Node& node, Device* device);
+  // Places a step graph's nodes that have no device yet (see placed_).
+  absl::Status Place(Graph* step_graph);
   // Runs the graph passes the options ask for on a step graph.
   absl::Status Optimize(const std::vector<std::string>& targets, Graph* step_graph) const;
 
@@ -85,10 +88,13 @@ class DirectSession {
   std::unique_ptr<WorkerThreadPool> inter_op_pool_;  // null when it is the compute pool
   std::unique_ptr<DeviceSet> devices_;
 
-  mutable std::mutex mu_;  // guards the two maps below and graph growth
+  mutable std::mutex mu_;  // guards the three maps below and graph growth
   std::map<std::string, std::unique_ptr<PreparedStep>> prepared_;
   // Stateful kernels are shared by every executor of the session, by node name.
   std::map<std::string, std::shared_ptr<OpKernel>> stateful_kernels_;
+  // The device of each session-graph node placed so far, by name: placed once, then the
+  // same for every signature.
+  absl::flat_hash_map<std::string, std::string> placed_;
   std::atomic<int64_t> next_step_id_{1};
 };
 

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/status.h"
 
@@ -152,7 +153,7 @@ class Executor::Step {
             status = Propagate(item, absl::MakeSpan(outputs), output_refs, outputs_dead, &ready);
           }
         }
-        if (!status.ok()) Abort(AppendToMessage(status, item.error_suffix));
+        if (!status.ok()) Abort(WithNode(status, item));
       }
       if (!ready.empty()) Dispatch(ready.data(), static_cast<int>(ready.size()), stack, on_pool);
       if (Finish()) return;  // the step is over and `this` is gone
@@ -175,6 +176,13 @@ class Executor::Step {
     params.call_frame = args_.call_frame;
     params.step_id = args_.step_id;
     return params;
+  }
+
+  // `status` naming the node, unless it names one already: a _Recv fails with the error
+  // that aborted its step, which belongs to the node in another partition that raised it.
+  static absl::Status WithNode(const absl::Status& status, const NodeItem& item) {
+    if (absl::StrContains(status.message(), " [[node ")) return status;
+    return AppendToMessage(status, item.error_suffix);
   }
 
   // The current values of the variables that `item` takes as values (a read of a variable
@@ -260,7 +268,7 @@ class Executor::Step {
   void RunAsyncNode(int id, bool input_dead) {
     const NodeItem& item = exec_->items_[id];
     if (absl::Status status = DerefInputs(item); !status.ok()) {
-      Abort(AppendToMessage(status, item.error_suffix));
+      Abort(WithNode(status, item));
       ReleaseInputs(item);
       Finish();
       return;
@@ -286,7 +294,7 @@ class Executor::Step {
         status = Propagate(item, absl::MakeSpan(state->outputs), state->output_refs,
                            state->ctx->outputs_dead(), &ready);
       }
-      if (!status.ok()) Abort(AppendToMessage(status, item.error_suffix));
+      if (!status.ok()) Abort(WithNode(status, item));
       ReleaseInputs(item);
       delete state;
       // Continue on the pool: this callback may run deep inside another node's Send.

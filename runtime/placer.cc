@@ -1,7 +1,13 @@
 #include "runtime/placer.h"
 
+#include <cstdio>
+#include <numeric>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/kernel_registry.h"
 #include "core/status.h"
 
@@ -9,77 +15,196 @@ namespace runnel {
 namespace {
 
 bool HasKernel(const Device& device, const Node& node) {
-  return KernelRegistry::Global()->Find(device.device_type(), node.def()) != nullptr;
+  return KernelRegistry::Global()->Find(device.device_type(), node.def(), node.input_types(),
+                                        node.output_types()) != nullptr;
 }
 
-// The node named by a `_class: ["loc:@name"]` attr, if any.
-std::string ColocationTarget(const Node& node) {
-  std::vector<std::string> classes;
-  if (!node.attrs().Get("_class", &classes).ok()) return "";
+// The nodes named by a `_class: ["loc:@name", ...]` attr.
+std::vector<std::string> ColocationTargets(const Node& node) {
+  std::vector<std::string> classes, targets;
+  if (!node.attrs().Get("_class", &classes).ok()) return targets;
   for (const auto& c : classes) {
-    if (absl::StartsWith(c, "loc:@")) return c.substr(5);
+    if (absl::StartsWith(c, "loc:@")) targets.push_back(c.substr(5));
   }
-  return "";
+  return targets;
 }
+
+bool IsReference(DataType t) { return IsRefType(t) || t == DT_RESOURCE; }
+
+class UnionFind {
+ public:
+  explicit UnionFind(int n) : parent_(n) { std::iota(parent_.begin(), parent_.end(), 0); }
+  int Find(int x) {
+    while (parent_[x] != x) x = parent_[x] = parent_[parent_[x]];
+    return x;
+  }
+  void Union(int a, int b) { parent_[Find(a)] = Find(b); }
+
+ private:
+  std::vector<int> parent_;
+};
+
+class GroupPlacer {
+ public:
+  GroupPlacer(const DeviceSet& devices, bool soft) : devices_(devices), soft_(soft) {}
+
+  // Places the members of one colocation group (those without a device yet).
+  absl::Status Place(const std::vector<Node*>& members) {
+    // A member placed already pins the group.
+    const Node* pinned = nullptr;
+    for (const Node* n : members) {
+      if (n->assigned_device().empty()) continue;
+      if (pinned != nullptr && pinned->assigned_device() != n->assigned_device()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "cannot colocate '", n->name(), "' (on ", n->assigned_device(), ") with '",
+            pinned->name(), "' (on ", pinned->assigned_device(), ")", n->ErrorSuffix()));
+      }
+      pinned = n;
+    }
+    // The requests must agree; _Arg and _Retval ask for the host.
+    DeviceName spec;
+    const Node* spec_owner = nullptr;
+    for (const Node* n : members) {
+      std::string requested = n->requested_device();
+      if (requested.empty() && (n->type_string() == "_Arg" || n->type_string() == "_Retval")) {
+        requested = "/device:CPU:*";
+      }
+      if (requested.empty()) continue;
+      auto parsed = DeviceName::Parse(requested);
+      if (!parsed.ok()) return AppendToMessage(parsed.status(), n->ErrorSuffix());
+      auto merged = DeviceName::Merge(spec, *parsed);
+      if (!merged.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("cannot colocate '", n->name(), "' (requested '", requested, "') with '",
+                         spec_owner->name(), "' (requested '", spec_owner->requested_device(),
+                         "'): they ask for different devices", n->ErrorSuffix()));
+      }
+      spec = *merged;
+      if (spec_owner == nullptr) spec_owner = n;
+    }
+    // The devices with kernels for every member.
+    std::vector<Device*> capable;
+    for (const auto& d : devices_.devices()) {
+      bool all = true;
+      for (const Node* n : members) all = all && HasKernel(*d, *n);
+      if (all) capable.push_back(d.get());
+    }
+    if (capable.empty()) return NoCommonDevice(members);
+    Device* chosen = nullptr;
+    if (pinned != nullptr) {
+      chosen = devices_.Find(pinned->assigned_device());
+      if (std::find(capable.begin(), capable.end(), chosen) == capable.end()) {
+        return NoCommonDevice(members);
+      }
+    } else {
+      for (Device* d : capable) {
+        if (d->parsed_name().Matches(spec)) {
+          chosen = d;
+          break;
+        }
+      }
+      if (chosen == nullptr) {
+        const std::vector<Device*> matching = devices_.Matching(spec);
+        if (!soft_) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "cannot assign a device: requested '", spec_owner->requested_device(), "', ",
+              matching.empty() ? "which matches no device"
+                               : "whose devices have no kernel for this op",
+              " (devices: ", devices_.DebugNames(), ")", spec_owner->ErrorSuffix()));
+        }
+        // The best capable device: one of the requested type if any, else the first.
+        chosen = capable.front();
+        for (Device* d : capable) {
+          if (d->device_type() == spec.type) {
+            chosen = d;
+            break;
+          }
+        }
+        const std::string moved = absl::StrCat(spec.ToString(), " -> ", chosen->name());
+        if (logged_.insert(moved).second) {
+          std::fprintf(
+              stderr, "runnel: soft placement: '%s'%s asked for %s, %s; placed on %s\n",
+              spec_owner->name().c_str(),
+              members.size() > 1 ? absl::StrCat(" (and ", members.size() - 1, " colocated)").c_str()
+                                 : "",
+              spec_owner->requested_device().c_str(),
+              matching.empty() ? "which matches no device" : "whose devices have no kernel for it",
+              chosen->name().c_str());
+        }
+      }
+    }
+    for (Node* n : members) {
+      if (n->assigned_device().empty()) n->set_assigned_device(chosen->name());
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status NoCommonDevice(const std::vector<Node*>& members) const {
+    if (members.size() == 1) {
+      const Node* n = members[0];
+      const std::string types = KernelRegistry::DescribeNodeTypes(n->def());
+      return absl::NotFoundError(absl::StrCat(
+          "no device has a kernel for op '", n->type_string(), "'",
+          types.empty() ? "" : absl::StrCat(" with ", types), "; registered kernels: ",
+          KernelRegistry::Global()->DescribeKernels(n->type_string()), n->ErrorSuffix()));
+    }
+    std::vector<std::string> parts;
+    for (const Node* n : members) {
+      std::vector<std::string> types;
+      for (const auto& d : devices_.devices()) {
+        if (HasKernel(*d, *n) &&
+            std::find(types.begin(), types.end(), d->device_type()) == types.end()) {
+          types.push_back(d->device_type());
+        }
+      }
+      parts.push_back(absl::StrCat(
+          "'", n->name(), "' (", n->type_string(), ") on ",
+          types.empty() ? "none" : absl::StrJoin(types, ", "),
+          n->assigned_device().empty() ? "" : absl::StrCat(", placed on ", n->assigned_device())));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("colocated nodes have no device in common: ", absl::StrJoin(parts, "; "),
+                     members[0]->ErrorSuffix()));
+  }
+
+  const DeviceSet& devices_;
+  const bool soft_;
+  absl::flat_hash_set<std::string> logged_;
+};
 
 }  // namespace
 
 absl::Status PlaceGraph(Graph* graph, const DeviceSet& devices, bool allow_soft_placement) {
-  std::vector<Device*> hosts = devices.Matching(DeviceName{"", -1, -1, "CPU", -1});
-  // Each node after its inputs: a node writing to a variable follows the variable.
-  for (Node* node : graph->TopologicalOrder()) {
-    std::vector<Device*> with_kernel;
-    for (const auto& d : devices.devices()) {
-      if (HasKernel(*d, *node)) with_kernel.push_back(d.get());
+  UnionFind groups(graph->num_node_ids());
+  for (Node* node : graph->nodes()) {
+    for (const std::string& target : ColocationTargets(*node)) {
+      if (const Node* other = graph->FindNode(target)) groups.Union(node->id(), other->id());
     }
-    if (with_kernel.empty()) {
-      return absl::NotFoundError(absl::StrCat(
-          "no device has a kernel for op '", node->type_string(), "'; registered kernels: ",
-          KernelRegistry::Global()->DescribeKernels(node->type_string()), node->ErrorSuffix()));
-    }
-    Device* chosen = nullptr;
-    if (node->type_string() == "_Arg" || node->type_string() == "_Retval") {
-      for (Device* d : hosts) {
-        if (HasKernel(*d, *node)) {
-          chosen = d;
-          break;
-        }
+    // A fetch of a variable reads its value on the host, and does not move it there.
+    if (node->type_string() == "_Retval") continue;
+    for (const Edge* e : node->in_edges()) {
+      if (!e->IsControlEdge() && IsReference(e->src->output_type(e->src_output))) {
+        groups.Union(node->id(), e->src->id());
       }
     }
-    // Whatever writes to a variable through a reference runs where the variable lives.
-    for (int i = 0; i < node->num_inputs() && chosen == nullptr; ++i) {
-      if (!IsRefType(node->input_type(i))) continue;
-      Device* d = devices.Find(node->input_edge(i)->src->assigned_device());
-      if (d != nullptr && HasKernel(*d, *node)) chosen = d;
+  }
+  // Members in id order; groups in the order of their first member, for stable choices.
+  absl::flat_hash_map<int, std::vector<Node*>> members;
+  std::vector<int> roots;
+  for (Node* node : graph->nodes()) {
+    auto& list = members[groups.Find(node->id())];
+    if (list.empty()) roots.push_back(groups.Find(node->id()));
+    list.push_back(node);
+  }
+  GroupPlacer placer(devices, allow_soft_placement);
+  for (int root : roots) {
+    const std::vector<Node*>& group = members[root];
+    if (std::all_of(group.begin(), group.end(),
+                    [](const Node* n) { return !n->assigned_device().empty(); })) {
+      continue;
     }
-    std::string colocate = ColocationTarget(*node);
-    if (chosen == nullptr && !colocate.empty()) {
-      Node* other = graph->FindNode(colocate);
-      if (other != nullptr && !other->assigned_device().empty()) {
-        Device* d = devices.Find(other->assigned_device());
-        if (d != nullptr && HasKernel(*d, *node)) chosen = d;
-      }
-    }
-    if (chosen == nullptr && !node->requested_device().empty()) {
-      auto spec = DeviceName::Parse(node->requested_device());
-      if (!spec.ok()) return AppendToMessage(spec.status(), node->ErrorSuffix());
-      std::vector<Device*> matching = devices.Matching(*spec);
-      for (Device* d : matching) {
-        if (HasKernel(*d, *node)) {
-          chosen = d;
-          break;
-        }
-      }
-      if (chosen == nullptr && !allow_soft_placement) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("cannot assign a device: requested '", node->requested_device(), "', ",
-                         matching.empty() ? "which matches no device"
-                                          : "whose devices have no kernel for this op",
-                         " (devices: ", devices.DebugNames(), ")", node->ErrorSuffix()));
-      }
-    }
-    if (chosen == nullptr) chosen = with_kernel.front();
-    node->set_assigned_device(chosen->name());
+    RETURN_IF_ERROR(placer.Place(group));
   }
   return absl::OkStatus();
 }

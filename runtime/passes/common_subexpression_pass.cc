@@ -36,7 +36,7 @@ std::string Key(const Node& node) {
     attrs.push_back(absl::StrCat(name, "=", value.SerializeAsString()));
   }
   std::sort(attrs.begin(), attrs.end());
-  return absl::StrCat(op, "|", node.requested_device(), "|", absl::StrJoin(data, ","), "|",
+  return absl::StrCat(op, "|", DeviceOf(node), "|", absl::StrJoin(data, ","), "|",
                       absl::StrJoin(control, ","), "|", absl::StrJoin(attrs, ";"));
 }
 

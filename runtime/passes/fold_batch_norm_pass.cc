@@ -113,7 +113,11 @@ class FoldBatchNormPass : public GraphPass {
         if (next == nullptr) continue;
       }
       std::vector<float> s, t;
-      if (!ScaleAndShift(*next, bias ? *bias : *producer, w, &s, &t)) continue;
+      if (DeviceOf(*next) != DeviceOf(*producer) ||
+          (bias != nullptr && DeviceOf(*bias) != DeviceOf(*producer)) ||
+          !ScaleAndShift(*next, bias ? *bias : *producer, w, &s, &t)) {
+        continue;
+      }
       RETURN_IF_ERROR(Fold(graph, w, bias, next, s, t, b));
     }
     return absl::OkStatus();
@@ -176,7 +180,7 @@ class FoldBatchNormPass : public GraphPass {
     for (int64_t c = 0; c < w.channels; ++c) shift.data<float>()[c] = b[c] * s[c] + t[c];
 
     Node* producer = w.producer;
-    const std::string& device = producer->requested_device();
+    const std::string& device = DeviceOf(*producer);
     ASSIGN_OR_RETURN(Node * folded_weights,
                      AddConstant(graph, UniqueName(*graph, producer->name() + "/folded_weights"),
                                  device, weights));
@@ -189,7 +193,7 @@ class FoldBatchNormPass : public GraphPass {
       if (bias != nullptr) {
         ASSIGN_OR_RETURN(Node * folded_bias,
                          AddConstant(graph, UniqueName(*graph, bias->name() + "/folded_bias"),
-                                     bias->requested_device(), shift));
+                                     DeviceOf(*bias), shift));
         // Add(c, P) reads the same as BiasAdd(P, c).
         NodeDef bias_add;
         bias_add.set_op("BiasAdd");
@@ -208,7 +212,7 @@ class FoldBatchNormPass : public GraphPass {
     } else {
       ASSIGN_OR_RETURN(Node * folded_bias,
                        AddConstant(graph, UniqueName(*graph, norm->name() + "/folded_bias"),
-                                   norm->requested_device(), shift));
+                                   DeviceOf(*norm), shift));
       replacement.set_op("BiasAdd");
       replacement.add_input(producer->name());
       replacement.add_input(folded_bias->name());

@@ -3,7 +3,7 @@
 // one _FusedConv2D / _FusedDepthwiseConv2dNative / _FusedMatMul node (TensorFlow's names)
 // under the last node's name: one kernel instead of three, and no intermediate tensors.
 // Shape readers of the intermediate tensors read the fused output (same shape).
-#include "absl/strings/match.h"
+#include "core/kernel_registry.h"
 #include "core/status.h"
 #include "runtime/passes/graph_pass.h"
 
@@ -44,16 +44,15 @@ class FuseBiasActivationPass : public GraphPass {
       Node* producer = graph->node(id);
       if (producer == nullptr || ctx.keep.contains(producer->name())) continue;
       const char* fused_op = FusedOp(producer->type_string());
-      const std::string& device = producer->requested_device();
       if (fused_op == nullptr || !IsNhwcOrAbsent(*producer) ||
-          producer->output_type(0) != DT_FLOAT || absl::StrContains(device, "GPU") ||
-          absl::StrContains(device, "gpu")) {
+          producer->output_type(0) != DT_FLOAT) {
         continue;
       }
       std::vector<Node*> shapes;
       Node* bias = OnlyValueReader(*producer, &shapes);
       const Edge* bias_input = nullptr;
       if (bias == nullptr || ctx.keep.contains(bias->name()) ||
+          DeviceOf(*bias) != DeviceOf(*producer) ||
           (bias_input = BiasInput(*bias, *producer)) == nullptr) {
         continue;
       }
@@ -61,7 +60,7 @@ class FuseBiasActivationPass : public GraphPass {
       std::vector<std::string> fused_ops = {"BiasAdd"};
       std::vector<Node*> bias_shapes;
       Node* activation = OnlyValueReader(*bias, &bias_shapes);
-      if (activation != nullptr &&
+      if (activation != nullptr && DeviceOf(*activation) == DeviceOf(*producer) &&
           (activation->type_string() == "Relu" || activation->type_string() == "Relu6")) {
         fused_ops.push_back(activation->type_string());
         last = activation;
@@ -69,7 +68,7 @@ class FuseBiasActivationPass : public GraphPass {
       }
       NodeDef fused;
       fused.set_op(fused_op);
-      fused.set_device(device);
+      fused.set_device(producer->requested_device());
       *fused.mutable_attr() = producer->def().attr();
       (*fused.mutable_attr())["num_args"] = MakeAttr(int64_t{1});
       (*fused.mutable_attr())["fused_ops"] = MakeAttr(fused_ops);
@@ -85,6 +84,13 @@ class FuseBiasActivationPass : public GraphPass {
             fused.add_input(input);
           }
         }
+      }
+      // Only where the device has the fused kernel.
+      std::vector<DataType> input_types = producer->input_types();
+      input_types.push_back(bias_input->src->output_type(bias_input->src_output));
+      if (KernelRegistry::Global()->Find(DeviceTypeOf(*producer), fused, input_types,
+                                         producer->output_types()) == nullptr) {
+        continue;
       }
       for (Node* shape : shapes) RETURN_IF_ERROR(graph->UpdateInput(shape, 0, last, 0));
       RETURN_IF_ERROR(graph->ReplaceNode(last, std::move(fused)).status());

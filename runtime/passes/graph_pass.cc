@@ -1,5 +1,8 @@
 #include "runtime/passes/graph_pass.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "core/status.h"
 
 namespace runnel {
@@ -63,6 +66,24 @@ absl::StatusOr<Node*> AddConstant(Graph* graph, const std::string& name, const s
   // `name` may have been `replaced`'s, gone now.
   if (attach) RETURN_IF_ERROR(graph->AttachConstantValue(node->name(), value));
   return node;
+}
+
+const std::string& DeviceOf(const Node& node) {
+  return node.assigned_device().empty() ? node.requested_device() : node.assigned_device();
+}
+
+std::string DeviceTypeOf(const Node& node) {
+  // "/job:x/device:GPU:0", "/device:CPU:*", "/gpu:1", "/cpu:0".
+  const std::string name = absl::AsciiStrToUpper(DeviceOf(node));
+  const size_t at = name.find("/DEVICE:");
+  if (at != std::string::npos) {
+    const size_t start = at + 8;
+    return name.substr(start, name.find(':', start) - start);
+  }
+  for (const char* type : {"GPU", "CPU"}) {
+    if (absl::StrContains(name, absl::StrCat("/", type))) return type;
+  }
+  return "CPU";
 }
 
 bool IsNhwcOrAbsent(const Node& node) {

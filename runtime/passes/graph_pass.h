@@ -54,6 +54,12 @@ absl::StatusOr<Tensor> FreeConstantValue(const Node* node);
 // encoded into its def (and decoded again by its kernel).
 absl::StatusOr<Node*> AddConstant(Graph* graph, const std::string& name, const std::string& device,
                                   const Tensor& value, Node* replaced = nullptr);
+// Where the node runs: its assigned device (a session's step graph is placed before its
+// passes run), else the one it asks for.
+const std::string& DeviceOf(const Node& node);
+// The device type DeviceOf names ("CPU", "GPU"); "CPU" when it names none (a frozen graph
+// optimized outside a session runs on the host).
+std::string DeviceTypeOf(const Node& node);
 // The node has no data_format attr or it is NHWC.
 bool IsNhwcOrAbsent(const Node& node);
 

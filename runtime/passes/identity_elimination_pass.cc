@@ -32,7 +32,7 @@ class IdentityEliminationPass : public GraphPass {
     const Edge* in = node->input_edge(0);
     Node* src = in->src;
     if (src->type_string() == "Switch" || src->op_def().is_stateful() ||
-        src->requested_device() != node->requested_device()) {
+        DeviceOf(*src) != DeviceOf(*node)) {
       return absl::OkStatus();
     }
     RETURN_IF_ERROR(MoveReaders(graph, node, src, in->src_output));

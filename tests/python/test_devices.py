@@ -1,5 +1,7 @@
 """Several devices in one session: placement, partitions joined by _Send/_Recv, run
 metadata (step stats, partition graphs), the device list, and session configuration."""
+import os
+
 import numpy as np
 import pytest
 
@@ -93,3 +95,105 @@ def test_session_config_is_checked():
     with tf.Session(graph=g, config=level0) as sess:  # nothing folded: Add still runs
         sess.run(a, options=tf.RunOptions(output_partition_graphs=True), run_metadata=metadata)
     assert "AddV2" in [n.op for n in metadata.partition_graphs[0].node]
+
+
+FASHION = "/usr/share/datasets/fashion-mnist"
+
+
+def mlp_loss_curve(config, variables_on, compute_on, steps=15):
+    """Losses of a 784-64-10 MLP trained with momentum on 256 Fashion-MNIST images."""
+    (x_train, y_train), _ = tf.datasets.fashion_mnist.load_data()
+    images = x_train[:256].reshape(256, 784).astype(np.float32) / 255.0
+    labels = y_train[:256].astype(np.int64)
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(7)
+        x = tf.placeholder(tf.float32, [None, 784])
+        y = tf.placeholder(tf.int64, [None])
+        with tf.device(variables_on):
+            w1 = tf.Variable(tf.random_normal([784, 64], stddev=0.05, seed=1))
+            b1 = tf.Variable(tf.zeros([64]))
+            w2 = tf.Variable(tf.random_normal([64, 10], stddev=0.05, seed=2))
+            b2 = tf.Variable(tf.zeros([10]))
+        with tf.device(compute_on):
+            h = tf.nn.relu(tf.matmul(x, w1) + b1)
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=y, logits=tf.matmul(h, w2) + b2))
+            optimizer = tf.train.MomentumOptimizer(0.1, 0.9)
+            train = optimizer.minimize(loss)
+        init = tf.global_variables_initializer()
+    metadata = tf.RunMetadata()
+    with tf.Session(graph=g, config=config) as sess:
+        sess.run(init)
+        losses = [sess.run([loss, train], {x: images, y: labels})[0] for _ in range(steps)]
+        sess.run(train, {x: images, y: labels},
+                 options=tf.RunOptions(output_partition_graphs=True), run_metadata=metadata)
+    placed = {n.name: n.device for p in metadata.partition_graphs for n in p.node}
+    return np.array(losses), placed, optimizer.get_slot(w1, "momentum").op.name
+
+
+@pytest.mark.skipif(not os.path.isdir(FASHION), reason="Debian's dataset-fashion-mnist is not "
+                    "installed (tools/install_deps.sh installs it)")
+def test_mlp_with_variables_on_another_device_trains_the_same():
+    one, _, _ = mlp_loss_curve(tf.ConfigProto(device_count={"CPU": 1},
+                                              allow_soft_placement=True), "", "")
+    two, placed, slot = mlp_loss_curve(tf.ConfigProto(device_count={"CPU": 2}),
+                                       "/cpu:1", "/cpu:0")
+    assert one[-1] < 0.7 * one[0]  # it learns
+    np.testing.assert_allclose(two, one, rtol=1e-5)
+    assert placed["Variable"].endswith("CPU:1")
+    assert placed[slot].endswith("CPU:1")  # the optimizer's slot sits with its variable
+    assert any(name.endswith("ApplyMomentum") and device.endswith("CPU:1")
+               for name, device in placed.items())
+    assert placed["SparseSoftmaxCrossEntropyWithLogits"].endswith("CPU:0")
+
+
+def test_soft_placement_moves_a_gpu_graph_to_the_cpu_and_says_so(capfd):
+    g = tf.Graph()
+    with g.as_default(), tf.device("/gpu:0"):
+        v = tf.Variable([1.0, 2.0], name="v")
+        doubled = tf.multiply(v, 2.0, name="doubled")
+    with tf.Session(graph=g, config=tf.ConfigProto(allow_soft_placement=True)) as sess:
+        sess.run(v.initializer)
+        np.testing.assert_array_equal(sess.run(doubled), [2.0, 4.0])
+    err = capfd.readouterr().err
+    assert "soft placement" in err and "GPU:0" in err and "CPU:0" in err
+    with tf.Session(graph=g, config=tf.ConfigProto(allow_soft_placement=False)) as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"requested '/device:GPU:0', which matches no device "
+                                 r"\(devices: .*CPU:0\).*\[\[node "):
+            sess.run(v.initializer)
+
+
+def test_colocated_nodes_asking_for_different_devices_is_an_error():
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/cpu:1"):
+            v = tf.Variable(1.0, name="v")
+        with tf.device("/cpu:0"):
+            bump = tf.assign_add(v, 1.0, name="bump")  # takes v's reference: v's group
+    with tf.Session(graph=g, config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match="cannot colocate '(bump|v)'.*with '(v|bump)'.*different devices"):
+            sess.run(bump)
+
+
+def test_a_variable_keeps_its_device_across_signatures():
+    """Placed once, a variable stays: an update op added later, asking for another device,
+    runs where the variable already lives (and sees its value) instead of moving it."""
+    g = tf.Graph()
+    with g.as_default():
+        v = tf.Variable(1.0, name="v")
+    options = tf.RunOptions(output_partition_graphs=True)
+    first, second = tf.RunMetadata(), tf.RunMetadata()
+    with tf.Session(graph=g, config=tf.ConfigProto(device_count={"CPU": 2},
+                                                   allow_soft_placement=True)) as sess:
+        sess.run(v.initializer, options=options, run_metadata=first)
+        with g.as_default(), tf.device("/cpu:1"):
+            bump = tf.assign_add(v, 1.0, name="bump")
+        assert sess.run(bump, options=options, run_metadata=second) == 2.0
+
+    def device_of(metadata, name):
+        return next(n.device for p in metadata.partition_graphs for n in p.node if n.name == name)
+    assert device_of(first, "v") == device_of(second, "v") == device_of(second, "bump")
+    assert device_of(first, "v").endswith("CPU:0")

@@ -131,9 +131,41 @@ def test_control_dependencies_order_and_feed():
 def test_device_scope_is_recorded():
     with tf.device("/cpu:0"):
         c = tf.constant(1.0)
-    assert c.op.device == "/cpu:0"
+    assert c.op.device == "/device:CPU:0"  # TensorFlow's canonical form
     with tf.Session() as sess:
         assert sess.run(c) == 1.0
+
+
+def test_device_scopes_merge_take_functions_and_clear():
+    """As in TensorFlow: inner parts win and outer ones fill in; a function of the op
+    chooses (a device setter); None clears the enclosing scopes."""
+    with tf.device("/job:worker/task:1"):
+        with tf.device("/cpu:2"):
+            a = tf.constant(1.0, name="a")
+        with tf.device(lambda op: "/device:CPU:1" if op.type == "VariableV2" else "/cpu:0"):
+            v = tf.Variable(0.0, name="v")
+            b = tf.constant(2.0, name="b")
+        with tf.device(None):
+            c = tf.constant(3.0, name="c")
+    assert a.op.device == "/job:worker/task:1/device:CPU:2"
+    assert v.op.device == "/job:worker/task:1/device:CPU:1"
+    assert b.op.device == "/job:worker/task:1/device:CPU:0"
+    assert c.op.device == ""
+    with pytest.raises(ValueError, match="bad device spec"):
+        with tf.device("/cpu:x"):
+            pass
+
+
+def test_colocate_with_shares_the_device_and_records_the_group():
+    with tf.device("/cpu:1"):
+        v = tf.Variable(1.0, name="v")
+    with tf.device("/cpu:0"), tf.colocate_with(v):
+        near = tf.identity(v.value(), name="near")
+    assert near.op.device == v.op.device
+    assert list(near.op.node_def.attr["_class"].list.s) == [b"loc:@v"]
+    with pytest.raises(TypeError, match="colocate_with"):
+        with tf.colocate_with("v"):
+            pass
 
 
 def test_collections():

@@ -71,6 +71,9 @@ TEST(Partition, ErrorInOnePartitionAbortsTheOthers) {
       def, {{"x", Tensor(DT_FLOAT, TensorShape{2, 3})}, {"w", Tensor(DT_FLOAT, TensorShape{2, 3})}},
       {"y"}, TwoCpus());
   EXPECT_STATUS(out.status(), absl::StatusCode::kInvalidArgument, "[[node bad (MatMul)");
+  // Named once: the _Recv that the abort reached does not add itself.
+  const std::string message(out.status().message());
+  EXPECT_EQ(message.find("[[node"), message.rfind("[[node")) << message;
 }
 
 TEST(Placer, UnknownDeviceFailsWithoutSoftPlacement) {

@@ -8,6 +8,7 @@ import re
 import threading
 
 from runnel import _runnel
+from runnel.framework import device_spec
 from runnel.framework import dtypes
 from runnel.framework import tensor_shape
 from runnel.framework import tensor_util
@@ -174,7 +175,8 @@ class Graph:
         self._names_in_use = {}
         self._name_stack = ""
         self._control_inputs_stack = []
-        self._device_stack = []
+        self._device_stack = []  # specs, device functions, or None (a cleared scope)
+        self._colocation_stack = []  # Operations: tf.colocate_with
         self._cond_context = None  # the tf.cond branch being built, if any
         self._collections = {}
         self._finalized = False
@@ -247,12 +249,38 @@ class Graph:
             self._control_inputs_stack.pop()
 
     @contextlib.contextmanager
-    def device(self, device_name):
-        self._device_stack.append(device_name or "")
+    def device(self, device_name_or_function):
+        """Ops created inside run on this device: a spec merged with the enclosing scopes'
+        (its parts win), a function of the op returning a spec (a device setter), or None,
+        which clears the enclosing scopes."""
+        spec = device_name_or_function
+        if spec is not None and not callable(spec):
+            device_spec.DeviceSpec.from_string(spec)  # a bad spec fails here, not later
+        self._device_stack.append(spec)
         try:
             yield
         finally:
             self._device_stack.pop()
+
+    @contextlib.contextmanager
+    def colocate_with(self, op, ignore_existing=False):
+        """Ops created inside share `op`'s device (device scopes do not apply to them)."""
+        if op is None:
+            saved, self._colocation_stack = self._colocation_stack, []
+            try:
+                yield
+            finally:
+                self._colocation_stack = saved
+            return
+        op = op.op if hasattr(op, "op") and not isinstance(op, Operation) else op
+        if not isinstance(op, Operation):
+            raise TypeError(f"colocate_with takes an op, tensor or variable, got {op!r}")
+        saved = self._colocation_stack
+        self._colocation_stack = ([] if ignore_existing else saved) + [op]
+        try:
+            yield
+        finally:
+            self._colocation_stack = saved
 
     @contextlib.contextmanager
     def _in_cond_context(self, context):
@@ -263,11 +291,28 @@ class Graph:
         finally:
             self._cond_context = saved
 
-    def _current_device(self):
-        for d in reversed(self._device_stack):
-            if d:
-                return d
-        return ""
+    def _device_for(self, node):
+        """The device for a new op: its colocation target's, else the device scopes',
+        innermost first (TensorFlow's order), each filling what the inner ones left."""
+        if self._colocation_stack:
+            target = self._colocation_stack[-1]
+            classes = [c.decode() if isinstance(c, bytes) else c
+                       for c in target.node_def.attr["_class"].list.s] or \
+                [f"loc:@{target.name}"]
+            node.attr["_class"].list.s.extend(c.encode() for c in classes)
+            return target.device
+        current = ""
+        for entry in reversed(self._device_stack):
+            if entry is None:
+                break
+            if callable(entry):
+                proposed = entry(_DeviceFunctionOp(node, current))
+                spec = proposed.to_string() if isinstance(proposed, device_spec.DeviceSpec) \
+                    else (proposed or "")
+            else:
+                spec = entry
+            current = device_spec.merge(spec, current)
+        return current
 
     def create_op(self, op_type, inputs, attrs=None, name=None, control_inputs=None):
         """Adds an op; `inputs` are Tensors, `attrs` maps names to AttrValue protos."""
@@ -277,7 +322,8 @@ class Graph:
             name = name[:-1]
         else:
             name = self.unique_name(name or op_type)
-        node = node_def_pb2.NodeDef(name=name, op=op_type, device=self._current_device())
+        node = node_def_pb2.NodeDef(name=name, op=op_type)
+        node.device = self._device_for(node)
         context = self._cond_context
         if context is not None:  # tensors from outside the branch enter through a Switch
             inputs = [context.enter(t) for t in inputs]
@@ -466,8 +512,22 @@ def control_dependencies(control_inputs):
 
 
 @tf_export("device")
-def device(device_name):
-    return get_default_graph().device(device_name)
+def device(device_name_or_function):
+    return get_default_graph().device(device_name_or_function)
+
+
+@tf_export("colocate_with")
+def colocate_with(op, ignore_existing=False):
+    return get_default_graph().colocate_with(op, ignore_existing)
+
+
+class _DeviceFunctionOp:
+    """What a device function sees of the op being created: type, name, node_def and the
+    device the inner scopes gave it."""
+
+    def __init__(self, node_def, device):
+        self.node_def, self.device = node_def, device
+        self.type, self.name = node_def.op, node_def.name
 
 
 @tf_export("add_to_collection")

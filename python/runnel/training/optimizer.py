@@ -38,7 +38,10 @@ class Optimizer:
         self._create_slots([v for _, v in grads_and_vars])
         with ops.name_scope(name or self._name):
             self._prepare()
-            updates = [self._apply_dense(g, v).op for g, v in grads_and_vars]
+            updates = []
+            for g, v in grads_and_vars:  # each update runs where its variable lives
+                with ops.colocate_with(v):
+                    updates.append(self._apply_dense(g, v).op)
             updates = self._finish(updates)
             if global_step is None:
                 return control_flow_ops.group(*updates, name="update")
@@ -63,12 +66,13 @@ class Optimizer:
             return slots[var]
         graph = var.graph
         # Outside any control context (minimize under control_dependencies(UPDATE_OPS)):
-        # the slot's initializer must not wait for the training step's update ops.
+        # the slot's initializer must not wait for the training step's update ops. On the
+        # variable's device: the update op reads both.
         with graph.as_default(), graph.name_scope(""), graph.control_dependencies(None), \
-                graph._in_cond_context(None):
+                graph._in_cond_context(None), graph.colocate_with(var.op):
             if var.shape.is_fully_defined():
                 initial = gen_ops.fill(var.shape.as_list(),
-                                         ops.convert_to_tensor(value, dtype=var.dtype.base_dtype))
+                                       ops.convert_to_tensor(value, dtype=var.dtype.base_dtype))
             else:
                 initial = array_ops.zeros_like(var.initial_value) + value
             slot = variables.Variable(initial, trainable=False, name=f"{var.op.name}/{self._name}",
