@@ -16,6 +16,7 @@
 #include "absl/types/span.h"
 #include "core/attr_value.h"
 #include "core/call_frame.h"
+#include "core/device_base.h"
 #include "core/proto/op_def.pb.h"
 #include "core/rendezvous.h"
 #include "core/tensor.h"
@@ -25,14 +26,12 @@ namespace runnel {
 
 class OpKernelConstruction {
  public:
-  OpKernelConstruction(const NodeDef& def, const OpDef& op_def, std::string device_type,
-                       std::string device_name, std::vector<DataType> input_types,
-                       std::vector<DataType> output_types)
+  OpKernelConstruction(const NodeDef& def, const OpDef& op_def, DeviceBase* device,
+                       std::vector<DataType> input_types, std::vector<DataType> output_types)
       : def_(def),
         op_def_(op_def),
         attrs_(def_),
-        device_type_(std::move(device_type)),
-        device_name_(std::move(device_name)),
+        device_(device),
         input_types_(std::move(input_types)),
         output_types_(std::move(output_types)) {}
 
@@ -43,8 +42,9 @@ class OpKernelConstruction {
     return attrs_.Get(name, value);
   }
   bool HasAttr(const std::string& name) const { return attrs_.Has(name); }
-  const std::string& device_type() const { return device_type_; }
-  const std::string& device_name() const { return device_name_; }
+  DeviceBase* device() const { return device_; }
+  const std::string& device_type() const { return device_->device_type(); }
+  const std::string& device_name() const { return device_->name(); }
   const std::vector<DataType>& input_types() const { return input_types_; }
   const std::vector<DataType>& output_types() const { return output_types_; }
   // Whether data input i comes straight from a Const node: the same value on every run,
@@ -62,7 +62,7 @@ class OpKernelConstruction {
   const NodeDef& def_;
   const OpDef& op_def_;
   AttrSlice attrs_;
-  std::string device_type_, device_name_;
+  DeviceBase* device_;
   std::vector<DataType> input_types_, output_types_;
   std::vector<bool> constant_inputs_;
   std::optional<Tensor> shared_value_;
@@ -120,6 +120,7 @@ class OpKernelContext {
     absl::Span<Tensor> inputs;          // owned by the executor; a kernel may forward them
     absl::Span<TensorRef> input_refs;   // per input: set for ref-typed inputs
     absl::Span<TensorRef> output_refs;  // per output: set by kernels with ref outputs
+    DeviceBase* device = nullptr;       // where the kernel runs (its context, its copies)
     Allocator* allocator = nullptr;
     ThreadPool* thread_pool = nullptr;
     Rendezvous* rendezvous = nullptr;
@@ -151,6 +152,10 @@ class OpKernelContext {
   void set_output_ref(int i, const TensorRef& ref) { params_.output_refs[i] = ref; }
   // Tensors this kernel may allocate for scratch work.
   Allocator* allocator() const { return params_.allocator; }
+  DeviceBase* device() const { return params_.device; }
+  DeviceContext* device_context() const {
+    return params_.device == nullptr ? nullptr : params_.device->device_context();
+  }
   ThreadPool* thread_pool() const { return params_.thread_pool; }
   Rendezvous* rendezvous() const { return params_.rendezvous; }
   CallFrame* call_frame() const { return params_.call_frame; }

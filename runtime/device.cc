@@ -35,9 +35,8 @@ uint64_t RandomIncarnation() {
 
 Device::Device(DeviceName name, Allocator* allocator, ThreadPool* compute_pool,
                int64_t memory_limit)
-    : name_(std::move(name)),
-      full_name_(name_.ToString()),
-      allocator_(allocator),
+    : DeviceBase(name.ToString(), name.type, allocator),
+      name_(std::move(name)),
       compute_pool_(compute_pool),
       memory_limit_(memory_limit),
       incarnation_(RandomIncarnation()) {}
@@ -78,8 +77,8 @@ std::string DeviceSet::DebugNames() const {
 }
 
 absl::StatusOr<Tensor> ComputeOnce(const Node& node, std::vector<Tensor> inputs, Device* device) {
-  OpKernelConstruction construction(node.def(), node.op_def(), device->device_type(),
-                                    device->name(), node.input_types(), node.output_types());
+  OpKernelConstruction construction(node.def(), node.op_def(), device, node.input_types(),
+                                    node.output_types());
   ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> kernel,
                    KernelRegistry::Global()->CreateKernel(&construction));
   std::vector<Tensor> outputs(1);
@@ -88,6 +87,7 @@ absl::StatusOr<Tensor> ComputeOnce(const Node& node, std::vector<Tensor> inputs,
   params.kernel = kernel.get();
   params.inputs = absl::MakeSpan(inputs);
   params.output_refs = absl::MakeSpan(output_refs);
+  params.device = device;
   params.allocator = device->allocator();
   params.thread_pool = device->compute_pool();
   OpKernelContext ctx(params, absl::MakeSpan(outputs));

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/allocator.h"
+#include "core/device_base.h"
 #include "core/graph.h"
 #include "core/op_kernel.h"
 #include "core/status.h"
@@ -21,18 +22,12 @@
 
 namespace runnel {
 
-class Device {
+class Device : public DeviceBase {
  public:
   // `memory_limit`: the bytes its allocator may hand out (0: unknown).
-  Device(DeviceName name, Allocator* allocator, ThreadPool* compute_pool,
-         int64_t memory_limit = 0);
-  virtual ~Device() = default;
+  Device(DeviceName name, Allocator* allocator, ThreadPool* compute_pool, int64_t memory_limit = 0);
 
-  // "/job:localhost/replica:0/task:0/device:CPU:0"
-  const std::string& name() const { return full_name_; }
   const DeviceName& parsed_name() const { return name_; }
-  const std::string& device_type() const { return name_.type; }
-  Allocator* allocator() const { return allocator_; }
   ThreadPool* compute_pool() const { return compute_pool_; }
   int64_t memory_limit() const { return memory_limit_; }
   // A random 64-bit number drawn when the device object is created, so rendezvous keys
@@ -45,8 +40,6 @@ class Device {
 
  private:
   DeviceName name_;
-  std::string full_name_;
-  Allocator* allocator_;
   ThreadPool* compute_pool_;
   int64_t memory_limit_;
   uint64_t incarnation_;

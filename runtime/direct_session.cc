@@ -36,7 +36,6 @@ DirectSession::DirectSession(std::shared_ptr<Graph> graph, const SessionOptions&
 DirectSession::~DirectSession() {
   // Executors reference devices; drop them first.
   prepared_.clear();
-  stateful_kernels_.clear();
 }
 
 absl::Status DirectSession::Init() {
@@ -68,27 +67,26 @@ size_t DirectSession::num_cached_signatures() const {
 
 absl::StatusOr<std::shared_ptr<OpKernel>> DirectSession::CreateKernel(const Node& node,
                                                                       Device* device) {
-  const bool shared = node.op_def().is_stateful() && !absl::StartsWith(node.type_string(), "_");
-  std::string key = absl::StrCat(node.name(), "|", device->name());
-  if (shared) {
-    auto it = stateful_kernels_.find(key);
-    if (it != stateful_kernels_.end()) return it->second;
+  auto create = [&]() -> absl::StatusOr<std::unique_ptr<OpKernel>> {
+    OpKernelConstruction construction(node.def(), node.op_def(), device, node.input_types(),
+                                      node.output_types());
+    std::vector<bool> constant(node.num_inputs());
+    for (int i = 0; i < node.num_inputs(); ++i) {
+      const Edge* e = node.input_edge(i);
+      constant[i] = e != nullptr && e->src->type_string() == "Const";
+    }
+    construction.set_constant_inputs(std::move(constant));
+    // A loaded model's weights, held once by the session graph and shared from there.
+    if (node.attached_value() != nullptr) construction.set_shared_value(*node.attached_value());
+    return KernelRegistry::Global()->CreateKernel(&construction);
+  };
+  // A stateful node (a variable) is one kernel on its device, shared by every executor;
+  // the runtime's own stateful ops (_Send, _Recv, _Arg) are per step graph.
+  if (node.op_def().is_stateful() && !absl::StartsWith(node.type_string(), "_")) {
+    return device->resource_manager()->LookupOrCreate(node.name(), create);
   }
-  OpKernelConstruction construction(node.def(), node.op_def(), device->device_type(),
-                                    device->name(), node.input_types(), node.output_types());
-  std::vector<bool> constant(node.num_inputs());
-  for (int i = 0; i < node.num_inputs(); ++i) {
-    const Edge* e = node.input_edge(i);
-    constant[i] = e != nullptr && e->src->type_string() == "Const";
-  }
-  construction.set_constant_inputs(std::move(constant));
-  // A loaded model's weights, held once by the session graph and shared from there.
-  if (node.attached_value() != nullptr) construction.set_shared_value(*node.attached_value());
-  ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> kernel,
-                   KernelRegistry::Global()->CreateKernel(&construction));
-  std::shared_ptr<OpKernel> result(std::move(kernel));
-  if (shared) stateful_kernels_[key] = result;
-  return result;
+  ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> kernel, create());
+  return std::shared_ptr<OpKernel>(std::move(kernel));
 }
 
 absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(

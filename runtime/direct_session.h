@@ -88,10 +88,8 @@ class DirectSession {
   std::unique_ptr<WorkerThreadPool> inter_op_pool_;  // null when it is the compute pool
   std::unique_ptr<DeviceSet> devices_;
 
-  mutable std::mutex mu_;  // guards the three maps below and graph growth
+  mutable std::mutex mu_;  // guards the two maps below and graph growth
   std::map<std::string, std::unique_ptr<PreparedStep>> prepared_;
-  // Stateful kernels are shared by every executor of the session, by node name.
-  std::map<std::string, std::shared_ptr<OpKernel>> stateful_kernels_;
   // The device of each session-graph node placed so far, by name: placed once, then the
   // same for every signature.
   absl::flat_hash_map<std::string, std::string> placed_;

@@ -170,6 +170,7 @@ class Executor::Step {
       params.input_refs = absl::MakeSpan(input_refs_.get() + item.input_start, item.num_inputs);
     }
     params.output_refs = output_refs;
+    params.device = exec_->device_;
     params.allocator = exec_->device_->allocator();
     params.thread_pool = exec_->device_->compute_pool();
     params.rendezvous = args_.rendezvous;

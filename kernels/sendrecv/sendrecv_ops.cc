@@ -1,6 +1,9 @@
-// _Send/_Recv move tensors across a partition cut through the step's rendezvous;
-// _Arg/_Retval read feeds from and write fetches to the step's call frame.
+// _Send/_Recv move tensors across a partition cut through the step's rendezvous, always in
+// host memory: a device whose memory is not the host's copies out on the sending side and
+// in on the receiving one (DeviceBase::CopyToHost/CopyFromHost), so the partitioner needs
+// no copy nodes. _Arg/_Retval read feeds from and write fetches to the step's call frame.
 #include "core/kernel_registry.h"
+#include "core/status.h"
 
 namespace runnel {
 namespace {
@@ -25,7 +28,11 @@ class SendOp : public OpKernel {
   }
   absl::Status Compute(OpKernelContext* ctx) override {
     RN_REQUIRE(ctx->rendezvous() != nullptr, "_Send needs a rendezvous");
-    return ctx->rendezvous()->Send(key_, ctx->input(0), ctx->is_input_dead());
+    if (ctx->is_input_dead() || ctx->device() == nullptr || ctx->device()->HostMemory()) {
+      return ctx->rendezvous()->Send(key_, ctx->input(0), ctx->is_input_dead());
+    }
+    ASSIGN_OR_RETURN(Tensor host, ctx->device()->CopyToHost(ctx->input(0)));
+    return ctx->rendezvous()->Send(key_, host, /*is_dead=*/false);
   }
   bool IsExpensive() const override { return false; }
 
@@ -50,11 +57,22 @@ class RecvOp : public OpKernel {
       return;
     }
     ctx->rendezvous()->RecvAsync(
-        key_, [ctx, done = std::move(done)](const absl::Status& s, const Tensor& value,
-                                            bool is_dead) {
-          if (s.ok() && is_dead) ctx->set_outputs_dead();
-          if (s.ok() && !is_dead) ctx->set_output(0, value);
-          done(s);
+        key_,
+        [ctx, done = std::move(done)](const absl::Status& s, const Tensor& value, bool is_dead) {
+          if (!s.ok() || is_dead) {
+            if (s.ok()) ctx->set_outputs_dead();
+            done(s);
+            return;
+          }
+          DeviceBase* device = ctx->device();
+          if (device == nullptr || device->HostMemory()) {
+            ctx->set_output(0, value);
+            done(absl::OkStatus());
+            return;
+          }
+          auto copied = device->CopyFromHost(value);
+          if (copied.ok()) ctx->set_output(0, *std::move(copied));
+          done(copied.status());
         });
   }
 
