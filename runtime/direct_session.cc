@@ -1,6 +1,5 @@
 #include "runtime/direct_session.h"
 
-#include <condition_variable>
 #include <cstdio>
 
 #include "absl/strings/match.h"
@@ -35,7 +34,9 @@ DirectSession::DirectSession(std::shared_ptr<Graph> graph, const SessionOptions&
 
 DirectSession::~DirectSession() {
   // Executors reference devices; drop them first.
-  prepared_.clear();
+  for (const auto& [signature, step] : prepared_) {
+    for (PartitionRunner::Handle h : step->partitions) runner_.Deregister(h);
+  }
 }
 
 absl::Status DirectSession::Init() {
@@ -121,11 +122,13 @@ absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
   ASSIGN_OR_RETURN(auto partitions, PartitionGraph(std::move(step_graph), *devices_));
   for (auto& [device_name, part] : partitions) {
     Device* device = devices_->Find(device_name);
-    ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor,
-                     Executor::Create(std::move(part), device, [&](const Node& node) {
-                       return CreateKernel(node, device);
-                     }));
-    step->partitions.push_back({std::move(executor)});
+    auto handle = runner_.Register(std::move(part), device,
+                                   [&](const Node& node) { return CreateKernel(node, device); });
+    if (!handle.ok()) {
+      for (PartitionRunner::Handle h : step->partitions) runner_.Deregister(h);
+      return handle.status();
+    }
+    step->partitions.push_back(*handle);
   }
   PreparedStep* raw = step.get();
   prepared_[signature] = std::move(step);
@@ -192,8 +195,9 @@ absl::Status DirectSession::Run(const RunOptions& options,
     std::vector<std::string> feed_names;
     for (const auto& feed : feeds) feed_names.push_back(feed.first);
     ASSIGN_OR_RETURN(PreparedStep * step, Prepare(feed_names, fetches, targets));  // cached
-    for (const Partition& p : step->partitions) {
-      p.executor->graph().ToGraphDef(metadata->add_partition_graphs(), /*attached_values=*/false);
+    for (PartitionRunner::Handle h : step->partitions) {
+      runner_.executor(h).graph().ToGraphDef(metadata->add_partition_graphs(),
+                                             /*attached_values=*/false);
     }
   }
   return absl::OkStatus();
@@ -238,25 +242,8 @@ absl::Status DirectSession::Run(const std::vector<std::pair<std::string, Tensor>
   exec_args.inter_op_pool = inter_op_pool_ ? inter_op_pool_.get() : compute_pool_.get();
   exec_args.stats = stats;
 
-  absl::Status status;
-  if (step->partitions.size() == 1) {
-    status = step->partitions[0].executor->Run(exec_args);
-  } else {
-    // All partitions run at once; tensors meet in the rendezvous.
-    std::mutex mu;
-    std::condition_variable cv;
-    size_t remaining = step->partitions.size();
-    for (auto& p : step->partitions) {
-      p.executor->RunAsync(exec_args, [&](absl::Status s) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (status.ok() && !s.ok()) status = s;
-        if (!s.ok()) rendezvous.StartAbort(s);
-        if (--remaining == 0) cv.notify_all();
-      });
-    }
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return remaining == 0; });
-  }
+  // All partitions run at once; tensors meet in the rendezvous.
+  absl::Status status = runner_.RunStep(step->partitions, exec_args);
   RETURN_IF_ERROR(status);
   *outputs = std::move(frame.retvals());
   return absl::OkStatus();

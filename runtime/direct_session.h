@@ -17,6 +17,7 @@
 #include "core/proto/config.pb.h"
 #include "runtime/device.h"
 #include "runtime/executor.h"
+#include "runtime/partition_runner.h"
 #include "runtime/session_options.h"
 #include "runtime/threadpool.h"
 
@@ -61,11 +62,8 @@ class DirectSession {
   size_t num_cached_signatures() const;
 
  private:
-  struct Partition {
-    std::unique_ptr<Executor> executor;
-  };
   struct PreparedStep {
-    std::vector<Partition> partitions;
+    std::vector<PartitionRunner::Handle> partitions;  // in runner_
     // Per feed: the dtype and shape the fed tensor must match.
     std::vector<std::pair<DataType, PartialShape>> feed_specs;
     std::vector<std::string> feed_names;
@@ -87,6 +85,7 @@ class DirectSession {
   std::unique_ptr<WorkerThreadPool> compute_pool_;
   std::unique_ptr<WorkerThreadPool> inter_op_pool_;  // null when it is the compute pool
   std::unique_ptr<DeviceSet> devices_;
+  PartitionRunner runner_;
 
   mutable std::mutex mu_;  // guards the two maps below and graph growth
   std::map<std::string, std::unique_ptr<PreparedStep>> prepared_;

@@ -111,6 +111,11 @@ class Executor::Step {
   }
 
   void Start() {
+    if (args_.cancellation != nullptr) {
+      registered_ = args_.cancellation->Register(
+          &cancellation_token_, [this](const absl::Status& status) { Abort(status); });
+      if (!registered_) Abort(absl::CancelledError("the step was cancelled before it started"));
+    }
     if (exec_->roots_.empty()) {
       Complete();
       return;
@@ -419,6 +424,7 @@ class Executor::Step {
   }
 
   void Complete() {
+    if (registered_) args_.cancellation->Deregister(cancellation_token_);
     DoneCallback done = std::move(done_);
     absl::Status status;
     {
@@ -438,15 +444,17 @@ class Executor::Step {
   std::unique_ptr<std::atomic<bool>[]> dead_;  // per node: some input is dead
   std::atomic<int> outstanding_{0};
   std::atomic<bool> aborted_{false};
+  bool registered_ = false;  // with args_.cancellation
+  CancellationManager::Token cancellation_token_ = 0;
   std::mutex mu_;
   absl::Status status_;
 };
 
-void Executor::RunAsync(const ExecutorArgs& args, DoneCallback done) {
+void Executor::RunAsync(const ExecutorArgs& args, DoneCallback done) const {
   (new Step(this, args, std::move(done)))->Start();
 }
 
-absl::Status Executor::Run(const ExecutorArgs& args) {
+absl::Status Executor::Run(const ExecutorArgs& args) const {
   std::mutex mu;
   std::condition_variable cv;
   bool finished = false;

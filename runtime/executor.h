@@ -23,6 +23,7 @@
 #include "core/graph.h"
 #include "core/op_kernel.h"
 #include "core/rendezvous.h"
+#include "runtime/cancellation.h"
 #include "runtime/device.h"
 #include "runtime/step_stats.h"
 
@@ -34,6 +35,8 @@ struct ExecutorArgs {
   CallFrame* call_frame = nullptr;
   ThreadPool* inter_op_pool = nullptr;  // nullptr: everything runs on the caller's thread
   StepStatsCollector* stats = nullptr;  // set: each node's kernel time is recorded
+  // set: a cancellation of the step aborts this run (no node starts after it)
+  CancellationManager* cancellation = nullptr;
 };
 
 class Executor {
@@ -48,8 +51,8 @@ class Executor {
   ~Executor();
 
   // Runs one step; `done` is called exactly once, perhaps before RunAsync returns.
-  void RunAsync(const ExecutorArgs& args, DoneCallback done);
-  absl::Status Run(const ExecutorArgs& args);
+  void RunAsync(const ExecutorArgs& args, DoneCallback done) const;
+  absl::Status Run(const ExecutorArgs& args) const;
 
   const Graph& graph() const { return *graph_; }
   Device* device() const { return device_; }

@@ -14,16 +14,26 @@ namespace runnel {
 
 const char* ElementTypeName(ElementType type) {
   switch (type) {
-    case ElementType::kFloat: return "float32";
-    case ElementType::kDouble: return "float64";
-    case ElementType::kInt32: return "int32";
-    case ElementType::kUInt8: return "uint8";
-    case ElementType::kInt16: return "int16";
-    case ElementType::kInt8: return "int8";
-    case ElementType::kString: return "string";
-    case ElementType::kInt64: return "int64";
-    case ElementType::kBool: return "bool";
-    case ElementType::kUInt16: return "uint16";
+    case ElementType::kFloat:
+      return "float32";
+    case ElementType::kDouble:
+      return "float64";
+    case ElementType::kInt32:
+      return "int32";
+    case ElementType::kUInt8:
+      return "uint8";
+    case ElementType::kInt16:
+      return "int16";
+    case ElementType::kInt8:
+      return "int8";
+    case ElementType::kString:
+      return "string";
+    case ElementType::kInt64:
+      return "int64";
+    case ElementType::kBool:
+      return "bool";
+    case ElementType::kUInt16:
+      return "uint16";
   }
   return "unknown";
 }
@@ -86,8 +96,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Impl::Build(GraphDef def,
   const std::vector<std::string> output_names = OutputNodes(def);
   // The Graph holds the weights decoded and aligned, and the Const kernels share them
   // (held once, read at full speed).
-  ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph,
-                   Graph::FromGraphDefTakingWeights(std::move(def)));
+  ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, Graph::FromGraphDefTakingWeights(std::move(def)));
   std::unique_ptr<Model> model(new Model);
   auto spec = [&](const std::string& name, const Node* node, int port) {
     TensorSpec s;
@@ -124,9 +133,8 @@ absl::StatusOr<std::vector<HostTensor>> Model::Run(
     if (!known) {
       std::vector<std::string> names;
       for (const TensorSpec& s : inputs_) names.push_back(s.name);
-      return absl::InvalidArgumentError(absl::StrCat("the model has no input '", name,
-                                                     "'; its inputs are: ",
-                                                     absl::StrJoin(names, ", ")));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the model has no input '", name, "'; its inputs are: ", absl::StrJoin(names, ", ")));
     }
     if (ElementSize(value.type()) == 0) {
       return absl::InvalidArgumentError(absl::StrCat("input '", name, "' has element type ",
@@ -144,8 +152,8 @@ absl::StatusOr<std::vector<HostTensor>> Model::Run(
   }
   StepStatsCollector stats;
   std::vector<Tensor> results;
-  RETURN_IF_ERROR(impl_->session->Run(feeds, fetches, {}, &results,
-                                      timings != nullptr ? &stats : nullptr));
+  RETURN_IF_ERROR(
+      impl_->session->Run(feeds, fetches, {}, &results, timings != nullptr ? &stats : nullptr));
   std::vector<HostTensor> outputs;
   for (const Tensor& result : results) {
     const Tensor t = result.Unshared();  // the caller may write into it

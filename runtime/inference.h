@@ -38,7 +38,7 @@ enum class ElementType : int {
   kUInt16 = 17,
 };
 const char* ElementTypeName(ElementType type);  // "float32", "int64", ...
-int ElementSize(ElementType type);               // bytes; 0 for kString
+int ElementSize(ElementType type);              // bytes; 0 for kString
 
 // A dense tensor in host memory. Copies share the buffer.
 class HostTensor {
@@ -47,8 +47,7 @@ class HostTensor {
   // Zero-filled.
   HostTensor(ElementType type, std::vector<int64_t> shape);
   // Wraps `data`, kept alive by `owner` (no copy).
-  HostTensor(ElementType type, std::vector<int64_t> shape, std::shared_ptr<void> owner,
-             void* data);
+  HostTensor(ElementType type, std::vector<int64_t> shape, std::shared_ptr<void> owner, void* data);
 
   ElementType type() const { return type_; }
   const std::vector<int64_t>& shape() const { return shape_; }

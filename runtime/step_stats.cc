@@ -47,8 +47,8 @@ int64_t EstimateFlops(const std::string& op, const std::vector<std::vector<int64
     // out has [..., M, N]; the inner dim is whichever of a's last two is not M.
     if (a.size() < 2) return 0;
     const int64_t m = output_shape[output_shape.size() - 2];
-    const int64_t k = a[a.size() - 1] == m && a[a.size() - 2] != m ? a[a.size() - 2]
-                                                                   : a[a.size() - 1];
+    const int64_t k =
+        a[a.size() - 1] == m && a[a.size() - 2] != m ? a[a.size() - 2] : a[a.size() - 1];
     return 2 * out * k;
   }
   if (b.size() != 4) return 0;

@@ -1,6 +1,9 @@
 #include "runtime/partition.h"
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "runtime/direct_session.h"
 #include "runtime/placer.h"
 #include "tests/test_util.h"
 
@@ -74,6 +77,37 @@ TEST(Partition, ErrorInOnePartitionAbortsTheOthers) {
   // Named once: the _Recv that the abort reached does not add itself.
   const std::string message(out.status().message());
   EXPECT_EQ(message.find("[[node"), message.rfind("[[node")) << message;
+}
+
+// A failing partition cancels the others: a long independent chain on CPU:0 stops instead
+// of running to its end while the step's result is already an error.
+TEST(Partition, AFailureCancelsTheOtherPartitionsWork) {
+  std::vector<NodeDef> nodes = {On(PlaceholderNode("x", DT_FLOAT), "/cpu:1"),
+                                On(PlaceholderNode("w", DT_FLOAT), "/cpu:1"),
+                                On(MakeNode("bad", "MatMul", {"x", "w"}), "/cpu:1"),
+                                On(PlaceholderNode("m", DT_FLOAT), "/cpu:0")};
+  std::string last = "m";
+  constexpr int kChain = 400;
+  for (int i = 0; i < kChain; ++i) {
+    const std::string name = absl::StrCat("mm", i);
+    nodes.push_back(On(MakeNode(name, "MatMul", {last, "m"}), "/cpu:0"));
+    last = name;
+  }
+  GraphDef def;
+  for (const NodeDef& n : nodes) *def.add_node() = n;
+  auto session = DirectSession::Create(def, TwoCpus());
+  ASSERT_TRUE(session.ok()) << session.status();
+  StepStatsCollector stats;
+  std::vector<Tensor> out;
+  absl::Status status =
+      (*session)->Run({{"x", Tensor(DT_FLOAT, TensorShape{2, 3})},
+                       {"w", Tensor(DT_FLOAT, TensorShape{2, 3})},
+                       {"m", Tensor(DT_FLOAT, TensorShape{256, 256})}},  // fed: nothing to fold
+                      {last}, {"bad"}, &out, &stats);  // no edge between the partitions
+  EXPECT_STATUS(status, absl::StatusCode::kInvalidArgument, "[[node bad (MatMul)");
+  int chain_nodes_run = 0;
+  for (const NodeRunStats& s : stats.Take()) chain_nodes_run += absl::StartsWith(s.node, "mm");
+  EXPECT_LT(chain_nodes_run, kChain);
 }
 
 TEST(Placer, UnknownDeviceFailsWithoutSoftPlacement) {
