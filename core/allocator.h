@@ -15,6 +15,9 @@ class Allocator {
   // Returns nullptr when out of memory.
   virtual void* Allocate(size_t bytes) = 0;
   virtual void Deallocate(void* ptr, size_t bytes) = 0;
+  // Whether the memory is the host's (the CPU's is; a GPU's is not): host code (printing,
+  // serializing, handing a fetch to Python) may read it only then.
+  virtual bool HostMemory() const { return true; }
   // Gives freed memory kept for reuse back to the system: after one-off work whose
   // temporaries nothing will ask for again.
   virtual void ReleaseCached() {}

@@ -18,6 +18,7 @@ Tensor::Tensor(DataType dtype, const TensorShape& shape, Allocator* allocator)
     data_ = strings;
     return;
   }
+  on_host_ = allocator->HostMemory();
   size_t bytes = TotalBytes();
   void* ptr = allocator->Allocate(bytes);
   if (ptr == nullptr) throw std::bad_alloc();
@@ -156,6 +157,7 @@ void Tensor::AsProto(TensorProto* proto) const {
   proto->Clear();
   proto->set_dtype(dtype_);
   shape_.AsProto(proto->mutable_tensor_shape());
+  if (!on_host_) return;  // no host code reads device memory (see the header)
   if (dtype_ == DT_STRING) {
     for (int64_t i = 0; i < num_elements_; ++i) proto->add_string_val(data<std::string>()[i]);
     return;
@@ -195,6 +197,7 @@ Tensor Tensor::Clone() const {
 std::string Tensor::DebugString(int max_entries) const {
   if (!IsInitialized()) return "<uninitialized tensor>";
   std::string out = absl::StrCat(DataTypeString(dtype_), " ", shape_.DebugString());
+  if (!on_host_) return out + " (in device memory)";
   int64_t shown = std::min<int64_t>(num_elements_, max_entries);
   VisitDataType(dtype_, [&](auto zero) {
     using T = decltype(zero);

@@ -41,10 +41,14 @@ class Tensor {
   // Decodes tensor_content or the typed value fields, repeating the last value to fill
   // the shape as TensorFlow does.
   static absl::StatusOr<Tensor> FromProto(const TensorProto& proto);
-  // Writes tensor_content (compact and exact).
+  // Writes tensor_content (compact and exact). A tensor in device memory writes its dtype
+  // and shape only: copy it to the host first (DeviceBase::CopyToHost).
   void AsProto(TensorProto* proto) const;
 
   bool IsInitialized() const { return dtype_ != DT_INVALID; }
+  // Whether the buffer is in host memory (its allocator's); data() of another tensor is a
+  // device address that only that device's kernels and copies may use.
+  bool on_host() const { return on_host_; }
   DataType dtype() const { return dtype_; }
   const TensorShape& shape() const { return shape_; }
   int dims() const { return shape_.dims(); }
@@ -88,6 +92,7 @@ class Tensor {
   int64_t num_elements_ = 0;
   std::shared_ptr<void> owner_;
   void* data_ = nullptr;
+  bool on_host_ = true;
 };
 
 }  // namespace runnel

@@ -85,6 +85,10 @@ py::dtype NumpyDtype(DataType dtype) {
 // A numpy array viewing the tensor's buffer (copied first when shared: Tensor::Unshared),
 // which the array keeps alive; strings become an object array of bytes.
 py::array ToNumpy(const Tensor& fetched) {
+  if (!fetched.on_host()) {  // fetches reach the host through _Retval; anything else is a bug
+    ThrowStatus(absl::InternalError(
+        absl::StrCat("cannot hand a tensor in device memory to numpy: ", fetched.DebugString())));
+  }
   if (fetched.dtype() == DT_STRING) {
     std::vector<py::ssize_t> shape(fetched.shape().dim_sizes().begin(),
                                    fetched.shape().dim_sizes().end());

@@ -55,3 +55,31 @@ TEST(DeviceBase, HostMemoryCopiesShareTheBuffer) {
 
 }  // namespace
 }  // namespace runnel
+
+namespace runnel {
+namespace {
+
+// Host memory that says it is a device's, as a GPU allocator's would be.
+class DeviceMemoryAllocator : public Allocator {
+ public:
+  const char* Name() const override { return "test_device"; }
+  void* Allocate(size_t bytes) override { return CpuAllocator()->Allocate(bytes); }
+  void Deallocate(void* p, size_t bytes) override { CpuAllocator()->Deallocate(p, bytes); }
+  bool HostMemory() const override { return false; }
+};
+
+TEST(Tensor, KnowsWhereItsMemoryLivesAndHostCodeDoesNotReadDeviceMemory) {
+  DeviceMemoryAllocator allocator;
+  Tensor on_device(DT_FLOAT, TensorShape{2}, &allocator);
+  EXPECT_FALSE(on_device.on_host());
+  EXPECT_TRUE(Tensor(DT_FLOAT, TensorShape{2}).on_host());
+  EXPECT_EQ(on_device.DebugString(), "float [2] (in device memory)");
+  TensorProto proto;
+  on_device.AsProto(&proto);
+  EXPECT_EQ(proto.dtype(), DT_FLOAT);
+  EXPECT_EQ(proto.tensor_shape().dim(0).size(), 2);
+  EXPECT_TRUE(proto.tensor_content().empty());
+}
+
+}  // namespace
+}  // namespace runnel
