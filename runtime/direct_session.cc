@@ -107,12 +107,13 @@ absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
     step->feed_specs.emplace_back(BaseType(node->output_type(port)), node->output_shape(port));
     step->feed_names.push_back(port == 0 ? node->name() : absl::StrCat(node->name(), ":", port));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Graph> step_graph, BuildStepGraph(*graph_, resolved));
+  ASSIGN_OR_RETURN(StepGraph built, BuildStepGraph(*graph_, resolved));
+  std::unique_ptr<Graph> step_graph = std::move(built.graph);
   // Placed before the passes, which then keep each node's device and fuse only where the
   // device has the fused kernel; what the passes add is placed after them.
-  RETURN_IF_ERROR(Place(step_graph.get()));
+  RETURN_IF_ERROR(Place(step_graph.get(), built.origin));
   RETURN_IF_ERROR(Optimize(targets, step_graph.get()));
-  RETURN_IF_ERROR(Place(step_graph.get()));
+  RETURN_IF_ERROR(Place(step_graph.get(), built.origin));
   if (options_.GetBool("log_device_placement")) {
     for (const Node* node : step_graph->nodes()) {
       std::fprintf(stderr, "%s: (%s): %s\n", node->name().c_str(), node->type_string().c_str(),
@@ -135,21 +136,30 @@ absl::StatusOr<DirectSession::PreparedStep*> DirectSession::Prepare(
   return raw;
 }
 
-absl::Status DirectSession::Place(Graph* step_graph) {
+absl::Status DirectSession::Place(Graph* step_graph, const std::vector<int>& origin) {
   // The session's nodes keep the devices an earlier signature gave them: a variable never
   // moves between two runs.
+  if (placed_.size() < static_cast<size_t>(graph_->num_node_ids())) {
+    placed_.resize(graph_->num_node_ids());
+  }
+  auto session_id = [&](const Node* node) {
+    return node->id() < static_cast<int>(origin.size()) ? origin[node->id()] : -1;
+  };
+  std::vector<Node*> unplaced;
   for (Node* node : step_graph->nodes()) {
-    auto it = placed_.find(node->name());
-    if (node->assigned_device().empty() && it != placed_.end()) {
-      node->set_assigned_device(it->second);
+    if (!node->assigned_device().empty()) continue;
+    const int id = session_id(node);
+    if (id >= 0 && !placed_[id].empty()) {
+      node->set_assigned_device(placed_[id]);
+    } else {
+      unplaced.push_back(node);
     }
   }
+  if (unplaced.empty()) return absl::OkStatus();
   RETURN_IF_ERROR(PlaceGraph(step_graph, *devices_, options_.GetBool("allow_soft_placement")));
-  for (const Node* node : step_graph->nodes()) {
-    const Node* original = graph_->FindNode(node->name());
-    if (original != nullptr && original->type_string() == node->type_string()) {
-      placed_.emplace(node->name(), node->assigned_device());
-    }
+  for (const Node* node : unplaced) {
+    const int id = session_id(node);
+    if (id >= 0) placed_[id] = node->assigned_device();
   }
   return absl::OkStatus();
 }

@@ -11,7 +11,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "core/graph.h"
 #include "core/proto/config.pb.h"
@@ -76,7 +75,7 @@ class DirectSession {
                                         const std::vector<std::string>& targets);
   absl::StatusOr<std::shared_ptr<OpKernel>> CreateKernel(const Node& node, Device* device);
   // Places a step graph's nodes that have no device yet (see placed_).
-  absl::Status Place(Graph* step_graph);
+  absl::Status Place(Graph* step_graph, const std::vector<int>& origin);
   // Runs the graph passes the options ask for on a step graph.
   absl::Status Optimize(const std::vector<std::string>& targets, Graph* step_graph) const;
 
@@ -89,9 +88,9 @@ class DirectSession {
 
   mutable std::mutex mu_;  // guards the two maps below and graph growth
   std::map<std::string, std::unique_ptr<PreparedStep>> prepared_;
-  // The device of each session-graph node placed so far, by name: placed once, then the
-  // same for every signature.
-  absl::flat_hash_map<std::string, std::string> placed_;
+  // The device of each session-graph node placed so far ("" for none yet), by node id:
+  // placed once, then the same for every signature.
+  std::vector<std::string> placed_;
   std::atomic<int64_t> next_step_id_{1};
 };
 

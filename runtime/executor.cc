@@ -33,16 +33,18 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     nodes.push_back(node);
   }
   exec->items_.resize(nodes.size());
+  exec->cold_.resize(nodes.size());
   std::string device_short =
       DeviceName{"", -1, -1, device->device_type(), device->parsed_name().id}.ToString();
   for (size_t id = 0; id < nodes.size(); ++id) {
     Node* node = nodes[id];
     NodeItem& item = exec->items_[id];
+    ColdItem& cold = exec->cold_[id];
     item.node = node;
-    item.error_suffix = absl::StrCat(" [[node ", node->name(), " (", node->type_string(), ") on ",
+    cold.error_suffix = absl::StrCat(" [[node ", node->name(), " (", node->type_string(), ") on ",
                                      device_short, "]]");
     auto kernel = create_kernel(*node);
-    if (!kernel.ok()) return AppendToMessage(kernel.status(), item.error_suffix);
+    if (!kernel.ok()) return AppendToMessage(kernel.status(), cold.error_suffix);
     item.kernel = *std::move(kernel);
     // The Const kernel holds the value now; the executor's graph need not hold it too.
     if (node->type_string() == "Const") graph->ReleaseConstantValue(node);
@@ -64,7 +66,7 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     for (const Edge* e : node->in_edges()) {
       if (!e->IsControlEdge() && IsRefType(e->src->output_type(e->src_output)) &&
           !IsRefType(node->input_type(e->dst_input))) {
-        item.deref_inputs.push_back(e->dst_input);
+        cold.deref_inputs.push_back(e->dst_input);
       }
     }
     for (const Edge* e : node->out_edges()) {
@@ -186,15 +188,16 @@ class Executor::Step {
 
   // `status` naming the node, unless it names one already: a _Recv fails with the error
   // that aborted its step, which belongs to the node in another partition that raised it.
-  static absl::Status WithNode(const absl::Status& status, const NodeItem& item) {
+  absl::Status WithNode(const absl::Status& status, const NodeItem& item) const {
     if (absl::StrContains(status.message(), " [[node ")) return status;
-    return AppendToMessage(status, item.error_suffix);
+    return AppendToMessage(status, exec_->cold(item).error_suffix);
   }
 
   // The current values of the variables that `item` takes as values (a read of a variable
   // sees every write that ran before it).
   absl::Status DerefInputs(const NodeItem& item) {
-    for (int i : item.deref_inputs) {
+    if (!exec_->has_refs_) return absl::OkStatus();
+    for (int i : exec_->cold(item).deref_inputs) {
       const int slot = item.input_start + i;
       TensorRef& ref = input_refs_[slot];
       if (!ref.valid()) continue;  // a dead input
@@ -213,7 +216,8 @@ class Executor::Step {
     RETURN_IF_ERROR(DerefInputs(item));
     const OpKernelContext::Params params = MakeParams(item, input_dead, output_refs);
     OpKernelContext ctx(params, outputs);
-    std::optional<NodeRunStats> stats = StartStats(item, params.inputs);
+    std::optional<NodeRunStats> stats;
+    if (args_.stats != nullptr) stats = StartStats(item, params.inputs);
     absl::Status status;
     try {
       status = exec_->device_->Compute(item.kernel.get(), &ctx);

@@ -81,11 +81,15 @@ class Executor {
     bool runs_when_dead = false;  // Merge, _Send, _Recv: the kernel itself handles deadness
     bool is_retval = false;       // a dead fetch is an error
     std::vector<OutEdge> out;
-    std::vector<int> deref_inputs;  // value inputs fed by a ref: read when the node runs
     // Read on every run, so kept here rather than behind `node`.
     absl::InlinedVector<DataType, 2> output_types;
     std::vector<bool> output_used;
-    std::string error_suffix;
+  };
+  // What no run reads unless it needs it is kept outside NodeItem, whose size decides how
+  // much of a large graph's items fit in cache.
+  struct ColdItem {
+    std::vector<int> deref_inputs;  // value inputs fed by a ref: read when the node runs
+    std::string error_suffix;       // " [[node NAME (OP) on DEVICE]]"
   };
   class Step;
 
@@ -94,6 +98,8 @@ class Executor {
   std::unique_ptr<Graph> graph_;
   Device* device_ = nullptr;
   std::vector<NodeItem> items_;
+  std::vector<ColdItem> cold_;  // by item, as items_
+  const ColdItem& cold(const NodeItem& item) const { return cold_[&item - items_.data()]; }
   std::vector<int> roots_;
   int total_inputs_ = 0;
   bool has_refs_ = false;       // any ref-typed edge: steps keep ref slots

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/types/span.h"
 #include "core/kernel_registry.h"
 #include "core/status.h"
 
@@ -49,7 +50,7 @@ class GroupPlacer {
   GroupPlacer(const DeviceSet& devices, bool soft) : devices_(devices), soft_(soft) {}
 
   // Places the members of one colocation group (those without a device yet).
-  absl::Status Place(const std::vector<Node*>& members) {
+  absl::Status Place(absl::Span<Node* const> members) {
     // A member placed already pins the group.
     const Node* pinned = nullptr;
     for (const Node* n : members) {
@@ -140,7 +141,7 @@ class GroupPlacer {
   }
 
  private:
-  absl::Status NoCommonDevice(const std::vector<Node*>& members) const {
+  absl::Status NoCommonDevice(absl::Span<Node* const> members) const {
     if (members.size() == 1) {
       const Node* n = members[0];
       const std::string types = KernelRegistry::DescribeNodeTypes(n->def());
@@ -189,19 +190,34 @@ absl::Status PlaceGraph(Graph* graph, const DeviceSet& devices, bool allow_soft_
       }
     }
   }
-  // Members in id order; groups in the order of their first member, for stable choices.
+  // Groups in the order of their first member (by id), members in id order, for stable
+  // choices. Most nodes are a group of their own: those need no member list.
+  const int n = graph->num_node_ids();
+  std::vector<int> size(n, 0);
+  for (Node* node : graph->nodes()) ++size[groups.Find(node->id())];
   absl::flat_hash_map<int, std::vector<Node*>> members;
-  std::vector<int> roots;
+  std::vector<int> order;
   for (Node* node : graph->nodes()) {
-    auto& list = members[groups.Find(node->id())];
-    if (list.empty()) roots.push_back(groups.Find(node->id()));
+    const int root = groups.Find(node->id());
+    if (size[root] == 1) {
+      order.push_back(node->id());
+      continue;
+    }
+    auto& list = members[root];
+    if (list.empty()) order.push_back(root);
     list.push_back(node);
   }
   GroupPlacer placer(devices, allow_soft_placement);
-  for (int root : roots) {
+  for (int id : order) {
+    const int root = groups.Find(id);
+    if (size[root] == 1) {
+      Node* node = graph->node(id);
+      if (node->assigned_device().empty()) RETURN_IF_ERROR(placer.Place(absl::MakeSpan(&node, 1)));
+      continue;
+    }
     const std::vector<Node*>& group = members[root];
     if (std::all_of(group.begin(), group.end(),
-                    [](const Node* n) { return !n->assigned_device().empty(); })) {
+                    [](const Node* m) { return !m->assigned_device().empty(); })) {
       continue;
     }
     RETURN_IF_ERROR(placer.Place(group));

@@ -57,9 +57,9 @@ absl::StatusOr<ResolvedSignature> ResolveSignature(const Graph& graph, const Ste
   return resolved;
 }
 
-absl::StatusOr<std::unique_ptr<Graph>> BuildStepGraph(const Graph& graph,
-                                                      const ResolvedSignature& sig) {
+absl::StatusOr<StepGraph> BuildStepGraph(const Graph& graph, const ResolvedSignature& sig) {
   auto out = std::make_unique<Graph>(GraphBuildOptions{/*infer_shapes=*/false});
+  std::vector<int> origin;
   // Fed tensor "node:port" -> its _Arg node.
   absl::flat_hash_map<std::string, const Node*> fed;
   for (size_t i = 0; i < sig.feeds.size(); ++i) {
@@ -70,6 +70,7 @@ absl::StatusOr<std::unique_ptr<Graph>> BuildStepGraph(const Graph& graph,
     (*arg.mutable_attr())["T"] = MakeAttr(BaseType(node->output_type(port)));
     (*arg.mutable_attr())["index"] = MakeAttr(static_cast<int64_t>(i));
     ASSIGN_OR_RETURN(fed[TensorKey(node, port)], out->AddNode(std::move(arg)));
+    origin.push_back(-1);
   }
 
   // Walk back from fetches and targets; a fed tensor's producer is not needed for it.
@@ -119,6 +120,7 @@ absl::StatusOr<std::unique_ptr<Graph>> BuildStepGraph(const Graph& graph,
                                     : TensorId{e->src->name(), e->src_output}.ToString());
     }
     RETURN_IF_ERROR(out->AddNode(std::move(def)).status());
+    origin.push_back(node->id());
     if (value) RETURN_IF_ERROR(out->AttachConstantValue(node->name(), *std::move(value)));
   }
   for (size_t j = 0; j < sig.fetches.size(); ++j) {
@@ -131,8 +133,9 @@ absl::StatusOr<std::unique_ptr<Graph>> BuildStepGraph(const Graph& graph,
     (*ret.mutable_attr())["T"] = MakeAttr(BaseType(node->output_type(port)));
     (*ret.mutable_attr())["index"] = MakeAttr(static_cast<int64_t>(j));
     RETURN_IF_ERROR(out->AddNode(std::move(ret)).status());
+    origin.push_back(-1);
   }
-  return out;
+  return StepGraph{std::move(out), std::move(origin)};
 }
 
 }  // namespace runnel

@@ -34,8 +34,13 @@ struct ResolvedSignature {
 // has instead.
 absl::StatusOr<ResolvedSignature> ResolveSignature(const Graph& graph, const StepSignature& sig);
 
-// A new Graph (shapes not inferred: the passes that read them infer them).
-absl::StatusOr<std::unique_ptr<Graph>> BuildStepGraph(const Graph& graph,
-                                                      const ResolvedSignature& sig);
+struct StepGraph {
+  std::unique_ptr<Graph> graph;  // shapes not inferred: the passes that read them do
+  // By step-graph node id: the id of the node it copies in the session graph, -1 for the
+  // _Arg and _Retval nodes (and for nodes the passes add later, beyond the end).
+  std::vector<int> origin;
+};
+
+absl::StatusOr<StepGraph> BuildStepGraph(const Graph& graph, const ResolvedSignature& sig);
 
 }  // namespace runnel
