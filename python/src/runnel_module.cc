@@ -277,39 +277,19 @@ class PySession {
   std::vector<py::object> Run(const std::vector<std::pair<std::string, py::array>>& feeds,
                               const std::vector<std::string>& fetches,
                               const std::vector<std::string>& targets) {
-    return RunTraced(feeds, fetches, targets, py::bytes()).first;
+    return RunWith(feeds, fetches, targets, nullptr, nullptr);
   }
-  // `options`: a serialized RunOptions (empty: none). Returns the fetches and the
-  // serialized RunMetadata.
+  // `options`: a serialized RunOptions. Returns the fetches and the serialized RunMetadata.
   std::pair<std::vector<py::object>, py::bytes> RunTraced(
       const std::vector<std::pair<std::string, py::array>>& feeds,
       const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
       const py::bytes& options) {
-    if (!session_) ThrowStatus(absl::FailedPreconditionError("the session is closed"));
     RunOptions run_options;
     if (!run_options.ParseFromString(std::string(options))) {
       ThrowStatus(absl::InvalidArgumentError("options is not a valid RunOptions"));
     }
     RunMetadata metadata;
-    std::vector<std::pair<std::string, Tensor>> inputs;
-    std::vector<std::string> feed_names;
-    for (const auto& [name, value] : feeds) {
-      inputs.emplace_back(name, FromNumpy(value));
-      feed_names.push_back(name);
-    }
-    // Preparing reads the graph, which Python threads may be extending: do it under the
-    // GIL. Running touches only the prepared executors.
-    Check(session_->PrepareRun(feed_names, fetches, targets));
-    std::vector<Tensor> outputs;
-    absl::Status status;
-    {
-      py::gil_scoped_release release;
-      status = session_->Run(run_options, inputs, fetches, targets, &outputs, &metadata);
-      inputs.clear();
-    }
-    Check(status);
-    std::vector<py::object> result;
-    for (const Tensor& t : outputs) result.push_back(ToNumpy(t));
+    std::vector<py::object> result = RunWith(feeds, fetches, targets, &run_options, &metadata);
     return {result, Serialize(metadata)};
   }
   // (name, device type, memory limit in bytes, incarnation) of each device.
@@ -327,6 +307,35 @@ class PySession {
   }
 
  private:
+  // Untraced when `options` is null (a plain run builds no RunMetadata).
+  std::vector<py::object> RunWith(const std::vector<std::pair<std::string, py::array>>& feeds,
+                                  const std::vector<std::string>& fetches,
+                                  const std::vector<std::string>& targets,
+                                  const RunOptions* options, RunMetadata* metadata) {
+    if (!session_) ThrowStatus(absl::FailedPreconditionError("the session is closed"));
+    std::vector<std::pair<std::string, Tensor>> inputs;
+    std::vector<std::string> feed_names;
+    for (const auto& [name, value] : feeds) {
+      inputs.emplace_back(name, FromNumpy(value));
+      feed_names.push_back(name);
+    }
+    // Preparing reads the graph, which Python threads may be extending: do it under the
+    // GIL. Running touches only the prepared executors.
+    Check(session_->PrepareRun(feed_names, fetches, targets));
+    std::vector<Tensor> outputs;
+    absl::Status status;
+    {
+      py::gil_scoped_release release;
+      status = options == nullptr
+                   ? session_->Run(inputs, fetches, targets, &outputs)
+                   : session_->Run(*options, inputs, fetches, targets, &outputs, metadata);
+      inputs.clear();
+    }
+    Check(status);
+    std::vector<py::object> result;
+    for (const Tensor& t : outputs) result.push_back(ToNumpy(t));
+    return result;
+  }
   void Open(const PyGraph& graph, const SessionOptions& options) {
     auto session = DirectSession::Create(graph.graph(), options);
     Check(session.status());
