@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_join.h"
 #include "core/kernel_registry.h"
+#include "runtime/threadpool.h"
 
 namespace runnel {
 namespace {
@@ -74,6 +75,20 @@ std::string DeviceSet::DebugNames() const {
   std::vector<std::string> names;
   for (const auto& d : devices_) names.push_back(d->name());
   return absl::StrJoin(names, ", ");
+}
+
+absl::StatusOr<std::shared_ptr<LocalDevices>> LocalDevices::Create(const SessionOptions& options) {
+  RETURN_IF_ERROR(options.Validate());
+  std::shared_ptr<LocalDevices> local(new LocalDevices);
+  local->options_ = options;
+  int intra = static_cast<int>(options.GetInt("intra_op_parallelism_threads"));
+  if (intra <= 0) intra = NumSchedulableCpus();
+  local->pool_ = std::make_unique<WorkerThreadPool>("compute", intra);
+  std::vector<std::unique_ptr<Device>> devices;
+  DeviceEnv env{&local->options_, local->pool_.get()};
+  RETURN_IF_ERROR(DeviceFactory::AddDevices(env, &devices));
+  local->devices_ = std::make_unique<DeviceSet>(std::move(devices));
+  return local;
 }
 
 absl::StatusOr<Tensor> ComputeOnce(const Node& node, std::vector<Tensor> inputs, Device* device) {

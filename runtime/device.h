@@ -87,6 +87,23 @@ class DeviceSet {
   std::vector<std::unique_ptr<Device>> devices_;
 };
 
+// The devices a session runs on, with the compute pool their kernels use, made by the
+// registered factories from session options. A session makes its own; sessions given the
+// same one share its devices and so their resources (variables), as the sessions of a
+// worker serving parameter servers will.
+class LocalDevices {
+ public:
+  static absl::StatusOr<std::shared_ptr<LocalDevices>> Create(const SessionOptions& options);
+  const DeviceSet& devices() const { return *devices_; }
+  ThreadPool* compute_pool() const { return pool_.get(); }
+
+ private:
+  LocalDevices() = default;
+  SessionOptions options_;
+  std::unique_ptr<ThreadPool> pool_;  // outlives the devices, which use it
+  std::unique_ptr<DeviceSet> devices_;
+};
+
 // Runs `node`'s kernel once on `device` and returns its only output: a value computed
 // outside any step (constant folding).
 absl::StatusOr<Tensor> ComputeOnce(const Node& node, std::vector<Tensor> inputs, Device* device);

@@ -22,10 +22,11 @@ absl::StatusOr<std::unique_ptr<DirectSession>> DirectSession::Create(
 }
 
 absl::StatusOr<std::unique_ptr<DirectSession>> DirectSession::Create(
-    std::shared_ptr<Graph> graph, const SessionOptions& options) {
+    std::shared_ptr<Graph> graph, const SessionOptions& options,
+    std::shared_ptr<LocalDevices> devices) {
   RETURN_IF_ERROR(options.Validate());
   std::unique_ptr<DirectSession> session(new DirectSession(std::move(graph), options));
-  RETURN_IF_ERROR(session->Init());
+  RETURN_IF_ERROR(session->Init(std::move(devices)));
   return session;
 }
 
@@ -39,20 +40,19 @@ DirectSession::~DirectSession() {
   }
 }
 
-absl::Status DirectSession::Init() {
-  const int cores = NumSchedulableCpus();
-  int intra = static_cast<int>(options_.GetInt("intra_op_parallelism_threads"));
+absl::Status DirectSession::Init(std::shared_ptr<LocalDevices> devices) {
+  if (devices == nullptr) {
+    ASSIGN_OR_RETURN(devices, LocalDevices::Create(options_));
+  }
+  local_devices_ = std::move(devices);
+  devices_ = &local_devices_->devices();
   int inter = static_cast<int>(options_.GetInt("inter_op_parallelism_threads"));
-  if (intra <= 0) intra = cores;
-  if (inter <= 0) inter = cores;
-  // One pool serves both roles unless asked otherwise, so the cores are never
-  // oversubscribed by two pools competing.
-  compute_pool_ = std::make_unique<WorkerThreadPool>("compute", intra);
-  if (inter != intra) inter_op_pool_ = std::make_unique<WorkerThreadPool>("inter_op", inter);
-  std::vector<std::unique_ptr<Device>> devices;
-  DeviceEnv env{&options_, compute_pool_.get()};
-  RETURN_IF_ERROR(DeviceFactory::AddDevices(env, &devices));
-  devices_ = std::make_unique<DeviceSet>(std::move(devices));
+  if (inter <= 0) inter = NumSchedulableCpus();
+  // The devices' compute pool also runs independent nodes unless asked otherwise, so the
+  // cores are never oversubscribed by two pools competing.
+  if (inter != local_devices_->compute_pool()->NumThreads()) {
+    inter_op_pool_ = std::make_unique<WorkerThreadPool>("inter_op", inter);
+  }
   return absl::OkStatus();
 }
 
@@ -249,7 +249,7 @@ absl::Status DirectSession::Run(const std::vector<std::pair<std::string, Tensor>
   exec_args.step_id = next_step_id_.fetch_add(1);
   exec_args.rendezvous = &rendezvous;
   exec_args.call_frame = &frame;
-  exec_args.inter_op_pool = inter_op_pool_ ? inter_op_pool_.get() : compute_pool_.get();
+  exec_args.inter_op_pool = inter_op_pool_ ? inter_op_pool_.get() : local_devices_->compute_pool();
   exec_args.stats = stats;
 
   // All partitions run at once; tensors meet in the rendezvous.

@@ -26,9 +26,12 @@ class DirectSession {
  public:
   static absl::StatusOr<std::unique_ptr<DirectSession>> Create(
       const GraphDef& graph_def, const SessionOptions& options = SessionOptions());
-  // Runs against `graph`, which may keep growing between runs (the Python frontend).
+  // Runs against `graph`, which may keep growing between runs (the Python frontend). With
+  // `devices`, the session runs on those (and shares their variables with every other
+  // session given them) instead of making its own from the options.
   static absl::StatusOr<std::unique_ptr<DirectSession>> Create(
-      std::shared_ptr<Graph> graph, const SessionOptions& options = SessionOptions());
+      std::shared_ptr<Graph> graph, const SessionOptions& options = SessionOptions(),
+      std::shared_ptr<LocalDevices> devices = nullptr);
   ~DirectSession();
 
   // Adds nodes to the session's graph; cached executors stay valid.
@@ -56,6 +59,7 @@ class DirectSession {
                           const std::vector<std::string>& targets);
 
   const DeviceSet& devices() const { return *devices_; }
+  const std::shared_ptr<LocalDevices>& local_devices() const { return local_devices_; }
   const Graph& graph() const { return *graph_; }
   // The number of prepared signatures held.
   size_t num_cached_signatures() const;
@@ -69,7 +73,7 @@ class DirectSession {
   };
 
   DirectSession(std::shared_ptr<Graph> graph, const SessionOptions& options);
-  absl::Status Init();
+  absl::Status Init(std::shared_ptr<LocalDevices> devices);
   absl::StatusOr<PreparedStep*> Prepare(const std::vector<std::string>& feeds,
                                         const std::vector<std::string>& fetches,
                                         const std::vector<std::string>& targets);
@@ -81,9 +85,9 @@ class DirectSession {
 
   SessionOptions options_;
   std::shared_ptr<Graph> graph_;
-  std::unique_ptr<WorkerThreadPool> compute_pool_;
+  std::shared_ptr<LocalDevices> local_devices_;
   std::unique_ptr<WorkerThreadPool> inter_op_pool_;  // null when it is the compute pool
-  std::unique_ptr<DeviceSet> devices_;
+  const DeviceSet* devices_ = nullptr;               // local_devices_'s
   PartitionRunner runner_;
 
   mutable std::mutex mu_;  // guards the two maps below and graph growth

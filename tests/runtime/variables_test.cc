@@ -123,3 +123,32 @@ TEST(Variables, ShapeFunctionRejectsMismatchedAssignAtBuildTime) {
 
 }  // namespace
 }  // namespace runnel
+
+namespace runnel {
+namespace {
+
+// Variables live in their device's resource manager: sessions given the same devices see
+// one variable (as a worker's sessions will on a parameter server); a session with its own
+// devices starts from scratch.
+TEST(Variables, SessionsOnTheSameDevicesShareThem) {
+  auto devices = LocalDevices::Create(SessionOptions());
+  ASSERT_TRUE(devices.ok()) << devices.status();
+  auto graph = Graph::FromGraphDef(VariableGraph());
+  ASSERT_TRUE(graph.ok());
+  std::shared_ptr<Graph> shared = *std::move(graph);
+  auto writer = DirectSession::Create(shared, SessionOptions(), *devices);
+  auto reader = DirectSession::Create(shared, SessionOptions(), *devices);
+  auto alone = DirectSession::Create(shared, SessionOptions());
+  ASSERT_TRUE(writer.ok() && reader.ok() && alone.ok());
+  std::vector<Tensor> out;
+  ASSERT_TRUE((*writer)->Run({}, {}, {"w/Assign"}, &out).ok());
+  ASSERT_TRUE((*writer)->Run({}, {}, {"add"}, &out).ok());
+  EXPECT_EQ(Read(reader->get()), (std::vector<float>{1.5f, 2.25f}));
+  writer->reset();  // the variable outlives the session that wrote it
+  EXPECT_EQ(Read(reader->get()), (std::vector<float>{1.5f, 2.25f}));
+  EXPECT_STATUS((*alone)->Run({}, {"w/read"}, {}, &out), absl::StatusCode::kFailedPrecondition,
+                "uninitialized value w");
+}
+
+}  // namespace
+}  // namespace runnel
