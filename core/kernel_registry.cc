@@ -42,6 +42,30 @@ std::string KernelRegistry::DescribeNodeTypes(const NodeDef& node) {
   return absl::StrJoin(parts, ", ");
 }
 
+void KernelRegistry::HostMemoryArgs(const KernelDef& def, const OpDef& op_def,
+                                    const NodeDef& node, std::vector<bool>* inputs,
+                                    std::vector<bool>* outputs) {
+  AttrSlice attrs(node);
+  auto expand = [&](const google::protobuf::RepeatedPtrField<OpDef::ArgDef>& args,
+                    std::vector<bool>* out) {
+    out->clear();
+    for (const auto& arg : args) {
+      int64_t count = 1;
+      std::vector<DataType> list;
+      if (!arg.number_attr().empty()) {
+        (void)attrs.Get(arg.number_attr(), &count);
+      } else if (!arg.type_list_attr().empty() && attrs.Get(arg.type_list_attr(), &list).ok()) {
+        count = static_cast<int64_t>(list.size());
+      }
+      const bool host = std::find(def.host_memory_args.begin(), def.host_memory_args.end(),
+                                  arg.name()) != def.host_memory_args.end();
+      out->insert(out->end(), std::max<int64_t>(count, 0), host);
+    }
+  };
+  expand(op_def.input_arg(), inputs);
+  expand(op_def.output_arg(), outputs);
+}
+
 KernelRegistry* KernelRegistry::Global() {
   static KernelRegistry* registry = new KernelRegistry;
   return registry;

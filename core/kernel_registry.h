@@ -76,6 +76,10 @@ class KernelRegistry {
   const KernelDef* Find(const std::string& device_type, const NodeDef& node,
                         const std::vector<DataType>& input_types,
                         const std::vector<DataType>& output_types) const;
+  // Which of a node's inputs and outputs `def` keeps in host memory (its HostMemory args,
+  // each expanded to the inputs or outputs it stands for).
+  static void HostMemoryArgs(const KernelDef& def, const OpDef& op_def, const NodeDef& node,
+                             std::vector<bool>* inputs, std::vector<bool>* outputs);
   // The node's type attrs as kernels are chosen by them ("T=string"), human-readable.
   static std::string DescribeNodeTypes(const NodeDef& node);
   // Registered (device, constraints) for `op`, human-readable.

@@ -122,6 +122,10 @@ class OpKernelContext {
     absl::Span<TensorRef> output_refs;  // per output: set by kernels with ref outputs
     DeviceBase* device = nullptr;       // where the kernel runs (its context, its copies)
     Allocator* allocator = nullptr;
+    // On a device whose memory is not the host's: per output, whether the kernel keeps it
+    // in host memory (a HostMemory arg), allocated from `host_allocator`. Null: none.
+    const std::vector<bool>* host_outputs = nullptr;
+    Allocator* host_allocator = nullptr;
     ThreadPool* thread_pool = nullptr;
     Rendezvous* rendezvous = nullptr;
     CallFrame* call_frame = nullptr;

@@ -9,6 +9,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/kernel_registry.h"
 #include "core/status.h"
 
 namespace runnel {
@@ -60,6 +61,17 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     item.runs_when_dead = item.is_merge || op == "_Send" || op == "_Recv";
     item.is_retval = op == "_Retval";
     exec->may_have_dead_ |= item.is_switch || op == "_Recv";
+    if (!device->HostMemory()) {
+      item.place_memory = true;
+      const KernelDef* def = KernelRegistry::Global()->Find(
+          device->device_type(), node->def(), node->input_types(), node->output_types());
+      if (def != nullptr) {
+        KernelRegistry::HostMemoryArgs(*def, node->op_def(), node->def(), &cold.host_inputs,
+                                       &cold.host_outputs);
+      }
+      cold.host_inputs.resize(node->num_inputs(), false);
+      cold.host_outputs.resize(node->num_outputs(), false);
+    }
     item.output_types.assign(node->output_types().begin(), node->output_types().end());
     item.output_used.assign(item.num_outputs, false);
     exec->total_inputs_ += item.num_inputs;
@@ -179,6 +191,10 @@ class Executor::Step {
     params.output_refs = output_refs;
     params.device = exec_->device_;
     params.allocator = exec_->device_->allocator();
+    if (item.place_memory) {
+      params.host_outputs = &exec_->cold(item).host_outputs;
+      params.host_allocator = CpuAllocator();
+    }
     params.thread_pool = exec_->device_->compute_pool();
     params.rendezvous = args_.rendezvous;
     params.call_frame = args_.call_frame;
@@ -211,9 +227,24 @@ class Executor::Step {
     return absl::OkStatus();
   }
 
+  // On a device whose memory is not the host's, each input where the kernel reads it:
+  // host memory for its HostMemory args (a shape), the device's for the rest.
+  absl::Status PlaceInputs(const NodeItem& item) {
+    if (!item.place_memory) return absl::OkStatus();
+    const std::vector<bool>& host = exec_->cold(item).host_inputs;
+    for (int i = 0; i < item.num_inputs; ++i) {
+      Tensor& t = inputs_[item.input_start + i];
+      if (!t.IsInitialized() || t.on_host() == host[i]) continue;
+      ASSIGN_OR_RETURN(t, host[i] ? exec_->device_->CopyToHost(t)
+                                  : exec_->device_->CopyFromHost(t));
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status RunKernel(const NodeItem& item, bool input_dead, absl::Span<Tensor> outputs,
                          absl::Span<TensorRef> output_refs, bool* outputs_dead) {
     RETURN_IF_ERROR(DerefInputs(item));
+    RETURN_IF_ERROR(PlaceInputs(item));
     const OpKernelContext::Params params = MakeParams(item, input_dead, output_refs);
     OpKernelContext ctx(params, outputs);
     std::optional<NodeRunStats> stats;
@@ -277,8 +308,10 @@ class Executor::Step {
 
   void RunAsyncNode(int id, bool input_dead) {
     const NodeItem& item = exec_->items_[id];
-    if (absl::Status status = DerefInputs(item); !status.ok()) {
-      Abort(WithNode(status, item));
+    absl::Status inputs_ready = DerefInputs(item);
+    if (inputs_ready.ok()) inputs_ready = PlaceInputs(item);
+    if (!inputs_ready.ok()) {
+      Abort(WithNode(inputs_ready, item));
       ReleaseInputs(item);
       Finish();
       return;

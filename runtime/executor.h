@@ -80,6 +80,7 @@ class Executor {
     bool is_merge = false;        // dead inputs reach it as unset slots, not as deadness
     bool runs_when_dead = false;  // Merge, _Send, _Recv: the kernel itself handles deadness
     bool is_retval = false;       // a dead fetch is an error
+    bool place_memory = false;    // on a device whose memory is not the host's
     std::vector<OutEdge> out;
     // Read on every run, so kept here rather than behind `node`.
     absl::InlinedVector<DataType, 2> output_types;
@@ -90,6 +91,8 @@ class Executor {
   struct ColdItem {
     std::vector<int> deref_inputs;  // value inputs fed by a ref: read when the node runs
     std::string error_suffix;       // " [[node NAME (OP) on DEVICE]]"
+    // With place_memory: which inputs and outputs the kernel keeps in host memory.
+    std::vector<bool> host_inputs, host_outputs;
   };
   class Step;
 
