@@ -63,14 +63,16 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     exec->may_have_dead_ |= item.is_switch || op == "_Recv";
     if (!device->HostMemory()) {
       item.place_memory = true;
+      exec->memory_types_.resize(nodes.size());
+      MemoryTypes& types = exec->memory_types_[id];
       const KernelDef* def = KernelRegistry::Global()->Find(
           device->device_type(), node->def(), node->input_types(), node->output_types());
       if (def != nullptr) {
-        KernelRegistry::HostMemoryArgs(*def, node->op_def(), node->def(), &cold.host_inputs,
-                                       &cold.host_outputs);
+        KernelRegistry::HostMemoryArgs(*def, node->op_def(), node->def(), &types.host_inputs,
+                                       &types.host_outputs);
       }
-      cold.host_inputs.resize(node->num_inputs(), false);
-      cold.host_outputs.resize(node->num_outputs(), false);
+      types.host_inputs.resize(node->num_inputs(), false);
+      types.host_outputs.resize(node->num_outputs(), false);
     }
     item.output_types.assign(node->output_types().begin(), node->output_types().end());
     item.output_used.assign(item.num_outputs, false);
@@ -192,7 +194,7 @@ class Executor::Step {
     params.device = exec_->device_;
     params.allocator = exec_->device_->allocator();
     if (item.place_memory) {
-      params.host_outputs = &exec_->cold(item).host_outputs;
+      params.host_outputs = &exec_->memory_types(item).host_outputs;
       params.host_allocator = CpuAllocator();
     }
     params.thread_pool = exec_->device_->compute_pool();
@@ -231,12 +233,12 @@ class Executor::Step {
   // host memory for its HostMemory args (a shape), the device's for the rest.
   absl::Status PlaceInputs(const NodeItem& item) {
     if (!item.place_memory) return absl::OkStatus();
-    const std::vector<bool>& host = exec_->cold(item).host_inputs;
+    const std::vector<bool>& host = exec_->memory_types(item).host_inputs;
     for (int i = 0; i < item.num_inputs; ++i) {
       Tensor& t = inputs_[item.input_start + i];
       if (!t.IsInitialized() || t.on_host() == host[i]) continue;
-      ASSIGN_OR_RETURN(t, host[i] ? exec_->device_->CopyToHost(t)
-                                  : exec_->device_->CopyFromHost(t));
+      ASSIGN_OR_RETURN(t,
+                       host[i] ? exec_->device_->CopyToHost(t) : exec_->device_->CopyFromHost(t));
     }
     return absl::OkStatus();
   }

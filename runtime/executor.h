@@ -91,7 +91,10 @@ class Executor {
   struct ColdItem {
     std::vector<int> deref_inputs;  // value inputs fed by a ref: read when the node runs
     std::string error_suffix;       // " [[node NAME (OP) on DEVICE]]"
-    // With place_memory: which inputs and outputs the kernel keeps in host memory.
+  };
+  // On a device whose memory is not the host's: which inputs and outputs each item's
+  // kernel keeps in host memory (empty on other devices).
+  struct MemoryTypes {
     std::vector<bool> host_inputs, host_outputs;
   };
   class Step;
@@ -103,6 +106,10 @@ class Executor {
   std::vector<NodeItem> items_;
   std::vector<ColdItem> cold_;  // by item, as items_
   const ColdItem& cold(const NodeItem& item) const { return cold_[&item - items_.data()]; }
+  std::vector<MemoryTypes> memory_types_;  // by item, as items_, when place_memory
+  const MemoryTypes& memory_types(const NodeItem& item) const {
+    return memory_types_[&item - items_.data()];
+  }
   std::vector<int> roots_;
   int total_inputs_ = 0;
   bool has_refs_ = false;       // any ref-typed edge: steps keep ref slots
