@@ -15,6 +15,20 @@ namespace runnel::testing {
 
 using Attrs = std::map<std::string, AttrValue>;
 
+// Host memory that says it is a device's (as a GPU allocator's would be): for tests of
+// what runs on a device whose memory is not the host's.
+class DeviceMemoryAllocator : public Allocator {
+ public:
+  static DeviceMemoryAllocator* Get() {
+    static auto* allocator = new DeviceMemoryAllocator;
+    return allocator;
+  }
+  const char* Name() const override { return "test_device"; }
+  void* Allocate(size_t bytes) override { return CpuAllocator()->Allocate(bytes); }
+  void Deallocate(void* p, size_t bytes) override { CpuAllocator()->Deallocate(p, bytes); }
+  bool HostMemory() const override { return false; }
+};
+
 inline NodeDef MakeNode(const std::string& name, const std::string& op,
                         std::vector<std::string> inputs = {}, const Attrs& attrs = {}) {
   NodeDef n;

@@ -59,18 +59,8 @@ TEST(DeviceBase, HostMemoryCopiesShareTheBuffer) {
 namespace runnel {
 namespace {
 
-// Host memory that says it is a device's, as a GPU allocator's would be.
-class DeviceMemoryAllocator : public Allocator {
- public:
-  const char* Name() const override { return "test_device"; }
-  void* Allocate(size_t bytes) override { return CpuAllocator()->Allocate(bytes); }
-  void Deallocate(void* p, size_t bytes) override { CpuAllocator()->Deallocate(p, bytes); }
-  bool HostMemory() const override { return false; }
-};
-
 TEST(Tensor, KnowsWhereItsMemoryLivesAndHostCodeDoesNotReadDeviceMemory) {
-  DeviceMemoryAllocator allocator;
-  Tensor on_device(DT_FLOAT, TensorShape{2}, &allocator);
+  Tensor on_device(DT_FLOAT, TensorShape{2}, testing::DeviceMemoryAllocator::Get());
   EXPECT_FALSE(on_device.on_host());
   EXPECT_TRUE(Tensor(DT_FLOAT, TensorShape{2}).on_host());
   EXPECT_EQ(on_device.DebugString(), "float [2] (in device memory)");

@@ -13,19 +13,7 @@
 namespace runnel {
 namespace {
 
-// Host memory that says it is a device's.
-class DeviceMemoryAllocator : public Allocator {
- public:
-  const char* Name() const override { return "test_device"; }
-  void* Allocate(size_t bytes) override { return CpuAllocator()->Allocate(bytes); }
-  void Deallocate(void* p, size_t bytes) override { CpuAllocator()->Deallocate(p, bytes); }
-  bool HostMemory() const override { return false; }
-};
-
-DeviceMemoryAllocator* DeviceMemory() {
-  static auto* allocator = new DeviceMemoryAllocator;
-  return allocator;
-}
+Allocator* DeviceMemory() { return testing::DeviceMemoryAllocator::Get(); }
 
 // A "device" of type CPU (so CPU kernels serve it) whose tensors are in "device memory".
 class OwnMemoryDevice : public Device {
