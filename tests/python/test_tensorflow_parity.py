@@ -91,3 +91,23 @@ def test_config_and_run_metadata_are_wire_compatible():
     assert any(n.op == "_Recv" for p in read.partition_graphs for n in p.node)
     labels = {n.timeline_label for d in read.step_stats.dev_stats for n in d.node_stats}
     assert "b = Sum" in labels
+
+
+def test_replica_device_setter_places_as_tensorflow_does():
+    """The same TF1 code under replica_device_setter gives the same device for every op."""
+    def build(tf):
+        g = tf.Graph()
+        with g.as_default(), tf.device(tf.train.replica_device_setter(
+                cluster={"ps": ["a:1", "b:1"], "worker": ["c:1"]},
+                worker_device="/job:worker/task:0")):
+            w = tf.Variable(tf.zeros([4, 3]), name="w")
+            b = tf.Variable(tf.zeros([3]), name="b")
+            y = tf.nn.relu(tf.matmul(tf.ones([2, 4]), w) + b, name="y")
+            with tf.device("/cpu:0"):
+                tf.Variable(0.0, name="step")
+        return {op.name: op.device for op in g.get_operations()
+                if op.name in ("w", "w/Assign", "b", "step", "y")}, y
+
+    theirs, _ = build(tensorflow.compat.v1)
+    ours, _ = build(runnel)
+    assert ours == theirs

@@ -323,7 +323,6 @@ class Graph:
         else:
             name = self.unique_name(name or op_type)
         node = node_def_pb2.NodeDef(name=name, op=op_type)
-        node.device = self._device_for(node)
         context = self._cond_context
         if context is not None:  # tensors from outside the branch enter through a Switch
             inputs = [context.enter(t) for t in inputs]
@@ -346,6 +345,7 @@ class Graph:
                 node.input.append("^" + c.name)
         for key, value in (attrs or {}).items():
             node.attr[key].CopyFrom(value)
+        node.device = self._device_for(node)  # device functions see the op's inputs and attrs
         info = self._c_graph.add_node(node.SerializeToString())
         op = self._record_op(info, list(inputs), control_ops)
         if context is not None:

@@ -49,10 +49,12 @@ class Variable:
             attrs = {"shape": tensor_util.attr_value(var_shape, "shape"),
                      "dtype": tensor_util.attr_value(self._initial_value.dtype, "type")}
             self._variable = graph.create_op("VariableV2", [], attrs, name=scope).outputs[0]
-            self._initializer_op = gen_ops.assign(self._variable, self._initial_value,
-                                                  validate_shape=validate_shape,
-                                                  name="Assign").op
-            self._snapshot = gen_ops.identity(self._variable, name="read")
+            # Its initializer and its read live with it, as in TensorFlow (loc:@ the variable).
+            with graph.colocate_with(self._variable.op):
+                self._initializer_op = gen_ops.assign(self._variable, self._initial_value,
+                                                      validate_shape=validate_shape,
+                                                      name="Assign").op
+                self._snapshot = gen_ops.identity(self._variable, name="read")
         self._trainable = trainable
         collections = list(collections) if collections is not None else \
             [GraphKeys.GLOBAL_VARIABLES]
