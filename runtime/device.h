@@ -17,7 +17,7 @@
 #include "core/op_kernel.h"
 #include "core/status.h"
 #include "core/threadpool.h"
-#include "runtime/device_name.h"
+#include "core/device_name.h"
 #include "runtime/session_options.h"
 
 namespace runnel {

@@ -1,8 +1,6 @@
 #include "runtime/passes/graph_pass.h"
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
+#include "core/device_name.h"
 #include "core/status.h"
 
 namespace runnel {
@@ -73,17 +71,8 @@ const std::string& DeviceOf(const Node& node) {
 }
 
 std::string DeviceTypeOf(const Node& node) {
-  // "/job:x/device:GPU:0", "/device:CPU:*", "/gpu:1", "/cpu:0".
-  const std::string name = absl::AsciiStrToUpper(DeviceOf(node));
-  const size_t at = name.find("/DEVICE:");
-  if (at != std::string::npos) {
-    const size_t start = at + 8;
-    return name.substr(start, name.find(':', start) - start);
-  }
-  for (const char* type : {"GPU", "CPU"}) {
-    if (absl::StrContains(name, absl::StrCat("/", type))) return type;
-  }
-  return "CPU";
+  auto name = DeviceName::Parse(DeviceOf(node));
+  return name.ok() && !name->type.empty() ? name->type : "CPU";
 }
 
 bool IsNhwcOrAbsent(const Node& node) {

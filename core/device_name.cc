@@ -1,4 +1,4 @@
-#include "runtime/device_name.h"
+#include "core/device_name.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
