@@ -12,6 +12,15 @@ namespace {
 
 constexpr int64_t kMaxConstantValueElements = 1 << 16;
 
+// A constant's value proto without its contents: the dtype and shape its def keeps when the
+// contents are held elsewhere (attached, or by the kernel).
+TensorProto Shell(const TensorProto& proto) {
+  TensorProto shell;
+  shell.set_dtype(proto.dtype());
+  *shell.mutable_tensor_shape() = proto.tensor_shape();
+  return shell;
+}
+
 absl::Status WithNode(const absl::Status& s, const std::string& name, const std::string& op) {
   return AppendToMessage(s, absl::StrCat(" [[node ", name, " (", op, ")]]"));
 }
@@ -589,10 +598,7 @@ void Graph::TruncateTo(int num_node_ids) {
 void Graph::ReleaseConstantValue(Node* node) {
   auto it = node->def_.mutable_attr()->find("value");
   if (node->type_string() != "Const" || it == node->def_.mutable_attr()->end()) return;
-  TensorProto shell;
-  shell.set_dtype(it->second.tensor().dtype());
-  *shell.mutable_tensor_shape() = it->second.tensor().tensor_shape();
-  *it->second.mutable_tensor() = std::move(shell);
+  *it->second.mutable_tensor() = Shell(it->second.tensor());
   node->constant_value_.reset();
 }
 
@@ -645,9 +651,7 @@ NodeDef Node::DefForCopy(std::optional<Tensor>* value) const {
     if (key != "value") (*def.mutable_attr())[key] = attr;
   }
   const TensorProto& proto = it->second.tensor();
-  TensorProto* shell = (*def.mutable_attr())["value"].mutable_tensor();
-  shell->set_dtype(proto.dtype());
-  *shell->mutable_tensor_shape() = proto.tensor_shape();
+  *(*def.mutable_attr())["value"].mutable_tensor() = Shell(proto);
   if (attached_value_ != nullptr) {
     *value = *attached_value_;
     return def;
