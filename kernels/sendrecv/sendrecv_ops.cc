@@ -8,24 +8,27 @@
 namespace runnel {
 namespace {
 
-std::string KeyFromAttrs(OpKernelConstruction* ctx, absl::Status* status) {
-  std::string tensor_name, send_device, recv_device;
-  int64_t incarnation = 0;
-  *status = ctx->GetAttr("tensor_name", &tensor_name);
-  if (status->ok()) *status = ctx->GetAttr("send_device", &send_device);
-  if (status->ok()) *status = ctx->GetAttr("recv_device", &recv_device);
-  if (status->ok()) *status = ctx->GetAttr("send_device_incarnation", &incarnation);
-  return Rendezvous::CreateKey(send_device, static_cast<uint64_t>(incarnation), recv_device,
-                               tensor_name);
-}
-
-class SendOp : public OpKernel {
+// _Send and _Recv: the rendezvous key their attrs name, read once.
+class TransferOp : public OpKernel {
  public:
   absl::Status Init(OpKernelConstruction* ctx) override {
-    absl::Status status;
-    key_ = KeyFromAttrs(ctx, &status);
-    return status;
+    std::string tensor_name, send_device, recv_device;
+    int64_t incarnation = 0;
+    RETURN_IF_ERROR(ctx->GetAttr("tensor_name", &tensor_name));
+    RETURN_IF_ERROR(ctx->GetAttr("send_device", &send_device));
+    RETURN_IF_ERROR(ctx->GetAttr("recv_device", &recv_device));
+    RETURN_IF_ERROR(ctx->GetAttr("send_device_incarnation", &incarnation));
+    key_ = Rendezvous::CreateKey(send_device, static_cast<uint64_t>(incarnation), recv_device,
+                                 tensor_name);
+    return absl::OkStatus();
   }
+
+ protected:
+  std::string key_;
+};
+
+class SendOp : public TransferOp {
+ public:
   absl::Status Compute(OpKernelContext* ctx) override {
     RN_REQUIRE(ctx->rendezvous() != nullptr, "_Send needs a rendezvous");
     if (ctx->is_input_dead() || ctx->device() == nullptr || ctx->device()->HostMemory()) {
@@ -35,18 +38,10 @@ class SendOp : public OpKernel {
     return ctx->rendezvous()->Send(key_, host, /*is_dead=*/false);
   }
   bool IsExpensive() const override { return false; }
-
- private:
-  std::string key_;
 };
 
-class RecvOp : public OpKernel {
+class RecvOp : public TransferOp {
  public:
-  absl::Status Init(OpKernelConstruction* ctx) override {
-    absl::Status status;
-    key_ = KeyFromAttrs(ctx, &status);
-    return status;
-  }
   absl::Status Compute(OpKernelContext*) override {
     return absl::InternalError("_Recv runs asynchronously");
   }
@@ -75,9 +70,6 @@ class RecvOp : public OpKernel {
           done(copied.status());
         });
   }
-
- private:
-  std::string key_;
 };
 
 class ArgOp : public OpKernel {
