@@ -35,6 +35,7 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
   }
   exec->items_.resize(nodes.size());
   exec->cold_.resize(nodes.size());
+  if (!device->HostMemory()) exec->memory_types_.resize(nodes.size());
   std::string device_short =
       DeviceName{"", -1, -1, device->device_type(), device->parsed_name().id}.ToString();
   for (size_t id = 0; id < nodes.size(); ++id) {
@@ -63,7 +64,6 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     exec->may_have_dead_ |= item.is_switch || op == "_Recv";
     if (!device->HostMemory()) {
       item.place_memory = true;
-      exec->memory_types_.resize(nodes.size());
       MemoryTypes& types = exec->memory_types_[id];
       const KernelDef* def = KernelRegistry::Global()->Find(
           device->device_type(), node->def(), node->input_types(), node->output_types());
