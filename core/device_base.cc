@@ -16,6 +16,11 @@ absl::StatusOr<std::shared_ptr<OpKernel>> ResourceManager::LookupOrCreate(const 
   return kernels_[name] = std::shared_ptr<OpKernel>(*std::move(kernel));
 }
 
+bool ResourceManager::Contains(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return kernels_.contains(name);
+}
+
 void ResourceManager::Clear() {
   absl::flat_hash_map<std::string, std::shared_ptr<OpKernel>> kernels;
   {

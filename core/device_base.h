@@ -31,6 +31,7 @@ class ResourceManager {
   using Creator = std::function<absl::StatusOr<std::unique_ptr<OpKernel>>()>;
   absl::StatusOr<std::shared_ptr<OpKernel>> LookupOrCreate(const std::string& name,
                                                            const Creator& create);
+  bool Contains(const std::string& name);
   void Clear();
 
  private:

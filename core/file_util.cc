@@ -1,5 +1,10 @@
 #include "core/file_util.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -29,6 +34,32 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path, absl::stri
     return absl::DataLossError(absl::StrCat("cannot read ", what, " '", path, "'"));
   }
   return bytes;
+}
+
+
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents, int mode) {
+  const std::string temporary = absl::StrCat(path, ".tmp", getpid());
+  const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot write '", temporary, "': ", std::strerror(errno)));
+  }
+  size_t written = 0;
+  while (written < contents.size()) {
+    const ssize_t n = write(fd, contents.data() + written, contents.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    written += static_cast<size_t>(n);
+  }
+  const bool ok = written == contents.size() && fsync(fd) == 0;
+  const int saved = errno;
+  close(fd);
+  if (!ok || std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    return absl::DataLossError(absl::StrCat("cannot write '", path, "': ",
+                                            std::strerror(ok ? errno : saved)));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace runnel

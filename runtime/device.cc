@@ -42,6 +42,13 @@ Device::Device(DeviceName name, Allocator* allocator, ThreadPool* compute_pool,
       memory_limit_(memory_limit),
       incarnation_(RandomIncarnation()) {}
 
+Device::Device(DeviceName name, int64_t memory_limit, uint64_t incarnation)
+    : DeviceBase(name.ToString(), name.type, nullptr),
+      name_(std::move(name)),
+      compute_pool_(nullptr),
+      memory_limit_(memory_limit),
+      incarnation_(incarnation) {}
+
 void DeviceFactory::Register(const std::string& type, int priority,
                              std::unique_ptr<DeviceFactory> factory) {
   Factories().push_back({type, priority, std::move(factory)});
@@ -77,7 +84,9 @@ std::string DeviceSet::DebugNames() const {
   return absl::StrJoin(names, ", ");
 }
 
-absl::StatusOr<std::shared_ptr<LocalDevices>> LocalDevices::Create(const SessionOptions& options) {
+absl::StatusOr<std::shared_ptr<LocalDevices>> LocalDevices::Create(const SessionOptions& options,
+                                                                   const std::string& job,
+                                                                   int task) {
   RETURN_IF_ERROR(options.Validate());
   std::shared_ptr<LocalDevices> local(new LocalDevices);
   local->options_ = options;
@@ -85,7 +94,7 @@ absl::StatusOr<std::shared_ptr<LocalDevices>> LocalDevices::Create(const Session
   if (intra <= 0) intra = NumSchedulableCpus();
   local->pool_ = std::make_unique<WorkerThreadPool>("compute", intra);
   std::vector<std::unique_ptr<Device>> devices;
-  DeviceEnv env{&local->options_, local->pool_.get()};
+  DeviceEnv env{&local->options_, local->pool_.get(), job, /*replica=*/0, task};
   RETURN_IF_ERROR(DeviceFactory::AddDevices(env, &devices));
   local->devices_ = std::make_unique<DeviceSet>(std::move(devices));
   return local;

@@ -26,6 +26,9 @@ class Device : public DeviceBase {
  public:
   // `memory_limit`: the bytes its allocator may hand out (0: unknown).
   Device(DeviceName name, Allocator* allocator, ThreadPool* compute_pool, int64_t memory_limit = 0);
+  // A device of another process, as its owner describes it: the master places and
+  // partitions with these (no allocator, no pool: nothing runs on them here).
+  Device(DeviceName name, int64_t memory_limit, uint64_t incarnation);
 
   const DeviceName& parsed_name() const { return name_; }
   ThreadPool* compute_pool() const { return compute_pool_; }
@@ -93,7 +96,10 @@ class DeviceSet {
 // worker serving parameter servers will.
 class LocalDevices {
  public:
-  static absl::StatusOr<std::shared_ptr<LocalDevices>> Create(const SessionOptions& options);
+  // A server's devices are named for its task ("/job:ps/replica:0/task:0/device:CPU:0").
+  static absl::StatusOr<std::shared_ptr<LocalDevices>> Create(const SessionOptions& options,
+                                                              const std::string& job = "localhost",
+                                                              int task = 0);
   const DeviceSet& devices() const { return *devices_; }
   ThreadPool* compute_pool() const { return pool_.get(); }
 

@@ -16,13 +16,15 @@
 #include "core/proto/config.pb.h"
 #include "runtime/device.h"
 #include "runtime/executor.h"
+#include "runtime/graph_preparer.h"
 #include "runtime/partition_runner.h"
+#include "runtime/session.h"
 #include "runtime/session_options.h"
 #include "runtime/threadpool.h"
 
 namespace runnel {
 
-class DirectSession {
+class DirectSession final : public Session {
  public:
   static absl::StatusOr<std::unique_ptr<DirectSession>> Create(
       const GraphDef& graph_def, const SessionOptions& options = SessionOptions());
@@ -32,7 +34,7 @@ class DirectSession {
   static absl::StatusOr<std::unique_ptr<DirectSession>> Create(
       std::shared_ptr<Graph> graph, const SessionOptions& options = SessionOptions(),
       std::shared_ptr<LocalDevices> devices = nullptr);
-  ~DirectSession();
+  ~DirectSession() override;
 
   // Adds nodes to the session's graph; cached executors stay valid.
   absl::Status Extend(const GraphDef& graph_def);
@@ -50,15 +52,15 @@ class DirectSession {
   absl::Status Run(const RunOptions& options,
                    const std::vector<std::pair<std::string, Tensor>>& feeds,
                    const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
-                   std::vector<Tensor>* outputs, RunMetadata* metadata);
+                   std::vector<Tensor>* outputs, RunMetadata* metadata) override;
 
   // Prepares (and caches) what Run needs for this signature without running it: pays the
   // set-up cost ahead of time. The only step that reads the graph.
   absl::Status PrepareRun(const std::vector<std::string>& feeds,
                           const std::vector<std::string>& fetches,
-                          const std::vector<std::string>& targets);
+                          const std::vector<std::string>& targets) override;
 
-  const DeviceSet& devices() const { return *devices_; }
+  const DeviceSet& devices() const override { return *devices_; }
   const std::shared_ptr<LocalDevices>& local_devices() const { return local_devices_; }
   const Graph& graph() const { return *graph_; }
   // The number of prepared signatures held.
@@ -67,9 +69,7 @@ class DirectSession {
  private:
   struct PreparedStep {
     std::vector<PartitionRunner::Handle> partitions;  // in runner_
-    // Per feed: the dtype and shape the fed tensor must match.
-    std::vector<std::pair<DataType, PartialShape>> feed_specs;
-    std::vector<std::string> feed_names;
+    PreparedGraph graph;  // its partitions moved into runner_
   };
 
   DirectSession(std::shared_ptr<Graph> graph, const SessionOptions& options);
@@ -77,11 +77,6 @@ class DirectSession {
   absl::StatusOr<PreparedStep*> Prepare(const std::vector<std::string>& feeds,
                                         const std::vector<std::string>& fetches,
                                         const std::vector<std::string>& targets);
-  absl::StatusOr<std::shared_ptr<OpKernel>> CreateKernel(const Node& node, Device* device);
-  // Places a step graph's nodes that have no device yet (see placed_).
-  absl::Status Place(Graph* step_graph, const std::vector<int>& origin);
-  // Runs the graph passes the options ask for on a step graph.
-  absl::Status Optimize(const std::vector<std::string>& targets, Graph* step_graph) const;
 
   SessionOptions options_;
   std::shared_ptr<Graph> graph_;
@@ -90,11 +85,9 @@ class DirectSession {
   const DeviceSet* devices_ = nullptr;               // local_devices_'s
   PartitionRunner runner_;
 
-  mutable std::mutex mu_;  // guards the two maps below and graph growth
+  mutable std::mutex mu_;  // guards the preparer, the map below and graph growth
+  std::unique_ptr<GraphPreparer> preparer_;
   std::map<std::string, std::unique_ptr<PreparedStep>> prepared_;
-  // The device of each session-graph node placed so far ("" for none yet), by node id:
-  // placed once, then the same for every signature.
-  std::vector<std::string> placed_;
   std::atomic<int64_t> next_step_id_{1};
 };
 

@@ -2,14 +2,40 @@
 
 #include <condition_variable>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/kernel_registry.h"
 #include "core/status.h"
 
 namespace runnel {
 
-absl::StatusOr<PartitionRunner::Handle> PartitionRunner::Register(
-    std::unique_ptr<Graph> graph, Device* device, const Executor::KernelCreator& create_kernel) {
+absl::StatusOr<std::shared_ptr<OpKernel>> PartitionRunner::CreateKernel(const Node& node,
+                                                                        Device* device) {
+  auto create = [&]() -> absl::StatusOr<std::unique_ptr<OpKernel>> {
+    OpKernelConstruction construction(node.def(), node.op_def(), device, node.input_types(),
+                                      node.output_types());
+    std::vector<bool> constant(node.num_inputs());
+    for (int i = 0; i < node.num_inputs(); ++i) {
+      const Edge* e = node.input_edge(i);
+      constant[i] = e != nullptr && e->src->type_string() == "Const";
+    }
+    construction.set_constant_inputs(std::move(constant));
+    // A loaded model's weights, held once by the session graph and shared from there.
+    if (node.attached_value() != nullptr) construction.set_shared_value(*node.attached_value());
+    return KernelRegistry::Global()->CreateKernel(&construction);
+  };
+  if (node.op_def().is_stateful() && !absl::StartsWith(node.type_string(), "_")) {
+    return device->resource_manager()->LookupOrCreate(node.name(), create);
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> kernel, create());
+  return std::shared_ptr<OpKernel>(std::move(kernel));
+}
+
+absl::StatusOr<PartitionRunner::Handle> PartitionRunner::Register(std::unique_ptr<Graph> graph,
+                                                                  Device* device) {
   ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor,
-                   Executor::Create(std::move(graph), device, create_kernel));
+                   Executor::Create(std::move(graph), device,
+                                    [device](const Node& node) { return CreateKernel(node, device); }));
   std::lock_guard<std::mutex> lock(mu_);
   const Handle handle = next_++;
   executors_[handle] = std::move(executor);
@@ -17,14 +43,14 @@ absl::StatusOr<PartitionRunner::Handle> PartitionRunner::Register(
 }
 
 void PartitionRunner::Deregister(Handle handle) {
-  std::unique_ptr<Executor> executor;
+  std::shared_ptr<Executor> executor;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = executors_.find(handle);
     if (it == executors_.end()) return;
     executor = std::move(it->second);
     executors_.erase(it);
-  }  // destroyed outside the lock
+  }  // destroyed outside the lock, or by the last step running it
 }
 
 const Executor& PartitionRunner::executor(Handle handle) const {
@@ -33,38 +59,86 @@ const Executor& PartitionRunner::executor(Handle handle) const {
 }
 
 absl::Status PartitionRunner::RunStep(const std::vector<Handle>& handles, ExecutorArgs args) const {
-  std::vector<const Executor*> executors;
-  for (Handle h : handles) executors.push_back(&executor(h));
-  if (executors.size() == 1 && args.cancellation == nullptr) return executors[0]->Run(args);
-  CancellationManager step_cancellation;
-  if (args.cancellation == nullptr) args.cancellation = &step_cancellation;
+  if (handles.size() == 1 && args.cancellation == nullptr) return executor(handles[0]).Run(args);
   std::mutex mu;
   std::condition_variable cv;
-  size_t remaining = executors.size();
+  bool finished = false;
   absl::Status status;
-  auto done = [&](absl::Status s) {
+  RunStepAsync(handles, args, [&](absl::Status s) {
+    std::lock_guard<std::mutex> lock(mu);
+    status = std::move(s);
+    finished = true;
+    cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return finished; });
+  return status;
+}
+
+void PartitionRunner::RunStepAsync(const std::vector<Handle>& handles, ExecutorArgs args,
+                                   Executor::DoneCallback done) const {
+  struct Step {
+    ExecutorArgs args;
+    std::vector<std::shared_ptr<const Executor>> executors;  // alive until the step ends
+    CancellationManager cancellation;  // the step's own, unless args bring one
+    std::mutex mu;
+    size_t remaining;
+    absl::Status status;
+    Executor::DoneCallback done;
+  };
+  auto step = std::make_shared<Step>();
+  absl::Status found;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Handle h : handles) {
+      auto it = executors_.find(h);
+      if (it == executors_.end()) {
+        found = absl::InternalError(absl::StrCat("partition ", h, " is not registered"));
+        break;
+      }
+      step->executors.push_back(it->second);
+    }
+  }
+  if (!found.ok()) {
+    done(found);
+    return;
+  }
+  const auto& executors = step->executors;
+  if (executors.empty()) {
+    done(absl::OkStatus());
+    return;
+  }
+  step->args = args;
+  if (step->args.cancellation == nullptr) step->args.cancellation = &step->cancellation;
+  step->remaining = executors.size();
+  step->done = std::move(done);
+  auto finish = [step](absl::Status s) {
     if (!s.ok()) {
       // The first failure wins; the others stop (their status is that same failure).
-      args.cancellation->StartCancel(s);
-      if (args.rendezvous != nullptr) args.rendezvous->StartAbort(s);
+      step->args.cancellation->StartCancel(s);
+      if (step->args.rendezvous != nullptr) step->args.rendezvous->StartAbort(s);
     }
-    std::lock_guard<std::mutex> lock(mu);
-    if (status.ok() && !s.ok()) status = s;
-    if (--remaining == 0) cv.notify_all();
+    Executor::DoneCallback done;
+    absl::Status status;
+    {
+      std::lock_guard<std::mutex> lock(step->mu);
+      if (step->status.ok() && !s.ok()) step->status = s;
+      if (--step->remaining > 0) return;
+      done = std::move(step->done);
+      status = step->status;
+    }
+    done(status);
   };
   // Each partition starts on its own thread (the last on this one): a partition runs its
   // ready nodes inline, so starting them one after another would run them in turn.
   for (size_t i = 0; i < executors.size(); ++i) {
-    const Executor* executor = executors[i];
+    const Executor* executor = executors[i].get();
     if (i + 1 < executors.size() && args.inter_op_pool != nullptr) {
-      args.inter_op_pool->Schedule([executor, &args, &done] { executor->RunAsync(args, done); });
+      args.inter_op_pool->Schedule([executor, step, finish] { executor->RunAsync(step->args, finish); });
     } else {
-      executor->RunAsync(args, done);
+      executor->RunAsync(step->args, finish);
     }
   }
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return remaining == 0; });
-  return status;
 }
 
 }  // namespace runnel

@@ -21,9 +21,13 @@ class PartitionRunner {
  public:
   using Handle = int64_t;
 
-  // Builds `graph`'s executor on `device`, creating kernels with `create_kernel`.
-  absl::StatusOr<Handle> Register(std::unique_ptr<Graph> graph, Device* device,
-                                  const Executor::KernelCreator& create_kernel);
+  // A session's kernel for `node` on `device`: a stateful node (a variable) is one kernel
+  // in the device's ResourceManager, shared by every executor there; every other node
+  // (the runtime's own _Send, _Recv, _Arg included) gets its own.
+  static absl::StatusOr<std::shared_ptr<OpKernel>> CreateKernel(const Node& node, Device* device);
+
+  // Builds `graph`'s executor on `device` with CreateKernel's kernels.
+  absl::StatusOr<Handle> Register(std::unique_ptr<Graph> graph, Device* device);
   void Deregister(Handle handle);
   const Executor& executor(Handle handle) const;
 
@@ -31,10 +35,14 @@ class PartitionRunner {
   // call frame, pools, stats). Its cancellation manager is the step's own unless `args`
   // brings one. Returns the first failure.
   absl::Status RunStep(const std::vector<Handle>& handles, ExecutorArgs args) const;
+  // The same without waiting: `done` runs once, with the first failure, after every
+  // partition has finished. What `args` points to must live until then.
+  void RunStepAsync(const std::vector<Handle>& handles, ExecutorArgs args,
+                    Executor::DoneCallback done) const;
 
  private:
   mutable std::mutex mu_;
-  std::map<Handle, std::unique_ptr<Executor>> executors_;
+  std::map<Handle, std::shared_ptr<Executor>> executors_;  // held by running steps too
   Handle next_ = 0;
 };
 

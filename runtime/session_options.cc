@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/op_registry.h"
 #include "core/status.h"
 
@@ -24,6 +25,17 @@ const std::vector<SessionOptionDoc>& SessionOptions::Documented() {
        "a GPU device reserves memory as it needs it rather than all at the start"},
       {"gpu_options.per_process_gpu_memory_fraction", "0.0",
        "the fraction of each GPU's memory a GPU device reserves (0: the default)"},
+      {"device_filters", "",
+       "distributed: the tasks a session uses, comma-separated device specs (\"/job:ps,"
+       "/job:worker/task:1\"; empty: every task of the cluster)"},
+      {"peer_timeout_ms", "5000",
+       "distributed: a task that does not answer for this long fails the run with "
+       "UnavailableError naming it"},
+      {"curve_key_dir", "",
+       "distributed: a directory of CURVE keys (runnel-server --keygen DIR): a server "
+       "requires them of its clients, a session presents them"},
+      {"operation_timeout_ms", "0",
+       "distributed: a run that takes longer fails with DeadlineExceededError (0: no limit)"},
   };
   return *docs;
 }
@@ -59,6 +71,7 @@ absl::Status SessionOptions::Validate() const {
           absl::StrCat("unknown session option '", key, "'",
                        nearest.empty() ? "" : absl::StrCat("; did you mean '", nearest, "'?")));
     }
+    if (doc->default_value.empty()) continue;  // a string
     // A default's form gives the kind: true/false, 0.0 (a fraction) or an integer.
     const bool is_bool = doc->default_value == "true" || doc->default_value == "false";
     const bool is_fraction = absl::StrContains(doc->default_value, ".");
@@ -112,6 +125,12 @@ absl::StatusOr<SessionOptions> SessionOptions::FromConfigProto(const ConfigProto
   c["gpu_options.allow_growth"] = gpu.allow_growth() ? "true" : "false";
   c["gpu_options.per_process_gpu_memory_fraction"] =
       absl::StrCat(gpu.per_process_gpu_memory_fraction());
+  if (config.device_filters_size() > 0) {
+    c["device_filters"] = absl::StrJoin(config.device_filters(), ",");
+  }
+  if (config.operation_timeout_in_ms() > 0) {
+    c["operation_timeout_ms"] = absl::StrCat(config.operation_timeout_in_ms());
+  }
   for (const auto& [key, value] : config.runnel_options()) c[key] = value;
   RETURN_IF_ERROR(options.Validate());
   return options;
@@ -121,5 +140,7 @@ bool SessionOptions::GetBool(const std::string& key) const {
   std::string v = Get(key);
   return v == "true" || v == "1";
 }
+
+std::string SessionOptions::GetString(const std::string& key) const { return Get(key); }
 
 }  // namespace runnel

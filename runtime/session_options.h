@@ -10,12 +10,16 @@
 //   graph_optimization_level      graph passes on each step graph, 0-2 (default 2; see
 //                                 runtime/passes/optimizer.h)
 //   gpu_options.allow_growth, gpu_options.per_process_gpu_memory_fraction   for GPU devices
+//   device_filters, peer_timeout_ms  a distributed session's tasks and how long a silent
+//                                 one may take before the run fails (default 5000)
+//   operation_timeout_ms          a distributed run's deadline (0 = none)
+//   curve_key_dir                 CURVE keys for servers and distributed sessions
 //
 // A TensorFlow ConfigProto (core/proto/config.proto) maps onto these keys: device_count,
 // the thread counts, allow_soft_placement and log_device_placement as they are (an unset
 // allow_soft_placement is false there, as in TensorFlow, while a session made without a
 // ConfigProto allows soft placement), graph_options.optimizer_options.opt_level L0 as
-// level 0, gpu_options, and runnel_options key by key.
+// level 0, gpu_options, device_filters, operation_timeout_in_ms, and runnel_options key by key.
 #pragma once
 
 #include <map>
@@ -47,6 +51,7 @@ class SessionOptions {
   int64_t GetInt(const std::string& key) const;
   double GetDouble(const std::string& key) const;
   bool GetBool(const std::string& key) const;
+  std::string GetString(const std::string& key) const;
   const std::map<std::string, std::string>& config() const { return config_; }
 
  private:

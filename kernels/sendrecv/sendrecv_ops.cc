@@ -42,6 +42,10 @@ class SendOp : public TransferOp {
 
 class RecvOp : public TransferOp {
  public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    RETURN_IF_ERROR(TransferOp::Init(ctx));
+    return ctx->GetAttr("tensor_type", &dtype_);
+  }
   absl::Status Compute(OpKernelContext*) override {
     return absl::InternalError("_Recv runs asynchronously");
   }
@@ -53,10 +57,16 @@ class RecvOp : public TransferOp {
     }
     ctx->rendezvous()->RecvAsync(
         key_,
-        [ctx, done = std::move(done)](const absl::Status& s, const Tensor& value, bool is_dead) {
+        [ctx, dtype = dtype_, done = std::move(done)](const absl::Status& s, const Tensor& value, bool is_dead) {
           if (!s.ok() || is_dead) {
             if (s.ok()) ctx->set_outputs_dead();
             done(s);
+            return;
+          }
+          // A tensor from another process is what its sender says it is: check.
+          if (value.dtype() != dtype) {
+            done(absl::InternalError(absl::StrCat("_Recv expected a ", DataTypeString(dtype),
+                                                  " tensor, got ", DataTypeString(value.dtype()))));
             return;
           }
           DeviceBase* device = ctx->device();
@@ -70,6 +80,9 @@ class RecvOp : public TransferOp {
           done(copied.status());
         });
   }
+
+ private:
+  DataType dtype_ = DT_INVALID;
 };
 
 class ArgOp : public OpKernel {

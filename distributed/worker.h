@@ -1,0 +1,78 @@
+// The worker service of one task: it answers the worker protocol (core/proto/worker.proto)
+// with the task's devices. A master registers each signature's partitions for this task
+// once (RegisterGraph) and then only runs steps (RunGraph), which carry the feeds in and
+// the fetches out; tensors between tasks move by RecvTensor through the step's
+// RemoteRendezvous. Variables live in the devices' resource managers, so every session of
+// every client that uses this task shares them by name (a parameter server's job).
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "distributed/remote_rendezvous.h"
+#include "distributed/transport.h"
+#include "runtime/device.h"
+#include "runtime/partition_runner.h"
+#include "runtime/threadpool.h"
+
+namespace runnel {
+
+class Worker {
+ public:
+  // `task`: "/job:ps/replica:0/task:0"; `resolve` finds the other tasks.
+  Worker(std::string task, std::shared_ptr<LocalDevices> devices, Transport* transport,
+         TaskResolver resolve, ClusterDef cluster);
+  ~Worker();
+
+  // Answers one request; runs on the transport's I/O thread, so anything slow moves off it.
+  void Handle(Message request, Transport::Responder respond);
+
+  const std::string& task() const { return task_; }
+  uint64_t incarnation() const { return incarnation_; }
+
+ private:
+  struct Registered {
+    std::vector<PartitionRunner::Handle> partitions;
+    int num_args = 0, num_retvals = 0;
+    std::vector<int> arg_index, retval_index;  // the call-frame slots this task reads, writes
+    std::vector<DataType> arg_dtype;            // by arg_index entry
+  };
+
+  void GetStatus(Transport::Responder respond);
+  absl::StatusOr<std::string> RegisterGraph(const RegisterGraphRequest& request);
+  void RunGraph(Message request, Transport::Responder respond);
+  void RecvTensor(const RecvTensorRequest& request, Transport::Responder respond);
+  void CleanupStep(const CleanupStepRequest& request);
+  absl::Status DeregisterGraph(const std::string& handle);
+  // Wraps `respond` to count the request in flight until it is answered.
+  Transport::Responder Track(Transport::Responder respond);
+  // The step's rendezvous, made by whichever of RunGraph and RecvTensor comes first; an
+  // error for a step that has ended here.
+  absl::StatusOr<std::shared_ptr<RemoteRendezvous>> StepRendezvous(uint64_t step_id);
+
+  const std::string task_;
+  const uint64_t incarnation_;
+  std::shared_ptr<LocalDevices> devices_;
+  Transport* transport_;
+  TaskResolver resolve_;
+  ClusterDef cluster_;
+  PartitionRunner runner_;
+  WorkerThreadPool control_pool_;  // registration: parsing and kernel creation
+
+  std::mutex mu_;
+  std::condition_variable idle_cv_;
+  int in_flight_ = 0;  // requests handed to a pool: the destructor waits for them
+  std::map<std::string, Registered> graphs_;
+  std::map<uint64_t, std::shared_ptr<RemoteRendezvous>> steps_;
+  std::set<uint64_t> ended_;  // recent steps cleaned up here (late RecvTensor calls fail)
+  std::deque<uint64_t> ended_order_;
+  int64_t next_handle_ = 0;
+};
+
+}  // namespace runnel
