@@ -36,8 +36,12 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
   exec->items_.resize(nodes.size());
   exec->cold_.resize(nodes.size());
   if (!device->HostMemory()) exec->memory_types_.resize(nodes.size());
-  std::string device_short =
-      DeviceName{"", -1, -1, device->device_type(), device->parsed_name().id}.ToString();
+  // Errors name the device briefly; a cluster's task is part of the name that matters.
+  const DeviceName& full = device->parsed_name();
+  const bool in_cluster = full.job != "localhost";
+  std::string device_short = DeviceName{in_cluster ? full.job : "", -1, in_cluster ? full.task : -1,
+                                        device->device_type(), full.id}
+                                 .ToString();
   for (size_t id = 0; id < nodes.size(); ++id) {
     Node* node = nodes[id];
     NodeItem& item = exec->items_[id];

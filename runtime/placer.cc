@@ -1,5 +1,6 @@
 #include "runtime/placer.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <numeric>
 
@@ -32,6 +33,14 @@ std::vector<std::string> ColocationTargets(const Node& node) {
 
 bool IsReference(DataType t) { return IsRefType(t) || t == DT_RESOURCE; }
 
+// Whether `node` takes a variable's reference as an input.
+bool ReadsReference(const Node& node) {
+  for (const Edge* e : node.in_edges()) {
+    if (!e->IsControlEdge() && IsReference(e->src->output_type(e->src_output))) return true;
+  }
+  return false;
+}
+
 class UnionFind {
  public:
   explicit UnionFind(int n) : parent_(n) { std::iota(parent_.begin(), parent_.end(), 0); }
@@ -62,10 +71,16 @@ class GroupPlacer {
       }
       pinned = n;
     }
-    // The requests must agree; _Arg and _Retval ask for the host.
+    // The requests must agree; _Arg and _Retval ask for the host. As in TensorFlow, a node
+    // that only reads or updates a variable through its reference follows the variable:
+    // its own request is merged last and ignored when it disagrees (a worker's
+    // is_variable_initialized(v) or global_step update under replica_device_setter).
     DeviceName spec;
     const Node* spec_owner = nullptr;
-    for (const Node* n : members) {
+    std::vector<const Node*> ordered(members.begin(), members.end());
+    std::stable_partition(ordered.begin(), ordered.end(),
+                          [](const Node* n) { return !ReadsReference(*n); });
+    for (const Node* n : ordered) {
       std::string requested = n->requested_device();
       if (requested.empty() && (n->type_string() == "_Arg" || n->type_string() == "_Retval")) {
         requested = "/device:CPU:*";
@@ -74,6 +89,7 @@ class GroupPlacer {
       auto parsed = DeviceName::Parse(requested);
       if (!parsed.ok()) return AppendToMessage(parsed.status(), n->ErrorSuffix());
       auto merged = DeviceName::Merge(spec, *parsed);
+      if (!merged.ok() && ReadsReference(*n) && spec_owner != nullptr) continue;
       if (!merged.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("cannot colocate '", n->name(), "' (requested '", requested, "') with '",

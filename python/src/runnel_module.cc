@@ -12,6 +12,8 @@
 #include "core/graph_io.h"
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
+#include "distributed/master_session.h"
+#include "distributed/server.h"
 #include "runtime/direct_session.h"
 #include "runtime/frozen_graph_optimizer.h"
 #include "runtime/model_signature.h"
@@ -259,20 +261,29 @@ class PyGraph {
   std::shared_ptr<Graph> graph_;
 };
 
+// Session options from a dict of keys or a serialized ConfigProto.
+SessionOptions OptionsFrom(const std::map<std::string, std::string>& config) {
+  return SessionOptions(config);
+}
+SessionOptions OptionsFrom(const py::bytes& config) {
+  ConfigProto proto;
+  if (!proto.ParseFromString(std::string(config))) {
+    ThrowStatus(absl::InvalidArgumentError("config is not a valid ConfigProto"));
+  }
+  auto options = SessionOptions::FromConfigProto(proto);
+  Check(options.status());
+  return *options;
+}
+
 class PySession {
  public:
-  PySession(const PyGraph& graph, const std::map<std::string, std::string>& config) {
-    Open(graph, SessionOptions(config));
+  // `target`: "" runs in this process; "runnel://host:port" on that server's cluster.
+  PySession(const PyGraph& graph, const std::map<std::string, std::string>& config,
+            const std::string& target) {
+    Open(graph, OptionsFrom(config), target);
   }
-  // `config`: a serialized ConfigProto.
-  PySession(const PyGraph& graph, const py::bytes& config) {
-    ConfigProto proto;
-    if (!proto.ParseFromString(std::string(config))) {
-      ThrowStatus(absl::InvalidArgumentError("config is not a valid ConfigProto"));
-    }
-    auto options = SessionOptions::FromConfigProto(proto);
-    Check(options.status());
-    Open(graph, *options);
+  PySession(const PyGraph& graph, const py::bytes& config, const std::string& target) {
+    Open(graph, OptionsFrom(config), target);
   }
   std::vector<py::object> Run(const std::vector<std::pair<std::string, py::array>>& feeds,
                               const std::vector<std::string>& fetches,
@@ -326,9 +337,8 @@ class PySession {
     absl::Status status;
     {
       py::gil_scoped_release release;
-      status = options == nullptr
-                   ? session_->Run(inputs, fetches, targets, &outputs)
-                   : session_->Run(*options, inputs, fetches, targets, &outputs, metadata);
+      status = session_->Run(options == nullptr ? RunOptions() : *options, inputs, fetches,
+                             targets, &outputs, metadata);
       inputs.clear();
     }
     Check(status);
@@ -336,12 +346,55 @@ class PySession {
     for (const Tensor& t : outputs) result.push_back(ToNumpy(t));
     return result;
   }
-  void Open(const PyGraph& graph, const SessionOptions& options) {
-    auto session = DirectSession::Create(graph.graph(), options);
+  void Open(const PyGraph& graph, const SessionOptions& options, const std::string& target) {
+    if (target.empty()) {
+      auto session = DirectSession::Create(graph.graph(), options);
+      Check(session.status());
+      session_ = *std::move(session);
+      return;
+    }
+    absl::StatusOr<std::unique_ptr<MasterSession>> session;
+    {
+      py::gil_scoped_release release;  // waits for tasks still starting
+      session = MasterSession::Create(graph.graph(), target, options);
+    }
     Check(session.status());
     session_ = *std::move(session);
   }
-  std::unique_ptr<DirectSession> session_;
+  std::unique_ptr<Session> session_;
+};
+
+// One task of a cluster (distributed/server.h) for tf.train.Server.
+class PyServer {
+ public:
+  // `cluster`: a serialized ClusterDef; `config`: a serialized ConfigProto or b"".
+  PyServer(const py::bytes& cluster, const std::string& job, int task, const py::bytes& config) {
+    ServerDef def;
+    if (!def.cluster.ParseFromString(std::string(cluster))) {
+      ThrowStatus(absl::InvalidArgumentError("cluster is not a valid ClusterDef"));
+    }
+    def.job = job;
+    def.task = task;
+    if (!std::string(config).empty()) def.options = OptionsFrom(config);
+    auto server = Server::Create(std::move(def));
+    Check(server.status());
+    server_ = *std::move(server);
+  }
+  void Start() { Check(server_->Start()); }
+  void Stop() { server_->Stop(); }
+  void Join() {
+    py::gil_scoped_release release;
+    server_->Join();
+  }
+  std::string Target() const { return server_->target(); }
+  py::bytes Cluster() const { return Serialize(server_->cluster()); }
+  void Close() {
+    py::gil_scoped_release release;
+    server_.reset();
+  }
+
+ private:
+  std::unique_ptr<Server> server_;
 };
 
 py::bytes SerializedOpList() {
@@ -410,12 +463,23 @@ PYBIND11_MODULE(_runnel, m) {
       .def("to_graph_def", &PyGraph::ToGraphDef)
       .def("num_nodes", &PyGraph::NumNodes);
   py::class_<PySession>(m, "Session")
-      .def(py::init<const PyGraph&, const std::map<std::string, std::string>&>())
-      .def(py::init<const PyGraph&, const py::bytes&>())
+      .def(py::init<const PyGraph&, const std::map<std::string, std::string>&,
+                    const std::string&>(),
+           py::arg("graph"), py::arg("config"), py::arg("target") = "")
+      .def(py::init<const PyGraph&, const py::bytes&, const std::string&>(), py::arg("graph"),
+           py::arg("config"), py::arg("target") = "")
       .def("run", &PySession::Run)
       .def("run_traced", &PySession::RunTraced)
       .def("list_devices", &PySession::ListDevices)
       .def("close", &PySession::Close);
+  py::class_<PyServer>(m, "Server")
+      .def(py::init<const py::bytes&, const std::string&, int, const py::bytes&>())
+      .def("start", &PyServer::Start)
+      .def("stop", &PyServer::Stop)
+      .def("join", &PyServer::Join)
+      .def("target", &PyServer::Target)
+      .def("cluster", &PyServer::Cluster)
+      .def("close", &PyServer::Close);
   m.def("op_list", &SerializedOpList, "The op registry as a serialized OpList.");
   m.def("op_endpoints", &OpEndpoints, "{op: its public Python names} from the op registry.");
   m.def("kernel_types", &KernelTypes, py::arg("op"), py::arg("device_type") = "CPU",

@@ -104,22 +104,31 @@ class Session:
     """
 
     def __init__(self, target="", graph=None, config=None):
-        if target:
-            raise errors.UnimplementedError(
-                f"distributed targets ('{target}') are not supported yet; use tf.Session()")
+        """`target`: "" runs in this process; a server's `target` ("runnel://host:port")
+        runs on its cluster, placing nodes on every task's devices."""
+        if not isinstance(target, (str, bytes)):
+            raise TypeError(f"target must be a string, got {type(target).__name__}")
+        target = target.decode() if isinstance(target, bytes) else target
         self._graph = graph or ops.get_default_graph()
         if config is not None and not isinstance(config, ConfigProto):
             raise TypeError(f"config must be a tf.ConfigProto, got {type(config).__name__}")
         # Without a config, Runnel's defaults (soft placement on); with one, its fields as
         # TensorFlow reads them (soft placement only when asked).
+        self._target = target
         self._session = _runnel.Session(
-            self._graph._c_graph, config.SerializeToString() if config is not None else {})
+            self._graph._c_graph, config.SerializeToString() if config is not None else {},
+            target)
         self._closed = False
         self._context = None
 
     @property
     def graph(self):
         return self._graph
+
+    @property
+    def sess_str(self):
+        """The target this session runs on ("" for this process)."""
+        return self._target
 
     @property
     def graph_def(self):

@@ -1,7 +1,11 @@
 """tf.train.ClusterSpec: a cluster's jobs ("ps", "worker", ...) and their tasks' addresses,
-as TensorFlow describes them (a dict of lists or of {index: address}, or a ClusterDef)."""
+as TensorFlow describes them (a dict of lists or of {index: address}, or a ClusterDef);
+tf.train.Server: one task of such a cluster, served in this process
+(distributed/server.h)."""
+from runnel import _runnel
 from runnel.framework.api_export import tf_export
 from runnel.proto import cluster_pb2
+from runnel.proto import config_pb2
 
 
 @tf_export("train.ClusterSpec")
@@ -91,3 +95,63 @@ class ClusterSpec:
 
     def __repr__(self):
         return f"ClusterSpec({self.as_dict()!r})"
+
+
+@tf_export("train.Server")
+class Server:
+    """One task of a cluster, served by this process until it ends.
+
+    `tf.train.Server(cluster, job_name="worker", task_index=0)`; `tf.Session(server.target)`
+    then runs graphs on the whole cluster. `config` (a tf.ConfigProto) sets the task's
+    devices and threads, and `runnel_options={"curve_key_dir": DIR}` its CURVE keys.
+    """
+
+    def __init__(self, server_or_cluster_def, job_name=None, task_index=None, protocol=None,
+                 config=None, start=True):
+        if protocol not in (None, "grpc", "runnel"):
+            raise ValueError(f"protocol {protocol!r} is not supported (Runnel speaks its own "
+                             "ZeroMQ protocol; None, 'grpc' or 'runnel' select it)")
+        cluster = ClusterSpec(server_or_cluster_def)
+        if job_name is None:
+            if len(cluster.jobs) != 1:
+                raise ValueError(f"job_name must be given for a cluster of several jobs "
+                                 f"({cluster.jobs})")
+            job_name = cluster.jobs[0]
+        if task_index is None:
+            indices = cluster.task_indices(job_name)
+            if len(indices) != 1:
+                raise ValueError(f"task_index must be given: job {job_name!r} has tasks "
+                                 f"{indices}")
+            task_index = indices[0]
+        cluster.task_address(job_name, task_index)  # names what exists when it does not
+        if config is not None and not isinstance(config, config_pb2.ConfigProto):
+            raise TypeError(f"config must be a tf.ConfigProto, got {type(config).__name__}")
+        self._server = _runnel.Server(
+            cluster.as_cluster_def().SerializeToString(), job_name, int(task_index),
+            config.SerializeToString() if config is not None else b"")
+        self._job_name, self._task_index = job_name, int(task_index)
+        if start:
+            self.start()
+
+    @staticmethod
+    def create_local_server(config=None, start=True):
+        """A one-task cluster on a free loopback port."""
+        return Server({"localhost": ["localhost:0"]}, job_name="localhost", task_index=0,
+                      config=config, start=start)
+
+    def start(self):
+        """Starts serving (a server made with start=False)."""
+        self._server.start()
+
+    def join(self):
+        """Blocks until the server stops (runnel-server stops on SIGTERM)."""
+        self._server.join()
+
+    def stop(self):
+        """Stops serving: calls to this task fail, its steps abort, join() returns."""
+        self._server.stop()
+
+    @property
+    def target(self):
+        """"runnel://host:port", for tf.Session(target)."""
+        return self._server.target()

@@ -1,0 +1,233 @@
+"""The distributed runtime from Python: tf.train.Server, tf.Session(server.target), variables
+on ps tasks, runnel-server, faults (a dead ps), CURVE keys, and data-parallel training of the
+Fashion-MNIST MLP by separate processes (tools/examples/distributed_mlp.py)."""
+import os
+import pathlib
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import runnel as tf
+from conftest import BUILD, ROOT
+
+RUNNEL_SERVER = BUILD / "bin" / "runnel-server"
+EXAMPLE = ROOT / "tools" / "examples" / "distributed_mlp.py"
+FASHION = pathlib.Path("/usr/share/datasets/fashion-mnist")
+PS = "/job:ps/replica:0/task:0"
+
+
+def free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def cluster_of(ps=1, workers=1):
+    ports = free_ports(ps + workers)
+    cluster = {"ps": [f"localhost:{p}" for p in ports[:ps]],
+               "worker": [f"localhost:{p}" for p in ports[ps:]]}
+    return {job: tasks for job, tasks in cluster.items() if tasks}
+
+
+def spec_text(cluster):
+    return ";".join(f"{job}={','.join(addresses)}" for job, addresses in cluster.items())
+
+
+def start_runnel_server(cluster, job, task, *extra):
+    process = subprocess.Popen(
+        [str(RUNNEL_SERVER), "--cluster", spec_text(cluster), "--job", job, "--task", str(task),
+         *extra], stderr=subprocess.PIPE, text=True)
+    line = process.stderr.readline()
+    assert "serving at" in line, line
+    return process
+
+
+def model(setter=None):
+    """A linear model trained by SGD, its variables on a ps task when `setter` says so."""
+    with tf.device(setter):
+        x = tf.placeholder(tf.float32, [None, 3], name="x")
+        w = tf.Variable(np.arange(6, dtype=np.float32).reshape(3, 2) / 10, name="w")
+        b = tf.Variable(np.zeros(2, np.float32), name="b")
+        y = tf.matmul(x, w) + b
+        loss = tf.reduce_mean(tf.square(y - 1.0))
+        train = tf.train.GradientDescentOptimizer(0.05).minimize(loss)
+    return x, w, b, train
+
+
+def train(session, x, train_op, steps=20):
+    rng = np.random.RandomState(0)
+    for _ in range(steps):
+        session.run(train_op, {x: rng.uniform(-1, 1, (8, 3)).astype(np.float32)})
+
+
+def test_local_server_runs_what_a_direct_session_runs():
+    server = tf.train.Server.create_local_server()
+    assert re.fullmatch(r"runnel://localhost:\d+", server.target)
+    a = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    product = tf.matmul(a, a) + 1
+    with tf.Session(server.target) as remote, tf.Session() as local:
+        np.testing.assert_array_equal(remote.run(product), local.run(product))
+        assert remote.sess_str == server.target
+        names = [d.name for d in remote.list_devices()]
+        assert names == ["/job:localhost/replica:0/task:0/device:CPU:0"]
+
+
+def test_training_with_variables_on_ps_gives_the_one_process_result():
+    cluster = cluster_of(ps=1, workers=1)
+    servers = [tf.train.Server(cluster, "ps", 0), tf.train.Server(cluster, "worker", 0)]
+    setter = tf.train.replica_device_setter(cluster=cluster, worker_device="/job:worker/task:0")
+    x, w, b, train_op = model(setter)
+    assert w.device == "/job:ps/task:0"
+    with tf.Session(servers[1].target) as sess:
+        sess.run(tf.global_variables_initializer())
+        train(sess, x, train_op)
+        remote = sess.run([w, b])
+    tf.reset_default_graph()
+    x, w, b, train_op = model()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        train(sess, x, train_op)
+        local = sess.run([w, b])
+    for r, l in zip(remote, local):
+        np.testing.assert_array_equal(r, l)
+
+
+def test_ps_variables_outlive_sessions_and_are_shared_by_name():
+    cluster = cluster_of(ps=1, workers=2)
+    ps = tf.train.Server(cluster, "ps", 0)
+    workers = [tf.train.Server(cluster, "worker", i) for i in range(2)]
+    setter = tf.train.replica_device_setter(cluster=cluster, worker_device="/job:worker/task:0")
+    x, w, _, train_op = model(setter)
+    with tf.Session(workers[0].target) as sess:
+        sess.run(tf.global_variables_initializer())
+        train(sess, x, train_op, steps=3)
+        trained = sess.run(w)
+    # Another client's graph, built separately, names the same variables.
+    tf.reset_default_graph()
+    setter = tf.train.replica_device_setter(cluster=cluster, worker_device="/job:worker/task:1")
+    _, w, _, _ = model(setter)
+    with tf.Session(workers[1].target) as sess:
+        np.testing.assert_array_equal(sess.run(w), trained)
+    del ps
+
+
+def test_server_arguments_are_checked():
+    cluster = cluster_of()
+    with pytest.raises(ValueError, match="job_name must be given"):
+        tf.train.Server(cluster)
+    with pytest.raises(ValueError, match="no task 3"):
+        tf.train.Server(cluster, "worker", 3)
+    with pytest.raises(ValueError, match="not supported"):
+        tf.train.Server(cluster, "worker", 0, protocol="grpc+verbs")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="not runnel://host:port"):
+        tf.Session("http://localhost:1")
+
+
+def test_runnel_server_stops_cleanly_on_sigterm():
+    process = start_runnel_server(cluster_of(), "ps", 0)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+    assert "stopped" in process.stderr.read()
+
+
+def test_runnel_server_rejects_bad_arguments():
+    result = subprocess.run([str(RUNNEL_SERVER), "--cluster", "ps=localhost:1", "--job", "w",
+                             "--task", "0"], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "no job 'w'" in result.stderr
+
+
+def test_dead_ps_fails_the_run_with_unavailable_naming_it_within_the_deadline():
+    cluster = cluster_of(ps=1, workers=1)
+    ps = start_runnel_server(cluster, "ps", 0)
+    try:
+        worker = tf.train.Server(cluster, "worker", 0)
+        setter = tf.train.replica_device_setter(cluster=cluster,
+                                                worker_device="/job:worker/task:0")
+        x, w, _, train_op = model(setter)
+        config = tf.ConfigProto(runnel_options={"peer_timeout_ms": "1000"})
+        with tf.Session(worker.target, config=config) as sess:
+            sess.run(tf.global_variables_initializer())
+            train(sess, x, train_op, steps=2)
+            ps.kill()
+            ps.wait()
+            start = time.time()
+            with pytest.raises(tf.errors.UnavailableError, match=PS):
+                train(sess, x, train_op, steps=1)
+            assert time.time() - start < 4
+    finally:
+        ps.kill()
+        ps.wait()
+
+
+def test_curve_keys_admit_the_cluster_and_refuse_another_key(tmp_path):
+    keys, other = tmp_path / "keys", tmp_path / "other"
+    for d in (keys, other):
+        subprocess.run([str(RUNNEL_SERVER), "--keygen", str(d)], check=True,
+                       capture_output=True)
+    assert (keys / "server.key_secret").stat().st_mode & 0o077 == 0
+    # The other directory's client key pair, with this cluster's server public key.
+    (other / "server.key").write_text((keys / "server.key").read_text())
+    (other / "server.key_secret").unlink()
+    cluster = cluster_of(ps=1, workers=0)
+    ps = start_runnel_server(cluster, "ps", 0, "--keys", str(keys))
+    try:
+        target = "runnel://" + cluster["ps"][0]
+        value = tf.constant(3.0) * 2
+        config = tf.ConfigProto(runnel_options={"curve_key_dir": str(keys)})
+        with tf.Session(target, config=config) as sess:
+            assert sess.run(value) == 6.0
+        config = tf.ConfigProto(runnel_options={"curve_key_dir": str(other),
+                                                "peer_timeout_ms": "2000"})
+        with pytest.raises(tf.errors.UnauthenticatedError, match="refused"):
+            tf.Session(target, config=config)
+        with pytest.raises(tf.errors.UnauthenticatedError, match="refused"):
+            tf.Session(target, config=tf.ConfigProto(runnel_options={"peer_timeout_ms": "2000"}))
+    finally:
+        ps.terminate()
+        ps.wait()
+
+
+def run_example(*args):
+    env = dict(os.environ, PYTHONPATH=str(BUILD / "python"))
+    return subprocess.Popen([sys.executable, str(EXAMPLE), *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def accuracy_of(output):
+    match = re.search(r"test accuracy ([0-9.]+)", output)
+    assert match, output
+    return float(match.group(1))
+
+
+@pytest.mark.skipif(not FASHION.exists(), reason="Fashion-MNIST is not installed "
+                    "(Debian package dataset-fashion-mnist)")
+def test_async_training_by_two_worker_processes_matches_one_process():
+    common = ["--epochs", "3"]
+    local = run_example("--local", *common)
+    local_out = local.communicate(timeout=300)[0]
+    assert local.returncode == 0, local_out
+    cluster = cluster_of(ps=1, workers=2)
+    ps = start_runnel_server(cluster, "ps", 0)
+    try:
+        spec = ["--cluster", spec_text(cluster), "--job", "worker"]
+        workers = [run_example(*spec, "--task", str(i), *common) for i in (1, 0)]
+        outputs = [p.communicate(timeout=600)[0] for p in workers]
+        for p, out in zip(workers, outputs):
+            assert p.returncode == 0, out
+    finally:
+        ps.terminate()
+        ps.wait()
+    chief = outputs[1]
+    assert "global step 1800" in chief  # both workers' steps, applied to the ps's step
+    assert abs(accuracy_of(chief) - accuracy_of(local_out)) <= 0.01, (chief, local_out)
