@@ -21,6 +21,12 @@ bool ResourceManager::Contains(const std::string& name) {
   return kernels_.contains(name);
 }
 
+std::shared_ptr<OpKernel> ResourceManager::Lookup(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = kernels_.find(name);
+  return it == kernels_.end() ? nullptr : it->second;
+}
+
 void ResourceManager::Clear() {
   absl::flat_hash_map<std::string, std::shared_ptr<OpKernel>> kernels;
   {

@@ -24,14 +24,17 @@ class DeviceContext {
   virtual ~DeviceContext() = default;
 };
 
-// Stateful kernels (a variable and its value) by node name: the same node gets the same
-// kernel in every executor and session that uses the device.
+// Stateful kernels (a variable and its value, a queue) by name (the node's `shared_name`,
+// else its own): the same node gets the same kernel in every executor and session that uses
+// the device, and ops given a resource's handle find it here.
 class ResourceManager {
  public:
   using Creator = std::function<absl::StatusOr<std::unique_ptr<OpKernel>>()>;
   absl::StatusOr<std::shared_ptr<OpKernel>> LookupOrCreate(const std::string& name,
                                                            const Creator& create);
   bool Contains(const std::string& name);
+  // The kernel held under `name`, or null.
+  std::shared_ptr<OpKernel> Lookup(const std::string& name);
   void Clear();
 
  private:

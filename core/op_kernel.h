@@ -16,6 +16,7 @@
 #include "absl/types/span.h"
 #include "core/attr_value.h"
 #include "core/call_frame.h"
+#include "core/cancellation.h"
 #include "core/device_base.h"
 #include "core/proto/op_def.pb.h"
 #include "core/rendezvous.h"
@@ -129,6 +130,9 @@ class OpKernelContext {
     ThreadPool* thread_pool = nullptr;
     Rendezvous* rendezvous = nullptr;
     CallFrame* call_frame = nullptr;
+    // The step's: a kernel that waits (a queue's dequeue) registers here to be woken when
+    // the step fails elsewhere. Null when the step cannot be cancelled.
+    CancellationManager* cancellation = nullptr;
     int64_t step_id = 0;
     // Some input is dead (the untaken side of a Switch). Only kernels that handle deadness
     // (Merge, _Send, _Recv) ever run then.
@@ -163,6 +167,7 @@ class OpKernelContext {
   ThreadPool* thread_pool() const { return params_.thread_pool; }
   Rendezvous* rendezvous() const { return params_.rendezvous; }
   CallFrame* call_frame() const { return params_.call_frame; }
+  CancellationManager* cancellation() const { return params_.cancellation; }
   int64_t step_id() const { return params_.step_id; }
   const OpKernel& kernel() const { return *params_.kernel; }
 

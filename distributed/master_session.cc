@@ -51,8 +51,16 @@ absl::StatusOr<std::unique_ptr<MasterSession>> MasterSession::Create(
   return session;
 }
 
-MasterSession::~MasterSession() {
-  std::lock_guard<std::mutex> lock(mu_);
+MasterSession::~MasterSession() { Close(); }
+
+void MasterSession::Close() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closed_) return;
+  closed_ = true;
+  for (uint64_t step_id : in_flight_) {
+    AbortStep(step_id, absl::CancelledError("the session was closed"));
+  }
+  idle_cv_.wait(lock, [this] { return in_flight_.empty(); });
   DeregisterAll();
 }
 
@@ -198,6 +206,7 @@ absl::StatusOr<std::shared_ptr<MasterSession::PreparedStep>> MasterSession::Prep
     const StepSignature& signature) {
   const std::string key = SignatureKey(signature);
   std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return absl::CancelledError("the session is closed");
   if (stale_) {
     RETURN_IF_ERROR(Discover(/*wait=*/false));
     stale_ = false;
@@ -277,7 +286,9 @@ absl::Status MasterSession::Run(const RunOptions& options,
   uint64_t step_id;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return absl::CancelledError("the session is closed");
     step_id = step_ids_();
+    in_flight_.insert(step_id);
   }
   const int64_t timeout_ms = options.timeout_in_ms() > 0 ? options.timeout_in_ms()
                                                          : options_.GetInt("operation_timeout_ms");
@@ -297,6 +308,11 @@ absl::Status MasterSession::Run(const RunOptions& options,
   std::vector<absl::StatusOr<Message>> results = CallAll(
       std::move(calls), timeout, [this, step_id](absl::Status s) { AbortStep(step_id, s); });
   CleanupStep(step_id);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    in_flight_.erase(step_id);
+    if (in_flight_.empty()) idle_cv_.notify_all();
+  }
 
   absl::Status status;
   for (const auto& result : results) {

@@ -11,7 +11,9 @@
 // registered anew.
 #pragma once
 
+#include <condition_variable>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -45,6 +47,7 @@ class MasterSession final : public Session {
                    const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
                    std::vector<Tensor>* outputs, RunMetadata* metadata) override;
   const DeviceSet& devices() const override { return *devices_; }
+  void Close() override;
 
  private:
   struct Task {
@@ -93,6 +96,9 @@ class MasterSession final : public Session {
   // Shared with the runs using them, so listing devices again may drop them meanwhile.
   std::map<std::string, std::shared_ptr<PreparedStep>> prepared_;
   bool stale_ = false;  // a task failed: list devices again before the next run
+  bool closed_ = false;
+  std::set<uint64_t> in_flight_;  // steps running now
+  std::condition_variable idle_cv_;
   std::mt19937_64 step_ids_{std::random_device{}()};
 };
 

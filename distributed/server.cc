@@ -96,14 +96,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(ServerDef def) {
   return server;
 }
 
-Server::~Server() {
-  Stop();
-  transport_.reset();  // no handler runs after this
-  worker_.reset();
-}
+Server::~Server() { Stop(); }
 
 absl::Status Server::Start() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (stopped_) return absl::FailedPreconditionError(absl::StrCat(task_name_, " was stopped"));
   if (started_) return absl::OkStatus();
   ASSIGN_OR_RETURN(HostPort parts, SplitAddress(address_));
   ASSIGN_OR_RETURN(std::string host, BindHost(parts.host));
@@ -141,6 +138,9 @@ absl::Status Server::Start() {
 
 void Server::Stop() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (transport_ != nullptr) transport_->Shutdown();  // no handler runs after this
+  worker_.reset();                                     // aborts its steps and waits for them
+  transport_.reset();
   stopped_ = true;
   stopped_cv_.notify_all();
 }

@@ -36,7 +36,8 @@ class Server {
   ~Server();
 
   absl::Status Start();
-  // Stops serving; Join() returns. Outstanding calls fail.
+  // Stops serving: requests are no longer read, the task's steps abort, Join() returns.
+  // The devices (and variables) stay until the server is destroyed.
   void Stop();
   // Waits until Stop().
   void Join();

@@ -520,7 +520,9 @@ absl::StatusOr<std::unique_ptr<Transport>> Transport::Create(const TransportOpti
   return transport;
 }
 
-Transport::~Transport() {
+Transport::~Transport() { Shutdown(); }
+
+void Transport::Shutdown() {
   if (loop_ != nullptr) loop_->Stop();
 }
 

@@ -62,6 +62,10 @@ class Transport {
   // Fails every outstanding call to `endpoint` with `status` and drops what is queued for it.
   void ResetPeer(const std::string& endpoint, const absl::Status& status);
 
+  // Stops the I/O thread: no handler or callback runs after this returns, and calls made
+  // later are never answered (their owners abort them). The destructor does it too.
+  void Shutdown();
+
   const TransportOptions& options() const { return options_; }
 
   // A new CURVE key pair (Z85 public, secret).

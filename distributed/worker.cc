@@ -38,13 +38,15 @@ Worker::Worker(std::string task, std::shared_ptr<LocalDevices> devices, Transpor
       control_pool_("worker_control", 2) {}
 
 Worker::~Worker() {
-  std::map<uint64_t, std::shared_ptr<RemoteRendezvous>> steps;
+  std::map<uint64_t, std::shared_ptr<Step>> steps;
   {
     std::lock_guard<std::mutex> lock(mu_);
     steps.swap(steps_);
   }
-  for (auto& [id, rendezvous] : steps) {
-    rendezvous->StartAbort(absl::CancelledError(absl::StrCat(task_, " is shutting down")));
+  const absl::Status status = absl::CancelledError(absl::StrCat(task_, " is shutting down"));
+  for (auto& [id, step] : steps) {
+    step->rendezvous->StartAbort(status);
+    step->cancellation.StartCancel(status);
   }
   std::unique_lock<std::mutex> lock(mu_);
   idle_cv_.wait(lock, [this] { return in_flight_ == 0; });
@@ -218,26 +220,28 @@ void Worker::RunGraph(Message request, Transport::Responder respond) {
     }
     args[registered->arg_index[i]] = std::move(request.tensors[i]);
   }
-  absl::StatusOr<std::shared_ptr<RemoteRendezvous>> rendezvous = StepRendezvous(run.step_id());
-  if (!rendezvous.ok()) {
-    RespondStatus(respond, rendezvous.status());
+  absl::StatusOr<std::shared_ptr<Step>> found = FindStep(run.step_id());
+  if (!found.ok()) {
+    RespondStatus(respond, found.status());
     return;
   }
-  struct Step {
-    std::shared_ptr<RemoteRendezvous> rendezvous;
+  // What the run needs until its partitions finish.
+  struct Run {
+    std::shared_ptr<Step> step;
     std::unique_ptr<CallFrame> frame;
     std::unique_ptr<StepStatsCollector> stats;
   };
-  auto step = std::make_shared<Step>();
-  step->rendezvous = *std::move(rendezvous);
+  auto step = std::make_shared<Run>();
+  step->step = *std::move(found);
   step->frame = std::make_unique<CallFrame>(std::move(args), registered->num_retvals);
   if (run.trace()) step->stats = std::make_unique<StepStatsCollector>();
   ExecutorArgs exec_args;
   exec_args.step_id = static_cast<int64_t>(run.step_id());
-  exec_args.rendezvous = step->rendezvous.get();
+  exec_args.rendezvous = step->step->rendezvous.get();
   exec_args.call_frame = step->frame.get();
   exec_args.inter_op_pool = devices_->compute_pool();
   exec_args.stats = step->stats.get();
+  exec_args.cancellation = &step->step->cancellation;
   std::vector<int> retval_index = std::move(registered->retval_index);
   runner_.RunStepAsync(
       registered->partitions, exec_args,
@@ -265,12 +269,12 @@ void Worker::RecvTensor(const RecvTensorRequest& request, Transport::Responder r
                                "RecvTensor at ", task_, " for '", key, "', which it does not send")));
     return;
   }
-  absl::StatusOr<std::shared_ptr<RemoteRendezvous>> rendezvous = StepRendezvous(request.step_id());
-  if (!rendezvous.ok()) {
-    RespondStatus(respond, rendezvous.status());
+  absl::StatusOr<std::shared_ptr<Step>> step = FindStep(request.step_id());
+  if (!step.ok()) {
+    RespondStatus(respond, step.status());
     return;
   }
-  (*rendezvous)->RecvLocalAsync(
+  (*step)->rendezvous->RecvLocalAsync(
       key, [respond = std::move(respond)](const absl::Status& status, const Tensor& value,
                                           bool is_dead) {
         Message response;
@@ -284,12 +288,12 @@ void Worker::RecvTensor(const RecvTensorRequest& request, Transport::Responder r
 }
 
 void Worker::CleanupStep(const CleanupStepRequest& request) {
-  std::shared_ptr<RemoteRendezvous> rendezvous;
+  std::shared_ptr<Step> step;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = steps_.find(request.step_id());
     if (it != steps_.end()) {
-      rendezvous = std::move(it->second);
+      step = std::move(it->second);
       steps_.erase(it);
     }
     if (ended_.insert(request.step_id()).second) {
@@ -300,23 +304,26 @@ void Worker::CleanupStep(const CleanupStepRequest& request) {
       }
     }
   }
-  if (rendezvous == nullptr) return;
-  rendezvous->StartAbort(request.abort_code() == 0
-                             ? absl::CancelledError("the step ended")
-                             : MakeStatus(request.abort_code(), request.abort_message()));
+  if (step == nullptr) return;
+  const absl::Status status = request.abort_code() == 0
+                                  ? absl::CancelledError("the step ended")
+                                  : MakeStatus(request.abort_code(), request.abort_message());
+  step->rendezvous->StartAbort(status);
+  if (request.abort_code() != 0) step->cancellation.StartCancel(status);
 }
 
-absl::StatusOr<std::shared_ptr<RemoteRendezvous>> Worker::StepRendezvous(uint64_t step_id) {
+absl::StatusOr<std::shared_ptr<Worker::Step>> Worker::FindStep(uint64_t step_id) {
   std::lock_guard<std::mutex> lock(mu_);
   if (ended_.count(step_id) > 0) {
     return absl::AbortedError(absl::StrCat("step ", step_id, " has ended at ", task_));
   }
-  auto& rendezvous = steps_[step_id];
-  if (rendezvous == nullptr) {
-    rendezvous = std::make_shared<RemoteRendezvous>(step_id, task_, resolve_, transport_,
-                                                    devices_->compute_pool());
+  auto& step = steps_[step_id];
+  if (step == nullptr) {
+    step = std::make_shared<Step>();
+    step->rendezvous = std::make_shared<RemoteRendezvous>(step_id, task_, resolve_, transport_,
+                                                          devices_->compute_pool());
   }
-  return rendezvous;
+  return step;
 }
 
 }  // namespace runnel

@@ -52,9 +52,15 @@ class Worker {
   absl::Status DeregisterGraph(const std::string& handle);
   // Wraps `respond` to count the request in flight until it is answered.
   Transport::Responder Track(Transport::Responder respond);
-  // The step's rendezvous, made by whichever of RunGraph and RecvTensor comes first; an
-  // error for a step that has ended here.
-  absl::StatusOr<std::shared_ptr<RemoteRendezvous>> StepRendezvous(uint64_t step_id);
+  // A step's state here: its rendezvous, and its cancellation, which an abort from the
+  // master fires (waking kernels that wait, such as a dequeue).
+  struct Step {
+    std::shared_ptr<RemoteRendezvous> rendezvous;
+    CancellationManager cancellation;
+  };
+  // The step, made by whichever of RunGraph and RecvTensor comes first; an error for a
+  // step that has ended here.
+  absl::StatusOr<std::shared_ptr<Step>> FindStep(uint64_t step_id);
 
   const std::string task_;
   const uint64_t incarnation_;
@@ -69,7 +75,7 @@ class Worker {
   std::condition_variable idle_cv_;
   int in_flight_ = 0;  // requests handed to a pool: the destructor waits for them
   std::map<std::string, Registered> graphs_;
-  std::map<uint64_t, std::shared_ptr<RemoteRendezvous>> steps_;
+  std::map<uint64_t, std::shared_ptr<Step>> steps_;
   std::set<uint64_t> ended_;  // recent steps cleaned up here (late RecvTensor calls fail)
   std::deque<uint64_t> ended_order_;
   int64_t next_handle_ = 0;

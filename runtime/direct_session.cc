@@ -60,6 +60,8 @@ absl::Status DirectSession::Extend(const GraphDef& graph_def) {
   return graph_->Extend(graph_def);
 }
 
+void DirectSession::Close() { closing_.StartCancel(absl::CancelledError("the session was closed")); }
+
 size_t DirectSession::num_cached_signatures() const {
   std::lock_guard<std::mutex> lock(mu_);
   return prepared_.size();
@@ -140,9 +142,17 @@ absl::Status DirectSession::Run(const std::vector<std::pair<std::string, Tensor>
   exec_args.call_frame = &frame;
   exec_args.inter_op_pool = inter_op_pool_ ? inter_op_pool_.get() : local_devices_->compute_pool();
   exec_args.stats = stats;
+  // Closing the session cancels the step (a dequeue waiting for ever wakes).
+  CancellationManager step_cancellation;
+  CancellationManager::Token token;
+  if (!closing_.Register(&token, [&](const absl::Status& s) { step_cancellation.StartCancel(s); })) {
+    return absl::CancelledError("the session is closed");
+  }
+  exec_args.cancellation = &step_cancellation;
 
   // All partitions run at once; tensors meet in the rendezvous.
   absl::Status status = runner_.RunStep(step->partitions, exec_args);
+  closing_.Deregister(token);
   RETURN_IF_ERROR(status);
   *outputs = std::move(frame.retvals());
   return absl::OkStatus();

@@ -61,6 +61,8 @@ class DirectSession final : public Session {
                           const std::vector<std::string>& targets) override;
 
   const DeviceSet& devices() const override { return *devices_; }
+  // Cancels the runs in flight; later runs fail.
+  void Close() override;
   const std::shared_ptr<LocalDevices>& local_devices() const { return local_devices_; }
   const Graph& graph() const { return *graph_; }
   // The number of prepared signatures held.
@@ -89,6 +91,7 @@ class DirectSession final : public Session {
   std::unique_ptr<GraphPreparer> preparer_;
   std::map<std::string, std::unique_ptr<PreparedStep>> prepared_;
   std::atomic<int64_t> next_step_id_{1};
+  CancellationManager closing_;  // cancelled by Close: every step's manager follows
 };
 
 }  // namespace runnel

@@ -59,6 +59,7 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     item.num_outputs = node->num_outputs();
     item.initial_pending = static_cast<int>(node->in_edges().size());
     item.is_async = item.kernel->IsAsync();
+    exec->has_async_ = exec->has_async_ || item.is_async;
     item.is_expensive = item.kernel->IsExpensive();
     const std::string& op = node->type_string();
     item.is_switch = op == "Switch";
@@ -124,6 +125,12 @@ class Executor::Step {
         input_refs_(exec->has_refs_ ? new TensorRef[exec->total_inputs_] : nullptr),
         pending_(new std::atomic<int>[exec->items_.size()]),
         dead_(exec->may_have_dead_ ? new std::atomic<bool>[exec->items_.size()] : nullptr) {
+    // A kernel that waits must be woken when the step fails: give a step that brought no
+    // cancellation manager its own.
+    if (args_.cancellation == nullptr && exec->has_async_) {
+      own_cancellation_ = std::make_unique<CancellationManager>();
+      args_.cancellation = own_cancellation_.get();
+    }
     for (size_t i = 0; i < exec->items_.size(); ++i) {
       pending_[i].store(exec->items_[i].initial_pending, std::memory_order_relaxed);
       if (dead_) dead_[i].store(false, std::memory_order_relaxed);
@@ -204,6 +211,7 @@ class Executor::Step {
     params.thread_pool = exec_->device_->compute_pool();
     params.rendezvous = args_.rendezvous;
     params.call_frame = args_.call_frame;
+    params.cancellation = args_.cancellation;
     params.step_id = args_.step_id;
     return params;
   }
@@ -457,6 +465,8 @@ class Executor::Step {
     }
     aborted_.store(true);
     if (args_.rendezvous != nullptr) args_.rendezvous->StartAbort(status);
+    // Wakes kernels waiting in this step (and, for a shared manager, the other partitions).
+    if (args_.cancellation != nullptr) args_.cancellation->StartCancel(status);
   }
 
   // Marks one node finished; returns true if that ended the step (and deleted `this`).
@@ -487,6 +497,7 @@ class Executor::Step {
   std::unique_ptr<std::atomic<bool>[]> dead_;  // per node: some input is dead
   std::atomic<int> outstanding_{0};
   std::atomic<bool> aborted_{false};
+  std::unique_ptr<CancellationManager> own_cancellation_;
   bool registered_ = false;  // with args_.cancellation
   CancellationManager::Token cancellation_token_ = 0;
   std::mutex mu_;

@@ -23,7 +23,7 @@
 #include "core/graph.h"
 #include "core/op_kernel.h"
 #include "core/rendezvous.h"
-#include "runtime/cancellation.h"
+#include "core/cancellation.h"
 #include "runtime/device.h"
 #include "runtime/step_stats.h"
 
@@ -113,6 +113,7 @@ class Executor {
   std::vector<int> roots_;
   int total_inputs_ = 0;
   bool has_refs_ = false;       // any ref-typed edge: steps keep ref slots
+  bool has_async_ = false;      // an async kernel (a receive, a queue): steps are cancellable
   bool may_have_dead_ = false;  // a Switch or _Recv: steps track dead nodes
 };
 

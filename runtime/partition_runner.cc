@@ -25,7 +25,11 @@ absl::StatusOr<std::shared_ptr<OpKernel>> PartitionRunner::CreateKernel(const No
     return KernelRegistry::Global()->CreateKernel(&construction);
   };
   if (node.op_def().is_stateful() && !absl::StartsWith(node.type_string(), "_")) {
-    return device->resource_manager()->LookupOrCreate(node.name(), create);
+    std::string shared_name;
+    if (!node.attrs().Get("shared_name", &shared_name).ok() || shared_name.empty()) {
+      shared_name = node.name();
+    }
+    return device->resource_manager()->LookupOrCreate(shared_name, create);
   }
   ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> kernel, create());
   return std::shared_ptr<OpKernel>(std::move(kernel));
@@ -59,7 +63,7 @@ const Executor& PartitionRunner::executor(Handle handle) const {
 }
 
 absl::Status PartitionRunner::RunStep(const std::vector<Handle>& handles, ExecutorArgs args) const {
-  if (handles.size() == 1 && args.cancellation == nullptr) return executor(handles[0]).Run(args);
+  if (handles.size() == 1) return executor(handles[0]).Run(args);
   std::mutex mu;
   std::condition_variable cv;
   bool finished = false;

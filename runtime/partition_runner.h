@@ -22,7 +22,8 @@ class PartitionRunner {
   using Handle = int64_t;
 
   // A session's kernel for `node` on `device`: a stateful node (a variable) is one kernel
-  // in the device's ResourceManager, shared by every executor there; every other node
+  // in the device's ResourceManager under its shared_name (else its name), shared by every
+  // executor there; every other node
   // (the runtime's own _Send, _Recv, _Arg included) gets its own.
   static absl::StatusOr<std::shared_ptr<OpKernel>> CreateKernel(const Node& node, Device* device);
 

@@ -34,6 +34,10 @@ class Session {
 
   // Every device the session may place nodes on.
   virtual const DeviceSet& devices() const = 0;
+
+  // Ends the session: runs in flight are cancelled where the session can (a distributed
+  // one aborts their steps on every task) and waited for; later runs fail.
+  virtual void Close() {}
 };
 
 }  // namespace runnel

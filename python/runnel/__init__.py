@@ -25,6 +25,7 @@ from runnel.framework import ops as _ops  # noqa: F401
 from runnel.framework import tensor_shape as _tensor_shape  # noqa: F401
 from runnel.ops import array_ops as _array_ops  # noqa: F401
 from runnel.ops import control_flow_ops as _control_flow_ops  # noqa: F401
+from runnel.ops import data_flow_ops as _data_flow_ops  # noqa: F401
 from runnel.ops import gradients as _gradients  # noqa: F401
 from runnel.ops import init_ops as _init_ops  # noqa: F401
 from runnel.ops import io_ops as _io_ops  # noqa: F401

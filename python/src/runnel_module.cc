@@ -313,8 +313,9 @@ class PySession {
     return out;
   }
   void Close() {
+    std::shared_ptr<Session> session = std::move(session_);
     py::gil_scoped_release release;
-    session_.reset();
+    if (session) session->Close();
   }
 
  private:
@@ -323,7 +324,8 @@ class PySession {
                                   const std::vector<std::string>& fetches,
                                   const std::vector<std::string>& targets,
                                   const RunOptions* options, RunMetadata* metadata) {
-    if (!session_) ThrowStatus(absl::FailedPreconditionError("the session is closed"));
+    std::shared_ptr<Session> session = session_;
+    if (!session) ThrowStatus(absl::FailedPreconditionError("the session is closed"));
     std::vector<std::pair<std::string, Tensor>> inputs;
     std::vector<std::string> feed_names;
     for (const auto& [name, value] : feeds) {
@@ -332,13 +334,13 @@ class PySession {
     }
     // Preparing reads the graph, which Python threads may be extending: do it under the
     // GIL. Running touches only the prepared executors.
-    Check(session_->PrepareRun(feed_names, fetches, targets));
+    Check(session->PrepareRun(feed_names, fetches, targets));
     std::vector<Tensor> outputs;
     absl::Status status;
     {
       py::gil_scoped_release release;
-      status = session_->Run(options == nullptr ? RunOptions() : *options, inputs, fetches,
-                             targets, &outputs, metadata);
+      status = session->Run(options == nullptr ? RunOptions() : *options, inputs, fetches,
+                            targets, &outputs, metadata);
       inputs.clear();
     }
     Check(status);
@@ -361,7 +363,8 @@ class PySession {
     Check(session.status());
     session_ = *std::move(session);
   }
-  std::unique_ptr<Session> session_;
+  // Shared with the runs in flight, so closing from another thread never frees it under them.
+  std::shared_ptr<Session> session_;
 };
 
 // One task of a cluster (distributed/server.h) for tf.train.Server.

@@ -165,7 +165,9 @@ def test_soft_placement_moves_a_gpu_graph_to_the_cpu_and_says_so(capfd):
             sess.run(v.initializer)
 
 
-def test_colocated_nodes_asking_for_different_devices_is_an_error():
+def test_a_reference_reader_asking_for_another_device_follows_its_variable():
+    """As in TensorFlow, an op that takes a variable's reference runs where the variable is,
+    whatever its own device scope asked (replica_device_setter relies on it)."""
     g = tf.Graph()
     with g.as_default():
         with tf.device("/cpu:1"):
@@ -173,9 +175,30 @@ def test_colocated_nodes_asking_for_different_devices_is_an_error():
         with tf.device("/cpu:0"):
             bump = tf.assign_add(v, 1.0, name="bump")  # takes v's reference: v's group
     with tf.Session(graph=g, config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
+        sess.run(v.initializer)
+        metadata = tf.RunMetadata()
+        assert sess.run(bump, options=tf.RunOptions(output_partition_graphs=True),
+                        run_metadata=metadata) == 2.0
+        devices = {n.name: n.device for p in metadata.partition_graphs for n in p.node}
+        assert devices["bump"].endswith("/device:CPU:1")
+
+
+def test_colocated_nodes_asking_for_different_devices_is_an_error():
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/cpu:1"):
+            tf.constant(1.0, name="a")
+        graph_def = g.as_graph_def()
+    b = graph_def.node.add(name="b", op="Identity", input=["a"], device="/cpu:0")
+    b.attr["T"].type = graph_def.node[0].attr["dtype"].type
+    b.attr["_class"].list.s.append(b"loc:@a")
+    g = tf.Graph()
+    with g.as_default():
+        tf.import_graph_def(graph_def, name="")
+    with tf.Session(graph=g, config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
         with pytest.raises(tf.errors.InvalidArgumentError,
-                           match="cannot colocate '(bump|v)'.*with '(v|bump)'.*different devices"):
-            sess.run(bump)
+                           match="cannot colocate '(b|a)'.*with '(a|b)'.*different devices"):
+            sess.run("b:0")
 
 
 def test_a_variable_keeps_its_device_across_signatures():

@@ -538,7 +538,16 @@ def test_const_of_every_dtype():
 
 
 # Which test covers each registered op (runtime-internal ops are covered by the C++ tests).
+_DATA_FLOW = "test_data_flow.py::"
 COVERAGE = {
+    **{op: _DATA_FLOW + "test_fifo_queue_keeps_order_and_stacks_dequeue_many"
+       for op in ("FIFOQueue", "QueueEnqueue", "QueueEnqueueMany", "QueueDequeue",
+                  "QueueDequeueMany", "QueueSize")},
+    "QueueClose": _DATA_FLOW + "test_closed_queue_drains_then_fails",
+    **{op: _DATA_FLOW + "test_conditional_accumulator_averages_and_drops_stale_gradients"
+       for op in ("ConditionalAccumulator", "AccumulatorApplyGradient",
+                  "AccumulatorTakeGradient", "AccumulatorNumAccumulated",
+                  "AccumulatorSetGlobalStep")},
     **{op: "test_unary" for op in UNARY}, **{op: "test_binary" for op in BINARY},
     **{op: "test_reductions" for op in REDUCTIONS},
     "Cumsum": "test_cumsum_cumprod", "Cumprod": "test_cumsum_cumprod",

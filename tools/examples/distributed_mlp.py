@@ -1,8 +1,11 @@
 """Data-parallel training of a Fashion-MNIST MLP across a cluster, TensorFlow 1.x style: the
 ps tasks hold the variables (tf.train.replica_device_setter), every worker builds its own
-graph (between-graph replication), trains on its shard of the data and applies its updates
-to the shared variables as it goes (asynchronous, Downpour style). The chief (worker 0)
-initializes the variables, waits for the other workers and reports the test accuracy.
+graph (between-graph replication) and trains on its shard of the data in a
+tf.train.MonitoredTrainingSession until the global step reaches the same number of
+examples as one process would see. --mode async: each worker applies its updates as it
+goes (Downpour style); --mode sync: tf.train.SyncReplicasOptimizer averages the workers'
+gradients every step. The chief (worker 0) initializes or restores the variables, saves
+checkpoints to --checkpoint-dir, waits for the other workers and reports the accuracy.
 
     ps:      python3 tools/examples/distributed_mlp.py --job ps --task 0 \\
                  --cluster "ps=localhost:2222;worker=localhost:2223,localhost:2224"
@@ -24,6 +27,9 @@ parser.add_argument("--cluster", help="job=host:port,host:port;job=host:port")
 parser.add_argument("--job", choices=["ps", "worker"])
 parser.add_argument("--task", type=int, default=0)
 parser.add_argument("--local", action="store_true", help="train in one process instead")
+parser.add_argument("--mode", choices=["async", "sync"], default="async")
+parser.add_argument("--checkpoint-dir", help="where the chief saves checkpoints (and restores)")
+parser.add_argument("--checkpoint-steps", type=int, default=100)
 parser.add_argument("--tensorflow", action="store_true", help="run on TensorFlow instead")
 parser.add_argument("--epochs", type=int, default=2)
 parser.add_argument("--batch", type=int, default=100)
@@ -54,7 +60,7 @@ def load(name, offset):
         return np.frombuffer(f.read(), np.uint8, offset=offset)
 
 
-def build_model():
+def build_model(num_workers=1):
     """The MLP, its loss and accuracy; returns what the training loop runs."""
     images = tf.placeholder(tf.float32, [None, 784], name="images")
     labels = tf.placeholder(tf.int64, [None], name="labels")
@@ -66,21 +72,35 @@ def build_model():
                                                                          logits=logits))
     accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1), labels), tf.float32))
     global_step = tf.train.get_or_create_global_step()
-    train = tf.train.AdamOptimizer(1e-3).minimize(loss, global_step=global_step)
-    return images, labels, loss, accuracy, train, global_step
+    optimizer = tf.train.AdamOptimizer(1e-3)
+    if args.mode == "sync" and not args.local:
+        optimizer = tf.train.SyncReplicasOptimizer(optimizer, replicas_to_aggregate=num_workers,
+                                                   total_num_replicas=num_workers)
+    train = optimizer.minimize(loss, global_step=global_step)
+    return images, labels, loss, accuracy, train, global_step, optimizer
+
+
+def batches(x, y, shard, num_shards):
+    """This shard's mini-batches, epoch after epoch, reshuffled each time."""
+    xs, ys = x[shard::num_shards], y[shard::num_shards]
+    rng = np.random.RandomState(args.seed + shard)
+    while True:
+        order = rng.permutation(len(xs))
+        for i in range(0, len(xs) - args.batch + 1, args.batch):
+            yield xs[order[i:i + args.batch]], ys[order[i:i + args.batch]]
 
 
 def train_shard(sess, model, x, y, shard, num_shards):
-    images, labels, loss, _, train, _ = model
-    xs, ys = x[shard::num_shards], y[shard::num_shards]
-    rng = np.random.RandomState(args.seed + shard)
+    """Trains until the session says stop (MonitoredTrainingSession) or, in one process,
+    for --epochs."""
+    images, labels, _, _, train = model[:5]
     start, steps = time.time(), 0
-    for epoch in range(args.epochs):
-        order = rng.permutation(len(xs))
-        for i in range(0, len(xs) - args.batch + 1, args.batch):
-            batch = order[i:i + args.batch]
-            sess.run(train, {images: xs[batch], labels: ys[batch]})
-            steps += 1
+    local_steps = args.epochs * (len(x) // args.batch)
+    for xb, yb in batches(x, y, shard, num_shards):
+        if sess.should_stop() if hasattr(sess, "should_stop") else steps >= local_steps:
+            break
+        sess.run(train, {images: xb, labels: yb})
+        steps += 1
     elapsed = time.time() - start
     print(f"shard {shard}: {steps} steps, {steps * args.batch / elapsed:.0f} examples/s",
           flush=True)
@@ -111,22 +131,25 @@ def main():
     num_workers = cluster.num_tasks("worker")
     worker_device = f"/job:worker/task:{args.task}"
     with tf.device(tf.train.replica_device_setter(cluster=cluster, worker_device=worker_device)):
-        model = build_model()
+        model = build_model(num_workers)
         finished = tf.Variable(0, trainable=False, name="workers_finished")
         finish = tf.assign_add(finished, 1)
-        ready = tf.reduce_all(tf.stack([tf.is_variable_initialized(v)
-                                        for v in tf.global_variables()]))
     is_chief = args.task == 0
-    with tf.Session(server.target) as sess:
-        if is_chief:
-            sess.run(tf.global_variables_initializer())
-        else:
-            while not sess.run(ready):  # the chief initializes the shared variables
-                time.sleep(0.1)
+    # Every update is one global step: asynchronously one worker's batch, synchronously
+    # one batch from each worker.
+    examples_per_step = args.batch * (num_workers if args.mode == "sync" else 1)
+    last_step = args.epochs * len(x_train) // examples_per_step
+    hooks = [tf.train.StopAtStepHook(last_step=last_step)]
+    if args.mode == "sync":
+        hooks.append(model[6].make_session_run_hook(is_chief))
+    with tf.train.MonitoredTrainingSession(
+            master=server.target, is_chief=is_chief, checkpoint_dir=args.checkpoint_dir,
+            save_checkpoint_steps=args.checkpoint_steps, hooks=hooks) as sess:
         train_shard(sess, model, x_train, y_train, args.task, num_workers)
+    with tf.Session(server.target) as sess:
         sess.run(finish)
         if is_chief:
-            while sess.run(finished) < num_workers:
+            while sess.run(finished) < num_workers:  # the others' last updates
                 time.sleep(0.1)
             acc, step = sess.run([model[3], model[5]], {model[0]: x_test, model[1]: y_test})
             print(f"global step {step}", flush=True)

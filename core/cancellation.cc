@@ -1,4 +1,4 @@
-#include "runtime/cancellation.h"
+#include "core/cancellation.h"
 
 #include <vector>
 
