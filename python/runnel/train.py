@@ -6,6 +6,7 @@ from runnel.training import basic_session_run_hooks as _basic_hooks  # noqa: F40
 from runnel.training import coordinator as _coordinator  # noqa: F401
 from runnel.training import device_setter as _device_setter  # noqa: F401
 from runnel.training import learning_rate_decay as _learning_rate_decay  # noqa: F401
+from runnel.training import model_average_optimizer as _model_average  # noqa: F401
 from runnel.training import monitored_session as _monitored_session  # noqa: F401
 from runnel.training import optimizer as _optimizer  # noqa: F401
 from runnel.training import saver as _saver  # noqa: F401

@@ -225,11 +225,13 @@ def one_process_accuracy():
 
 
 @needs_fashion
-@pytest.mark.parametrize("mode, last_step", [("async", 3000), ("sync", 1500)])
+@pytest.mark.parametrize("mode, last_step", [("async", 3000), ("sync", 1500),
+                                             ("average", 1500)])
 def test_training_by_two_worker_processes_matches_one_process(one_process_accuracy, mode,
                                                               last_step):
     """1 ps and 2 workers train the MLP on halves of the data: asynchronously (every batch
-    one update), or synchronously (every update averages one batch from each worker)."""
+    one update), synchronously (every update averages one batch from each worker), or each
+    its own copy, averaged every 50 steps (the global step counts each worker's steps)."""
     cluster = cluster_of(ps=1, workers=2)
     ps = start_runnel_server(cluster, "ps", 0)
     try:

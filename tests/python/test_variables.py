@@ -216,3 +216,23 @@ def test_load_sets_the_value_in_the_default_session():
         sess.run(tf.global_variables_initializer())
         v.load(np.array([1, 2, 3], np.float32))
         np.testing.assert_array_equal(sess.run(v), [1, 2, 3])
+
+
+def test_variable_scope_custom_getters_see_full_names_and_nest():
+    seen = []
+
+    def outer(getter, name, *args, **kwargs):
+        seen.append(("outer", name))
+        return getter(name, *args, **kwargs)
+
+    def inner(getter, name, *args, **kwargs):
+        seen.append(("inner", name))
+        kwargs["trainable"] = False
+        return getter(name, *args, **kwargs)
+
+    with tf.variable_scope("a", custom_getter=outer):
+        with tf.variable_scope("b", custom_getter=inner):
+            v = tf.get_variable("v", [2], initializer=tf.zeros_initializer())
+    assert v.op.name == "a/b/v"
+    assert seen == [("inner", "a/b/v"), ("outer", "a/b/v")]
+    assert v not in tf.trainable_variables()

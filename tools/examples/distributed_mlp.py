@@ -4,7 +4,8 @@ graph (between-graph replication) and trains on its shard of the data in a
 tf.train.MonitoredTrainingSession until the global step reaches the same number of
 examples as one process would see. --mode async: each worker applies its updates as it
 goes (Downpour style); --mode sync: tf.train.SyncReplicasOptimizer averages the workers'
-gradients every step. The chief (worker 0) initializes or restores the variables, saves
+gradients every step; --mode average: each worker trains its own copy and the copies are
+averaged on the ps every --average-iter steps (tf.train.ModelAverageOptimizer). The chief (worker 0) initializes or restores the variables, saves
 checkpoints to --checkpoint-dir, waits for the other workers and reports the accuracy.
 
     ps:      python3 tools/examples/distributed_mlp.py --job ps --task 0 \\
@@ -27,7 +28,8 @@ parser.add_argument("--cluster", help="job=host:port,host:port;job=host:port")
 parser.add_argument("--job", choices=["ps", "worker"])
 parser.add_argument("--task", type=int, default=0)
 parser.add_argument("--local", action="store_true", help="train in one process instead")
-parser.add_argument("--mode", choices=["async", "sync"], default="async")
+parser.add_argument("--mode", choices=["async", "sync", "average"], default="async")
+parser.add_argument("--average-iter", type=int, default=50)
 parser.add_argument("--checkpoint-dir", help="where the chief saves checkpoints (and restores)")
 parser.add_argument("--checkpoint-steps", type=int, default=100)
 parser.add_argument("--tensorflow", action="store_true", help="run on TensorFlow instead")
@@ -60,7 +62,7 @@ def load(name, offset):
         return np.frombuffer(f.read(), np.uint8, offset=offset)
 
 
-def build_model(num_workers=1):
+def build_model(num_workers=1, is_chief=True, getter=None):
     """The MLP, its loss and accuracy; returns what the training loop runs."""
     images = tf.placeholder(tf.float32, [None, 784], name="images")
     labels = tf.placeholder(tf.int64, [None], name="labels")
@@ -76,6 +78,9 @@ def build_model(num_workers=1):
     if args.mode == "sync" and not args.local:
         optimizer = tf.train.SyncReplicasOptimizer(optimizer, replicas_to_aggregate=num_workers,
                                                    total_num_replicas=num_workers)
+    if args.mode == "average" and not args.local:
+        optimizer = tf.train.ModelAverageOptimizer(optimizer, num_workers, is_chief, getter,
+                                                   average_iter=args.average_iter)
     train = optimizer.minimize(loss, global_step=global_step)
     return images, labels, loss, accuracy, train, global_step, optimizer
 
@@ -130,18 +135,23 @@ def main():
         return
     num_workers = cluster.num_tasks("worker")
     worker_device = f"/job:worker/task:{args.task}"
-    with tf.device(tf.train.replica_device_setter(cluster=cluster, worker_device=worker_device)):
-        model = build_model(num_workers)
+    is_chief = args.task == 0
+    getter = tf.train.ModelAverageCustomGetter(worker_device) if args.mode == "average" \
+        else None
+    with tf.device(tf.train.replica_device_setter(cluster=cluster, worker_device=worker_device)), \
+            tf.variable_scope("", custom_getter=getter):
+        model = build_model(num_workers, is_chief, getter)
         finished = tf.Variable(0, trainable=False, name="workers_finished")
         finish = tf.assign_add(finished, 1)
-    is_chief = args.task == 0
     # Every update is one global step: asynchronously one worker's batch, synchronously
-    # one batch from each worker.
-    examples_per_step = args.batch * (num_workers if args.mode == "sync" else 1)
+    # one batch from each worker; averaging counts each worker's steps.
+    examples_per_step = args.batch * (1 if args.mode == "async" else num_workers)
     last_step = args.epochs * len(x_train) // examples_per_step
     hooks = [tf.train.StopAtStepHook(last_step=last_step)]
     if args.mode == "sync":
         hooks.append(model[6].make_session_run_hook(is_chief))
+    if args.mode == "average":
+        hooks.insert(0, model[6].make_session_run_hook())
     with tf.train.MonitoredTrainingSession(
             master=server.target, is_chief=is_chief, checkpoint_dir=args.checkpoint_dir,
             save_checkpoint_steps=args.checkpoint_steps, hooks=hooks) as sess:

@@ -19,12 +19,16 @@ AUTO_REUSE = _ReuseMode()
 
 @tf_export("VariableScope")
 class VariableScope:
-    def __init__(self, name, reuse=None, initializer=None, regularizer=None, dtype=None):
+    def __init__(self, name, reuse=None, initializer=None, regularizer=None, dtype=None,
+                 custom_getter=None):
         self.name = name
         self.reuse = reuse
         self.initializer = initializer
         self.regularizer = regularizer
         self.dtype = dtype
+        # custom_getter(getter, name, **kwargs) makes the scope's new variables (it may call
+        # `getter` to make the usual one); nested scopes' getters wrap the outer ones.
+        self.custom_getter = custom_getter
 
     @property
     def original_name_scope(self):
@@ -49,7 +53,8 @@ def get_variable_scope():
 @tf_export("variable_scope")
 @contextlib.contextmanager
 def variable_scope(name_or_scope, default_name=None, values=None, initializer=None,
-                   regularizer=None, reuse=None, dtype=None, auxiliary_name_scope=True, **_):
+                   regularizer=None, reuse=None, dtype=None, auxiliary_name_scope=True,
+                   custom_getter=None, **_):
     """Prefixes get_variable names with the scope; `reuse=True` (or AUTO_REUSE) shares."""
     graph = ops.get_default_graph()
     stack, _ = _state(graph)
@@ -66,8 +71,11 @@ def variable_scope(name_or_scope, default_name=None, values=None, initializer=No
     inherited = reuse if reuse is not None else parent.reuse
     if parent.reuse is True:
         inherited = True
+    getter = parent.custom_getter
+    if custom_getter is not None:
+        getter = custom_getter if getter is None else _compose(custom_getter, getter)
     scope = VariableScope(full, inherited, initializer or parent.initializer,
-                          regularizer or parent.regularizer, dtype or parent.dtype)
+                          regularizer or parent.regularizer, dtype or parent.dtype, getter)
     stack.append(scope)
     try:
         if auxiliary_name_scope:
@@ -79,6 +87,12 @@ def variable_scope(name_or_scope, default_name=None, values=None, initializer=No
         stack.pop()
 
 
+def _compose(inner, outer):
+    """A getter that runs `inner` with `outer` (wrapping the true getter) as its getter."""
+    return lambda getter, *args, **kwargs: inner(
+        lambda *a, **k: outer(getter, *a, **k), *args, **kwargs)
+
+
 @tf_export("get_variable")
 def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=None,
                  trainable=True, collections=None, caching_device=None, partitioner=None,
@@ -86,9 +100,26 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
                  **_):
     """The variable `scope/name`: created on first use, returned again under reuse."""
     graph = ops.get_default_graph()
+    stack, _ = _state(graph)
+    getter = stack[-1].custom_getter
+    if custom_getter is not None:
+        getter = custom_getter if getter is None else _compose(custom_getter, getter)
+    full = f"{stack[-1].name}/{name}" if stack[-1].name else name
+    if getter is not None:
+        return getter(_true_getter, full, shape=shape, dtype=dtype, initializer=initializer,
+                      regularizer=regularizer, trainable=trainable, collections=collections,
+                      validate_shape=validate_shape)
+    return _true_getter(full, shape, dtype, initializer, regularizer, trainable, collections,
+                        validate_shape)
+
+
+def _true_getter(name, shape=None, dtype=None, initializer=None, regularizer=None,
+                 trainable=True, collections=None, validate_shape=True, **_):
+    """get_variable without custom getters, for a full `name` (what a getter receives)."""
+    graph = ops.get_default_graph()
     stack, store = _state(graph)
     scope = stack[-1]
-    full = f"{scope.name}/{name}" if scope.name else name
+    full = name
     dtype = dtypes.as_dtype(dtype or scope.dtype or dtypes.float32)
     if full in store:
         if scope.reuse is None or scope.reuse is False:
