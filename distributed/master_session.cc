@@ -109,7 +109,7 @@ absl::Status MasterSession::Discover(bool wait) {
   };
 
   ASSIGN_OR_RETURN(std::vector<GetStatusResponse> target,
-                   get_status({Task{absl::StrCat("the target ", target_endpoint_), target_endpoint_}}));
+                   get_status({Task{"the target", target_endpoint_}}));
   const ClusterDef& cluster = target[0].cluster();
   const std::string target_task =
       absl::StrCat("/job:", target[0].job(), "/replica:0/task:", target[0].task());

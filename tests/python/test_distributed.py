@@ -329,3 +329,76 @@ def test_monitored_session_survives_a_ps_restart_from_the_latest_checkpoint(tmp_
     # After the restart the step comes back from the checkpoint of step 20.
     assert steps[at + 1] == 20, steps
     assert steps[-1] == 39 and steps[:at + 1] == list(range(26)), steps
+
+
+_NETNS_WORKER = """
+import sys, numpy as np, runnel as tf
+sys.path.insert(0, {tests!r})
+from test_distributed import model, train
+cluster = {cluster!r}
+config = tf.ConfigProto(runnel_options={{"curve_key_dir": {keys!r}}})
+worker = tf.train.Server(cluster, "worker", 0, config=config)
+setter = tf.train.replica_device_setter(cluster=cluster, worker_device="/job:worker/task:0")
+x, w, b, train_op = model(setter)
+with tf.Session(worker.target, config=config) as sess:
+    sess.run(tf.global_variables_initializer())
+    train(sess, x, train_op)
+    np.save({out!r}, np.concatenate([v.ravel() for v in sess.run([w, b])]))
+"""
+
+
+def _ip(*args):
+    return subprocess.run(["ip", *args], capture_output=True, text=True)
+
+
+def test_cluster_across_network_namespaces_with_curve_keys(tmp_path):
+    """The ps and the worker each in a network namespace of its own, joined by a veth pair
+    (10.87.0.1 and 10.87.0.2), with CURVE keys: the same result as one process."""
+    tag = f"rn{os.getpid() % 100000}"
+    ps_ns, worker_ns = f"{tag}ps", f"{tag}w"
+    if os.geteuid() != 0 or _ip("netns", "add", ps_ns).returncode != 0:
+        pytest.skip("cannot make network namespaces here (needs root and `ip netns`)")
+    try:
+        assert _ip("netns", "add", worker_ns).returncode == 0
+        for command in (["link", "add", f"{tag}a", "type", "veth", "peer", "name", f"{tag}b"],
+                        ["link", "set", f"{tag}a", "netns", ps_ns],
+                        ["link", "set", f"{tag}b", "netns", worker_ns],
+                        ["-n", ps_ns, "addr", "add", "10.87.0.1/24", "dev", f"{tag}a"],
+                        ["-n", worker_ns, "addr", "add", "10.87.0.2/24", "dev", f"{tag}b"],
+                        ["-n", ps_ns, "link", "set", f"{tag}a", "up"],
+                        ["-n", worker_ns, "link", "set", f"{tag}b", "up"],
+                        ["-n", ps_ns, "link", "set", "lo", "up"],
+                        ["-n", worker_ns, "link", "set", "lo", "up"]):
+            result = _ip(*command)
+            if result.returncode != 0:
+                pytest.skip(f"cannot set up the veth pair: {result.stderr.strip()}")
+        keys = tmp_path / "keys"
+        subprocess.run([str(RUNNEL_SERVER), "--keygen", str(keys)], check=True,
+                       capture_output=True)
+        cluster = {"ps": ["10.87.0.1:2222"], "worker": ["10.87.0.2:2223"]}
+        ps = subprocess.Popen(["ip", "netns", "exec", ps_ns, str(RUNNEL_SERVER), "--cluster",
+                               spec_text(cluster), "--job", "ps", "--task", "0", "--keys",
+                               str(keys)], stderr=subprocess.PIPE, text=True)
+        try:
+            assert "serving at" in ps.stderr.readline()
+            out = tmp_path / "values.npy"
+            script = _NETNS_WORKER.format(tests=str(pathlib.Path(__file__).parent),
+                                          cluster=cluster, keys=str(keys), out=str(out))
+            env = dict(os.environ, PYTHONPATH=str(BUILD / "python"))
+            worker = subprocess.run(["ip", "netns", "exec", worker_ns, sys.executable, "-c",
+                                     script], env=env, capture_output=True, text=True,
+                                    timeout=120)
+            assert worker.returncode == 0, worker.stderr
+            remote = np.load(out)
+        finally:
+            ps.terminate()
+            ps.wait()
+        x, w, b, train_op = model()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            train(sess, x, train_op)
+            local = np.concatenate([v.ravel() for v in sess.run([w, b])])
+        np.testing.assert_array_equal(remote, local)
+    finally:
+        _ip("netns", "del", ps_ns)
+        _ip("netns", "del", worker_ns)

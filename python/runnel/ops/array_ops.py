@@ -125,20 +125,26 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, el
                                  shrink_axis_mask=shrink_axis_mask, name=name)
 
 
+def _filled(value, shape, dtype, name):
+    """A constant when small; else Fill, as TensorFlow does, so a large tensor of one value
+    is never spelled out element by element in the graph."""
+    dtype = dtypes.as_dtype(dtype)
+    if not isinstance(shape, ops.Tensor):
+        dims = [int(d) for d in (shape.as_list() if hasattr(shape, "as_list") else shape)]
+        if int(np.prod(dims, dtype=np.int64)) < 1000:
+            return constant_op.constant(value, dtype=dtype, shape=dims, name=name)
+        shape = constant_op.constant(dims, dtype=dtypes.int32)
+    return gen_ops.fill(shape, constant_op.constant(value, dtype=dtype), name=name)
+
+
 @tf_export("zeros")
 def zeros(shape, dtype=dtypes.float32, name=None):
-    dtype = dtypes.as_dtype(dtype)
-    if isinstance(shape, ops.Tensor):
-        return gen_ops.fill(shape, constant_op.constant(0, dtype=dtype), name=name)
-    return constant_op.constant(0, dtype=dtype, shape=shape, name=name or "zeros")
+    return _filled(0, shape, dtype, name or "zeros")
 
 
 @tf_export("ones")
 def ones(shape, dtype=dtypes.float32, name=None):
-    dtype = dtypes.as_dtype(dtype)
-    if isinstance(shape, ops.Tensor):
-        return gen_ops.fill(shape, constant_op.constant(1, dtype=dtype), name=name)
-    return constant_op.constant(1, dtype=dtype, shape=shape, name=name or "ones")
+    return _filled(1, shape, dtype, name or "ones")
 
 
 @tf_export("zeros_like")
