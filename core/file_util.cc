@@ -36,7 +36,6 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path, absl::stri
   return bytes;
 }
 
-
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents, int mode) {
   const std::string temporary = absl::StrCat(path, ".tmp", getpid());
   const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -56,8 +55,8 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
   close(fd);
   if (!ok || std::rename(temporary.c_str(), path.c_str()) != 0) {
     std::remove(temporary.c_str());
-    return absl::DataLossError(absl::StrCat("cannot write '", path, "': ",
-                                            std::strerror(ok ? errno : saved)));
+    return absl::DataLossError(
+        absl::StrCat("cannot write '", path, "': ", std::strerror(ok ? errno : saved)));
   }
   return absl::OkStatus();
 }

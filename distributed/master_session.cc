@@ -138,8 +138,8 @@ absl::Status MasterSession::Discover(bool wait) {
     const GetStatusResponse& status = statuses[i];
     const std::string says = absl::StrCat("/job:", status.job(), "/replica:0/task:", status.task());
     if (says != tasks[i].name) {
-      return absl::FailedPreconditionError(absl::StrCat("the server at ", tasks[i].endpoint,
-                                                        " is ", says, ", but the cluster lists ",
+      return absl::FailedPreconditionError(absl::StrCat("the server at ", tasks[i].endpoint, " is ",
+                                                        says, ", but the cluster lists ",
                                                         tasks[i].name, " there"));
     }
     for (const DeviceAttributesProto& d : status.device()) {
@@ -247,8 +247,7 @@ absl::StatusOr<std::shared_ptr<MasterSession::PreparedStep>> MasterSession::Prep
     *message.envelope.mutable_register_graph() = std::move(request);
     calls.emplace_back(tasks_[index], std::move(message));
   }
-  std::vector<absl::StatusOr<Message>> results =
-      CallAll(calls, absl::InfiniteDuration(), nullptr);
+  std::vector<absl::StatusOr<Message>> results = CallAll(calls, absl::InfiniteDuration(), nullptr);
   absl::Status status;
   size_t k = 0;
   for (auto& [index, part] : parts) {
@@ -362,8 +361,9 @@ void MasterSession::AbortStep(uint64_t step_id, const absl::Status& status) {
     cleanup->set_step_id(step_id);
     cleanup->set_abort_code(static_cast<int>(status.code()));
     cleanup->set_abort_message(std::string(status.message()));
-    transport_->Call(tasks_[i].endpoint, tasks_[i].name, std::move(request),
-                     [](absl::StatusOr<Message>) {}, PeerTimeout());
+    transport_->Call(
+        tasks_[i].endpoint, tasks_[i].name, std::move(request), [](absl::StatusOr<Message>) {},
+        PeerTimeout());
   }
 }
 
@@ -371,8 +371,9 @@ void MasterSession::CleanupStep(uint64_t step_id) {
   for (size_t i = 0; i < tasks_.size(); ++i) {
     Message request;
     request.envelope.mutable_cleanup_step()->set_step_id(step_id);
-    transport_->Call(tasks_[i].endpoint, tasks_[i].name, std::move(request),
-                     [](absl::StatusOr<Message>) {}, PeerTimeout());
+    transport_->Call(
+        tasks_[i].endpoint, tasks_[i].name, std::move(request), [](absl::StatusOr<Message>) {},
+        PeerTimeout());
   }
 }
 

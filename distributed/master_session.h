@@ -13,10 +13,10 @@
 
 #include <condition_variable>
 #include <map>
-#include <set>
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>

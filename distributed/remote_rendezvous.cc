@@ -11,8 +11,8 @@ absl::StatusOr<std::string> TaskOfDevice(const std::string& device) {
   if (name.job.empty() || name.task < 0) {
     return absl::InvalidArgumentError(absl::StrCat("device '", device, "' names no task"));
   }
-  return absl::StrCat("/job:", name.job, "/replica:", std::max(name.replica, 0), "/task:",
-                      name.task);
+  return absl::StrCat("/job:", name.job, "/replica:", std::max(name.replica, 0),
+                      "/task:", name.task);
 }
 
 RemoteRendezvous::RemoteRendezvous(uint64_t step_id, std::string task, TaskResolver resolve,
@@ -62,31 +62,29 @@ void RemoteRendezvous::RecvAsync(const std::string& key, DoneCallback done) {
   request.envelope.mutable_recv_tensor()->set_step_id(step_id_);
   request.envelope.mutable_recv_tensor()->set_rendezvous_key(key);
   std::weak_ptr<RemoteRendezvous> self = weak_from_this();
-  transport_->Call(*endpoint, *task, std::move(request),
-                   [self, id](absl::StatusOr<Message> response) {
-                     std::shared_ptr<RemoteRendezvous> rendezvous = self.lock();
-                     if (rendezvous == nullptr) return;  // aborted: answered already
-                     DoneCallback done;
-                     {
-                       std::lock_guard<std::mutex> lock(rendezvous->mu_);
-                       auto it = rendezvous->remote_.find(id);
-                       if (it == rendezvous->remote_.end()) return;
-                       done = std::move(it->second);
-                       rendezvous->remote_.erase(it);
-                     }
-                     // The receiving kernel's graph continues from here: not on I/O thread.
-                     rendezvous->pool_->Schedule(
-                         [done = std::move(done), response = std::move(response)]() {
-                           if (!response.ok()) {
-                             done(response.status(), Tensor(), false);
-                           } else if (response->tensors.size() != 1) {
-                             done(absl::InternalError("RecvTensor answered without one tensor"),
-                                  Tensor(), false);
-                           } else {
-                             done(absl::OkStatus(), response->tensors[0], response->is_dead[0]);
-                           }
-                         });
-                   });
+  transport_->Call(
+      *endpoint, *task, std::move(request), [self, id](absl::StatusOr<Message> response) {
+        std::shared_ptr<RemoteRendezvous> rendezvous = self.lock();
+        if (rendezvous == nullptr) return;  // aborted: answered already
+        DoneCallback done;
+        {
+          std::lock_guard<std::mutex> lock(rendezvous->mu_);
+          auto it = rendezvous->remote_.find(id);
+          if (it == rendezvous->remote_.end()) return;
+          done = std::move(it->second);
+          rendezvous->remote_.erase(it);
+        }
+        // The receiving kernel's graph continues from here: not on I/O thread.
+        rendezvous->pool_->Schedule([done = std::move(done), response = std::move(response)]() {
+          if (!response.ok()) {
+            done(response.status(), Tensor(), false);
+          } else if (response->tensors.size() != 1) {
+            done(absl::InternalError("RecvTensor answered without one tensor"), Tensor(), false);
+          } else {
+            done(absl::OkStatus(), response->tensors[0], response->is_dead[0]);
+          }
+        });
+      });
 }
 
 void RemoteRendezvous::StartAbort(const absl::Status& status) {

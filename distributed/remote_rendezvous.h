@@ -25,8 +25,8 @@ class RemoteRendezvous final : public Rendezvous,
                                public std::enable_shared_from_this<RemoteRendezvous> {
  public:
   // `task`: this task's name ("/job:worker/replica:0/task:1").
-  RemoteRendezvous(uint64_t step_id, std::string task, TaskResolver resolve,
-                   Transport* transport, ThreadPool* pool);
+  RemoteRendezvous(uint64_t step_id, std::string task, TaskResolver resolve, Transport* transport,
+                   ThreadPool* pool);
   ~RemoteRendezvous() override;
 
   absl::Status Send(const std::string& key, const Tensor& value, bool is_dead) override;

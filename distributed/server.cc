@@ -44,8 +44,7 @@ absl::StatusOr<std::string> BindHost(const std::string& host) {
     return absl::InvalidArgumentError(absl::StrCat("cannot resolve host '", host, "'"));
   }
   char text[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr, text,
-            sizeof(text));
+  inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr, text, sizeof(text));
   freeaddrinfo(found);
   return std::string(text);
 }
@@ -65,8 +64,8 @@ absl::StatusOr<std::string> TaskAddress(const ClusterDef& cluster, const std::st
     }
     return it->second;
   }
-  return absl::InvalidArgumentError(absl::StrCat("the cluster has no job '", job, "' (jobs: ",
-                                                 absl::StrJoin(jobs, ", "), ")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("the cluster has no job '", job, "' (jobs: ", absl::StrJoin(jobs, ", "), ")"));
 }
 
 absl::StatusOr<std::string> EndpointOf(const std::string& target) {
@@ -113,12 +112,12 @@ absl::Status Server::Start() {
   };
   worker_ = std::make_unique<Worker>(task_name_, devices_, transport_.get(), resolve, def_.cluster);
   Worker* worker = worker_.get();
-  ASSIGN_OR_RETURN(std::string bound,
-                   transport_->Bind(absl::StrCat("tcp://", host, ":",
-                                                 parts.port == "0" ? "*" : parts.port),
-                                    [worker](Message request, Transport::Responder respond) {
-                                      worker->Handle(std::move(request), std::move(respond));
-                                    }));
+  ASSIGN_OR_RETURN(
+      std::string bound,
+      transport_->Bind(absl::StrCat("tcp://", host, ":", parts.port == "0" ? "*" : parts.port),
+                       [worker](Message request, Transport::Responder respond) {
+                         worker->Handle(std::move(request), std::move(respond));
+                       }));
   if (parts.port == "0") {
     // The cluster names the port bound, so target() and the other tasks can reach it.
     address_ = absl::StrCat(parts.host, ":", bound.substr(bound.rfind(':') + 1));
@@ -139,7 +138,7 @@ absl::Status Server::Start() {
 void Server::Stop() {
   std::lock_guard<std::mutex> lock(mu_);
   if (transport_ != nullptr) transport_->Shutdown();  // no handler runs after this
-  worker_.reset();                                     // aborts its steps and waits for them
+  worker_.reset();                                    // aborts its steps and waits for them
   transport_.reset();
   stopped_ = true;
   stopped_cv_.notify_all();

@@ -354,8 +354,8 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
       frames->erase(frames->begin());
       const Frame envelope_frame = (*frames)[0];
       absl::StatusOr<Message> request = Decode(std::move(*frames), options_.limits);
-      Responder respond = MakeResponder(&server, routing,
-                                        request.ok() ? request->envelope.call_id() : 0);
+      Responder respond =
+          MakeResponder(&server, routing, request.ok() ? request->envelope.call_id() : 0);
       if (!request.ok()) {
         Message error;
         SetStatus(AppendToMessage(request.status(), " (message rejected)"), &error.envelope);
@@ -404,8 +404,8 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
       absl::StatusOr<Message> response = Decode(std::move(*frames), options_.limits);
       if (!response.ok()) {
         // A peer that sends what cannot be read is not one to wait for.
-        FailPeer(peer, absl::UnavailableError(absl::StrCat(peer.name, " sent a malformed message: ",
-                                                           response.status().message())));
+        FailPeer(peer, absl::UnavailableError(absl::StrCat(
+                           peer.name, " sent a malformed message: ", response.status().message())));
         return;
       }
       auto it = peer.pending.find(response->envelope.call_id());
@@ -428,10 +428,11 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
       if (frames->empty() || (*frames)[0].size < 2) continue;
       uint16_t event;
       std::memcpy(&event, (*frames)[0].data, sizeof(event));
-      FailPeer(peer, absl::UnauthenticatedError(absl::StrCat(
-                         peer.name, event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                                        ? " refused this client's CURVE key"
-                                        : " refused the connection (CURVE keys on one side only?)")));
+      FailPeer(peer,
+               absl::UnauthenticatedError(absl::StrCat(
+                   peer.name, event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                                  ? " refused this client's CURVE key"
+                                  : " refused the connection (CURVE keys on one side only?)")));
     }
   }
 
@@ -446,10 +447,10 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
         continue;
       }
       if (now - peer.last_heard > silence) {
-        FailPeer(peer, absl::UnavailableError(absl::StrCat(
-                           peer.name, " did not answer for ",
-                           absl::FormatDuration(options_.peer_timeout),
-                           " (the task died, stopped or is unreachable)")));
+        FailPeer(peer,
+                 absl::UnavailableError(absl::StrCat(
+                     peer.name, " did not answer for ", absl::FormatDuration(options_.peer_timeout),
+                     " (the task died, stopped or is unreachable)")));
         continue;
       }
       for (auto it = peer.pending.begin(); it != peer.pending.end();) {
@@ -489,8 +490,9 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
       zmq_z85_encode(z85, static_cast<const uint8_t*>(frames[6].data), 32);
       allowed = authorized_.count(z85) > 0;
     }
-    const std::string reply[] = {text(0), text(1), allowed ? "200" : "400",
-                                 allowed ? "OK" : "client key not authorized", "", ""};
+    const std::string reply[] = {
+        text(0), text(1), allowed ? "200" : "400", allowed ? "OK" : "client key not authorized",
+        "",      ""};
     for (int i = 0; i < 6; ++i) {
       zmq_send(zap_, reply[i].data(), reply[i].size(), i < 5 ? ZMQ_SNDMORE : 0);
     }

@@ -13,7 +13,8 @@ absl::StatusOr<Tensor> DecodeTensor(const TensorMeta& meta, Frame frame, int ind
                                     const WireLimits& limits) {
   const std::string what = absl::StrCat("tensor ", index, " of the message");
   if (meta.is_dead()) {
-    if (frame.size != 0) return absl::InvalidArgumentError(absl::StrCat(what, " is dead but has data"));
+    if (frame.size != 0)
+      return absl::InvalidArgumentError(absl::StrCat(what, " is dead but has data"));
     return Tensor();
   }
   const DataType dtype = meta.dtype();
@@ -22,13 +23,14 @@ absl::StatusOr<Tensor> DecodeTensor(const TensorMeta& meta, Frame frame, int ind
     return absl::InvalidArgumentError(absl::StrCat(what, " has unsupported dtype ", dtype));
   }
   if (meta.shape().dim_size() > limits.max_rank) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " has rank ", meta.shape().dim_size(),
-                                                   ", more than ", limits.max_rank));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " has rank ", meta.shape().dim_size(), ", more than ", limits.max_rank));
   }
   ASSIGN_OR_RETURN(TensorShape shape, TensorShape::FromProto(meta.shape()));
   if (dtype == DT_STRING) {
     if (frame.size != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(what, " is a string tensor with a data frame"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " is a string tensor with a data frame"));
     }
     ASSIGN_OR_RETURN(Tensor value, Tensor::FromProto(meta.strings()));
     if (value.dtype() != DT_STRING || value.shape() != shape) {
@@ -110,9 +112,8 @@ absl::StatusOr<Message> Decode(std::vector<Frame> frames, const WireLimits& limi
         absl::StrCat("message carries ", num_tensors, " tensors, more than ", limits.max_tensors));
   }
   if (frames.size() != static_cast<size_t>(num_tensors) + 1) {
-    return absl::InvalidArgumentError(absl::StrCat("message describes ", num_tensors,
-                                                   " tensors but has ", frames.size() - 1,
-                                                   " data frames"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "message describes ", num_tensors, " tensors but has ", frames.size() - 1, " data frames"));
   }
   message.tensors.reserve(num_tensors);
   message.is_dead.reserve(num_tensors);

@@ -102,8 +102,9 @@ void Worker::Handle(Message request, Transport::Responder respond) {
       });
       return;
     default:
-      RespondStatus(respond, absl::InvalidArgumentError(absl::StrCat(
-                                 task_, " does not serve requests of kind ", envelope.body_case())));
+      RespondStatus(respond,
+                    absl::InvalidArgumentError(absl::StrCat(
+                        task_, " does not serve requests of kind ", envelope.body_case())));
   }
 }
 
@@ -155,8 +156,8 @@ absl::StatusOr<std::string> Worker::RegisterGraph(const RegisterGraphRequest& re
       absl::Status status = AttrSlice(node->def()).Get("index", &index);
       const int limit = arg ? registered.num_args : registered.num_retvals;
       if (status.ok() && (index < 0 || index >= limit)) {
-        status = absl::InvalidArgumentError(absl::StrCat("index ", index, " is not below ", limit,
-                                                         node->ErrorSuffix()));
+        status = absl::InvalidArgumentError(
+            absl::StrCat("index ", index, " is not below ", limit, node->ErrorSuffix()));
       }
       if (!status.ok()) return fail(status);
       if (arg) {
@@ -198,9 +199,9 @@ void Worker::RunGraph(Message request, Transport::Responder respond) {
     if (it != graphs_.end()) registered = it->second;
   }
   if (!registered) {
-    RespondStatus(respond, absl::AbortedError(absl::StrCat(
-                               "graph '", run.graph_handle(), "' is not registered at ", task_,
-                               " (the task restarted?)")));
+    RespondStatus(respond, absl::AbortedError(absl::StrCat("graph '", run.graph_handle(),
+                                                           "' is not registered at ", task_,
+                                                           " (the task restarted?)")));
     return;
   }
   if (request.tensors.size() != registered->arg_index.size()) {
@@ -212,10 +213,11 @@ void Worker::RunGraph(Message request, Transport::Responder respond) {
   std::vector<Tensor> args(registered->num_args);
   for (size_t i = 0; i < request.tensors.size(); ++i) {
     if (request.is_dead[i] || request.tensors[i].dtype() != registered->arg_dtype[i]) {
-      RespondStatus(respond, absl::InvalidArgumentError(absl::StrCat(
-                                 "feed ", registered->arg_index[i], " is ",
-                                 request.is_dead[i] ? "dead" : DataTypeString(request.tensors[i].dtype()),
-                                 "; expected ", DataTypeString(registered->arg_dtype[i]))));
+      RespondStatus(respond,
+                    absl::InvalidArgumentError(absl::StrCat(
+                        "feed ", registered->arg_index[i], " is ",
+                        request.is_dead[i] ? "dead" : DataTypeString(request.tensors[i].dtype()),
+                        "; expected ", DataTypeString(registered->arg_dtype[i]))));
       return;
     }
     args[registered->arg_index[i]] = std::move(request.tensors[i]);
@@ -245,8 +247,8 @@ void Worker::RunGraph(Message request, Transport::Responder respond) {
   std::vector<int> retval_index = std::move(registered->retval_index);
   runner_.RunStepAsync(
       registered->partitions, exec_args,
-      [step, retval_index = std::move(retval_index), respond = std::move(respond)](
-          absl::Status status) {
+      [step, retval_index = std::move(retval_index),
+       respond = std::move(respond)](absl::Status status) {
         Message response;
         RunGraphResponse* run_response = response.envelope.mutable_run_graph_response();
         if (status.ok()) {
@@ -265,8 +267,9 @@ void Worker::RecvTensor(const RecvTensorRequest& request, Transport::Responder r
   const std::string& key = request.rendezvous_key();
   absl::StatusOr<std::string> source = TaskOfDevice(key.substr(0, key.find(';')));
   if (!source.ok() || *source != task_) {
-    RespondStatus(respond, absl::InvalidArgumentError(absl::StrCat(
-                               "RecvTensor at ", task_, " for '", key, "', which it does not send")));
+    RespondStatus(respond,
+                  absl::InvalidArgumentError(absl::StrCat("RecvTensor at ", task_, " for '", key,
+                                                          "', which it does not send")));
     return;
   }
   absl::StatusOr<std::shared_ptr<Step>> step = FindStep(request.step_id());

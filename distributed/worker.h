@@ -41,7 +41,7 @@ class Worker {
     std::vector<PartitionRunner::Handle> partitions;
     int num_args = 0, num_retvals = 0;
     std::vector<int> arg_index, retval_index;  // the call-frame slots this task reads, writes
-    std::vector<DataType> arg_dtype;            // by arg_index entry
+    std::vector<DataType> arg_dtype;           // by arg_index entry
   };
 
   void GetStatus(Transport::Responder respond);

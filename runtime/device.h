@@ -13,11 +13,11 @@
 #include "absl/status/statusor.h"
 #include "core/allocator.h"
 #include "core/device_base.h"
+#include "core/device_name.h"
 #include "core/graph.h"
 #include "core/op_kernel.h"
 #include "core/status.h"
 #include "core/threadpool.h"
-#include "core/device_name.h"
 #include "runtime/session_options.h"
 
 namespace runnel {

@@ -60,7 +60,9 @@ absl::Status DirectSession::Extend(const GraphDef& graph_def) {
   return graph_->Extend(graph_def);
 }
 
-void DirectSession::Close() { closing_.StartCancel(absl::CancelledError("the session was closed")); }
+void DirectSession::Close() {
+  closing_.StartCancel(absl::CancelledError("the session was closed"));
+}
 
 size_t DirectSession::num_cached_signatures() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -145,7 +147,8 @@ absl::Status DirectSession::Run(const std::vector<std::pair<std::string, Tensor>
   // Closing the session cancels the step (a dequeue waiting for ever wakes).
   CancellationManager step_cancellation;
   CancellationManager::Token token;
-  if (!closing_.Register(&token, [&](const absl::Status& s) { step_cancellation.StartCancel(s); })) {
+  if (!closing_.Register(&token,
+                         [&](const absl::Status& s) { step_cancellation.StartCancel(s); })) {
     return absl::CancelledError("the session is closed");
   }
   exec_args.cancellation = &step_cancellation;

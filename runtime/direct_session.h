@@ -71,7 +71,7 @@ class DirectSession final : public Session {
  private:
   struct PreparedStep {
     std::vector<PartitionRunner::Handle> partitions;  // in runner_
-    PreparedGraph graph;  // its partitions moved into runner_
+    PreparedGraph graph;                              // its partitions moved into runner_
   };
 
   DirectSession(std::shared_ptr<Graph> graph, const SessionOptions& options);

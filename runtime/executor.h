@@ -20,10 +20,10 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "core/call_frame.h"
+#include "core/cancellation.h"
 #include "core/graph.h"
 #include "core/op_kernel.h"
 #include "core/rendezvous.h"
-#include "core/cancellation.h"
 #include "runtime/device.h"
 #include "runtime/step_stats.h"
 

@@ -18,8 +18,7 @@ absl::StatusOr<PreparedGraph> GraphPreparer::Prepare(const Graph& graph,
   for (const auto& [node, port] : resolved.feeds) {
     // A placeholder's inferred shape is its `shape` attr.
     prepared.feed_specs.emplace_back(BaseType(node->output_type(port)), node->output_shape(port));
-    prepared.feed_names.push_back(port == 0 ? node->name()
-                                            : absl::StrCat(node->name(), ":", port));
+    prepared.feed_names.push_back(port == 0 ? node->name() : absl::StrCat(node->name(), ":", port));
   }
   ASSIGN_OR_RETURN(StepGraph built, BuildStepGraph(graph, resolved));
   std::unique_ptr<Graph> step_graph = std::move(built.graph);

@@ -38,8 +38,9 @@ absl::StatusOr<std::shared_ptr<OpKernel>> PartitionRunner::CreateKernel(const No
 absl::StatusOr<PartitionRunner::Handle> PartitionRunner::Register(std::unique_ptr<Graph> graph,
                                                                   Device* device) {
   ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor,
-                   Executor::Create(std::move(graph), device,
-                                    [device](const Node& node) { return CreateKernel(node, device); }));
+                   Executor::Create(std::move(graph), device, [device](const Node& node) {
+                     return CreateKernel(node, device);
+                   }));
   std::lock_guard<std::mutex> lock(mu_);
   const Handle handle = next_++;
   executors_[handle] = std::move(executor);
@@ -138,7 +139,8 @@ void PartitionRunner::RunStepAsync(const std::vector<Handle>& handles, ExecutorA
   for (size_t i = 0; i < executors.size(); ++i) {
     const Executor* executor = executors[i].get();
     if (i + 1 < executors.size() && args.inter_op_pool != nullptr) {
-      args.inter_op_pool->Schedule([executor, step, finish] { executor->RunAsync(step->args, finish); });
+      args.inter_op_pool->Schedule(
+          [executor, step, finish] { executor->RunAsync(step->args, finish); });
     } else {
       executor->RunAsync(step->args, finish);
     }

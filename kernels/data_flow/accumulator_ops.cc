@@ -169,12 +169,13 @@ class TakeGradientOp : public OpKernel {
     }
     const int64_t id = (*accumulator)->NewWaitId();
     auto wait = std::make_shared<CancellableWait>(ctx, *accumulator, id);
-    (*accumulator)->Take(id, num_required,
-                         [ctx, wait, done = std::move(done)](absl::Status status, Tensor value) {
-                           wait->End();
-                           if (status.ok()) ctx->set_output(0, std::move(value));
-                           done(status);
-                         });
+    (*accumulator)
+        ->Take(id, num_required,
+               [ctx, wait, done = std::move(done)](absl::Status status, Tensor value) {
+                 wait->End();
+                 if (status.ok()) ctx->set_output(0, std::move(value));
+                 done(status);
+               });
   }
 };
 

@@ -25,21 +25,21 @@ class FIFOQueueOp : public SharedResource {
     if (const AttrValue* shapes = AttrSlice(ctx->def()).Find("shapes")) {
       for (const auto& s : shapes->list().shape()) shapes_.push_back(PartialShape::FromProto(s));
     }
-    RN_REQUIRE(shapes_.empty() || shapes_.size() == types_.size(), "FIFOQueue has ",
-               types_.size(), " component types but ", shapes_.size(), " shapes");
+    RN_REQUIRE(shapes_.empty() || shapes_.size() == types_.size(), "FIFOQueue has ", types_.size(),
+               " component types but ", shapes_.size(), " shapes");
     return absl::OkStatus();
   }
 
   // Checks one tuple against the component types and shapes.
   absl::Status Check(const Tuple& tuple) const {
-    RN_REQUIRE(tuple.size() == types_.size(), "queue '", resource_name(), "' takes ",
-               types_.size(), " components, got ", tuple.size());
+    RN_REQUIRE(tuple.size() == types_.size(), "queue '", resource_name(), "' takes ", types_.size(),
+               " components, got ", tuple.size());
     for (size_t i = 0; i < tuple.size(); ++i) {
       RN_REQUIRE(tuple[i].dtype() == types_[i], "component ", i, " of queue '", resource_name(),
                  "' is ", DataTypeString(types_[i]), ", got ", DataTypeString(tuple[i].dtype()));
-      RN_REQUIRE(shapes_.empty() || shapes_[i].IsCompatibleWith(tuple[i].shape()), "component ",
-                 i, " of queue '", resource_name(), "' has shape ", shapes_[i].DebugString(),
-                 ", got ", tuple[i].shape().DebugString());
+      RN_REQUIRE(shapes_.empty() || shapes_[i].IsCompatibleWith(tuple[i].shape()), "component ", i,
+                 " of queue '", resource_name(), "' has shape ", shapes_[i].DebugString(), ", got ",
+                 tuple[i].shape().DebugString());
     }
     return absl::OkStatus();
   }
@@ -106,7 +106,8 @@ class FIFOQueueOp : public SharedResource {
       if (cancel_pending_enqueues) {
         const absl::Status status =
             absl::CancelledError(absl::StrCat("queue '", resource_name(), "' was closed"));
-        for (auto& e : enqueuers_) answers.push_back([done = std::move(e.done), status] { done(status); });
+        for (auto& e : enqueuers_)
+          answers.push_back([done = std::move(e.done), status] { done(status); });
         enqueuers_.clear();
       }
       Serve(&answers);
@@ -244,8 +245,8 @@ class QueueEnqueueOp : public OpKernel {
     for (int i = 0; i < components; ++i) {
       const Tensor& t = ctx->input(i + 1);
       RN_REQUIRE(t.dims() >= 1, "EnqueueMany: component ", i, " has no dimension 0");
-      RN_REQUIRE(rows < 0 || t.dim_size(0) == rows, "EnqueueMany: components have ", rows,
-                 " and ", t.dim_size(0), " rows");
+      RN_REQUIRE(rows < 0 || t.dim_size(0) == rows, "EnqueueMany: components have ", rows, " and ",
+                 t.dim_size(0), " rows");
       rows = t.dim_size(0);
     }
     for (int64_t r = 0; r < rows; ++r) {
@@ -289,20 +290,22 @@ class QueueDequeueOp : public OpKernel {
     auto wait = std::make_shared<CancellableWait>(ctx, *queue, id);
     const bool many = many_;
     std::vector<DataType> types = (*queue)->types();
-    (*queue)->Dequeue(id, n, [ctx, wait, many, types, done = std::move(done)](
-                                 absl::Status status, std::vector<Tuple> tuples) {
-      wait->End();
-      for (size_t i = 0; status.ok() && i < types.size(); ++i) {
-        if (!many) {
-          ctx->set_output(static_cast<int>(i), std::move(tuples[0][i]));
-          continue;
-        }
-        absl::StatusOr<Tensor> stacked = Stack(tuples, i, types[i]);
-        status = stacked.status();
-        if (status.ok()) ctx->set_output(static_cast<int>(i), *std::move(stacked));
-      }
-      done(status);
-    });
+    (*queue)->Dequeue(id, n,
+                      [ctx, wait, many, types, done = std::move(done)](absl::Status status,
+                                                                       std::vector<Tuple> tuples) {
+                        wait->End();
+                        for (size_t i = 0; status.ok() && i < types.size(); ++i) {
+                          if (!many) {
+                            ctx->set_output(static_cast<int>(i), std::move(tuples[0][i]));
+                            continue;
+                          }
+                          absl::StatusOr<Tensor> stacked = Stack(tuples, i, types[i]);
+                          status = stacked.status();
+                          if (status.ok())
+                            ctx->set_output(static_cast<int>(i), *std::move(stacked));
+                        }
+                        done(status);
+                      });
   }
 
  private:

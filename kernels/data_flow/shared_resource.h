@@ -83,9 +83,8 @@ class CancellableWait {
   CancellableWait(OpKernelContext* ctx, std::shared_ptr<SharedResource> resource, int64_t id)
       : cancellation_(ctx->cancellation()) {
     if (cancellation_ == nullptr) return;
-    registered_ = cancellation_->Register(&token_, [resource, id](const absl::Status& status) {
-      resource->Cancel(id, status);
-    });
+    registered_ = cancellation_->Register(
+        &token_, [resource, id](const absl::Status& status) { resource->Cancel(id, status); });
     if (!registered_) resource->Cancel(id, absl::CancelledError("the step was cancelled"));
   }
   void End() {

@@ -56,8 +56,8 @@ class RecvOp : public TransferOp {
       return;
     }
     ctx->rendezvous()->RecvAsync(
-        key_,
-        [ctx, dtype = dtype_, done = std::move(done)](const absl::Status& s, const Tensor& value, bool is_dead) {
+        key_, [ctx, dtype = dtype_, done = std::move(done)](const absl::Status& s,
+                                                            const Tensor& value, bool is_dead) {
           if (!s.ok() || is_dead) {
             if (s.ok()) ctx->set_outputs_dead();
             done(s);

@@ -339,8 +339,8 @@ class PySession {
     absl::Status status;
     {
       py::gil_scoped_release release;
-      status = session->Run(options == nullptr ? RunOptions() : *options, inputs, fetches,
-                            targets, &outputs, metadata);
+      status = session->Run(options == nullptr ? RunOptions() : *options, inputs, fetches, targets,
+                            &outputs, metadata);
       inputs.clear();
     }
     Check(status);
@@ -466,9 +466,9 @@ PYBIND11_MODULE(_runnel, m) {
       .def("to_graph_def", &PyGraph::ToGraphDef)
       .def("num_nodes", &PyGraph::NumNodes);
   py::class_<PySession>(m, "Session")
-      .def(py::init<const PyGraph&, const std::map<std::string, std::string>&,
-                    const std::string&>(),
-           py::arg("graph"), py::arg("config"), py::arg("target") = "")
+      .def(
+          py::init<const PyGraph&, const std::map<std::string, std::string>&, const std::string&>(),
+          py::arg("graph"), py::arg("config"), py::arg("target") = "")
       .def(py::init<const PyGraph&, const py::bytes&, const std::string&>(), py::arg("graph"),
            py::arg("config"), py::arg("target") = "")
       .def("run", &PySession::Run)

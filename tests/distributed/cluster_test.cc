@@ -84,7 +84,8 @@ class ClusterTest : public ::testing::Test {
     return *std::move(session);
   }
 
-  static absl::Status Run(Session* session, const std::vector<std::pair<std::string, Tensor>>& feeds,
+  static absl::Status Run(Session* session,
+                          const std::vector<std::pair<std::string, Tensor>>& feeds,
                           const std::vector<std::string>& fetches,
                           const std::vector<std::string>& targets, std::vector<Tensor>* out) {
     return session->Run(RunOptions(), feeds, fetches, targets, out, nullptr);
@@ -99,7 +100,7 @@ TEST_F(ClusterTest, SessionListsEveryTasksDevicesTargetFirst) {
   std::vector<std::string> names;
   for (const auto& d : session->devices().devices()) names.push_back(d->name());
   EXPECT_EQ(names, (std::vector<std::string>{absl::StrCat(kWorker, "/device:CPU:0"),
-                                              absl::StrCat(kPs, "/device:CPU:0")}));
+                                             absl::StrCat(kPs, "/device:CPU:0")}));
   EXPECT_EQ(session->devices().devices()[1]->incarnation(),
             ps_->devices()->devices().devices()[0]->incarnation());
 }
@@ -137,7 +138,8 @@ TEST_F(ClusterTest, KernelErrorOnOneTaskFailsTheRunNamingTheNode) {
   auto session = Connect(ModelGraph(true));
   std::vector<Tensor> out;
   // w is not initialized on this fresh ps.
-  absl::Status status = Run(session.get(), {{"x", MakeTensor<float>({1, 2}, {1, 1})}}, {"y"}, {}, &out);
+  absl::Status status =
+      Run(session.get(), {{"x", MakeTensor<float>({1, 2}, {1, 1})}}, {"y"}, {}, &out);
   EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
   EXPECT_NE(status.message().find("uninitialized value w"), std::string::npos) << status;
 }
@@ -175,9 +177,9 @@ TEST_F(ClusterTest, TracedRunReportsEveryTasksNodes) {
   options.set_trace_level(RunOptions::FULL_TRACE);
   options.set_output_partition_graphs(true);
   RunMetadata metadata;
-  ASSERT_TRUE(session->Run(options, {{"x", MakeTensor<float>({1, 2}, {1, 1})}}, {"y"}, {}, &out,
-                           &metadata)
-                  .ok());
+  ASSERT_TRUE(
+      session->Run(options, {{"x", MakeTensor<float>({1, 2}, {1, 1})}}, {"y"}, {}, &out, &metadata)
+          .ok());
   std::set<std::string> devices;
   for (const auto& d : metadata.step_stats().dev_stats()) devices.insert(d.device());
   EXPECT_EQ(devices.size(), 2u);

@@ -11,13 +11,12 @@
 namespace runnel {
 namespace {
 
-absl::StatusOr<Message> CallAndWait(Transport* client, const std::string& endpoint,
-                                    Message request,
+absl::StatusOr<Message> CallAndWait(Transport* client, const std::string& endpoint, Message request,
                                     absl::Duration timeout = absl::InfiniteDuration()) {
   std::promise<absl::StatusOr<Message>> promise;
-  client->Call(endpoint, "/job:test/replica:0/task:0", std::move(request),
-               [&](absl::StatusOr<Message> response) { promise.set_value(std::move(response)); },
-               timeout);
+  client->Call(
+      endpoint, "/job:test/replica:0/task:0", std::move(request),
+      [&](absl::StatusOr<Message> response) { promise.set_value(std::move(response)); }, timeout);
   return promise.get_future().get();
 }
 
@@ -96,13 +95,15 @@ TEST(Transport, BusyPeerThatAnswersPingsIsNotDead) {
   auto server = Transport::Create().value();
   auto client = Transport::Create(options).value();
   // Answers a second after the request, from another thread: longer than the timeout.
-  const std::string endpoint =
-      server->Bind("tcp://127.0.0.1:*", [](Message, Transport::Responder respond) {
-        std::thread([respond] {
-          std::this_thread::sleep_for(std::chrono::seconds(1));
-          respond(Message());
-        }).detach();
-      }).value();
+  const std::string endpoint = server
+                                   ->Bind("tcp://127.0.0.1:*",
+                                          [](Message, Transport::Responder respond) {
+                                            std::thread([respond] {
+                                              std::this_thread::sleep_for(std::chrono::seconds(1));
+                                              respond(Message());
+                                            }).detach();
+                                          })
+                                   .value();
   Message request;
   request.envelope.mutable_get_status();
   EXPECT_TRUE(CallAndWait(client.get(), endpoint, std::move(request)).ok());
@@ -135,8 +136,8 @@ TEST(Transport, CurveAcceptsAuthorizedClientsOnly) {
   wrong.client_public_key = pair.first;
   wrong.client_secret_key = pair.second;
   TransportOptions plain;
-  for (const auto& [options, accepted] :
-       std::vector<std::pair<TransportOptions, bool>>{{good, true}, {wrong, false}, {plain, false}}) {
+  for (const auto& [options, accepted] : std::vector<std::pair<TransportOptions, bool>>{
+           {good, true}, {wrong, false}, {plain, false}}) {
     TransportOptions o = options;
     o.peer_timeout = absl::Seconds(2);
     auto client = Transport::Create(o).value();

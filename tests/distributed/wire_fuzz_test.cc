@@ -47,10 +47,17 @@ TEST(WireFuzz, MutatedMessagesDecodeOrFailCleanly) {
     const int edits = 1 + rng() % 8;
     for (int e = 0; e < edits; ++e) {
       switch (rng() % 4) {
-        case 0: input[rng() % input.size()] = static_cast<uint8_t>(rng()); break;
-        case 1: input.resize(rng() % (input.size() + 1)); break;
-        case 2: input.insert(input.begin() + rng() % (input.size() + 1), rng() % 4, 0xff); break;
-        default: if (!input.empty()) input[rng() % input.size()] ^= 1 << (rng() % 8);
+        case 0:
+          input[rng() % input.size()] = static_cast<uint8_t>(rng());
+          break;
+        case 1:
+          input.resize(rng() % (input.size() + 1));
+          break;
+        case 2:
+          input.insert(input.begin() + rng() % (input.size() + 1), rng() % 4, 0xff);
+          break;
+        default:
+          if (!input.empty()) input[rng() % input.size()] ^= 1 << (rng() % 8);
       }
       if (input.empty()) input.push_back(0);
     }

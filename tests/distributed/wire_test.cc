@@ -105,22 +105,25 @@ TEST(Wire, RejectsMalformedMessages) {
        "does not parse"},
       {"missing data frame", [](std::vector<Frame>* f) { f->pop_back(); }, "2 tensors but has 1"},
       {"short data frame", [](std::vector<Frame>* f) { (*f)[1].size -= 4; }, "needs 24 bytes"},
-      {"negative dimension",
-       envelope_edit([](Envelope* e) { e->mutable_tensors(0)->mutable_shape()->mutable_dim(0)->set_size(-2); }),
+      {"negative dimension", envelope_edit([](Envelope* e) {
+         e->mutable_tensors(0)->mutable_shape()->mutable_dim(0)->set_size(-2);
+       }),
        "negative"},
-      {"huge shape",
-       envelope_edit([](Envelope* e) {
-         for (int i = 0; i < 3; ++i) e->mutable_tensors(0)->mutable_shape()->add_dim()->set_size(1 << 30);
+      {"huge shape", envelope_edit([](Envelope* e) {
+         for (int i = 0; i < 3; ++i)
+           e->mutable_tensors(0)->mutable_shape()->add_dim()->set_size(1 << 30);
        }),
        "too many elements"},
       {"reference dtype",
        envelope_edit([](Envelope* e) { e->mutable_tensors(0)->set_dtype(DT_FLOAT_REF); }),
        "unsupported dtype"},
-      {"unknown dtype",
-       envelope_edit([](Envelope* e) { e->mutable_tensors(0)->set_dtype(static_cast<DataType>(77)); }),
+      {"unknown dtype", envelope_edit([](Envelope* e) {
+         e->mutable_tensors(0)->set_dtype(static_cast<DataType>(77));
+       }),
        "unsupported dtype"},
-      {"strings that disagree with the shape",
-       envelope_edit([](Envelope* e) { e->mutable_tensors(1)->mutable_shape()->mutable_dim(0)->set_size(5); }),
+      {"strings that disagree with the shape", envelope_edit([](Envelope* e) {
+         e->mutable_tensors(1)->mutable_shape()->mutable_dim(0)->set_size(5);
+       }),
        "do not match"},
       {"dead tensor with data",
        envelope_edit([](Envelope* e) { e->mutable_tensors(0)->set_is_dead(true); }),

@@ -10,8 +10,8 @@
 
 #include <cstdio>
 #include <cstring>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
