@@ -52,8 +52,9 @@ absl::StatusOr<Tensor> DecodeTensor(const TensorMeta& meta, Frame frame, int ind
         absl::StrCat(what, " of dtype ", DataTypeString(dtype), " and shape ", shape.DebugString(),
                      " needs ", elements * element_size, " bytes, but its frame has ", frame.size));
   }
-  // A frame aligned for every element type becomes the buffer; another is copied.
-  if (reinterpret_cast<uintptr_t>(frame.data) % alignof(std::max_align_t) == 0 && frame.owner) {
+  // A frame aligned for its elements becomes the buffer (ZeroMQ's large messages sit 8
+  // bytes past a 16-byte boundary); another is copied.
+  if (reinterpret_cast<uintptr_t>(frame.data) % element_size == 0 && frame.owner) {
     return Tensor::Wrap(dtype, shape, std::move(frame.owner), const_cast<void*>(frame.data));
   }
   Tensor copy(dtype, shape);
