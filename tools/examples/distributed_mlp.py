@@ -67,9 +67,14 @@ def build_model(num_workers=1, is_chief=True, getter=None):
     images = tf.placeholder(tf.float32, [None, 784], name="images")
     labels = tf.placeholder(tf.int64, [None], name="labels")
     init = tf.truncated_normal_initializer(stddev=0.05, seed=args.seed)
-    hidden = tf.layers.dense(images, args.hidden, tf.nn.relu, kernel_initializer=init,
-                             name="hidden")
-    logits = tf.layers.dense(hidden, 10, kernel_initializer=init, name="logits")
+    def dense(x, units, name, activation=None):  # TensorFlow 2's tf.layers lacks it
+        with tf.variable_scope(name):
+            w = tf.get_variable("kernel", [int(x.shape[1]), units], initializer=init)
+            b = tf.get_variable("bias", [units], initializer=tf.zeros_initializer())
+        y = tf.matmul(x, w) + b
+        return activation(y) if activation else y
+    hidden = dense(images, args.hidden, "hidden", tf.nn.relu)
+    logits = dense(hidden, 10, "logits")
     loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels,
                                                                          logits=logits))
     accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1), labels), tf.float32))
