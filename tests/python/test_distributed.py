@@ -213,7 +213,7 @@ def accuracy_of(output):
 needs_fashion = pytest.mark.skipif(
     not FASHION.exists(), reason="Fashion-MNIST is not installed (Debian package "
     "dataset-fashion-mnist)")
-EPOCHS = ["--epochs", "5"]
+EPOCHS = ["--epochs", "8"]
 
 
 @pytest.fixture(scope="module")
@@ -225,8 +225,8 @@ def one_process_accuracy():
 
 
 @needs_fashion
-@pytest.mark.parametrize("mode, last_step", [("async", 3000), ("sync", 1500),
-                                             ("average", 1500)])
+@pytest.mark.parametrize("mode, last_step", [("async", 4800), ("sync", 2400),
+                                             ("average", 2400)])
 def test_training_by_two_worker_processes_matches_one_process(one_process_accuracy, mode,
                                                               last_step):
     """1 ps and 2 workers train the MLP on halves of the data: asynchronously (every batch
