@@ -37,6 +37,16 @@ absl::Status TakeGradientShape(InferenceContext* c) {
   return absl::OkStatus();
 }
 
+// QueueEnqueue and QueueEnqueueMany take the same arguments.
+void EnqueueSignature(OpDefBuilder& b) {
+  b.SetNoGradient()
+      .Input("handle: Ref(string)")
+      .Input("components: Tcomponents")
+      .Attr("Tcomponents: list(type) >= 1")
+      .Attr("timeout_ms: int = -1")
+      .SetIsStateful();
+}
+
 }  // namespace
 
 REGISTER_OP("FIFOQueue")
@@ -52,21 +62,11 @@ REGISTER_OP("FIFOQueue")
     .Doc("A first-in first-out queue of tuples of tensors (capacity -1: unbounded).");
 
 REGISTER_OP("QueueEnqueue")
-    .SetNoGradient()
-    .Input("handle: Ref(string)")
-    .Input("components: Tcomponents")
-    .Attr("Tcomponents: list(type) >= 1")
-    .Attr("timeout_ms: int = -1")
-    .SetIsStateful()
+    .Apply(EnqueueSignature)
     .Doc("Adds one tuple to the queue, waiting while it is full.");
 
 REGISTER_OP("QueueEnqueueMany")
-    .SetNoGradient()
-    .Input("handle: Ref(string)")
-    .Input("components: Tcomponents")
-    .Attr("Tcomponents: list(type) >= 1")
-    .Attr("timeout_ms: int = -1")
-    .SetIsStateful()
+    .Apply(EnqueueSignature)
     .Doc("Adds the tuples that slicing every component along dimension 0 makes.");
 
 REGISTER_OP("QueueDequeue")
