@@ -13,6 +13,10 @@ namespace runnel {
 namespace {
 
 constexpr size_t kEndedStepsKept = 4096;
+// Steps no master cleaned up (it died mid-step, or a peer asked for a step that never
+// ran) are dropped once there are this many and they are this old.
+constexpr size_t kStepsBeforeSweep = 1024;
+constexpr auto kAbandonedStepAge = std::chrono::minutes(10);
 
 uint64_t NewIncarnation() {
   std::random_device device;
@@ -315,16 +319,43 @@ void Worker::CleanupStep(const CleanupStepRequest& request) {
   if (request.abort_code() != 0) step->cancellation.StartCancel(status);
 }
 
-absl::StatusOr<std::shared_ptr<Worker::Step>> Worker::FindStep(uint64_t step_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (ended_.count(step_id) > 0) {
-    return absl::AbortedError(absl::StrCat("step ", step_id, " has ended at ", task_));
+std::vector<std::shared_ptr<Worker::Step>> Worker::TakeAbandonedSteps() {
+  const auto old = std::chrono::steady_clock::now() - kAbandonedStepAge;
+  std::vector<std::shared_ptr<Step>> taken;
+  for (auto it = steps_.begin(); it != steps_.end();) {
+    if (it->second->created < old) {
+      taken.push_back(std::move(it->second));
+      it = steps_.erase(it);
+    } else {
+      ++it;
+    }
   }
-  auto& step = steps_[step_id];
-  if (step == nullptr) {
-    step = std::make_shared<Step>();
-    step->rendezvous = std::make_shared<RemoteRendezvous>(step_id, task_, resolve_, transport_,
-                                                          devices_->compute_pool());
+  return taken;
+}
+
+absl::StatusOr<std::shared_ptr<Worker::Step>> Worker::FindStep(uint64_t step_id) {
+  std::vector<std::shared_ptr<Step>> abandoned;
+  std::shared_ptr<Step> step;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ended_.count(step_id) > 0) {
+      return absl::AbortedError(absl::StrCat("step ", step_id, " has ended at ", task_));
+    }
+    if (steps_.size() >= kStepsBeforeSweep) abandoned = TakeAbandonedSteps();
+    std::shared_ptr<Step>& entry = steps_[step_id];
+    if (entry == nullptr) {
+      entry = std::make_shared<Step>();
+      entry->created = std::chrono::steady_clock::now();
+      entry->rendezvous = std::make_shared<RemoteRendezvous>(step_id, task_, resolve_, transport_,
+                                                             devices_->compute_pool());
+    }
+    step = entry;
+  }
+  // Outside the lock: what the aborts wake may answer requests, which takes it.
+  const absl::Status status = absl::AbortedError("the step was abandoned (no clean-up came)");
+  for (const auto& old : abandoned) {
+    old->rendezvous->StartAbort(status);
+    old->cancellation.StartCancel(status);
   }
   return step;
 }

@@ -6,6 +6,7 @@
 // every client that uses this task shares them by name (a parameter server's job).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -57,10 +58,13 @@ class Worker {
   struct Step {
     std::shared_ptr<RemoteRendezvous> rendezvous;
     CancellationManager cancellation;
+    std::chrono::steady_clock::time_point created;
   };
   // The step, made by whichever of RunGraph and RecvTensor comes first; an error for a
   // step that has ended here.
   absl::StatusOr<std::shared_ptr<Step>> FindStep(uint64_t step_id);
+  // Removes steps older than ten minutes (for the caller to abort). Call with mu_ held.
+  std::vector<std::shared_ptr<Step>> TakeAbandonedSteps();
 
   const std::string task_;
   const uint64_t incarnation_;
