@@ -58,7 +58,7 @@ void MasterSession::Close() {
   if (closed_) return;
   closed_ = true;
   for (uint64_t step_id : in_flight_) {
-    AbortStep(step_id, absl::CancelledError("the session was closed"));
+    EndStep(step_id, absl::CancelledError("the session was closed"), tasks_);
   }
   idle_cv_.wait(lock, [this] { return in_flight_.empty(); });
   DeregisterAll();
@@ -231,7 +231,7 @@ absl::StatusOr<std::shared_ptr<MasterSession::PreparedStep>> MasterSession::Prep
     partition->ToGraphDef(def->mutable_graph(), /*attached_values=*/true);
     partition->ToGraphDef(&step->partition_graphs.emplace_back(), /*attached_values=*/false);
     TaskPart& part = parts[index];
-    part.task = index;
+    part.task = tasks_[index];
     for (const Node* node : partition->nodes()) {
       const bool arg = node->type_string() == "_Arg";
       if (!arg && node->type_string() != "_Retval") continue;
@@ -302,11 +302,14 @@ absl::Status MasterSession::Run(const RunOptions& options,
     run->set_step_id(step_id);
     run->set_trace(trace);
     for (int index : part.arg_index) request.tensors.push_back(feeds[index].second);
-    calls.emplace_back(tasks_[part.task], std::move(request));
+    calls.emplace_back(part.task, std::move(request));
   }
-  std::vector<absl::StatusOr<Message>> results = CallAll(
-      std::move(calls), timeout, [this, step_id](absl::Status s) { AbortStep(step_id, s); });
-  CleanupStep(step_id);
+  std::vector<Task> tasks;
+  for (const TaskPart& part : step->parts) tasks.push_back(part.task);
+  std::vector<absl::StatusOr<Message>> results =
+      CallAll(std::move(calls), timeout,
+              [this, step_id, &tasks](absl::Status s) { EndStep(step_id, s, tasks); });
+  EndStep(step_id, absl::OkStatus(), tasks);
   {
     std::lock_guard<std::mutex> lock(mu_);
     in_flight_.erase(step_id);
@@ -330,9 +333,8 @@ absl::Status MasterSession::Run(const RunOptions& options,
     Message& response = *results[i];
     const TaskPart& part = step->parts[i];
     if (response.tensors.size() != part.retval_index.size()) {
-      return absl::InternalError(absl::StrCat(tasks_[part.task].name, " returned ",
-                                              response.tensors.size(), " fetches, not ",
-                                              part.retval_index.size()));
+      return absl::InternalError(absl::StrCat(part.task.name, " returned ", response.tensors.size(),
+                                              " fetches, not ", part.retval_index.size()));
     }
     for (size_t k = 0; k < part.retval_index.size(); ++k) {
       (*outputs)[part.retval_index[k]] = std::move(response.tensors[k]);
@@ -353,26 +355,19 @@ absl::Status MasterSession::Run(const RunOptions& options,
   return absl::OkStatus();
 }
 
-void MasterSession::AbortStep(uint64_t step_id, const absl::Status& status) {
-  // Runs on the transport's thread at the first failure: tells every task to stop.
-  for (size_t i = 0; i < tasks_.size(); ++i) {
+void MasterSession::EndStep(uint64_t step_id, const absl::Status& status,
+                            const std::vector<Task>& tasks) {
+  // At the first failure this runs on the transport's thread: it only queues messages.
+  for (const Task& task : tasks) {
     Message request;
     CleanupStepRequest* cleanup = request.envelope.mutable_cleanup_step();
     cleanup->set_step_id(step_id);
-    cleanup->set_abort_code(static_cast<int>(status.code()));
-    cleanup->set_abort_message(std::string(status.message()));
+    if (!status.ok()) {
+      cleanup->set_abort_code(static_cast<int>(status.code()));
+      cleanup->set_abort_message(std::string(status.message()));
+    }
     transport_->Call(
-        tasks_[i].endpoint, tasks_[i].name, std::move(request), [](absl::StatusOr<Message>) {},
-        PeerTimeout());
-  }
-}
-
-void MasterSession::CleanupStep(uint64_t step_id) {
-  for (size_t i = 0; i < tasks_.size(); ++i) {
-    Message request;
-    request.envelope.mutable_cleanup_step()->set_step_id(step_id);
-    transport_->Call(
-        tasks_[i].endpoint, tasks_[i].name, std::move(request), [](absl::StatusOr<Message>) {},
+        task.endpoint, task.name, std::move(request), [](absl::StatusOr<Message>) {},
         PeerTimeout());
   }
 }
@@ -382,7 +377,7 @@ void MasterSession::Deregister(const PreparedStep& step) {
   for (const TaskPart& part : step.parts) {
     Message request;
     request.envelope.mutable_deregister_graph()->set_graph_handle(part.graph_handle);
-    calls.emplace_back(tasks_[part.task], std::move(request));
+    calls.emplace_back(part.task, std::move(request));
   }
   if (!calls.empty()) CallAll(std::move(calls), kCleanupWait, nullptr);
 }

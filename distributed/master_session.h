@@ -56,7 +56,7 @@ class MasterSession final : public Session {
   };
   // One task's share of a prepared signature.
   struct TaskPart {
-    int task;
+    Task task;  // a copy: listing devices again may replace tasks_ meanwhile
     std::string graph_handle;
     std::vector<int> arg_index, retval_index;
   };
@@ -76,8 +76,9 @@ class MasterSession final : public Session {
   // Sends each request and waits for every answer; `on_error` runs at the first failure.
   std::vector<absl::StatusOr<Message>> CallAll(std::vector<Call> calls, absl::Duration timeout,
                                                const std::function<void(absl::Status)>& on_error);
-  void AbortStep(uint64_t step_id, const absl::Status& status);
-  void CleanupStep(uint64_t step_id);
+  // Ends a step on `tasks` (CleanupStep, aborting it first when `status` is an error),
+  // without waiting for the answers.
+  void EndStep(uint64_t step_id, const absl::Status& status, const std::vector<Task>& tasks);
   void Deregister(const PreparedStep& step);
   void DeregisterAll();
   absl::Duration PeerTimeout() const;
