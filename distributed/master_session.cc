@@ -306,19 +306,19 @@ absl::Status MasterSession::Run(const RunOptions& options,
   }
   std::vector<Task> tasks;
   for (const TaskPart& part : step->parts) tasks.push_back(part.task);
+  // The first failure is the cause: the aborts it sends make the other tasks fail too
+  // ("step has ended"), and their answers may come first in task order.
+  absl::Status status;
   std::vector<absl::StatusOr<Message>> results =
-      CallAll(std::move(calls), timeout,
-              [this, step_id, &tasks](absl::Status s) { EndStep(step_id, s, tasks); });
+      CallAll(std::move(calls), timeout, [this, step_id, &tasks, &status](absl::Status s) {
+        status = s;
+        EndStep(step_id, s, tasks);
+      });
   EndStep(step_id, absl::OkStatus(), tasks);
   {
     std::lock_guard<std::mutex> lock(mu_);
     in_flight_.erase(step_id);
     if (in_flight_.empty()) idle_cv_.notify_all();
-  }
-
-  absl::Status status;
-  for (const auto& result : results) {
-    if (!result.ok() && status.ok()) status = result.status();
   }
   if (!status.ok()) {
     if (absl::IsUnavailable(status) || absl::IsAborted(status)) {

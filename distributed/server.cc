@@ -81,7 +81,10 @@ absl::StatusOr<std::string> EndpointOf(const std::string& target) {
   if (parts.port == "0") {
     return absl::InvalidArgumentError(absl::StrCat("target '", target, "' has no port"));
   }
-  return absl::StrCat("tcp://", parts.host, ":", parts.port);
+  // "localhost" is always loopback (RFC 6761), also where no /etc/hosts says so (minimal
+  // containers and chroots), as it is for the servers that bind it.
+  const std::string host = parts.host == "localhost" ? "127.0.0.1" : parts.host;
+  return absl::StrCat("tcp://", host, ":", parts.port);
 }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(ServerDef def) {

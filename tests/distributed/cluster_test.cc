@@ -189,6 +189,9 @@ TEST_F(ClusterTest, TracedRunReportsEveryTasksNodes) {
 TEST_F(ClusterTest, UnknownTargetAndBadClusterAreErrors) {
   EXPECT_FALSE(EndpointOf("http://x:1").ok());
   EXPECT_FALSE(EndpointOf("runnel://nohost").ok());
+  // localhost needs no /etc/hosts (a minimal container has none).
+  EXPECT_EQ(EndpointOf("runnel://localhost:5").value(), "tcp://127.0.0.1:5");
+  EXPECT_EQ(EndpointOf("grpc://ps0:2222").value(), "tcp://ps0:2222");
   ServerDef def;
   def.cluster = cluster_;
   def.job = "chief";

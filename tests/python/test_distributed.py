@@ -4,6 +4,7 @@ Fashion-MNIST MLP by separate processes (tools/examples/distributed_mlp.py)."""
 import os
 import pathlib
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -356,7 +357,8 @@ def test_cluster_across_network_namespaces_with_curve_keys(tmp_path):
     (10.87.0.1 and 10.87.0.2), with CURVE keys: the same result as one process."""
     tag = f"rn{os.getpid() % 100000}"
     ps_ns, worker_ns = f"{tag}ps", f"{tag}w"
-    if os.geteuid() != 0 or _ip("netns", "add", ps_ns).returncode != 0:
+    if (os.geteuid() != 0 or shutil.which("ip") is None
+            or _ip("netns", "add", ps_ns).returncode != 0):
         pytest.skip("cannot make network namespaces here (needs root and `ip netns`)")
     try:
         assert _ip("netns", "add", worker_ns).returncode == 0
