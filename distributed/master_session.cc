@@ -165,6 +165,12 @@ absl::Status MasterSession::Discover(bool wait) {
   return absl::OkStatus();
 }
 
+void MasterSession::CallTask(const Task& task, Message request, Transport::ResponseCallback done,
+                             absl::Duration timeout) {
+  if (LocalWorkers::Call(task.endpoint, request, done)) return;
+  transport_->Call(task.endpoint, task.name, std::move(request), std::move(done), timeout);
+}
+
 std::vector<absl::StatusOr<Message>> MasterSession::CallAll(
     std::vector<Call> calls, absl::Duration timeout,
     const std::function<void(absl::Status)>& on_error) {
@@ -173,21 +179,27 @@ std::vector<absl::StatusOr<Message>> MasterSession::CallAll(
     std::condition_variable cv;
     size_t remaining;
     bool failed = false;
+    bool past_deadline = false;  // answers that come later are dropped
+    std::vector<bool> answered;
     std::vector<absl::StatusOr<Message>> results;
   };
   auto state = std::make_shared<State>();
   state->remaining = calls.size();
+  state->answered.resize(calls.size(), false);
   state->results.resize(calls.size(), absl::UnknownError("no answer"));
+  std::vector<std::string> names;
+  for (const Call& call : calls) names.push_back(call.first.name);
   for (size_t i = 0; i < calls.size(); ++i) {
-    const Task& task = calls[i].first;
-    transport_->Call(
-        task.endpoint, task.name, std::move(calls[i].second),
+    CallTask(
+        calls[i].first, std::move(calls[i].second),
         [state, i, on_error](absl::StatusOr<Message> response) {
           bool first_failure = false;
           absl::Status status = response.status();
           {
             std::lock_guard<std::mutex> lock(state->mu);
+            if (state->past_deadline) return;
             state->results[i] = std::move(response);
+            state->answered[i] = true;
             first_failure = !status.ok() && !state->failed;
             state->failed = state->failed || !status.ok();
           }
@@ -198,8 +210,29 @@ std::vector<absl::StatusOr<Message>> MasterSession::CallAll(
         timeout);
   }
   std::unique_lock<std::mutex> lock(state->mu);
-  state->cv.wait(lock, [&] { return state->remaining == 0; });
-  return std::move(state->results);
+  auto all_answered = [&] { return state->remaining == 0; };
+  if (timeout == absl::InfiniteDuration()) {
+    state->cv.wait(lock, all_answered);
+    return std::move(state->results);
+  }
+  if (state->cv.wait_for(lock, absl::ToChronoNanoseconds(timeout), all_answered)) {
+    return std::move(state->results);
+  }
+  // A call to a worker in this process has no socket to time it out: it is done here.
+  state->past_deadline = true;
+  absl::Status late;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (state->answered[i]) continue;
+    state->results[i] = absl::DeadlineExceededError(
+        absl::StrCat("the call to ", names[i], " ran past its deadline"));
+    if (late.ok()) late = state->results[i].status();
+  }
+  const bool first_failure = !state->failed;
+  state->failed = true;
+  std::vector<absl::StatusOr<Message>> results = state->results;
+  lock.unlock();
+  if (first_failure && on_error) on_error(late);
+  return results;
 }
 
 absl::StatusOr<std::shared_ptr<MasterSession::PreparedStep>> MasterSession::Prepare(
@@ -357,7 +390,7 @@ absl::Status MasterSession::Run(const RunOptions& options,
 
 void MasterSession::EndStep(uint64_t step_id, const absl::Status& status,
                             const std::vector<Task>& tasks) {
-  // At the first failure this runs on the transport's thread: it only queues messages.
+  // At the first failure this runs on the thread that answered: it only queues messages.
   for (const Task& task : tasks) {
     Message request;
     CleanupStepRequest* cleanup = request.envelope.mutable_cleanup_step();
@@ -366,9 +399,8 @@ void MasterSession::EndStep(uint64_t step_id, const absl::Status& status,
       cleanup->set_abort_code(static_cast<int>(status.code()));
       cleanup->set_abort_message(std::string(status.message()));
     }
-    transport_->Call(
-        task.endpoint, task.name, std::move(request), [](absl::StatusOr<Message>) {},
-        PeerTimeout());
+    CallTask(
+        task, std::move(request), [](absl::StatusOr<Message>) {}, PeerTimeout());
   }
 }
 

@@ -73,8 +73,11 @@ class MasterSession final : public Session {
   // tasks still starting (up to a minute) rather than failing at once.
   absl::Status Discover(bool wait);
   absl::StatusOr<std::shared_ptr<PreparedStep>> Prepare(const StepSignature& signature);
-  // Sends each request and waits for every answer; `on_error` runs once, at the first failure,
-  // before this returns.
+  // Calls the task's worker directly when it is in this process, else through the transport.
+  void CallTask(const Task& task, Message request, Transport::ResponseCallback done,
+                absl::Duration timeout);
+  // Sends each request and waits for every answer or `timeout`; `on_error` runs once, at the
+  // first failure, before this returns.
   std::vector<absl::StatusOr<Message>> CallAll(std::vector<Call> calls, absl::Duration timeout,
                                                const std::function<void(absl::Status)>& on_error);
   // Ends a step on `tasks` (CleanupStep, aborting it first when `status` is an error),

@@ -134,12 +134,15 @@ absl::Status Server::Start() {
                  "graphs there (make keys with runnel-server --keygen)\n",
                  task_name_.c_str(), bound.c_str());
   }
+  ASSIGN_OR_RETURN(local_endpoint_, EndpointOf(address_));
+  LocalWorkers::Add(local_endpoint_, worker);
   started_ = true;
   return absl::OkStatus();
 }
 
 void Server::Stop() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!local_endpoint_.empty()) LocalWorkers::Remove(local_endpoint_);  // nor a local call
   if (transport_ != nullptr) transport_->Shutdown();  // no handler runs after this
   worker_.reset();                                    // aborts its steps and waits for them
   transport_.reset();

@@ -53,8 +53,9 @@ class Server {
   explicit Server(ServerDef def) : def_(std::move(def)) {}
 
   ServerDef def_;
-  std::string task_name_;  // "/job:ps/replica:0/task:0"
-  std::string address_;    // "host:port" from the cluster
+  std::string task_name_;       // "/job:ps/replica:0/task:0"
+  std::string address_;         // "host:port" from the cluster
+  std::string local_endpoint_;  // where this process's masters find the worker, once started
   std::shared_ptr<LocalDevices> devices_;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<Worker> worker_;

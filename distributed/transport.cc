@@ -258,9 +258,10 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
                      o.client_secret_key.size());
     }
     const std::string monitor_address = absl::StrCat("inproc://runnel-monitor-", next_monitor_++);
+    // Not ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: that is a system error (a peer that closed
+    // mid-handshake as it exits), which ZeroMQ retries and the peer timeout judges.
     zmq_socket_monitor(socket, monitor_address.c_str(),
-                       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
+                       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
     void* monitor = zmq_socket(context_, ZMQ_PAIR);
     SetInt(monitor, ZMQ_LINGER, 0);
     zmq_connect(monitor, monitor_address.c_str());

@@ -216,12 +216,12 @@ void Worker::RunGraph(Message request, Transport::Responder respond) {
   }
   std::vector<Tensor> args(registered->num_args);
   for (size_t i = 0; i < request.tensors.size(); ++i) {
-    if (request.is_dead[i] || request.tensors[i].dtype() != registered->arg_dtype[i]) {
-      RespondStatus(respond,
-                    absl::InvalidArgumentError(absl::StrCat(
-                        "feed ", registered->arg_index[i], " is ",
-                        request.is_dead[i] ? "dead" : DataTypeString(request.tensors[i].dtype()),
-                        "; expected ", DataTypeString(registered->arg_dtype[i]))));
+    const bool dead = !request.is_dead.empty() && request.is_dead[i];
+    if (dead || request.tensors[i].dtype() != registered->arg_dtype[i]) {
+      RespondStatus(respond, absl::InvalidArgumentError(absl::StrCat(
+                                 "feed ", registered->arg_index[i], " is ",
+                                 dead ? "dead" : DataTypeString(request.tensors[i].dtype()),
+                                 "; expected ", DataTypeString(registered->arg_dtype[i]))));
       return;
     }
     args[registered->arg_index[i]] = std::move(request.tensors[i]);
@@ -358,6 +358,69 @@ absl::StatusOr<std::shared_ptr<Worker::Step>> Worker::FindStep(uint64_t step_id)
     old->cancellation.StartCancel(status);
   }
   return step;
+}
+
+namespace {
+
+struct LocalWorker {
+  Worker* worker = nullptr;  // null once removed
+  int active = 0;            // callers inside Handle()
+};
+
+struct LocalWorkerTable {
+  std::mutex mu;
+  std::condition_variable idle_cv;
+  std::map<std::string, LocalWorker> workers;
+};
+
+LocalWorkerTable& Table() {
+  static auto* table = new LocalWorkerTable;
+  return *table;
+}
+
+}  // namespace
+
+void LocalWorkers::Add(const std::string& endpoint, Worker* worker) {
+  LocalWorkerTable& table = Table();
+  std::lock_guard<std::mutex> lock(table.mu);
+  table.workers[endpoint].worker = worker;
+}
+
+void LocalWorkers::Remove(const std::string& endpoint) {
+  LocalWorkerTable& table = Table();
+  std::unique_lock<std::mutex> lock(table.mu);
+  auto it = table.workers.find(endpoint);
+  if (it == table.workers.end()) return;
+  it->second.worker = nullptr;
+  table.idle_cv.wait(lock, [&] { return it->second.active == 0; });
+  table.workers.erase(it);
+}
+
+bool LocalWorkers::Call(const std::string& endpoint, Message& request,
+                        Transport::ResponseCallback& done) {
+  LocalWorkerTable& table = Table();
+  std::map<std::string, LocalWorker>::iterator it;  // stays: Remove() waits for `active`
+  Worker* worker;
+  {
+    std::lock_guard<std::mutex> lock(table.mu);
+    it = table.workers.find(endpoint);
+    if (it == table.workers.end() || it->second.worker == nullptr) return false;
+    worker = it->second.worker;
+    ++it->second.active;
+  }
+  // Handle() returns quickly (it hands work to pools); what it hands on is the worker's to
+  // wait for when it is destroyed. No lock is held: answering may call here again.
+  worker->Handle(std::move(request), [done = std::move(done)](Message response) {
+    absl::Status status = StatusOf(response.envelope);
+    if (status.ok()) {
+      done(std::move(response));
+    } else {
+      done(std::move(status));
+    }
+  });
+  std::lock_guard<std::mutex> lock(table.mu);
+  if (--it->second.active == 0) table.idle_cv.notify_all();
+  return true;
 }
 
 }  // namespace runnel

@@ -85,4 +85,20 @@ class Worker {
   int64_t next_handle_ = 0;
 };
 
+// The workers of the servers in this process, by the endpoint their cluster names: a master
+// in the same process calls them directly, not through its socket and theirs (a client
+// using its own task's server, as tf.Session(server.target) does, skips two I/O threads
+// and a TCP round trip per step).
+class LocalWorkers {
+ public:
+  static void Add(const std::string& endpoint, Worker* worker);
+  // Stops new calls to the endpoint's worker and waits for those inside Handle().
+  static void Remove(const std::string& endpoint);
+  // Answers `request` by the worker at `endpoint` if it is in this process: `done` gets the
+  // response or the error it reports, on whichever thread answers. False (and `request` and
+  // `done` untouched) when there is none.
+  static bool Call(const std::string& endpoint, Message& request,
+                   Transport::ResponseCallback& done);
+};
+
 }  // namespace runnel

@@ -144,6 +144,29 @@ TEST_F(ClusterTest, KernelErrorOnOneTaskFailsTheRunNamingTheNode) {
   EXPECT_NE(status.message().find("uninitialized value w"), std::string::npos) << status;
 }
 
+// A dequeue from an empty queue on `device` waits until the run's deadline.
+GraphDef EmptyQueueGraph(const std::string& device) {
+  const std::vector<DataType> types{DT_FLOAT};
+  return testing::MakeGraph(
+      {On(device, MakeNode("q", "FIFOQueue", {}, {{"component_types", MakeAttr(types)}})),
+       On(device, MakeNode("take", "QueueDequeue", {"q"}, {{"component_types", MakeAttr(types)}})),
+       On(kWorker, ConstNode("one", Tensor::Scalar<float>(1)))});
+}
+
+TEST_F(ClusterTest, RunPastItsDeadlineFailsOnEitherTaskAndTheSessionGoesOn) {
+  // The worker task is in this process (called directly), the ps through its socket.
+  for (const char* task : {kWorker, kPs}) {
+    auto session = Connect(EmptyQueueGraph(task));
+    RunOptions options;
+    options.set_timeout_in_ms(200);
+    std::vector<Tensor> out;
+    absl::Status status = session->Run(options, {}, {"take"}, {}, &out, nullptr);
+    EXPECT_TRUE(absl::IsDeadlineExceeded(status)) << task << ": " << status;
+    ASSERT_TRUE(Run(session.get(), {}, {"one"}, {}, &out).ok()) << task;
+    EXPECT_EQ(Values<float>(out[0]), std::vector<float>{1});
+  }
+}
+
 TEST_F(ClusterTest, DeadPsFailsTheRunWithUnavailableNamingItThenRecovers) {
   SessionOptions options;
   ASSERT_TRUE(options.Set("peer_timeout_ms", "1000").ok());
