@@ -5,7 +5,9 @@
 #include <pybind11/stl.h>
 
 #include <map>
+#include <mutex>
 #include <set>
+#include <vector>
 
 #include "core/gradients.h"
 #include "core/graph.h"
@@ -118,6 +120,31 @@ py::array ToNumpy(const Tensor& fetched) {
   return py::array(NumpyDtype(t.dtype()), shape, strides, t.raw_data(), owner);
 }
 
+// Fed arrays whose last reference dropped on a thread without the GIL: they are released
+// at the next feed, as TensorFlow does, since taking the GIL there could deadlock with a
+// Python thread that holds it and waits for that thread (destroying a server at exit).
+std::mutex pending_decref_mu;
+std::vector<PyObject*>* pending_decref = new std::vector<PyObject*>;
+
+void ReleaseArray(PyObject* array) {
+  if (PyGILState_Check()) {
+    Py_DECREF(array);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(pending_decref_mu);
+  pending_decref->push_back(array);
+}
+
+// Call with the GIL held.
+void ReleasePendingArrays() {
+  std::vector<PyObject*> arrays;
+  {
+    std::lock_guard<std::mutex> lock(pending_decref_mu);
+    arrays.swap(*pending_decref);
+  }
+  for (PyObject* array : arrays) Py_DECREF(array);
+}
+
 // A Tensor for a fed array: the array's own memory when it is C-contiguous and aligned
 // for its element type (the session's call frame keeps a second reference, so no kernel
 // ever writes into it in place), a copy otherwise. Kernels read tensors through unaligned
@@ -125,6 +152,7 @@ py::array ToNumpy(const Tensor& fetched) {
 // numpy's large arrays start 16 bytes past it, and copying each batch of a large feed
 // cost its whole size in memory again.
 Tensor FromNumpy(const py::array& value) {
+  ReleasePendingArrays();
   TensorShape shape;
   for (py::ssize_t i = 0; i < value.ndim(); ++i) shape.AddDim(value.shape(i));
   if (value.dtype().kind() == 'O') {  // bytes objects (the session makes them so)
@@ -149,11 +177,8 @@ Tensor FromNumpy(const py::array& value) {
   if (contiguous && address % DataTypeSize(*dtype) == 0) {
     PyObject* array = value.ptr();
     Py_INCREF(array);
-    // The last reference may drop on a worker thread while Python waits in Run.
-    std::shared_ptr<void> owner(array, [](void* p) {
-      py::gil_scoped_acquire gil;
-      Py_DECREF(static_cast<PyObject*>(p));
-    });
+    // The last reference may drop on a worker thread while Python waits in Run, or after.
+    std::shared_ptr<void> owner(array, [](void* p) { ReleaseArray(static_cast<PyObject*>(p)); });
     return Tensor::Wrap(*dtype, shape, std::move(owner), const_cast<void*>(value.data()));
   }
   py::array copy = py::array::ensure(value, py::array::c_style);
