@@ -5,8 +5,9 @@ tf.train.MonitoredTrainingSession until the global step reaches the same number 
 examples as one process would see. --mode async: each worker applies its updates as it
 goes (Downpour style); --mode sync: tf.train.SyncReplicasOptimizer averages the workers'
 gradients every step; --mode average: each worker trains its own copy and the copies are
-averaged on the ps every --average-iter steps (tf.train.ModelAverageOptimizer). The chief (worker 0) initializes or restores the variables, saves
-checkpoints to --checkpoint-dir, waits for the other workers and reports the accuracy.
+averaged on the ps every --average-iter steps (tf.train.ModelAverageOptimizer). The chief
+(worker 0) initializes or restores the variables, saves checkpoints to --checkpoint-dir,
+waits for the other workers and reports the accuracy.
 
     ps:      python3 tools/examples/distributed_mlp.py --job ps --task 0 \\
                  --cluster "ps=localhost:2222;worker=localhost:2223,localhost:2224"
@@ -62,8 +63,20 @@ def load(name, offset):
         return np.frombuffer(f.read(), np.uint8, offset=offset)
 
 
-def build_model(num_workers=1, is_chief=True, getter=None):
-    """The MLP, its loss and accuracy; returns what the training loop runs."""
+def last_global_step(num_examples, num_workers=1):
+    """The global step after --epochs: asynchronously every worker's batch is one update,
+    synchronously an update takes one batch from each worker, and averaging counts each
+    worker's steps."""
+    examples_per_step = args.batch * (1 if args.local or args.mode == "async" else num_workers)
+    return args.epochs * num_examples // examples_per_step
+
+
+def build_model(last_step, num_workers=1, is_chief=True, getter=None):
+    """The MLP, its loss and accuracy; returns what the training loop runs. The learning
+    rate falls tenfold for the last quarter of the steps, so the result depends little on
+    the order of the last updates (which asynchronous training leaves to chance); an
+    update made of k workers' batches (sync, average) takes k times the step, the linear
+    scaling rule, so they reach one process's accuracy in the same epochs."""
     images = tf.placeholder(tf.float32, [None, 784], name="images")
     labels = tf.placeholder(tf.int64, [None], name="labels")
     init = tf.truncated_normal_initializer(stddev=0.05, seed=args.seed)
@@ -79,7 +92,10 @@ def build_model(num_workers=1, is_chief=True, getter=None):
                                                                          logits=logits))
     accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1), labels), tf.float32))
     global_step = tf.train.get_or_create_global_step()
-    optimizer = tf.train.AdamOptimizer(1e-3)
+    scale = 1 if args.local or args.mode == "async" else num_workers
+    learning_rate = tf.train.piecewise_constant(global_step, [last_step * 3 // 4],
+                                                [1e-3 * scale, 1e-4 * scale])
+    optimizer = tf.train.AdamOptimizer(learning_rate)
     if args.mode == "sync" and not args.local:
         optimizer = tf.train.SyncReplicasOptimizer(optimizer, replicas_to_aggregate=num_workers,
                                                    total_num_replicas=num_workers)
@@ -125,7 +141,7 @@ def main():
     tf.set_random_seed(args.seed)
 
     if args.local:
-        model = build_model()
+        model = build_model(last_global_step(len(x_train)))
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
             train_shard(sess, model, x_train, y_train, 0, 1)
@@ -145,23 +161,23 @@ def main():
         else None
     with tf.device(tf.train.replica_device_setter(cluster=cluster, worker_device=worker_device)), \
             tf.variable_scope("", custom_getter=getter):
-        model = build_model(num_workers, is_chief, getter)
+        last_step = last_global_step(len(x_train), num_workers)
+        model = build_model(last_step, num_workers, is_chief, getter)
         finished = tf.Variable(0, trainable=False, name="workers_finished")
         finish = tf.assign_add(finished, 1)
-    # Every update is one global step: asynchronously one worker's batch, synchronously
-    # one batch from each worker; averaging counts each worker's steps.
-    examples_per_step = args.batch * (1 if args.mode == "async" else num_workers)
-    last_step = args.epochs * len(x_train) // examples_per_step
     hooks = [tf.train.StopAtStepHook(last_step=last_step)]
     if args.mode == "sync":
         hooks.append(model[6].make_session_run_hook(is_chief))
     if args.mode == "average":
         hooks.insert(0, model[6].make_session_run_hook())
+    # This worker's sessions need the ps and itself, not the other workers (which may have
+    # finished and gone).
+    config = tf.ConfigProto(device_filters=["/job:ps", worker_device])
     with tf.train.MonitoredTrainingSession(
             master=server.target, is_chief=is_chief, checkpoint_dir=args.checkpoint_dir,
-            save_checkpoint_steps=args.checkpoint_steps, hooks=hooks) as sess:
+            save_checkpoint_steps=args.checkpoint_steps, hooks=hooks, config=config) as sess:
         train_shard(sess, model, x_train, y_train, args.task, num_workers)
-    with tf.Session(server.target) as sess:
+    with tf.Session(server.target, config=config) as sess:
         sess.run(finish)
         if is_chief:
             while sess.run(finished) < num_workers:  # the others' last updates
