@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs a benchmark from tools/bench/ with Runnel from the build tree and its peers from
-# the benchmark virtual environment (.venv-bench: tensorflow-cpu, onnxruntime and tf2onnx
-# from PyPI; Debian's python3-torch with OpenMP OpenBLAS, so PyTorch does not fight itself
-# over threads). tf2onnx goes in without its pinned dependencies, which would downgrade
-# TensorFlow's; it converts frozen graphs fine with the ones TensorFlow brings.
+# the benchmark virtual environment (.venv-bench: tensorflow-cpu, onnxruntime, tf2onnx and
+# pyzmq from PyPI; Debian's python3-torch with OpenMP OpenBLAS, so PyTorch does not fight
+# itself over threads). tf2onnx goes in without its pinned dependencies, which would
+# downgrade TensorFlow's; it converts frozen graphs fine with the ones TensorFlow brings.
 # Usage: tools/bench/run.sh executor_overhead.py [args]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,6 +16,9 @@ fi
 if ! "$venv/bin/python" -c "import onnxruntime, onnx, tf2onnx" 2>/dev/null; then
   "$venv/bin/pip" install -q onnxruntime onnx
   "$venv/bin/pip" install -q --no-deps tf2onnx
+fi
+if ! "$venv/bin/python" -c "import zmq" 2>/dev/null; then
+  "$venv/bin/pip" install -q pyzmq  # raw ZeroMQ, the floor distributed_transfer.py measures
 fi
 export PYTHONPATH="$root/build/python${PYTHONPATH:+:$PYTHONPATH}"
 export LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
