@@ -121,8 +121,9 @@ py::array ToNumpy(const Tensor& fetched) {
 }
 
 // Fed arrays whose last reference dropped on a thread without the GIL: they are released
-// at the next feed, as TensorFlow does, since taking the GIL there could deadlock with a
-// Python thread that holds it and waits for that thread (destroying a server at exit).
+// when a run returns or at the next feed, as TensorFlow does, since taking the GIL there
+// could deadlock with a Python thread that holds it and waits for that thread (destroying
+// a server at exit).
 std::mutex pending_decref_mu;
 std::vector<PyObject*>* pending_decref = new std::vector<PyObject*>;
 
@@ -368,6 +369,7 @@ class PySession {
                             &outputs, metadata);
       inputs.clear();
     }
+    ReleasePendingArrays();
     Check(status);
     std::vector<py::object> result;
     for (const Tensor& t : outputs) result.push_back(ToNumpy(t));
@@ -409,7 +411,10 @@ class PyServer {
     server_ = *std::move(server);
   }
   void Start() { Check(server_->Start()); }
-  void Stop() { server_->Stop(); }
+  void Stop() {
+    py::gil_scoped_release release;  // the worker waits for its steps
+    server_->Stop();
+  }
   void Join() {
     py::gil_scoped_release release;
     server_->Join();
