@@ -61,6 +61,7 @@ void MasterSession::Close() {
     EndStep(step_id, absl::CancelledError("the session was closed"), tasks_);
   }
   idle_cv_.wait(lock, [this] { return in_flight_.empty(); });
+  FlushEndedSteps();
   DeregisterAll();
 }
 
@@ -334,6 +335,14 @@ absl::Status MasterSession::Run(const RunOptions& options,
     run->set_graph_handle(part.graph_handle);
     run->set_step_id(step_id);
     run->set_trace(trace);
+    {
+      std::lock_guard<std::mutex> lock(ended_mu_);
+      auto ended = ended_steps_.find(part.task.endpoint);
+      if (ended != ended_steps_.end()) {
+        for (uint64_t id : ended->second.step_ids) run->add_ended_step_id(id);
+        ended_steps_.erase(ended);
+      }
+    }
     for (int index : part.arg_index) request.tensors.push_back(feeds[index].second);
     calls.emplace_back(part.task, std::move(request));
   }
@@ -347,7 +356,7 @@ absl::Status MasterSession::Run(const RunOptions& options,
         status = s;
         EndStep(step_id, s, tasks);
       });
-  EndStep(step_id, absl::OkStatus(), tasks);
+  if (status.ok()) EndStep(step_id, absl::OkStatus(), tasks);  // else ended at the failure
   {
     std::lock_guard<std::mutex> lock(mu_);
     in_flight_.erase(step_id);
@@ -390,15 +399,22 @@ absl::Status MasterSession::Run(const RunOptions& options,
 
 void MasterSession::EndStep(uint64_t step_id, const absl::Status& status,
                             const std::vector<Task>& tasks) {
+  if (status.ok()) {
+    std::lock_guard<std::mutex> lock(ended_mu_);
+    for (const Task& task : tasks) {
+      EndedSteps& ended = ended_steps_[task.endpoint];
+      ended.task = task;
+      ended.step_ids.push_back(step_id);
+    }
+    return;
+  }
   // At the first failure this runs on the thread that answered: it only queues messages.
   for (const Task& task : tasks) {
     Message request;
     CleanupStepRequest* cleanup = request.envelope.mutable_cleanup_step();
     cleanup->set_step_id(step_id);
-    if (!status.ok()) {
-      cleanup->set_abort_code(static_cast<int>(status.code()));
-      cleanup->set_abort_message(std::string(status.message()));
-    }
+    cleanup->set_abort_code(static_cast<int>(status.code()));
+    cleanup->set_abort_message(std::string(status.message()));
     CallTask(
         task, std::move(request), [](absl::StatusOr<Message>) {}, PeerTimeout());
   }
@@ -412,6 +428,22 @@ void MasterSession::Deregister(const PreparedStep& step) {
     calls.emplace_back(part.task, std::move(request));
   }
   if (!calls.empty()) CallAll(std::move(calls), kCleanupWait, nullptr);
+}
+
+void MasterSession::FlushEndedSteps() {
+  std::map<std::string, EndedSteps> ended;
+  {
+    std::lock_guard<std::mutex> lock(ended_mu_);
+    ended.swap(ended_steps_);
+  }
+  for (const auto& [endpoint, steps] : ended) {
+    for (uint64_t step_id : steps.step_ids) {
+      Message request;
+      request.envelope.mutable_cleanup_step()->set_step_id(step_id);
+      CallTask(
+          steps.task, std::move(request), [](absl::StatusOr<Message>) {}, PeerTimeout());
+    }
+  }
 }
 
 void MasterSession::DeregisterAll() {

@@ -80,11 +80,13 @@ class MasterSession final : public Session {
   // first failure, before this returns.
   std::vector<absl::StatusOr<Message>> CallAll(std::vector<Call> calls, absl::Duration timeout,
                                                const std::function<void(absl::Status)>& on_error);
-  // Ends a step on `tasks` (CleanupStep, aborting it first when `status` is an error),
-  // without waiting for the answers.
+  // Ends a step on `tasks` without waiting: at once with CleanupStep aborting it when
+  // `status` is an error, else with the next RunGraph to each task (ended_steps_).
   void EndStep(uint64_t step_id, const absl::Status& status, const std::vector<Task>& tasks);
   void Deregister(const PreparedStep& step);
   void DeregisterAll();
+  // CleanupStep for the steps in ended_steps_ (closing).
+  void FlushEndedSteps();
   absl::Duration PeerTimeout() const;
 
   SessionOptions options_;
@@ -105,6 +107,14 @@ class MasterSession final : public Session {
   std::set<uint64_t> in_flight_;  // steps running now
   std::condition_variable idle_cv_;
   std::mt19937_64 step_ids_{std::random_device{}()};
+
+  // Steps that ended well, by task endpoint, for the task's next RunGraph to clean up.
+  struct EndedSteps {
+    Task task;
+    std::vector<uint64_t> step_ids;
+  };
+  std::mutex ended_mu_;  // guards ended_steps_; taken with mu_ held, never the reverse
+  std::map<std::string, EndedSteps> ended_steps_;
 };
 
 }  // namespace runnel

@@ -48,6 +48,7 @@ class Server {
   const ClusterDef& cluster() const { return def_.cluster; }
   const std::string& task_name() const { return task_name_; }
   const std::shared_ptr<LocalDevices>& devices() const { return devices_; }
+  Worker* worker() const { return worker_.get(); }  // null unless started
 
  private:
   explicit Server(ServerDef def) : def_(std::move(def)) {}

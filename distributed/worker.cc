@@ -77,11 +77,18 @@ void Worker::Handle(Message request, Transport::Responder respond) {
     case Envelope::kRecvTensor:
       RecvTensor(envelope.recv_tensor(), std::move(respond));
       return;
-    case Envelope::kCleanupStep:
-      CleanupStep(envelope.cleanup_step());
+    case Envelope::kCleanupStep: {
+      const CleanupStepRequest& cleanup = envelope.cleanup_step();
+      EndStep(cleanup.step_id(), cleanup.abort_code() == 0
+                                     ? absl::OkStatus()
+                                     : MakeStatus(cleanup.abort_code(), cleanup.abort_message()));
       RespondStatus(respond, absl::OkStatus());
       return;
+    }
     case Envelope::kRunGraph:
+      for (uint64_t step_id : envelope.run_graph().ended_step_id()) {
+        EndStep(step_id, absl::OkStatus());
+      }
       // Started from the compute pool: its first nodes run inline there.
       devices_->compute_pool()->Schedule(
           [this, request = std::move(request), respond = Track(std::move(respond))]() mutable {
@@ -110,6 +117,11 @@ void Worker::Handle(Message request, Transport::Responder respond) {
                     absl::InvalidArgumentError(absl::StrCat(
                         task_, " does not serve requests of kind ", envelope.body_case())));
   }
+}
+
+size_t Worker::LiveSteps() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return steps_.size();
 }
 
 void Worker::GetStatus(Transport::Responder respond) {
@@ -294,17 +306,17 @@ void Worker::RecvTensor(const RecvTensorRequest& request, Transport::Responder r
       });
 }
 
-void Worker::CleanupStep(const CleanupStepRequest& request) {
+void Worker::EndStep(uint64_t step_id, const absl::Status& abort) {
   std::shared_ptr<Step> step;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = steps_.find(request.step_id());
+    auto it = steps_.find(step_id);
     if (it != steps_.end()) {
       step = std::move(it->second);
       steps_.erase(it);
     }
-    if (ended_.insert(request.step_id()).second) {
-      ended_order_.push_back(request.step_id());
+    if (ended_.insert(step_id).second) {
+      ended_order_.push_back(step_id);
       if (ended_order_.size() > kEndedStepsKept) {
         ended_.erase(ended_order_.front());
         ended_order_.pop_front();
@@ -312,11 +324,8 @@ void Worker::CleanupStep(const CleanupStepRequest& request) {
     }
   }
   if (step == nullptr) return;
-  const absl::Status status = request.abort_code() == 0
-                                  ? absl::CancelledError("the step ended")
-                                  : MakeStatus(request.abort_code(), request.abort_message());
-  step->rendezvous->StartAbort(status);
-  if (request.abort_code() != 0) step->cancellation.StartCancel(status);
+  step->rendezvous->StartAbort(abort.ok() ? absl::CancelledError("the step ended") : abort);
+  if (!abort.ok()) step->cancellation.StartCancel(abort);
 }
 
 std::vector<std::shared_ptr<Worker::Step>> Worker::TakeAbandonedSteps() {

@@ -36,6 +36,8 @@ class Worker {
 
   const std::string& task() const { return task_; }
   uint64_t incarnation() const { return incarnation_; }
+  // Steps whose state is held here (not yet ended by a master).
+  size_t LiveSteps();
 
  private:
   struct Registered {
@@ -49,7 +51,8 @@ class Worker {
   absl::StatusOr<std::string> RegisterGraph(const RegisterGraphRequest& request);
   void RunGraph(Message request, Transport::Responder respond);
   void RecvTensor(const RecvTensorRequest& request, Transport::Responder respond);
-  void CleanupStep(const CleanupStepRequest& request);
+  // Drops the step's state here; an error aborts what still runs first.
+  void EndStep(uint64_t step_id, const absl::Status& abort);
   absl::Status DeregisterGraph(const std::string& handle);
   // Wraps `respond` to count the request in flight until it is answered.
   Transport::Responder Track(Transport::Responder respond);

@@ -134,6 +134,24 @@ TEST_F(ClusterTest, PsVariablesOutliveSessionsAndAreSharedByName) {
   EXPECT_EQ(Values<float>(out[0]), (std::vector<float>{1, 2}));
 }
 
+TEST_F(ClusterTest, StepsThatEndWellAreCleanedUpByTheNextRunAndAtClose) {
+  auto session = Connect(ModelGraph(true));
+  std::vector<Tensor> out;
+  ASSERT_TRUE(Run(session.get(), {}, {}, {"w/Assign"}, &out).ok());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(
+        Run(session.get(), {{"x", MakeTensor<float>({1, 2}, {1, 1})}}, {"y"}, {}, &out).ok());
+  }
+  // Only the last step waits for its clean-up, on each task.
+  EXPECT_EQ(ps_->worker()->LiveSteps(), 1u);
+  EXPECT_EQ(worker_->worker()->LiveSteps(), 1u);
+  session->Close();
+  for (int i = 0; i < 100 && ps_->worker()->LiveSteps() > 0; ++i)
+    absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(ps_->worker()->LiveSteps(), 0u);
+  EXPECT_EQ(worker_->worker()->LiveSteps(), 0u);
+}
+
 TEST_F(ClusterTest, KernelErrorOnOneTaskFailsTheRunNamingTheNode) {
   auto session = Connect(ModelGraph(true));
   std::vector<Tensor> out;
