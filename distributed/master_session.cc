@@ -188,8 +188,6 @@ std::vector<absl::StatusOr<Message>> MasterSession::CallAll(
   state->remaining = calls.size();
   state->answered.resize(calls.size(), false);
   state->results.resize(calls.size(), absl::UnknownError("no answer"));
-  std::vector<std::string> names;
-  for (const Call& call : calls) names.push_back(call.first.name);
   for (size_t i = 0; i < calls.size(); ++i) {
     CallTask(
         calls[i].first, std::move(calls[i].second),
@@ -222,10 +220,10 @@ std::vector<absl::StatusOr<Message>> MasterSession::CallAll(
   // A call to a worker in this process has no socket to time it out: it is done here.
   state->past_deadline = true;
   absl::Status late;
-  for (size_t i = 0; i < names.size(); ++i) {
+  for (size_t i = 0; i < calls.size(); ++i) {
     if (state->answered[i]) continue;
     state->results[i] = absl::DeadlineExceededError(
-        absl::StrCat("the call to ", names[i], " ran past its deadline"));
+        absl::StrCat("the call to ", calls[i].first.name, " ran past its deadline"));
     if (late.ok()) late = state->results[i].status();
   }
   const bool first_failure = !state->failed;
@@ -409,15 +407,17 @@ void MasterSession::EndStep(uint64_t step_id, const absl::Status& status,
     return;
   }
   // At the first failure this runs on the thread that answered: it only queues messages.
-  for (const Task& task : tasks) {
-    Message request;
-    CleanupStepRequest* cleanup = request.envelope.mutable_cleanup_step();
-    cleanup->set_step_id(step_id);
-    cleanup->set_abort_code(static_cast<int>(status.code()));
-    cleanup->set_abort_message(std::string(status.message()));
-    CallTask(
-        task, std::move(request), [](absl::StatusOr<Message>) {}, PeerTimeout());
-  }
+  for (const Task& task : tasks) SendCleanupStep(task, step_id, status);
+}
+
+void MasterSession::SendCleanupStep(const Task& task, uint64_t step_id, const absl::Status& abort) {
+  Message request;
+  CleanupStepRequest* cleanup = request.envelope.mutable_cleanup_step();
+  cleanup->set_step_id(step_id);
+  cleanup->set_abort_code(static_cast<int>(abort.code()));
+  cleanup->set_abort_message(std::string(abort.message()));
+  CallTask(
+      task, std::move(request), [](absl::StatusOr<Message>) {}, PeerTimeout());
 }
 
 void MasterSession::Deregister(const PreparedStep& step) {
@@ -437,12 +437,7 @@ void MasterSession::FlushEndedSteps() {
     ended.swap(ended_steps_);
   }
   for (const auto& [endpoint, steps] : ended) {
-    for (uint64_t step_id : steps.step_ids) {
-      Message request;
-      request.envelope.mutable_cleanup_step()->set_step_id(step_id);
-      CallTask(
-          steps.task, std::move(request), [](absl::StatusOr<Message>) {}, PeerTimeout());
-    }
+    for (uint64_t step_id : steps.step_ids) SendCleanupStep(steps.task, step_id, absl::OkStatus());
   }
 }
 

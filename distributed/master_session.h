@@ -83,6 +83,8 @@ class MasterSession final : public Session {
   // Ends a step on `tasks` without waiting: at once with CleanupStep aborting it when
   // `status` is an error, else with the next RunGraph to each task (ended_steps_).
   void EndStep(uint64_t step_id, const absl::Status& status, const std::vector<Task>& tasks);
+  // CleanupStep to `task` without waiting for the answer; an error in `abort` aborts first.
+  void SendCleanupStep(const Task& task, uint64_t step_id, const absl::Status& abort);
   void Deregister(const PreparedStep& step);
   void DeregisterAll();
   // CleanupStep for the steps in ended_steps_ (closing).

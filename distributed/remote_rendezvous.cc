@@ -81,8 +81,7 @@ void RemoteRendezvous::RecvAsync(const std::string& key, DoneCallback done) {
           } else if (response->tensors.size() != 1) {
             done(absl::InternalError("RecvTensor answered without one tensor"), Tensor(), false);
           } else {
-            done(absl::OkStatus(), response->tensors[0],
-                 !response->is_dead.empty() && response->is_dead[0]);
+            done(absl::OkStatus(), response->tensors[0], response->dead(0));
           }
         });
       });

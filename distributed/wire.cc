@@ -70,7 +70,7 @@ absl::StatusOr<EncodedMessage> Encode(Message message) {
   for (size_t i = 0; i < message.tensors.size(); ++i) {
     Tensor& tensor = message.tensors[i];
     TensorMeta* meta = message.envelope.add_tensors();
-    if (i < message.is_dead.size() && message.is_dead[i]) {
+    if (message.dead(i)) {
       meta->set_is_dead(true);
       out.tensors.emplace_back();
       continue;

@@ -20,6 +20,8 @@ struct Message {
   Envelope envelope;  // its `tensors` are filled by Encode from `tensors`
   std::vector<Tensor> tensors;
   std::vector<bool> is_dead;  // by tensor; empty means none is
+
+  bool dead(size_t i) const { return i < is_dead.size() && is_dead[i]; }
 };
 
 // One frame as received: `owner` keeps `data` alive.

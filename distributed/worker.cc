@@ -79,9 +79,7 @@ void Worker::Handle(Message request, Transport::Responder respond) {
       return;
     case Envelope::kCleanupStep: {
       const CleanupStepRequest& cleanup = envelope.cleanup_step();
-      EndStep(cleanup.step_id(), cleanup.abort_code() == 0
-                                     ? absl::OkStatus()
-                                     : MakeStatus(cleanup.abort_code(), cleanup.abort_message()));
+      EndStep(cleanup.step_id(), MakeStatus(cleanup.abort_code(), cleanup.abort_message()));
       RespondStatus(respond, absl::OkStatus());
       return;
     }
@@ -228,7 +226,7 @@ void Worker::RunGraph(Message request, Transport::Responder respond) {
   }
   std::vector<Tensor> args(registered->num_args);
   for (size_t i = 0; i < request.tensors.size(); ++i) {
-    const bool dead = !request.is_dead.empty() && request.is_dead[i];
+    const bool dead = request.dead(i);
     if (dead || request.tensors[i].dtype() != registered->arg_dtype[i]) {
       RespondStatus(respond, absl::InvalidArgumentError(absl::StrCat(
                                  "feed ", registered->arg_index[i], " is ",
