@@ -16,12 +16,11 @@ absl::StatusOr<std::string> TaskOfDevice(const std::string& device) {
 }
 
 RemoteRendezvous::RemoteRendezvous(uint64_t step_id, std::string task, TaskResolver resolve,
-                                   Transport* transport, ThreadPool* pool)
+                                   Transport* transport)
     : step_id_(step_id),
       task_(std::move(task)),
       resolve_(std::move(resolve)),
-      transport_(transport),
-      pool_(pool) {}
+      transport_(transport) {}
 
 RemoteRendezvous::~RemoteRendezvous() {
   StartAbort(absl::CancelledError("the step ended before the tensor arrived"));
@@ -74,16 +73,14 @@ void RemoteRendezvous::RecvAsync(const std::string& key, DoneCallback done) {
           done = std::move(it->second);
           rendezvous->remote_.erase(it);
         }
-        // The receiving kernel's graph continues from here: not on I/O thread.
-        rendezvous->pool_->Schedule([done = std::move(done), response = std::move(response)]() {
-          if (!response.ok()) {
-            done(response.status(), Tensor(), false);
-          } else if (response->tensors.size() != 1) {
-            done(absl::InternalError("RecvTensor answered without one tensor"), Tensor(), false);
-          } else {
-            done(absl::OkStatus(), response->tensors[0], response->dead(0));
-          }
-        });
+        // On the I/O thread: the receiving graph goes on here with its cheap nodes only.
+        if (!response.ok()) {
+          done(response.status(), Tensor(), false);
+        } else if (response->tensors.size() != 1) {
+          done(absl::InternalError("RecvTensor answered without one tensor"), Tensor(), false);
+        } else {
+          done(absl::OkStatus(), response->tensors[0], response->dead(0));
+        }
       });
 }
 

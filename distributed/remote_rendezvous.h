@@ -1,7 +1,8 @@
 // A worker's rendezvous for one step: what this task's partitions send stays in a local
 // table, where this task's receivers and other tasks' RecvTensor calls pick it up; a
 // receive whose sender is on another task asks that task for the tensor (RecvTensor) and
-// delivers it on the compute pool, never on the transport's I/O thread. The same interface
+// delivers it on the transport's I/O thread, where the executor goes on with cheap nodes
+// only (runtime/executor.cc, executor_depth). The same interface
 // as the in-process LocalRendezvous, so _Send/_Recv kernels do not know the difference.
 #pragma once
 
@@ -12,7 +13,6 @@
 #include <string>
 
 #include "core/rendezvous.h"
-#include "core/threadpool.h"
 #include "distributed/transport.h"
 #include "runtime/local_rendezvous.h"
 
@@ -25,8 +25,7 @@ class RemoteRendezvous final : public Rendezvous,
                                public std::enable_shared_from_this<RemoteRendezvous> {
  public:
   // `task`: this task's name ("/job:worker/replica:0/task:1").
-  RemoteRendezvous(uint64_t step_id, std::string task, TaskResolver resolve, Transport* transport,
-                   ThreadPool* pool);
+  RemoteRendezvous(uint64_t step_id, std::string task, TaskResolver resolve, Transport* transport);
   ~RemoteRendezvous() override;
 
   absl::Status Send(const std::string& key, const Tensor& value, bool is_dead) override;
@@ -41,7 +40,6 @@ class RemoteRendezvous final : public Rendezvous,
   const std::string task_;
   TaskResolver resolve_;
   Transport* transport_;
-  ThreadPool* pool_;
   LocalRendezvous local_;
   std::mutex mu_;
   absl::Status abort_status_;

@@ -130,6 +130,16 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
     (void)!write(wake_fd_, &one, sizeof(one));
   }
 
+  // Runs `task` now when called on the I/O thread (an answer made there goes out without
+  // waking the loop), else posts it.
+  void RunOnLoop(std::function<void()> task) {
+    if (std::this_thread::get_id() == thread_.get_id()) {
+      task();
+    } else {
+      Post(std::move(task));
+    }
+  }
+
   absl::StatusOr<std::string> Bind(const std::string& endpoint, Handler handler) {
     std::promise<absl::StatusOr<std::string>> promise;
     auto future = promise.get_future();
@@ -392,7 +402,7 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
         error.envelope.set_call_id(call_id);
         *encoded = Encode(std::move(error));
       }
-      loop->Post([server, routing, encoded] {
+      loop->RunOnLoop([server, routing, encoded] {
         // A client that went away: nothing to do (ROUTER_MANDATORY reports it).
         SendMessage(server->socket, routing.get(), std::move(**encoded));
       });

@@ -42,7 +42,7 @@ class Transport {
   // `respond` may be called once, from any thread; the call id is filled in.
   using Responder = std::function<void(Message response)>;
   using Handler = std::function<void(Message request, Responder respond)>;
-  // Runs once, on the I/O thread: keep it short (hand work to another thread).
+  // Runs once, on the I/O thread: keep it short (hand expensive work to another thread).
   using ResponseCallback = std::function<void(absl::StatusOr<Message> response)>;
 
   static absl::StatusOr<std::unique_ptr<Transport>> Create(const TransportOptions& options = {});

@@ -87,11 +87,9 @@ void Worker::Handle(Message request, Transport::Responder respond) {
       for (uint64_t step_id : envelope.run_graph().ended_step_id()) {
         EndStep(step_id, absl::OkStatus());
       }
-      // Started from the compute pool: its first nodes run inline there.
-      devices_->compute_pool()->Schedule(
-          [this, request = std::move(request), respond = Track(std::move(respond))]() mutable {
-            RunGraph(std::move(request), std::move(respond));
-          });
+      // On the caller's thread (the transport's I/O thread, or a master's in this process):
+      // the executor runs only cheap nodes there and sends expensive ones to the pool.
+      RunGraph(std::move(request), Track(std::move(respond)));
       return;
     case Envelope::kRegisterGraph:
       control_pool_.Schedule(
@@ -353,8 +351,7 @@ absl::StatusOr<std::shared_ptr<Worker::Step>> Worker::FindStep(uint64_t step_id)
     if (entry == nullptr) {
       entry = std::make_shared<Step>();
       entry->created = std::chrono::steady_clock::now();
-      entry->rendezvous = std::make_shared<RemoteRendezvous>(step_id, task_, resolve_, transport_,
-                                                             devices_->compute_pool());
+      entry->rendezvous = std::make_shared<RemoteRendezvous>(step_id, task_, resolve_, transport_);
     }
     step = entry;
   }
@@ -403,6 +400,13 @@ void LocalWorkers::Remove(const std::string& endpoint) {
   table.workers.erase(it);
 }
 
+bool LocalWorkers::Has(const std::string& endpoint) {
+  LocalWorkerTable& table = Table();
+  std::lock_guard<std::mutex> lock(table.mu);
+  auto it = table.workers.find(endpoint);
+  return it != table.workers.end() && it->second.worker != nullptr;
+}
+
 bool LocalWorkers::Call(const std::string& endpoint, Message& request,
                         Transport::ResponseCallback& done) {
   LocalWorkerTable& table = Table();
@@ -415,8 +419,9 @@ bool LocalWorkers::Call(const std::string& endpoint, Message& request,
     worker = it->second.worker;
     ++it->second.active;
   }
-  // Handle() returns quickly (it hands work to pools); what it hands on is the worker's to
-  // wait for when it is destroyed. No lock is held: answering may call here again.
+  // Handle() returns once the cheap start of the work is done (the rest is on pools and
+  // other tasks); what it hands on is the worker's to wait for when it is destroyed. No
+  // lock is held: answering may call here again.
   worker->Handle(std::move(request), [done = std::move(done)](Message response) {
     absl::Status status = StatusOf(response.envelope);
     if (status.ok()) {

@@ -97,6 +97,7 @@ class LocalWorkers {
   static void Add(const std::string& endpoint, Worker* worker);
   // Stops new calls to the endpoint's worker and waits for those inside Handle().
   static void Remove(const std::string& endpoint);
+  static bool Has(const std::string& endpoint);
   // Answers `request` by the worker at `endpoint` if it is in this process: `done` gets the
   // response or the error it reports, on whichever thread answers. False (and `request` and
   // `done` untouched) when there is none.

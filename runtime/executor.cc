@@ -19,6 +19,17 @@ namespace {
 // handing them to another thread would cost more than running them.
 constexpr int64_t kInlineInputElements = 1 << 14;
 
+// How deep this thread is in executor work (running nodes, finishing an asynchronous one).
+// An asynchronous kernel's callback that comes at depth 0 came from a thread that runs no
+// node (a transport's I/O thread, a session's caller), which may go on with the graph;
+// deeper, it may be inside another node's Send, and the graph goes on on the pool.
+thread_local int executor_depth = 0;
+
+struct DepthScope {
+  DepthScope() { ++executor_depth; }
+  ~DepthScope() { --executor_depth; }
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph> graph,
@@ -159,6 +170,7 @@ class Executor::Step {
   // Runs the nodes in `stack` and whatever they make ready inline, until none is left.
   // `on_pool` tells whether this thread is one of the pool's workers.
   void RunLoop(ReadyStack* stack, bool on_pool) {
+    DepthScope depth;
     absl::InlinedVector<int, 16> ready;
     while (!stack->empty()) {
       const int id = stack->back();
@@ -344,20 +356,32 @@ class Executor::Step {
     state->ctx = std::make_unique<OpKernelContext>(state->params, absl::MakeSpan(state->outputs));
     state->stats = StartStats(item, state->params.inputs);
     item.kernel->ComputeAsync(state->ctx.get(), [this, id, state](absl::Status status) {
-      const NodeItem& item = exec_->items_[id];
-      if (state->stats) RecordStats(std::move(state->stats), state->outputs);
-      absl::InlinedVector<int, 16> ready;
-      if (status.ok()) {
-        status = Propagate(item, absl::MakeSpan(state->outputs), state->output_refs,
-                           state->ctx->outputs_dead(), &ready);
+      const bool go_on_here = executor_depth == 0;
+      ReadyStack stack;
+      {
+        DepthScope depth;
+        const NodeItem& item = exec_->items_[id];
+        if (state->stats) RecordStats(std::move(state->stats), state->outputs);
+        absl::InlinedVector<int, 16> ready;
+        if (status.ok()) {
+          status = Propagate(item, absl::MakeSpan(state->outputs), state->output_refs,
+                             state->ctx->outputs_dead(), &ready);
+        }
+        if (!status.ok()) Abort(WithNode(status, item));
+        ReleaseInputs(item);
+        delete state;
+        if (go_on_here) {
+          // Cheap nodes run on this thread, as they would on a session's caller.
+          if (!ready.empty()) {
+            Dispatch(ready.data(), static_cast<int>(ready.size()), &stack, /*on_pool=*/false);
+          }
+        } else {
+          outstanding_.fetch_add(static_cast<int>(ready.size()), std::memory_order_relaxed);
+          for (int r : ready) Schedule(r);
+        }
+        if (Finish()) return;  // nothing was left to run
       }
-      if (!status.ok()) Abort(WithNode(status, item));
-      ReleaseInputs(item);
-      delete state;
-      // Continue on the pool: this callback may run deep inside another node's Send.
-      outstanding_.fetch_add(static_cast<int>(ready.size()), std::memory_order_relaxed);
-      for (int r : ready) Schedule(r);
-      Finish();
+      RunLoop(&stack, /*on_pool=*/false);
     });
   }
 

@@ -284,7 +284,9 @@ def test_a_restarted_chief_resumes_from_its_last_checkpoint(tmp_path):
     try:
         first = run_example(*args)
         deadline = time.time() + 120
-        while not list(tmp_path.glob("model.ckpt-[1-9]*.index")):
+        # The state file names a checkpoint once all of its files are in place.
+        state = tmp_path / "checkpoint"
+        while not (state.exists() and re.search(r'ckpt-[1-9]', state.read_text())):
             assert time.time() < deadline and first.poll() is None, first.stdout.read()
             time.sleep(0.05)
         first.kill()

@@ -35,7 +35,7 @@ def free_port():
 
 
 def repeats(size):
-    return max(3, min(300, (64 << 20) // size))
+    return max(3, min(2000, (512 << 20) // size))
 
 
 def wait_for_port(port, timeout=60):

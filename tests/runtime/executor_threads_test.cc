@@ -1,0 +1,132 @@
+// Which thread goes on with a step when an asynchronous kernel finishes: a thread that
+// runs no node (a transport's I/O thread) keeps the cheap nodes that became ready and
+// hands expensive ones to the pool; a callback that comes inside another node goes on on
+// the pool.
+#include <atomic>
+#include <thread>
+
+#include "core/kernel_registry.h"
+#include "core/op_registry.h"
+#include "gtest/gtest.h"
+#include "runtime/executor.h"
+#include "runtime/threadpool.h"
+#include "tests/test_util.h"
+
+namespace runnel {
+namespace {
+
+// Finishes when the test says so, with the value 7, on the thread the test chooses.
+REGISTER_OP("TestOnlyLater").Output("y: float");
+std::function<void(absl::Status)> later_done;
+class LaterOp : public OpKernel {
+ public:
+  absl::Status Compute(OpKernelContext*) override { return absl::InternalError("async"); }
+  bool IsAsync() const override { return true; }
+  void ComputeAsync(OpKernelContext* ctx, std::function<void(absl::Status)> done) override {
+    ctx->set_output(0, testing::MakeTensor<float>({}, {7}));
+    later_done = std::move(done);
+  }
+};
+REGISTER_KERNEL(KernelDefBuilder("TestOnlyLater").Device(kCpu), LaterOp);
+
+// Counts what it is given to run, and runs it on its one thread.
+class CountingPool : public ThreadPool {
+ public:
+  int NumThreads() const override { return 1; }
+  void Schedule(std::function<void()> fn) override {
+    ++scheduled;
+    pool_.Schedule(std::move(fn));
+  }
+  std::atomic<int> scheduled{0};
+
+ private:
+  WorkerThreadPool pool_{"counting", 1};
+};
+
+// Finishes the pending TestOnlyLater from inside its own Compute, as a local Send does.
+REGISTER_OP("TestOnlyFinishLater");
+class FinishLaterOp : public OpKernel {
+ public:
+  absl::Status Compute(OpKernelContext*) override {
+    std::exchange(later_done, nullptr)(absl::OkStatus());
+    return absl::OkStatus();
+  }
+};
+REGISTER_KERNEL(KernelDefBuilder("TestOnlyFinishLater").Device(kCpu), FinishLaterOp);
+
+class ExecutorThreads : public ::testing::Test {
+ protected:
+  std::unique_ptr<Executor> MakeExecutor(const GraphDef& def) {
+    auto graph = Graph::FromGraphDef(def, GraphBuildOptions{/*infer_shapes=*/false});
+    EXPECT_TRUE(graph.ok()) << graph.status();
+    auto executor =
+        Executor::Create(*std::move(graph), &device_,
+                         [&](const Node& node) -> absl::StatusOr<std::shared_ptr<OpKernel>> {
+                           OpKernelConstruction c(node.def(), node.op_def(), &device_,
+                                                  node.input_types(), node.output_types());
+                           ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> kernel,
+                                            KernelRegistry::Global()->CreateKernel(&c));
+                           return std::shared_ptr<OpKernel>(std::move(kernel));
+                         });
+    EXPECT_TRUE(executor.ok()) << executor.status();
+    return executor.ok() ? *std::move(executor) : nullptr;
+  }
+
+  // Starts a step of later -> neg -> ret (Neg is expensive, but its input is small); the
+  // result comes to `status_` and `frame_`.
+  void Start() {
+    NodeDef retval = testing::MakeNode(
+        "ret", "_Retval", {"neg"}, {{"T", MakeAttr(DT_FLOAT)}, {"index", MakeAttr(int64_t{0})}});
+    executor_ =
+        MakeExecutor(testing::MakeGraph({testing::MakeNode("later", "TestOnlyLater", {}),
+                                         testing::MakeNode("neg", "Neg", {"later"}), retval}));
+    ASSERT_NE(executor_, nullptr);
+    ExecutorArgs args;
+    args.call_frame = &frame_;
+    args.inter_op_pool = &pool_;
+    executor_->RunAsync(args, [this](absl::Status s) {
+      status_ = s;
+      finished_on_ = std::this_thread::get_id();
+      finished_ = true;
+    });
+    ASSERT_NE(later_done, nullptr);
+  }
+
+  void WaitForEnd() {
+    while (!finished_) std::this_thread::yield();
+    ASSERT_TRUE(status_.ok()) << status_;
+    EXPECT_EQ(testing::Values<float>(frame_.retvals()[0]), std::vector<float>{-7});
+  }
+
+  CountingPool pool_;
+  Device device_{DeviceName{"localhost", 0, 0, "CPU", 0}, CpuAllocator(), &pool_};
+  std::unique_ptr<Executor> executor_;
+  CallFrame frame_{{}, 1};
+  absl::Status status_;
+  std::atomic<bool> finished_{false};
+  std::thread::id finished_on_;
+};
+
+TEST_F(ExecutorThreads, ACallbackFromAThreadThatRunsNoNodeGoesOnThere) {
+  Start();
+  std::thread io([] { std::exchange(later_done, nullptr)(absl::OkStatus()); });
+  const std::thread::id io_id = io.get_id();
+  io.join();
+  WaitForEnd();
+  EXPECT_EQ(pool_.scheduled, 0);  // Neg and _Retval ran on `io`
+  EXPECT_EQ(finished_on_, io_id);
+}
+
+TEST_F(ExecutorThreads, ACallbackInsideAnotherNodeGoesOnOnThePool) {
+  Start();
+  std::unique_ptr<Executor> sender =
+      MakeExecutor(testing::MakeGraph({testing::MakeNode("finish", "TestOnlyFinishLater", {})}));
+  ASSERT_NE(sender, nullptr);
+  ASSERT_TRUE(sender->Run(ExecutorArgs()).ok());  // on this thread, no pool
+  WaitForEnd();
+  EXPECT_EQ(pool_.scheduled, 1);  // Neg, with _Retval after it
+  EXPECT_NE(finished_on_, std::this_thread::get_id());
+}
+
+}  // namespace
+}  // namespace runnel
