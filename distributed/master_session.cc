@@ -29,6 +29,15 @@ bool PassesFilters(const DeviceName& task, const std::vector<DeviceName>& filter
   return false;
 }
 
+// Whether calls made with either options look the same to a server.
+bool SameClient(const TransportOptions& a, const TransportOptions& b) {
+  return a.client_public_key == b.client_public_key && a.client_secret_key == b.client_secret_key &&
+         a.server_public_key == b.server_public_key &&
+         a.limits.max_envelope_bytes == b.limits.max_envelope_bytes &&
+         a.limits.max_tensor_bytes == b.limits.max_tensor_bytes &&
+         a.limits.max_tensors == b.limits.max_tensors && a.limits.max_rank == b.limits.max_rank;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<MasterSession>> MasterSession::Create(
@@ -40,10 +49,15 @@ absl::StatusOr<std::unique_ptr<MasterSession>> MasterSession::Create(
   TransportOptions transport_options = transport;
   RETURN_IF_ERROR(LoadCurveKeys(options.GetString("curve_key_dir"), &transport_options));
   transport_options.server_secret_key.clear();  // a client listens nowhere
-  transport_options.peer_timeout = session->PeerTimeout();
-  transport_options.heartbeat =
-      std::min(transport_options.heartbeat, transport_options.peer_timeout / 4);
-  ASSIGN_OR_RETURN(session->transport_, Transport::Create(transport_options));
+  // A session on a server of this process calls the other tasks through that server's
+  // transport when it may (the same keys): one I/O thread and one socket per peer carry
+  // its RunGraphs and the server's RecvTensors, as TensorFlow's master lives in its server.
+  std::shared_ptr<Transport> local = LocalWorkers::TransportOf(session->target_endpoint_);
+  if (local != nullptr && SameClient(local->options(), transport_options)) {
+    session->transport_ = std::move(local);
+  } else {
+    ASSIGN_OR_RETURN(session->transport_, Transport::Create(transport_options));
+  }
   session->fold_pool_ = std::make_unique<WorkerThreadPool>("master_fold", 1);
   ASSIGN_OR_RETURN(session->fold_device_, CreateHostDevice(session->fold_pool_.get()));
   std::lock_guard<std::mutex> lock(session->mu_);
@@ -169,7 +183,8 @@ absl::Status MasterSession::Discover(bool wait) {
 void MasterSession::CallTask(const Task& task, Message request, Transport::ResponseCallback done,
                              absl::Duration timeout) {
   if (LocalWorkers::Call(task.endpoint, request, done)) return;
-  transport_->Call(task.endpoint, task.name, std::move(request), std::move(done), timeout);
+  transport_->Call(task.endpoint, task.name, std::move(request), std::move(done), timeout,
+                   PeerTimeout());
 }
 
 std::vector<absl::StatusOr<Message>> MasterSession::CallAll(

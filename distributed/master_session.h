@@ -93,7 +93,7 @@ class MasterSession final : public Session {
 
   SessionOptions options_;
   std::shared_ptr<Graph> graph_;
-  std::unique_ptr<Transport> transport_;
+  std::shared_ptr<Transport> transport_;  // its own, or its target server's
   std::unique_ptr<ThreadPool> fold_pool_;
   std::unique_ptr<Device> fold_device_;  // constants fold here, in the client
 

@@ -135,7 +135,7 @@ absl::Status Server::Start() {
                  task_name_.c_str(), bound.c_str());
   }
   ASSIGN_OR_RETURN(local_endpoint_, EndpointOf(address_));
-  LocalWorkers::Add(local_endpoint_, worker);
+  LocalWorkers::Add(local_endpoint_, worker, transport_);
   started_ = true;
   return absl::OkStatus();
 }

@@ -58,7 +58,7 @@ class Server {
   std::string address_;         // "host:port" from the cluster
   std::string local_endpoint_;  // where this process's masters find the worker, once started
   std::shared_ptr<LocalDevices> devices_;
-  std::unique_ptr<Transport> transport_;
+  std::shared_ptr<Transport> transport_;  // shared with sessions on this server's target
   std::unique_ptr<Worker> worker_;
   std::mutex mu_;
   std::condition_variable stopped_cv_;

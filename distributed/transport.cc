@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -115,11 +116,11 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
     if (context_ != nullptr) zmq_ctx_term(context_);
   }
 
-  // Runs `task` on the I/O thread; nullptr stops the loop.
-  void Post(std::function<void()> task) {
+  // Runs `task` on the I/O thread; nullptr stops the loop. False once it is stopping.
+  bool Post(std::function<void()> task) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) return;
+      if (stopping_) return false;
       if (task == nullptr) {
         stopping_ = true;
       } else {
@@ -128,6 +129,7 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
     }
     const uint64_t one = 1;
     (void)!write(wake_fd_, &one, sizeof(one));
+    return true;
   }
 
   // Runs `task` now when called on the I/O thread (an answer made there goes out without
@@ -153,14 +155,18 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
   }
 
   void Call(const std::string& endpoint, const std::string& peer_name, Message request,
-            ResponseCallback done, absl::Duration timeout) {
+            ResponseCallback done, absl::Duration timeout, absl::Duration peer_timeout) {
     const uint64_t call_id = next_call_id_.fetch_add(1);
     request.envelope.set_call_id(call_id);
     auto encoded = std::make_shared<absl::StatusOr<EncodedMessage>>(Encode(std::move(request)));
     const auto deadline = timeout == absl::InfiniteDuration()
                               ? Clock::time_point::max()
                               : Clock::now() + absl::ToChronoNanoseconds(timeout);
-    Post([this, endpoint, peer_name, call_id, encoded, deadline, done = std::move(done)]() mutable {
+    const auto silence = absl::ToChronoNanoseconds(
+        peer_timeout > absl::ZeroDuration() ? peer_timeout : options_.peer_timeout);
+    auto callback = std::make_shared<UntilTaken>(std::move(done));
+    Post([this, endpoint, peer_name, call_id, encoded, deadline, silence, callback]() mutable {
+      ResponseCallback done = std::exchange(callback->done, nullptr);
       if (!encoded->ok()) {
         done(encoded->status());
         return;
@@ -180,7 +186,7 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
             absl::StrCat("sending to ", peer.name, " failed: ", zmq_strerror(zmq_errno()))));
         return;
       }
-      peer.pending[call_id] = Pending{std::move(done), deadline};
+      peer.pending[call_id] = Pending{std::move(done), deadline, silence};
       ++peer.calls;
     });
   }
@@ -197,9 +203,19 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
     void* socket = nullptr;
     Handler handler;
   };
+  // A call's callback until the I/O thread takes it; a task dropped untaken (the loop had
+  // stopped) fails the call.
+  struct UntilTaken {
+    explicit UntilTaken(ResponseCallback callback) : done(std::move(callback)) {}
+    ~UntilTaken() {
+      if (done) done(absl::CancelledError("the transport was shut down (its server stopped)"));
+    }
+    ResponseCallback done;
+  };
   struct Pending {
     ResponseCallback done;  // null for a ping
     Clock::time_point deadline;
+    Clock::duration silence;  // how long the peer may say nothing while this waits
   };
   struct Peer {
     std::string endpoint, name;
@@ -348,7 +364,13 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
       }
       CheckPeers();
     }
-    // Stopping: every outstanding call fails; sockets close.
+    // Stopping: every outstanding call fails, those not yet sent too; sockets close.
+    std::vector<std::function<void()>> dropped;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      dropped.swap(tasks_);
+    }
+    dropped.clear();
     for (auto& [endpoint, peer] : peers_) {
       FailPeer(*peer, absl::CancelledError("the transport is shutting down"));
     }
@@ -449,19 +471,23 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
 
   void CheckPeers() {
     const auto now = Clock::now();
-    const auto heartbeat = absl::ToChronoNanoseconds(options_.heartbeat);
-    const auto silence = absl::ToChronoNanoseconds(options_.peer_timeout);
     for (auto& [endpoint, p] : peers_) {
       Peer& peer = *p;
       if (peer.calls == 0) {
         peer.pending.clear();  // only pings: their answers no longer matter
         continue;
       }
+      auto silence = Clock::duration::max();
+      for (const auto& [id, pending] : peer.pending) {
+        if (pending.done) silence = std::min(silence, pending.silence);
+      }
+      const auto heartbeat =
+          std::min<Clock::duration>(absl::ToChronoNanoseconds(options_.heartbeat), silence / 4);
       if (now - peer.last_heard > silence) {
-        FailPeer(peer,
-                 absl::UnavailableError(absl::StrCat(
-                     peer.name, " did not answer for ", absl::FormatDuration(options_.peer_timeout),
-                     " (the task died, stopped or is unreachable)")));
+        FailPeer(peer, absl::UnavailableError(
+                           absl::StrCat(peer.name, " did not answer for ",
+                                        absl::FormatDuration(absl::FromChrono(silence)),
+                                        " (the task died, stopped or is unreachable)")));
         continue;
       }
       for (auto it = peer.pending.begin(); it != peer.pending.end();) {
@@ -483,7 +509,7 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
         ping.envelope.mutable_ping();
         absl::StatusOr<EncodedMessage> encoded = Encode(std::move(ping));
         if (encoded.ok() && SendMessage(peer.socket, nullptr, *std::move(encoded))) {
-          peer.pending[id] = Pending{nullptr, Clock::time_point::max()};
+          peer.pending[id] = Pending{nullptr, Clock::time_point::max(), silence};
         }
       }
     }
@@ -544,8 +570,8 @@ absl::StatusOr<std::string> Transport::Bind(const std::string& endpoint, Handler
 }
 
 void Transport::Call(const std::string& endpoint, const std::string& peer_name, Message request,
-                     ResponseCallback done, absl::Duration timeout) {
-  loop_->Call(endpoint, peer_name, std::move(request), std::move(done), timeout);
+                     ResponseCallback done, absl::Duration timeout, absl::Duration peer_timeout) {
+  loop_->Call(endpoint, peer_name, std::move(request), std::move(done), timeout, peer_timeout);
 }
 
 void Transport::ResetPeer(const std::string& endpoint, const absl::Status& status) {

@@ -6,9 +6,9 @@
 //
 // A peer that does not answer at all for `peer_timeout` while calls to it are outstanding
 // fails those calls with UnavailableError naming it: the I/O thread pings peers it waits
-// for every `heartbeat`, and a server's I/O thread answers pings itself, so a long step
-// or a tensor not yet sent never looks like a dead peer while a dead or stopped one is
-// noticed within the timeout. Tensors travel as their own frames, sent from their
+// for every `heartbeat` (at most a quarter of the peer timeout), and a server's I/O thread answers
+// pings itself, so a long step or a tensor not yet sent never looks like a dead peer while a dead
+// or stopped one is noticed within the timeout. Tensors travel as their own frames, sent from their
 // buffers without a copy (distributed/wire.h).
 #pragma once
 
@@ -55,15 +55,18 @@ class Transport {
 
   // Sends `request` to the server at `endpoint` (named `peer_name` in errors). `done` gets
   // the response, the error it reports, UnavailableError when the peer stops answering, or
-  // DeadlineExceededError after `timeout`.
+  // DeadlineExceededError after `timeout`; after Shutdown, CancelledError at once. A
+  // `peer_timeout` other than zero replaces the transport's for this call (a peer is given
+  // up when silent for the shortest of its calls').
   void Call(const std::string& endpoint, const std::string& peer_name, Message request,
-            ResponseCallback done, absl::Duration timeout = absl::InfiniteDuration());
+            ResponseCallback done, absl::Duration timeout = absl::InfiniteDuration(),
+            absl::Duration peer_timeout = absl::ZeroDuration());
 
   // Fails every outstanding call to `endpoint` with `status` and drops what is queued for it.
   void ResetPeer(const std::string& endpoint, const absl::Status& status);
 
-  // Stops the I/O thread: no handler or callback runs after this returns, and calls made
-  // later are never answered (their owners abort them). The destructor does it too.
+  // Stops the I/O thread: outstanding calls fail, no handler or callback runs on it after
+  // this returns, and later calls fail at once. The destructor does it too.
   void Shutdown();
 
   const TransportOptions& options() const { return options_; }

@@ -368,7 +368,8 @@ namespace {
 
 struct LocalWorker {
   Worker* worker = nullptr;  // null once removed
-  int active = 0;            // callers inside Handle()
+  std::shared_ptr<Transport> transport;
+  int active = 0;  // callers inside Handle()
 };
 
 struct LocalWorkerTable {
@@ -384,10 +385,12 @@ LocalWorkerTable& Table() {
 
 }  // namespace
 
-void LocalWorkers::Add(const std::string& endpoint, Worker* worker) {
+void LocalWorkers::Add(const std::string& endpoint, Worker* worker,
+                       std::shared_ptr<Transport> transport) {
   LocalWorkerTable& table = Table();
   std::lock_guard<std::mutex> lock(table.mu);
   table.workers[endpoint].worker = worker;
+  table.workers[endpoint].transport = std::move(transport);
 }
 
 void LocalWorkers::Remove(const std::string& endpoint) {
@@ -396,6 +399,7 @@ void LocalWorkers::Remove(const std::string& endpoint) {
   auto it = table.workers.find(endpoint);
   if (it == table.workers.end()) return;
   it->second.worker = nullptr;
+  it->second.transport = nullptr;
   table.idle_cv.wait(lock, [&] { return it->second.active == 0; });
   table.workers.erase(it);
 }
@@ -405,6 +409,13 @@ bool LocalWorkers::Has(const std::string& endpoint) {
   std::lock_guard<std::mutex> lock(table.mu);
   auto it = table.workers.find(endpoint);
   return it != table.workers.end() && it->second.worker != nullptr;
+}
+
+std::shared_ptr<Transport> LocalWorkers::TransportOf(const std::string& endpoint) {
+  LocalWorkerTable& table = Table();
+  std::lock_guard<std::mutex> lock(table.mu);
+  auto it = table.workers.find(endpoint);
+  return it != table.workers.end() ? it->second.transport : nullptr;
 }
 
 bool LocalWorkers::Call(const std::string& endpoint, Message& request,

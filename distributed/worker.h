@@ -94,10 +94,14 @@ class Worker {
 // and a TCP round trip per step).
 class LocalWorkers {
  public:
-  static void Add(const std::string& endpoint, Worker* worker);
+  // `transport`: the server's, which a master in this process may call other tasks through.
+  static void Add(const std::string& endpoint, Worker* worker,
+                  std::shared_ptr<Transport> transport);
   // Stops new calls to the endpoint's worker and waits for those inside Handle().
   static void Remove(const std::string& endpoint);
   static bool Has(const std::string& endpoint);
+  // The transport of the server at `endpoint` in this process, or null.
+  static std::shared_ptr<Transport> TransportOf(const std::string& endpoint);
   // Answers `request` by the worker at `endpoint` if it is in this process: `done` gets the
   // response or the error it reports, on whichever thread answers. False (and `request` and
   // `done` untouched) when there is none.

@@ -210,6 +210,21 @@ TEST_F(ClusterTest, DeadPsFailsTheRunWithUnavailableNamingItThenRecovers) {
   EXPECT_EQ(Values<float>(out[0]), (std::vector<float>{2, 3}));
 }
 
+TEST_F(ClusterTest, ASessionOnAStoppedServerFailsItsRunsAtOnce) {
+  // The session calls the ps through its target server's transport, which stops with it.
+  auto session = Connect(ModelGraph(true));
+  std::vector<Tensor> out;
+  ASSERT_TRUE(Run(session.get(), {}, {}, {"w/Assign"}, &out).ok());
+  worker_->Stop();
+  const absl::Time start = absl::Now();
+  absl::Status status =
+      Run(session.get(), {{"x", MakeTensor<float>({1, 2}, {1, 1})}}, {"y"}, {}, &out);
+  EXPECT_TRUE(absl::IsCancelled(status)) << status;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  session.reset();  // closing does not wait on the stopped transport either
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
 TEST_F(ClusterTest, TracedRunReportsEveryTasksNodes) {
   auto session = Connect(ModelGraph(true));
   std::vector<Tensor> out;

@@ -88,6 +88,39 @@ TEST(Transport, SilentPeerFailsCallsWithUnavailableNamingIt) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 
+TEST(Transport, ACallsOwnPeerTimeoutReplacesTheTransports) {
+  auto client = Transport::Create().value();  // 5 s of silence allowed
+  std::string endpoint;
+  {
+    auto server = Transport::Create().value();
+    endpoint = server->Bind("tcp://127.0.0.1:*", [](Message, Transport::Responder) {}).value();
+  }
+  const absl::Time start = absl::Now();
+  std::promise<absl::StatusOr<Message>> promise;
+  Message request;
+  request.envelope.mutable_get_status();
+  client->Call(
+      endpoint, "/job:test/replica:0/task:0", std::move(request),
+      [&](absl::StatusOr<Message> response) { promise.set_value(std::move(response)); },
+      absl::InfiniteDuration(), /*peer_timeout=*/absl::Milliseconds(300));
+  absl::StatusOr<Message> response = promise.get_future().get();
+  EXPECT_TRUE(absl::IsUnavailable(response.status())) << response.status();
+  EXPECT_NE(response.status().message().find("300ms"), std::string::npos) << response.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+}
+
+TEST(Transport, CallsAfterShutdownFailAtOnce) {
+  auto server = Transport::Create().value();
+  auto client = Transport::Create().value();
+  const std::string endpoint = StartDoubler(server.get());
+  client->Shutdown();
+  Message request;
+  request.envelope.mutable_run_graph();
+  request.tensors.push_back(testing::MakeTensor<float>({1}, {1}));
+  absl::StatusOr<Message> response = CallAndWait(client.get(), endpoint, std::move(request));
+  EXPECT_TRUE(absl::IsCancelled(response.status())) << response.status();
+}
+
 TEST(Transport, BusyPeerThatAnswersPingsIsNotDead) {
   TransportOptions options;
   options.heartbeat = absl::Milliseconds(50);
