@@ -97,6 +97,14 @@ class OpKernel {
   virtual absl::Status Compute(OpKernelContext* ctx) = 0;
   // Cheap kernels (Const, Identity, Shape, ...) run inline on the scheduling thread.
   virtual bool IsExpensive() const { return true; }
+  // About how many elements a run on `inputs` touches; an expensive kernel with little to
+  // do runs inline too. By default all of its inputs; a kernel that reads a part of one
+  // (a slice) says how much.
+  virtual int64_t WorkElements(absl::Span<const Tensor> inputs) const {
+    int64_t elements = 0;
+    for (const Tensor& t : inputs) elements += t.NumElements();
+    return elements;
+  }
   // Async kernels (Recv) override ComputeAsync instead of Compute.
   virtual bool IsAsync() const { return false; }
   virtual void ComputeAsync(OpKernelContext* ctx, std::function<void(absl::Status)> done) {

@@ -15,7 +15,7 @@
 namespace runnel {
 namespace {
 
-// Nodes whose inputs are smaller than this run inline even if their kernel is expensive:
+// Nodes that touch fewer elements than this run inline even if their kernel is expensive:
 // handing them to another thread would cost more than running them.
 constexpr int64_t kInlineInputElements = 1 << 14;
 
@@ -436,11 +436,8 @@ class Executor::Step {
   bool IsCheap(int id) const {
     const NodeItem& item = exec_->items_[id];
     if (!item.is_expensive || item.is_async) return true;
-    int64_t elements = 0;
-    for (int i = 0; i < item.num_inputs; ++i) {
-      elements += inputs_[item.input_start + i].NumElements();
-    }
-    return elements < kInlineInputElements;
+    const absl::Span<const Tensor> inputs(inputs_.get() + item.input_start, item.num_inputs);
+    return item.kernel->WorkElements(inputs) < kInlineInputElements;
   }
 
   // Counts `ready` as outstanding, keeps cheap nodes for this thread, and sends expensive

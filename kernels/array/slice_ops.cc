@@ -30,12 +30,31 @@ absl::Status CopySlice(OpKernelContext* ctx, const Tensor& x, const std::vector<
   return absl::OkStatus();
 }
 
+// The elements a slice copies: the product of `sizes`.
+int64_t Elements(const DimVector& sizes) {
+  int64_t n = 1;
+  for (int64_t s : sizes) n *= s;
+  return n;
+}
+
 class SliceOp : public OpKernel {
  public:
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& x = ctx->input(0);
     ASSIGN_OR_RETURN(std::vector<int64_t> begin, IntValues(ctx->input(1), "begin"));
-    ASSIGN_OR_RETURN(std::vector<int64_t> size, IntValues(ctx->input(2), "size"));
+    ASSIGN_OR_RETURN(DimVector sizes, Sizes(x, begin, ctx->input(2)));
+    return CopySlice(ctx, x, begin, std::vector<int64_t>(x.dims(), 1), sizes, TensorShape(sizes));
+  }
+  int64_t WorkElements(absl::Span<const Tensor> inputs) const override {
+    auto begin = IntValues(inputs[1], "begin");
+    auto sizes = begin.ok() ? Sizes(inputs[0], *begin, inputs[2]) : begin.status();
+    return sizes.ok() ? Elements(*sizes) : OpKernel::WorkElements(inputs);
+  }
+
+ private:
+  static absl::StatusOr<DimVector> Sizes(const Tensor& x, const std::vector<int64_t>& begin,
+                                         const Tensor& size_input) {
+    ASSIGN_OR_RETURN(std::vector<int64_t> size, IntValues(size_input, "size"));
     RN_REQUIRE(
         static_cast<int>(begin.size()) == x.dims() && static_cast<int>(size.size()) == x.dims(),
         "begin and size must have one entry per input dim (", x.dims(), "), have ", begin.size(),
@@ -48,7 +67,7 @@ class SliceOp : public OpKernel {
                  x.shape().DebugString());
       sizes[d] = s;
     }
-    return CopySlice(ctx, x, begin, std::vector<int64_t>(x.dims(), 1), sizes, TensorShape(sizes));
+    return sizes;
   }
 };
 
@@ -59,16 +78,26 @@ class StridedSliceOp : public OpKernel {
   }
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& x = ctx->input(0);
-    ASSIGN_OR_RETURN(std::vector<int64_t> begin, IntValues(ctx->input(1), "begin"));
-    ASSIGN_OR_RETURN(std::vector<int64_t> end, IntValues(ctx->input(2), "end"));
-    ASSIGN_OR_RETURN(std::vector<int64_t> strides, IntValues(ctx->input(3), "strides"));
-    ASSIGN_OR_RETURN(StridedSlicePlan plan,
-                     PlanStridedSlice(PartialShape(x.shape()), begin, end, strides, masks_));
+    ASSIGN_OR_RETURN(StridedSlicePlan plan, Plan(x, ctx->input(1), ctx->input(2), ctx->input(3)));
     DimVector sizes(plan.size.begin(), plan.size.end());
     return CopySlice(ctx, x, plan.begin, plan.stride, sizes, plan.final_shape.ToTensorShape());
   }
+  int64_t WorkElements(absl::Span<const Tensor> inputs) const override {
+    auto plan = Plan(inputs[0], inputs[1], inputs[2], inputs[3]);
+    return plan.ok() ? Elements(DimVector(plan->size.begin(), plan->size.end()))
+                     : OpKernel::WorkElements(inputs);
+  }
 
  private:
+  absl::StatusOr<StridedSlicePlan> Plan(const Tensor& x, const Tensor& begin_input,
+                                        const Tensor& end_input,
+                                        const Tensor& strides_input) const {
+    ASSIGN_OR_RETURN(std::vector<int64_t> begin, IntValues(begin_input, "begin"));
+    ASSIGN_OR_RETURN(std::vector<int64_t> end, IntValues(end_input, "end"));
+    ASSIGN_OR_RETURN(std::vector<int64_t> strides, IntValues(strides_input, "strides"));
+    return PlanStridedSlice(PartialShape(x.shape()), begin, end, strides, masks_);
+  }
+
   StridedSliceMasks masks_;
 };
 

@@ -43,6 +43,19 @@ class CountingPool : public ThreadPool {
   WorkerThreadPool pool_{"counting", 1};
 };
 
+// TestOnlyLater's big sibling: a million floats, 0, 1, 2, ...
+REGISTER_OP("TestOnlyLaterBig").Output("y: float");
+class LaterBigOp : public LaterOp {
+ public:
+  void ComputeAsync(OpKernelContext* ctx, std::function<void(absl::Status)> done) override {
+    Tensor big(DT_FLOAT, TensorShape({1 << 20}));
+    for (int i = 0; i < (1 << 20); ++i) big.data<float>()[i] = static_cast<float>(i);
+    ctx->set_output(0, big);
+    later_done = std::move(done);
+  }
+};
+REGISTER_KERNEL(KernelDefBuilder("TestOnlyLaterBig").Device(kCpu), LaterBigOp);
+
 // Finishes the pending TestOnlyLater from inside its own Compute, as a local Send does.
 REGISTER_OP("TestOnlyFinishLater");
 class FinishLaterOp : public OpKernel {
@@ -115,6 +128,40 @@ TEST_F(ExecutorThreads, ACallbackFromAThreadThatRunsNoNodeGoesOnThere) {
   WaitForEnd();
   EXPECT_EQ(pool_.scheduled, 0);  // Neg and _Retval ran on `io`
   EXPECT_EQ(finished_on_, io_id);
+}
+
+// later_big[begin:end] -> ret, finished from a thread that runs no node: a slice is as
+// cheap as what it copies, whatever the size of its input.
+TEST_F(ExecutorThreads, ASliceIsJudgedByWhatItCopies) {
+  for (int end : {3, 1 << 19}) {
+    auto index = [](const std::string& name, int value) {
+      return testing::ConstNode(name, testing::MakeTensor<int32_t>({1}, {value}));
+    };
+    executor_ = MakeExecutor(testing::MakeGraph(
+        {testing::MakeNode("later", "TestOnlyLaterBig", {}), index("begin", 1), index("end", end),
+         index("strides", 1),
+         testing::MakeNode("slice", "StridedSlice", {"later", "begin", "end", "strides"}),
+         testing::MakeNode("ret", "_Retval", {"slice"},
+                           {{"T", MakeAttr(DT_FLOAT)}, {"index", MakeAttr(int64_t{0})}})}));
+    ASSERT_NE(executor_, nullptr);
+    CallFrame frame({}, 1);
+    ExecutorArgs args;
+    args.call_frame = &frame;
+    args.inter_op_pool = &pool_;
+    std::atomic<bool> finished{false};
+    executor_->RunAsync(args, [&](absl::Status s) {
+      EXPECT_TRUE(s.ok()) << s;
+      finished = true;
+    });
+    const int before = pool_.scheduled;
+    std::thread([] { std::exchange(later_done, nullptr)(absl::OkStatus()); }).join();
+    while (!finished) std::this_thread::yield();
+    const Tensor& out = frame.retvals()[0];
+    ASSERT_EQ(out.NumElements(), end - 1);
+    EXPECT_EQ(out.data<float>()[end - 2], static_cast<float>(end - 1));
+    // Two elements run on the finishing thread; half a million go to the pool.
+    EXPECT_EQ(pool_.scheduled - before, end == 3 ? 0 : 1) << "end " << end;
+  }
 }
 
 TEST_F(ExecutorThreads, ACallbackInsideAnotherNodeGoesOnOnThePool) {
