@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -107,7 +106,11 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
 
   // Ends the I/O thread: outstanding calls fail, sockets close.
   void Stop() {
-    Post(nullptr);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    Wake();
     if (thread_.joinable()) thread_.join();
   }
 
@@ -116,101 +119,82 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
     if (context_ != nullptr) zmq_ctx_term(context_);
   }
 
-  // Runs `task` on the I/O thread; nullptr stops the loop. False once it is stopping.
-  bool Post(std::function<void()> task) {
+  absl::StatusOr<std::string> Bind(const std::string& endpoint, Handler handler) {
+    absl::StatusOr<std::string> bound;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) return false;
-      if (task == nullptr) {
-        stopping_ = true;
-      } else {
-        tasks_.push_back(std::move(task));
-      }
+      if (stopping_) return absl::CancelledError("the transport was shut down");
+      bound = BindLocked(endpoint, std::move(handler));
     }
-    const uint64_t one = 1;
-    (void)!write(wake_fd_, &one, sizeof(one));
-    return true;
-  }
-
-  // Runs `task` now when called on the I/O thread (an answer made there goes out without
-  // waking the loop), else posts it.
-  void RunOnLoop(std::function<void()> task) {
-    if (std::this_thread::get_id() == thread_.get_id()) {
-      task();
-    } else {
-      Post(std::move(task));
-    }
-  }
-
-  absl::StatusOr<std::string> Bind(const std::string& endpoint, Handler handler) {
-    std::promise<absl::StatusOr<std::string>> promise;
-    auto future = promise.get_future();
-    Post([this, endpoint, handler = std::move(handler), &promise]() mutable {
-      promise.set_value(BindOnLoop(endpoint, std::move(handler)));
-    });
-    if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
-      return absl::InternalError("the transport's I/O thread did not answer");
-    }
-    return future.get();
+    Wake();  // the I/O thread polls the new socket from now on
+    return bound;
   }
 
   void Call(const std::string& endpoint, const std::string& peer_name, Message request,
             ResponseCallback done, absl::Duration timeout, absl::Duration peer_timeout) {
     const uint64_t call_id = next_call_id_.fetch_add(1);
     request.envelope.set_call_id(call_id);
-    auto encoded = std::make_shared<absl::StatusOr<EncodedMessage>>(Encode(std::move(request)));
+    absl::StatusOr<EncodedMessage> encoded = Encode(std::move(request));
+    if (!encoded.ok()) {
+      done(encoded.status());
+      return;
+    }
+    const auto now = Clock::now();
     const auto deadline = timeout == absl::InfiniteDuration()
                               ? Clock::time_point::max()
-                              : Clock::now() + absl::ToChronoNanoseconds(timeout);
+                              : now + absl::ToChronoNanoseconds(timeout);
     const auto silence = absl::ToChronoNanoseconds(
         peer_timeout > absl::ZeroDuration() ? peer_timeout : options_.peer_timeout);
-    auto callback = std::make_shared<UntilTaken>(std::move(done));
-    Post([this, endpoint, peer_name, call_id, encoded, deadline, silence, callback]() mutable {
-      ResponseCallback done = std::exchange(callback->done, nullptr);
-      if (!encoded->ok()) {
-        done(encoded->status());
-        return;
+    absl::Status failure;
+    bool wake = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) {
+        failure = absl::CancelledError("the transport was shut down (its server stopped)");
+      } else {
+        Peer& peer = PeerFor(endpoint, peer_name, &wake);
+        if (peer.socket == nullptr) {
+          failure = absl::UnavailableError(absl::StrCat("cannot connect to ", peer.name));
+        } else {
+          if (peer.calls == 0) {
+            peer.last_heard = now;
+            peer.last_ping = now;
+          }
+          if (SendMessage(peer.socket, nullptr, *std::move(encoded))) {
+            peer.pending[call_id] = Pending{std::move(done), deadline, silence};
+            ++peer.calls;
+            last_call_ = now;
+            // A loop asleep without a timeout would not keep this call's deadline.
+            wake = wake || sleeping_ || HasInput(peer.socket);
+          } else {
+            failure = absl::UnavailableError(
+                absl::StrCat("sending to ", peer.name, " failed: ", zmq_strerror(zmq_errno())));
+          }
+        }
       }
-      Peer& peer = PeerFor(endpoint, peer_name);
-      if (peer.socket == nullptr) {
-        done(absl::UnavailableError(absl::StrCat("cannot connect to ", peer.name)));
-        return;
-      }
-      const auto now = Clock::now();
-      if (peer.calls == 0) {
-        peer.last_heard = now;
-        peer.last_ping = now;
-      }
-      if (!SendMessage(peer.socket, nullptr, std::move(**encoded))) {
-        done(absl::UnavailableError(
-            absl::StrCat("sending to ", peer.name, " failed: ", zmq_strerror(zmq_errno()))));
-        return;
-      }
-      peer.pending[call_id] = Pending{std::move(done), deadline, silence};
-      ++peer.calls;
-    });
+    }
+    if (!failure.ok()) {
+      done(failure);
+      return;
+    }
+    if (wake) Wake();
   }
 
   void ResetPeer(const std::string& endpoint, const absl::Status& status) {
-    Post([this, endpoint, status] {
+    std::vector<Answer> answers;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
       auto it = peers_.find(endpoint);
-      if (it != peers_.end()) FailPeer(*it->second, status);
-    });
+      if (it != peers_.end()) FailPeer(*it->second, status, &answers);
+    }
+    Deliver(answers);
   }
 
  private:
   struct Server {
     void* socket = nullptr;
+    int fd = -1;  // ZMQ_FD: readable when the socket may have input
     Handler handler;
-  };
-  // A call's callback until the I/O thread takes it; a task dropped untaken (the loop had
-  // stopped) fails the call.
-  struct UntilTaken {
-    explicit UntilTaken(ResponseCallback callback) : done(std::move(callback)) {}
-    ~UntilTaken() {
-      if (done) done(absl::CancelledError("the transport was shut down (its server stopped)"));
-    }
-    ResponseCallback done;
   };
   struct Pending {
     ResponseCallback done;  // null for a ping
@@ -220,13 +204,44 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
   struct Peer {
     std::string endpoint, name;
     void* socket = nullptr;
+    int fd = -1;
     void* monitor = nullptr;  // handshake failures (a refused key)
+    int monitor_fd = -1;
     std::map<uint64_t, Pending> pending;
     int calls = 0;  // pending entries that are not pings
     Clock::time_point last_heard, last_ping;
   };
+  // A callback and what it gets, collected under the lock and run after it.
+  using Answer = std::pair<ResponseCallback, absl::StatusOr<Message>>;
+  struct Request {
+    Server* server;
+    std::vector<Frame> frames;
+  };
 
-  absl::StatusOr<std::string> BindOnLoop(const std::string& endpoint, Handler handler) {
+  static bool HasInput(void* socket) {
+    int events = 0;
+    size_t size = sizeof(events);
+    return zmq_getsockopt(socket, ZMQ_EVENTS, &events, &size) == 0 && (events & ZMQ_POLLIN);
+  }
+
+  static int FdOf(void* socket) {
+    int fd = -1;
+    size_t size = sizeof(fd);
+    zmq_getsockopt(socket, ZMQ_FD, &fd, &size);
+    return fd;
+  }
+
+  void Wake() {
+    const uint64_t one = 1;
+    (void)!write(wake_fd_, &one, sizeof(one));
+  }
+
+  static void Deliver(std::vector<Answer>& answers) {
+    for (auto& [done, response] : answers) done(std::move(response));
+    answers.clear();
+  }
+
+  absl::StatusOr<std::string> BindLocked(const std::string& endpoint, Handler handler) {
     auto server = std::make_unique<Server>();
     server->socket = zmq_socket(context_, ZMQ_ROUTER);
     server->handler = std::move(handler);
@@ -254,18 +269,24 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
     char bound[256];
     size_t size = sizeof(bound);
     zmq_getsockopt(server->socket, ZMQ_LAST_ENDPOINT, bound, &size);
+    server->fd = FdOf(server->socket);
     servers_.push_back(std::move(server));
     return std::string(bound);
   }
 
-  Peer& PeerFor(const std::string& endpoint, const std::string& name) {
+  // The peer at `endpoint`, connected if it can be; `connected` is set when that made a
+  // socket the I/O thread does not poll yet.
+  Peer& PeerFor(const std::string& endpoint, const std::string& name, bool* connected) {
     auto& peer = peers_[endpoint];
     if (peer == nullptr) {
       peer = std::make_unique<Peer>();
       peer->endpoint = endpoint;
       peer->name = absl::StrCat(name.empty() ? "a peer" : name, " at ", endpoint);
     }
-    if (peer->socket == nullptr) Connect(*peer);
+    if (peer->socket == nullptr) {
+      Connect(*peer);
+      *connected = true;
+    }
     return *peer;
   }
 
@@ -297,11 +318,14 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
       return;
     }
     peer.socket = socket;
+    peer.fd = FdOf(socket);
     peer.monitor = monitor;
+    peer.monitor_fd = FdOf(monitor);
   }
 
-  // Fails the peer's calls and drops its socket, with whatever is still queued there.
-  void FailPeer(Peer& peer, const absl::Status& status) {
+  // Fails the peer's calls (into `answers`) and drops its socket, with whatever is still
+  // queued there.
+  void FailPeer(Peer& peer, const absl::Status& status, std::vector<Answer>* answers) {
     std::map<uint64_t, Pending> pending;
     pending.swap(peer.pending);
     peer.calls = 0;
@@ -310,32 +334,45 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
       zmq_close(peer.socket);
       zmq_close(peer.monitor);
       peer.socket = peer.monitor = nullptr;
+      peer.fd = peer.monitor_fd = -1;
     }
     for (auto& [id, p] : pending) {
-      if (p.done) p.done(status);
+      if (p.done) answers->emplace_back(std::move(p.done), status);
     }
   }
 
+  // The I/O thread: waits on every socket's ZMQ_FD (a file descriptor: polling it does not
+  // touch the socket) and the wake-up eventfd, takes what arrived under the lock, and hands
+  // it to handlers and callbacks after it. Other threads send on the sockets themselves,
+  // under the lock; a send can take the notice of input that ZMQ_FD gave (ZeroMQ processes
+  // the socket's commands then), so the sender checks ZMQ_EVENTS and wakes this thread
+  // when input is waiting.
   void Run() {
-    std::vector<Frame> frames;
+    std::vector<Request> requests;
+    std::vector<Answer> answers;
+    bool more = false;  // a socket had more than one turn's worth of input
     for (;;) {
       std::vector<zmq_pollitem_t> items;
       items.push_back({nullptr, wake_fd_, ZMQ_POLLIN, 0});
       if (zap_ != nullptr) items.push_back({zap_, 0, ZMQ_POLLIN, 0});
-      const size_t first_server = items.size();
-      for (const auto& s : servers_) items.push_back({s->socket, 0, ZMQ_POLLIN, 0});
-      const size_t first_peer = items.size();
-      std::vector<Peer*> polled;
-      bool waiting = false;
-      for (auto& [endpoint, peer] : peers_) {
-        if (peer->socket == nullptr) continue;
-        polled.push_back(peer.get());
-        items.push_back({peer->socket, 0, ZMQ_POLLIN, 0});
-        items.push_back({peer->monitor, 0, ZMQ_POLLIN, 0});
-        waiting = waiting || !peer->pending.empty();
+      long timeout_ms;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) break;
+        bool waiting = false;
+        for (const auto& s : servers_) items.push_back({nullptr, s->fd, ZMQ_POLLIN, 0});
+        for (auto& [endpoint, peer] : peers_) {
+          if (peer->socket == nullptr) continue;
+          items.push_back({nullptr, peer->fd, ZMQ_POLLIN, 0});
+          items.push_back({nullptr, peer->monitor_fd, ZMQ_POLLIN, 0});
+          waiting = waiting || peer->calls > 0;
+        }
+        // With calls outstanding, or lately, wake often enough to ping, to notice silence
+        // and to keep deadlines; a call made while this sleeps without a timeout wakes it.
+        const bool busy = waiting || Clock::now() - last_call_ < std::chrono::seconds(1);
+        timeout_ms = more ? 0 : busy ? 20 : -1;
+        sleeping_ = timeout_ms < 0;
       }
-      // With calls outstanding, wake often enough to ping and to notice silence.
-      const long timeout_ms = waiting ? 20 : -1;
       if (zmq_poll(items.data(), static_cast<int>(items.size()), timeout_ms) < 0 &&
           zmq_errno() != EINTR) {
         break;
@@ -343,72 +380,74 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
       if (items[0].revents & ZMQ_POLLIN) {
         uint64_t count;
         (void)!read(wake_fd_, &count, sizeof(count));
-        std::vector<std::function<void()>> tasks;
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          if (stopping_) break;
-          tasks.swap(tasks_);
-        }
-        for (auto& task : tasks) task();
       }
       if (zap_ != nullptr && (items[1].revents & ZMQ_POLLIN)) AnswerZap();
-      for (size_t i = 0; i < servers_.size(); ++i) {
-        if (items[first_server + i].revents & ZMQ_POLLIN) Serve(*servers_[i], &frames);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        sleeping_ = false;
+        more = false;
+        for (const auto& server : servers_) more = TakeRequests(server.get(), &requests) || more;
+        for (auto& [endpoint, peer] : peers_) more = TakeAnswers(*peer, &answers) || more;
+        more = CheckPeers(&answers) || more;
       }
-      for (size_t i = 0; i < polled.size(); ++i) {
-        Peer& peer = *polled[i];
-        if (items[first_peer + 2 * i].revents & ZMQ_POLLIN) ReadResponses(peer, &frames);
-        if (peer.socket != nullptr && (items[first_peer + 2 * i + 1].revents & ZMQ_POLLIN)) {
-          ReadMonitor(peer, &frames);
-        }
-      }
-      CheckPeers();
+      for (Request& request : requests) Serve(request);
+      requests.clear();
+      Deliver(answers);
     }
-    // Stopping: every outstanding call fails, those not yet sent too; sockets close.
-    std::vector<std::function<void()>> dropped;
+    // Stopping: every outstanding call fails; sockets close.
     {
       std::lock_guard<std::mutex> lock(mu_);
-      dropped.swap(tasks_);
+      for (auto& [endpoint, peer] : peers_) {
+        FailPeer(*peer, absl::CancelledError("the transport is shutting down"), &answers);
+      }
+      for (auto& s : servers_) zmq_close(s->socket);
+      servers_.clear();
     }
-    dropped.clear();
-    for (auto& [endpoint, peer] : peers_) {
-      FailPeer(*peer, absl::CancelledError("the transport is shutting down"));
-    }
-    for (auto& s : servers_) zmq_close(s->socket);
+    Deliver(answers);
     if (zap_ != nullptr) zmq_close(zap_);
   }
 
-  void Serve(Server& server, std::vector<Frame>* frames) {
+  // Takes up to a turn's worth of requests; true if more are waiting.
+  bool TakeRequests(Server* server, std::vector<Request>* requests) {
     // Bounded, so one busy client cannot starve the others or the pings.
-    for (int n = 0; n < 64 && ReceiveFrames(server.socket, frames); ++n) {
-      if (frames->size() < 2) continue;  // no routing id: nothing to answer
-      auto routing = std::make_shared<std::string>(static_cast<const char*>((*frames)[0].data),
-                                                   (*frames)[0].size);
-      frames->erase(frames->begin());
-      const Frame envelope_frame = (*frames)[0];
-      absl::StatusOr<Message> request = Decode(std::move(*frames), options_.limits);
-      Responder respond =
-          MakeResponder(&server, routing, request.ok() ? request->envelope.call_id() : 0);
-      if (!request.ok()) {
-        Message error;
-        SetStatus(AppendToMessage(request.status(), " (message rejected)"), &error.envelope);
-        // The call id, when the envelope itself parsed, so the caller's call fails now.
-        Envelope envelope;
-        if (envelope_frame.size <= options_.limits.max_envelope_bytes &&
-            envelope.ParseFromArray(envelope_frame.data, static_cast<int>(envelope_frame.size))) {
-          respond = MakeResponder(&server, routing, envelope.call_id());
-        }
-        respond(std::move(error));
-        continue;
-      }
-      if (request->envelope.has_ping()) {
-        Message pong;
-        pong.envelope.mutable_ping_response();
-        respond(std::move(pong));
-        continue;
-      }
-      server.handler(*std::move(request), std::move(respond));
+    for (int n = 0; n < 64; ++n) {
+      Request request{server, {}};
+      if (!ReceiveFrames(server->socket, &request.frames)) return false;
+      requests->push_back(std::move(request));
     }
+    return HasInput(server->socket);
+  }
+
+  void Serve(Request& request) {
+    std::vector<Frame>& frames = request.frames;
+    if (frames.size() < 2) return;  // no routing id: nothing to answer
+    auto routing =
+        std::make_shared<std::string>(static_cast<const char*>(frames[0].data), frames[0].size);
+    frames.erase(frames.begin());
+    const Frame envelope_frame = frames[0];
+    absl::StatusOr<Message> message = Decode(std::move(frames), options_.limits);
+    Server* server = request.server;
+    Responder respond =
+        MakeResponder(server, routing, message.ok() ? message->envelope.call_id() : 0);
+    if (!message.ok()) {
+      Message error;
+      SetStatus(AppendToMessage(message.status(), " (message rejected)"), &error.envelope);
+      // The call id, when the envelope itself parsed, so the caller's call fails now.
+      Envelope envelope;
+      if (envelope_frame.size <= options_.limits.max_envelope_bytes &&
+          envelope.ParseFromArray(envelope_frame.data, static_cast<int>(envelope_frame.size))) {
+        respond = MakeResponder(server, routing, envelope.call_id());
+      }
+      respond(std::move(error));
+      return;
+    }
+    if (message->envelope.has_ping()) {
+      Message pong;
+      pong.envelope.mutable_ping_response();
+      respond(std::move(pong));
+      return;
+    }
+    server->handler(*std::move(message), std::move(respond));
   }
 
   Responder MakeResponder(Server* server, std::shared_ptr<std::string> routing, uint64_t call_id) {
@@ -417,29 +456,48 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
       std::shared_ptr<Loop> loop = self.lock();
       if (loop == nullptr) return;
       response.envelope.set_call_id(call_id);
-      auto encoded = std::make_shared<absl::StatusOr<EncodedMessage>>(Encode(std::move(response)));
-      if (!encoded->ok()) {
+      absl::StatusOr<EncodedMessage> encoded = Encode(std::move(response));
+      if (!encoded.ok()) {
         Message error;
-        SetStatus(encoded->status(), &error.envelope);
+        SetStatus(encoded.status(), &error.envelope);
         error.envelope.set_call_id(call_id);
-        *encoded = Encode(std::move(error));
+        encoded = Encode(std::move(error));
       }
-      loop->RunOnLoop([server, routing, encoded] {
-        // A client that went away: nothing to do (ROUTER_MANDATORY reports it).
-        SendMessage(server->socket, routing.get(), std::move(**encoded));
-      });
+      loop->SendAnswer(server, *routing, *std::move(encoded));
     };
   }
 
-  void ReadResponses(Peer& peer, std::vector<Frame>* frames) {
-    for (int n = 0; n < 64 && peer.socket != nullptr && ReceiveFrames(peer.socket, frames); ++n) {
+  // Sends an answer from whichever thread made it.
+  void SendAnswer(Server* server, const std::string& routing, EncodedMessage message) {
+    bool wake;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (servers_.empty()) return;  // closed: the transport stopped
+      // A client that went away: nothing to do (ROUTER_MANDATORY reports it).
+      SendMessage(server->socket, &routing, std::move(message));
+      wake = HasInput(server->socket);
+    }
+    if (wake) Wake();
+  }
+
+  // Takes up to a turn's worth of the peer's answers (and a refused handshake); true if
+  // more are waiting.
+  bool TakeAnswers(Peer& peer, std::vector<Answer>* answers) {
+    std::vector<Frame> frames;
+    for (int n = 0; n < 64; ++n) {
+      if (peer.socket == nullptr || !ReceiveFrames(peer.socket, &frames)) {
+        ReadMonitor(peer, answers);
+        return false;
+      }
       peer.last_heard = Clock::now();
-      absl::StatusOr<Message> response = Decode(std::move(*frames), options_.limits);
+      absl::StatusOr<Message> response = Decode(std::move(frames), options_.limits);
       if (!response.ok()) {
         // A peer that sends what cannot be read is not one to wait for.
-        FailPeer(peer, absl::UnavailableError(absl::StrCat(
-                           peer.name, " sent a malformed message: ", response.status().message())));
-        return;
+        FailPeer(peer,
+                 absl::UnavailableError(absl::StrCat(
+                     peer.name, " sent a malformed message: ", response.status().message())),
+                 answers);
+        return false;
       }
       auto it = peer.pending.find(response->envelope.call_id());
       if (it == peer.pending.end()) continue;  // a late answer to a call that failed
@@ -449,27 +507,33 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
       --peer.calls;
       absl::Status status = StatusOf(response->envelope);
       if (status.ok()) {
-        pending.done(*std::move(response));
+        answers->emplace_back(std::move(pending.done), *std::move(response));
       } else {
-        pending.done(status);
+        answers->emplace_back(std::move(pending.done), status);
       }
     }
+    return HasInput(peer.socket);
   }
 
-  void ReadMonitor(Peer& peer, std::vector<Frame>* frames) {
-    while (peer.monitor != nullptr && ReceiveFrames(peer.monitor, frames)) {
-      if (frames->empty() || (*frames)[0].size < 2) continue;
+  void ReadMonitor(Peer& peer, std::vector<Answer>* answers) {
+    std::vector<Frame> frames;
+    while (peer.monitor != nullptr && ReceiveFrames(peer.monitor, &frames)) {
+      if (frames.empty() || frames[0].size < 2) continue;
       uint16_t event;
-      std::memcpy(&event, (*frames)[0].data, sizeof(event));
+      std::memcpy(&event, frames[0].data, sizeof(event));
       FailPeer(peer,
                absl::UnauthenticatedError(absl::StrCat(
                    peer.name, event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                                   ? " refused this client's CURVE key"
-                                  : " refused the connection (CURVE keys on one side only?)")));
+                                  : " refused the connection (CURVE keys on one side only?)")),
+               answers);
     }
   }
 
-  void CheckPeers() {
+  // Fails silent peers and late calls, pings the peers waited for; true if a ping's send
+  // found input waiting (its ZMQ_FD notice may be gone).
+  bool CheckPeers(std::vector<Answer>* answers) {
+    bool input = false;
     const auto now = Clock::now();
     for (auto& [endpoint, p] : peers_) {
       Peer& peer = *p;
@@ -484,19 +548,21 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
       const auto heartbeat =
           std::min<Clock::duration>(absl::ToChronoNanoseconds(options_.heartbeat), silence / 4);
       if (now - peer.last_heard > silence) {
-        FailPeer(peer, absl::UnavailableError(
-                           absl::StrCat(peer.name, " did not answer for ",
-                                        absl::FormatDuration(absl::FromChrono(silence)),
-                                        " (the task died, stopped or is unreachable)")));
+        FailPeer(
+            peer,
+            absl::UnavailableError(absl::StrCat(peer.name, " did not answer for ",
+                                                absl::FormatDuration(absl::FromChrono(silence)),
+                                                " (the task died, stopped or is unreachable)")),
+            answers);
         continue;
       }
       for (auto it = peer.pending.begin(); it != peer.pending.end();) {
         if (it->second.done && now > it->second.deadline) {
-          ResponseCallback done = std::move(it->second.done);
+          answers->emplace_back(std::move(it->second.done),
+                                absl::DeadlineExceededError(absl::StrCat(
+                                    "the call to ", peer.name, " ran past its deadline")));
           it = peer.pending.erase(it);
           --peer.calls;
-          done(absl::DeadlineExceededError(
-              absl::StrCat("the call to ", peer.name, " ran past its deadline")));
         } else {
           ++it;
         }
@@ -511,8 +577,10 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
         if (encoded.ok() && SendMessage(peer.socket, nullptr, *std::move(encoded))) {
           peer.pending[id] = Pending{nullptr, Clock::time_point::max(), silence};
         }
+        input = input || HasInput(peer.socket);
       }
     }
+    return input;
   }
 
   void AnswerZap() {
@@ -538,14 +606,14 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
   TransportOptions options_;
   void* context_ = nullptr;
   int wake_fd_ = -1;
-  void* zap_ = nullptr;
+  void* zap_ = nullptr;  // the I/O thread's alone
   std::set<std::string> authorized_;
   std::thread thread_;
-  std::mutex mu_;  // guards tasks_ and stopping_
-  std::vector<std::function<void()>> tasks_;
-  bool stopping_ = false;
   std::atomic<uint64_t> next_call_id_{1};
-  // The rest belongs to the I/O thread.
+  std::mutex mu_;  // guards the rest, the sockets in it included
+  bool stopping_ = false;
+  bool sleeping_ = false;  // the I/O thread waits without a timeout
+  Clock::time_point last_call_;
   std::vector<std::unique_ptr<Server>> servers_;
   std::map<std::string, std::unique_ptr<Peer>> peers_;
   int next_monitor_ = 0;

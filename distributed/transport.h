@@ -1,8 +1,9 @@
 // The ZeroMQ transport: request/response calls between processes. A server socket
 // (ROUTER) takes requests and hands each to a handler, which answers when it likes, from
-// any thread; a call to a peer goes through one DEALER socket per peer address. One I/O
-// thread owns every socket, so no ZeroMQ socket is shared between threads; other threads
-// queue work for it and wake it through an eventfd.
+// any thread; a call to a peer goes through one DEALER socket per peer address. Calls and
+// answers are sent by the thread that makes them, under the transport's lock (ZeroMQ
+// sockets may change threads behind a memory barrier); one I/O thread waits for input,
+// takes it under the lock and runs handlers and callbacks after it.
 //
 // A peer that does not answer at all for `peer_timeout` while calls to it are outstanding
 // fails those calls with UnavailableError naming it: the I/O thread pings peers it waits
@@ -42,7 +43,8 @@ class Transport {
   // `respond` may be called once, from any thread; the call id is filled in.
   using Responder = std::function<void(Message response)>;
   using Handler = std::function<void(Message request, Responder respond)>;
-  // Runs once, on the I/O thread: keep it short (hand expensive work to another thread).
+  // Runs once (on the I/O thread, or on the caller's for an error found at once): keep it
+  // short (hand expensive work to another thread).
   using ResponseCallback = std::function<void(absl::StatusOr<Message> response)>;
 
   static absl::StatusOr<std::unique_ptr<Transport>> Create(const TransportOptions& options = {});
@@ -55,7 +57,9 @@ class Transport {
 
   // Sends `request` to the server at `endpoint` (named `peer_name` in errors). `done` gets
   // the response, the error it reports, UnavailableError when the peer stops answering, or
-  // DeadlineExceededError after `timeout`; after Shutdown, CancelledError at once. A
+  // DeadlineExceededError after `timeout`; after Shutdown, CancelledError. An error found
+  // at once (the transport is shut down, the peer cannot be reached) reaches `done` before
+  // Call returns, on the caller's thread; anything else on the I/O thread. A
   // `peer_timeout` other than zero replaces the transport's for this call (a peer is given
   // up when silent for the shortest of its calls').
   void Call(const std::string& endpoint, const std::string& peer_name, Message request,
