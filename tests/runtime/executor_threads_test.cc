@@ -73,14 +73,7 @@ class ExecutorThreads : public ::testing::Test {
     auto graph = Graph::FromGraphDef(def, GraphBuildOptions{/*infer_shapes=*/false});
     EXPECT_TRUE(graph.ok()) << graph.status();
     auto executor =
-        Executor::Create(*std::move(graph), &device_,
-                         [&](const Node& node) -> absl::StatusOr<std::shared_ptr<OpKernel>> {
-                           OpKernelConstruction c(node.def(), node.op_def(), &device_,
-                                                  node.input_types(), node.output_types());
-                           ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> kernel,
-                                            KernelRegistry::Global()->CreateKernel(&c));
-                           return std::shared_ptr<OpKernel>(std::move(kernel));
-                         });
+        Executor::Create(*std::move(graph), &device_, testing::RegistryKernels(&device_));
     EXPECT_TRUE(executor.ok()) << executor.status();
     return executor.ok() ? *std::move(executor) : nullptr;
   }

@@ -79,15 +79,7 @@ TEST(HostMemory, InputsAndOutputsAreWhereTheKernelKeepsThem) {
                           testing::MakeNode("back", "TestOnlyOnDevice", {"dims"}), retval}),
       GraphBuildOptions{/*infer_shapes=*/false});
   ASSERT_TRUE(graph.ok()) << graph.status();
-  auto executor =
-      Executor::Create(*std::move(graph), &device,
-                       [&](const Node& node) -> absl::StatusOr<std::shared_ptr<OpKernel>> {
-                         OpKernelConstruction construction(node.def(), node.op_def(), &device,
-                                                           node.input_types(), node.output_types());
-                         ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> kernel,
-                                          KernelRegistry::Global()->CreateKernel(&construction));
-                         return std::shared_ptr<OpKernel>(std::move(kernel));
-                       });
+  auto executor = Executor::Create(*std::move(graph), &device, testing::RegistryKernels(&device));
   ASSERT_TRUE(executor.ok()) << executor.status();
   CallFrame frame({}, 1);
   ExecutorArgs args;
