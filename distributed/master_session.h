@@ -11,6 +11,7 @@
 // registered anew.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -64,6 +65,8 @@ class MasterSession final : public Session {
     PreparedGraph graph;  // feed specs (the partitions went to the tasks)
     std::vector<TaskPart> parts;
     std::vector<GraphDef> partition_graphs;  // for RunMetadata, without large constants
+    // How long its runs wait for their answers: a running mean, 0 before the first run.
+    std::atomic<int64_t> wait_ns{0};
   };
   using Call = std::pair<Task, Message>;  // (to whom, what)
 
@@ -76,10 +79,13 @@ class MasterSession final : public Session {
   // Calls the task's worker directly when it is in this process, else through the transport.
   void CallTask(const Task& task, Message request, Transport::ResponseCallback done,
                 absl::Duration timeout);
-  // Sends each request and waits for every answer or `timeout`; `on_error` runs once, at the
-  // first failure, before this returns.
+  // Sends each request and waits for every answer or `timeout`, awake for up to `spin`
+  // before it sleeps; `on_error` runs once, at the first failure, before this returns.
   std::vector<absl::StatusOr<Message>> CallAll(std::vector<Call> calls, absl::Duration timeout,
-                                               const std::function<void(absl::Status)>& on_error);
+                                               const std::function<void(absl::Status)>& on_error,
+                                               absl::Duration spin = absl::ZeroDuration());
+  // How long a run of `step` waits awake for its answers (see Run).
+  absl::Duration SpinFor(const PreparedStep& step) const;
   // Ends a step on `tasks` without waiting: at once with CleanupStep aborting it when
   // `status` is an error, else with the next RunGraph to each task (ended_steps_).
   void EndStep(uint64_t step_id, const absl::Status& status, const std::vector<Task>& tasks);
@@ -109,6 +115,7 @@ class MasterSession final : public Session {
   std::set<uint64_t> in_flight_;  // steps running now
   std::condition_variable idle_cv_;
   std::mt19937_64 step_ids_{std::random_device{}()};
+  std::atomic<bool> spinning_{false};  // a run waits awake: the others sleep
 
   // Steps that ended well, by task endpoint, for the task's next RunGraph to clean up.
   struct EndedSteps {

@@ -4,6 +4,8 @@
 
 namespace runnel {
 
+std::atomic<int> WorkerThreadPool::busy_{0};
+
 WorkerThreadPool::WorkerThreadPool(std::string name, int num_threads) {
   for (int i = 0; i < std::max(1, num_threads); ++i) {
     threads_.emplace_back([this] { WorkerLoop(); });
@@ -47,7 +49,9 @@ void WorkerThreadPool::WorkerLoop() {
       queue_.pop_front();
       queued_.store(queue_.size(), std::memory_order_relaxed);
     }
+    busy_.fetch_add(1, std::memory_order_relaxed);
     fn();
+    busy_.fetch_sub(1, std::memory_order_relaxed);
   }
 }
 

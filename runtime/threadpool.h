@@ -23,6 +23,9 @@ class WorkerThreadPool final : public ThreadPool {
   int NumThreads() const override { return static_cast<int>(threads_.size()); }
   void Schedule(std::function<void()> fn) override;
 
+  // How many threads of all the pools of this process are running work now.
+  static int Busy() { return busy_.load(std::memory_order_relaxed); }
+
  private:
   void WorkerLoop();
 
@@ -33,6 +36,7 @@ class WorkerThreadPool final : public ThreadPool {
   int sleeping_ = 0;               // workers waiting on cv_
   bool stopping_ = false;
   std::vector<std::thread> threads_;
+  static std::atomic<int> busy_;
 };
 
 // The number of cores this process may use.

@@ -185,6 +185,31 @@ TEST_F(ClusterTest, RunPastItsDeadlineFailsOnEitherTaskAndTheSessionGoesOn) {
   }
 }
 
+TEST_F(ClusterTest, ShortStepsWaitedForAwakeGetTheirAnswersInOrderAndKeepTheirDeadline) {
+  // Runs whose recent answers came within a millisecond wait for the next ones awake.
+  const std::vector<DataType> types{DT_FLOAT};
+  auto session = Connect(testing::MakeGraph(
+      {On(kPs, MakeNode("q", "FIFOQueue", {}, {{"component_types", MakeAttr(types)}})),
+       On(kWorker, testing::PlaceholderNode("x", DT_FLOAT)),
+       On(kPs, MakeNode("put", "QueueEnqueue", {"q", "x"}, {{"Tcomponents", MakeAttr(types)}})),
+       On(kPs, MakeNode("take", "QueueDequeue", {"q"}, {{"component_types", MakeAttr(types)}})),
+       On(kWorker, MakeNode("twice", "AddV2", {"take", "take"}))}));
+  std::vector<Tensor> out;
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(Run(session.get(), {{"x", Tensor::Scalar<float>(i)}}, {}, {"put"}, &out).ok());
+  }
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(Run(session.get(), {}, {"twice"}, {}, &out).ok()) << i;
+    EXPECT_EQ(Values<float>(out[0]), std::vector<float>{2.0f * i});
+  }
+  RunOptions options;
+  options.set_timeout_in_ms(200);
+  const absl::Time start = absl::Now();
+  absl::Status status = session->Run(options, {}, {"twice"}, {}, &out, nullptr);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(status)) << status;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
 TEST_F(ClusterTest, DeadPsFailsTheRunWithUnavailableNamingItThenRecovers) {
   SessionOptions options;
   ASSERT_TRUE(options.Set("peer_timeout_ms", "1000").ok());
