@@ -7,11 +7,9 @@
 #include <vector>
 
 #include "core/attr_value.h"
-#include "core/kernel_registry.h"
 #include "core/tensor.h"
 #include "gtest/gtest.h"
 #include "runtime/direct_session.h"
-#include "runtime/executor.h"
 
 namespace runnel::testing {
 
@@ -30,17 +28,6 @@ class DeviceMemoryAllocator : public Allocator {
   void Deallocate(void* p, size_t bytes) override { CpuAllocator()->Deallocate(p, bytes); }
   bool HostMemory() const override { return false; }
 };
-
-// Creates each node's kernel for `device` from the global registry, as a session would.
-inline Executor::KernelCreator RegistryKernels(Device* device) {
-  return [device](const Node& node) -> absl::StatusOr<std::shared_ptr<OpKernel>> {
-    OpKernelConstruction construction(node.def(), node.op_def(), device, node.input_types(),
-                                      node.output_types());
-    ASSIGN_OR_RETURN(std::unique_ptr<OpKernel> kernel,
-                     KernelRegistry::Global()->CreateKernel(&construction));
-    return std::shared_ptr<OpKernel>(std::move(kernel));
-  };
-}
 
 inline NodeDef MakeNode(const std::string& name, const std::string& op,
                         std::vector<std::string> inputs = {}, const Attrs& attrs = {}) {

@@ -9,6 +9,7 @@
 #include "core/op_registry.h"
 #include "gtest/gtest.h"
 #include "runtime/executor.h"
+#include "runtime/partition_runner.h"
 #include "runtime/threadpool.h"
 #include "tests/test_util.h"
 
@@ -72,8 +73,9 @@ class ExecutorThreads : public ::testing::Test {
   std::unique_ptr<Executor> MakeExecutor(const GraphDef& def) {
     auto graph = Graph::FromGraphDef(def, GraphBuildOptions{/*infer_shapes=*/false});
     EXPECT_TRUE(graph.ok()) << graph.status();
-    auto executor =
-        Executor::Create(*std::move(graph), &device_, testing::RegistryKernels(&device_));
+    auto executor = Executor::Create(*std::move(graph), &device_, [&](const Node& node) {
+      return PartitionRunner::CreateKernel(node, &device_);
+    });
     EXPECT_TRUE(executor.ok()) << executor.status();
     return executor.ok() ? *std::move(executor) : nullptr;
   }

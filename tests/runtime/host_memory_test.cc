@@ -7,6 +7,7 @@
 #include "core/op_registry.h"
 #include "gtest/gtest.h"
 #include "runtime/executor.h"
+#include "runtime/partition_runner.h"
 #include "runtime/threadpool.h"
 #include "tests/test_util.h"
 
@@ -79,7 +80,9 @@ TEST(HostMemory, InputsAndOutputsAreWhereTheKernelKeepsThem) {
                           testing::MakeNode("back", "TestOnlyOnDevice", {"dims"}), retval}),
       GraphBuildOptions{/*infer_shapes=*/false});
   ASSERT_TRUE(graph.ok()) << graph.status();
-  auto executor = Executor::Create(*std::move(graph), &device, testing::RegistryKernels(&device));
+  auto executor = Executor::Create(*std::move(graph), &device, [&](const Node& node) {
+    return PartitionRunner::CreateKernel(node, &device);
+  });
   ASSERT_TRUE(executor.ok()) << executor.status();
   CallFrame frame({}, 1);
   ExecutorArgs args;
