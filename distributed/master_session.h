@@ -84,7 +84,7 @@ class MasterSession final : public Session {
   std::vector<absl::StatusOr<Message>> CallAll(std::vector<Call> calls, absl::Duration timeout,
                                                const std::function<void(absl::Status)>& on_error,
                                                absl::Duration spin = absl::ZeroDuration());
-  // How long a run of `step` waits awake for its answers (see Run).
+  // How long a run of `step` waits awake for its answers; why and when: at its definition.
   absl::Duration SpinFor(const PreparedStep& step) const;
   // Ends a step on `tasks` without waiting: at once with CleanupStep aborting it when
   // `status` is an error, else with the next RunGraph to each task (ended_steps_).
