@@ -238,9 +238,14 @@ std::vector<absl::StatusOr<Message>> MasterSession::CallAll(
   const absl::Time deadline = absl::Now() + timeout;
   auto all_answered = [&] { return state->remaining == 0; };
   if (spin > absl::ZeroDuration() && !spinning_.exchange(true)) {
-    // Awake only while nothing computes here: the CPU may be the pool's.
-    SpinWait([&] { return all_answered() || WorkerThreadPool::Busy() > 0; },
-             absl::ToChronoNanoseconds(std::min(spin, timeout)));
+    // Awake only while nothing computes here: the CPU may be the pool's. The answers are
+    // taken off the sockets here, the I/O thread's wake-up saved.
+    SpinWait(
+        [&] {
+          transport_->PollAnswers();
+          return all_answered() || WorkerThreadPool::Busy() > 0;
+        },
+        absl::ToChronoNanoseconds(std::min(spin, timeout)));
     spinning_ = false;
   }
   std::unique_lock<std::mutex> lock(state->mu);

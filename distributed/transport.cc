@@ -190,6 +190,23 @@ class Transport::Loop : public std::enable_shared_from_this<Transport::Loop> {
     Deliver(answers);
   }
 
+  bool PollAnswers() {
+    std::vector<Answer> answers;
+    bool more = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+      if (!lock.owns_lock() || stopping_) return false;
+      for (auto& [endpoint, peer] : peers_) {
+        if (peer->calls > 0) more = TakeAnswers(*peer, &answers) || more;
+      }
+    }
+    // Taking input may have taken ZMQ_FD's notice of the rest.
+    if (more) Wake();
+    const bool any = !answers.empty();
+    Deliver(answers);
+    return any;
+  }
+
  private:
   struct Server {
     void* socket = nullptr;
@@ -641,6 +658,8 @@ void Transport::Call(const std::string& endpoint, const std::string& peer_name, 
                      ResponseCallback done, absl::Duration timeout, absl::Duration peer_timeout) {
   loop_->Call(endpoint, peer_name, std::move(request), std::move(done), timeout, peer_timeout);
 }
+
+bool Transport::PollAnswers() { return loop_->PollAnswers(); }
 
 void Transport::ResetPeer(const std::string& endpoint, const absl::Status& status) {
   loop_->ResetPeer(endpoint, status);

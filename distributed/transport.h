@@ -43,8 +43,8 @@ class Transport {
   // `respond` may be called once, from any thread; the call id is filled in.
   using Responder = std::function<void(Message response)>;
   using Handler = std::function<void(Message request, Responder respond)>;
-  // Runs once (on the I/O thread, or on the caller's for an error found at once): keep it
-  // short (hand expensive work to another thread).
+  // Runs once (on the I/O thread, on a thread in PollAnswers, or on the caller's for an
+  // error found at once): keep it short (hand expensive work to another thread).
   using ResponseCallback = std::function<void(absl::StatusOr<Message> response)>;
 
   static absl::StatusOr<std::unique_ptr<Transport>> Create(const TransportOptions& options = {});
@@ -59,12 +59,18 @@ class Transport {
   // the response, the error it reports, UnavailableError when the peer stops answering, or
   // DeadlineExceededError after `timeout`; after Shutdown, CancelledError. An error found
   // at once (the transport is shut down, the peer cannot be reached) reaches `done` before
-  // Call returns, on the caller's thread; anything else on the I/O thread. A
+  // Call returns, on the caller's thread; anything else on the I/O thread (or PollAnswers'). A
   // `peer_timeout` other than zero replaces the transport's for this call (a peer is given
   // up when silent for the shortest of its calls').
   void Call(const std::string& endpoint, const std::string& peer_name, Message request,
             ResponseCallback done, absl::Duration timeout = absl::InfiniteDuration(),
             absl::Duration peer_timeout = absl::ZeroDuration());
+
+  // Takes the answers that have arrived and runs their callbacks on this thread, unless
+  // another thread holds the transport's lock; true if it ran any. A caller waiting awake
+  // for answers calls it between checks, so they reach it without waking the I/O thread.
+  // Requests are left to the I/O thread, which serves them in order.
+  bool PollAnswers();
 
   // Fails every outstanding call to `endpoint` with `status` and drops what is queued for it.
   void ResetPeer(const std::string& endpoint, const absl::Status& status);

@@ -2,7 +2,11 @@
 // fails calls with UnavailableError naming it, CURVE refuses unknown clients.
 #include "distributed/transport.h"
 
+#include <atomic>
 #include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "distributed/curve_keys.h"
 #include "gtest/gtest.h"
@@ -55,6 +59,48 @@ TEST(Transport, CallCarriesTensorsBothWays) {
     ASSERT_EQ(out.NumElements(), n);
     EXPECT_EQ(out.data<float>()[n - 1], 2.0f * static_cast<float>((n - 1) % 1000));
   }
+}
+
+TEST(Transport, PolledAnswersReachTheirCallsOnceOnThePollingThread) {
+  // The I/O thread and a thread in PollAnswers race for the answers: each call still gets
+  // its own, once, and what PollAnswers took ran on its thread.
+  auto server = Transport::Create().value();
+  auto client = Transport::Create().value();
+  const std::string endpoint = StartDoubler(server.get());
+  constexpr int kCalls = 300;
+  std::mutex mu;
+  std::vector<int> answers(kCalls, 0);
+  std::vector<float> values(kCalls, 0);
+  int on_this_thread = 0;
+  std::atomic<int> answered{0};
+  const std::thread::id me = std::this_thread::get_id();
+  for (int i = 0; i < kCalls; ++i) {
+    Message request;
+    request.envelope.mutable_run_graph();
+    request.tensors.push_back(Tensor::Scalar<float>(i));
+    client->Call(endpoint, "/job:test/replica:0/task:0", std::move(request),
+                 [&, i](absl::StatusOr<Message> response) {
+                   std::lock_guard<std::mutex> lock(mu);
+                   ++answers[i];
+                   if (response.ok()) values[i] = response->tensors.at(0).data<float>()[0];
+                   if (std::this_thread::get_id() == me) ++on_this_thread;
+                   ++answered;
+                 });
+  }
+  int polls_that_delivered = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (answered < kCalls && absl::Now() < deadline) {
+    if (client->PollAnswers()) ++polls_that_delivered;
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(answered, kCalls);
+  for (int i = 0; i < kCalls; ++i) {
+    EXPECT_EQ(answers[i], 1) << i;
+    EXPECT_EQ(values[i], 2.0f * i) << i;
+  }
+  EXPECT_LE(polls_that_delivered, on_this_thread);
+  client->Shutdown();
+  EXPECT_FALSE(client->PollAnswers());
 }
 
 TEST(Transport, HandlerErrorsReachTheCaller) {
