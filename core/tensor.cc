@@ -13,15 +13,22 @@ Tensor::Tensor(DataType dtype, const TensorShape& shape, Allocator* allocator)
     : dtype_(dtype), shape_(shape), num_elements_(shape.num_elements()) {
   if (dtype == DT_STRING) {  // constructed, and destroyed, element by element
     auto* strings = new std::string[std::max<int64_t>(num_elements_, 1)];
-    owner_ = std::shared_ptr<void>(strings,
-                                   [](void* p) { delete[] static_cast<std::string*>(p); });
+    owner_ = std::shared_ptr<void>(strings, [](void* p) { delete[] static_cast<std::string*>(p); });
     data_ = strings;
     return;
   }
   on_host_ = allocator->HostMemory();
   size_t bytes = TotalBytes();
   void* ptr = allocator->Allocate(bytes);
-  if (ptr == nullptr) throw std::bad_alloc();
+  if (ptr == nullptr) {
+    std::string message =
+        absl::StrCat("out of memory: ", bytes, " bytes asked of ", allocator->Name());
+    if (std::optional<AllocatorStats> stats = allocator->Stats()) {
+      absl::StrAppend(&message, ", which holds ", stats->bytes_in_use, " bytes in use of ",
+                      stats->bytes_limit, " (largest allocation ", stats->largest_alloc_size, ")");
+    }
+    throw OutOfMemory(std::move(message));
+  }
   owner_ =
       std::shared_ptr<void>(ptr, [allocator, bytes](void* p) { allocator->Deallocate(p, bytes); });
   data_ = ptr;
@@ -73,8 +80,8 @@ absl::StatusOr<Tensor> Tensor::FromProto(const TensorProto& proto) {
   const int64_t n = shape.num_elements();
   const int64_t element_size = static_cast<int64_t>(DataTypeSize(dtype));
   if (n > std::numeric_limits<int64_t>::max() / element_size) {
-    return absl::InvalidArgumentError(absl::StrCat("tensor proto of shape ", shape.DebugString(),
-                                                   " is too large to hold"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("tensor proto of shape ", shape.DebugString(), " is too large to hold"));
   }
   if (dtype == DT_STRING &&
       (proto.string_val_size() > n || (proto.string_val_size() == 0 && n > 0))) {
@@ -91,9 +98,9 @@ absl::StatusOr<Tensor> Tensor::FromProto(const TensorProto& proto) {
   try {
     t = Tensor(dtype, shape);
   } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("out of memory for a tensor proto of dtype ", DataTypeString(dtype),
-                     " and shape ", shape.DebugString()));
+    return absl::ResourceExhaustedError(absl::StrCat("out of memory for a tensor proto of dtype ",
+                                                     DataTypeString(dtype), " and shape ",
+                                                     shape.DebugString()));
   }
   if (dtype == DT_STRING) {
     const auto& values = proto.string_val();

@@ -278,6 +278,8 @@ class Executor::Step {
     absl::Status status;
     try {
       status = exec_->device_->Compute(item.kernel.get(), &ctx);
+    } catch (const OutOfMemory& e) {
+      status = absl::ResourceExhaustedError(e.what());
     } catch (const std::bad_alloc&) {
       status = absl::ResourceExhaustedError("out of memory while computing the node's outputs");
     }
