@@ -65,7 +65,7 @@ class BFCAllocator : public Allocator {
     bool in_use = false;
     Chunk* prev = nullptr;  // the neighbours in its region, by address
     Chunk* next = nullptr;
-    size_t region;  // index into regions_
+    size_t region = 0;  // index into regions_
   };
   struct Region {
     char* base;

@@ -1,6 +1,9 @@
 #include "runtime/device.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <mutex>
 #include <random>
 
@@ -32,6 +35,36 @@ uint64_t RandomIncarnation() {
   return value;
 }
 
+// A CUDA build's GPU device and kernels are in a library beside this one, loaded in a
+// process that has a GPU only: the driver is asked first (libcuda.so.1, which respects
+// CUDA_VISIBLE_DEVICES), so a CPU-only process never maps cuBLAS and cuDNN. The plug-in
+// registers its device factory and kernels as it loads.
+void LoadGpuPlugin() {
+#ifdef RUNNEL_GPU_PLUGIN
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* driver = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
+    if (driver == nullptr) return;  // no driver: no GPU
+    using InitFn = int (*)(unsigned);
+    using CountFn = int (*)(int*);
+    auto init = reinterpret_cast<InitFn>(dlsym(driver, "cuInit"));
+    auto count = reinterpret_cast<CountFn>(dlsym(driver, "cuDeviceGetCount"));
+    int gpus = 0;
+    if (init == nullptr || count == nullptr || init(0) != 0 || count(&gpus) != 0 || gpus == 0) {
+      return;
+    }
+    Dl_info self;
+    if (dladdr(reinterpret_cast<void*>(&LoadGpuPlugin), &self) == 0) return;
+    std::string path = self.dli_fname;
+    path = path.substr(0, path.rfind('/') + 1) + RUNNEL_GPU_PLUGIN;
+    if (dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL) == nullptr) {
+      std::fprintf(stderr, "runnel: %d GPU(s) found, but %s did not load (%s): CPU only\n", gpus,
+                   path.c_str(), dlerror());
+    }
+  });
+#endif
+}
+
 }  // namespace
 
 Device::Device(DeviceName name, Allocator* allocator, ThreadPool* compute_pool,
@@ -59,6 +92,7 @@ void DeviceFactory::Register(const std::string& type, int priority,
 
 absl::Status DeviceFactory::AddDevices(const DeviceEnv& env,
                                        std::vector<std::unique_ptr<Device>>* devices) {
+  LoadGpuPlugin();  // before the loop: the plug-in adds a factory
   for (auto& entry : Factories()) RETURN_IF_ERROR(entry.factory->CreateDevices(env, devices));
   return absl::OkStatus();
 }

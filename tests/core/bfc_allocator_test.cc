@@ -119,7 +119,9 @@ TEST_F(BFCAllocatorTest, RandomAllocationsNeverOverlapAndAllMergeBack) {
       const unsigned char fill = static_cast<unsigned char>(step);
       std::memset(p, fill, size);
       auto next = live.lower_bound(p);
-      if (next != live.end()) ASSERT_LE(p + size, next->first) << step;
+      if (next != live.end()) {
+        ASSERT_LE(p + size, next->first) << step;
+      }
       if (next != live.begin()) {
         auto prev = std::prev(next);
         ASSERT_LE(prev->first + prev->second.first, p) << step;
