@@ -1,6 +1,7 @@
 // The GPU device: one per CUDA device found, each with process-wide streams, library
 // handles and a caching allocator (made by the first session that uses the GPU, with its
 // gpu_options, and kept for the process, as TensorFlow keeps its GPU allocators).
+#include <cstdio>
 #include <map>
 #include <mutex>
 
@@ -146,16 +147,27 @@ class GpuDeviceFactory : public DeviceFactory {
   absl::Status CreateDevices(const DeviceEnv& env,
                              std::vector<std::unique_ptr<Device>>* devices) override {
     int count = 0;
-    if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    if (const cudaError_t error = cudaGetDeviceCount(&count); error != cudaSuccess) {
       (void)cudaGetLastError();
-      return absl::OkStatus();  // no driver or no device: no GPU
+      // The plug-in loads only where the driver reports a GPU: say why it is not used
+      // (a driver older than this build's CUDA runtime, most likely).
+      static std::once_flag once;
+      std::call_once(once, [error] {
+        std::fprintf(stderr, "runnel: the GPU is not usable (%s): CPU only\n",
+                     cudaGetErrorString(error));
+      });
+      return absl::OkStatus();
     }
     const auto& config = env.options->config();
     if (config.count("device_count.GPU")) {
       count = std::min<int>(count, static_cast<int>(env.options->GetInt("device_count.GPU")));
     }
     for (int i = 0; i < count; ++i) {
-      if (!GpuKernelsLoad(i)) continue;  // built for another architecture
+      if (!GpuKernelsLoad(i)) {  // built for another architecture
+        std::fprintf(stderr, "runnel: GPU %d has no code in this build (built for sm_%s)\n", i,
+                     RUNNEL_CUDA_ARCHITECTURES);
+        continue;
+      }
       ASSIGN_OR_RETURN(GpuState * state, StateOf(i, *env.options));
       DeviceName name{env.job, env.replica, env.task, "GPU", i};
       devices->push_back(std::make_unique<GpuDevice>(std::move(name), state, env.compute_pool));
