@@ -5,21 +5,10 @@
 
 #include "Eigen/Core"
 #include "core/kernel_registry.h"
+#include "kernels/util/reduction.h"
 
 namespace runnel {
 namespace {
-
-absl::StatusOr<std::vector<bool>> ReducedAxes(const Tensor& axes, int rank) {
-  std::vector<bool> reduce(rank, false);
-  RN_REQUIRE(axes.dims() <= 1, "reduction axes must be a scalar or vector, got shape ",
-             axes.shape().DebugString());
-  for (int64_t i = 0; i < axes.NumElements(); ++i) {
-    int64_t a = axes.dtype() == DT_INT32 ? axes.data<int32_t>()[i] : axes.data<int64_t>()[i];
-    RN_REQUIRE(a >= -rank && a < rank, "reduction axis ", a, " is out of range for rank ", rank);
-    reduce[a < 0 ? a + rank : a] = true;
-  }
-  return reduce;
-}
 
 struct SumR {
   template <typename T>
@@ -150,28 +139,11 @@ class ReductionOp : public OpKernel {
   }
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& x = ctx->input(0);
-    ASSIGN_OR_RETURN(std::vector<bool> reduce, ReducedAxes(ctx->input(1), x.dims()));
-    TensorShape out_shape;
-    int64_t count = 1;
-    for (int i = 0; i < x.dims(); ++i) {
-      if (!reduce[i])
-        out_shape.AddDim(x.dim_size(i));
-      else if (keep_dims_)
-        out_shape.AddDim(1);
-      if (reduce[i]) count *= x.dim_size(i);
-    }
-    // Merge neighbouring dims with the same role: [k0, r0, k1, r1, ...].
-    std::vector<std::pair<int64_t, bool>> groups;
-    for (int i = 0; i < x.dims(); ++i) {
-      if (x.dim_size(i) == 1) continue;
-      if (!groups.empty() && groups.back().second == reduce[i]) {
-        groups.back().first *= x.dim_size(i);
-      } else {
-        groups.emplace_back(x.dim_size(i), reduce[i]);
-      }
-    }
-    int passes = 0;
-    for (const auto& g : groups) passes += g.second;
+    ASSIGN_OR_RETURN(ReductionPlan plan, MakeReductionPlan(x.shape(), ctx->input(1), keep_dims_));
+    const TensorShape& out_shape = plan.out_shape;
+    const int64_t count = plan.count;
+    std::vector<std::pair<int64_t, bool>>& groups = plan.groups;
+    int passes = plan.passes;
     if (passes == 0) {
       // Nothing to fold (only size-1 axes reduced, as in most broadcast gradients): the
       // output is the input, sharing its buffer.
