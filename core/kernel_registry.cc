@@ -42,9 +42,8 @@ std::string KernelRegistry::DescribeNodeTypes(const NodeDef& node) {
   return absl::StrJoin(parts, ", ");
 }
 
-void KernelRegistry::HostMemoryArgs(const KernelDef& def, const OpDef& op_def,
-                                    const NodeDef& node, std::vector<bool>* inputs,
-                                    std::vector<bool>* outputs) {
+void KernelRegistry::HostMemoryArgs(const KernelDef& def, const OpDef& op_def, const NodeDef& node,
+                                    std::vector<bool>* inputs, std::vector<bool>* outputs) {
   AttrSlice attrs(node);
   auto expand = [&](const google::protobuf::RepeatedPtrField<OpDef::ArgDef>& args,
                     std::vector<bool>* out) {
@@ -144,6 +143,29 @@ std::vector<const KernelDef*> KernelRegistry::KernelDefs(const std::string& op,
     if (it->second.def.device_type == device_type) defs.push_back(&it->second.def);
   }
   return defs;
+}
+
+bool RegisterForGpu(const char* op, const char* type_attr,
+                    const std::vector<std::string>& host_args,
+                    const std::vector<std::string>& int32_args, KernelFactory factory) {
+  KernelDefBuilder device(op), host(op);
+  device.Device(kGpu);
+  host.Device(kGpu);
+  if (type_attr == nullptr) {
+    for (const std::string& arg : host_args) device.HostMemory(arg);
+    KernelRegistry::Global()->Register(device.def(), factory);
+    return true;
+  }
+  device.TypeConstraint(type_attr, kGpuMemoryTypes);
+  host.TypeConstraint(type_attr, {DT_INT32});
+  for (const std::string& arg : host_args) {
+    device.HostMemory(arg);
+    host.HostMemory(arg);
+  }
+  for (const std::string& arg : int32_args) host.HostMemory(arg);
+  KernelRegistry::Global()->Register(device.def(), factory);
+  KernelRegistry::Global()->Register(host.def(), factory);
+  return true;
 }
 
 }  // namespace runnel

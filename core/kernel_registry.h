@@ -19,6 +19,10 @@ namespace runnel {
 
 inline constexpr char kCpu[] = "CPU";
 inline constexpr char kGpu[] = "GPU";
+// The dtypes a GPU keeps in its own memory. int32 (shapes, indices) stays in host memory
+// there, as in TensorFlow: kernels that pass it through take it as a HostMemory argument.
+inline const std::vector<DataType> kGpuMemoryTypes = {
+    DT_FLOAT, DT_DOUBLE, DT_HALF, DT_BFLOAT16, DT_INT64, DT_BOOL, DT_UINT8, DT_INT8, DT_INT16};
 
 struct KernelDef {
   std::string op;
@@ -142,6 +146,14 @@ bool RegisterKernelForTypesAndIndices(const char* op, const char* device, const 
   (register_both(Ts{}), ...);
   return true;
 }
+
+// Registers `factory`, a kernel that touches no element (it forwards, reshapes, reads
+// shapes or holds a reference), for a GPU too: over kGpuMemoryTypes (`type_attr`; none:
+// any) with `host_args` in host memory, and over int32 with `int32_args` in host memory
+// as well.
+bool RegisterForGpu(const char* op, const char* type_attr,
+                    const std::vector<std::string>& host_args,
+                    const std::vector<std::string>& int32_args, KernelFactory factory);
 
 #define REGISTER_KERNEL_FOR_TYPES_AND_INDICES(op, device, type_attr, index_attr, kernel, ...) \
   static bool RN_CONCAT(rn_kernels_registered_, __COUNTER__) =                                \

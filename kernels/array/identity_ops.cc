@@ -9,12 +9,12 @@ class ConstOp : public OpKernel {
   absl::Status Init(OpKernelConstruction* ctx) override {
     if (ctx->shared_value()) {
       value_ = *ctx->shared_value();
-      return absl::OkStatus();
+      return ToDevice(ctx);
     }
     const TensorProto* proto;
     RETURN_IF_ERROR(ctx->GetAttr("value", &proto));
     ASSIGN_OR_RETURN(value_, Tensor::FromProto(*proto));
-    return absl::OkStatus();
+    return ToDevice(ctx);
   }
   absl::Status Compute(OpKernelContext* ctx) override {
     ctx->set_output(0, value_);
@@ -23,6 +23,17 @@ class ConstOp : public OpKernel {
   bool IsExpensive() const override { return false; }
 
  private:
+  // On a device with its own memory the value is copied there once (int32 stays on the
+  // host, see kGpuMemoryTypes).
+  absl::Status ToDevice(OpKernelConstruction* ctx) {
+    DeviceBase* device = ctx->device();
+    if (device == nullptr || device->HostMemory() || value_.dtype() == DT_INT32 ||
+        value_.dtype() == DT_STRING) {
+      return absl::OkStatus();
+    }
+    ASSIGN_OR_RETURN(value_, device->CopyFromHost(value_));
+    return absl::OkStatus();
+  }
   Tensor value_;
 };
 
@@ -68,6 +79,13 @@ REGISTER_KERNEL(KernelDefBuilder("Identity").Device(kCpu).AllowStrings(), Forwar
 REGISTER_KERNEL(KernelDefBuilder("IdentityN").Device(kCpu).AllowStrings(), ForwardOp);
 REGISTER_KERNEL(KernelDefBuilder("StopGradient").Device(kCpu).AllowStrings(), ForwardOp);
 REGISTER_KERNEL(KernelDefBuilder("NoOp").Device(kCpu), NoOp);
+
+// A GPU runs these as they are (a constant is copied to it once).
+const bool kGpuRegistered =
+    RegisterForGpu("Const", "dtype", {}, {"output"}, &MakeKernel<ConstOp>) &&
+    RegisterForGpu("Identity", "T", {}, {"input", "output"}, &MakeKernel<ForwardOp>) &&
+    RegisterForGpu("StopGradient", "T", {}, {"input", "output"}, &MakeKernel<ForwardOp>) &&
+    RegisterForGpu("NoOp", nullptr, {}, {}, &MakeKernel<NoOp>);
 
 }  // namespace
 }  // namespace runnel

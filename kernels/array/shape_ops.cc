@@ -141,5 +141,15 @@ REGISTER_KERNEL(KernelDefBuilder("Reshape").Device(kCpu).AllowStrings(), Reshape
 REGISTER_KERNEL(KernelDefBuilder("ExpandDims").Device(kCpu).AllowStrings(), ExpandDimsOp);
 REGISTER_KERNEL(KernelDefBuilder("Squeeze").Device(kCpu).AllowStrings(), SqueezeOp);
 
+// On a GPU these read shapes and share buffers; shapes and dims are in host memory.
+const bool kGpuRegistered =
+    RegisterForGpu("Shape", "T", {"output"}, {"input"}, &MakeKernel<ShapeOp>) &&
+    RegisterForGpu("ShapeN", "T", {"output"}, {"input"}, &MakeKernel<ShapeOp>) &&
+    RegisterForGpu("Size", "T", {"output"}, {"input"}, &MakeKernel<SizeOp>) &&
+    RegisterForGpu("Rank", "T", {"output"}, {"input"}, &MakeKernel<RankOp>) &&
+    RegisterForGpu("Reshape", "T", {"shape"}, {"tensor", "output"}, &MakeKernel<ReshapeOp>) &&
+    RegisterForGpu("ExpandDims", "T", {"dim"}, {"input", "output"}, &MakeKernel<ExpandDimsOp>) &&
+    RegisterForGpu("Squeeze", "T", {}, {"input", "output"}, &MakeKernel<SqueezeOp>);
+
 }  // namespace
 }  // namespace runnel

@@ -110,5 +110,16 @@ REGISTER_KERNEL_FOR_TYPES("AssignSub", kCpu, "T", AssignSubOp, float, double, in
                           uint8_t, int16_t, int8_t);
 REGISTER_KERNEL(KernelDefBuilder("IsVariableInitialized").Device(kCpu), IsVariableInitializedOp);
 
+// A GPU variable holds its value in device memory (written by the GPU's Assign kernels);
+// int32 variables stay on the host, as in TensorFlow.
+REGISTER_KERNEL(
+    KernelDefBuilder("VariableV2").Device(kGpu).TypeConstraint("dtype", kGpuMemoryTypes),
+    VariableOp);
+REGISTER_KERNEL(KernelDefBuilder("IsVariableInitialized")
+                    .Device(kGpu)
+                    .TypeConstraint("dtype", kGpuMemoryTypes)
+                    .HostMemory("is_initialized"),
+                IsVariableInitializedOp);
+
 }  // namespace
 }  // namespace runnel

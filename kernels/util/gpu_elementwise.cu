@@ -3,38 +3,35 @@
 #include <cmath>
 
 #include "kernels/util/gpu_kernels.h"
+#include "kernels/util/gpu_launch.cuh"
 
 namespace runnel::gpu {
 namespace {
 
-constexpr int kThreads = 256;
-
-int Blocks(int64_t n) {
-  const int64_t blocks = (n + kThreads - 1) / kThreads;
-  return static_cast<int>(blocks < 65535 * 8 ? (blocks > 0 ? blocks : 1) : 65535 * 8);
-}
-
-#define GRID_STRIDE(i, n)                                                              \
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (n); \
-       i += static_cast<int64_t>(blockDim.x) * gridDim.x)
-
 template <BinaryOp kOp>
 __device__ float Apply(float a, float b) {
   switch (kOp) {
-    case BinaryOp::kAdd: return a + b;
-    case BinaryOp::kSub: return a - b;
-    case BinaryOp::kMul: return a * b;
-    case BinaryOp::kDiv: return a / b;
-    case BinaryOp::kMaximum: return isnan(a) ? a : (a > b ? a : b);  // NaN propagates, as in TF
-    case BinaryOp::kMinimum: return isnan(a) ? a : (a < b ? a : b);
-    case BinaryOp::kSquaredDifference: return (a - b) * (a - b);
+    case BinaryOp::kAdd:
+      return a + b;
+    case BinaryOp::kSub:
+      return a - b;
+    case BinaryOp::kMul:
+      return a * b;
+    case BinaryOp::kDiv:
+      return a / b;
+    case BinaryOp::kMaximum:
+      return isnan(a) ? a : (a > b ? a : b);  // NaN propagates, as in TF
+    case BinaryOp::kMinimum:
+      return isnan(a) ? a : (a < b ? a : b);
+    case BinaryOp::kSquaredDifference:
+      return (a - b) * (a - b);
   }
   return 0;
 }
 
 template <BinaryOp kOp>
 __global__ void BinaryKernel(Broadcast b, const float* x, const float* y, float* out, int64_t n) {
-  GRID_STRIDE(i, n) {
+  RN_GRID_STRIDE(i, n) {
     // The output index, innermost dim last, gives each operand's offset.
     int64_t rest = i, xo = 0, yo = 0;
     for (int d = b.rank - 1; d >= 0; --d) {
@@ -49,12 +46,12 @@ __global__ void BinaryKernel(Broadcast b, const float* x, const float* y, float*
 
 template <BinaryOp kOp>
 __global__ void SameShapeKernel(const float* x, const float* y, float* out, int64_t n) {
-  GRID_STRIDE(i, n) { out[i] = Apply<kOp>(x[i], y[i]); }
+  RN_GRID_STRIDE(i, n) { out[i] = Apply<kOp>(x[i], y[i]); }
 }
 
 template <BinaryOp kOp>
-cudaError_t LaunchBinary(const Broadcast& b, const float* x, const float* y, float* out,
-                         int64_t n, cudaStream_t stream) {
+cudaError_t LaunchBinary(const Broadcast& b, const float* x, const float* y, float* out, int64_t n,
+                         cudaStream_t stream) {
   bool same = true;  // neither operand broadcast: no index arithmetic
   for (int d = 0; d < b.rank && same; ++d) same = b.x_strides[d] == b.y_strides[d];
   if (same && b.rank <= 1) {
@@ -68,28 +65,37 @@ cudaError_t LaunchBinary(const Broadcast& b, const float* x, const float* y, flo
 template <UnaryOp kOp>
 __device__ float Apply(float x) {
   switch (kOp) {
-    case UnaryOp::kRelu: return x > 0 ? x : (isnan(x) ? x : 0.0f);
-    case UnaryOp::kRelu6: return isnan(x) ? x : fminf(fmaxf(x, 0.0f), 6.0f);
-    case UnaryOp::kNeg: return -x;
-    case UnaryOp::kSquare: return x * x;
-    case UnaryOp::kExp: return expf(x);
-    case UnaryOp::kLog: return logf(x);
-    case UnaryOp::kTanh: return tanhf(x);
-    case UnaryOp::kSigmoid: return 1.0f / (1.0f + expf(-x));
-    case UnaryOp::kSqrt: return sqrtf(x);
-    case UnaryOp::kRsqrt: return rsqrtf(x);
+    case UnaryOp::kRelu:
+      return x > 0 ? x : (isnan(x) ? x : 0.0f);
+    case UnaryOp::kRelu6:
+      return isnan(x) ? x : fminf(fmaxf(x, 0.0f), 6.0f);
+    case UnaryOp::kNeg:
+      return -x;
+    case UnaryOp::kSquare:
+      return x * x;
+    case UnaryOp::kExp:
+      return expf(x);
+    case UnaryOp::kLog:
+      return logf(x);
+    case UnaryOp::kTanh:
+      return tanhf(x);
+    case UnaryOp::kSigmoid:
+      return 1.0f / (1.0f + expf(-x));
+    case UnaryOp::kSqrt:
+      return sqrtf(x);
+    case UnaryOp::kRsqrt:
+      return rsqrtf(x);
   }
   return 0;
 }
 
 template <UnaryOp kOp>
 __global__ void UnaryKernel(const float* x, float* out, int64_t n) {
-  GRID_STRIDE(i, n) { out[i] = Apply<kOp>(x[i]); }
+  RN_GRID_STRIDE(i, n) { out[i] = Apply<kOp>(x[i]); }
 }
 
-__global__ void ReluGradKernel(const float* dy, const float* x, float* out, int64_t n,
-                               bool relu6) {
-  GRID_STRIDE(i, n) {
+__global__ void ReluGradKernel(const float* dy, const float* x, float* out, int64_t n, bool relu6) {
+  RN_GRID_STRIDE(i, n) {
     const bool passed = relu6 ? (x[i] > 0.0f && x[i] < 6.0f) : x[i] > 0.0f;
     out[i] = passed ? dy[i] : 0.0f;
   }
@@ -97,7 +103,7 @@ __global__ void ReluGradKernel(const float* dy, const float* x, float* out, int6
 
 __global__ void BiasAddKernel(const float* x, const float* bias, float* out, int64_t n,
                               int64_t channels, int64_t inner) {
-  GRID_STRIDE(i, n) { out[i] = x[i] + bias[(i / inner) % channels]; }
+  RN_GRID_STRIDE(i, n) { out[i] = x[i] + bias[(i / inner) % channels]; }
 }
 
 // One block per channel; its threads sum strided elements, then reduce in shared memory.
@@ -126,12 +132,18 @@ cudaError_t Binary(BinaryOp op, const Broadcast& b, const float* x, const float*
                    int64_t n, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
   switch (op) {
-    case BinaryOp::kAdd: return LaunchBinary<BinaryOp::kAdd>(b, x, y, out, n, stream);
-    case BinaryOp::kSub: return LaunchBinary<BinaryOp::kSub>(b, x, y, out, n, stream);
-    case BinaryOp::kMul: return LaunchBinary<BinaryOp::kMul>(b, x, y, out, n, stream);
-    case BinaryOp::kDiv: return LaunchBinary<BinaryOp::kDiv>(b, x, y, out, n, stream);
-    case BinaryOp::kMaximum: return LaunchBinary<BinaryOp::kMaximum>(b, x, y, out, n, stream);
-    case BinaryOp::kMinimum: return LaunchBinary<BinaryOp::kMinimum>(b, x, y, out, n, stream);
+    case BinaryOp::kAdd:
+      return LaunchBinary<BinaryOp::kAdd>(b, x, y, out, n, stream);
+    case BinaryOp::kSub:
+      return LaunchBinary<BinaryOp::kSub>(b, x, y, out, n, stream);
+    case BinaryOp::kMul:
+      return LaunchBinary<BinaryOp::kMul>(b, x, y, out, n, stream);
+    case BinaryOp::kDiv:
+      return LaunchBinary<BinaryOp::kDiv>(b, x, y, out, n, stream);
+    case BinaryOp::kMaximum:
+      return LaunchBinary<BinaryOp::kMaximum>(b, x, y, out, n, stream);
+    case BinaryOp::kMinimum:
+      return LaunchBinary<BinaryOp::kMinimum>(b, x, y, out, n, stream);
     case BinaryOp::kSquaredDifference:
       return LaunchBinary<BinaryOp::kSquaredDifference>(b, x, y, out, n, stream);
   }
@@ -140,8 +152,10 @@ cudaError_t Binary(BinaryOp op, const Broadcast& b, const float* x, const float*
 
 cudaError_t Unary(UnaryOp op, const float* x, float* out, int64_t n, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-#define UNARY_CASE(k) \
-  case UnaryOp::k: UnaryKernel<UnaryOp::k><<<Blocks(n), kThreads, 0, stream>>>(x, out, n); break;
+#define UNARY_CASE(k)                                                       \
+  case UnaryOp::k:                                                          \
+    UnaryKernel<UnaryOp::k><<<Blocks(n), kThreads, 0, stream>>>(x, out, n); \
+    break;
   switch (op) {
     UNARY_CASE(kRelu)
     UNARY_CASE(kRelu6)
@@ -172,11 +186,11 @@ cudaError_t BiasAdd(const float* x, const float* bias, float* out, int64_t n, in
   return cudaGetLastError();
 }
 
-cudaError_t BiasAddGrad(const float* dy, float* out, int64_t rows, int64_t channels,
-                        int64_t inner, cudaStream_t stream) {
+cudaError_t BiasAddGrad(const float* dy, float* out, int64_t rows, int64_t channels, int64_t inner,
+                        cudaStream_t stream) {
   if (channels == 0) return cudaSuccess;
   BiasAddGradKernel<<<static_cast<unsigned>(channels), kThreads, 0, stream>>>(dy, out, rows,
-                                                                             channels, inner);
+                                                                              channels, inner);
   return cudaGetLastError();
 }
 

@@ -38,4 +38,56 @@ cudaError_t BiasAdd(const float* x, const float* bias, float* out, int64_t n, in
 cudaError_t BiasAddGrad(const float* dy, float* out, int64_t rows, int64_t channels, int64_t inner,
                         cudaStream_t stream);
 
+// Fold a [outer, r, inner] view into [outer, inner].
+enum class ReduceOp { kSum, kProd, kMax, kMin };
+cudaError_t Reduce(ReduceOp op, const float* in, float* out, int64_t outer, int64_t r,
+                   int64_t inner, cudaStream_t stream);
+// x[i] *= factor.
+cudaError_t Scale(float* x, float factor, int64_t n, cudaStream_t stream);
+
+// Softmax (or log-softmax) of each row of a [rows, classes] matrix.
+cudaError_t Softmax(const float* logits, float* out, int64_t rows, int64_t classes, bool log,
+                    cudaStream_t stream);
+// Per row: loss = -sum(labels * log softmax(logits)), backprop = softmax(logits) - labels.
+cudaError_t SoftmaxCrossEntropy(const float* logits, const float* labels, float* loss,
+                                float* backprop, int64_t rows, int64_t classes,
+                                cudaStream_t stream);
+// The same with one class index per row; an index outside [0, classes) gives NaN, as
+// TensorFlow's GPU kernel does.
+template <typename Index>
+cudaError_t SparseSoftmaxCrossEntropy(const float* logits, const Index* labels, float* loss,
+                                      float* backprop, int64_t rows, int64_t classes,
+                                      cudaStream_t stream);
+
+// out[i] = in[offset of i], where i's index k over `dims` reads (k[d] % in_dims[d]) *
+// in_strides[d]: a transpose (strides permuted) or a tile (in_dims the input's).
+struct IndexMap {
+  int rank = 0;
+  int64_t dims[kMaxBroadcastDims];
+  int64_t in_dims[kMaxBroadcastDims];
+  int64_t in_strides[kMaxBroadcastDims];
+};
+cudaError_t Gather(const IndexMap& map, const void* in, void* out, int element_size, int64_t n,
+                   cudaStream_t stream);
+
+// n copies of the element at `value` (host memory, element_size bytes).
+cudaError_t Fill(void* out, const void* value, int element_size, int64_t n, cudaStream_t stream);
+
+// Elementwise conversion between float, double, int32, int64 and bool (TensorFlow's Cast:
+// to bool is != 0).
+enum class Scalar { kFloat, kDouble, kInt32, kInt64, kBool };
+cudaError_t Cast(Scalar from, Scalar to, const void* in, void* out, int64_t n, cudaStream_t stream);
+
+// The fused optimizer updates of kernels/training/apply_ops.cc: `refs` are the variable
+// and its slots, `s` the scalar inputs in input order (learning rate, ...).
+enum class ApplyRule { kGradientDescent, kMomentum, kAdagrad, kRMSProp, kCenteredRMSProp, kAdam };
+struct ApplyArgs {
+  float* refs[4] = {};
+  float s[6] = {};
+  const float* grad = nullptr;
+  int64_t n = 0;
+  bool nesterov = false;
+};
+cudaError_t Apply(ApplyRule rule, const ApplyArgs& args, cudaStream_t stream);
+
 }  // namespace runnel::gpu

@@ -11,6 +11,26 @@
 
 namespace runnel {
 
+// A copy of `t` in the kernel's device memory, queued on the compute stream.
+inline absl::StatusOr<Tensor> CopyOnGpu(const Tensor& t, OpKernelContext* ctx,
+                                        cudaStream_t stream) {
+  Tensor copy(t.dtype(), t.shape(), ctx->allocator());
+  RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(copy.raw_data(), t.raw_data(), t.TotalBytes(),
+                                             cudaMemcpyDeviceToDevice, stream),
+                             "cudaMemcpyAsync"));
+  return copy;
+}
+
+// PrepareForInPlaceUpdate for a variable in device memory: when readers still hold its
+// buffer, the variable moves to a private copy (call with its mutex held).
+inline absl::Status PrepareForInPlaceUpdateOnGpu(const TensorRef& ref, OpKernelContext* ctx,
+                                                 cudaStream_t stream) {
+  if (ref.tensor->IsInitialized() && !ref.tensor->RefCountIsOne()) {
+    ASSIGN_OR_RETURN(*ref.tensor, CopyOnGpu(*ref.tensor, ctx, stream));
+  }
+  return absl::OkStatus();
+}
+
 template <gpu::UnaryOp kOp>
 class UnaryGpuOp : public OpKernel {
  public:

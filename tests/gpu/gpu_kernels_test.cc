@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "core/gradients.h"
 #include "core/kernel_registry.h"
 #include "gtest/gtest.h"
 #include "runtime/device.h"
@@ -57,39 +58,55 @@ class GpuKernelTest : public ::testing::Test {
     if (!HaveGpu()) GTEST_SKIP() << "no GPU device here (no driver, no GPU, or none visible)";
   }
 
-  // `op` over placeholders in0, in1, … on `device`, placement not softened.
-  static absl::StatusOr<Tensor> RunOn(const std::string& device, NodeDef op,
-                                      const std::vector<Tensor>& inputs) {
+  // `op`'s outputs over placeholders in0, in1, … on `device`, placement not softened.
+  static absl::StatusOr<std::vector<Tensor>> RunOn(const std::string& device, NodeDef op,
+                                                   const std::vector<Tensor>& inputs,
+                                                   int num_outputs = 1) {
     GraphDef graph;
     std::vector<std::pair<std::string, Tensor>> feeds;
     for (size_t i = 0; i < inputs.size(); ++i) {
       const std::string name = "in" + std::to_string(i);
-      *graph.add_node() = testing::PlaceholderNode(name, DT_FLOAT);
+      *graph.add_node() = testing::PlaceholderNode(name, inputs[i].dtype());
       op.add_input(name);
       feeds.emplace_back(name, inputs[i]);
     }
     op.set_name("op");
     op.set_device(device);
-    if (!op.attr().count("T")) (*op.mutable_attr())["T"] = MakeAttr(DT_FLOAT);
+    if (!op.attr().count("T") && !op.attr().count("SrcT")) {
+      (*op.mutable_attr())["T"] = MakeAttr(DT_FLOAT);
+    }
     *graph.add_node() = op;
     SessionOptions options;
     RETURN_IF_ERROR(options.Set("allow_soft_placement", "false"));
-    ASSIGN_OR_RETURN(std::vector<Tensor> out, testing::RunGraph(graph, feeds, {"op:0"}, options));
-    return out.at(0);
+    std::vector<std::string> fetches;
+    for (int i = 0; i < num_outputs; ++i) fetches.push_back("op:" + std::to_string(i));
+    return testing::RunGraph(graph, feeds, fetches, options);
   }
 
-  // The GPU's result is the CPU's within `tolerance` (relative to the magnitude).
+  static void ExpectNear(const Tensor& got, const Tensor& want, float tolerance,
+                         const std::string& what) {
+    ASSERT_EQ(got.shape(), want.shape()) << what;
+    ASSERT_EQ(got.dtype(), want.dtype()) << what;
+    ASSERT_TRUE(got.on_host()) << what;  // a fetch comes back to host memory
+    if (want.dtype() != DT_FLOAT) {
+      EXPECT_EQ(got.DebugString(1 << 20), want.DebugString(1 << 20)) << what;
+      return;
+    }
+    for (int64_t i = 0; i < want.NumElements(); ++i) {
+      const float w = want.data<float>()[i], g = got.data<float>()[i];
+      ASSERT_NEAR(g, w, tolerance * (1 + std::fabs(w))) << what << " element " << i;
+    }
+  }
+
+  // The GPU's outputs are the CPU's within `tolerance` (relative to the magnitude).
   static void ExpectSameAsCpu(const NodeDef& op, const std::vector<Tensor>& inputs,
-                              float tolerance = 1e-5f) {
-    absl::StatusOr<Tensor> cpu = RunOn("/device:CPU:0", op, inputs);
-    absl::StatusOr<Tensor> gpu = RunOn("/device:GPU:0", op, inputs);
+                              float tolerance = 1e-5f, int num_outputs = 1) {
+    auto cpu = RunOn("/device:CPU:0", op, inputs, num_outputs);
+    auto gpu = RunOn("/device:GPU:0", op, inputs, num_outputs);
     ASSERT_TRUE(cpu.ok()) << cpu.status();
     ASSERT_TRUE(gpu.ok()) << gpu.status();
-    ASSERT_EQ(gpu->shape(), cpu->shape()) << op.op();
-    ASSERT_TRUE(gpu->on_host());  // a fetch comes back to host memory
-    for (int64_t i = 0; i < cpu->NumElements(); ++i) {
-      const float want = cpu->data<float>()[i], got = gpu->data<float>()[i];
-      ASSERT_NEAR(got, want, tolerance * (1 + std::fabs(want))) << op.op() << " element " << i;
+    for (int i = 0; i < num_outputs; ++i) {
+      ExpectNear((*gpu)[i], (*cpu)[i], tolerance, op.op() + " output " + std::to_string(i));
     }
   }
 };
@@ -154,11 +171,159 @@ TEST_F(GpuKernelTest, BiasAddAndItsGradientInBothLayouts) {
 
 TEST_F(GpuKernelTest, OutOfMemoryNamesTheNodeAndTheBytes) {
   // [200000, 1] x [1, 200000] is 160 GB of output: more than any GPU here holds.
-  absl::StatusOr<Tensor> out =
-      RunOn("/device:GPU:0", MakeNode("", "MatMul"),
-            {Tensor(DT_FLOAT, {200000, 1}), Tensor(DT_FLOAT, {1, 200000})});
+  auto out = RunOn("/device:GPU:0", MakeNode("", "MatMul"),
+                   {Tensor(DT_FLOAT, {200000, 1}), Tensor(DT_FLOAT, {1, 200000})});
   EXPECT_STATUS(out.status(), absl::StatusCode::kResourceExhausted, "[[node op (MatMul)",
                 "160000000000 bytes asked of GPU_0_bfc");
+}
+
+Tensor Ints(std::vector<int32_t> v) {
+  Tensor t(DT_INT32, TensorShape{static_cast<int64_t>(v.size())});
+  std::copy(v.begin(), v.end(), t.data<int32_t>());
+  return t;
+}
+
+TEST_F(GpuKernelTest, ReductionsOverAnyAxes) {
+  const Tensor x = Random({3, 4, 5}, 0.5f, 1.5f, 40);
+  for (const char* op : {"Sum", "Mean", "Prod", "Max", "Min"}) {
+    for (const auto& axes :
+         std::vector<std::vector<int32_t>>{{0}, {1}, {2}, {0, 2}, {-1, 0, 1}, {}}) {
+      for (bool keep : {false, true}) {
+        ExpectSameAsCpu(MakeNode("", op, {}, {{"keep_dims", MakeAttr(keep)}}), {x, Ints(axes)},
+                        1e-5f);
+      }
+    }
+  }
+  ExpectSameAsCpu(MakeNode("", "Sum"), {Random({1000, 300}, -1, 1, 41), Ints({0})}, 1e-4f);
+  ExpectSameAsCpu(MakeNode("", "Mean"), {Random({1000, 300}, -1, 1, 42), Ints({1})}, 1e-4f);
+}
+
+TEST_F(GpuKernelTest, SoftmaxAndTheCrossEntropyLosses) {
+  for (const TensorShape& shape : {TensorShape{7, 10}, TensorShape{2, 3, 1000}}) {
+    ExpectSameAsCpu(MakeNode("", "Softmax"), {Random(shape, -5, 5, 50)});
+    ExpectSameAsCpu(MakeNode("", "LogSoftmax"), {Random(shape, -5, 5, 51)});
+  }
+  const Tensor logits = Random({16, 10}, -4, 4, 52);
+  Tensor labels = Random({16, 10}, 0, 1, 53);
+  for (int r = 0; r < 16; ++r) {  // rows of probabilities
+    float sum = 0;
+    for (int c = 0; c < 10; ++c) sum += labels.data<float>()[r * 10 + c];
+    for (int c = 0; c < 10; ++c) labels.data<float>()[r * 10 + c] /= sum;
+  }
+  ExpectSameAsCpu(MakeNode("", "SoftmaxCrossEntropyWithLogits"), {logits, labels}, 1e-5f, 2);
+  Tensor classes32(DT_INT32, {16}), classes64(DT_INT64, {16});
+  for (int r = 0; r < 16; ++r) classes32.data<int32_t>()[r] = classes64.data<int64_t>()[r] = r % 10;
+  for (const Tensor& classes : {classes32, classes64}) {
+    ExpectSameAsCpu(MakeNode("", "SparseSoftmaxCrossEntropyWithLogits", {},
+                             {{"Tlabels", MakeAttr(classes.dtype())}}),
+                    {logits, classes}, 1e-5f, 2);
+  }
+}
+
+TEST_F(GpuKernelTest, CastTransposeTileAndFills) {
+  const Tensor x = Random({2, 3, 4}, -3, 3, 60);
+  for (DataType to : {DT_INT64, DT_BOOL, DT_DOUBLE}) {
+    NodeDef cast = MakeNode("", "Cast", {}, {{"SrcT", MakeAttr(DT_FLOAT)}, {"DstT", MakeAttr(to)}});
+    ExpectSameAsCpu(cast, {x});
+  }
+  ExpectSameAsCpu(MakeNode("", "Transpose"), {x, Ints({2, 0, 1})});
+  ExpectSameAsCpu(MakeNode("", "Transpose"), {x, Ints({0, 1, 2})});
+  ExpectSameAsCpu(MakeNode("", "Tile"), {x, Ints({2, 1, 3})});
+  ExpectSameAsCpu(MakeNode("", "Fill"), {Ints({3, 5}), Tensor::Scalar<float>(2.5f)});
+  ExpectSameAsCpu(MakeNode("", "ZerosLike"), {x});
+  ExpectSameAsCpu(MakeNode("", "OnesLike"), {x});
+}
+
+// A two-layer MLP classifier trained by gradient descent from the same start, placed
+// automatically (the GPU takes what it has kernels for) and on the CPU alone.
+GraphDef MlpTrainingGraph(std::vector<std::string>* inits, std::vector<std::string>* train) {
+  std::vector<NodeDef> nodes = {testing::PlaceholderNode("x", DT_FLOAT),
+                                testing::PlaceholderNode("y", DT_INT32)};
+  const std::vector<std::pair<std::string, TensorShape>> vars = {
+      {"w1", {20, 32}}, {"b1", {32}}, {"w2", {32, 10}}, {"b2", {10}}};
+  uint32_t seed = 70;
+  for (const auto& [name, shape] : vars) {
+    nodes.push_back(
+        MakeNode(name, "VariableV2", {},
+                 {{"dtype", MakeAttr(DT_FLOAT)}, {"shape", MakeAttr(PartialShape(shape))}}));
+    nodes.push_back(testing::ConstNode(name + "/value", Random(shape, -0.3f, 0.3f, seed++)));
+    nodes.push_back(
+        MakeNode(name + "/init", "Assign", {name, name + "/value"}, {{"T", MakeAttr(DT_FLOAT)}}));
+    nodes.push_back(MakeNode(name + "/read", "Identity", {name}, {{"T", MakeAttr(DT_FLOAT)}}));
+    inits->push_back(name + "/init");
+  }
+  const testing::Attrs f = {{"T", MakeAttr(DT_FLOAT)}};
+  for (NodeDef n :
+       {MakeNode("h0", "MatMul", {"x", "w1/read"}, f),
+        MakeNode("h1", "BiasAdd", {"h0", "b1/read"}, f), MakeNode("h", "Relu", {"h1"}, f),
+        MakeNode("l0", "MatMul", {"h", "w2/read"}, f),
+        MakeNode("logits", "BiasAdd", {"l0", "b2/read"}, f),
+        MakeNode("xent", "SparseSoftmaxCrossEntropyWithLogits", {"logits", "y"},
+                 {{"T", MakeAttr(DT_FLOAT)}, {"Tlabels", MakeAttr(DT_INT32)}}),
+        testing::ConstNode("axes", Ints({0})), MakeNode("loss", "Mean", {"xent", "axes"}, f),
+        testing::ConstNode("lr", Tensor::Scalar<float>(0.5f))}) {
+    nodes.push_back(n);
+  }
+  GraphDef def;
+  for (const NodeDef& n : nodes) *def.add_node() = n;
+  auto graph = Graph::FromGraphDef(def);
+  EXPECT_TRUE(graph.ok()) << graph.status();
+  std::vector<Output> xs;
+  for (const auto& [name, shape] : vars) xs.push_back({(*graph)->FindNode(name + "/read"), 0});
+  auto grads = AddGradients(graph->get(), {{(*graph)->FindNode("loss"), 0}}, xs, {});
+  EXPECT_TRUE(grads.ok()) << grads.status();
+  GraphDef out;
+  (*graph)->ToGraphDef(&out);
+  for (size_t i = 0; i < vars.size(); ++i) {
+    const std::string& name = vars[i].first;
+    *out.add_node() =
+        MakeNode(name + "/apply", "ApplyGradientDescent", {name, "lr", (*grads)[i].name()}, f);
+    train->push_back(name + "/apply");
+  }
+  return out;
+}
+
+TEST_F(GpuKernelTest, AnMlpTrainsOnTheGpuAsOnTheCpu) {
+  std::vector<std::string> inits, train;
+  const GraphDef graph = MlpTrainingGraph(&inits, &train);
+  const Tensor x = Random({64, 20}, -1, 1, 80);
+  Tensor y(DT_INT32, {64});
+  for (int i = 0; i < 64; ++i) y.data<int32_t>()[i] = (i * 7) % 10;
+  std::vector<std::vector<float>> losses(2);
+  std::vector<Tensor> weights[2];
+  for (int gpu = 0; gpu < 2; ++gpu) {
+    SessionOptions options;
+    ASSERT_TRUE(options.Set("device_count.GPU", gpu ? "1" : "0").ok());
+    auto session = DirectSession::Create(graph, options);
+    ASSERT_TRUE(session.ok()) << session.status();
+    std::vector<Tensor> out;
+    ASSERT_TRUE((*session)->Run({}, {}, inits, &out).ok());
+    for (int step = 0; step < 60; ++step) {
+      RunOptions run_options;
+      if (gpu && step == 0) run_options.set_trace_level(RunOptions::FULL_TRACE);
+      RunMetadata metadata;
+      absl::Status s =
+          (*session)->Run(run_options, {{"x", x}, {"y", y}}, {"loss"}, train, &out, &metadata);
+      ASSERT_TRUE(s.ok()) << s;
+      losses[gpu].push_back(out[0].scalar<float>());
+      if (gpu && step == 0) {  // the matrix products ran on the GPU
+        bool on_gpu = false;
+        for (const auto& dev : metadata.step_stats().dev_stats()) {
+          for (const auto& node : dev.node_stats()) {
+            on_gpu |= node.node_name() == "h0" && dev.device().find("GPU:0") != std::string::npos;
+          }
+        }
+        EXPECT_TRUE(on_gpu) << "h0 (MatMul) did not run on /device:GPU:0";
+      }
+    }
+    ASSERT_TRUE((*session)->Run({}, {"w1", "b1", "w2", "b2"}, {}, &weights[gpu]).ok());
+  }
+  EXPECT_LT(losses[1].back(), 0.5f * losses[1].front());  // it learns
+  for (size_t i = 0; i < losses[0].size(); ++i) {
+    EXPECT_NEAR(losses[1][i], losses[0][i], 1e-3f * (1 + losses[0][i])) << "step " << i;
+  }
+  for (int w = 0; w < 4; ++w)
+    ExpectNear(weights[1][w], weights[0][w], 1e-3f, "weight " + std::to_string(w));
 }
 
 }  // namespace

@@ -1,0 +1,243 @@
+// CUDA kernels that move, convert and fold tensors: reductions, scaling, gathers
+// (transpose, tile), fills and casts.
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/util/gpu_kernels.h"
+#include "kernels/util/gpu_launch.cuh"
+
+namespace runnel::gpu {
+namespace {
+
+template <ReduceOp kOp>
+__device__ float Identity() {
+  switch (kOp) {
+    case ReduceOp::kSum:
+      return 0.0f;
+    case ReduceOp::kProd:
+      return 1.0f;
+    case ReduceOp::kMax:
+      return -INFINITY;
+    case ReduceOp::kMin:
+      return INFINITY;
+  }
+  return 0;
+}
+
+template <ReduceOp kOp>
+__device__ float Combine(float a, float b) {
+  switch (kOp) {
+    case ReduceOp::kSum:
+      return a + b;
+    case ReduceOp::kProd:
+      return a * b;
+    case ReduceOp::kMax:
+      return isnan(b) ? b : fmaxf(a, b);
+    case ReduceOp::kMin:
+      return isnan(b) ? b : fminf(a, b);
+  }
+  return 0;
+}
+
+// inner == 1: a block per output folds its contiguous row in shared memory.
+template <ReduceOp kOp>
+__global__ void ReduceRows(const float* in, float* out, int64_t outer, int64_t r) {
+  __shared__ float partial[kThreads];
+  for (int64_t o = blockIdx.x; o < outer; o += gridDim.x) {
+    float acc = Identity<kOp>();
+    for (int64_t k = threadIdx.x; k < r; k += blockDim.x) acc = Combine<kOp>(acc, in[o * r + k]);
+    partial[threadIdx.x] = acc;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s /= 2) {
+      if (threadIdx.x < s) {
+        partial[threadIdx.x] = Combine<kOp>(partial[threadIdx.x], partial[threadIdx.x + s]);
+      }
+      __syncthreads();
+    }
+    if (threadIdx.x == 0) out[o] = partial[0];
+    __syncthreads();
+  }
+}
+
+// inner > 1: a thread per output column walks its r rows (neighbouring threads read
+// neighbouring addresses).
+template <ReduceOp kOp>
+__global__ void ReduceColumns(const float* in, float* out, int64_t outer, int64_t r,
+                              int64_t inner) {
+  RN_GRID_STRIDE(i, outer * inner) {
+    const int64_t o = i / inner, j = i % inner;
+    float acc = Identity<kOp>();
+    for (int64_t k = 0; k < r; ++k) acc = Combine<kOp>(acc, in[(o * r + k) * inner + j]);
+    out[i] = acc;
+  }
+}
+
+template <ReduceOp kOp>
+cudaError_t LaunchReduce(const float* in, float* out, int64_t outer, int64_t r, int64_t inner,
+                         cudaStream_t stream) {
+  if (inner == 1) {
+    const int blocks = static_cast<int>(outer < 65535 ? outer : 65535);
+    ReduceRows<kOp><<<blocks, kThreads, 0, stream>>>(in, out, outer, r);
+  } else {
+    ReduceColumns<kOp><<<Blocks(outer * inner), kThreads, 0, stream>>>(in, out, outer, r, inner);
+  }
+  return cudaGetLastError();
+}
+
+__global__ void ScaleKernel(float* x, float factor, int64_t n) {
+  RN_GRID_STRIDE(i, n) { x[i] *= factor; }
+}
+
+template <typename Word>
+__global__ void GatherKernel(IndexMap map, const Word* in, Word* out, int64_t n) {
+  RN_GRID_STRIDE(i, n) {
+    int64_t rest = i, offset = 0;
+    for (int d = map.rank - 1; d >= 0; --d) {
+      const int64_t k = rest % map.dims[d];
+      rest /= map.dims[d];
+      offset += (k % map.in_dims[d]) * map.in_strides[d];
+    }
+    out[i] = in[offset];
+  }
+}
+
+template <typename Word>
+__global__ void FillKernel(Word* out, Word value, int64_t n) {
+  RN_GRID_STRIDE(i, n) { out[i] = value; }
+}
+
+template <typename From, typename To>
+__global__ void CastKernel(const From* in, To* out, int64_t n) {
+  RN_GRID_STRIDE(i, n) {
+    if constexpr (std::is_same_v<To, bool>) {
+      out[i] = in[i] != From(0);
+    } else {
+      out[i] = static_cast<To>(in[i]);
+    }
+  }
+}
+
+template <typename From>
+cudaError_t CastFrom(Scalar to, const From* in, void* out, int64_t n, cudaStream_t stream) {
+  switch (to) {
+    case Scalar::kFloat:
+      CastKernel<<<Blocks(n), kThreads, 0, stream>>>(in, static_cast<float*>(out), n);
+      break;
+    case Scalar::kDouble:
+      CastKernel<<<Blocks(n), kThreads, 0, stream>>>(in, static_cast<double*>(out), n);
+      break;
+    case Scalar::kInt32:
+      CastKernel<<<Blocks(n), kThreads, 0, stream>>>(in, static_cast<int32_t*>(out), n);
+      break;
+    case Scalar::kInt64:
+      CastKernel<<<Blocks(n), kThreads, 0, stream>>>(in, static_cast<int64_t*>(out), n);
+      break;
+    case Scalar::kBool:
+      CastKernel<<<Blocks(n), kThreads, 0, stream>>>(in, static_cast<bool*>(out), n);
+      break;
+  }
+  return cudaGetLastError();
+}
+
+}  // namespace
+
+cudaError_t Reduce(ReduceOp op, const float* in, float* out, int64_t outer, int64_t r,
+                   int64_t inner, cudaStream_t stream) {
+  if (outer * inner == 0) return cudaSuccess;
+  switch (op) {
+    case ReduceOp::kSum:
+      return LaunchReduce<ReduceOp::kSum>(in, out, outer, r, inner, stream);
+    case ReduceOp::kProd:
+      return LaunchReduce<ReduceOp::kProd>(in, out, outer, r, inner, stream);
+    case ReduceOp::kMax:
+      return LaunchReduce<ReduceOp::kMax>(in, out, outer, r, inner, stream);
+    case ReduceOp::kMin:
+      return LaunchReduce<ReduceOp::kMin>(in, out, outer, r, inner, stream);
+  }
+  return cudaErrorInvalidValue;
+}
+
+cudaError_t Scale(float* x, float factor, int64_t n, cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  ScaleKernel<<<Blocks(n), kThreads, 0, stream>>>(x, factor, n);
+  return cudaGetLastError();
+}
+
+cudaError_t Gather(const IndexMap& map, const void* in, void* out, int element_size, int64_t n,
+                   cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  switch (element_size) {
+    case 1:
+      GatherKernel<<<Blocks(n), kThreads, 0, stream>>>(map, static_cast<const uint8_t*>(in),
+                                                       static_cast<uint8_t*>(out), n);
+      break;
+    case 2:
+      GatherKernel<<<Blocks(n), kThreads, 0, stream>>>(map, static_cast<const uint16_t*>(in),
+                                                       static_cast<uint16_t*>(out), n);
+      break;
+    case 4:
+      GatherKernel<<<Blocks(n), kThreads, 0, stream>>>(map, static_cast<const uint32_t*>(in),
+                                                       static_cast<uint32_t*>(out), n);
+      break;
+    case 8:
+      GatherKernel<<<Blocks(n), kThreads, 0, stream>>>(map, static_cast<const uint64_t*>(in),
+                                                       static_cast<uint64_t*>(out), n);
+      break;
+    default:
+      return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t Fill(void* out, const void* value, int element_size, int64_t n, cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  switch (element_size) {
+    case 1: {
+      uint8_t v;
+      std::memcpy(&v, value, 1);
+      FillKernel<<<Blocks(n), kThreads, 0, stream>>>(static_cast<uint8_t*>(out), v, n);
+      break;
+    }
+    case 2: {
+      uint16_t v;
+      std::memcpy(&v, value, 2);
+      FillKernel<<<Blocks(n), kThreads, 0, stream>>>(static_cast<uint16_t*>(out), v, n);
+      break;
+    }
+    case 4: {
+      uint32_t v;
+      std::memcpy(&v, value, 4);
+      FillKernel<<<Blocks(n), kThreads, 0, stream>>>(static_cast<uint32_t*>(out), v, n);
+      break;
+    }
+    case 8: {
+      uint64_t v;
+      std::memcpy(&v, value, 8);
+      FillKernel<<<Blocks(n), kThreads, 0, stream>>>(static_cast<uint64_t*>(out), v, n);
+      break;
+    }
+    default:
+      return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t Cast(Scalar from, Scalar to, const void* in, void* out, int64_t n,
+                 cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  switch (from) {
+    case Scalar::kFloat:
+      return CastFrom(to, static_cast<const float*>(in), out, n, stream);
+    case Scalar::kDouble:
+      return CastFrom(to, static_cast<const double*>(in), out, n, stream);
+    case Scalar::kInt32:
+      return CastFrom(to, static_cast<const int32_t*>(in), out, n, stream);
+    case Scalar::kInt64:
+      return CastFrom(to, static_cast<const int64_t*>(in), out, n, stream);
+    case Scalar::kBool:
+      return CastFrom(to, static_cast<const bool*>(in), out, n, stream);
+  }
+  return cudaErrorInvalidValue;
+}
+
+}  // namespace runnel::gpu
