@@ -55,8 +55,8 @@ class SpaceDepthOp : public OpKernel {
     const int64_t h = in.dim_size(1), w = in.dim_size(2), c = in.dim_size(3);
     TensorShape out_shape;
     if (kToDepth) {
-      RN_REQUIRE(h % block_ == 0 && w % block_ == 0, "the input's height and width (", h, ", ",
-                 w, ") must be divisible by block_size ", block_);
+      RN_REQUIRE(h % block_ == 0 && w % block_ == 0, "the input's height and width (", h, ", ", w,
+                 ") must be divisible by block_size ", block_);
       out_shape = {in.dim_size(0), h / block_, w / block_, c * block_ * block_};
     } else {
       RN_REQUIRE(c % (block_ * block_) == 0, "the input's depth ", c,

@@ -1,6 +1,6 @@
 // Tile and Pad(V2): both fill a larger output from the input with strided copies.
 #include "core/kernel_registry.h"
-#include "kernels/util/int_values.h"
+#include "kernels/util/kernel_args.h"
 #include "kernels/util/strided_copy.h"
 
 namespace runnel {
@@ -10,14 +10,7 @@ class TileOp : public OpKernel {
  public:
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& x = ctx->input(0);
-    ASSIGN_OR_RETURN(std::vector<int64_t> multiples, IntValues(ctx->input(1), "multiples"));
-    RN_REQUIRE(static_cast<int>(multiples.size()) == x.dims(), "multiples has ", multiples.size(),
-               " entries for an input of rank ", x.dims());
-    TensorShape shape;
-    for (int d = 0; d < x.dims(); ++d) {
-      RN_REQUIRE(multiples[d] >= 0, "multiples must be non-negative, got ", multiples[d]);
-      shape.AddDim(x.dim_size(d) * multiples[d]);
-    }
+    ASSIGN_OR_RETURN(TensorShape shape, TiledShape(x.shape(), ctx->input(1)));
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, shape, &out));
     if (out->NumElements() == 0) return absl::OkStatus();
@@ -28,7 +21,7 @@ class TileOp : public OpKernel {
     DimVector out_strides = DenseStrides(DimsOf(shape), elem);
     DimVector dims, src_strides, dst_strides;
     for (int d = 0; d < x.dims(); ++d) {
-      dims.push_back(multiples[d]);
+      dims.push_back(shape.dim_size(d) / x.dim_size(d));  // the multiple (no dim is 0 here)
       src_strides.push_back(0);
       dst_strides.push_back(out_strides[d] * x.dim_size(d));
       dims.push_back(x.dim_size(d));
@@ -45,16 +38,10 @@ class PadOp : public OpKernel {
  public:
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& x = ctx->input(0);
-    const Tensor& paddings = ctx->input(1);
-    RN_REQUIRE(
-        paddings.dims() == 2 && paddings.dim_size(0) == x.dims() && paddings.dim_size(1) == 2,
-        "paddings must have shape [", x.dims(), ",2], got ", paddings.shape().DebugString());
-    ASSIGN_OR_RETURN(std::vector<int64_t> pads, IntValues(paddings, "paddings"));
+    ASSIGN_OR_RETURN(Padding pads, PadAmounts(x.shape(), ctx->input(1)));
     TensorShape shape;
     for (int d = 0; d < x.dims(); ++d) {
-      RN_REQUIRE(pads[2 * d] >= 0 && pads[2 * d + 1] >= 0, "paddings must be non-negative, got ",
-                 pads[2 * d], " and ", pads[2 * d + 1], " for dim ", d);
-      shape.AddDim(x.dim_size(d) + pads[2 * d] + pads[2 * d + 1]);
+      shape.AddDim(x.dim_size(d) + pads.before[d] + pads.after[d]);
     }
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, shape, &out));
@@ -75,7 +62,7 @@ class PadOp : public OpKernel {
     DimVector out_dims = DimsOf(shape);
     DimVector out_strides = DenseStrides(out_dims, elem);
     DimVector in_dims = DimsOf(x.shape());
-    for (int d = 0; d < x.dims(); ++d) o += pads[2 * d] * out_strides[d];
+    for (int d = 0; d < x.dims(); ++d) o += pads.before[d] * out_strides[d];
     StridedCopy(elem, in_dims, static_cast<const char*>(x.raw_data()), DenseStrides(in_dims, elem),
                 o, out_strides, ctx->thread_pool());
     return absl::OkStatus();

@@ -1,14 +1,13 @@
-// Transpose and Tile on the GPU: one gather from the input (any dtype kept in device
-// memory; perm and multiples in host memory).
-#include "absl/strings/str_join.h"
+// Transpose, Tile and Pad on the GPU: one gather from the input (any dtype kept in device
+// memory; perm, multiples, paddings and the pad value in host memory).
 #include "kernels/util/gpu_ops.h"
-#include "kernels/util/int_values.h"
+#include "kernels/util/kernel_args.h"
 
 namespace runnel {
 namespace {
 
-absl::StatusOr<gpu::IndexMap> MapOf(const TensorShape& out, const TensorShape& in,
-                                    const std::vector<int64_t>& source_dim) {
+// Output index k reads the input at k % the input's dims.
+absl::StatusOr<gpu::IndexMap> TileMap(const TensorShape& out, const TensorShape& in) {
   RN_REQUIRE(out.dims() <= gpu::kMaxBroadcastDims, "rank ", out.dims(),
              " is more than the GPU kernel's ", gpu::kMaxBroadcastDims);
   gpu::IndexMap map;
@@ -17,8 +16,8 @@ absl::StatusOr<gpu::IndexMap> MapOf(const TensorShape& out, const TensorShape& i
   for (int d = in.dims() - 2; d >= 0; --d) strides[d] = strides[d + 1] * in.dim_size(d + 1);
   for (int d = 0; d < out.dims(); ++d) {
     map.dims[d] = out.dim_size(d);
-    map.in_dims[d] = in.dim_size(static_cast<int>(source_dim[d]));
-    map.in_strides[d] = strides[source_dim[d]];
+    map.in_dims[d] = in.dim_size(d);
+    map.in_strides[d] = strides[d];
   }
   return map;
 }
@@ -34,21 +33,11 @@ class TransposeGpuOp : public OpKernel {
  public:
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& x = ctx->input(0);
-    ASSIGN_OR_RETURN(std::vector<int64_t> perm, IntValues(ctx->input(1), "perm"));
-    RN_REQUIRE(static_cast<int>(perm.size()) == x.dims(), "perm has ", perm.size(),
-               " entries for an input of rank ", x.dims());
-    std::vector<bool> seen(x.dims(), false);
-    TensorShape out_shape;
-    for (int64_t p : perm) {
-      RN_REQUIRE(p >= 0 && p < x.dims() && !seen[p], "perm [", absl::StrJoin(perm, ","),
-                 "] is not a permutation of the input's ", x.dims(), " dims");
-      seen[p] = true;
-      out_shape.AddDim(x.dim_size(static_cast<int>(p)));
-    }
-    Tensor* out;
-    RETURN_IF_ERROR(ctx->allocate_output(0, out_shape, &out));
-    ASSIGN_OR_RETURN(gpu::IndexMap map, MapOf(out_shape, x.shape(), perm));
-    return Launch(ctx, map, x, out);
+    ASSIGN_OR_RETURN(std::vector<int64_t> perm, Permutation(ctx->input(1), x.dims()));
+    ASSIGN_OR_RETURN(GpuDeviceContext * gpu, GpuContext(ctx));
+    ASSIGN_OR_RETURN(Tensor out, TransposeOnGpu(x, perm, ctx, gpu->compute));
+    ctx->set_output(0, std::move(out));
+    return absl::OkStatus();
   }
 };
 
@@ -56,20 +45,28 @@ class TileGpuOp : public OpKernel {
  public:
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& x = ctx->input(0);
-    ASSIGN_OR_RETURN(std::vector<int64_t> multiples, IntValues(ctx->input(1), "multiples"));
-    RN_REQUIRE(static_cast<int>(multiples.size()) == x.dims(), "multiples has ", multiples.size(),
-               " entries for an input of rank ", x.dims());
-    TensorShape shape;
-    std::vector<int64_t> same(x.dims());
-    for (int d = 0; d < x.dims(); ++d) {
-      RN_REQUIRE(multiples[d] >= 0, "multiples must be non-negative, got ", multiples[d]);
-      shape.AddDim(x.dim_size(d) * multiples[d]);
-      same[d] = d;
-    }
+    ASSIGN_OR_RETURN(TensorShape shape, TiledShape(x.shape(), ctx->input(1)));
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, shape, &out));
-    ASSIGN_OR_RETURN(gpu::IndexMap map, MapOf(shape, x.shape(), same));
+    ASSIGN_OR_RETURN(gpu::IndexMap map, TileMap(shape, x.shape()));
     return Launch(ctx, map, x, out);
+  }
+};
+
+class PadGpuOp : public OpKernel {
+ public:
+  absl::Status Compute(OpKernelContext* ctx) override {
+    ASSIGN_OR_RETURN(GpuDeviceContext * gpu, GpuContext(ctx));
+    const Tensor& x = ctx->input(0);
+    ASSIGN_OR_RETURN(Padding pads, PadAmounts(x.shape(), ctx->input(1)));
+    const void* value = nullptr;
+    if (ctx->num_inputs() > 2) {
+      RN_REQUIRE(ctx->input(2).dims() == 0, "constant_values must be a scalar");
+      value = ctx->input(2).raw_data();
+    }
+    ASSIGN_OR_RETURN(Tensor out, PadOnGpu(x, pads.before, pads.after, value, ctx, gpu->compute));
+    ctx->set_output(0, std::move(out));
+    return absl::OkStatus();
   }
 };
 
@@ -83,6 +80,17 @@ REGISTER_KERNEL(KernelDefBuilder("Tile")
                     .TypeConstraint("T", kGpuMemoryTypes)
                     .HostMemory("multiples"),
                 TileGpuOp);
+REGISTER_KERNEL(KernelDefBuilder("Pad")
+                    .Device(kGpu)
+                    .TypeConstraint("T", kGpuMemoryTypes)
+                    .HostMemory("paddings"),
+                PadGpuOp);
+REGISTER_KERNEL(KernelDefBuilder("PadV2")
+                    .Device(kGpu)
+                    .TypeConstraint("T", kGpuMemoryTypes)
+                    .HostMemory("paddings")
+                    .HostMemory("constant_values"),
+                PadGpuOp);
 
 }  // namespace
 }  // namespace runnel

@@ -1,7 +1,6 @@
 // Transpose: output dim i is input dim perm[i]; one strided copy.
-#include "absl/strings/str_join.h"
 #include "core/kernel_registry.h"
-#include "kernels/util/int_values.h"
+#include "kernels/util/kernel_args.h"
 #include "kernels/util/strided_copy.h"
 
 namespace runnel {
@@ -11,17 +10,9 @@ class TransposeOp : public OpKernel {
  public:
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& x = ctx->input(0);
-    ASSIGN_OR_RETURN(std::vector<int64_t> perm, IntValues(ctx->input(1), "perm"));
-    RN_REQUIRE(static_cast<int>(perm.size()) == x.dims(), "perm has ", perm.size(),
-               " entries for an input of rank ", x.dims());
-    std::vector<bool> seen(x.dims(), false);
+    ASSIGN_OR_RETURN(std::vector<int64_t> perm, Permutation(ctx->input(1), x.dims()));
     TensorShape out_shape;
-    for (int64_t p : perm) {
-      RN_REQUIRE(p >= 0 && p < x.dims() && !seen[p], "perm [", absl::StrJoin(perm, ","),
-                 "] is not a permutation of the input's ", x.dims(), " dims");
-      seen[p] = true;
-      out_shape.AddDim(x.dim_size(static_cast<int>(p)));
-    }
+    for (int64_t p : perm) out_shape.AddDim(x.dim_size(static_cast<int>(p)));
     const int size = DataTypeSize(x.dtype());
     DimVector in_dims = DimsOf(x.shape());
     DimVector in_strides = DenseStrides(in_dims, size);

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/kernel_registry.h"
+#include "kernels/util/kernel_args.h"
 
 namespace runnel {
 namespace {
@@ -13,22 +14,14 @@ class SoftmaxCrossEntropyOp : public OpKernel {
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& logits = ctx->input(0);
     const Tensor& labels = ctx->input(1);
-    RN_REQUIRE(logits.dims() == 2, "logits must be [batch, classes], got shape ",
-               logits.shape().DebugString());
+    RETURN_IF_ERROR(CheckCrossEntropy(logits, labels, kSparse));
     const int64_t batch = logits.dim_size(0), classes = logits.dim_size(1);
     if constexpr (kSparse) {
-      RN_REQUIRE(labels.dims() == 1 && labels.dim_size(0) == batch, "labels must be [", batch,
-                 "] for logits of shape ", logits.shape().DebugString(), ", got shape ",
-                 labels.shape().DebugString());
       for (int64_t i = 0; i < batch; ++i) {
         const Label l = labels.data<Label>()[i];
         RN_REQUIRE(l >= 0 && l < classes, "Received a label value of ", l,
                    " which is outside the valid range of [0, ", classes, ")");
       }
-    } else {
-      RN_REQUIRE(labels.shape() == logits.shape(),
-                 "logits and labels must have the same shape, got ", logits.shape().DebugString(),
-                 " and ", labels.shape().DebugString());
     }
     Tensor *loss, *backprop;
     RETURN_IF_ERROR(ctx->allocate_output(0, TensorShape{batch}, &loss));

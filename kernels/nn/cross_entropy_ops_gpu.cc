@@ -2,6 +2,7 @@
 // outside [0, classes) gives NaN there, as in TensorFlow's GPU kernel (the CPU kernel
 // reports it: checking would copy the labels to the host every step).
 #include "kernels/util/gpu_ops.h"
+#include "kernels/util/kernel_args.h"
 
 namespace runnel {
 namespace {
@@ -13,18 +14,9 @@ class XentGpuOp : public OpKernel {
     ASSIGN_OR_RETURN(GpuDeviceContext * gpu, GpuContext(ctx));
     const Tensor& logits = ctx->input(0);
     const Tensor& labels = ctx->input(1);
-    RN_REQUIRE(logits.dims() == 2, "logits must be [batch, classes], got shape ",
-               logits.shape().DebugString());
-    const int64_t batch = logits.dim_size(0), classes = logits.dim_size(1);
     constexpr bool kSparse = !std::is_same_v<Index, float>;
-    if constexpr (kSparse) {
-      RN_REQUIRE(labels.dims() == 1 && labels.dim_size(0) == batch, "labels must be [", batch,
-                 "], got shape ", labels.shape().DebugString());
-    } else {
-      RN_REQUIRE(labels.shape() == logits.shape(),
-                 "logits and labels must have the same shape, got ", logits.shape().DebugString(),
-                 " and ", labels.shape().DebugString());
-    }
+    RETURN_IF_ERROR(CheckCrossEntropy(logits, labels, kSparse));
+    const int64_t batch = logits.dim_size(0), classes = logits.dim_size(1);
     Tensor *loss, *backprop;
     RETURN_IF_ERROR(ctx->allocate_output(0, TensorShape{batch}, &loss));
     RETURN_IF_ERROR(ctx->allocate_output(1, logits.shape(), &backprop));

@@ -13,29 +13,6 @@
 namespace runnel {
 namespace {
 
-struct PoolShape {
-  int64_t batch, channels;
-  WindowDim rows, cols;
-
-  TensorShape Input() const { return {batch, rows.input, cols.input, channels}; }
-  TensorShape Output() const { return {batch, rows.output, cols.output, channels}; }
-};
-
-absl::StatusOr<PoolShape> ResolvePool(const Window2D& w, const TensorShape& nhwc_input) {
-  // A window wholly over padding would have no input to pool.
-  RN_REQUIRE(std::max(w.pad_top, w.pad_bottom) < w.window_h &&
-                 std::max(w.pad_left, w.pad_right) < w.window_w,
-             "explicit_paddings must be smaller than the window (", w.window_h, "x", w.window_w,
-             "), got top/bottom ", w.pad_top, "/", w.pad_bottom, ", left/right ", w.pad_left, "/",
-             w.pad_right);
-  PoolShape s;
-  s.batch = nhwc_input.dim_size(0);
-  s.channels = nhwc_input.dim_size(3);
-  ASSIGN_OR_RETURN(s.rows, w.Height(nhwc_input.dim_size(1), w.window_h));
-  ASSIGN_OR_RETURN(s.cols, w.Width(nhwc_input.dim_size(2), w.window_w));
-  return s;
-}
-
 // Calls fn(n, oh, ow, out_offset) for every output pixel, images spread over the pool.
 template <typename Fn>
 void ForEachOutputPixel(const PoolShape& s, ThreadPool* pool, Fn&& fn) {

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/kernel_registry.h"
+#include "kernels/util/kernel_args.h"
 
 namespace runnel {
 namespace {
@@ -42,10 +43,7 @@ class AssignOp : public OpKernel {
     {
       std::lock_guard<std::mutex> lock(*ref.mu);
       Tensor& var = *ref.tensor;
-      RN_REQUIRE(!validate_shape_ || !var.IsInitialized() || var.shape() == value.shape(),
-                 "Assign to ", *ref.name, ": the variable has shape ", var.shape().DebugString(),
-                 " but the value has ", value.shape().DebugString(),
-                 " (set validate_shape=False to change it)");
+      RETURN_IF_ERROR(CheckAssign(var, value, validate_shape_, *ref.name));
       if (var.IsInitialized() && var.shape() == value.shape() && var.RefCountIsOne()) {
         // Nobody else holds the buffer: overwrite it in place.
         if (value.TotalBytes() > 0)

@@ -1,6 +1,7 @@
 // Assign, AssignAdd and AssignSub on a GPU variable: the value is written into its device
 // buffer on the compute stream (VariableV2 itself is device-neutral: variable_ops.cc).
 #include "kernels/util/gpu_ops.h"
+#include "kernels/util/kernel_args.h"
 
 namespace runnel {
 namespace {
@@ -17,10 +18,7 @@ class AssignGpuOp : public OpKernel {
     {
       std::lock_guard<std::mutex> lock(*ref.mu);
       Tensor& var = *ref.tensor;
-      RN_REQUIRE(!validate_shape_ || !var.IsInitialized() || var.shape() == value.shape(),
-                 "Assign to ", *ref.name, ": the variable has shape ", var.shape().DebugString(),
-                 " but the value has ", value.shape().DebugString(),
-                 " (set validate_shape=False to change it)");
+      RETURN_IF_ERROR(CheckAssign(var, value, validate_shape_, *ref.name));
       if (var.IsInitialized() && var.shape() == value.shape() && var.RefCountIsOne()) {
         RETURN_IF_ERROR(
             CudaStatus(cudaMemcpyAsync(var.raw_data(), value.raw_data(), value.TotalBytes(),

@@ -4,6 +4,7 @@
 
 #include "Eigen/Core"
 #include "core/kernel_registry.h"
+#include "kernels/util/kernel_args.h"
 
 namespace runnel {
 namespace {
@@ -24,27 +25,13 @@ class ApplyOp : public OpKernel {
     const Tensor& grad = ctx->input(Rule::kGrad);
     T* refs[Rule::kRefs];
     std::unique_lock<std::mutex> locks[Rule::kRefs];
+    RETURN_IF_ERROR(LockApplyRefs(ctx, Rule::kRefs, grad.shape(), locks));
     for (int r = 0; r < Rule::kRefs; ++r) {
-      const TensorRef& ref = ctx->input_ref(r);
-      locks[r] = std::unique_lock<std::mutex>(*ref.mu);
-      if (!ref.tensor->IsInitialized()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("Attempting to use uninitialized value ", *ref.name));
-      }
-      RN_REQUIRE(ref.tensor->shape() == grad.shape(), *ref.name, " has shape ",
-                 ref.tensor->shape().DebugString(), " but the gradient has shape ",
-                 grad.shape().DebugString());
-      PrepareForInPlaceUpdate(ref);
-      refs[r] = ref.tensor->data<T>();
+      PrepareForInPlaceUpdate(ctx->input_ref(r));
+      refs[r] = ctx->input_ref(r).tensor->data<T>();
     }
     T scalars[8];
-    int n = 0;
-    for (int i = Rule::kRefs; i < ctx->num_inputs(); ++i) {
-      if (i == Rule::kGrad) continue;
-      RN_REQUIRE(ctx->input(i).NumElements() == 1, "input ", i, " must be a scalar, got shape ",
-                 ctx->input(i).shape().DebugString());
-      scalars[n++] = ctx->input(i).scalar<T>();
-    }
+    RETURN_IF_ERROR(ApplyScalars(ctx, Rule::kRefs, Rule::kGrad, scalars));
     const T* g = grad.data<T>();
     const bool nesterov = nesterov_;
     // A rule makes one pass per slot; blocks of kBlock elements keep them in L1.

@@ -2,6 +2,7 @@
 // memory, under their locks (taken in input order, as on the CPU); the learning rate and
 // the other scalars are read in host memory.
 #include "kernels/util/gpu_ops.h"
+#include "kernels/util/kernel_args.h"
 
 namespace runnel {
 namespace {
@@ -18,26 +19,12 @@ class ApplyGpuOp : public OpKernel {
     const Tensor& grad = ctx->input(kGrad);
     gpu::ApplyArgs args;
     std::unique_lock<std::mutex> locks[kRefs];
+    RETURN_IF_ERROR(LockApplyRefs(ctx, kRefs, grad.shape(), locks));
     for (int r = 0; r < kRefs; ++r) {
-      const TensorRef& ref = ctx->input_ref(r);
-      locks[r] = std::unique_lock<std::mutex>(*ref.mu);
-      if (!ref.tensor->IsInitialized()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("Attempting to use uninitialized value ", *ref.name));
-      }
-      RN_REQUIRE(ref.tensor->shape() == grad.shape(), *ref.name, " has shape ",
-                 ref.tensor->shape().DebugString(), " but the gradient has shape ",
-                 grad.shape().DebugString());
-      RETURN_IF_ERROR(PrepareForInPlaceUpdateOnGpu(ref, ctx, gpu->compute));
-      args.refs[r] = ref.tensor->data<float>();
+      RETURN_IF_ERROR(PrepareForInPlaceUpdateOnGpu(ctx->input_ref(r), ctx, gpu->compute));
+      args.refs[r] = ctx->input_ref(r).tensor->data<float>();
     }
-    int n = 0;
-    for (int i = kRefs; i < ctx->num_inputs(); ++i) {
-      if (i == kGrad) continue;
-      RN_REQUIRE(ctx->input(i).NumElements() == 1, "input ", i, " must be a scalar, got shape ",
-                 ctx->input(i).shape().DebugString());
-      args.s[n++] = ctx->input(i).scalar<float>();
-    }
+    RETURN_IF_ERROR(ApplyScalars(ctx, kRefs, kGrad, args.s));
     args.grad = grad.data<float>();
     args.n = grad.NumElements();
     args.nesterov = nesterov_;

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "core/status.h"
 #include "core/threadpool.h"
 #include "kernels/util/int_values.h"
 
@@ -71,6 +72,21 @@ absl::Status ResolveConvWindow(const Window2D& w, const TensorShape& input,
   *rows = *r;
   *cols = *c;
   return absl::OkStatus();
+}
+
+absl::StatusOr<PoolShape> ResolvePool(const Window2D& w, const TensorShape& nhwc_input) {
+  // A window wholly over padding would have no input to pool.
+  RN_REQUIRE(std::max(w.pad_top, w.pad_bottom) < w.window_h &&
+                 std::max(w.pad_left, w.pad_right) < w.window_w,
+             "explicit_paddings must be smaller than the window (", w.window_h, "x", w.window_w,
+             "), got top/bottom ", w.pad_top, "/", w.pad_bottom, ", left/right ", w.pad_left, "/",
+             w.pad_right);
+  PoolShape s;
+  s.batch = nhwc_input.dim_size(0);
+  s.channels = nhwc_input.dim_size(3);
+  ASSIGN_OR_RETURN(s.rows, w.Height(nhwc_input.dim_size(1), w.window_h));
+  ASSIGN_OR_RETURN(s.cols, w.Width(nhwc_input.dim_size(2), w.window_w));
+  return s;
 }
 
 TensorShape ToNhwc(const TensorShape& shape, bool nchw) {

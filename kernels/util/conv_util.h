@@ -50,6 +50,19 @@ void ForEachWindowSpan(const WindowDim& d, int64_t o, Fn&& fn) {
 absl::Status ResolveConvWindow(const Window2D& w, const TensorShape& nhwc_input,
                                const TensorShape& filter, WindowDim* rows, WindowDim* cols);
 
+// A 2-D pooling over an NHWC input.
+struct PoolShape {
+  int64_t batch, channels;
+  WindowDim rows, cols;
+
+  TensorShape Input() const { return {batch, rows.input, cols.input, channels}; }
+  TensorShape Output() const { return {batch, rows.output, cols.output, channels}; }
+};
+
+// The pooling geometry of `w` (its window from ksize) over an NHWC input; fails when a
+// window could hold only padding.
+absl::StatusOr<PoolShape> ResolvePool(const Window2D& w, const TensorShape& nhwc_input);
+
 // The NHWC shape of a shape in `nchw` format (unchanged when it is NHWC already), and back.
 TensorShape ToNhwc(const TensorShape& shape, bool nchw);
 TensorShape FromNhwc(const TensorShape& nhwc, bool nchw);

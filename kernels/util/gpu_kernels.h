@@ -90,4 +90,30 @@ struct ApplyArgs {
 };
 cudaError_t Apply(ApplyRule rule, const ApplyArgs& args, cudaStream_t stream);
 
+// out[i] = in[k - before] for i's index k, per dim; `fill` (element_size bytes, host
+// memory) where that falls outside the input: Pad (before >= 0) and crops (before < 0).
+struct PadMap {
+  int rank = 0;
+  int64_t dims[kMaxBroadcastDims];
+  int64_t in_dims[kMaxBroadcastDims];
+  int64_t before[kMaxBroadcastDims];
+};
+cudaError_t Pad(const PadMap& map, const void* in, void* out, int element_size, int64_t n,
+                const void* fill, cudaStream_t stream);
+
+// A 2-D pooling's geometry over NHWC or NCHW tensors (padding ignored: a maximum over the
+// window's input positions, an average over them).
+struct PoolGeometry {
+  bool nchw = false;
+  int64_t batch, channels, in_h, in_w, out_h, out_w;
+  int64_t window_h, window_w, stride_h, stride_w, pad_top, pad_left;
+};
+cudaError_t MaxPool(const PoolGeometry& g, const float* in, float* out, cudaStream_t stream);
+cudaError_t AvgPool(const PoolGeometry& g, const float* in, float* out, cudaStream_t stream);
+// dx (zeroed here) gets each window's gradient at the first input position holding the
+// window's maximum, or spread evenly over the window's input positions.
+cudaError_t MaxPoolGrad(const PoolGeometry& g, const float* in, const float* dy, float* dx,
+                        cudaStream_t stream);
+cudaError_t AvgPoolGrad(const PoolGeometry& g, const float* dy, float* dx, cudaStream_t stream);
+
 }  // namespace runnel::gpu

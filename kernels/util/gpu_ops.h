@@ -2,6 +2,8 @@
 // registration and the kernel of a unary elementwise function.
 #pragma once
 
+#include <vector>
+
 #include "core/gpu/gpu_context.h"
 #include "core/kernel_registry.h"
 #include "kernels/util/gpu_kernels.h"
@@ -19,6 +21,56 @@ inline absl::StatusOr<Tensor> CopyOnGpu(const Tensor& t, OpKernelContext* ctx,
                                              cudaMemcpyDeviceToDevice, stream),
                              "cudaMemcpyAsync"));
   return copy;
+}
+
+// `t` with its dims permuted (output dim d is input dim perm[d]), queued on `stream`.
+inline absl::StatusOr<Tensor> TransposeOnGpu(const Tensor& t, const std::vector<int64_t>& perm,
+                                             OpKernelContext* ctx, cudaStream_t stream) {
+  RN_REQUIRE(t.dims() <= gpu::kMaxBroadcastDims, "rank ", t.dims(),
+             " is more than the GPU kernel's ", gpu::kMaxBroadcastDims);
+  TensorShape shape;
+  gpu::IndexMap map;
+  map.rank = t.dims();
+  std::vector<int64_t> strides(t.dims(), 1);
+  for (int d = t.dims() - 2; d >= 0; --d) strides[d] = strides[d + 1] * t.dim_size(d + 1);
+  for (int d = 0; d < t.dims(); ++d) {
+    const int from = static_cast<int>(perm[d]);
+    shape.AddDim(t.dim_size(from));
+    map.dims[d] = map.in_dims[d] = t.dim_size(from);
+    map.in_strides[d] = strides[from];
+  }
+  Tensor out(t.dtype(), shape, ctx->allocator());
+  RETURN_IF_ERROR(CudaStatus(gpu::Gather(map, t.raw_data(), out.raw_data(), DataTypeSize(t.dtype()),
+                                         out.NumElements(), stream),
+                             "the transpose GPU kernel"));
+  return out;
+}
+
+// `t` with before[d] elements added ahead of dim d and after[d] behind it (negative:
+// removed), the new ones `fill` (host memory, one element; null: zeros).
+inline absl::StatusOr<Tensor> PadOnGpu(const Tensor& t, const std::vector<int64_t>& before,
+                                       const std::vector<int64_t>& after, const void* fill,
+                                       OpKernelContext* ctx, cudaStream_t stream) {
+  RN_REQUIRE(t.dims() <= gpu::kMaxBroadcastDims, "rank ", t.dims(),
+             " is more than the GPU kernel's ", gpu::kMaxBroadcastDims);
+  TensorShape shape;
+  gpu::PadMap map;
+  map.rank = t.dims();
+  for (int d = 0; d < t.dims(); ++d) {
+    const int64_t size = t.dim_size(d) + before[d] + after[d];
+    RN_REQUIRE(size >= 0, "padding ", before[d], ", ", after[d], " leaves dim ", d, " of ",
+               t.shape().DebugString(), " negative");
+    shape.AddDim(size);
+    map.dims[d] = size;
+    map.in_dims[d] = t.dim_size(d);
+    map.before[d] = before[d];
+  }
+  Tensor out(t.dtype(), shape, ctx->allocator());
+  const uint64_t zero = 0;
+  RETURN_IF_ERROR(CudaStatus(gpu::Pad(map, t.raw_data(), out.raw_data(), DataTypeSize(t.dtype()),
+                                      out.NumElements(), fill != nullptr ? fill : &zero, stream),
+                             "the pad GPU kernel"));
+  return out;
 }
 
 // PrepareForInPlaceUpdate for a variable in device memory: when readers still hold its

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <random>
+#include <tuple>
 
 #include "core/gradients.h"
 #include "core/kernel_registry.h"
@@ -324,6 +325,96 @@ TEST_F(GpuKernelTest, AnMlpTrainsOnTheGpuAsOnTheCpu) {
   }
   for (int w = 0; w < 4; ++w)
     ExpectNear(weights[1][w], weights[0][w], 1e-3f, "weight " + std::to_string(w));
+}
+
+testing::Attrs WindowAttrs(const std::string& padding, std::vector<int64_t> strides, bool nchw,
+                           std::vector<int64_t> dilations = {1, 1, 1, 1}) {
+  testing::Attrs a = {{"T", MakeAttr(DT_FLOAT)},
+                      {"padding", MakeAttr(padding)},
+                      {"strides", MakeAttr(strides)},
+                      {"data_format", MakeAttr(std::string(nchw ? "NCHW" : "NHWC"))}};
+  if (dilations != std::vector<int64_t>{1, 1, 1, 1}) a["dilations"] = MakeAttr(dilations);
+  return a;
+}
+
+// NHWC and NCHW; SAME with even and odd padding, VALID, strides and dilations.
+struct ConvCase {
+  std::string padding;
+  int64_t stride, dilation, filter;
+};
+const ConvCase kConvCases[] = {
+    {"SAME", 1, 1, 3}, {"SAME", 2, 1, 3}, {"SAME", 1, 1, 4}, {"VALID", 2, 1, 3}, {"SAME", 1, 2, 3}};
+
+TEST_F(GpuKernelTest, ConvolutionsAndTheirGradients) {
+  for (bool nchw : {false, true}) {
+    for (const ConvCase& k : kConvCases) {
+      auto hw = [&](int64_t v) {
+        return nchw ? std::vector<int64_t>{1, 1, v, v} : std::vector<int64_t>{1, v, v, 1};
+      };
+      const testing::Attrs attrs = WindowAttrs(k.padding, hw(k.stride), nchw, hw(k.dilation));
+      const TensorShape in_shape = nchw ? TensorShape{2, 3, 11, 10} : TensorShape{2, 11, 10, 3};
+      const Tensor x = Random(in_shape, -1, 1, 90);
+      for (bool depthwise : {false, true}) {
+        const Tensor filter = Random({k.filter, k.filter, 3, depthwise ? 2 : 5}, -1, 1, 91);
+        const std::string op = depthwise ? "DepthwiseConv2dNative" : "Conv2D";
+        SCOPED_TRACE(op + " " + k.padding + " stride " + std::to_string(k.stride) + " dilation " +
+                     std::to_string(k.dilation) + (nchw ? " NCHW" : " NHWC"));
+        if (depthwise && k.dilation > 1) continue;
+        auto cpu = RunOn("/device:CPU:0", MakeNode("", op, {}, attrs), {x, filter});
+        ASSERT_TRUE(cpu.ok()) << cpu.status();
+        ExpectSameAsCpu(MakeNode("", op, {}, attrs), {x, filter}, 1e-4f);
+        const Tensor dy = Random((*cpu)[0].shape(), -1, 1, 92);
+        Tensor sizes(DT_INT32, {4});
+        for (int d = 0; d < 4; ++d)
+          sizes.data<int32_t>()[d] = static_cast<int32_t>(in_shape.dim_size(d));
+        ExpectSameAsCpu(MakeNode("", op + "BackpropInput", {}, attrs), {sizes, filter, dy}, 1e-4f);
+        for (int d = 0; d < 4; ++d) {
+          sizes.data<int32_t>()[d] = static_cast<int32_t>(filter.dim_size(d));
+        }
+        ExpectSameAsCpu(MakeNode("", op + "BackpropFilter", {}, attrs), {x, sizes, dy}, 1e-4f);
+      }
+    }
+  }
+}
+
+TEST_F(GpuKernelTest, PoolingAndItsGradients) {
+  for (bool nchw : {false, true}) {
+    for (const auto& [padding, window, stride] :
+         std::vector<std::tuple<std::string, int64_t, int64_t>>{
+             {"VALID", 2, 2}, {"SAME", 3, 2}, {"SAME", 3, 1}, {"VALID", 3, 2}}) {
+      auto hw = [&](int64_t v) {
+        return nchw ? std::vector<int64_t>{1, 1, v, v} : std::vector<int64_t>{1, v, v, 1};
+      };
+      testing::Attrs attrs = WindowAttrs(padding, hw(stride), nchw);
+      attrs["ksize"] = MakeAttr(hw(window));
+      const TensorShape shape = nchw ? TensorShape{2, 4, 9, 8} : TensorShape{2, 9, 8, 4};
+      const Tensor x = Random(shape, -1, 1, 100);
+      for (const char* op : {"MaxPool", "AvgPool"}) {
+        SCOPED_TRACE(std::string(op) + " " + padding + (nchw ? " NCHW" : " NHWC"));
+        auto y = RunOn("/device:CPU:0", MakeNode("", op, {}, attrs), {x});
+        ASSERT_TRUE(y.ok()) << y.status();
+        ExpectSameAsCpu(MakeNode("", op, {}, attrs), {x});
+        const Tensor dy = Random((*y)[0].shape(), -1, 1, 101);
+        if (std::string(op) == "MaxPool") {
+          ExpectSameAsCpu(MakeNode("", "MaxPoolGrad", {}, attrs), {x, (*y)[0], dy}, 1e-5f);
+        } else {
+          Tensor sizes(DT_INT32, {4});
+          for (int d = 0; d < 4; ++d)
+            sizes.data<int32_t>()[d] = static_cast<int32_t>(shape.dim_size(d));
+          ExpectSameAsCpu(MakeNode("", "AvgPoolGrad", {}, attrs), {sizes, dy}, 1e-5f);
+        }
+      }
+    }
+  }
+}
+
+TEST_F(GpuKernelTest, PadWithZerosOrAValue) {
+  const Tensor x = Random({2, 3, 4}, -1, 1, 110);
+  Tensor paddings(DT_INT32, {3, 2});
+  const int32_t p[] = {1, 0, 0, 2, 3, 1};
+  std::copy(p, p + 6, paddings.data<int32_t>());
+  ExpectSameAsCpu(MakeNode("", "Pad"), {x, paddings});
+  ExpectSameAsCpu(MakeNode("", "PadV2"), {x, paddings, Tensor::Scalar<float>(-7.5f)});
 }
 
 }  // namespace

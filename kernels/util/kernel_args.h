@@ -1,0 +1,55 @@
+// Argument checks and shapes that a CPU kernel and its GPU twin share, so both accept and
+// reject the same inputs with the same messages.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/op_kernel.h"
+#include "core/tensor.h"
+
+namespace runnel {
+
+// Transpose's perm (int32 or int64), checked to be a permutation of `rank` dims.
+absl::StatusOr<std::vector<int64_t>> Permutation(const Tensor& perm, int rank);
+
+// Tile's output shape for `x` and `multiples`.
+absl::StatusOr<TensorShape> TiledShape(const TensorShape& x, const Tensor& multiples);
+
+// Pad's amounts before and after each dim of `x` from its [rank, 2] `paddings`.
+struct Padding {
+  std::vector<int64_t> before, after;
+};
+absl::StatusOr<Padding> PadAmounts(const TensorShape& x, const Tensor& paddings);
+
+// Assign's check: `value` may replace `var` (`name`'s) unless validate_shape forbids a
+// new shape.
+absl::Status CheckAssign(const Tensor& var, const Tensor& value, bool validate_shape,
+                         const std::string& name);
+
+// The softmax cross-entropy's shapes: logits [batch, classes] and labels of the same shape,
+// or [batch] class indices when `sparse`.
+absl::Status CheckCrossEntropy(const Tensor& logits, const Tensor& labels, bool sparse);
+
+// The Apply* ops: locks the variable and its slots (inputs [0, refs), in input order) into
+// `locks` and checks each is initialized and shaped as the gradient.
+absl::Status LockApplyRefs(OpKernelContext* ctx, int refs, const TensorShape& grad,
+                           std::unique_lock<std::mutex>* locks);
+
+// The Apply* ops' scalar inputs (all but the refs and the gradient), in input order.
+template <typename T>
+absl::Status ApplyScalars(OpKernelContext* ctx, int refs, int grad, T* out) {
+  int n = 0;
+  for (int i = refs; i < ctx->num_inputs(); ++i) {
+    if (i == grad) continue;
+    RN_REQUIRE(ctx->input(i).NumElements() == 1, "input ", i, " must be a scalar, got shape ",
+               ctx->input(i).shape().DebugString());
+    out[n++] = ctx->input(i).scalar<T>();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace runnel
