@@ -8,6 +8,7 @@
 #include "core/kernel_registry.h"
 #include "core/threadpool.h"
 #include "kernels/util/conv_util.h"
+#include "kernels/util/kernel_args.h"
 
 namespace runnel {
 namespace {
@@ -39,8 +40,8 @@ std::vector<std::vector<double>> ChannelSums(int64_t rows, int64_t channels, Thr
 
 // out[r, c] = x[r, c] * a[c] + b[c], rows spread over the pool.
 template <typename T>
-void ScaleShift(const T* x, const std::vector<T>& a, const std::vector<T>& b, int64_t rows,
-                T* out, ThreadPool* pool) {
+void ScaleShift(const T* x, const std::vector<T>& a, const std::vector<T>& b, int64_t rows, T* out,
+                ThreadPool* pool) {
   const int64_t channels = static_cast<int64_t>(a.size());
   pool->ParallelFor(rows, channels * 2, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
@@ -49,17 +50,6 @@ void ScaleShift(const T* x, const std::vector<T>& a, const std::vector<T>& b, in
       for (int64_t c = 0; c < channels; ++c) o[c] = xr[c] * a[c] + b[c];
     }
   });
-}
-
-// Checks a per-channel input: `channels` elements (or, where `may_be_empty`, none).
-absl::Status CheckChannelVector(const Tensor& t, const char* name, int64_t channels,
-                                bool may_be_empty, DataType dtype) {
-  RN_REQUIRE(t.dtype() == dtype, name, " has dtype ", DataTypeString(t.dtype()), " but x has ",
-             DataTypeString(dtype), "; Runnel's kernels need them equal");
-  RN_REQUIRE(t.dims() == 1 && (t.dim_size(0) == channels || (may_be_empty && t.dim_size(0) == 0)),
-             name, " must be a vector of ", channels, " elements (one per channel), got shape ",
-             t.shape().DebugString());
-  return absl::OkStatus();
 }
 
 template <typename T>
@@ -76,22 +66,8 @@ absl::Status SetVector(OpKernelContext* ctx, int i, const std::vector<T>& v) {
   return absl::OkStatus();
 }
 
-// The attributes the forward op and its gradient share.
-struct NormAttrs {
-  bool nchw = false, training = true;
-  float epsilon = 1e-4f;
-
-  absl::Status Read(OpKernelConstruction* ctx) {
-    std::string format;
-    RETURN_IF_ERROR(ctx->GetAttr("data_format", &format));
-    nchw = format == "NCHW";
-    RETURN_IF_ERROR(ctx->GetAttr("epsilon", &epsilon));
-    return ctx->GetAttr("is_training", &training);
-  }
-};
-
 template <typename T>
-class FusedBatchNormOp : public OpKernel, NormAttrs {
+class FusedBatchNormOp : public OpKernel, BatchNormAttrs {
  public:
   absl::Status Init(OpKernelConstruction* ctx) override {
     RETURN_IF_ERROR(Read(ctx));
@@ -134,7 +110,8 @@ class FusedBatchNormOp : public OpKernel, NormAttrs {
         mean[c] = static_cast<T>(m[c]);
         variance[c] = static_cast<T>(squares[0][c] / rows);
         const double corrected = rows > 1 ? squares[0][c] / (rows - 1) : squares[0][c];
-        batch_mean[c] = static_cast<T>(blend ? (1 - factor_) * ctx->input(3).data<T>()[c] + factor_ * m[c] : m[c]);
+        batch_mean[c] = static_cast<T>(
+            blend ? (1 - factor_) * ctx->input(3).data<T>()[c] + factor_ * m[c] : m[c]);
         batch_variance[c] = static_cast<T>(
             blend ? (1 - factor_) * ctx->input(4).data<T>()[c] + factor_ * corrected : corrected);
       }
@@ -146,8 +123,9 @@ class FusedBatchNormOp : public OpKernel, NormAttrs {
     }
     Tensor* y;
     RETURN_IF_ERROR(ctx->allocate_output(0, ctx->input(0).shape(), &y));
-    ComputeInNhwc(y, nchw, pool,
-                  [&](Tensor* nhwc) { ScaleShift(x.data<T>(), a, b, rows, nhwc->data<T>(), pool); });
+    ComputeInNhwc(y, nchw, pool, [&](Tensor* nhwc) {
+      ScaleShift(x.data<T>(), a, b, rows, nhwc->data<T>(), pool);
+    });
     RETURN_IF_ERROR(SetVector(ctx, 1, batch_mean));
     RETURN_IF_ERROR(SetVector(ctx, 2, batch_variance));
     RETURN_IF_ERROR(SetVector(ctx, 3, mean));
@@ -165,7 +143,7 @@ class FusedBatchNormOp : public OpKernel, NormAttrs {
 };
 
 template <typename T>
-class FusedBatchNormGradOp : public OpKernel, NormAttrs {
+class FusedBatchNormGradOp : public OpKernel, BatchNormAttrs {
  public:
   absl::Status Init(OpKernelConstruction* ctx) override { return Read(ctx); }
 
@@ -178,8 +156,10 @@ class FusedBatchNormGradOp : public OpKernel, NormAttrs {
                ctx->input(1).shape().DebugString());
     const int64_t channels = x.dim_size(3), rows = x.NumElements() / std::max<int64_t>(channels, 1);
     RETURN_IF_ERROR(CheckChannelVector(ctx->input(2), "scale", channels, false, x.dtype()));
-    RETURN_IF_ERROR(CheckChannelVector(ctx->input(3), "reserve_space_1", channels, false, x.dtype()));
-    RETURN_IF_ERROR(CheckChannelVector(ctx->input(4), "reserve_space_2", channels, false, x.dtype()));
+    RETURN_IF_ERROR(
+        CheckChannelVector(ctx->input(3), "reserve_space_1", channels, false, x.dtype()));
+    RETURN_IF_ERROR(
+        CheckChannelVector(ctx->input(4), "reserve_space_2", channels, false, x.dtype()));
     const T* scale = ctx->input(2).data<T>();
     const T* mean = ctx->input(3).data<T>();
     const T* variance = ctx->input(4).data<T>();
@@ -229,17 +209,14 @@ class FusedBatchNormGradOp : public OpKernel, NormAttrs {
     RETURN_IF_ERROR(SetVector(ctx, 3, std::vector<T>()));
     return SetVector(ctx, 4, std::vector<T>());
   }
-
 };
 
 REGISTER_KERNEL_FOR_TYPES("FusedBatchNorm", kCpu, "T", FusedBatchNormOp, float, double);
 REGISTER_KERNEL_FOR_TYPES("FusedBatchNormV2", kCpu, "T", FusedBatchNormOp, float, double);
 REGISTER_KERNEL_FOR_TYPES("FusedBatchNormV3", kCpu, "T", FusedBatchNormOp, float, double);
 REGISTER_KERNEL_FOR_TYPES("FusedBatchNormGrad", kCpu, "T", FusedBatchNormGradOp, float, double);
-REGISTER_KERNEL_FOR_TYPES("FusedBatchNormGradV2", kCpu, "T", FusedBatchNormGradOp, float,
-                          double);
-REGISTER_KERNEL_FOR_TYPES("FusedBatchNormGradV3", kCpu, "T", FusedBatchNormGradOp, float,
-                          double);
+REGISTER_KERNEL_FOR_TYPES("FusedBatchNormGradV2", kCpu, "T", FusedBatchNormGradOp, float, double);
+REGISTER_KERNEL_FOR_TYPES("FusedBatchNormGradV3", kCpu, "T", FusedBatchNormGradOp, float, double);
 
 }  // namespace
 }  // namespace runnel

@@ -116,4 +116,34 @@ cudaError_t MaxPoolGrad(const PoolGeometry& g, const float* in, const float* dy,
                         cudaStream_t stream);
 cudaError_t AvgPoolGrad(const PoolGeometry& g, const float* dy, float* dx, cudaStream_t stream);
 
+// FusedBatchNorm over a tensor viewed as [rows, channels]: NHWC (inner 1) or NCHW (inner =
+// height * width, a row being one image's pixel).
+struct ChannelLayout {
+  int64_t rows = 0, channels = 0, inner = 1;
+};
+// Per channel, training: the batch's mean and (biased) variance into mean/variance, the
+// running statistics (blended with the given ones by `factor` when `blend`, variance with
+// Bessel's correction) into batch_mean/batch_variance; inference: mean and variance are the
+// given ones. Then y = x * scale / sqrt(variance + epsilon) + (offset - mean * that).
+struct BatchNormArgs {
+  ChannelLayout layout;
+  const float *x, *scale, *offset, *given_mean, *given_variance;
+  float *y, *mean, *variance, *batch_mean, *batch_variance;
+  float* coefficients;  // 2 * channels of scratch
+  float epsilon, factor;
+  bool training, blend;
+};
+cudaError_t BatchNorm(const BatchNormArgs& args, cudaStream_t stream);
+// The gradient: dx, dscale (sum dy * xhat), doffset (sum dy), with xhat normalized by
+// reserve_space_1/2 (the forward's mean and variance).
+struct BatchNormGradArgs {
+  ChannelLayout layout;
+  const float *dy, *x, *scale, *mean, *variance;
+  float *dx, *dscale, *doffset;
+  float* coefficients;  // 3 * channels of scratch
+  float epsilon;
+  bool training;
+};
+cudaError_t BatchNormGrad(const BatchNormGradArgs& args, cudaStream_t stream);
+
 }  // namespace runnel::gpu

@@ -142,6 +142,120 @@ __global__ void ApplyKernel(ApplyRule rule, ApplyArgs a) {
   }
 }
 
+// Element (r, c) of the [rows, channels] view, and element i's channel.
+__device__ int64_t At(const ChannelLayout& l, int64_t r, int64_t c) {
+  return l.inner == 1 ? r * l.channels + c
+                      : ((r / l.inner) * l.channels + c) * l.inner + r % l.inner;
+}
+__device__ int64_t ChannelOf(const ChannelLayout& l, int64_t i) {
+  return (i / l.inner) % l.channels;
+}
+
+// The block's sum, in double as the CPU kernel sums.
+__device__ double BlockSum(double value, double* shared) {
+  shared[threadIdx.x] = value;
+  __syncthreads();
+  for (int s = blockDim.x / 2; s > 0; s /= 2) {
+    if (threadIdx.x < s) shared[threadIdx.x] += shared[threadIdx.x + s];
+    __syncthreads();
+  }
+  const double result = shared[0];
+  __syncthreads();
+  return result;
+}
+
+// A block per channel: the statistics and y's per-channel scale and shift.
+__global__ void BatchNormStatsKernel(BatchNormArgs a) {
+  __shared__ double shared[kThreads];
+  const ChannelLayout& l = a.layout;
+  for (int64_t c = blockIdx.x; c < l.channels; c += gridDim.x) {
+    double mean, variance;
+    if (a.training) {
+      double sum = 0;
+      for (int64_t r = threadIdx.x; r < l.rows; r += blockDim.x) sum += a.x[At(l, r, c)];
+      mean = BlockSum(sum, shared) / l.rows;
+      double squares = 0;
+      for (int64_t r = threadIdx.x; r < l.rows; r += blockDim.x) {
+        const double d = a.x[At(l, r, c)] - mean;
+        squares += d * d;
+      }
+      squares = BlockSum(squares, shared);
+      if (threadIdx.x == 0) {
+        const double corrected = l.rows > 1 ? squares / (l.rows - 1) : squares;
+        a.batch_mean[c] = a.blend ? (1 - a.factor) * a.given_mean[c] + a.factor * mean : mean;
+        a.batch_variance[c] =
+            a.blend ? (1 - a.factor) * a.given_variance[c] + a.factor * corrected : corrected;
+      }
+      // The statistics as the CPU keeps them: in float.
+      mean = static_cast<float>(mean);
+      variance = static_cast<float>(squares / l.rows);
+    } else {
+      mean = a.given_mean[c];
+      variance = a.given_variance[c];
+      if (threadIdx.x == 0) {
+        a.batch_mean[c] = mean;
+        a.batch_variance[c] = variance;
+      }
+    }
+    if (threadIdx.x == 0) {
+      a.mean[c] = mean;
+      a.variance[c] = variance;
+      const float scale = static_cast<float>(a.scale[c] / sqrt(variance + a.epsilon));
+      a.coefficients[c] = scale;
+      a.coefficients[l.channels + c] = a.offset[c] - static_cast<float>(mean) * scale;
+    }
+  }
+}
+
+__global__ void BatchNormApplyKernel(BatchNormArgs a, int64_t n) {
+  RN_GRID_STRIDE(i, n) {
+    const int64_t c = ChannelOf(a.layout, i);
+    a.y[i] = a.x[i] * a.coefficients[c] + a.coefficients[a.layout.channels + c];
+  }
+}
+
+// A block per channel: sum dy and sum dy * xhat, and dx's per-channel coefficients.
+__global__ void BatchNormGradStatsKernel(BatchNormGradArgs a) {
+  __shared__ double shared[kThreads];
+  const ChannelLayout& l = a.layout;
+  for (int64_t c = blockIdx.x; c < l.channels; c += gridDim.x) {
+    const double inv = 1 / sqrt(double(a.variance[c]) + a.epsilon);
+    const float mean = a.mean[c];
+    double sum_dy = 0, sum_dy_xhat = 0;
+    for (int64_t r = threadIdx.x; r < l.rows; r += blockDim.x) {
+      const int64_t at = At(l, r, c);
+      const double g = a.dy[at];
+      sum_dy += g;
+      sum_dy_xhat += g * (a.x[at] - mean) * inv;
+    }
+    sum_dy = BlockSum(sum_dy, shared);
+    sum_dy_xhat = BlockSum(sum_dy_xhat, shared);
+    if (threadIdx.x == 0) {
+      const double k = a.scale[c] * inv;
+      float* coefficient = a.coefficients;
+      coefficient[c] = static_cast<float>(k);
+      if (!a.training || l.rows == 0) {
+        coefficient[l.channels + c] = 0;
+        coefficient[2 * l.channels + c] = 0;
+      } else {
+        const double slope = sum_dy_xhat * inv / l.rows;  // multiplies (x - mean)
+        coefficient[l.channels + c] = static_cast<float>(-k * slope);
+        coefficient[2 * l.channels + c] = static_cast<float>(-k * (sum_dy / l.rows - slope * mean));
+      }
+      a.dscale[c] = static_cast<float>(sum_dy_xhat);
+      a.doffset[c] = static_cast<float>(sum_dy);
+    }
+  }
+}
+
+__global__ void BatchNormGradApplyKernel(BatchNormGradArgs a, int64_t n) {
+  RN_GRID_STRIDE(i, n) {
+    const int64_t c = ChannelOf(a.layout, i), channels = a.layout.channels;
+    a.dx[i] = a.coefficients[c] * a.dy[i] + a.coefficients[channels + c] * a.x[i] +
+              a.coefficients[2 * channels + c];
+  }
+}
+
 }  // namespace
 
 cudaError_t Softmax(const float* logits, float* out, int64_t rows, int64_t classes, bool log,
@@ -177,6 +291,28 @@ template cudaError_t SparseSoftmaxCrossEntropy(const float*, const int64_t*, flo
 cudaError_t Apply(ApplyRule rule, const ApplyArgs& args, cudaStream_t stream) {
   if (args.n == 0) return cudaSuccess;
   ApplyKernel<<<Blocks(args.n), kThreads, 0, stream>>>(rule, args);
+  return cudaGetLastError();
+}
+
+cudaError_t BatchNorm(const BatchNormArgs& args, cudaStream_t stream) {
+  const ChannelLayout& l = args.layout;
+  if (l.channels == 0) return cudaSuccess;
+  BatchNormStatsKernel<<<RowBlocks(l.channels), kThreads, 0, stream>>>(args);
+  if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return e;
+  const int64_t n = l.rows * l.channels;
+  if (n == 0) return cudaSuccess;
+  BatchNormApplyKernel<<<Blocks(n), kThreads, 0, stream>>>(args, n);
+  return cudaGetLastError();
+}
+
+cudaError_t BatchNormGrad(const BatchNormGradArgs& args, cudaStream_t stream) {
+  const ChannelLayout& l = args.layout;
+  if (l.channels == 0) return cudaSuccess;
+  BatchNormGradStatsKernel<<<RowBlocks(l.channels), kThreads, 0, stream>>>(args);
+  if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return e;
+  const int64_t n = l.rows * l.channels;
+  if (n == 0) return cudaSuccess;
+  BatchNormGradApplyKernel<<<Blocks(n), kThreads, 0, stream>>>(args, n);
   return cudaGetLastError();
 }
 

@@ -85,4 +85,22 @@ absl::Status LockApplyRefs(OpKernelContext* ctx, int refs, const TensorShape& gr
   return absl::OkStatus();
 }
 
+absl::Status CheckChannelVector(const Tensor& t, const char* name, int64_t channels,
+                                bool may_be_empty, DataType dtype) {
+  RN_REQUIRE(t.dtype() == dtype, name, " has dtype ", DataTypeString(t.dtype()), " but x has ",
+             DataTypeString(dtype), "; Runnel's kernels need them equal");
+  RN_REQUIRE(t.dims() == 1 && (t.dim_size(0) == channels || (may_be_empty && t.dim_size(0) == 0)),
+             name, " must be a vector of ", channels, " elements (one per channel), got shape ",
+             t.shape().DebugString());
+  return absl::OkStatus();
+}
+
+absl::Status BatchNormAttrs::Read(OpKernelConstruction* ctx) {
+  std::string format;
+  RETURN_IF_ERROR(ctx->GetAttr("data_format", &format));
+  nchw = format == "NCHW";
+  RETURN_IF_ERROR(ctx->GetAttr("epsilon", &epsilon));
+  return ctx->GetAttr("is_training", &training);
+}
+
 }  // namespace runnel

@@ -34,6 +34,19 @@ absl::Status CheckAssign(const Tensor& var, const Tensor& value, bool validate_s
 // or [batch] class indices when `sparse`.
 absl::Status CheckCrossEntropy(const Tensor& logits, const Tensor& labels, bool sparse);
 
+// FusedBatchNorm's per-channel inputs: `channels` elements of x's dtype (or, where
+// `may_be_empty`, none).
+absl::Status CheckChannelVector(const Tensor& t, const char* name, int64_t channels,
+                                bool may_be_empty, DataType dtype);
+
+// The attributes FusedBatchNorm and its gradient share.
+struct BatchNormAttrs {
+  bool nchw = false, training = true;
+  float epsilon = 1e-4f;
+
+  absl::Status Read(OpKernelConstruction* ctx);
+};
+
 // The Apply* ops: locks the variable and its slots (inputs [0, refs), in input order) into
 // `locks` and checks each is initialized and shaped as the gradient.
 absl::Status LockApplyRefs(OpKernelContext* ctx, int refs, const TensorShape& grad,

@@ -417,5 +417,32 @@ TEST_F(GpuKernelTest, PadWithZerosOrAValue) {
   ExpectSameAsCpu(MakeNode("", "PadV2"), {x, paddings, Tensor::Scalar<float>(-7.5f)});
 }
 
+TEST_F(GpuKernelTest, FusedBatchNormAndItsGradient) {
+  for (bool nchw : {false, true}) {
+    for (bool training : {true, false}) {
+      SCOPED_TRACE(std::string(nchw ? "NCHW" : "NHWC") + (training ? " training" : " inference"));
+      const TensorShape shape = nchw ? TensorShape{4, 6, 5, 3} : TensorShape{4, 5, 3, 6};
+      const Tensor x = Random(shape, -2, 3, 120);
+      const Tensor scale = Random({6}, 0.5f, 2, 121), offset = Random({6}, -1, 1, 122);
+      const Tensor mean = Random({6}, -0.5f, 0.5f, 123), variance = Random({6}, 0.5f, 2, 124);
+      testing::Attrs attrs = {{"T", MakeAttr(DT_FLOAT)},
+                              {"U", MakeAttr(DT_FLOAT)},
+                              {"epsilon", MakeAttr(0.001f)},
+                              {"is_training", MakeAttr(training)},
+                              {"data_format", MakeAttr(std::string(nchw ? "NCHW" : "NHWC"))}};
+      testing::Attrs forward = attrs;
+      forward["exponential_avg_factor"] = MakeAttr(training ? 0.3f : 1.0f);
+      ExpectSameAsCpu(MakeNode("", "FusedBatchNormV3", {}, forward),
+                      {x, scale, offset, mean, variance}, 1e-4f, 6);
+      auto cpu = RunOn("/device:CPU:0", MakeNode("", "FusedBatchNormV3", {}, forward),
+                       {x, scale, offset, mean, variance}, 6);
+      ASSERT_TRUE(cpu.ok()) << cpu.status();
+      const Tensor dy = Random(shape, -1, 1, 125);
+      ExpectSameAsCpu(MakeNode("", "FusedBatchNormGradV3", {}, attrs),
+                      {dy, x, scale, (*cpu)[3], (*cpu)[4], (*cpu)[5]}, 1e-4f, 5);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace runnel
