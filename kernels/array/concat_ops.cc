@@ -5,6 +5,7 @@
 
 #include "core/kernel_registry.h"
 #include "kernels/util/int_values.h"
+#include "kernels/util/kernel_args.h"
 
 namespace runnel {
 namespace {
@@ -53,27 +54,11 @@ class ConcatV2Op : public OpKernel {
  public:
   absl::Status Compute(OpKernelContext* ctx) override {
     const int n = ctx->num_inputs() - 1;
-    const Tensor& first = ctx->input(0);
-    RN_REQUIRE(first.dims() >= 1, "cannot concatenate scalars");
-    ASSIGN_OR_RETURN(int64_t axis_value, IntScalar(ctx->input(n), "axis"));
-    ASSIGN_OR_RETURN(int axis, Axis(axis_value, first.dims(), "axis"));
-    TensorShape out_shape = first.shape();
-    int64_t along = 0;
     std::vector<const Tensor*> inputs;
-    for (int i = 0; i < n; ++i) {
-      const Tensor& t = ctx->input(i);
-      RN_REQUIRE(t.dims() == first.dims(), "ConcatV2: input ", i, " has shape ",
-                 t.shape().DebugString(), ", input 0 has ", first.shape().DebugString());
-      for (int d = 0; d < t.dims(); ++d) {
-        RN_REQUIRE(d == axis || t.dim_size(d) == first.dim_size(d), "ConcatV2: input ", i,
-                   " has shape ", t.shape().DebugString(), ", input 0 has ",
-                   first.shape().DebugString(), "; they differ in dim ", d,
-                   " which is not the concat axis ", axis);
-      }
-      along += t.dim_size(axis);
-      inputs.push_back(&t);
-    }
-    out_shape.set_dim(axis, along);
+    for (int i = 0; i < n; ++i) inputs.push_back(&ctx->input(i));
+    ASSIGN_OR_RETURN(int64_t axis_value, IntScalar(ctx->input(n), "axis"));
+    int axis;
+    ASSIGN_OR_RETURN(TensorShape out_shape, ConcatShape(inputs, axis_value, &axis));
     return WriteConcatenation(ctx, inputs, out_shape, axis);
   }
 };

@@ -4,6 +4,7 @@
 #include "core/kernel_registry.h"
 #include "kernels/util/broadcast.h"
 #include "kernels/util/int_values.h"
+#include "kernels/util/kernel_args.h"
 
 namespace runnel {
 namespace {
@@ -15,22 +16,9 @@ class GatherV2Op : public OpKernel {
     const Tensor& params = ctx->input(0);
     const Tensor& indices = ctx->input(1);
     ASSIGN_OR_RETURN(int64_t axis, IntScalar(ctx->input(2), "axis"));
-    RN_REQUIRE(params.dims() >= 1, "params must have rank >= 1");
-    RN_REQUIRE(axis >= -params.dims() && axis < params.dims(), "axis ", axis,
-               " is out of range for params of shape ", params.shape().DebugString());
-    if (axis < 0) axis += params.dims();
-    TensorShape shape;
-    int64_t outer = 1, inner = 1;
-    for (int d = 0; d < axis; ++d) {
-      shape.AddDim(params.dim_size(d));
-      outer *= params.dim_size(d);
-    }
-    for (int d = 0; d < indices.dims(); ++d) shape.AddDim(indices.dim_size(d));
-    for (int d = axis + 1; d < params.dims(); ++d) {
-      shape.AddDim(params.dim_size(d));
-      inner *= params.dim_size(d);
-    }
-    const int64_t limit = params.dim_size(axis);
+    ASSIGN_OR_RETURN(GatherPlan plan, PlanGather(params.shape(), indices.shape(), axis));
+    const TensorShape& shape = plan.out_shape;
+    const int64_t outer = plan.outer, inner = plan.inner, limit = plan.limit;
     const Index* idx = indices.data<Index>();
     const int64_t n = indices.NumElements();
     for (int64_t i = 0; i < n; ++i) {

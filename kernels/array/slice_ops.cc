@@ -4,6 +4,7 @@
 #include "core/kernel_registry.h"
 #include "core/strided_slice.h"
 #include "kernels/util/int_values.h"
+#include "kernels/util/kernel_args.h"
 #include "kernels/util/strided_copy.h"
 
 namespace runnel {
@@ -54,20 +55,7 @@ class SliceOp : public OpKernel {
  private:
   static absl::StatusOr<DimVector> Sizes(const Tensor& x, const std::vector<int64_t>& begin,
                                          const Tensor& size_input) {
-    ASSIGN_OR_RETURN(std::vector<int64_t> size, IntValues(size_input, "size"));
-    RN_REQUIRE(
-        static_cast<int>(begin.size()) == x.dims() && static_cast<int>(size.size()) == x.dims(),
-        "begin and size must have one entry per input dim (", x.dims(), "), have ", begin.size(),
-        " and ", size.size());
-    DimVector sizes(x.dims());
-    for (int d = 0; d < x.dims(); ++d) {
-      int64_t s = size[d] == -1 ? x.dim_size(d) - begin[d] : size[d];
-      RN_REQUIRE(begin[d] >= 0 && s >= 0 && begin[d] + s <= x.dim_size(d), "slice [", begin[d],
-                 ", ", begin[d] + s, ") of dim ", d, " is out of bounds for input shape ",
-                 x.shape().DebugString());
-      sizes[d] = s;
-    }
-    return sizes;
+    return SliceSizes(x.shape(), begin, size_input);
   }
 };
 

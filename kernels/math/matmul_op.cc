@@ -1,8 +1,8 @@
 // MatMul and BatchMatMul(V2): shape checks around the shared GEMM (kernels/util/gemm.h).
 #include "core/kernel_registry.h"
-#include "kernels/util/broadcast.h"
 #include "kernels/util/fused_epilogue.h"
 #include "kernels/util/gemm.h"
+#include "kernels/util/kernel_args.h"
 
 namespace runnel {
 namespace {
@@ -49,38 +49,17 @@ class BatchMatMulOp : public OpKernel {
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& x = ctx->input(0);
     const Tensor& y = ctx->input(1);
-    RN_REQUIRE(x.dims() >= 2 && y.dims() >= 2, "BatchMatMul: inputs must have rank >= 2, x is ",
-               x.shape().DebugString(), ", y is ", y.shape().DebugString());
-    const int xr = x.dims(), yr = y.dims();
-    const int64_t xm = x.dim_size(xr - 2), xk = x.dim_size(xr - 1);
-    const int64_t ym = y.dim_size(yr - 2), yk = y.dim_size(yr - 1);
-    RN_REQUIRE((adj_x_ ? xm : xk) == (adj_y_ ? yk : ym),
-               "BatchMatMul: inner dimensions differ, x is ", x.shape().DebugString(), ", y is ",
-               y.shape().DebugString());
-    TensorShape xb(x.shape().dim_sizes().subspan(0, xr - 2));
-    TensorShape yb(y.shape().dim_sizes().subspan(0, yr - 2));
-    if (!kBroadcast) {
-      RN_REQUIRE(xb == yb, "BatchMatMul: batch dims differ, x is ", x.shape().DebugString(),
-                 ", y is ", y.shape().DebugString());
-    }
-    ASSIGN_OR_RETURN(BroadcastPlan plan, MakeBroadcastPlan(xb, yb));
-    TensorShape out_shape = plan.out_shape;
-    const int64_t m = adj_x_ ? xk : xm, n = adj_y_ ? ym : yk;
-    out_shape.AddDim(m);
-    out_shape.AddDim(n);
+    ASSIGN_OR_RETURN(BatchMatMulPlan plan,
+                     PlanBatchMatMul(x.shape(), y.shape(), adj_x_, adj_y_, kBroadcast));
     Tensor* out;
-    RETURN_IF_ERROR(ctx->allocate_output(0, out_shape, &out));
+    RETURN_IF_ERROR(ctx->allocate_output(0, plan.out_shape, &out));
     if (out->NumElements() == 0) return absl::OkStatus();
-    const int64_t batches = plan.out_shape.num_elements();
-    // Matrix offsets of x and y for every output batch (broadcast batch dims repeat).
-    std::vector<int64_t> x_index(batches), y_index(batches);
-    const int64_t inner = plan.dims.back();
-    ForEachBroadcastRow(plan, 0, batches / inner, [&](int64_t row, int64_t xo, int64_t yo) {
-      for (int64_t i = 0; i < inner; ++i) {
-        x_index[row * inner + i] = xo + i * plan.x_strides.back();
-        y_index[row * inner + i] = yo + i * plan.y_strides.back();
-      }
-    });
+    const int64_t batches = static_cast<int64_t>(plan.x_index.size());
+    const int64_t m = plan.m, n = plan.n, xk = x.dim_size(x.dims() - 1);
+    const int64_t xm = x.dim_size(x.dims() - 2), ym = y.dim_size(y.dims() - 2);
+    const int64_t yk = y.dim_size(y.dims() - 1);
+    const std::vector<int64_t>& x_index = plan.x_index;
+    const std::vector<int64_t>& y_index = plan.y_index;
     const T* xp = x.data<T>();
     const T* yp = y.data<T>();
     T* op = out->data<T>();

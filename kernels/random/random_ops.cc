@@ -175,6 +175,25 @@ class MultinomialOp : public RandomOpBase {
 REGISTER_KERNEL_FOR_TYPES("RandomUniform", kCpu, "dtype", RandomUniformOp, float, double);
 REGISTER_KERNEL_FOR_TYPES("RandomStandardNormal", kCpu, "dtype", RandomNormalOp, float, double);
 REGISTER_KERNEL_FOR_TYPES("TruncatedNormal", kCpu, "dtype", TruncatedNormalOp, float, double);
+// A GPU draws the same numbers, on the host (its Philox stream is the CPU kernel's), and
+// the consumers copy them in.
+template <template <typename> class K>
+bool RegisterHostDrawnForGpu(const char* op) {
+  auto def = [&](DataType t) {
+    return KernelDefBuilder(op)
+        .Device(kGpu)
+        .TypeConstraint("dtype", {t})
+        .HostMemory("shape")
+        .HostMemory("output")
+        .def();
+  };
+  KernelRegistry::Global()->Register(def(DT_FLOAT), &MakeKernel<K<float>>);
+  KernelRegistry::Global()->Register(def(DT_DOUBLE), &MakeKernel<K<double>>);
+  return true;
+}
+const bool kGpuRegistered = RegisterHostDrawnForGpu<RandomUniformOp>("RandomUniform") &&
+                            RegisterHostDrawnForGpu<RandomNormalOp>("RandomStandardNormal") &&
+                            RegisterHostDrawnForGpu<TruncatedNormalOp>("TruncatedNormal");
 REGISTER_KERNEL_FOR_TYPES("RandomUniformInt", kCpu, "Tout", RandomUniformIntOp, int32_t, int64_t);
 REGISTER_KERNEL(KernelDefBuilder("RandomShuffle").Device(kCpu), RandomShuffleOp);
 REGISTER_KERNEL_FOR_TYPES("Multinomial", kCpu, "T", MultinomialOp, float, double);

@@ -139,6 +139,26 @@ cudaError_t CastFrom(Scalar to, const From* in, void* out, int64_t n, cudaStream
   return cudaGetLastError();
 }
 
+template <typename Word, typename Index>
+__global__ void GatherAxisKernel(const Word* params, const Index* index, Word* out, int64_t n,
+                                 int64_t limit, int64_t inner, int64_t total) {
+  RN_GRID_STRIDE(i, total) {
+    const int64_t k = i % inner, rest = i / inner;
+    const int64_t j = rest % n, o = rest / n;
+    const Index at = index[j];
+    out[i] = at >= 0 && at < limit ? params[(o * limit + at) * inner + k] : Word(0);
+  }
+}
+
+template <typename Word, typename Index>
+cudaError_t LaunchGatherAxis(const void* params, const Index* index, void* out, int64_t outer,
+                             int64_t n, int64_t limit, int64_t inner, cudaStream_t stream) {
+  const int64_t total = outer * n * inner;
+  GatherAxisKernel<<<Blocks(total), kThreads, 0, stream>>>(
+      static_cast<const Word*>(params), index, static_cast<Word*>(out), n, limit, inner, total);
+  return cudaGetLastError();
+}
+
 }  // namespace
 
 cudaError_t Reduce(ReduceOp op, const float* in, float* out, int64_t outer, int64_t r,
@@ -239,5 +259,27 @@ cudaError_t Cast(Scalar from, Scalar to, const void* in, void* out, int64_t n,
   }
   return cudaErrorInvalidValue;
 }
+
+template <typename Index>
+cudaError_t GatherAxis(const void* params, const Index* index, void* out, int element_size,
+                       int64_t outer, int64_t n, int64_t limit, int64_t inner,
+                       cudaStream_t stream) {
+  if (outer * n * inner == 0) return cudaSuccess;
+  switch (element_size) {
+    case 1:
+      return LaunchGatherAxis<uint8_t>(params, index, out, outer, n, limit, inner, stream);
+    case 2:
+      return LaunchGatherAxis<uint16_t>(params, index, out, outer, n, limit, inner, stream);
+    case 4:
+      return LaunchGatherAxis<uint32_t>(params, index, out, outer, n, limit, inner, stream);
+    case 8:
+      return LaunchGatherAxis<uint64_t>(params, index, out, outer, n, limit, inner, stream);
+  }
+  return cudaErrorInvalidValue;
+}
+template cudaError_t GatherAxis(const void*, const int32_t*, void*, int, int64_t, int64_t, int64_t,
+                                int64_t, cudaStream_t);
+template cudaError_t GatherAxis(const void*, const int64_t*, void*, int, int64_t, int64_t, int64_t,
+                                int64_t, cudaStream_t);
 
 }  // namespace runnel::gpu

@@ -94,10 +94,17 @@ __global__ void UnaryKernel(const float* x, float* out, int64_t n) {
   RN_GRID_STRIDE(i, n) { out[i] = Apply<kOp>(x[i]); }
 }
 
-__global__ void ReluGradKernel(const float* dy, const float* x, float* out, int64_t n, bool relu6) {
+template <GradOp kOp>
+__global__ void ActivationGradKernel(const float* dy, const float* v, float* out, int64_t n) {
   RN_GRID_STRIDE(i, n) {
-    const bool passed = relu6 ? (x[i] > 0.0f && x[i] < 6.0f) : x[i] > 0.0f;
-    out[i] = passed ? dy[i] : 0.0f;
+    switch (kOp) {
+      case GradOp::kRelu:
+        out[i] = v[i] > 0.0f ? dy[i] : 0.0f;
+        break;
+      case GradOp::kRelu6:
+        out[i] = v[i] > 0.0f && v[i] < 6.0f ? dy[i] : 0.0f;
+        break;
+    }
   }
 }
 
@@ -172,10 +179,18 @@ cudaError_t Unary(UnaryOp op, const float* x, float* out, int64_t n, cudaStream_
   return cudaGetLastError();
 }
 
-cudaError_t ReluGrad(const float* dy, const float* x, float* out, int64_t n, bool relu6,
-                     cudaStream_t stream) {
+cudaError_t ActivationGrad(GradOp op, const float* dy, const float* value, float* out, int64_t n,
+                           cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  ReluGradKernel<<<Blocks(n), kThreads, 0, stream>>>(dy, x, out, n, relu6);
+#define GRAD_CASE(k)                                                                        \
+  case GradOp::k:                                                                           \
+    ActivationGradKernel<GradOp::k><<<Blocks(n), kThreads, 0, stream>>>(dy, value, out, n); \
+    break;
+  switch (op) {
+    GRAD_CASE(kRelu)
+    GRAD_CASE(kRelu6)
+  }
+#undef GRAD_CASE
   return cudaGetLastError();
 }
 

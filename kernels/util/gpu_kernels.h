@@ -25,9 +25,11 @@ cudaError_t Binary(BinaryOp op, const Broadcast& b, const float* x, const float*
 enum class UnaryOp { kRelu, kRelu6, kNeg, kSquare, kExp, kLog, kTanh, kSigmoid, kSqrt, kRsqrt };
 cudaError_t Unary(UnaryOp op, const float* x, float* out, int64_t n, cudaStream_t stream);
 
-// out = dy where the activation passed its input through (x > 0 for Relu; 0 < x < 6 for Relu6).
-cudaError_t ReluGrad(const float* dy, const float* x, float* out, int64_t n, bool relu6,
-                     cudaStream_t stream);
+// An activation's gradient from the incoming gradient and `value`, Relu's or Relu6's input:
+// dy where the activation passed it through.
+enum class GradOp { kRelu, kRelu6 };
+cudaError_t ActivationGrad(GradOp op, const float* dy, const float* value, float* out, int64_t n,
+                           cudaStream_t stream);
 
 // out[i] = x[i] + bias[channel of i]: channels innermost (NHWC) or at `channels`'s place
 // with `inner` elements after it (NCHW).
@@ -145,5 +147,11 @@ struct BatchNormGradArgs {
   bool training;
 };
 cudaError_t BatchNormGrad(const BatchNormGradArgs& args, cudaStream_t stream);
+
+// GatherV2 over params viewed as [outer, limit, inner]: out[o, i, k] = params[o, index[i],
+// k], zeros for an index outside [0, limit) (as TensorFlow's GPU kernel does).
+template <typename Index>
+cudaError_t GatherAxis(const void* params, const Index* index, void* out, int element_size,
+                       int64_t outer, int64_t n, int64_t limit, int64_t inner, cudaStream_t stream);
 
 }  // namespace runnel::gpu

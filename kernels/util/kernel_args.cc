@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/status.h"
+#include "kernels/util/broadcast.h"
 #include "kernels/util/int_values.h"
 
 namespace runnel {
@@ -101,6 +102,106 @@ absl::Status BatchNormAttrs::Read(OpKernelConstruction* ctx) {
   nchw = format == "NCHW";
   RETURN_IF_ERROR(ctx->GetAttr("epsilon", &epsilon));
   return ctx->GetAttr("is_training", &training);
+}
+
+absl::StatusOr<BatchMatMulPlan> PlanBatchMatMul(const TensorShape& x, const TensorShape& y,
+                                                bool adj_x, bool adj_y, bool broadcast) {
+  RN_REQUIRE(x.dims() >= 2 && y.dims() >= 2, "BatchMatMul: inputs must have rank >= 2, x is ",
+             x.DebugString(), ", y is ", y.DebugString());
+  const int xr = x.dims(), yr = y.dims();
+  const int64_t xm = x.dim_size(xr - 2), xk = x.dim_size(xr - 1);
+  const int64_t ym = y.dim_size(yr - 2), yk = y.dim_size(yr - 1);
+  RN_REQUIRE((adj_x ? xm : xk) == (adj_y ? yk : ym), "BatchMatMul: inner dimensions differ, x is ",
+             x.DebugString(), ", y is ", y.DebugString());
+  TensorShape xb(x.dim_sizes().subspan(0, xr - 2));
+  TensorShape yb(y.dim_sizes().subspan(0, yr - 2));
+  if (!broadcast) {
+    RN_REQUIRE(xb == yb, "BatchMatMul: batch dims differ, x is ", x.DebugString(), ", y is ",
+               y.DebugString());
+  }
+  ASSIGN_OR_RETURN(BroadcastPlan broadcast_plan, MakeBroadcastPlan(xb, yb));
+  BatchMatMulPlan plan;
+  plan.out_shape = broadcast_plan.out_shape;
+  plan.m = adj_x ? xk : xm;
+  plan.n = adj_y ? ym : yk;
+  plan.k = adj_x ? xm : xk;
+  plan.out_shape.AddDim(plan.m);
+  plan.out_shape.AddDim(plan.n);
+  const int64_t batches = broadcast_plan.out_shape.num_elements();
+  plan.x_index.resize(batches);
+  plan.y_index.resize(batches);
+  if (batches == 0) return plan;
+  const int64_t inner = broadcast_plan.dims.back();
+  ForEachBroadcastRow(broadcast_plan, 0, batches / inner, [&](int64_t row, int64_t xo, int64_t yo) {
+    for (int64_t i = 0; i < inner; ++i) {
+      plan.x_index[row * inner + i] = xo + i * broadcast_plan.x_strides.back();
+      plan.y_index[row * inner + i] = yo + i * broadcast_plan.y_strides.back();
+    }
+  });
+  return plan;
+}
+
+absl::StatusOr<TensorShape> ConcatShape(const std::vector<const Tensor*>& inputs,
+                                        int64_t axis_value, int* axis) {
+  const Tensor& first = *inputs.at(0);
+  RN_REQUIRE(first.dims() >= 1, "cannot concatenate scalars");
+  const int rank = first.dims();
+  RN_REQUIRE(axis_value >= -rank && axis_value < rank, "axis ", axis_value,
+             " is out of range for rank ", rank);
+  *axis = static_cast<int>(axis_value < 0 ? axis_value + rank : axis_value);
+  TensorShape out_shape = first.shape();
+  int64_t along = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = *inputs[i];
+    RN_REQUIRE(t.dims() == rank, "ConcatV2: input ", i, " has shape ", t.shape().DebugString(),
+               ", input 0 has ", first.shape().DebugString());
+    for (int d = 0; d < rank; ++d) {
+      RN_REQUIRE(d == *axis || t.dim_size(d) == first.dim_size(d), "ConcatV2: input ", i,
+                 " has shape ", t.shape().DebugString(), ", input 0 has ",
+                 first.shape().DebugString(), "; they differ in dim ", d,
+                 " which is not the concat axis ", *axis);
+    }
+    along += t.dim_size(*axis);
+  }
+  out_shape.set_dim(*axis, along);
+  return out_shape;
+}
+
+absl::StatusOr<DimVector> SliceSizes(const TensorShape& x, const std::vector<int64_t>& begin,
+                                     const Tensor& size_input) {
+  ASSIGN_OR_RETURN(std::vector<int64_t> size, IntValues(size_input, "size"));
+  RN_REQUIRE(
+      static_cast<int>(begin.size()) == x.dims() && static_cast<int>(size.size()) == x.dims(),
+      "begin and size must have one entry per input dim (", x.dims(), "), have ", begin.size(),
+      " and ", size.size());
+  DimVector sizes(x.dims());
+  for (int d = 0; d < x.dims(); ++d) {
+    int64_t s = size[d] == -1 ? x.dim_size(d) - begin[d] : size[d];
+    RN_REQUIRE(begin[d] >= 0 && s >= 0 && begin[d] + s <= x.dim_size(d), "slice [", begin[d], ", ",
+               begin[d] + s, ") of dim ", d, " is out of bounds for input shape ", x.DebugString());
+    sizes[d] = s;
+  }
+  return sizes;
+}
+
+absl::StatusOr<GatherPlan> PlanGather(const TensorShape& params, const TensorShape& indices,
+                                      int64_t axis) {
+  RN_REQUIRE(params.dims() >= 1, "params must have rank >= 1");
+  RN_REQUIRE(axis >= -params.dims() && axis < params.dims(), "axis ", axis,
+             " is out of range for params of shape ", params.DebugString());
+  if (axis < 0) axis += params.dims();
+  GatherPlan plan;
+  for (int d = 0; d < axis; ++d) {
+    plan.out_shape.AddDim(params.dim_size(d));
+    plan.outer *= params.dim_size(d);
+  }
+  for (int d = 0; d < indices.dims(); ++d) plan.out_shape.AddDim(indices.dim_size(d));
+  for (int d = static_cast<int>(axis) + 1; d < params.dims(); ++d) {
+    plan.out_shape.AddDim(params.dim_size(d));
+    plan.inner *= params.dim_size(d);
+  }
+  plan.limit = params.dim_size(static_cast<int>(axis));
+  return plan;
 }
 
 }  // namespace runnel

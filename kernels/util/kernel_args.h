@@ -34,6 +34,32 @@ absl::Status CheckAssign(const Tensor& var, const Tensor& value, bool validate_s
 // or [batch] class indices when `sparse`.
 absl::Status CheckCrossEntropy(const Tensor& logits, const Tensor& labels, bool sparse);
 
+// ConcatV2's output shape and axis (negative from the end) for `inputs`.
+absl::StatusOr<TensorShape> ConcatShape(const std::vector<const Tensor*>& inputs,
+                                        int64_t axis_value, int* axis);
+
+// Slice's sizes for `begin` and `size` (-1: to the end) within `x`.
+absl::StatusOr<DimVector> SliceSizes(const TensorShape& x, const std::vector<int64_t>& begin,
+                                     const Tensor& size);
+
+// GatherV2's output shape and the [outer, limit, inner] view of params along `axis`.
+struct GatherPlan {
+  TensorShape out_shape;
+  int64_t outer = 1, limit = 0, inner = 1;
+};
+absl::StatusOr<GatherPlan> PlanGather(const TensorShape& params, const TensorShape& indices,
+                                      int64_t axis);
+
+// BatchMatMul(V2): the output shape and, for each output matrix, the x and y matrices it
+// multiplies (batch dims broadcast when `broadcast`, V2; equal otherwise).
+struct BatchMatMulPlan {
+  TensorShape out_shape;
+  int64_t m = 0, n = 0, k = 0;
+  std::vector<int64_t> x_index, y_index;
+};
+absl::StatusOr<BatchMatMulPlan> PlanBatchMatMul(const TensorShape& x, const TensorShape& y,
+                                                bool adj_x, bool adj_y, bool broadcast);
+
 // FusedBatchNorm's per-channel inputs: `channels` elements of x's dtype (or, where
 // `may_be_empty`, none).
 absl::Status CheckChannelVector(const Tensor& t, const char* name, int64_t channels,

@@ -444,5 +444,60 @@ TEST_F(GpuKernelTest, FusedBatchNormAndItsGradient) {
   }
 }
 
+TEST_F(GpuKernelTest, BatchMatMulWithAndWithoutBroadcasting) {
+  const std::vector<std::pair<TensorShape, TensorShape>> shapes = {{{3, 4, 5}, {3, 5, 6}},
+                                                                   {{3, 4, 5}, {5, 6}},
+                                                                   {{1, 4, 5}, {3, 5, 6}},
+                                                                   {{2, 1, 4, 5}, {1, 3, 5, 6}}};
+  for (const auto& [xs, ys] : shapes) {
+    for (bool adj_x : {false, true}) {
+      for (bool adj_y : {false, true}) {
+        // The stored matrices are the adjoints' transposes.
+        auto stored = [](const TensorShape& s, bool adj) {
+          if (!adj) return s;
+          TensorShape t = s;
+          t.set_dim(s.dims() - 1, s.dim_size(s.dims() - 2));
+          t.set_dim(s.dims() - 2, s.dim_size(s.dims() - 1));
+          return t;
+        };
+        const TensorShape x = stored(xs, adj_x), y = stored(ys, adj_y);
+        ExpectSameAsCpu(MakeNode("", "BatchMatMulV2", {},
+                                 {{"adj_x", MakeAttr(adj_x)}, {"adj_y", MakeAttr(adj_y)}}),
+                        {Random(x, -1, 1, 130), Random(y, -1, 1, 131)}, 1e-4f);
+      }
+    }
+  }
+}
+
+TEST_F(GpuKernelTest, ConcatSliceAndGather) {
+  const Tensor a = Random({2, 3, 4}, -1, 1, 140), b = Random({2, 5, 4}, -1, 1, 141);
+  NodeDef concat = MakeNode("", "ConcatV2", {}, {{"N", MakeAttr(int64_t{2})}});
+  ExpectSameAsCpu(concat, {a, b, Tensor::Scalar<int32_t>(1)});
+  ExpectSameAsCpu(concat, {a, a, Tensor::Scalar<int32_t>(-1)});
+  ExpectSameAsCpu(MakeNode("", "Slice", {}, {{"Index", MakeAttr(DT_INT32)}}),
+                  {b, Ints({1, 1, 0}), Ints({1, -1, 3})});
+  Tensor indices(DT_INT64, {4});
+  const int64_t picks[] = {4, 0, 2, 2};
+  std::copy(picks, picks + 4, indices.data<int64_t>());
+  for (int32_t axis : {0, 1}) {
+    ExpectSameAsCpu(MakeNode("", "GatherV2", {},
+                             {{"Tparams", MakeAttr(DT_FLOAT)},
+                              {"Tindices", MakeAttr(DT_INT64)},
+                              {"Taxis", MakeAttr(DT_INT32)}}),
+                    {Random({5, 6}, -1, 1, 142), indices, Tensor::Scalar<int32_t>(axis)});
+  }
+}
+
+TEST_F(GpuKernelTest, RandomNumbersAreTheCpusOnTheGpu) {
+  for (const char* op : {"RandomUniform", "RandomStandardNormal", "TruncatedNormal"}) {
+    NodeDef node = MakeNode("", op, {},
+                            {{"dtype", MakeAttr(DT_FLOAT)},
+                             {"T", MakeAttr(DT_INT32)},
+                             {"seed", MakeAttr(int64_t{7})},
+                             {"seed2", MakeAttr(int64_t{11})}});
+    ExpectSameAsCpu(node, {Ints({30, 40})}, 0.0f);
+  }
+}
+
 }  // namespace
 }  // namespace runnel
