@@ -318,6 +318,16 @@ class Executor::Step {
       const auto dims = t.shape().dim_sizes();
       stats->outputs.emplace_back(t.dtype(), std::vector<int64_t>(dims.begin(), dims.end()));
     }
+    Allocator* allocator = exec_->device_->allocator();
+    if (std::optional<AllocatorStats> memory = allocator ? allocator->Stats() : std::nullopt) {
+      stats->allocator = allocator->Name();
+      stats->allocator_bytes_in_use = memory->bytes_in_use;
+      for (const Tensor& t : outputs) {
+        if (t.IsInitialized() && t.on_host() == allocator->HostMemory()) {
+          stats->output_bytes += static_cast<int64_t>(t.TotalBytes());
+        }
+      }
+    }
     args_.stats->Record(*std::move(stats));
   }
 

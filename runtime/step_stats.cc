@@ -24,6 +24,12 @@ StepStats ToStepStats(const std::vector<NodeRunStats>& nodes) {
     s->set_all_end_rel_nanos(n.elapsed_ns);
     s->set_op_end_rel_micros(n.elapsed_ns / 1000);
     s->set_all_end_rel_micros(n.elapsed_ns / 1000);
+    if (!n.allocator.empty()) {
+      AllocatorMemoryUsed* m = s->add_memory();
+      m->set_allocator_name(n.allocator);
+      m->set_total_bytes(n.output_bytes);
+      m->set_allocator_bytes_in_use(n.allocator_bytes_in_use);
+    }
     for (size_t i = 0; i < n.outputs.size(); ++i) {
       if (n.outputs[i].first == DT_INVALID) continue;
       NodeOutput* o = s->add_output();

@@ -21,6 +21,10 @@ struct NodeRunStats {
   std::vector<std::vector<int64_t>> input_shapes;
   // Per output: dtype and shape (DT_INVALID for one left unset, such as a Switch's other side).
   std::vector<std::pair<DataType, std::vector<int64_t>>> outputs;
+  // Where the device's allocator keeps count: its name, the bytes of this node's outputs
+  // in its memory, and all it holds after the node.
+  std::string allocator;
+  int64_t output_bytes = 0, allocator_bytes_in_use = 0;
   const std::vector<int64_t>& output_shape() const {  // of output 0; empty when none
     static const std::vector<int64_t> kNone;
     return outputs.empty() ? kNone : outputs[0].second;

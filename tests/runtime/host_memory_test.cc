@@ -1,13 +1,16 @@
 // On a device whose memory is not the host's, a kernel's HostMemory arguments are read and
 // written in host memory and the rest in the device's: the executor copies an input that
 // arrives in the other kind of memory, and allocates HostMemory outputs on the host.
+#include <cstdlib>
 #include <cstring>
 
+#include "core/bfc_allocator.h"
 #include "core/kernel_registry.h"
 #include "core/op_registry.h"
 #include "gtest/gtest.h"
 #include "runtime/executor.h"
 #include "runtime/partition_runner.h"
+#include "runtime/step_stats.h"
 #include "runtime/threadpool.h"
 #include "tests/test_util.h"
 
@@ -94,6 +97,55 @@ TEST(HostMemory, InputsAndOutputsAreWhereTheKernelKeepsThem) {
   EXPECT_EQ(testing::Values<int32_t>(result), (std::vector<int32_t>{-1, -2, -3}));
   EXPECT_EQ(device.from_host, 2);  // the constant into Neg, dims into TestOnlyOnDevice
   EXPECT_EQ(device.to_host, 1);    // Neg's output into TestOnlyHostDims
+}
+
+// Host memory through the caching allocator a GPU uses, which keeps count.
+class HostBlocks : public SubAllocator {
+ public:
+  void* Alloc(size_t bytes) override { return std::aligned_alloc(256, bytes); }
+  void Free(void* ptr, size_t) override { std::free(ptr); }
+};
+
+TEST(HostMemory, AnAllocatorThatKeepsCountReportsEachNodesMemory) {
+  BFCAllocator::Options options;
+  options.memory_limit = 64 << 20;
+  options.host_memory = true;
+  BFCAllocator bfc("counting_bfc", std::make_unique<HostBlocks>(), options);
+  WorkerThreadPool pool("test", 1);
+  Device device(DeviceName{"localhost", 0, 0, "CPU", 0}, &bfc, &pool);
+  NodeDef retval = testing::MakeNode("ret", "_Retval", {"mm"},
+                                     {{"T", MakeAttr(DT_FLOAT)}, {"index", MakeAttr(int64_t{0})}});
+  auto graph = Graph::FromGraphDef(
+      testing::MakeGraph(
+          {testing::MakeNode("x_arg", "_Arg", {},
+                             {{"T", MakeAttr(DT_FLOAT)}, {"index", MakeAttr(int64_t{0})}}),
+           testing::MakeNode("mm", "MatMul", {"x_arg", "x_arg"}), retval}),
+      GraphBuildOptions{/*infer_shapes=*/false});
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  auto executor = Executor::Create(*std::move(graph), &device, [&](const Node& node) {
+    return PartitionRunner::CreateKernel(node, &device);
+  });
+  ASSERT_TRUE(executor.ok()) << executor.status();
+  CallFrame frame({Tensor(DT_FLOAT, TensorShape{64, 64})}, 1);
+  StepStatsCollector collector;
+  ExecutorArgs args;
+  args.call_frame = &frame;
+  args.stats = &collector;
+  const absl::Status status = (*executor)->Run(args);
+  ASSERT_TRUE(status.ok()) << status;
+  const StepStats stats = ToStepStats(collector.Take());
+  bool found = false;
+  for (const auto& dev : stats.dev_stats()) {
+    for (const auto& node : dev.node_stats()) {
+      if (node.node_name() != "mm") continue;
+      found = true;
+      ASSERT_EQ(node.memory_size(), 1);
+      EXPECT_EQ(node.memory(0).allocator_name(), "counting_bfc");
+      EXPECT_EQ(node.memory(0).total_bytes(), 64 * 64 * 4);  // its output
+      EXPECT_GE(node.memory(0).allocator_bytes_in_use(), 64 * 64 * 4);
+    }
+  }
+  EXPECT_TRUE(found) << stats.DebugString();
 }
 
 }  // namespace
