@@ -19,15 +19,9 @@ class MatMulOp : public OpKernel {
   absl::Status ComputeFused(OpKernelContext* ctx, const FusedEpilogue* epilogue) {
     const Tensor& a = ctx->input(0);
     const Tensor& b = ctx->input(1);
-    RN_REQUIRE(a.dims() == 2 && b.dims() == 2, "MatMul: both inputs must be matrices, a is ",
-               a.shape().DebugString(), ", b is ", b.shape().DebugString());
-    const int64_t k_a = a.dim_size(ta_ ? 0 : 1), k_b = b.dim_size(tb_ ? 1 : 0);
-    RN_REQUIRE(k_a == k_b, "MatMul: inner dimensions differ, a is ", a.shape().DebugString(),
-               ta_ ? " (transposed)" : "", ", b is ", b.shape().DebugString(),
-               tb_ ? " (transposed)" : "");
+    ASSIGN_OR_RETURN(MatMulPlan plan, PlanMatMul(a.shape(), b.shape(), ta_, tb_));
     Tensor* out;
-    RETURN_IF_ERROR(ctx->allocate_output(
-        0, TensorShape{a.dim_size(ta_ ? 1 : 0), b.dim_size(tb_ ? 0 : 1)}, &out));
+    RETURN_IF_ERROR(ctx->allocate_output(0, TensorShape{plan.m, plan.n}, &out));
     if (out->NumElements() == 0) return absl::OkStatus();
     Gemm(Dense(a.data<T>(), a.dim_size(0), a.dim_size(1), ta_),
          Dense(b.data<T>(), b.dim_size(0), b.dim_size(1), tb_), out->data<T>(),

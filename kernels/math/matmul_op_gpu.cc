@@ -1,5 +1,7 @@
-// MatMul and BatchMatMul(V2) on the GPU: cuBLAS SGEMM on the device's compute stream (strict
-// float32, no TF32), tested against the CPU kernel in tests/gpu/.
+// MatMul, _FusedMatMul and BatchMatMul(V2) on the GPU: cuBLAS (cuBLASLt with the bias and Relu
+// as its epilogue for the fused product) on the device's compute stream, strict float32 (no
+// TF32); tested against the CPU kernels in tests/gpu/.
+#include "kernels/util/fused_epilogue.h"
 #include "kernels/util/gpu_ops.h"
 #include "kernels/util/kernel_args.h"
 
@@ -16,32 +18,124 @@ class MatMulGpuOp : public OpKernel {
     ASSIGN_OR_RETURN(GpuDeviceContext * gpu, GpuContext(ctx));
     const Tensor& a = ctx->input(0);
     const Tensor& b = ctx->input(1);
-    RN_REQUIRE(a.dims() == 2 && b.dims() == 2, "MatMul: both inputs must be matrices, a is ",
-               a.shape().DebugString(), ", b is ", b.shape().DebugString());
-    const int64_t m = a.dim_size(ta_ ? 1 : 0), k = a.dim_size(ta_ ? 0 : 1);
-    const int64_t n = b.dim_size(tb_ ? 0 : 1);
-    RN_REQUIRE(k == b.dim_size(tb_ ? 1 : 0), "MatMul: inner dimensions differ, a is ",
-               a.shape().DebugString(), ta_ ? " (transposed)" : "", ", b is ",
-               b.shape().DebugString(), tb_ ? " (transposed)" : "");
+    ASSIGN_OR_RETURN(MatMulPlan plan, PlanMatMul(a.shape(), b.shape(), ta_, tb_));
     Tensor* out;
-    RETURN_IF_ERROR(ctx->allocate_output(0, TensorShape{m, n}, &out));
+    RETURN_IF_ERROR(ctx->allocate_output(0, TensorShape{plan.m, plan.n}, &out));
+    return Product(gpu, a, b, plan, out);
+  }
+
+ protected:
+  // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: cuBLAS gets B first.
+  absl::Status Product(GpuDeviceContext* gpu, const Tensor& a, const Tensor& b, const MatMulPlan& p,
+                       Tensor* out) const {
     if (out->NumElements() == 0) return absl::OkStatus();
-    if (k == 0) {
+    if (p.k == 0) {
       return CudaStatus(cudaMemsetAsync(out->raw_data(), 0, out->TotalBytes(), gpu->compute),
                         "cudaMemsetAsync");
     }
-    // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: cuBLAS gets B first.
     const float one = 1, zero = 0;
     RN_CUBLAS(cublasSgemm(
         gpu->cublas, tb_ ? CUBLAS_OP_T : CUBLAS_OP_N, ta_ ? CUBLAS_OP_T : CUBLAS_OP_N,
-        static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), &one, b.data<float>(),
+        static_cast<int>(p.n), static_cast<int>(p.m), static_cast<int>(p.k), &one, b.data<float>(),
         static_cast<int>(b.dim_size(1)), a.data<float>(), static_cast<int>(a.dim_size(1)), &zero,
-        out->data<float>(), static_cast<int>(n)));
+        out->data<float>(), static_cast<int>(p.n)));
+    return absl::OkStatus();
+  }
+
+  bool ta_ = false, tb_ = false;
+};
+
+// cuBLASLt handles, destroyed with the object.
+struct LtDescriptors {
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  cublasLtMatmulPreference_t preference = nullptr;
+  ~LtDescriptors() {
+    if (op) cublasLtMatmulDescDestroy(op);
+    if (a) cublasLtMatrixLayoutDestroy(a);
+    if (b) cublasLtMatrixLayoutDestroy(b);
+    if (c) cublasLtMatrixLayoutDestroy(c);
+    if (preference) cublasLtMatmulPreferenceDestroy(preference);
+  }
+};
+
+// _FusedMatMul (MatMul, BiasAdd, optionally Relu or Relu6): one cuBLASLt call with the bias
+// (and Relu) as its epilogue; Relu6 after it, as its own kernel.
+class FusedMatMulGpuOp : public MatMulGpuOp {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    RETURN_IF_ERROR(MatMulGpuOp::Init(ctx));
+    return epilogue_.Init(ctx);
+  }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    ASSIGN_OR_RETURN(GpuDeviceContext * gpu, GpuContext(ctx));
+    const Tensor& a = ctx->input(0);
+    const Tensor& b = ctx->input(1);
+    ASSIGN_OR_RETURN(MatMulPlan p, PlanMatMul(a.shape(), b.shape(), ta_, tb_));
+    ASSIGN_OR_RETURN(const float* bias, epilogue_.Bias<float>(ctx, 2, p.n));
+    Tensor* out;
+    RETURN_IF_ERROR(ctx->allocate_output(0, TensorShape{p.m, p.n}, &out));
+    if (out->NumElements() == 0) return absl::OkStatus();
+    const bool relu = epilogue_.activation() == Activation::kRelu;
+    if (p.k == 0 || !Lt(ctx, gpu, a, b, p, bias, relu, out).ok()) {
+      // The product, then the bias and Relu as kernels of their own.
+      RETURN_IF_ERROR(Product(gpu, a, b, p, out));
+      RETURN_IF_ERROR(CudaStatus(gpu::BiasAdd(out->data<float>(), bias, out->data<float>(),
+                                              out->NumElements(), p.n, 1, gpu->compute),
+                                 "the BiasAdd GPU kernel"));
+      if (relu) return Activate(gpu::UnaryOp::kRelu, gpu, out);
+    }
+    if (epilogue_.activation() == Activation::kRelu6)
+      return Activate(gpu::UnaryOp::kRelu6, gpu, out);
     return absl::OkStatus();
   }
 
  private:
-  bool ta_ = false, tb_ = false;
+  static absl::Status Activate(gpu::UnaryOp op, GpuDeviceContext* gpu, Tensor* out) {
+    return CudaStatus(
+        gpu::Unary(op, out->data<float>(), out->data<float>(), out->NumElements(), gpu->compute),
+        "the activation GPU kernel");
+  }
+
+  absl::Status Lt(OpKernelContext* ctx, GpuDeviceContext* gpu, const Tensor& a, const Tensor& b,
+                  const MatMulPlan& p, const float* bias, bool relu, Tensor* out) const {
+    LtDescriptors d;
+    RN_CUBLAS(cublasLtMatmulDescCreate(&d.op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+    const cublasOperation_t op_a = tb_ ? CUBLAS_OP_T : CUBLAS_OP_N;  // cuBLAS's A is our b
+    const cublasOperation_t op_b = ta_ ? CUBLAS_OP_T : CUBLAS_OP_N;
+    const cublasLtEpilogue_t epilogue = relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS;
+    RN_CUBLAS(
+        cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_TRANSA, &op_a, sizeof(op_a)));
+    RN_CUBLAS(
+        cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_TRANSB, &op_b, sizeof(op_b)));
+    RN_CUBLAS(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue,
+                                             sizeof(epilogue)));
+    RN_CUBLAS(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias,
+                                             sizeof(bias)));
+    // Column-major views of the row-major matrices.
+    RN_CUBLAS(
+        cublasLtMatrixLayoutCreate(&d.a, CUDA_R_32F, b.dim_size(1), b.dim_size(0), b.dim_size(1)));
+    RN_CUBLAS(
+        cublasLtMatrixLayoutCreate(&d.b, CUDA_R_32F, a.dim_size(1), a.dim_size(0), a.dim_size(1)));
+    RN_CUBLAS(cublasLtMatrixLayoutCreate(&d.c, CUDA_R_32F, p.n, p.m, p.n));
+    constexpr size_t kWorkspace = size_t{4} << 20;
+    RN_CUBLAS(cublasLtMatmulPreferenceCreate(&d.preference));
+    RN_CUBLAS(cublasLtMatmulPreferenceSetAttribute(
+        d.preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &kWorkspace, sizeof(kWorkspace)));
+    cublasLtMatmulHeuristicResult_t heuristic;
+    int found = 0;
+    RN_CUBLAS(cublasLtMatmulAlgoGetHeuristic(gpu->cublas_lt, d.op, d.a, d.b, d.c, d.c, d.preference,
+                                             1, &heuristic, &found));
+    RN_REQUIRE(found > 0, "cuBLASLt has no algorithm for this product");
+    Tensor workspace(DT_UINT8, TensorShape{static_cast<int64_t>(kWorkspace)}, ctx->allocator());
+    const float one = 1, zero = 0;
+    RN_CUBLAS(cublasLtMatmul(gpu->cublas_lt, d.op, &one, b.data<float>(), d.a, a.data<float>(), d.b,
+                             &zero, out->data<float>(), d.c, out->data<float>(), d.c,
+                             &heuristic.algo, workspace.raw_data(), kWorkspace, gpu->compute));
+    return absl::OkStatus();
+  }
+
+  FusedEpilogue epilogue_;
 };
 
 // The stride between consecutive entries of `index` when it is 0, 1, 2, ... or all 0
@@ -108,6 +202,7 @@ class BatchMatMulGpuOp : public OpKernel {
 };
 
 REGISTER_GPU_FLOAT("MatMul", MatMulGpuOp);
+REGISTER_GPU_FLOAT("_FusedMatMul", FusedMatMulGpuOp);
 REGISTER_GPU_FLOAT("BatchMatMul", BatchMatMulGpuOp<false>);
 REGISTER_GPU_FLOAT("BatchMatMulV2", BatchMatMulGpuOp<true>);
 

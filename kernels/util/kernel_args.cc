@@ -204,4 +204,15 @@ absl::StatusOr<GatherPlan> PlanGather(const TensorShape& params, const TensorSha
   return plan;
 }
 
+absl::StatusOr<MatMulPlan> PlanMatMul(const TensorShape& a, const TensorShape& b, bool ta,
+                                      bool tb) {
+  RN_REQUIRE(a.dims() == 2 && b.dims() == 2, "MatMul: both inputs must be matrices, a is ",
+             a.DebugString(), ", b is ", b.DebugString());
+  MatMulPlan plan{a.dim_size(ta ? 1 : 0), a.dim_size(ta ? 0 : 1), b.dim_size(tb ? 0 : 1)};
+  RN_REQUIRE(plan.k == b.dim_size(tb ? 1 : 0), "MatMul: inner dimensions differ, a is ",
+             a.DebugString(), ta ? " (transposed)" : "", ", b is ", b.DebugString(),
+             tb ? " (transposed)" : "");
+  return plan;
+}
+
 }  // namespace runnel

@@ -50,6 +50,13 @@ struct GatherPlan {
 absl::StatusOr<GatherPlan> PlanGather(const TensorShape& params, const TensorShape& indices,
                                       int64_t axis);
 
+// MatMul's [m, k] x [k, n] (a and b matrices, transposed as asked).
+struct MatMulPlan {
+  int64_t m = 0, k = 0, n = 0;
+};
+absl::StatusOr<MatMulPlan> PlanMatMul(const TensorShape& a, const TensorShape& b, bool transpose_a,
+                                      bool transpose_b);
+
 // BatchMatMul(V2): the output shape and, for each output matrix, the x and y matrices it
 // multiplies (batch dims broadcast when `broadcast`, V2; equal otherwise).
 struct BatchMatMulPlan {

@@ -499,5 +499,21 @@ TEST_F(GpuKernelTest, RandomNumbersAreTheCpusOnTheGpu) {
   }
 }
 
+TEST_F(GpuKernelTest, FusedMatMulWithBiasAndActivation) {
+  for (const std::vector<std::string>& ops : std::vector<std::vector<std::string>>{
+           {"BiasAdd"}, {"BiasAdd", "Relu"}, {"BiasAdd", "Relu6"}}) {
+    for (bool ta : {false, true}) {
+      NodeDef fused = MakeNode("", "_FusedMatMul", {},
+                               {{"transpose_a", MakeAttr(ta)},
+                                {"transpose_b", MakeAttr(false)},
+                                {"fused_ops", MakeAttr(ops)},
+                                {"num_args", MakeAttr(int64_t{1})},
+                                {"epsilon", MakeAttr(0.0f)}});
+      const Tensor a = Random(ta ? TensorShape{40, 33} : TensorShape{33, 40}, -2, 2, 150);
+      ExpectSameAsCpu(fused, {a, Random({40, 17}, -2, 2, 151), Random({17}, -3, 3, 152)}, 1e-4f);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace runnel
