@@ -2,7 +2,9 @@
 # The GPU check, run on the GPU machine from the repository root with build/gpu-bundle
 # carried there (tools/gpu/bundle.sh): finds cuBLAS and cuDNN (a CUDA installation or
 # PyTorch's nvidia-* wheels), shows the GPU and what the plug-in resolves to, and runs the
-# `gpu` tests (every GPU kernel against the CPU's). Writes its log to $OUT when set.
+# `gpu` tests (every GPU kernel against the CPU's), then the benchmark: the MLP and the
+# deep-MNIST CNN trained and served by Runnel on the GPU (gpu_train, runnel-run) against
+# PyTorch on the same GPU (tools/bench/gpu_torch.py). Writes its log to $OUT when set.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bundle=$root/build/gpu-bundle
@@ -17,3 +19,32 @@ echo "cuBLAS/cuDNN directories: $dirs"
 export LD_LIBRARY_PATH="$bundle/lib:${dirs}${LD_LIBRARY_PATH:-}"
 ldd "$bundle/lib/librunnel_gpu.so" | grep -E 'not found|cublas|cudnn|runnel'
 "$bundle/bin/gpu_tests" --gtest_color=no
+
+echo "== benchmark (median step of 50; ratio = Runnel's examples/s over PyTorch's)"
+graphs=$bundle/graphs
+{
+  for model in mlp cnn; do
+    for args in "" "--infer 1" "--infer 256"; do
+      line=$("$bundle/bin/gpu_train" "$graphs/${model}_train.spec" $args) &&
+        echo "${line%\}}, \"model\": \"$model\"}"
+    done
+  done
+} > /tmp/runnel-gpu.jsonl
+python3 "$root/tools/bench/gpu_torch.py" > /tmp/torch-gpu.jsonl
+python3 - /tmp/runnel-gpu.jsonl /tmp/torch-gpu.jsonl <<'PY'
+import json, sys
+def load(path):
+    return {(r["model"], r["mode"], r["batch"]): r for r in map(json.loads, open(path))}
+runnel, torch = load(sys.argv[1]), load(sys.argv[2])
+print(f"{'model':6}{'mode':7}{'batch':>6}{'Runnel ms':>11}{'PyTorch ms':>12}{'ratio':>8}")
+for key in sorted(set(runnel) | set(torch)):
+    r, t = runnel.get(key), torch.get(key)
+    ratio = f"{t['ms'] / r['ms']:.2f}x" if r and t else "-"
+    print(f"{key[0]:6}{key[1]:7}{key[2]:>6}{r['ms'] if r else float('nan'):>11.3f}"
+          f"{t['ms'] if t else float('nan'):>12.3f}{ratio:>8}")
+PY
+echo "== runnel-run --benchmark (the C++ inference API) on the frozen MLP"
+for batch in 1 256; do
+  "$bundle/bin/runnel-run" "$graphs/mlp_infer.pb" --batch "$batch" --benchmark --runs 200 | head -5
+done
+
