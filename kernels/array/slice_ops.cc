@@ -80,10 +80,7 @@ class StridedSliceOp : public OpKernel {
   absl::StatusOr<StridedSlicePlan> Plan(const Tensor& x, const Tensor& begin_input,
                                         const Tensor& end_input,
                                         const Tensor& strides_input) const {
-    ASSIGN_OR_RETURN(std::vector<int64_t> begin, IntValues(begin_input, "begin"));
-    ASSIGN_OR_RETURN(std::vector<int64_t> end, IntValues(end_input, "end"));
-    ASSIGN_OR_RETURN(std::vector<int64_t> strides, IntValues(strides_input, "strides"));
-    return PlanStridedSlice(PartialShape(x.shape()), begin, end, strides, masks_);
+    return PlanStridedSliceOf(x.shape(), begin_input, end_input, strides_input, masks_);
   }
 
   StridedSliceMasks masks_;
@@ -98,12 +95,9 @@ class StridedSliceGradOp : public OpKernel {
   absl::Status Compute(OpKernelContext* ctx) override {
     ASSIGN_OR_RETURN(std::vector<int64_t> dims, IntValues(ctx->input(0), "shape"));
     ASSIGN_OR_RETURN(TensorShape shape, TensorShape::FromDims(dims));
-    ASSIGN_OR_RETURN(std::vector<int64_t> begin, IntValues(ctx->input(1), "begin"));
-    ASSIGN_OR_RETURN(std::vector<int64_t> end, IntValues(ctx->input(2), "end"));
-    ASSIGN_OR_RETURN(std::vector<int64_t> strides, IntValues(ctx->input(3), "strides"));
     const Tensor& dy = ctx->input(4);
-    ASSIGN_OR_RETURN(StridedSlicePlan plan,
-                     PlanStridedSlice(PartialShape(shape), begin, end, strides, masks_));
+    ASSIGN_OR_RETURN(StridedSlicePlan plan, PlanStridedSliceOf(shape, ctx->input(1), ctx->input(2),
+                                                               ctx->input(3), masks_));
     RN_REQUIRE(plan.final_shape.ToTensorShape() == dy.shape(), "dy has shape ",
                dy.shape().DebugString(), " but the slice has shape ",
                plan.final_shape.DebugString());

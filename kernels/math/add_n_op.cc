@@ -1,5 +1,6 @@
 // AddN: the sum of N tensors of one shape.
 #include "core/kernel_registry.h"
+#include "kernels/util/kernel_args.h"
 
 namespace runnel {
 namespace {
@@ -9,11 +10,7 @@ class AddNOp : public OpKernel {
  public:
   absl::Status Compute(OpKernelContext* ctx) override {
     const Tensor& first = ctx->input(0);
-    for (int i = 1; i < ctx->num_inputs(); ++i) {
-      RN_REQUIRE(ctx->input(i).shape() == first.shape(), "AddN: input ", i, " has shape ",
-                 ctx->input(i).shape().DebugString(), ", input 0 has ",
-                 first.shape().DebugString());
-    }
+    RETURN_IF_ERROR(CheckAddN(ctx));
     Tensor* out;
     std::initializer_list<int> candidates = {0};
     RETURN_IF_ERROR(ctx->forward_input_or_allocate_output(candidates, 0, first.shape(), &out));

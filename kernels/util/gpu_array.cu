@@ -88,17 +88,25 @@ __global__ void ScaleKernel(float* x, float factor, int64_t n) {
   RN_GRID_STRIDE(i, n) { x[i] *= factor; }
 }
 
+// Output element i's offset in the input under `map`.
+__device__ int64_t OffsetOf(const IndexMap& map, int64_t i) {
+  int64_t rest = i, offset = map.base;
+  for (int d = map.rank - 1; d >= 0; --d) {
+    const int64_t k = rest % map.dims[d];
+    rest /= map.dims[d];
+    offset += (k % map.in_dims[d]) * map.in_strides[d];
+  }
+  return offset;
+}
+
 template <typename Word>
 __global__ void GatherKernel(IndexMap map, const Word* in, Word* out, int64_t n) {
-  RN_GRID_STRIDE(i, n) {
-    int64_t rest = i, offset = 0;
-    for (int d = map.rank - 1; d >= 0; --d) {
-      const int64_t k = rest % map.dims[d];
-      rest /= map.dims[d];
-      offset += (k % map.in_dims[d]) * map.in_strides[d];
-    }
-    out[i] = in[offset];
-  }
+  RN_GRID_STRIDE(i, n) { out[i] = in[OffsetOf(map, i)]; }
+}
+
+template <typename Word>
+__global__ void ScatterKernel(IndexMap map, const Word* in, Word* out, int64_t n) {
+  RN_GRID_STRIDE(i, n) { out[OffsetOf(map, i)] = in[i]; }
 }
 
 template <typename Word>
@@ -183,30 +191,55 @@ cudaError_t Scale(float* x, float factor, int64_t n, cudaStream_t stream) {
   return cudaGetLastError();
 }
 
-cudaError_t Gather(const IndexMap& map, const void* in, void* out, int element_size, int64_t n,
-                   cudaStream_t stream) {
+template <template <typename> class Kernel>
+cudaError_t LaunchMapped(const IndexMap& map, const void* in, void* out, int element_size,
+                         int64_t n, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
   switch (element_size) {
     case 1:
-      GatherKernel<<<Blocks(n), kThreads, 0, stream>>>(map, static_cast<const uint8_t*>(in),
-                                                       static_cast<uint8_t*>(out), n);
+      Kernel<uint8_t>::Launch(map, in, out, n, stream);
       break;
     case 2:
-      GatherKernel<<<Blocks(n), kThreads, 0, stream>>>(map, static_cast<const uint16_t*>(in),
-                                                       static_cast<uint16_t*>(out), n);
+      Kernel<uint16_t>::Launch(map, in, out, n, stream);
       break;
     case 4:
-      GatherKernel<<<Blocks(n), kThreads, 0, stream>>>(map, static_cast<const uint32_t*>(in),
-                                                       static_cast<uint32_t*>(out), n);
+      Kernel<uint32_t>::Launch(map, in, out, n, stream);
       break;
     case 8:
-      GatherKernel<<<Blocks(n), kThreads, 0, stream>>>(map, static_cast<const uint64_t*>(in),
-                                                       static_cast<uint64_t*>(out), n);
+      Kernel<uint64_t>::Launch(map, in, out, n, stream);
       break;
     default:
       return cudaErrorInvalidValue;
   }
   return cudaGetLastError();
+}
+
+template <typename Word>
+struct GatherLaunch {
+  static void Launch(const IndexMap& map, const void* in, void* out, int64_t n,
+                     cudaStream_t stream) {
+    GatherKernel<<<Blocks(n), kThreads, 0, stream>>>(map, static_cast<const Word*>(in),
+                                                     static_cast<Word*>(out), n);
+  }
+};
+
+template <typename Word>
+struct ScatterLaunch {
+  static void Launch(const IndexMap& map, const void* in, void* out, int64_t n,
+                     cudaStream_t stream) {
+    ScatterKernel<<<Blocks(n), kThreads, 0, stream>>>(map, static_cast<const Word*>(in),
+                                                      static_cast<Word*>(out), n);
+  }
+};
+
+cudaError_t Gather(const IndexMap& map, const void* in, void* out, int element_size, int64_t n,
+                   cudaStream_t stream) {
+  return LaunchMapped<GatherLaunch>(map, in, out, element_size, n, stream);
+}
+
+cudaError_t Scatter(const IndexMap& map, const void* in, void* out, int element_size, int64_t n,
+                    cudaStream_t stream) {
+  return LaunchMapped<ScatterLaunch>(map, in, out, element_size, n, stream);
 }
 
 cudaError_t Fill(void* out, const void* value, int element_size, int64_t n, cudaStream_t stream) {

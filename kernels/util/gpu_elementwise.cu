@@ -62,6 +62,9 @@ cudaError_t LaunchBinary(const Broadcast& b, const float* x, const float* y, flo
   return cudaGetLastError();
 }
 
+constexpr float kSeluScale = 1.0507009873554804934193349852946f;
+constexpr float kSeluAlpha = 1.6732632423543772848170429916717f;
+
 template <UnaryOp kOp>
 __device__ float Apply(float x) {
   switch (kOp) {
@@ -85,6 +88,12 @@ __device__ float Apply(float x) {
       return sqrtf(x);
     case UnaryOp::kRsqrt:
       return rsqrtf(x);
+    case UnaryOp::kElu:
+      return x > 0 ? x : expf(x) - 1;
+    case UnaryOp::kSelu:
+      return x > 0 ? kSeluScale * x : kSeluScale * kSeluAlpha * (expf(x) - 1);
+    case UnaryOp::kSoftplus:  // max(x, 0) + log1p(e^-|x|): never overflows
+      return fmaxf(x, 0) + log1pf(expf(-fabsf(x)));
   }
   return 0;
 }
@@ -95,7 +104,8 @@ __global__ void UnaryKernel(const float* x, float* out, int64_t n) {
 }
 
 template <GradOp kOp>
-__global__ void ActivationGradKernel(const float* dy, const float* v, float* out, int64_t n) {
+__global__ void ActivationGradKernel(const float* dy, const float* v, float* out, int64_t n,
+                                     float alpha) {
   RN_GRID_STRIDE(i, n) {
     switch (kOp) {
       case GradOp::kRelu:
@@ -104,8 +114,24 @@ __global__ void ActivationGradKernel(const float* dy, const float* v, float* out
       case GradOp::kRelu6:
         out[i] = v[i] > 0.0f && v[i] < 6.0f ? dy[i] : 0.0f;
         break;
+      case GradOp::kLeakyRelu:
+        out[i] = v[i] > 0.0f ? dy[i] : alpha * dy[i];
+        break;
+      case GradOp::kElu:  // from the output y: elu'(x) = y + 1 where y < 0
+        out[i] = v[i] < 0.0f ? dy[i] * (v[i] + 1) : dy[i];
+        break;
+      case GradOp::kSelu:
+        out[i] = v[i] < 0.0f ? dy[i] * (v[i] + kSeluScale * kSeluAlpha) : dy[i] * kSeluScale;
+        break;
+      case GradOp::kSoftplus:
+        out[i] = dy[i] / (1 + expf(-v[i]));
+        break;
     }
   }
+}
+
+__global__ void LeakyReluKernel(const float* x, float* out, float alpha, int64_t n) {
+  RN_GRID_STRIDE(i, n) { out[i] = x[i] > 0 ? x[i] : alpha * x[i]; }
 }
 
 __global__ void BiasAddKernel(const float* x, const float* bias, float* out, int64_t n,
@@ -174,23 +200,36 @@ cudaError_t Unary(UnaryOp op, const float* x, float* out, int64_t n, cudaStream_
     UNARY_CASE(kSigmoid)
     UNARY_CASE(kSqrt)
     UNARY_CASE(kRsqrt)
+    UNARY_CASE(kElu)
+    UNARY_CASE(kSelu)
+    UNARY_CASE(kSoftplus)
   }
 #undef UNARY_CASE
   return cudaGetLastError();
 }
 
 cudaError_t ActivationGrad(GradOp op, const float* dy, const float* value, float* out, int64_t n,
-                           cudaStream_t stream) {
+                           cudaStream_t stream, float alpha) {
   if (n == 0) return cudaSuccess;
-#define GRAD_CASE(k)                                                                        \
-  case GradOp::k:                                                                           \
-    ActivationGradKernel<GradOp::k><<<Blocks(n), kThreads, 0, stream>>>(dy, value, out, n); \
+#define GRAD_CASE(k)                                                                               \
+  case GradOp::k:                                                                                  \
+    ActivationGradKernel<GradOp::k><<<Blocks(n), kThreads, 0, stream>>>(dy, value, out, n, alpha); \
     break;
   switch (op) {
     GRAD_CASE(kRelu)
     GRAD_CASE(kRelu6)
+    GRAD_CASE(kLeakyRelu)
+    GRAD_CASE(kElu)
+    GRAD_CASE(kSelu)
+    GRAD_CASE(kSoftplus)
   }
 #undef GRAD_CASE
+  return cudaGetLastError();
+}
+
+cudaError_t LeakyRelu(const float* x, float* out, float alpha, int64_t n, cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  LeakyReluKernel<<<Blocks(n), kThreads, 0, stream>>>(x, out, alpha, n);
   return cudaGetLastError();
 }
 

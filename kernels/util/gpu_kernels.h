@@ -22,14 +22,30 @@ enum class BinaryOp { kAdd, kSub, kMul, kDiv, kMaximum, kMinimum, kSquaredDiffer
 cudaError_t Binary(BinaryOp op, const Broadcast& b, const float* x, const float* y, float* out,
                    int64_t n, cudaStream_t stream);
 
-enum class UnaryOp { kRelu, kRelu6, kNeg, kSquare, kExp, kLog, kTanh, kSigmoid, kSqrt, kRsqrt };
+enum class UnaryOp {
+  kRelu,
+  kRelu6,
+  kNeg,
+  kSquare,
+  kExp,
+  kLog,
+  kTanh,
+  kSigmoid,
+  kSqrt,
+  kRsqrt,
+  kElu,
+  kSelu,
+  kSoftplus
+};
+// y = x > 0 ? x : alpha * x.
+cudaError_t LeakyRelu(const float* x, float* out, float alpha, int64_t n, cudaStream_t stream);
 cudaError_t Unary(UnaryOp op, const float* x, float* out, int64_t n, cudaStream_t stream);
 
-// An activation's gradient from the incoming gradient and `value`, Relu's or Relu6's input:
-// dy where the activation passed it through.
-enum class GradOp { kRelu, kRelu6 };
+// An activation's gradient from the incoming gradient and `value`: the forward op's input
+// (Relu, Relu6, LeakyRelu, Softplus) or output (Elu, Selu), as in TensorFlow.
+enum class GradOp { kRelu, kRelu6, kLeakyRelu, kElu, kSelu, kSoftplus };
 cudaError_t ActivationGrad(GradOp op, const float* dy, const float* value, float* out, int64_t n,
-                           cudaStream_t stream);
+                           cudaStream_t stream, float alpha = 0);
 
 // out[i] = x[i] + bias[channel of i]: channels innermost (NHWC) or at `channels`'s place
 // with `inner` elements after it (NCHW).
@@ -65,12 +81,17 @@ cudaError_t SparseSoftmaxCrossEntropy(const float* logits, const Index* labels, 
 // in_strides[d]: a transpose (strides permuted) or a tile (in_dims the input's).
 struct IndexMap {
   int rank = 0;
+  int64_t base = 0;  // added to every input offset (a strided slice's first element)
   int64_t dims[kMaxBroadcastDims];
   int64_t in_dims[kMaxBroadcastDims];
   int64_t in_strides[kMaxBroadcastDims];
 };
 cudaError_t Gather(const IndexMap& map, const void* in, void* out, int element_size, int64_t n,
                    cudaStream_t stream);
+// The reverse, for maps that reach each input element at most once: out[offset of i] =
+// in[i] (a strided slice's gradient).
+cudaError_t Scatter(const IndexMap& map, const void* in, void* out, int element_size, int64_t n,
+                    cudaStream_t stream);
 
 // n copies of the element at `value` (host memory, element_size bytes).
 cudaError_t Fill(void* out, const void* value, int element_size, int64_t n, cudaStream_t stream);

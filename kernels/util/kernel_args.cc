@@ -215,4 +215,22 @@ absl::StatusOr<MatMulPlan> PlanMatMul(const TensorShape& a, const TensorShape& b
   return plan;
 }
 
+absl::Status CheckAddN(OpKernelContext* ctx) {
+  const Tensor& first = ctx->input(0);
+  for (int i = 1; i < ctx->num_inputs(); ++i) {
+    RN_REQUIRE(ctx->input(i).shape() == first.shape(), "AddN: input ", i, " has shape ",
+               ctx->input(i).shape().DebugString(), ", input 0 has ", first.shape().DebugString());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StridedSlicePlan> PlanStridedSliceOf(const TensorShape& shape, const Tensor& begin_t,
+                                                    const Tensor& end_t, const Tensor& strides_t,
+                                                    const StridedSliceMasks& masks) {
+  ASSIGN_OR_RETURN(std::vector<int64_t> begin, IntValues(begin_t, "begin"));
+  ASSIGN_OR_RETURN(std::vector<int64_t> end, IntValues(end_t, "end"));
+  ASSIGN_OR_RETURN(std::vector<int64_t> strides, IntValues(strides_t, "strides"));
+  return PlanStridedSlice(PartialShape(shape), begin, end, strides, masks);
+}
+
 }  // namespace runnel

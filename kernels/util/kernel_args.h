@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/op_kernel.h"
+#include "core/strided_slice.h"
 #include "core/tensor.h"
 
 namespace runnel {
@@ -49,6 +50,14 @@ struct GatherPlan {
 };
 absl::StatusOr<GatherPlan> PlanGather(const TensorShape& params, const TensorShape& indices,
                                       int64_t axis);
+
+// AddN: every input shaped as the first.
+absl::Status CheckAddN(OpKernelContext* ctx);
+
+// StridedSlice's plan for an input of `shape` from its begin, end and strides inputs.
+absl::StatusOr<StridedSlicePlan> PlanStridedSliceOf(const TensorShape& shape, const Tensor& begin,
+                                                    const Tensor& end, const Tensor& strides,
+                                                    const StridedSliceMasks& masks);
 
 // MatMul's [m, k] x [k, n] (a and b matrices, transposed as asked).
 struct MatMulPlan {

@@ -515,5 +515,43 @@ TEST_F(GpuKernelTest, FusedMatMulWithBiasAndActivation) {
   }
 }
 
+TEST_F(GpuKernelTest, MoreActivationsAddNAndStridedSlices) {
+  const Tensor x = Random({6, 7}, -3, 3, 160), dy = Random({6, 7}, -1, 1, 161);
+  for (const char* op : {"Elu", "Selu", "Softplus"}) ExpectSameAsCpu(MakeNode("", op), {x});
+  ExpectSameAsCpu(MakeNode("", "LeakyRelu", {}, {{"alpha", MakeAttr(0.1f)}}), {x});
+  for (const char* op : {"EluGrad", "SeluGrad", "SoftplusGrad"}) {
+    ExpectSameAsCpu(MakeNode("", op), {dy, x});
+  }
+  ExpectSameAsCpu(MakeNode("", "LeakyReluGrad", {}, {{"alpha", MakeAttr(0.1f)}}), {dy, x});
+  ExpectSameAsCpu(MakeNode("", "AddN", {}, {{"N", MakeAttr(int64_t{3})}}),
+                  {x, dy, Random({6, 7}, -1, 1, 162)});
+  const Tensor t = Random({4, 5, 6}, -1, 1, 163);
+  struct Case {
+    std::vector<int32_t> begin, end, strides;
+    int64_t begin_mask, end_mask, shrink, new_axis, ellipsis;
+  };
+  for (const Case& c : std::vector<Case>{{{1, 0, 0}, {3, 5, 6}, {1, 1, 2}, 0, 0, 0, 0, 0},
+                                         {{3, 4, 5}, {0, 0, 0}, {-1, -2, -1}, 0, 6, 0, 0, 0},
+                                         {{2, 1, 0}, {3, 4, 6}, {1, 1, 1}, 0, 4, 1, 0, 0},
+                                         {{0, 1}, {0, 3}, {1, 1}, 1, 1, 0, 0, 1},
+                                         {{0, 2, 0}, {0, 5, 0}, {1, 1, 1}, 5, 5, 0, 1, 0}}) {
+    testing::Attrs attrs = {{"T", MakeAttr(DT_FLOAT)},
+                            {"Index", MakeAttr(DT_INT32)},
+                            {"begin_mask", MakeAttr(c.begin_mask)},
+                            {"end_mask", MakeAttr(c.end_mask)},
+                            {"shrink_axis_mask", MakeAttr(c.shrink)},
+                            {"new_axis_mask", MakeAttr(c.new_axis)},
+                            {"ellipsis_mask", MakeAttr(c.ellipsis)}};
+    NodeDef slice = MakeNode("", "StridedSlice", {}, attrs);
+    const std::vector<Tensor> args = {t, Ints(c.begin), Ints(c.end), Ints(c.strides)};
+    ExpectSameAsCpu(slice, args);
+    auto cpu = RunOn("/device:CPU:0", slice, args);
+    ASSERT_TRUE(cpu.ok()) << cpu.status();
+    ExpectSameAsCpu(MakeNode("", "StridedSliceGrad", {}, attrs),
+                    {Ints({4, 5, 6}), Ints(c.begin), Ints(c.end), Ints(c.strides),
+                     Random((*cpu)[0].shape(), -1, 1, 164)});
+  }
+}
+
 }  // namespace
 }  // namespace runnel
