@@ -93,14 +93,10 @@ class StridedSliceGradOp : public OpKernel {
     return ReadStridedSliceMasks(AttrSlice(ctx->def()), &masks_);
   }
   absl::Status Compute(OpKernelContext* ctx) override {
-    ASSIGN_OR_RETURN(std::vector<int64_t> dims, IntValues(ctx->input(0), "shape"));
-    ASSIGN_OR_RETURN(TensorShape shape, TensorShape::FromDims(dims));
+    ASSIGN_OR_RETURN(StridedSliceGradPlan grad, PlanStridedSliceGrad(ctx, masks_));
+    const TensorShape& shape = grad.shape;
+    const StridedSlicePlan& plan = grad.slice;
     const Tensor& dy = ctx->input(4);
-    ASSIGN_OR_RETURN(StridedSlicePlan plan, PlanStridedSliceOf(shape, ctx->input(1), ctx->input(2),
-                                                               ctx->input(3), masks_));
-    RN_REQUIRE(plan.final_shape.ToTensorShape() == dy.shape(), "dy has shape ",
-               dy.shape().DebugString(), " but the slice has shape ",
-               plan.final_shape.DebugString());
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, shape, &out));
     std::memset(out->raw_data(), 0, out->TotalBytes());

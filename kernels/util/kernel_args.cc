@@ -233,4 +233,18 @@ absl::StatusOr<StridedSlicePlan> PlanStridedSliceOf(const TensorShape& shape, co
   return PlanStridedSlice(PartialShape(shape), begin, end, strides, masks);
 }
 
+absl::StatusOr<StridedSliceGradPlan> PlanStridedSliceGrad(OpKernelContext* ctx,
+                                                          const StridedSliceMasks& masks) {
+  StridedSliceGradPlan plan;
+  ASSIGN_OR_RETURN(std::vector<int64_t> dims, IntValues(ctx->input(0), "shape"));
+  ASSIGN_OR_RETURN(plan.shape, TensorShape::FromDims(dims));
+  const Tensor& dy = ctx->input(4);
+  ASSIGN_OR_RETURN(plan.slice, PlanStridedSliceOf(plan.shape, ctx->input(1), ctx->input(2),
+                                                  ctx->input(3), masks));
+  RN_REQUIRE(plan.slice.final_shape.ToTensorShape() == dy.shape(), "dy has shape ",
+             dy.shape().DebugString(), " but the slice has shape ",
+             plan.slice.final_shape.DebugString());
+  return plan;
+}
+
 }  // namespace runnel

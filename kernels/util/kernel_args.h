@@ -59,6 +59,15 @@ absl::StatusOr<StridedSlicePlan> PlanStridedSliceOf(const TensorShape& shape, co
                                                     const Tensor& end, const Tensor& strides,
                                                     const StridedSliceMasks& masks);
 
+// StridedSliceGrad's inputs (shape, begin, end, strides, dy): the input's shape and the
+// slice's plan, dy checked to have the slice's shape.
+struct StridedSliceGradPlan {
+  TensorShape shape;
+  StridedSlicePlan slice;
+};
+absl::StatusOr<StridedSliceGradPlan> PlanStridedSliceGrad(OpKernelContext* ctx,
+                                                          const StridedSliceMasks& masks);
+
 // MatMul's [m, k] x [k, n] (a and b matrices, transposed as asked).
 struct MatMulPlan {
   int64_t m = 0, k = 0, n = 0;
