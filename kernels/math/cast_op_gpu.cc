@@ -1,5 +1,5 @@
-// Cast between float, double, int64 and bool on the GPU (int32 stays on the host, where
-// the CPU kernel casts it).
+// Cast between float, double, int64, bool, half and bfloat16 on the GPU (int32 stays on the host,
+// where the CPU kernel casts it).
 #include "kernels/util/gpu_ops.h"
 
 namespace runnel {
@@ -13,6 +13,10 @@ gpu::Scalar ScalarOf(DataType dtype) {
       return gpu::Scalar::kInt64;
     case DT_BOOL:
       return gpu::Scalar::kBool;
+    case DT_HALF:
+      return gpu::Scalar::kHalf;
+    case DT_BFLOAT16:
+      return gpu::Scalar::kBFloat16;
     default:
       return gpu::Scalar::kFloat;
   }
@@ -36,7 +40,8 @@ class CastGpuOp : public OpKernel {
   }
 };
 
-const std::vector<DataType> kCastTypes = {DT_FLOAT, DT_DOUBLE, DT_INT64, DT_BOOL};
+const std::vector<DataType> kCastTypes = {DT_FLOAT, DT_DOUBLE, DT_INT64,
+                                          DT_BOOL,  DT_HALF,   DT_BFLOAT16};
 REGISTER_KERNEL(KernelDefBuilder("Cast")
                     .Device(kGpu)
                     .TypeConstraint("SrcT", kCastTypes)

@@ -1,12 +1,28 @@
 // MatMul, _FusedMatMul and BatchMatMul(V2) on the GPU: cuBLAS (cuBLASLt with the bias and Relu
-// as its epilogue for the fused product) on the device's compute stream, strict float32 (no
-// TF32); tested against the CPU kernels in tests/gpu/.
+// as its epilogue for the fused product) on the device's compute stream, float32 strictly (no
+// TF32), MatMul and BatchMatMul also in half and bfloat16 (float accumulation); tested
+// against the CPU kernels in tests/gpu/.
 #include "kernels/util/fused_epilogue.h"
 #include "kernels/util/gpu_ops.h"
 #include "kernels/util/kernel_args.h"
 
 namespace runnel {
 namespace {
+
+// The matrix products' element types: float, and half and bfloat16, which cuBLAS multiplies
+// with tensor cores and accumulates in float.
+const std::vector<DataType> kProductTypes = {DT_FLOAT, DT_HALF, DT_BFLOAT16};
+
+cudaDataType_t CudaTypeOf(DataType dtype) {
+  switch (dtype) {
+    case DT_HALF:
+      return CUDA_R_16F;
+    case DT_BFLOAT16:
+      return CUDA_R_16BF;
+    default:
+      return CUDA_R_32F;
+  }
+}
 
 class MatMulGpuOp : public OpKernel {
  public:
@@ -33,12 +49,14 @@ class MatMulGpuOp : public OpKernel {
       return CudaStatus(cudaMemsetAsync(out->raw_data(), 0, out->TotalBytes(), gpu->compute),
                         "cudaMemsetAsync");
     }
-    const float one = 1, zero = 0;
-    RN_CUBLAS(cublasSgemm(
-        gpu->cublas, tb_ ? CUBLAS_OP_T : CUBLAS_OP_N, ta_ ? CUBLAS_OP_T : CUBLAS_OP_N,
-        static_cast<int>(p.n), static_cast<int>(p.m), static_cast<int>(p.k), &one, b.data<float>(),
-        static_cast<int>(b.dim_size(1)), a.data<float>(), static_cast<int>(a.dim_size(1)), &zero,
-        out->data<float>(), static_cast<int>(p.n)));
+    const float one = 1, zero = 0;  // half and bfloat16 accumulate in float too
+    const cudaDataType_t type = CudaTypeOf(out->dtype());
+    RN_CUBLAS(cublasGemmEx(gpu->cublas, tb_ ? CUBLAS_OP_T : CUBLAS_OP_N,
+                           ta_ ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(p.n),
+                           static_cast<int>(p.m), static_cast<int>(p.k), &one, b.raw_data(), type,
+                           static_cast<int>(b.dim_size(1)), a.raw_data(), type,
+                           static_cast<int>(a.dim_size(1)), &zero, out->raw_data(), type,
+                           static_cast<int>(p.n), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     return absl::OkStatus();
   }
 
@@ -178,21 +196,28 @@ class BatchMatMulGpuOp : public OpKernel {
     const cublasOperation_t op_y = adj_y_ ? CUBLAS_OP_T : CUBLAS_OP_N;
     const cublasOperation_t op_x = adj_x_ ? CUBLAS_OP_T : CUBLAS_OP_N;
     const float one = 1, zero = 0;
+    const cudaDataType_t type = CudaTypeOf(out->dtype());
     const int64_t batches = static_cast<int64_t>(plan.x_index.size());
     const int64_t sx = Stride(plan.x_index), sy = Stride(plan.y_index);
     // As MatMul: column-major C^T = op(Y)^T op(X)^T per batch.
     if (sx >= 0 && sy >= 0) {
-      RN_CUBLAS(cublasSgemmStridedBatched(
+      RN_CUBLAS(cublasGemmStridedBatchedEx(
           gpu->cublas, op_y, op_x, static_cast<int>(n), static_cast<int>(m), static_cast<int>(k),
-          &one, y.data<float>(), lda, sy * y_matrix, x.data<float>(), ldb, sx * x_matrix, &zero,
-          out->data<float>(), static_cast<int>(n), m * n, static_cast<int>(batches)));
+          &one, y.raw_data(), type, lda, sy * y_matrix, x.raw_data(), type, ldb, sx * x_matrix,
+          &zero, out->raw_data(), type, static_cast<int>(n), m * n, static_cast<int>(batches),
+          CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
       return absl::OkStatus();
     }
+    const int64_t size = DataTypeSize(out->dtype());
+    const char* xp = static_cast<const char*>(x.raw_data());
+    const char* yp = static_cast<const char*>(y.raw_data());
+    char* op = static_cast<char*>(out->raw_data());
     for (int64_t b = 0; b < batches; ++b) {  // broadcast both ways: one product each
-      RN_CUBLAS(cublasSgemm(gpu->cublas, op_y, op_x, static_cast<int>(n), static_cast<int>(m),
-                            static_cast<int>(k), &one, y.data<float>() + plan.y_index[b] * y_matrix,
-                            lda, x.data<float>() + plan.x_index[b] * x_matrix, ldb, &zero,
-                            out->data<float>() + b * m * n, static_cast<int>(n)));
+      RN_CUBLAS(cublasGemmEx(gpu->cublas, op_y, op_x, static_cast<int>(n), static_cast<int>(m),
+                             static_cast<int>(k), &one, yp + plan.y_index[b] * y_matrix * size,
+                             type, lda, xp + plan.x_index[b] * x_matrix * size, type, ldb, &zero,
+                             op + b * m * n * size, type, static_cast<int>(n), CUBLAS_COMPUTE_32F,
+                             CUBLAS_GEMM_DEFAULT));
     }
     return absl::OkStatus();
   }
@@ -201,10 +226,13 @@ class BatchMatMulGpuOp : public OpKernel {
   bool adj_x_ = false, adj_y_ = false;
 };
 
-REGISTER_GPU_FLOAT("MatMul", MatMulGpuOp);
+REGISTER_KERNEL(KernelDefBuilder("MatMul").Device(kGpu).TypeConstraint("T", kProductTypes),
+                MatMulGpuOp);
 REGISTER_GPU_FLOAT("_FusedMatMul", FusedMatMulGpuOp);
-REGISTER_GPU_FLOAT("BatchMatMul", BatchMatMulGpuOp<false>);
-REGISTER_GPU_FLOAT("BatchMatMulV2", BatchMatMulGpuOp<true>);
+REGISTER_KERNEL(KernelDefBuilder("BatchMatMul").Device(kGpu).TypeConstraint("T", kProductTypes),
+                BatchMatMulGpuOp<false>);
+REGISTER_KERNEL(KernelDefBuilder("BatchMatMulV2").Device(kGpu).TypeConstraint("T", kProductTypes),
+                BatchMatMulGpuOp<true>);
 
 }  // namespace
 }  // namespace runnel

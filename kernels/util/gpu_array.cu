@@ -1,5 +1,8 @@
 // CUDA kernels that move, convert and fold tensors: reductions, scaling, gathers
 // (transpose, tile), fills and casts.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
 #include <cstring>
 #include <type_traits>
 
@@ -114,10 +117,22 @@ __global__ void FillKernel(Word* out, Word value, int64_t n) {
   RN_GRID_STRIDE(i, n) { out[i] = value; }
 }
 
+template <typename T>
+constexpr bool kReduced = std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>;
+
 template <typename From, typename To>
 __global__ void CastKernel(const From* in, To* out, int64_t n) {
   RN_GRID_STRIDE(i, n) {
-    if constexpr (std::is_same_v<To, bool>) {
+    if constexpr (kReduced<From> || kReduced<To>) {  // through float
+      const float v = static_cast<float>(in[i]);
+      if constexpr (std::is_same_v<To, bool>) {
+        out[i] = v != 0.0f;
+      } else if constexpr (kReduced<To>) {
+        out[i] = To(v);
+      } else {
+        out[i] = static_cast<To>(v);
+      }
+    } else if constexpr (std::is_same_v<To, bool>) {
       out[i] = in[i] != From(0);
     } else {
       out[i] = static_cast<To>(in[i]);
@@ -142,6 +157,12 @@ cudaError_t CastFrom(Scalar to, const From* in, void* out, int64_t n, cudaStream
       break;
     case Scalar::kBool:
       CastKernel<<<Blocks(n), kThreads, 0, stream>>>(in, static_cast<bool*>(out), n);
+      break;
+    case Scalar::kHalf:
+      CastKernel<<<Blocks(n), kThreads, 0, stream>>>(in, static_cast<__half*>(out), n);
+      break;
+    case Scalar::kBFloat16:
+      CastKernel<<<Blocks(n), kThreads, 0, stream>>>(in, static_cast<__nv_bfloat16*>(out), n);
       break;
   }
   return cudaGetLastError();
@@ -289,6 +310,10 @@ cudaError_t Cast(Scalar from, Scalar to, const void* in, void* out, int64_t n,
       return CastFrom(to, static_cast<const int64_t*>(in), out, n, stream);
     case Scalar::kBool:
       return CastFrom(to, static_cast<const bool*>(in), out, n, stream);
+    case Scalar::kHalf:
+      return CastFrom(to, static_cast<const __half*>(in), out, n, stream);
+    case Scalar::kBFloat16:
+      return CastFrom(to, static_cast<const __nv_bfloat16*>(in), out, n, stream);
   }
   return cudaErrorInvalidValue;
 }

@@ -96,9 +96,9 @@ cudaError_t Scatter(const IndexMap& map, const void* in, void* out, int element_
 // n copies of the element at `value` (host memory, element_size bytes).
 cudaError_t Fill(void* out, const void* value, int element_size, int64_t n, cudaStream_t stream);
 
-// Elementwise conversion between float, double, int32, int64 and bool (TensorFlow's Cast:
-// to bool is != 0).
-enum class Scalar { kFloat, kDouble, kInt32, kInt64, kBool };
+// Elementwise conversion between float, double, int32, int64, bool, half and bfloat16
+// (TensorFlow's Cast: to bool is != 0; half and bfloat16 go through float).
+enum class Scalar { kFloat, kDouble, kInt32, kInt64, kBool, kHalf, kBFloat16 };
 cudaError_t Cast(Scalar from, Scalar to, const void* in, void* out, int64_t n, cudaStream_t stream);
 
 // The fused optimizer updates of kernels/training/apply_ops.cc: `refs` are the variable

@@ -553,5 +553,30 @@ TEST_F(GpuKernelTest, MoreActivationsAddNAndStridedSlices) {
   }
 }
 
+TEST_F(GpuKernelTest, HalfAndBFloat16ProductsAccumulateInFloat) {
+  const Tensor a = Random({48, 64}, -1, 1, 170), b = Random({64, 40}, -1, 1, 171);
+  auto cpu = RunOn("/device:CPU:0", MakeNode("", "MatMul"), {a, b});
+  ASSERT_TRUE(cpu.ok()) << cpu.status();
+  for (DataType type : {DT_HALF, DT_BFLOAT16}) {
+    auto cast = [](const std::string& name, const std::string& in, DataType from, DataType to) {
+      NodeDef n = MakeNode(name, "Cast", {in}, {{"SrcT", MakeAttr(from)}, {"DstT", MakeAttr(to)}});
+      n.set_device("/device:GPU:0");
+      return n;
+    };
+    NodeDef mm = MakeNode("mm", "MatMul", {"a16", "b16"}, {{"T", MakeAttr(type)}});
+    mm.set_device("/device:GPU:0");
+    GraphDef graph = testing::MakeGraph(
+        {testing::PlaceholderNode("a", DT_FLOAT), testing::PlaceholderNode("b", DT_FLOAT),
+         cast("a16", "a", DT_FLOAT, type), cast("b16", "b", DT_FLOAT, type), mm,
+         cast("out", "mm", type, DT_FLOAT)});
+    SessionOptions options;
+    ASSERT_TRUE(options.Set("allow_soft_placement", "false").ok());
+    auto gpu = testing::RunGraph(graph, {{"a", a}, {"b", b}}, {"out"}, options);
+    ASSERT_TRUE(gpu.ok()) << gpu.status();
+    // Inputs rounded to 11 (half) or 8 (bfloat16) significant bits, sums in float.
+    ExpectNear((*gpu)[0], (*cpu)[0], type == DT_HALF ? 1e-2f : 5e-2f, DataTypeString(type));
+  }
+}
+
 }  // namespace
 }  // namespace runnel
