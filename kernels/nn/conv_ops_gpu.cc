@@ -1,9 +1,10 @@
 // Conv2D, DepthwiseConv2dNative (a grouped convolution) and their input and filter
-// gradients on the GPU (float32, NHWC or NCHW) by cuDNN. cuDNN pads symmetrically: SAME
+// gradients on the GPU (float32, and half and bfloat16 with float accumulation; NHWC or
+// NCHW) by cuDNN. cuDNN pads symmetrically: SAME
 // padding that is one larger after (an even window, a stride) pads the input explicitly
 // by the difference first (and crops it off the input gradient). TensorFlow's HWIO
 // filter is transposed to cuDNN's KRSC (NHWC) or KCRS (NCHW) and back for its gradient.
-// Arithmetic is strict float32 (CUDNN_FMA_MATH: no TF32). The algorithm for each shape is
+// float32 arithmetic is strict (CUDNN_FMA_MATH: no TF32). The algorithm for each shape is
 // cuDNN's first heuristic choice, or, with RUNNEL_CUDNN_AUTOTUNE=1, the fastest measured
 // on first use (TensorFlow's autotuning), remembered for the process.
 #include <cstdlib>
@@ -22,6 +23,7 @@ enum class Pass { kForward, kBackwardData, kBackwardFilter };
 // One convolution as cuDNN sees it, with the explicit padding that makes it symmetric.
 struct ConvSetup {
   bool nchw = false, depthwise = false;
+  DataType dtype = DT_FLOAT;
   int64_t n = 0, c = 0, h = 0, w = 0;  // the input, after the explicit padding
   int64_t k = 0, r = 0, s = 0;         // output channels, filter height and width
   int64_t oh = 0, ow = 0;
@@ -29,8 +31,8 @@ struct ConvSetup {
   std::vector<int64_t> extra_before, extra_after;  // per dim of the input, in its layout
 
   std::string Key(Pass pass) const {
-    return absl::StrCat(static_cast<int>(pass), nchw, depthwise, ":", n, ",", c, ",", h, ",", w,
-                        ":", k, ",", r, ",", s, ":", pad_h, ",", pad_w, ",", stride_h, ",",
+    return absl::StrCat(static_cast<int>(pass), nchw, depthwise, dtype, ":", n, ",", c, ",", h, ",",
+                        w, ":", k, ",", r, ",", s, ":", pad_h, ",", pad_w, ",", stride_h, ",",
                         stride_w, ",", dilation_h, ",", dilation_w);
   }
   bool Padded() const {
@@ -42,13 +44,14 @@ struct ConvSetup {
 };
 
 absl::StatusOr<ConvSetup> Setup(const Window2D& window, const TensorShape& input,
-                                const TensorShape& filter, bool depthwise) {
+                                const TensorShape& filter, bool depthwise, DataType dtype) {
   RN_REQUIRE(input.dims() == 4, "input must be 4-D, got shape ", input.DebugString());
   WindowDim rows, cols;
   RETURN_IF_ERROR(ResolveConvWindow(window, ToNhwc(input, window.nchw), filter, &rows, &cols));
   ConvSetup c;
   c.nchw = window.nchw;
   c.depthwise = depthwise;
+  c.dtype = dtype;
   const TensorShape nhwc = ToNhwc(input, window.nchw);
   c.n = nhwc.dim_size(0);
   c.c = nhwc.dim_size(3);
@@ -90,22 +93,25 @@ struct Descriptors {
 
   absl::Status Set(const ConvSetup& c) {
     const cudnnTensorFormat_t format = c.nchw ? CUDNN_TENSOR_NCHW : CUDNN_TENSOR_NHWC;
+    // half and bfloat16 data accumulate in float, on tensor cores; float stays strict.
+    const cudnnDataType_t type = c.dtype == DT_HALF       ? CUDNN_DATA_HALF
+                                 : c.dtype == DT_BFLOAT16 ? CUDNN_DATA_BFLOAT16
+                                                          : CUDNN_DATA_FLOAT;
     auto i = [](int64_t v) { return static_cast<int>(v); };
     RN_CUDNN(cudnnCreateTensorDescriptor(&x));
     RN_CUDNN(cudnnCreateTensorDescriptor(&y));
     RN_CUDNN(cudnnCreateFilterDescriptor(&w));
     RN_CUDNN(cudnnCreateConvolutionDescriptor(&conv));
-    RN_CUDNN(
-        cudnnSetTensor4dDescriptor(x, format, CUDNN_DATA_FLOAT, i(c.n), i(c.c), i(c.h), i(c.w)));
-    RN_CUDNN(
-        cudnnSetTensor4dDescriptor(y, format, CUDNN_DATA_FLOAT, i(c.n), i(c.k), i(c.oh), i(c.ow)));
-    RN_CUDNN(cudnnSetFilter4dDescriptor(w, CUDNN_DATA_FLOAT, format, i(c.k),
-                                        c.depthwise ? 1 : i(c.c), i(c.r), i(c.s)));
+    RN_CUDNN(cudnnSetTensor4dDescriptor(x, format, type, i(c.n), i(c.c), i(c.h), i(c.w)));
+    RN_CUDNN(cudnnSetTensor4dDescriptor(y, format, type, i(c.n), i(c.k), i(c.oh), i(c.ow)));
+    RN_CUDNN(cudnnSetFilter4dDescriptor(w, type, format, i(c.k), c.depthwise ? 1 : i(c.c), i(c.r),
+                                        i(c.s)));
     RN_CUDNN(cudnnSetConvolution2dDescriptor(conv, c.pad_h, c.pad_w, c.stride_h, c.stride_w,
                                              c.dilation_h, c.dilation_w, CUDNN_CROSS_CORRELATION,
                                              CUDNN_DATA_FLOAT));
     if (c.depthwise) RN_CUDNN(cudnnSetConvolutionGroupCount(conv, i(c.c)));
-    RN_CUDNN(cudnnSetConvolutionMathType(conv, CUDNN_FMA_MATH));
+    RN_CUDNN(cudnnSetConvolutionMathType(
+        conv, c.dtype == DT_FLOAT ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH));
     return absl::OkStatus();
   }
 };
@@ -227,7 +233,8 @@ class ConvGpuOp : public WindowKernel {
     ASSIGN_OR_RETURN(GpuDeviceContext * gpu, GpuContext(ctx));
     const Tensor& input = ctx->input(0);
     const Tensor& filter = ctx->input(1);
-    ASSIGN_OR_RETURN(ConvSetup c, Setup(window_, input.shape(), filter.shape(), kDepthwise));
+    ASSIGN_OR_RETURN(ConvSetup c,
+                     Setup(window_, input.shape(), filter.shape(), kDepthwise, input.dtype()));
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, OutputShape(c), &out));
     if (out->NumElements() == 0) return absl::OkStatus();
@@ -257,7 +264,7 @@ class ConvBackpropInputGpuOp : public WindowKernel {
     ASSIGN_OR_RETURN(TensorShape in_shape, ShapeFromInput(ctx->input(0), "input_sizes"));
     const Tensor& filter = ctx->input(1);
     const Tensor& dy = ctx->input(2);
-    ASSIGN_OR_RETURN(ConvSetup c, Setup(window_, in_shape, filter.shape(), kDepthwise));
+    ASSIGN_OR_RETURN(ConvSetup c, Setup(window_, in_shape, filter.shape(), kDepthwise, dy.dtype()));
     RN_REQUIRE(dy.shape() == OutputShape(c), "out_backprop has shape ", dy.shape().DebugString(),
                " but the convolution's output has ", OutputShape(c).DebugString());
     if (in_shape.num_elements() == 0) {
@@ -270,7 +277,7 @@ class ConvBackpropInputGpuOp : public WindowKernel {
     ASSIGN_OR_RETURN(int algo, Algorithm(c, Pass::kBackwardData, gpu, d));
     ASSIGN_OR_RETURN(Tensor ws, Workspace(c, Pass::kBackwardData, algo, gpu, d, ctx));
     // The gradient of the (explicitly padded) input, then the padding cropped off.
-    Tensor padded(DT_FLOAT,
+    Tensor padded(dy.dtype(),
                   c.nchw ? TensorShape{c.n, c.c, c.h, c.w} : TensorShape{c.n, c.h, c.w, c.c},
                   ctx->allocator());
     const float one = 1, zero = 0;
@@ -301,7 +308,8 @@ class ConvBackpropFilterGpuOp : public WindowKernel {
     const Tensor& input = ctx->input(0);
     ASSIGN_OR_RETURN(TensorShape filter_shape, ShapeFromInput(ctx->input(1), "filter_sizes"));
     const Tensor& dy = ctx->input(2);
-    ASSIGN_OR_RETURN(ConvSetup c, Setup(window_, input.shape(), filter_shape, kDepthwise));
+    ASSIGN_OR_RETURN(ConvSetup c,
+                     Setup(window_, input.shape(), filter_shape, kDepthwise, input.dtype()));
     RN_REQUIRE(dy.shape() == OutputShape(c), "out_backprop has shape ", dy.shape().DebugString(),
                " but the convolution's output has ", OutputShape(c).DebugString());
     if (filter_shape.num_elements() == 0) {
@@ -321,7 +329,7 @@ class ConvBackpropFilterGpuOp : public WindowKernel {
     TensorShape cudnn_shape;
     for (int64_t dim : ToCudnnFilter(c))
       cudnn_shape.AddDim(filter_shape.dim_size(static_cast<int>(dim)));
-    Tensor dw(DT_FLOAT, cudnn_shape, ctx->allocator());
+    Tensor dw(input.dtype(), cudnn_shape, ctx->allocator());
     const float one = 1, zero = 0;
     RN_CUDNN(
         cudnnConvolutionBackwardFilter(gpu->cudnn, &one, d.x, x.raw_data(), d.y, dy.raw_data(),
@@ -333,28 +341,24 @@ class ConvBackpropFilterGpuOp : public WindowKernel {
   }
 };
 
-REGISTER_GPU_FLOAT("Conv2D", ConvGpuOp<false>);
-REGISTER_GPU_FLOAT("DepthwiseConv2dNative", ConvGpuOp<true>);
-REGISTER_KERNEL(KernelDefBuilder("Conv2DBackpropInput")
-                    .Device(kGpu)
-                    .TypeConstraint<float>("T")
-                    .HostMemory("input_sizes"),
-                ConvBackpropInputGpuOp<false>);
-REGISTER_KERNEL(KernelDefBuilder("DepthwiseConv2dNativeBackpropInput")
-                    .Device(kGpu)
-                    .TypeConstraint<float>("T")
-                    .HostMemory("input_sizes"),
-                ConvBackpropInputGpuOp<true>);
-REGISTER_KERNEL(KernelDefBuilder("Conv2DBackpropFilter")
-                    .Device(kGpu)
-                    .TypeConstraint<float>("T")
-                    .HostMemory("filter_sizes"),
-                ConvBackpropFilterGpuOp<false>);
-REGISTER_KERNEL(KernelDefBuilder("DepthwiseConv2dNativeBackpropFilter")
-                    .Device(kGpu)
-                    .TypeConstraint<float>("T")
-                    .HostMemory("filter_sizes"),
-                ConvBackpropFilterGpuOp<true>);
+// float, and half and bfloat16, which cuDNN convolves on tensor cores.
+const std::vector<DataType> kConvTypes = {DT_FLOAT, DT_HALF, DT_BFLOAT16};
+
+template <typename Kernel>
+bool Register(const char* op, const char* host_arg) {
+  KernelDefBuilder b(op);
+  b.Device(kGpu).TypeConstraint("T", kConvTypes);
+  if (host_arg != nullptr) b.HostMemory(host_arg);
+  KernelRegistry::Global()->Register(b.def(), &MakeKernel<Kernel>);
+  return true;
+}
+const bool kRegistered =
+    Register<ConvGpuOp<false>>("Conv2D", nullptr) &&
+    Register<ConvGpuOp<true>>("DepthwiseConv2dNative", nullptr) &&
+    Register<ConvBackpropInputGpuOp<false>>("Conv2DBackpropInput", "input_sizes") &&
+    Register<ConvBackpropInputGpuOp<true>>("DepthwiseConv2dNativeBackpropInput", "input_sizes") &&
+    Register<ConvBackpropFilterGpuOp<false>>("Conv2DBackpropFilter", "filter_sizes") &&
+    Register<ConvBackpropFilterGpuOp<true>>("DepthwiseConv2dNativeBackpropFilter", "filter_sizes");
 
 }  // namespace
 }  // namespace runnel

@@ -9,7 +9,7 @@
 namespace runnel {
 namespace {
 
-constexpr char kConvTypes[] = "T: {float, double}";
+constexpr char kConvTypes[] = "T: {half, bfloat16, float, double}";
 
 // Output shape of a window op on a rank-4 input: batch kept, spatial dims from the
 // geometry when known, channels `channels` (-1: unknown).

@@ -553,30 +553,51 @@ TEST_F(GpuKernelTest, MoreActivationsAddNAndStridedSlices) {
   }
 }
 
-TEST_F(GpuKernelTest, HalfAndBFloat16ProductsAccumulateInFloat) {
-  const Tensor a = Random({48, 64}, -1, 1, 170), b = Random({64, 40}, -1, 1, 171);
-  auto cpu = RunOn("/device:CPU:0", MakeNode("", "MatMul"), {a, b});
-  ASSERT_TRUE(cpu.ok()) << cpu.status();
-  for (DataType type : {DT_HALF, DT_BFLOAT16}) {
-    auto cast = [](const std::string& name, const std::string& in, DataType from, DataType to) {
-      NodeDef n = MakeNode(name, "Cast", {in}, {{"SrcT", MakeAttr(from)}, {"DstT", MakeAttr(to)}});
-      n.set_device("/device:GPU:0");
-      return n;
-    };
-    NodeDef mm = MakeNode("mm", "MatMul", {"a16", "b16"}, {{"T", MakeAttr(type)}});
-    mm.set_device("/device:GPU:0");
-    GraphDef graph = testing::MakeGraph(
-        {testing::PlaceholderNode("a", DT_FLOAT), testing::PlaceholderNode("b", DT_FLOAT),
-         cast("a16", "a", DT_FLOAT, type), cast("b16", "b", DT_FLOAT, type), mm,
-         cast("out", "mm", type, DT_FLOAT)});
-    SessionOptions options;
-    ASSERT_TRUE(options.Set("allow_soft_placement", "false").ok());
-    auto gpu = testing::RunGraph(graph, {{"a", a}, {"b", b}}, {"out"}, options);
-    ASSERT_TRUE(gpu.ok()) << gpu.status();
-    // Inputs rounded to 11 (half) or 8 (bfloat16) significant bits, sums in float.
-    ExpectNear((*gpu)[0], (*cpu)[0], type == DT_HALF ? 1e-2f : 5e-2f, DataTypeString(type));
+// `op` in `type` on the GPU, its float inputs cast there and its output cast back.
+absl::StatusOr<Tensor> RunReducedOnGpu(NodeDef op, DataType type,
+                                       const std::vector<Tensor>& inputs) {
+  GraphDef graph;
+  std::vector<std::pair<std::string, Tensor>> feeds;
+  auto cast = [](const std::string& name, const std::string& in, DataType from, DataType to) {
+    NodeDef n = MakeNode(name, "Cast", {in}, {{"SrcT", MakeAttr(from)}, {"DstT", MakeAttr(to)}});
+    n.set_device("/device:GPU:0");
+    return n;
+  };
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::string name = "in" + std::to_string(i);
+    *graph.add_node() = testing::PlaceholderNode(name, DT_FLOAT);
+    *graph.add_node() = cast(name + "_cast", name, DT_FLOAT, type);
+    op.add_input(name + "_cast");
+    feeds.emplace_back(name, inputs[i]);
   }
+  op.set_name("op");
+  op.set_device("/device:GPU:0");
+  (*op.mutable_attr())["T"] = MakeAttr(type);
+  *graph.add_node() = op;
+  *graph.add_node() = cast("out", "op", type, DT_FLOAT);
+  SessionOptions options;
+  RETURN_IF_ERROR(options.Set("allow_soft_placement", "false"));
+  ASSIGN_OR_RETURN(std::vector<Tensor> out, testing::RunGraph(graph, feeds, {"out"}, options));
+  return out.at(0);
 }
 
+TEST_F(GpuKernelTest, HalfAndBFloat16ProductsAndConvolutionsAccumulateInFloat) {
+  const Tensor a = Random({48, 64}, -1, 1, 170), b = Random({64, 40}, -1, 1, 171);
+  const Tensor x = Random({2, 9, 9, 8}, -1, 1, 172), f = Random({3, 3, 8, 16}, -1, 1, 173);
+  const NodeDef conv = MakeNode("", "Conv2D", {}, WindowAttrs("SAME", {1, 1, 1, 1}, false));
+  auto mm_cpu = RunOn("/device:CPU:0", MakeNode("", "MatMul"), {a, b});
+  auto conv_cpu = RunOn("/device:CPU:0", conv, {x, f});
+  ASSERT_TRUE(mm_cpu.ok() && conv_cpu.ok());
+  for (DataType type : {DT_HALF, DT_BFLOAT16}) {
+    // Inputs rounded to 11 (half) or 8 (bfloat16) significant bits, sums in float.
+    const float tolerance = type == DT_HALF ? 1e-2f : 5e-2f;
+    auto mm = RunReducedOnGpu(MakeNode("", "MatMul"), type, {a, b});
+    ASSERT_TRUE(mm.ok()) << mm.status();
+    ExpectNear(*mm, (*mm_cpu)[0], tolerance, "MatMul " + DataTypeString(type));
+    auto c = RunReducedOnGpu(conv, type, {x, f});
+    ASSERT_TRUE(c.ok()) << c.status();
+    ExpectNear(*c, (*conv_cpu)[0], tolerance, "Conv2D " + DataTypeString(type));
+  }
+}
 }  // namespace
 }  // namespace runnel
