@@ -1,12 +1,12 @@
 // Conv2D, DepthwiseConv2dNative (a grouped convolution) and their input and filter
 // gradients on the GPU (float32, and half and bfloat16 with float accumulation; NHWC or
-// NCHW) by cuDNN. cuDNN pads symmetrically: SAME
-// padding that is one larger after (an even window, a stride) pads the input explicitly
-// by the difference first (and crops it off the input gradient). TensorFlow's HWIO
-// filter is transposed to cuDNN's KRSC (NHWC) or KCRS (NCHW) and back for its gradient.
-// float32 arithmetic is strict (CUDNN_FMA_MATH: no TF32). The algorithm for each shape is
-// cuDNN's first heuristic choice, or, with RUNNEL_CUDNN_AUTOTUNE=1, the fastest measured
-// on first use (TensorFlow's autotuning), remembered for the process.
+// NCHW) by cuDNN. cuDNN pads symmetrically: SAME padding that is one larger after (an even
+// window, a stride) pads the input explicitly by the difference first (and crops it off the
+// input gradient). TensorFlow's HWIO filter is transposed to cuDNN's KRSC (NHWC) or KCRS
+// (NCHW) and back for its gradient. float32 arithmetic is strict (CUDNN_FMA_MATH: no TF32).
+// The algorithm for each shape is cuDNN's first heuristic choice needing at most 1 GiB of
+// scratch, or, with RUNNEL_CUDNN_AUTOTUNE=1, the fastest measured on first use
+// (TensorFlow's autotuning), remembered for the process.
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -124,6 +124,12 @@ bool Autotune() {
   return autotune;
 }
 
+// An algorithm that ran (or would run) and whose scratch memory stays within 1 GiB.
+template <typename Perf>
+bool Usable(const Perf& perf) {
+  return perf.status == CUDNN_STATUS_SUCCESS && perf.memory <= (size_t{1} << 30);
+}
+
 // The algorithm for a pass and shape, chosen once per process.
 absl::StatusOr<int> Algorithm(const ConvSetup& c, Pass pass, GpuDeviceContext* gpu,
                               const Descriptors& d) {
@@ -149,7 +155,7 @@ absl::StatusOr<int> Algorithm(const ConvSetup& c, Pass pass, GpuDeviceContext* g
                                                         &returned, perf));
       }
       for (int i = 0; i < returned && algo < 0; ++i) {
-        if (perf[i].status == CUDNN_STATUS_SUCCESS) algo = perf[i].algo;
+        if (Usable(perf[i])) algo = perf[i].algo;
       }
       break;
     }
@@ -163,7 +169,7 @@ absl::StatusOr<int> Algorithm(const ConvSetup& c, Pass pass, GpuDeviceContext* g
                                                              kMax, &returned, perf));
       }
       for (int i = 0; i < returned && algo < 0; ++i) {
-        if (perf[i].status == CUDNN_STATUS_SUCCESS) algo = perf[i].algo;
+        if (Usable(perf[i])) algo = perf[i].algo;
       }
       break;
     }
@@ -177,7 +183,7 @@ absl::StatusOr<int> Algorithm(const ConvSetup& c, Pass pass, GpuDeviceContext* g
                                                                kMax, &returned, perf));
       }
       for (int i = 0; i < returned && algo < 0; ++i) {
-        if (perf[i].status == CUDNN_STATUS_SUCCESS) algo = perf[i].algo;
+        if (Usable(perf[i])) algo = perf[i].algo;
       }
       break;
     }
