@@ -1,5 +1,7 @@
 // What the GPU kernels of several families share (GPU code only): the float32 kernel
-// registration and the kernel of a unary elementwise function.
+// registration, device-to-device copies, transposes and pads of whole tensors, the
+// copy-on-write of a variable before an update, and the kernel of a unary elementwise
+// function.
 #pragma once
 
 #include <vector>
