@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${RUNNEL_BUILD_DIR:-$root/build}
 out=$build/gpu-bundle
 [[ -f $build/lib/librunnel_gpu.so ]] || { echo "no $build/lib/librunnel_gpu.so: build with CUDA first" >&2; exit 1; }
-cmake --build "$build" --target gpu_train >/dev/null
+cmake --build "$build" --target gpu_train gpu_tests runnel_gpu runnel-run >/dev/null
 rm -rf "$out"
 mkdir -p "$out/lib" "$out/bin" "$out/graphs"
 PYTHONPATH="$build/python" /usr/bin/python3 "$root/tools/bench/gpu_export.py" "$out/graphs" >/dev/null

@@ -11,6 +11,7 @@ bundle=$root/build/gpu-bundle
 log=${OUT:-/tmp}/gpu-check.log
 exec > >(tee "$log") 2>&1
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
+python3 -c 'import torch; print("PyTorch", torch.__version__, "CUDA", torch.version.cuda)' || true
 dirs=$(find /usr/local/cuda*/lib* /usr/lib/x86_64-linux-gnu \
             $(python3 -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null) \
             -name 'libcublas.so.*' -o -name 'libcublasLt.so.*' -o -name 'libcudnn.so.*' \
@@ -18,7 +19,20 @@ dirs=$(find /usr/local/cuda*/lib* /usr/lib/x86_64-linux-gnu \
 echo "cuBLAS/cuDNN directories: $dirs"
 export LD_LIBRARY_PATH="$bundle/lib:${dirs}${LD_LIBRARY_PATH:-}"
 ldd "$bundle/lib/librunnel_gpu.so" | grep -E 'not found|cublas|cudnn|runnel'
-"$bundle/bin/gpu_tests" --gtest_color=no
+# Each test case in its own process, so that one crash does not hide the others.
+echo "== gpu tests"
+failed=0
+for test in $("$bundle/bin/gpu_tests" --gtest_list_tests | awk '/^[^ ]/{suite=$1} /^  /{print suite $1}'); do
+  if timeout 300 "$bundle/bin/gpu_tests" --gtest_color=no --gtest_filter="$test" > /tmp/gpu-test.log 2>&1 &&
+     ! grep -q "SKIPPED \]" /tmp/gpu-test.log; then
+    echo "ok      $test"
+  else
+    failed=$((failed + 1))
+    echo "FAILED  $test"
+    sed -n '/\[ RUN/,$p' /tmp/gpu-test.log | head -40
+  fi
+done
+echo "gpu tests failed or skipped: $failed"
 
 echo "== benchmark (median step of 50; ratio = Runnel's examples/s over PyTorch's)"
 graphs=$bundle/graphs
