@@ -67,6 +67,14 @@ void LoadGpuPlugin() {
 
 }  // namespace
 
+bool BuiltWithCuda() {
+#ifdef RUNNEL_GPU_PLUGIN
+  return true;
+#else
+  return false;
+#endif
+}
+
 Device::Device(DeviceName name, Allocator* allocator, ThreadPool* compute_pool,
                int64_t memory_limit)
     : DeviceBase(name.ToString(), name.type, allocator),

@@ -120,6 +120,10 @@ inline auto ComputeOnceOn(Device* device) {
   };
 }
 
+// Whether this build has the GPU device (a CUDA build: librunnel_gpu.so beside this
+// library, loaded where the driver reports a GPU).
+bool BuiltWithCuda();
+
 // The first CPU device the registered factories make for default options, outside any
 // session, computing on `pool`: for work before a session exists (folding a frozen
 // graph's constants) and for tests.

@@ -49,6 +49,7 @@ from runnel import losses
 from runnel import math
 from runnel import nn
 from runnel import raw_ops
+from runnel import test
 from runnel import train
 from runnel.framework import graph_util
 

@@ -16,6 +16,7 @@
 #include "core/op_registry.h"
 #include "distributed/master_session.h"
 #include "distributed/server.h"
+#include "runtime/device.h"
 #include "runtime/direct_session.h"
 #include "runtime/frozen_graph_optimizer.h"
 #include "runtime/model_signature.h"
@@ -518,6 +519,7 @@ PYBIND11_MODULE(_runnel, m) {
   m.def("kernel_types", &KernelTypes, py::arg("op"), py::arg("device_type") = "CPU",
         py::arg("attr") = "T", "The dtype names a type attr takes in the op's kernels.");
   m.def("session_option_docs", &SessionOptionDocs);
+  m.def("built_with_cuda", &BuiltWithCuda, "Whether this build has the GPU device.");
   m.def("graph_signature", &GraphSignature,
         "(inputs, outputs) of a serialized GraphDef, as the C++ inference API sees them.");
   m.def("optimize_frozen_graph", &OptimizeFrozen, "A serialized frozen graph, optimized.");

@@ -312,7 +312,8 @@ def test_interactive_session_is_the_default_until_closed():
     assert tf.get_default_session() is None
 
 
-PUBLIC_MODULES = ["image", "initializers", "io", "layers", "losses", "math", "nn", "train"]
+PUBLIC_MODULES = [
+    "image", "initializers", "io", "layers", "losses", "math", "nn", "test", "train"]
 
 
 @pytest.mark.parametrize("module", PUBLIC_MODULES)
