@@ -28,16 +28,14 @@ class SliceGpuOp : public OpKernel {
 // The strided slice as an index map over the input: element k of the (input-ranked) slice
 // reads begin + k * stride along each dim.
 absl::StatusOr<gpu::IndexMap> SliceMap(const TensorShape& input, const StridedSlicePlan& plan) {
-  RN_REQUIRE(input.dims() <= gpu::kMaxBroadcastDims, "rank ", input.dims(),
-             " is more than the GPU kernel's ", gpu::kMaxBroadcastDims);
+  RETURN_IF_ERROR(CheckGpuRank(input.dims()));
   gpu::IndexMap map;
   map.rank = input.dims();
-  int64_t stride = 1;
-  for (int d = input.dims() - 1; d >= 0; --d) {
+  const DimVector strides = DenseStrides(DimsOf(input), 1);
+  for (int d = 0; d < input.dims(); ++d) {
     map.dims[d] = map.in_dims[d] = std::max<int64_t>(plan.size[d], 1);
-    map.in_strides[d] = plan.stride[d] * stride;
-    map.base += plan.begin[d] * stride;
-    stride *= input.dim_size(d);
+    map.in_strides[d] = plan.stride[d] * strides[d];
+    map.base += plan.begin[d] * strides[d];
   }
   return map;
 }

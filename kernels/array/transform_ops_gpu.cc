@@ -8,12 +8,10 @@ namespace {
 
 // Output index k reads the input at k % the input's dims.
 absl::StatusOr<gpu::IndexMap> TileMap(const TensorShape& out, const TensorShape& in) {
-  RN_REQUIRE(out.dims() <= gpu::kMaxBroadcastDims, "rank ", out.dims(),
-             " is more than the GPU kernel's ", gpu::kMaxBroadcastDims);
+  RETURN_IF_ERROR(CheckGpuRank(out.dims()));
   gpu::IndexMap map;
   map.rank = out.dims();
-  std::vector<int64_t> strides(in.dims(), 1);
-  for (int d = in.dims() - 2; d >= 0; --d) strides[d] = strides[d + 1] * in.dim_size(d + 1);
+  const DimVector strides = DenseStrides(DimsOf(in), 1);
   for (int d = 0; d < out.dims(); ++d) {
     map.dims[d] = out.dim_size(d);
     map.in_dims[d] = in.dim_size(d);

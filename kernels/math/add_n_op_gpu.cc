@@ -18,10 +18,7 @@ class AddNGpuOp : public OpKernel {
     }
     Tensor* out;
     RETURN_IF_ERROR(ctx->forward_input_or_allocate_output({0}, 0, first.shape(), &out));
-    gpu::Broadcast same;  // one dim, both operands dense
-    same.rank = 1;
-    same.dims[0] = first.NumElements();
-    same.x_strides[0] = same.y_strides[0] = 1;
+    const gpu::Broadcast same = SameShape(first.NumElements());
     for (int i = 1; i < ctx->num_inputs(); ++i) {
       const float* sum = i == 1 ? first.data<float>() : out->data<float>();
       RETURN_IF_ERROR(

@@ -69,23 +69,14 @@ absl::Status SetVector(OpKernelContext* ctx, int i, const std::vector<T>& v) {
 template <typename T>
 class FusedBatchNormOp : public OpKernel, BatchNormAttrs {
  public:
-  absl::Status Init(OpKernelConstruction* ctx) override {
-    RETURN_IF_ERROR(Read(ctx));
-    if (ctx->HasAttr("exponential_avg_factor")) {
-      RETURN_IF_ERROR(ctx->GetAttr("exponential_avg_factor", &factor_));
-    }
-    return absl::OkStatus();
-  }
+  absl::Status Init(OpKernelConstruction* ctx) override { return Read(ctx); }
 
   absl::Status Compute(OpKernelContext* ctx) override {
     ThreadPool* pool = ctx->thread_pool();
     ASSIGN_OR_RETURN(Tensor x, ToNhwc(ctx->input(0), nchw, "x", pool));
     const int64_t channels = x.dim_size(3), rows = x.NumElements() / std::max<int64_t>(channels, 1);
     const DataType dtype = x.dtype();
-    RETURN_IF_ERROR(CheckChannelVector(ctx->input(1), "scale", channels, false, dtype));
-    RETURN_IF_ERROR(CheckChannelVector(ctx->input(2), "offset", channels, false, dtype));
-    RETURN_IF_ERROR(CheckChannelVector(ctx->input(3), "mean", channels, training, dtype));
-    RETURN_IF_ERROR(CheckChannelVector(ctx->input(4), "variance", channels, training, dtype));
+    RETURN_IF_ERROR(CheckForwardArgs(ctx, channels, dtype));
     const std::vector<T> scale = Copy<T>(ctx->input(1)), offset = Copy<T>(ctx->input(2));
     std::vector<T> mean = Copy<T>(ctx->input(3)), variance = Copy<T>(ctx->input(4));
     std::vector<T> batch_mean = mean, batch_variance = variance;
@@ -105,15 +96,15 @@ class FusedBatchNormOp : public OpKernel, BatchNormAttrs {
       variance.assign(channels, T(0));
       batch_mean.resize(channels);
       batch_variance.resize(channels);
-      const bool blend = factor_ != 1.0f && ctx->input(3).NumElements() == channels;
+      const bool blend = factor != 1.0f && ctx->input(3).NumElements() == channels;
       for (int64_t c = 0; c < channels; ++c) {
         mean[c] = static_cast<T>(m[c]);
         variance[c] = static_cast<T>(squares[0][c] / rows);
         const double corrected = rows > 1 ? squares[0][c] / (rows - 1) : squares[0][c];
         batch_mean[c] = static_cast<T>(
-            blend ? (1 - factor_) * ctx->input(3).data<T>()[c] + factor_ * m[c] : m[c]);
+            blend ? (1 - factor) * ctx->input(3).data<T>()[c] + factor * m[c] : m[c]);
         batch_variance[c] = static_cast<T>(
-            blend ? (1 - factor_) * ctx->input(4).data<T>()[c] + factor_ * corrected : corrected);
+            blend ? (1 - factor) * ctx->input(4).data<T>()[c] + factor * corrected : corrected);
       }
     }
     std::vector<T> a(channels), b(channels);
@@ -137,9 +128,6 @@ class FusedBatchNormOp : public OpKernel, BatchNormAttrs {
     }
     return absl::OkStatus();
   }
-
- private:
-  float factor_ = 1.0f;
 };
 
 template <typename T>
@@ -155,11 +143,7 @@ class FusedBatchNormGradOp : public OpKernel, BatchNormAttrs {
                ctx->input(0).shape().DebugString(), " but x has shape ",
                ctx->input(1).shape().DebugString());
     const int64_t channels = x.dim_size(3), rows = x.NumElements() / std::max<int64_t>(channels, 1);
-    RETURN_IF_ERROR(CheckChannelVector(ctx->input(2), "scale", channels, false, x.dtype()));
-    RETURN_IF_ERROR(
-        CheckChannelVector(ctx->input(3), "reserve_space_1", channels, false, x.dtype()));
-    RETURN_IF_ERROR(
-        CheckChannelVector(ctx->input(4), "reserve_space_2", channels, false, x.dtype()));
+    RETURN_IF_ERROR(CheckGradArgs(ctx, channels, x.dtype()));
     const T* scale = ctx->input(2).data<T>();
     const T* mean = ctx->input(3).data<T>();
     const T* variance = ctx->input(4).data<T>();

@@ -16,31 +16,23 @@ absl::StatusOr<gpu::ChannelLayout> LayoutOf(const Tensor& x, bool nchw) {
   return l;
 }
 
-float* Vector(OpKernelContext* ctx, int i, int64_t n, absl::Status* status) {
+// Output i, a vector of n floats.
+absl::StatusOr<float*> Vector(OpKernelContext* ctx, int i, int64_t n) {
   Tensor* out;
-  *status = ctx->allocate_output(i, TensorShape{n}, &out);
-  return status->ok() ? out->data<float>() : nullptr;
+  RETURN_IF_ERROR(ctx->allocate_output(i, TensorShape{n}, &out));
+  return out->data<float>();
 }
 
 class FusedBatchNormGpuOp : public OpKernel, BatchNormAttrs {
  public:
-  absl::Status Init(OpKernelConstruction* ctx) override {
-    RETURN_IF_ERROR(Read(ctx));
-    if (ctx->HasAttr("exponential_avg_factor")) {
-      RETURN_IF_ERROR(ctx->GetAttr("exponential_avg_factor", &factor_));
-    }
-    return absl::OkStatus();
-  }
+  absl::Status Init(OpKernelConstruction* ctx) override { return Read(ctx); }
 
   absl::Status Compute(OpKernelContext* ctx) override {
     ASSIGN_OR_RETURN(GpuDeviceContext * gpu, GpuContext(ctx));
     const Tensor& x = ctx->input(0);
     ASSIGN_OR_RETURN(gpu::ChannelLayout l, LayoutOf(x, nchw));
     const int64_t channels = l.channels;
-    RETURN_IF_ERROR(CheckChannelVector(ctx->input(1), "scale", channels, false, x.dtype()));
-    RETURN_IF_ERROR(CheckChannelVector(ctx->input(2), "offset", channels, false, x.dtype()));
-    RETURN_IF_ERROR(CheckChannelVector(ctx->input(3), "mean", channels, training, x.dtype()));
-    RETURN_IF_ERROR(CheckChannelVector(ctx->input(4), "variance", channels, training, x.dtype()));
+    RETURN_IF_ERROR(CheckForwardArgs(ctx, channels, x.dtype()));
     RN_REQUIRE(!training || l.rows > 0,
                "x has no elements to take the batch's statistics of, shape ",
                x.shape().DebugString());
@@ -52,21 +44,16 @@ class FusedBatchNormGpuOp : public OpKernel, BatchNormAttrs {
     a.given_mean = ctx->input(3).data<float>();
     a.given_variance = ctx->input(4).data<float>();
     a.epsilon = epsilon;
-    a.factor = factor_;
+    a.factor = factor;
     a.training = training;
-    a.blend = training && factor_ != 1.0f && ctx->input(3).NumElements() == channels;
+    a.blend = training && factor != 1.0f && ctx->input(3).NumElements() == channels;
     Tensor* y;
     RETURN_IF_ERROR(ctx->allocate_output(0, x.shape(), &y));
     a.y = y->data<float>();
-    absl::Status status;
-    a.batch_mean = Vector(ctx, 1, channels, &status);
-    RETURN_IF_ERROR(status);
-    a.batch_variance = Vector(ctx, 2, channels, &status);
-    RETURN_IF_ERROR(status);
-    a.mean = Vector(ctx, 3, channels, &status);
-    RETURN_IF_ERROR(status);
-    a.variance = Vector(ctx, 4, channels, &status);
-    RETURN_IF_ERROR(status);
+    ASSIGN_OR_RETURN(a.batch_mean, Vector(ctx, 1, channels));
+    ASSIGN_OR_RETURN(a.batch_variance, Vector(ctx, 2, channels));
+    ASSIGN_OR_RETURN(a.mean, Vector(ctx, 3, channels));
+    ASSIGN_OR_RETURN(a.variance, Vector(ctx, 4, channels));
     Tensor coefficients(DT_FLOAT, TensorShape{2 * std::max<int64_t>(channels, 1)},
                         ctx->allocator());
     a.coefficients = coefficients.data<float>();
@@ -78,9 +65,6 @@ class FusedBatchNormGpuOp : public OpKernel, BatchNormAttrs {
     }
     return absl::OkStatus();
   }
-
- private:
-  float factor_ = 1.0f;
 };
 
 class FusedBatchNormGradGpuOp : public OpKernel, BatchNormAttrs {
@@ -95,11 +79,7 @@ class FusedBatchNormGradGpuOp : public OpKernel, BatchNormAttrs {
                " but x has shape ", x.shape().DebugString());
     ASSIGN_OR_RETURN(gpu::ChannelLayout l, LayoutOf(x, nchw));
     const int64_t channels = l.channels;
-    RETURN_IF_ERROR(CheckChannelVector(ctx->input(2), "scale", channels, false, x.dtype()));
-    RETURN_IF_ERROR(
-        CheckChannelVector(ctx->input(3), "reserve_space_1", channels, false, x.dtype()));
-    RETURN_IF_ERROR(
-        CheckChannelVector(ctx->input(4), "reserve_space_2", channels, false, x.dtype()));
+    RETURN_IF_ERROR(CheckGradArgs(ctx, channels, x.dtype()));
     gpu::BatchNormGradArgs a;
     a.layout = l;
     a.dy = dy.data<float>();
@@ -112,15 +92,10 @@ class FusedBatchNormGradGpuOp : public OpKernel, BatchNormAttrs {
     Tensor* dx;
     RETURN_IF_ERROR(ctx->allocate_output(0, x.shape(), &dx));
     a.dx = dx->data<float>();
-    absl::Status status;
-    a.dscale = Vector(ctx, 1, channels, &status);
-    RETURN_IF_ERROR(status);
-    a.doffset = Vector(ctx, 2, channels, &status);
-    RETURN_IF_ERROR(status);
-    Vector(ctx, 3, 0, &status);
-    RETURN_IF_ERROR(status);
-    Vector(ctx, 4, 0, &status);
-    RETURN_IF_ERROR(status);
+    ASSIGN_OR_RETURN(a.dscale, Vector(ctx, 1, channels));
+    ASSIGN_OR_RETURN(a.doffset, Vector(ctx, 2, channels));
+    RETURN_IF_ERROR(Vector(ctx, 3, 0).status());
+    RETURN_IF_ERROR(Vector(ctx, 4, 0).status());
     Tensor coefficients(DT_FLOAT, TensorShape{3 * std::max<int64_t>(channels, 1)},
                         ctx->allocator());
     a.coefficients = coefficients.data<float>();

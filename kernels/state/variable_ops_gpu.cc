@@ -55,10 +55,7 @@ class AssignUpdateGpuOp : public OpKernel {
                  ": the variable has shape ", var.shape().DebugString(), " but the value has ",
                  value.shape().DebugString());
       RETURN_IF_ERROR(PrepareForInPlaceUpdateOnGpu(ref, ctx, gpu->compute));
-      gpu::Broadcast same;  // one dim, both operands dense
-      same.rank = 1;
-      same.dims[0] = var.NumElements();
-      same.x_strides[0] = same.y_strides[0] = 1;
+      const gpu::Broadcast same = SameShape(var.NumElements());
       RETURN_IF_ERROR(CudaStatus(gpu::Binary(kOp, same, var.data<float>(), value.data<float>(),
                                              var.data<float>(), var.NumElements(), gpu->compute),
                                  "the AssignAdd/AssignSub GPU kernel"));

@@ -188,30 +188,6 @@ cudaError_t LaunchGatherAxis(const void* params, const Index* index, void* out, 
   return cudaGetLastError();
 }
 
-}  // namespace
-
-cudaError_t Reduce(ReduceOp op, const float* in, float* out, int64_t outer, int64_t r,
-                   int64_t inner, cudaStream_t stream) {
-  if (outer * inner == 0) return cudaSuccess;
-  switch (op) {
-    case ReduceOp::kSum:
-      return LaunchReduce<ReduceOp::kSum>(in, out, outer, r, inner, stream);
-    case ReduceOp::kProd:
-      return LaunchReduce<ReduceOp::kProd>(in, out, outer, r, inner, stream);
-    case ReduceOp::kMax:
-      return LaunchReduce<ReduceOp::kMax>(in, out, outer, r, inner, stream);
-    case ReduceOp::kMin:
-      return LaunchReduce<ReduceOp::kMin>(in, out, outer, r, inner, stream);
-  }
-  return cudaErrorInvalidValue;
-}
-
-cudaError_t Scale(float* x, float factor, int64_t n, cudaStream_t stream) {
-  if (n == 0) return cudaSuccess;
-  ScaleKernel<<<Blocks(n), kThreads, 0, stream>>>(x, factor, n);
-  return cudaGetLastError();
-}
-
 template <template <typename> class Kernel>
 cudaError_t LaunchMapped(const IndexMap& map, const void* in, void* out, int element_size,
                          int64_t n, cudaStream_t stream) {
@@ -252,6 +228,30 @@ struct ScatterLaunch {
                                                       static_cast<Word*>(out), n);
   }
 };
+
+}  // namespace
+
+cudaError_t Reduce(ReduceOp op, const float* in, float* out, int64_t outer, int64_t r,
+                   int64_t inner, cudaStream_t stream) {
+  if (outer * inner == 0) return cudaSuccess;
+  switch (op) {
+    case ReduceOp::kSum:
+      return LaunchReduce<ReduceOp::kSum>(in, out, outer, r, inner, stream);
+    case ReduceOp::kProd:
+      return LaunchReduce<ReduceOp::kProd>(in, out, outer, r, inner, stream);
+    case ReduceOp::kMax:
+      return LaunchReduce<ReduceOp::kMax>(in, out, outer, r, inner, stream);
+    case ReduceOp::kMin:
+      return LaunchReduce<ReduceOp::kMin>(in, out, outer, r, inner, stream);
+  }
+  return cudaErrorInvalidValue;
+}
+
+cudaError_t Scale(float* x, float factor, int64_t n, cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  ScaleKernel<<<Blocks(n), kThreads, 0, stream>>>(x, factor, n);
+  return cudaGetLastError();
+}
 
 cudaError_t Gather(const IndexMap& map, const void* in, void* out, int element_size, int64_t n,
                    cudaStream_t stream) {

@@ -9,11 +9,29 @@
 #include "core/gpu/gpu_context.h"
 #include "core/kernel_registry.h"
 #include "kernels/util/gpu_kernels.h"
+#include "kernels/util/strided_copy.h"
 
 #define REGISTER_GPU_FLOAT(op, kernel) \
   REGISTER_KERNEL(KernelDefBuilder(op).Device(kGpu).TypeConstraint<float>("T"), kernel)
 
 namespace runnel {
+
+// The index maps of the gather, scatter and pad kernels take tensors of at most
+// gpu::kMaxBroadcastDims dims.
+inline absl::Status CheckGpuRank(int rank) {
+  RN_REQUIRE(rank <= gpu::kMaxBroadcastDims, "rank ", rank, " is more than the GPU kernel's ",
+             gpu::kMaxBroadcastDims);
+  return absl::OkStatus();
+}
+
+// The broadcast of two dense operands of n elements each (no broadcasting).
+inline gpu::Broadcast SameShape(int64_t n) {
+  gpu::Broadcast b;
+  b.rank = 1;
+  b.dims[0] = n;
+  b.x_strides[0] = b.y_strides[0] = 1;
+  return b;
+}
 
 // A copy of `t` in the kernel's device memory, queued on the compute stream.
 inline absl::StatusOr<Tensor> CopyOnGpu(const Tensor& t, OpKernelContext* ctx,
@@ -28,13 +46,11 @@ inline absl::StatusOr<Tensor> CopyOnGpu(const Tensor& t, OpKernelContext* ctx,
 // `t` with its dims permuted (output dim d is input dim perm[d]), queued on `stream`.
 inline absl::StatusOr<Tensor> TransposeOnGpu(const Tensor& t, const std::vector<int64_t>& perm,
                                              OpKernelContext* ctx, cudaStream_t stream) {
-  RN_REQUIRE(t.dims() <= gpu::kMaxBroadcastDims, "rank ", t.dims(),
-             " is more than the GPU kernel's ", gpu::kMaxBroadcastDims);
+  RETURN_IF_ERROR(CheckGpuRank(t.dims()));
   TensorShape shape;
   gpu::IndexMap map;
   map.rank = t.dims();
-  std::vector<int64_t> strides(t.dims(), 1);
-  for (int d = t.dims() - 2; d >= 0; --d) strides[d] = strides[d + 1] * t.dim_size(d + 1);
+  const DimVector strides = DenseStrides(DimsOf(t.shape()), 1);
   for (int d = 0; d < t.dims(); ++d) {
     const int from = static_cast<int>(perm[d]);
     shape.AddDim(t.dim_size(from));
@@ -53,8 +69,7 @@ inline absl::StatusOr<Tensor> TransposeOnGpu(const Tensor& t, const std::vector<
 inline absl::StatusOr<Tensor> PadOnGpu(const Tensor& t, const std::vector<int64_t>& before,
                                        const std::vector<int64_t>& after, const void* fill,
                                        OpKernelContext* ctx, cudaStream_t stream) {
-  RN_REQUIRE(t.dims() <= gpu::kMaxBroadcastDims, "rank ", t.dims(),
-             " is more than the GPU kernel's ", gpu::kMaxBroadcastDims);
+  RETURN_IF_ERROR(CheckGpuRank(t.dims()));
   TensorShape shape;
   gpu::PadMap map;
   map.rank = t.dims();

@@ -7,6 +7,19 @@
 #include "kernels/util/int_values.h"
 
 namespace runnel {
+namespace {
+
+absl::Status CheckChannelVector(const Tensor& t, const char* name, int64_t channels,
+                                bool may_be_empty, DataType dtype) {
+  RN_REQUIRE(t.dtype() == dtype, name, " has dtype ", DataTypeString(t.dtype()), " but x has ",
+             DataTypeString(dtype), "; Runnel's kernels need them equal");
+  RN_REQUIRE(t.dims() == 1 && (t.dim_size(0) == channels || (may_be_empty && t.dim_size(0) == 0)),
+             name, " must be a vector of ", channels, " elements (one per channel), got shape ",
+             t.shape().DebugString());
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<std::vector<int64_t>> Permutation(const Tensor& perm_tensor, int rank) {
   ASSIGN_OR_RETURN(std::vector<int64_t> perm, IntValues(perm_tensor, "perm"));
@@ -86,22 +99,30 @@ absl::Status LockApplyRefs(OpKernelContext* ctx, int refs, const TensorShape& gr
   return absl::OkStatus();
 }
 
-absl::Status CheckChannelVector(const Tensor& t, const char* name, int64_t channels,
-                                bool may_be_empty, DataType dtype) {
-  RN_REQUIRE(t.dtype() == dtype, name, " has dtype ", DataTypeString(t.dtype()), " but x has ",
-             DataTypeString(dtype), "; Runnel's kernels need them equal");
-  RN_REQUIRE(t.dims() == 1 && (t.dim_size(0) == channels || (may_be_empty && t.dim_size(0) == 0)),
-             name, " must be a vector of ", channels, " elements (one per channel), got shape ",
-             t.shape().DebugString());
-  return absl::OkStatus();
-}
-
 absl::Status BatchNormAttrs::Read(OpKernelConstruction* ctx) {
   std::string format;
   RETURN_IF_ERROR(ctx->GetAttr("data_format", &format));
   nchw = format == "NCHW";
   RETURN_IF_ERROR(ctx->GetAttr("epsilon", &epsilon));
+  if (ctx->HasAttr("exponential_avg_factor")) {
+    RETURN_IF_ERROR(ctx->GetAttr("exponential_avg_factor", &factor));
+  }
   return ctx->GetAttr("is_training", &training);
+}
+
+absl::Status BatchNormAttrs::CheckForwardArgs(OpKernelContext* ctx, int64_t channels,
+                                              DataType dtype) const {
+  RETURN_IF_ERROR(CheckChannelVector(ctx->input(1), "scale", channels, false, dtype));
+  RETURN_IF_ERROR(CheckChannelVector(ctx->input(2), "offset", channels, false, dtype));
+  RETURN_IF_ERROR(CheckChannelVector(ctx->input(3), "mean", channels, training, dtype));
+  return CheckChannelVector(ctx->input(4), "variance", channels, training, dtype);
+}
+
+absl::Status BatchNormAttrs::CheckGradArgs(OpKernelContext* ctx, int64_t channels,
+                                           DataType dtype) const {
+  RETURN_IF_ERROR(CheckChannelVector(ctx->input(2), "scale", channels, false, dtype));
+  RETURN_IF_ERROR(CheckChannelVector(ctx->input(3), "reserve_space_1", channels, false, dtype));
+  return CheckChannelVector(ctx->input(4), "reserve_space_2", channels, false, dtype);
 }
 
 absl::StatusOr<BatchMatMulPlan> PlanBatchMatMul(const TensorShape& x, const TensorShape& y,

@@ -85,17 +85,19 @@ struct BatchMatMulPlan {
 absl::StatusOr<BatchMatMulPlan> PlanBatchMatMul(const TensorShape& x, const TensorShape& y,
                                                 bool adj_x, bool adj_y, bool broadcast);
 
-// FusedBatchNorm's per-channel inputs: `channels` elements of x's dtype (or, where
-// `may_be_empty`, none).
-absl::Status CheckChannelVector(const Tensor& t, const char* name, int64_t channels,
-                                bool may_be_empty, DataType dtype);
-
-// The attributes FusedBatchNorm and its gradient share.
+// The attributes FusedBatchNorm and its gradient share, and the checks of their
+// per-channel inputs: `channels` elements of x's dtype (Runnel's kernels need them equal).
 struct BatchNormAttrs {
   bool nchw = false, training = true;
   float epsilon = 1e-4f;
+  float factor = 1.0f;  // exponential_avg_factor (the forward ops from V3 on)
 
   absl::Status Read(OpKernelConstruction* ctx);
+  // The forward op's scale, offset, mean and variance (inputs 1-4; mean and variance may
+  // be empty when training).
+  absl::Status CheckForwardArgs(OpKernelContext* ctx, int64_t channels, DataType dtype) const;
+  // The gradient's scale, reserve_space_1 and reserve_space_2 (inputs 2-4).
+  absl::Status CheckGradArgs(OpKernelContext* ctx, int64_t channels, DataType dtype) const;
 };
 
 // The Apply* ops: locks the variable and its slots (inputs [0, refs), in input order) into
