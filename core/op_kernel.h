@@ -80,6 +80,12 @@ struct TensorRef {
   bool valid() const { return tensor != nullptr; }
 };
 
+// The error of reading or updating a variable that has no value yet, in TensorFlow's words.
+inline absl::Status UninitializedError(const TensorRef& ref) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("Attempting to use uninitialized value ", *ref.name));
+}
+
 // Makes the referenced tensor safe to update in place (call with its mutex held): when
 // readers still hold its buffer, the variable moves to a private copy, so every reader
 // keeps the value it read (one consistent value per read, whatever runs concurrently).

@@ -244,10 +244,7 @@ class Executor::Step {
       TensorRef& ref = input_refs_[slot];
       if (!ref.valid()) continue;  // a dead input
       std::lock_guard<std::mutex> lock(*ref.mu);
-      if (!ref.tensor->IsInitialized()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("Attempting to use uninitialized value ", *ref.name));
-      }
+      if (!ref.tensor->IsInitialized()) return UninitializedError(ref);
       inputs_[slot] = *ref.tensor;
     }
     return absl::OkStatus();

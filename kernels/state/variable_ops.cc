@@ -27,11 +27,6 @@ class VariableOp : public OpKernel {
   Tensor value_;
 };
 
-absl::Status Uninitialized(const TensorRef& ref) {
-  return absl::FailedPreconditionError(
-      absl::StrCat("Attempting to use uninitialized value ", *ref.name));
-}
-
 class AssignOp : public OpKernel {
  public:
   absl::Status Init(OpKernelConstruction* ctx) override {
@@ -69,7 +64,7 @@ class AssignUpdateOp : public OpKernel {
     {
       std::lock_guard<std::mutex> lock(*ref.mu);
       Tensor& var = *ref.tensor;
-      if (!var.IsInitialized()) return Uninitialized(ref);
+      if (!var.IsInitialized()) return UninitializedError(ref);
       RN_REQUIRE(var.shape() == value.shape(), kSign > 0 ? "AssignAdd" : "AssignSub", " to ",
                  *ref.name, ": the variable has shape ", var.shape().DebugString(),
                  " but the value has ", value.shape().DebugString());

@@ -46,10 +46,7 @@ class AssignUpdateGpuOp : public OpKernel {
     {
       std::lock_guard<std::mutex> lock(*ref.mu);
       Tensor& var = *ref.tensor;
-      if (!var.IsInitialized()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("Attempting to use uninitialized value ", *ref.name));
-      }
+      if (!var.IsInitialized()) return UninitializedError(ref);
       RN_REQUIRE(var.shape() == value.shape(),
                  kOp == gpu::BinaryOp::kAdd ? "AssignAdd" : "AssignSub", " to ", *ref.name,
                  ": the variable has shape ", var.shape().DebugString(), " but the value has ",

@@ -88,10 +88,7 @@ absl::Status LockApplyRefs(OpKernelContext* ctx, int refs, const TensorShape& gr
   for (int r = 0; r < refs; ++r) {
     const TensorRef& ref = ctx->input_ref(r);
     locks[r] = std::unique_lock<std::mutex>(*ref.mu);
-    if (!ref.tensor->IsInitialized()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("Attempting to use uninitialized value ", *ref.name));
-    }
+    if (!ref.tensor->IsInitialized()) return UninitializedError(ref);
     RN_REQUIRE(ref.tensor->shape() == grad, *ref.name, " has shape ",
                ref.tensor->shape().DebugString(), " but the gradient has shape ",
                grad.DebugString());
