@@ -10,7 +10,8 @@ packages=(cmake ninja-build g++ make  # GCC's parallel LTO link (-flto=auto) run
           chromium python3-pil   # tests: headless pages of runnel-inspect --html, and an
                                  # independent JPEG/PNG codec for the image ops
           python3-matplotlib     # keras.utils.plot_history's learning curves
-          python3-venv           # the tests' TensorFlow environment (tools/run_tests.sh)
+          python3-venv           # the tests' TensorFlow and Spark environments (run_tests.sh)
+          openjdk-17-jre-headless  # Spark, for the runnel.spark tests
           dataset-fashion-mnist) # the examples, the main job and their tests
 
 missing=()

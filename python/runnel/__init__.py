@@ -38,6 +38,7 @@ from runnel.ops import variables as _variables  # noqa: F401
 
 # The public submodules.
 from runnel import compat
+from runnel import config
 from runnel import datasets
 from runnel import errors
 from runnel import image

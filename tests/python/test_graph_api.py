@@ -313,7 +313,8 @@ def test_interactive_session_is_the_default_until_closed():
 
 
 PUBLIC_MODULES = [
-    "image", "initializers", "io", "layers", "losses", "math", "nn", "test", "train"]
+    "config.threading", "image", "initializers", "io", "layers", "losses", "math", "nn", "test",
+    "train"]
 
 
 @pytest.mark.parametrize("module", PUBLIC_MODULES)
@@ -324,7 +325,10 @@ def test_public_modules_hold_exactly_the_declared_names(module):
     from runnel.ops import exports
     declared = {endpoint.rpartition(".")[2] for endpoint in exports.endpoints()
                 if endpoint.rpartition(".")[0] == module}
-    public = {name for name in vars(getattr(tf, module)) if not name.startswith("_")}
+    namespace = tf
+    for part in module.split("."):
+        namespace = getattr(namespace, part)
+    public = {name for name in vars(namespace) if not name.startswith("_")}
     assert public == declared
 
 

@@ -1,9 +1,12 @@
 """One session, several Python threads calling run at once (session.run releases the GIL),
 on a graph with variables and training ops: every update counted, every thread's fetches
-computed from its own feeds, and training still converging."""
+computed from its own feeds, and training still converging; and tf.config.threading's
+thread counts for sessions made without a config."""
+import os
 import threading
 
 import numpy as np
+import pytest
 
 import runnel as tf
 
@@ -84,3 +87,31 @@ def test_concurrent_training_steps_converge_and_count_every_step():
         assert sess.run(global_step) == THREADS * 150
         least_squares = np.linalg.lstsq(xs, ys, rcond=None)[0]
         np.testing.assert_allclose(sess.run(w), least_squares, atol=1e-3)
+
+
+def test_config_threading_sets_the_threads_of_sessions_made_without_a_config():
+    def threads_a_session_starts(**config):
+        before = len(os.listdir("/proc/self/task"))
+        with tf.Session(config=tf.ConfigProto(**config) if config else None) as sess:
+            sess.run(product)
+            return len(os.listdir("/proc/self/task")) - before
+
+    product = tf.constant(np.ones((64, 64), np.float32)) @ tf.constant(np.ones((64, 64),
+                                                                               np.float32))
+    threading_api = tf.config.threading
+    try:
+        for count in (1, 6):
+            threading_api.set_intra_op_parallelism_threads(count)
+            threading_api.set_inter_op_parallelism_threads(count)
+            assert threading_api.get_intra_op_parallelism_threads() == count
+            assert threading_api.get_inter_op_parallelism_threads() == count
+            started = threads_a_session_starts()
+            assert count <= started <= 2 * count, (count, started)
+        # A session given a config takes its own counts, as in TensorFlow.
+        assert threads_a_session_starts(intra_op_parallelism_threads=1,
+                                        inter_op_parallelism_threads=1) <= 2
+        with pytest.raises(ValueError, match="count >= 0"):
+            threading_api.set_intra_op_parallelism_threads(-1)
+    finally:
+        threading_api.set_intra_op_parallelism_threads(0)
+        threading_api.set_inter_op_parallelism_threads(0)

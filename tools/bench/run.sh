@@ -20,6 +20,11 @@ fi
 if ! "$venv/bin/python" -c "import zmq" 2>/dev/null; then
   "$venv/bin/pip" install -q pyzmq  # raw ZeroMQ, the floor distributed_transfer.py measures
 fi
+if ! "$venv/bin/python" -c "import pyspark, pandas, pyarrow, distributed" 2>/dev/null; then
+  # spark.py's engines, pinned as tools/run_tests.sh pins them
+  "$venv/bin/pip" install -q pyspark==4.3.0 "dask[distributed]==2026.8.0" pandas==2.3.3 \
+    pyarrow==26.0.1 scipy==1.16.3
+fi
 export PYTHONPATH="$root/build/python${PYTHONPATH:+:$PYTHONPATH}"
 export LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 script=$1

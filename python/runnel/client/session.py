@@ -24,6 +24,48 @@ ConfigProto = config_pb2.ConfigProto
 RunOptions = config_pb2.RunOptions
 
 
+# tf.config.threading: the thread counts of sessions made without a config (0: one thread
+# per core), as TensorFlow's sessions take them from its context. One process running one
+# trial of a parallel search sets 1, so that trials side by side do not fight over cores.
+_default_threads = {"intra_op_parallelism_threads": 0, "inter_op_parallelism_threads": 0}
+
+
+def _set_default_threads(key, num_threads):
+    if not isinstance(num_threads, int) or isinstance(num_threads, bool) or num_threads < 0:
+        raise ValueError(f"{key} must be a count >= 0 (0: one per core), got {num_threads!r}")
+    _default_threads[key] = num_threads
+
+
+@tf_export("config.threading.set_intra_op_parallelism_threads")
+def set_intra_op_parallelism_threads(num_threads):
+    """Threads that split one big kernel, for sessions made from now on without a
+    config (0: one per core)."""
+    _set_default_threads("intra_op_parallelism_threads", num_threads)
+
+
+@tf_export("config.threading.get_intra_op_parallelism_threads")
+def get_intra_op_parallelism_threads():
+    return _default_threads["intra_op_parallelism_threads"]
+
+
+@tf_export("config.threading.set_inter_op_parallelism_threads")
+def set_inter_op_parallelism_threads(num_threads):
+    """Threads that run independent nodes, for sessions made from now on without a config
+    (0: one per core)."""
+    _set_default_threads("inter_op_parallelism_threads", num_threads)
+
+
+@tf_export("config.threading.get_inter_op_parallelism_threads")
+def get_inter_op_parallelism_threads():
+    return _default_threads["inter_op_parallelism_threads"]
+
+
+def _default_options():
+    """The session options of a session made without a config: Runnel's defaults (soft
+    placement on) and the thread counts set above."""
+    return {key: str(value) for key, value in _default_threads.items() if value}
+
+
 class DeviceAttributes(collections.namedtuple(
         "DeviceAttributes", ["name", "device_type", "memory_limit_bytes", "incarnation"])):
     """One device of a session, as `Session.list_devices()` lists it."""
@@ -115,9 +157,8 @@ class Session:
         # Without a config, Runnel's defaults (soft placement on); with one, its fields as
         # TensorFlow reads them (soft placement only when asked).
         self._target = target
-        self._session = _runnel.Session(
-            self._graph._c_graph, config.SerializeToString() if config is not None else {},
-            target)
+        options = config.SerializeToString() if config is not None else _default_options()
+        self._session = _runnel.Session(self._graph._c_graph, options, target)
         self._closed = False
         self._context = None
 

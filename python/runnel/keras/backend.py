@@ -94,14 +94,23 @@ def get_value(variable):
 
 
 def batch_set_value(pairs):
+    """Sets each (variable, value): one session.run of the variables' initializers, fed
+    (another run where two variables share an initial-value tensor)."""
     session = get_session()
+    initializers, feed = [], {}
     for variable, value in pairs:
         value = np.asarray(value, dtype=variable.dtype.base_dtype.as_numpy_dtype)
         shape = tuple(variable.shape.as_list())
         if shape != value.shape:
             raise ValueError(f"cannot set {variable.name} of shape {shape} to a value of shape "
                              f"{value.shape}")
-        variable.load(value, session)
+        if variable._initial_value in feed:
+            session.run(initializers, feed)
+            initializers, feed = [], {}
+        initializers.append(variable.initializer)
+        feed[variable._initial_value] = value
+    if initializers:
+        session.run(initializers, feed)
 
 
 def set_value(variable, value):

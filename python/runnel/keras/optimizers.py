@@ -45,6 +45,15 @@ class Optimizer:
 
     def get_updates(self, loss, params):
         """The op that takes one step on `params` (variables) down `loss`."""
+        return self._step(lambda opt: opt.minimize(loss, global_step=self.iterations,
+                                                   var_list=params))
+
+    def apply_gradients(self, grads_and_vars):
+        """The op that takes one step with the given (gradient, variable) pairs."""
+        return self._step(lambda opt: opt.apply_gradients(grads_and_vars,
+                                                          global_step=self.iterations))
+
+    def _step(self, make_op):
         graph = ops.get_default_graph()
         before = set(id(v) for v in graph.get_collection("variables"))
         with ops.name_scope(self._name):
@@ -54,8 +63,7 @@ class Optimizer:
                                                        dtype=dtypes.float32)
                 self.iterations = variables.Variable(0, trainable=False, name="iterations",
                                                      dtype=dtypes.int64)
-        train_op = self._make(self._lr_variable.value()).minimize(
-            loss, global_step=self.iterations, var_list=params)
+        train_op = make_op(self._make(self._lr_variable.value()))
         # The state is this step's: compiling again makes new slots, and a saved model
         # holds only those its training op uses.
         self.weights = [self._lr_variable, self.iterations] + [

@@ -113,15 +113,14 @@ def model_from_json(json_string, custom_objects=None):
     return model_from_config(json.loads(json_string), custom_objects)
 
 
-def _write_archive(path, meta, weights, state=()):
-    """model.json, then weights/NNNNN.npy and optimizer/NNNNN.npy, as one zip written to a
-    temporary name and renamed."""
+def _archive(meta, weights, state=()):
+    """model.json, then weights/NNNNN.npy and optimizer/NNNNN.npy, as the bytes of one zip."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("model.json", json.dumps(meta))
         _write_arrays(archive, "weights", weights)
         _write_arrays(archive, "optimizer", state)
-    file_io.write_atomically(os.fspath(path), buffer.getvalue())
+    return buffer.getvalue()
 
 
 def _npy(array):
@@ -143,6 +142,11 @@ def _read_arrays(archive, prefix):
 def save_model(model, filepath, overwrite=True, include_optimizer=True):
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists and overwrite=False")
+    file_io.write_atomically(os.fspath(filepath), model_to_bytes(model, include_optimizer))
+
+
+def model_to_bytes(model, include_optimizer=True):
+    """What save_model writes, as bytes (to send a model to other processes)."""
     meta = {"format": _FORMAT, "model": _model_config(model)}
     if model._compiled is not None:
         loss, metrics, loss_weights = model._compiled
@@ -151,7 +155,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
             "optimizer": optimizers.serialize(model.optimizer)}
     state = backend.batch_get_value(model.optimizer.weights) \
         if include_optimizer and model.optimizer is not None else []
-    _write_archive(filepath, meta, model.get_weights(), state)
+    return _archive(meta, model.get_weights(), state)
 
 
 def _loss_name(loss):
@@ -163,26 +167,32 @@ def _loss_name(loss):
 
 
 def _open(filepath):
-    filepath = os.fspath(filepath)
-    if not os.path.exists(filepath):
-        raise FileNotFoundError(f"no model file at {filepath}")
+    """The archive at `filepath` (or in bytes) and its model.json."""
+    if isinstance(filepath, (bytes, bytearray)):
+        source, name = io.BytesIO(filepath), "the model bytes"
+    else:
+        source = name = os.fspath(filepath)
+        if not os.path.exists(source):
+            raise FileNotFoundError(f"no model file at {source}")
     try:
-        archive = zipfile.ZipFile(filepath)
+        archive = zipfile.ZipFile(source)
         meta = json.loads(archive.read("model.json"))
     except (zipfile.BadZipFile, KeyError, ValueError) as e:
-        raise ValueError(f"{filepath} is not a model saved by runnel.keras ({e})") from None
+        raise ValueError(f"{name} is not a model saved by runnel.keras ({e})") from None
     if meta.get("format") != _FORMAT:
-        raise ValueError(f"{filepath}: unknown format {meta.get('format')!r}")
+        raise ValueError(f"{name}: unknown format {meta.get('format')!r}")
     return archive, meta
 
 
 def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Keras's name)
-    """The model saved at `filepath`, with its weights and, when it was compiled, its
-    optimizer and that optimizer's state (training resumes where it stopped)."""
+    """The model saved at `filepath` (or given as model_to_bytes's bytes), with its weights
+    and, when it was compiled, its optimizer and that optimizer's state (training resumes
+    where it stopped)."""
     archive, meta = _open(filepath)
+    where = filepath if not isinstance(filepath, (bytes, bytearray)) else "the model bytes"
     with archive:
         model = model_from_config(meta["model"], custom_objects)
-        _set_all(model.weights, _read_arrays(archive, "weights"), filepath, "weights")
+        _set_all(model.weights, _read_arrays(archive, "weights"), where, "weights")
         settings = meta.get("compile")
         if compile and settings:
             model.compile(optimizer=optimizers.get(settings["optimizer"]),
@@ -191,7 +201,7 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Kera
             state = _read_arrays(archive, "optimizer")
             if state:
                 model._build_functions()
-                _set_all(model.optimizer.weights, state, filepath, "optimizer state")
+                _set_all(model.optimizer.weights, state, where, "optimizer state")
     return model
 
 
@@ -207,7 +217,8 @@ def _set_all(variables, arrays, filepath, what):
 
 
 def save_weights(model, filepath):
-    _write_archive(filepath, {"format": _FORMAT, "weights_only": True}, model.get_weights())
+    file_io.write_atomically(os.fspath(filepath), _archive(
+        {"format": _FORMAT, "weights_only": True}, model.get_weights()))
 
 
 def load_weights(model, filepath):

@@ -40,9 +40,10 @@ class Model(Layer):
         self.optimizer = None
         self.stop_training = False
         self._compiled = None
-        # Made on first use after compile: the training op, the targets' placeholders and
-        # the loss function of each output.
+        # Made on first use after compile: the training op, the targets' placeholders, the
+        # loss function of each output and the loss training minimizes.
         self._train_op, self._targets, self._loss_fns = None, [], []
+        self.total_loss = None
         # _nodes: the calls from the inputs to the outputs, in call order.
         self.inputs, self.outputs, self._layers, self._nodes = [], [], [], []
         if inputs is not None and outputs is not None:
@@ -239,6 +240,7 @@ class Model(Layer):
                     tensors.append(math_ops.reduce_mean(metric_fn(target, out)))
             self.metrics_names = names
             self._metric_tensors = tensors
+            self.total_loss = total
             trainable = self.trainable_weights
             if not trainable:
                 train_op = control_flow_ops.no_op()
