@@ -22,12 +22,7 @@ def predict(ddf, graph, inputs, outputs, threads=1):
     import dask
     import numpy as np
     import pandas as pd
-    data = frozen.graph_bytes(graph)
-    inputs, outputs = frozen.normalize_inputs(inputs), frozen.normalize_outputs(outputs)
-    probe = frozen.FrozenGraph(data, inputs, outputs)  # bad names fail here, on the client
-    clash = [c for c in outputs.values() if c in ddf.columns]
-    if clash:
-        raise ValueError(f"output columns {clash} already exist in the DataFrame")
+    data, inputs, outputs, probe = frozen.prepare(graph, inputs, outputs, ddf.columns)
     meta = ddf._meta.copy()
     for column, dtype, rank in probe.output_specs():
         meta[column] = pd.Series([], dtype=np.dtype(dtype) if rank == 0 else object)

@@ -71,6 +71,18 @@ def test_search_rejects_bad_arguments():
     assert "no 'score' metric" in frame["error"][0]
 
 
+WEIGHTS = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
+
+
+def softmax_and_sum_graph():
+    """A frozen graph: x [N, 4] -> probs = softmax(x @ WEIGHTS), total = sum of each row."""
+    with tf.Graph().as_default() as graph:
+        x = tf.placeholder(tf.float32, [None, 4], name="x")
+        tf.nn.softmax(tf.matmul(x, tf.constant(WEIGHTS)), name="probs")
+        tf.reduce_sum(x, 1, name="total")
+    return graph.as_graph_def().SerializeToString()
+
+
 @pytest.fixture
 def softmax_graph():
     with tf.Graph().as_default() as graph:

@@ -11,7 +11,7 @@ pd = pytest.importorskip("pandas", reason="pandas is not installed")
 import runnel as tf  # noqa: E402
 import runnel.dask as runnel_dask  # noqa: E402
 from runnel.cluster import frozen  # noqa: E402
-from test_cluster import softmax  # noqa: E402
+from test_cluster import WEIGHTS, softmax, softmax_and_sum_graph  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -26,19 +26,14 @@ def client():
 
 def test_predict_matches_numpy_and_loads_once_per_worker(client):
     import dask.dataframe as dd
-    with tf.Graph().as_default() as graph:
-        x = tf.placeholder(tf.float32, [None, 4], name="x")
-        weights = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
-        tf.nn.softmax(tf.matmul(x, tf.constant(weights)), name="probs")
-        tf.reduce_sum(x, 1, name="total")
-    data = graph.as_graph_def().SerializeToString()
+    data = softmax_and_sum_graph()
     values = np.random.default_rng(0).normal(size=(1000, 4)).astype(np.float32)
     frame = pd.DataFrame({"id": np.arange(1000), "features": list(values)})
     out = runnel_dask.predict(dd.from_pandas(frame, npartitions=10), data,
                               {"features": "x"}, {"probs": "p", "total": "t"})
     assert list(out.columns) == ["id", "features", "p", "t"]
     got = out.compute().sort_values("id")
-    np.testing.assert_allclose(np.stack(got["p"]), softmax(values @ weights), rtol=1e-5)
+    np.testing.assert_allclose(np.stack(got["p"]), softmax(values @ WEIGHTS), rtol=1e-5)
     np.testing.assert_allclose(got["t"], values.sum(1), rtol=1e-5)
     loads = client.run(frozen.load_counts)  # ten partitions over two workers
     assert sorted(counts.get(frozen.digest(data), 0) for counts in loads.values()) == [1, 1]

@@ -19,7 +19,7 @@ import runnel as tf  # noqa: E402
 import runnel.spark as runnel_spark  # noqa: E402
 from runnel import keras  # noqa: E402
 from runnel.cluster import frozen  # noqa: E402
-from test_cluster import softmax  # noqa: E402
+from test_cluster import WEIGHTS, softmax, softmax_and_sum_graph  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +38,7 @@ def spark():
 def test_predict_matches_numpy_keeps_the_columns_and_loads_once_per_worker(spark):
     from pyspark.ml.linalg import Vectors
     from pyspark.sql import functions
-    with tf.Graph().as_default() as graph:
-        x = tf.placeholder(tf.float32, [None, 4], name="x")
-        weights = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
-        tf.nn.softmax(tf.matmul(x, tf.constant(weights)), name="probs")
-        tf.reduce_sum(x, 1, name="total")
-    data = graph.as_graph_def().SerializeToString()
+    data = softmax_and_sum_graph()
     values = np.random.default_rng(0).normal(size=(1000, 4)).astype(np.float32)
     rows = [(i, Vectors.dense(v.tolist()), v.tolist()) for i, v in enumerate(values)]
     df = spark.createDataFrame(rows, ["id", "vector", "array"]).repartition(2)
@@ -51,7 +46,7 @@ def test_predict_matches_numpy_keeps_the_columns_and_loads_once_per_worker(spark
         out = runnel_spark.predict(df, data, {column: "x"}, {"probs": "p", "total": "t"})
         assert out.columns == ["id", "vector", "array", "p", "t"]
         got = out.select("id", "p", "t").toPandas().sort_values("id")
-        np.testing.assert_allclose(np.stack(got["p"]), softmax(values @ weights), rtol=1e-5)
+        np.testing.assert_allclose(np.stack(got["p"]), softmax(values @ WEIGHTS), rtol=1e-5)
         np.testing.assert_allclose(got["t"], values.sum(1), rtol=1e-5)
     # 1000 rows in batches of 100, ten batches per worker and input mapping: one load of
     # the graph per worker and mapping, two in all.

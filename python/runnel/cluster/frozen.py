@@ -159,6 +159,19 @@ def load_counts():
     return dict(_load_counts)
 
 
+def prepare(graph, inputs, outputs, columns):
+    """Checks a predict call on the driver: (graph bytes, inputs, outputs, the graph loaded
+    here, whose output_specs give the new columns' types). Unknown tensors and output
+    columns that exist already are errors here rather than on the workers."""
+    data = graph_bytes(graph)
+    inputs, outputs = normalize_inputs(inputs), normalize_outputs(outputs)
+    probe = FrozenGraph(data, inputs, outputs)
+    clash = [c for c in outputs.values() if c in columns]
+    if clash:
+        raise ValueError(f"output columns {clash} already exist in the DataFrame")
+    return data, inputs, outputs, probe
+
+
 def normalize_inputs(inputs):
     """{column or tuple of columns: tensor name} from the user's mapping, lists as tuples."""
     if not isinstance(inputs, dict) or not inputs:

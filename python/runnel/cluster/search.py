@@ -216,7 +216,7 @@ def _run_local(train_fn, trials, parallelism, threads, progress, **_):
 
 
 def _run_spark(train_fn, trials, parallelism, threads, progress, spark=None, **_):
-    context = _spark_context(spark)
+    context = spark_context(spark)
     parallelism = parallelism or context.defaultParallelism
 
     def one(i):
@@ -231,7 +231,7 @@ def _run_spark(train_fn, trials, parallelism, threads, progress, spark=None, **_
         return _collect(futures, trials, progress)
 
 
-def _spark_context(spark):
+def spark_context(spark):
     if spark is None:
         from pyspark.sql import SparkSession
         spark = SparkSession.getActiveSession()

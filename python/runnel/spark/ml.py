@@ -17,6 +17,7 @@ from pyspark.ml.util import DefaultParamsReader, DefaultParamsWriter, MLReadable
     MLWritable, MLWriter
 
 from runnel.cluster import keras_training
+from runnel.spark import batch
 
 
 class _KerasParams(HasFeaturesCol, HasPredictionCol):
@@ -80,8 +81,7 @@ class KerasEstimator(Estimator, _KerasParams, HasLabelCol, MLWritable, MLReadabl
         if self._model_bytes is None:
             raise ValueError("KerasEstimator has no model: pass model= or call setModel")
         context = dataset.sparkSession.sparkContext
-        from runnel import spark as runnel_spark
-        runnel_spark.check_workers(context)
+        batch.check_workers(context)
         workers = self.getOrDefault(self.numWorkers) or context.defaultParallelism
         blocks = _blocks(dataset, self.getFeaturesCol(), self.getLabelCol(), workers)
         try:
@@ -139,9 +139,8 @@ class KerasModel(Model, _KerasParams, MLWritable, MLReadable):
 
     def _transform(self, dataset):
         from pyspark.sql import functions
-        from runnel import spark as runnel_spark
         output = self.getOrDefault(self.outputCol) or "__runnel_output"
-        out = runnel_spark.predict(dataset, self._frozen, {self.getFeaturesCol(): self._input},
+        out = batch.predict(dataset, self._frozen, {self.getFeaturesCol(): self._input},
                                    {self._output: output})
         values = out[output]
         if isinstance(out.schema[output].dataType, _array_type()):
