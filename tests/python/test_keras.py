@@ -416,3 +416,12 @@ def test_set_random_seed_repeats_a_run_and_another_seed_changes_it():
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
     assert not all(np.array_equal(a, b) for a, b in zip(first, other))
+
+
+def test_isolated_session_gives_the_callers_models_back_with_their_values():
+    model = keras.Sequential([keras.layers.Dense(2, input_shape=(3,))])
+    model.set_weights([np.ones((3, 2), np.float32), np.zeros(2, np.float32)])
+    with keras.backend.isolated_session():
+        other = keras.Sequential([keras.layers.Dense(4, input_shape=(3,))])
+        assert other.predict(np.zeros((1, 3))).shape == (1, 4)
+    np.testing.assert_array_equal(model.predict(np.ones((1, 3))), [[3.0, 3.0]])

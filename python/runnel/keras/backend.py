@@ -1,6 +1,8 @@
 """The Keras backend: one session over the default graph, the learning phase, and values
 of variables read and written from numpy. Keras models build into the default graph; a
 variable is initialized the first time a model runs after it was created."""
+import contextlib
+
 import numpy as np
 
 from runnel.client import session as session_lib
@@ -44,6 +46,23 @@ def clear_session():
     _learning_phase.clear()
     _uids.clear()
     ops.reset_default_graph()
+
+
+@contextlib.contextmanager
+def isolated_session():
+    """A new default graph, with a Keras session of its own, for the block; the caller's
+    graph and session (with its variables' values) come back after it."""
+    global _session
+    saved = (_session, set(_initialized))
+    try:
+        with ops.Graph().as_default():
+            yield
+    finally:
+        if _session is not None and _session is not saved[0]:
+            _session.close()
+        _session = saved[0]
+        _initialized.clear()
+        _initialized.update(saved[1])
 
 
 def _initialize_new_variables(session):

@@ -86,8 +86,8 @@ class KerasEstimator(Estimator, _KerasParams, HasLabelCol, MLWritable, MLReadabl
         blocks = _blocks(dataset, self.getFeaturesCol(), self.getLabelCol(), workers)
         try:
             rows = blocks.map(lambda block: len(block[1])).collect()
-            graph = _fresh_graph()
-            with graph.as_default():
+            # The driver's Keras session stays the caller's: their models keep their values.
+            with backend.isolated_session():
                 model = saving.load_model(self._model_bytes)
                 history = keras_training.train(
                     model, functools.partial(_map_blocks, blocks), rows,
@@ -164,11 +164,6 @@ class KerasModel(Model, _KerasParams, MLWritable, MLReadable):
 def _array_type():
     from pyspark.sql.types import ArrayType
     return ArrayType
-
-
-def _fresh_graph():
-    from runnel.framework import ops
-    return ops.Graph()
 
 
 def _freeze(model, session):
