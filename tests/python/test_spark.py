@@ -14,6 +14,10 @@ pytest.importorskip("pyspark", reason="pyspark is not installed (tools/run_tests
 pd = pytest.importorskip("pandas", reason="pandas is not installed")
 if shutil.which("java") is None and "JAVA_HOME" not in os.environ:
     pytest.skip("Spark needs Java (Debian's openjdk-17-jre-headless)", allow_module_level=True)
+# local mode on the loopback: Spark looks its host name up, which a fresh root or a CI
+# container may not resolve.
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+os.environ.setdefault("SPARK_LOCAL_HOSTNAME", "localhost")
 
 import runnel as tf  # noqa: E402
 import runnel.spark as runnel_spark  # noqa: E402

@@ -180,6 +180,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode, on the loopback
     if args.what in ("search", "both"):
         bench_search(args.rounds)
     if args.what in ("inference", "both"):
