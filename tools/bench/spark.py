@@ -1,15 +1,17 @@
 """Runnel on Spark, measured (issue: Spark and Dask).
 
 search: a grid of 8 Fashion-MNIST MLP configurations (hidden units x learning rate x
-    dropout), two epochs each, run by runnel.spark.search on local[1] and on local[2]
+    dropout), --epochs each (default 5) on the 60,000 training images, run by runnel.spark.search on local[1] and on local[2]
     (alternating, --rounds times) and once sequentially in this process: the time ratio
     2 executors / 1 executor, and whether every run picks the sequential run's best.
 inference: a 784-512-512-10 MLP trained for one epoch and frozen, applied by
     runnel.spark.predict to the 70,000 Fashion-MNIST images as a DataFrame on local[1]:
     its predictions against runnel-run's on the same rows, and rows per second per
-    executor core (the whole job: Arrow batches in, the UDF, results collected) against
-    plain Python loops feeding TensorFlow's and Runnel's sessions the same graph in
-    batches of 10,000 (Spark's Arrow batch), each with one thread.
+    executor core (the whole job: Arrow batches in, the UDF, the scores written to
+    Parquet) against the same job running TensorFlow's session in the same kind of pandas
+    UDF, the same job with a UDF that returns zeros (Spark's own cost), and plain Python
+    loops feeding TensorFlow's and Runnel's sessions the graph in batches of 10,000
+    (Spark's Arrow batch), each with one thread.
 
     tools/bench/run.sh spark.py [search|inference] [--rounds N]
 """
@@ -26,13 +28,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BATCH = 10_000
 
 
-def grid():
-    return {"units": [128, 256], "learning_rate": [1e-3, 3e-3], "dropout": [0.0, 0.3]}
+def grid(epochs):
+    return {"units": [128, 256], "learning_rate": [1e-3, 3e-3], "dropout": [0.0, 0.3],
+            "epochs": epochs}
 
 
 def train_mlp(params):
-    """One trial: an MLP on the 60,000 training images for two epochs, scored on the test
-    set."""
+    """One trial: an MLP on the 60,000 training images, scored on the test set."""
     from runnel import keras
     from runnel.datasets import fashion_mnist
     (x, y), (x_test, y_test) = fashion_mnist.load_data()
@@ -43,13 +45,14 @@ def train_mlp(params):
         keras.layers.Dropout(params["dropout"]), keras.layers.Dense(10, activation="softmax")])
     model.compile(keras.optimizers.Adam(params["learning_rate"]),
                   "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, batch_size=64, epochs=2, verbose=0)
+    model.fit(x, y, batch_size=64, epochs=params["epochs"], verbose=0)
     return {"accuracy": model.evaluate(x_test, y_test, verbose=0)[1]}
 
 
 def spark_session(cores):
     from pyspark.sql import SparkSession
     session = (SparkSession.builder.master(f"local[{cores}]").appName("runnel-bench")
+               .config("spark.ui.showConsoleProgress", "false")
                .config("spark.ui.enabled", "false")
                .config("spark.driver.memory", "4g")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
@@ -57,11 +60,11 @@ def spark_session(cores):
     return session
 
 
-def bench_search(rounds):
+def bench_search(rounds, epochs):
     from runnel import spark as runnel_spark
     from runnel.cluster import search
     start = time.perf_counter()
-    sequential = search.search(train_mlp, grid(), engine="local", verbose=0)
+    sequential = search.search(train_mlp, grid(epochs), engine="local", verbose=0)
     sequential_s = time.perf_counter() - start
     best = sequential.attrs["best_params"]
     print(f"sequential, this process: {sequential_s:.1f} s, best {best} "
@@ -71,7 +74,7 @@ def bench_search(rounds):
         for cores in (2, 1):
             session = spark_session(cores)
             start = time.perf_counter()
-            frame = runnel_spark.search(train_mlp, grid(), spark=session, verbose=0)
+            frame = runnel_spark.search(train_mlp, grid(epochs), spark=session, verbose=0)
             times[cores].append(time.perf_counter() - start)
             session.stop()
             same = frame.attrs["best_params"] == best
@@ -134,6 +137,36 @@ def runnel_loop(path, input_name, output_name, images):
     return len(images) / (time.perf_counter() - start)
 
 
+def pandas_udf_over(make_run):
+    """A pandas UDF from [N, 784] pixels to [N, 10] scores; `make_run()` gives the function
+    (batch -> scores), made once per Spark task, as runnel.spark.predict loads its graph
+    once per worker."""
+    import pandas as pd
+    from pyspark.sql import functions
+    made = []
+
+    def scores(pixels: pd.Series) -> pd.Series:
+        if not made:
+            made.append(make_run())
+        return pd.Series(list(made[0](np.stack(pixels.to_numpy()))))
+
+    return functions.pandas_udf(scores, "array<float>")
+
+
+def tensorflow_run(path, input_name, output_name):
+    def make():
+        import tensorflow as tf
+        graph_def = tf.compat.v1.GraphDef()
+        with open(path, "rb") as f:
+            graph_def.ParseFromString(f.read())
+        with tf.Graph().as_default() as graph:
+            tf.import_graph_def(graph_def, name="")
+        session = tf.compat.v1.Session(graph=graph, config=tf.compat.v1.ConfigProto(
+            intra_op_parallelism_threads=1, inter_op_parallelism_threads=1))
+        return lambda batch: session.run(output_name, {input_name: batch})
+    return make
+
+
 def bench_inference(rounds):
     import pandas as pd
     from runnel import spark as runnel_spark
@@ -153,24 +186,40 @@ def bench_inference(rounds):
         frame = session.createDataFrame(pd.DataFrame({"id": np.arange(len(images)),
                                                       "pixels": list(images)})).cache()
         frame.count()
-        for round_index in range(rounds):
-            start = time.perf_counter()
-            predicted = runnel_spark.predict(frame, path, {"pixels": input_name},
-                                             {output_name: "probabilities"})
-            got = predicted.select("id", "probabilities").toPandas()
-            spark_rate = len(images) / (time.perf_counter() - start)
-            tf_rate, tf_out = tensorflow_loop(path, input_name, output_name, images)
-            loop_rate = runnel_loop(path, input_name, output_name, images)
-            got = np.stack(got.sort_values("id")["probabilities"])
-            print(f"round {round_index + 1}: Runnel on Spark local[1] {spark_rate:,.0f} rows/s "
-                  f"(Arrow, the UDF and collecting included), a Runnel loop "
-                  f"{loop_rate:,.0f} rows/s, a TensorFlow loop {tf_rate:,.0f} rows/s: "
-                  f"loops {loop_rate / tf_rate:.2f}x, Spark/TensorFlow loop "
-                  f"{spark_rate / tf_rate:.2f}x; "
-                  f"max |Spark - runnel-run| {np.abs(got - reference).max():.2g}, same classes "
-                  f"{np.mean(got.argmax(1) == reference.argmax(1)):.4%}, max |Spark - "
-                  f"TensorFlow| {np.abs(got - tf_out).max():.2g}")
+        runnel_df = runnel_spark.predict(frame, path, {"pixels": input_name},
+                                         {output_name: "scores"})
+        got = runnel_df.select("id", "scores").toPandas().sort_values("id")
+        got = np.stack(got["scores"])
+        _, tf_out = tensorflow_loop(path, input_name, output_name, images)
+        print(f"Runnel on Spark against runnel-run: max difference "
+              f"{np.abs(got - reference).max():.2g}, the same class for "
+              f"{np.mean(got.argmax(1) == reference.argmax(1)):.4%} of {len(got):,} rows; "
+              f"against TensorFlow: max difference {np.abs(got - tf_out).max():.2g}")
+        jobs = {
+            "Runnel (runnel.spark.predict)": runnel_df,
+            "TensorFlow, the same pandas UDF": frame.withColumn("scores", pandas_udf_over(
+                tensorflow_run(path, input_name, output_name))("pixels")),
+            "no model (a UDF returning zeros)": frame.withColumn("scores", pandas_udf_over(
+                lambda: lambda batch: np.zeros((len(batch), 10), np.float32))("pixels")),
+        }
+        rates = {name: [] for name in list(jobs) + ["Runnel loop", "TensorFlow loop"]}
+        for _ in range(rounds):
+            for name, job in jobs.items():
+                start = time.perf_counter()
+                job.select("id", "scores").write.mode("overwrite").parquet(
+                    os.path.join(directory, "scores.parquet"))
+                rates[name].append(len(images) / (time.perf_counter() - start))
+            rates["Runnel loop"].append(runnel_loop(path, input_name, output_name, images))
+            rates["TensorFlow loop"].append(
+                tensorflow_loop(path, input_name, output_name, images)[0])
         session.stop()
+    print(f"rows per second on one core (Spark local[1]: the cached DataFrame to Arrow "
+          f"batches of {BATCH:,}, the UDF, the scores written to Parquet; loops: numpy "
+          f"batches of {BATCH:,} fed to a one-thread session), median of {rounds} rounds:")
+    tf_loop = np.array(rates["TensorFlow loop"])
+    for name, values in rates.items():
+        ratio = np.median(np.array(values) / tf_loop)
+        print(f"  {name:34s} {np.median(values):9,.0f}   {ratio:.2f}x the TensorFlow loop")
 
 
 def main():
@@ -178,11 +227,12 @@ def main():
     parser.add_argument("what", nargs="?", choices=["search", "inference", "both"],
                         default="both")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=5, help="search: epochs per trial")
     args = parser.parse_args()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode, on the loopback
     if args.what in ("search", "both"):
-        bench_search(args.rounds)
+        bench_search(args.rounds, args.epochs)
     if args.what in ("inference", "both"):
         bench_inference(args.rounds)
 
