@@ -47,12 +47,13 @@ if __name__ == "__main__":
     rows = pd.DataFrame({"id": np.arange(70000),
                          "pixels": list((np.concatenate([x, x_test]).reshape(-1, 784) / 255.0)
                                         .astype(np.float32)),
-                         "label": np.concatenate([y, y_test])})
+                         "label": np.concatenate([y, y_test]).astype(np.int64)})
     if args.engine == "spark":
         import runnel.spark
         from pyspark.sql import SparkSession
-        spark = (SparkSession.builder.master("local[2]").config(
-            "spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
+        spark = (SparkSession.builder.master("local[2]")
+                 .config("spark.ui.showConsoleProgress", "false")
+                 .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
         spark.sparkContext.setLogLevel("ERROR")
         df = runnel.spark.predict(spark.createDataFrame(rows), graph, {"pixels": inputs},
                                   {outputs: "scores"})

@@ -56,7 +56,8 @@ if __name__ == "__main__":
     features = [c for c in frame.columns if c.startswith("feat_")]
     frame[features] = np.log1p(frame[features].astype(np.float64))
     cut = len(frame) * 4 // 5
-    spark = SparkSession.builder.master(f"local[{args.workers}]").getOrCreate()
+    spark = (SparkSession.builder.master(f"local[{args.workers}]")
+             .config("spark.ui.showConsoleProgress", "false").getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     train = spark.createDataFrame(frame[:cut]).repartition(args.workers).cache()
     test = spark.createDataFrame(frame[cut:]).cache()

@@ -41,7 +41,8 @@ if __name__ == "__main__":
     if args.engine == "spark":
         import runnel.spark
         from pyspark.sql import SparkSession
-        spark = SparkSession.builder.master(args.master).getOrCreate()
+        spark = (SparkSession.builder.master(args.master)
+                 .config("spark.ui.showConsoleProgress", "false").getOrCreate())
         spark.sparkContext.setLogLevel("ERROR")
         results = runnel.spark.search(train, grid, spark=spark)
     elif args.engine == "dask":
