@@ -17,6 +17,8 @@ import socket
 
 import numpy as np
 
+from runnel.cluster import frozen
+
 MODES = ("synchronous", "averaging", "asynchronous")
 
 # The worker process's model: (key, model), reloaded when another model (or a cleared
@@ -36,7 +38,8 @@ def train(model, map_blocks, block_rows, epochs, batch_size, mode="synchronous",
     if mode == "averaging" and (not isinstance(frequency, int) or frequency < 1):
         raise ValueError(f"mode 'averaging' needs frequency >= 1 (batches between "
                          f"averages), got {frequency!r}")
-    from runnel.cluster import frozen
+    if not block_rows or max(block_rows) == 0:
+        raise ValueError("no rows to train on")
     data = saving.model_to_bytes(model, include_optimizer=False)
     spec = {"model": data, "key": frozen.digest(data), "batch_size": batch_size}
     if mode == "asynchronous":

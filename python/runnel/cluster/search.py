@@ -36,10 +36,12 @@ def search(train_fn, params, engine="local", parallelism=None, metric=None, mode
     train_fn: builds and trains a model, returns its metrics as a dict of numbers (or one
         number, named "score"); a "model" entry (bytes: a frozen graph, model_to_bytes)
         is kept for the best trial only.
-    engine: "local" (this process, or `parallelism` processes), "spark" (each trial a
-        Spark job of one task; `spark`: a SparkSession or SparkContext, by default the
-        active one) or "dask" (each trial a task; `client`: a distributed.Client, by
-        default the current one).
+    engine: "local" (this process, or `parallelism` spawned processes, which need a
+        module-level train_fn; in this process each trial starts, as after
+        keras.backend.clear_session(), on a fresh default graph, so the caller's graph and
+        Keras session are cleared), "spark" (each trial a Spark job of one task; `spark`:
+        a SparkSession or SparkContext, by default the active one) or "dask" (each trial
+        a task; `client`: a distributed.Client, by default the current one).
     parallelism: trials at once (default: the engine's cores; 1 locally).
     metric, mode: the metric that ranks the trials ("max" or "min"); default the first
         metric the first finished trial returned.

@@ -2,6 +2,8 @@
 check that Spark's Python workers can import runnel."""
 import sys
 
+import numpy as np
+
 from runnel.cluster import frozen
 
 _checked_contexts = set()
@@ -20,11 +22,11 @@ def predict(df, graph, inputs, outputs, threads=1):
     The graph runs in a pandas UDF (Arrow batches) that only sees the input columns; the
     other columns stay in Spark as they are.
     """
+    import pandas as pd
     from pyspark.sql import functions
     data, inputs, outputs, probe = frozen.prepare(graph, inputs, outputs, df.columns)
     context = df.sparkSession.sparkContext
     check_workers(context)
-    import pandas as pd
     broadcast, key = context.broadcast(data), frozen.digest(data)
 
     def run_graph(rows: pd.DataFrame) -> pd.DataFrame:
@@ -65,20 +67,15 @@ def _schema(outputs):
     from pyspark.sql import types
     scalars = {"float32": types.FloatType(), "float64": types.DoubleType(),
                "int32": types.IntegerType(), "int64": types.LongType(),
-               "bool": types.BooleanType(), "uint8": types.ShortType()}
+               "bool": types.BooleanType()}
     fields = []
     for column, dtype, rank in outputs:
-        name = np_name(dtype)
+        name = np.dtype(dtype).name
         if name not in scalars:
             raise ValueError(f"output column {column!r}: no Spark type for dtype {name}")
         kind = scalars[name] if rank == 0 else types.ArrayType(scalars[name])
         fields.append(types.StructField(column, kind))
     return types.StructType(fields)
-
-
-def np_name(dtype):
-    import numpy as np
-    return np.dtype(dtype).name
 
 
 def check_workers(context):

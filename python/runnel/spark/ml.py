@@ -72,6 +72,9 @@ class KerasEstimator(Estimator, _KerasParams, HasLabelCol, MLWritable, MLReadabl
         from runnel.keras import saving
         if model.optimizer is None:
             raise ValueError("KerasEstimator needs a compiled model (model.compile(...))")
+        if len(model.inputs) != 1 or len(model.outputs) != 1:
+            raise ValueError(f"KerasEstimator takes models of one input and one output; "
+                             f"{model.name} has {len(model.inputs)} and {len(model.outputs)}")
         self._model_bytes = saving.model_to_bytes(model)
         return self
 
@@ -169,8 +172,6 @@ def _array_type():
 def _freeze(model, session):
     """The model as a frozen graph: (bytes, input tensor name, output tensor name)."""
     from runnel.framework import graph_util
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise ValueError("KerasEstimator takes models of one input and one output")
     output = model.outputs[0]
     graph_def = graph_util.convert_variables_to_constants(
         session, output.graph.as_graph_def(), [output.op.name])
