@@ -141,6 +141,12 @@ EOF
   # settings, and the certificate bundle with the local authorities it was made from (kept
   # when Debian's ca-certificates rebuilds the bundle), for a TLS proxy with its own.
   cp /etc/resolv.conf "$fresh/etc/resolv.conf"
+  # What Debian's installer writes and debootstrap does not: without it not even
+  # "localhost" resolves there (Spark's local mode binds to it).
+  if [[ ! -s $fresh/etc/hosts ]]; then
+    printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
+      "$(hostname)" >"$fresh/etc/hosts"
+  fi
   local file
   for file in /etc/pip.conf /etc/ssl/certs/ca-certificates.crt \
               /usr/local/share/ca-certificates/*.crt; do

@@ -5,6 +5,7 @@ training mode, against the same model trained in one process; saved and loaded a
 ML stages. Needs pyspark (tools/run_tests.sh's cluster environment has it)."""
 import os
 import shutil
+import socket
 
 import numpy as np
 import pytest
@@ -14,6 +15,11 @@ pytest.importorskip("pyspark", reason="pyspark is not installed (tools/run_tests
 pd = pytest.importorskip("pandas", reason="pandas is not installed")
 if shutil.which("java") is None and "JAVA_HOME" not in os.environ:
     pytest.skip("Spark needs Java (Debian's openjdk-17-jre-headless)", allow_module_level=True)
+try:
+    socket.getaddrinfo("localhost", None)
+except OSError:
+    pytest.skip("Spark's local mode needs 'localhost' to resolve (this machine has no "
+                "/etc/hosts entry for it)", allow_module_level=True)
 # local mode on the loopback: Spark looks its host name up, which a fresh root or a CI
 # container may not resolve.
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
