@@ -101,13 +101,19 @@ absl::Status Graph::Extend(const GraphDef& def) {
   }
   std::vector<std::vector<int>> consumers(n);
   std::vector<int> pending(n, 0);
+  // A loop's back edges (NextIteration -> Merge) are the only cycles allowed; the order
+  // leaves them out (AddNode sets them once the NextIteration is in).
   for (int i = 0; i < n; ++i) {
     const NodeDef& nd = def.node(i);
-    for (const std::string& input : nd.input()) {
+    for (int k = 0; k < nd.input_size(); ++k) {
+      const std::string& input = nd.input(k);
       auto id = ParseTensorName(input);
       if (!id.ok()) return WithNode(id.status(), nd.name(), nd.op());
       auto it = index.find(id->node);
-      if (it != index.end()) {
+      if (it != index.end() && nd.op() == "Merge" && k > 0 && id->port >= 0 &&
+          def.node(it->second).op() == "NextIteration") {
+        continue;
+      } else if (it != index.end()) {
         consumers[it->second].push_back(i);
         ++pending[i];
       } else if (!by_name_.contains(id->node)) {
@@ -160,7 +166,7 @@ absl::Status Graph::Extend(const GraphDef& def) {
   }
   const int old_size = num_node_ids();
   for (int i : order) {
-    auto added = AddNode(def.node(i));
+    auto added = AddNode(def.node(i));  // a back edge is set when its NextIteration comes
     if (!added.ok()) {
       TruncateTo(old_size);
       return added.status();
@@ -205,6 +211,18 @@ absl::StatusOr<Node*> Graph::AddNode(NodeDef def) {
   }
   auto reg = OpRegistry::Global()->LookUp(def.op());
   if (!reg.ok()) return WithNode(reg.status(), def.name(), def.op());
+  // A Merge's later input from a NextIteration not yet added is a loop's back edge: the
+  // Merge reads its first input there until the NextIteration comes.
+  std::vector<std::pair<int, TensorId>> deferred;
+  if (def.op() == "Merge") {
+    for (int k = 1; k < def.input_size(); ++k) {
+      auto id = ParseTensorName(def.input(k));
+      if (id.ok() && id->port >= 0 && FindNode(id->node) == nullptr) {
+        deferred.emplace_back(k, *id);
+        def.set_input(k, def.input(0));
+      }
+    }
+  }
   auto node = std::make_unique<Node>();
   node->def_ = std::move(def);
   node->reg_ = *reg;
@@ -228,7 +246,31 @@ absl::StatusOr<Node*> Graph::AddNode(NodeDef def) {
       return s;
     }
   }
+  for (auto& [k, id] : deferred) waiting_back_edges_[id.node].push_back({raw, k, id.port});
+  auto waiting = waiting_back_edges_.find(raw->name());
+  if (waiting != waiting_back_edges_.end()) {
+    if (raw->type_string() != "NextIteration") {
+      return WithNode(absl::InvalidArgumentError(absl::StrCat(
+                          "a Merge's input comes from '", raw->name(), "', a ", raw->type_string(),
+                          " added after it: only a loop's NextIteration "
+                          "may close a cycle")),
+                      waiting->second.front().merge->name(), "Merge");
+    }
+    for (const BackEdge& b : waiting->second) {
+      RETURN_IF_ERROR(UpdateInput(b.merge, b.input, raw, b.port));
+    }
+    waiting_back_edges_.erase(waiting);
+  }
   return raw;
+}
+
+absl::Status Graph::CheckBackEdges() const {
+  if (waiting_back_edges_.empty()) return absl::OkStatus();
+  const auto& [name, edges] = *waiting_back_edges_.begin();
+  return WithNode(
+      absl::InvalidArgumentError(absl::StrCat("input ", edges.front().input, " names node '", name,
+                                              "', which is not in the graph")),
+      edges.front().merge->name(), "Merge");
 }
 
 namespace {
@@ -544,18 +586,25 @@ absl::StatusOr<Node*> Graph::ReplaceNode(Node* old, NodeDef def) {
   return node;
 }
 
+// A loop's back edge, NextIteration -> Merge: orders ignore it.
+static bool IsBackEdge(const Edge* e) {
+  return e->src->type_string() == "NextIteration" && e->dst->type_string() == "Merge";
+}
+
 std::vector<Node*> Graph::TopologicalOrder() const {
   std::vector<int> pending(nodes_.size(), 0);
   std::vector<Node*> order;
   order.reserve(num_live_);
   for (Node* node : nodes()) {
-    pending[node->id()] = static_cast<int>(node->in_edges_.size());
-    if (pending[node->id()] == 0) order.push_back(node);
+    int count = 0;
+    for (const Edge* e : node->in_edges_) count += !IsBackEdge(e);
+    pending[node->id()] = count;
+    if (count == 0) order.push_back(node);
   }
   // `order` doubles as the queue: nodes are appended as they become ready.
   for (size_t i = 0; i < order.size(); ++i) {
     for (const Edge* e : order[i]->out_edges_) {
-      if (--pending[e->dst->id()] == 0) order.push_back(e->dst);
+      if (!IsBackEdge(e) && --pending[e->dst->id()] == 0) order.push_back(e->dst);
     }
   }
   return order;
@@ -588,6 +637,17 @@ absl::Status Graph::InferShapes(Node* node) {
 }
 
 void Graph::TruncateTo(int num_node_ids) {
+  for (auto it = waiting_back_edges_.begin(); it != waiting_back_edges_.end();) {
+    auto& edges = it->second;
+    edges.erase(std::remove_if(edges.begin(), edges.end(),
+                               [&](const BackEdge& b) { return b.merge->id() >= num_node_ids; }),
+                edges.end());
+    if (edges.empty()) {
+      waiting_back_edges_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
   for (int id = this->num_node_ids() - 1; id >= num_node_ids; --id) {
     if (nodes_[id] != nullptr) RemoveNode(nodes_[id].get());
   }

@@ -137,7 +137,9 @@ class Graph {
   class NodeRange;
   NodeRange nodes() const;
   // The live nodes, each after its inputs (ids need not be: a replacement comes last).
-  std::vector<Node*> TopologicalOrder() const;
+  std::vector<Node*> TopologicalOrder() const;  // a loop's back edges left out
+  // An error naming a Merge whose back edge never came (its NextIteration was not added).
+  absl::Status CheckBackEdges() const;
 
   // Runs every node's shape function again, each after its inputs: for a graph built
   // without shape inference, or one whose edits made more known. Nodes added later infer
@@ -189,6 +191,13 @@ class Graph {
   int num_live_ = 0;
   std::vector<std::unique_ptr<Edge>> edges_;  // nullptr where one was removed
   absl::flat_hash_map<std::string, Node*> by_name_;
+  // Loops' back edges whose NextIteration is not added yet, by its name.
+  struct BackEdge {
+    Node* merge;
+    int input;
+    int port;
+  };
+  absl::flat_hash_map<std::string, std::vector<BackEdge>> waiting_back_edges_;
   VersionDef versions_;
   FunctionDefLibrary library_;
 };

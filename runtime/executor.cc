@@ -3,9 +3,12 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 
+#include "absl/base/attributes.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -35,6 +38,7 @@ struct DepthScope {
 absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph> graph,
                                                            Device* device,
                                                            const KernelCreator& create_kernel) {
+  RETURN_IF_ERROR(graph->CheckBackEdges());
   std::unique_ptr<Executor> exec(new Executor);
   exec->device_ = device;
   // Items are numbered densely (a pass may have removed nodes from the graph).
@@ -77,6 +81,21 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     item.is_merge = op == "Merge";
     item.runs_when_dead = item.is_merge || op == "_Send" || op == "_Recv";
     item.is_retval = op == "_Retval";
+    item.is_enter = op == "Enter" || op == "RefEnter";
+    item.is_constant_enter = false;
+    item.feeds_enter = false;
+    item.needs_frames = false;
+    item.is_exit = op == "Exit";
+    item.is_next_iteration = op == "NextIteration";
+    if (item.is_enter) {
+      bool is_constant = false;
+      RETURN_IF_ERROR(node->attrs().Get("is_constant", &is_constant));
+      item.is_constant_enter = is_constant;
+    }
+    if (item.is_merge) {
+      // A merge waits for its control inputs (2 each) and its first live input (1).
+      item.initial_pending = 2 * (item.initial_pending - item.num_inputs) + 1;
+    }
     exec->may_have_dead_ |= item.is_switch || op == "_Recv";
     if (!device->HostMemory()) {
       item.place_memory = true;
@@ -119,8 +138,83 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     }
     if (item.initial_pending == 0) exec->roots_.push_back(static_cast<int>(id));
   }
+  RETURN_IF_ERROR(AnalyzeFrames(exec.get()));
   exec->graph_ = std::move(graph);
   return exec;
+}
+
+// Which frame each node runs in: its inputs' frame, the child frame named by an Enter for
+// the Enter, the parent frame for what an Exit feeds.
+absl::Status Executor::AnalyzeFrames(Executor* exec) {
+  std::vector<NodeItem>& items = exec->items_;
+  exec->frames_.assign(1, FrameInfo{});
+  std::map<std::pair<int, std::string>, int> children;
+  std::vector<bool> seen(items.size(), false);
+  std::deque<int> queue(exec->roots_.begin(), exec->roots_.end());
+  for (int id : exec->roots_) seen[id] = true;
+  while (!queue.empty()) {
+    const int id = queue.front();
+    queue.pop_front();
+    const NodeItem& item = items[id];
+    int base = exec->cold_[id].frame;
+    if (item.is_exit) {
+      if (base == 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "Exit outside any loop: no Enter leads to it", exec->cold_[id].error_suffix));
+      }
+      base = exec->frames_[base].parent;
+    }
+    for (const OutEdge& e : item.out) {
+      NodeItem& dst = items[e.dst];
+      int frame = base;
+      if (dst.is_enter) {
+        std::string name;
+        RETURN_IF_ERROR(dst.node->attrs().Get("frame_name", &name));
+        auto [it, added] = children.emplace(std::make_pair(base, name), exec->frames_.size());
+        if (added) {
+          FrameInfo info;
+          info.name = name;
+          info.parent = base;
+          int64_t parallel = 10;
+          RETURN_IF_ERROR(dst.node->attrs().Get("parallel_iterations", &parallel));
+          info.parallel_iterations = static_cast<int>(std::max<int64_t>(parallel, 1));
+          exec->frames_.push_back(std::move(info));
+        }
+        frame = it->second;
+      }
+      int& dst_frame = exec->cold_[e.dst].frame;
+      if (!seen[e.dst]) {
+        seen[e.dst] = true;
+        dst_frame = frame;
+        queue.push_back(e.dst);
+      } else if (dst_frame != frame) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "takes inputs from two frames ('", exec->frames_[dst_frame].name, "' and '",
+            exec->frames_[frame].name, "'): a tensor enters a loop only through Enter",
+            exec->cold_[e.dst].error_suffix));
+      }
+    }
+  }
+  for (size_t id = 0; id < items.size(); ++id) {
+    NodeItem& item = items[id];
+    for (const OutEdge& e : item.out) item.feeds_enter |= items[e.dst].is_enter;
+    item.needs_frames =
+        item.is_constant_enter || item.is_exit || item.is_next_iteration || item.feeds_enter;
+    exec->has_merges_ |= item.is_merge;
+    const int frame_index = exec->cold_[id].frame;
+    FrameInfo& frame = exec->frames_[frame_index];
+    if (item.is_enter) ++frame.num_enters;
+    if (item.is_exit) frame.exits.push_back(static_cast<int>(id));
+    const std::string& op = item.node->type_string();
+    if (frame_index != 0 && (op == "_Send" || op == "_Recv")) {
+      return absl::UnimplementedError(
+          absl::StrCat("a while loop split across devices: place the loop's ops on one device",
+                       exec->cold_[id].error_suffix));
+    }
+  }
+  exec->has_loops_ = exec->frames_.size() > 1;
+  exec->may_have_dead_ |= exec->has_loops_;
+  return absl::OkStatus();
 }
 
 Executor::~Executor() = default;
@@ -129,22 +223,12 @@ Executor::~Executor() = default;
 class Executor::Step {
  public:
   Step(const Executor* exec, const ExecutorArgs& args, DoneCallback done)
-      : exec_(exec),
-        args_(args),
-        done_(std::move(done)),
-        inputs_(new Tensor[exec->total_inputs_]),
-        input_refs_(exec->has_refs_ ? new TensorRef[exec->total_inputs_] : nullptr),
-        pending_(new std::atomic<int>[exec->items_.size()]),
-        dead_(exec->may_have_dead_ ? new std::atomic<bool>[exec->items_.size()] : nullptr) {
+      : exec_(exec), args_(args), done_(std::move(done)), root_(exec, nullptr, 0) {
     // A kernel that waits must be woken when the step fails: give a step that brought no
     // cancellation manager its own.
     if (args_.cancellation == nullptr && exec->has_async_) {
       own_cancellation_ = std::make_unique<CancellationManager>();
       args_.cancellation = own_cancellation_.get();
-    }
-    for (size_t i = 0; i < exec->items_.size(); ++i) {
-      pending_[i].store(exec->items_[i].initial_pending, std::memory_order_relaxed);
-      if (dead_) dead_[i].store(false, std::memory_order_relaxed);
     }
   }
 
@@ -158,60 +242,120 @@ class Executor::Step {
       Complete();
       return;
     }
+    ReadyList roots;
+    for (int id : exec_->roots_) roots.push_back({&root_, id});
     ReadyStack stack;
-    Dispatch(exec_->roots_.data(), static_cast<int>(exec_->roots_.size()), &stack,
-             /*on_pool=*/false);
+    Dispatch(roots, &stack, /*on_pool=*/false);
     RunLoop(&stack, /*on_pool=*/false);
   }
 
  private:
-  using ReadyStack = absl::InlinedVector<int, 32>;
+  struct Frame;
+
+  // The per-node state of one iteration of one frame (the step's own is root_).
+  struct Iteration {
+    Iteration(const Executor* exec, Frame* frame, int64_t index)
+        : frame(frame),
+          index(index),
+          inputs(new Tensor[exec->total_inputs_]),
+          input_refs(exec->has_refs_ ? new TensorRef[exec->total_inputs_] : nullptr),
+          pending(new std::atomic<int>[exec->items_.size()]),
+          dead(exec->may_have_dead_ ? new std::atomic<bool>[exec->items_.size()] : nullptr),
+          dead_inputs(exec->has_merges_ ? new int[exec->items_.size()]() : nullptr) {
+      for (size_t i = 0; i < exec->items_.size(); ++i) {
+        pending[i].store(exec->items_[i].initial_pending, std::memory_order_relaxed);
+        if (dead) dead[i].store(false, std::memory_order_relaxed);
+      }
+    }
+    Frame* const frame;  // nullptr: the step's
+    const int64_t index;
+    std::unique_ptr<Tensor[]> inputs;
+    std::unique_ptr<TensorRef[]> input_refs;  // only when the graph has ref edges
+    std::unique_ptr<std::atomic<int>[]> pending;
+    std::unique_ptr<std::atomic<bool>[]> dead;  // per node: some input is dead
+    std::unique_ptr<int[]> dead_inputs;         // per Merge: dead data inputs (merge_mu_)
+    // In a loop's frame: its nodes ready or running, and its child frames running.
+    std::atomic<int> outstanding{0};
+    std::map<int, Frame*> children;  // running child frames by frame index (frames_mu_)
+  };
+
+  // One run of a loop: its live iterations, oldest first (all under frames_mu_).
+  struct Frame {
+    const FrameInfo* info;
+    int index;
+    Iteration* parent;
+    std::deque<std::unique_ptr<Iteration>> live;
+    int64_t first_live = 0;
+    int enters_left;
+    // NextIteration outputs for the iteration after the last live one, waiting for room.
+    std::vector<std::pair<int, Tensor>> waiting;
+    // is_constant Enter outputs, given to every iteration.
+    struct Invariant {
+      int id;
+      Tensor value;
+      TensorRef ref;  // RefEnter's
+      bool dead;
+    };
+    std::vector<Invariant> invariants;
+    std::vector<bool> exit_live;  // by position in info->exits
+  };
+
+  struct Tagged {
+    Iteration* iter;
+    int id;
+  };
+  using ReadyStack = absl::InlinedVector<Tagged, 32>;
+  using ReadyList = absl::InlinedVector<Tagged, 16>;
 
   // Runs the nodes in `stack` and whatever they make ready inline, until none is left.
   // `on_pool` tells whether this thread is one of the pool's workers.
   void RunLoop(ReadyStack* stack, bool on_pool) {
     DepthScope depth;
-    absl::InlinedVector<int, 16> ready;
+    ReadyList ready;
     while (!stack->empty()) {
-      const int id = stack->back();
+      const Tagged node = stack->back();
       stack->pop_back();
-      const NodeItem& item = exec_->items_[id];
+      const NodeItem& item = exec_->items_[node.id];
+      Iteration* iter = node.iter;
       ready.clear();
       if (!aborted_.load(std::memory_order_relaxed)) {
-        const bool dead = dead_ && dead_[id].load(std::memory_order_relaxed);
+        const bool dead = iter->dead && iter->dead[node.id].load(std::memory_order_relaxed);
         absl::Status status;
         if (dead && !item.runs_when_dead) {
-          ReleaseInputs(item);
+          ReleaseInputs(item, iter);
           status = item.is_retval ? DeadFetchError(item)
-                                  : Propagate(item, {}, {}, /*node_dead=*/true, &ready);
+                                  : Propagate(item, iter, {}, {}, /*node_dead=*/true, &ready);
         } else if (item.is_async) {
-          RunAsyncNode(id, dead);
+          RunAsyncNode(node, dead);
           continue;  // its callback finishes it
         } else {
           absl::InlinedVector<Tensor, 4> outputs(item.num_outputs);
           absl::InlinedVector<TensorRef, 4> output_refs(item.num_outputs);
           bool outputs_dead = false;
-          status = RunKernel(item, dead, absl::MakeSpan(outputs), absl::MakeSpan(output_refs),
+          status = RunKernel(item, iter, dead, absl::MakeSpan(outputs), absl::MakeSpan(output_refs),
                              &outputs_dead);
           if (status.ok()) {
-            status = Propagate(item, absl::MakeSpan(outputs), output_refs, outputs_dead, &ready);
+            status =
+                Propagate(item, iter, absl::MakeSpan(outputs), output_refs, outputs_dead, &ready);
           }
         }
         if (!status.ok()) Abort(WithNode(status, item));
+        if (exec_->has_loops_) NodeDone(item, iter, &ready);
       }
-      if (!ready.empty()) Dispatch(ready.data(), static_cast<int>(ready.size()), stack, on_pool);
+      if (!ready.empty()) Dispatch(ready, stack, on_pool);
       if (Finish()) return;  // the step is over and `this` is gone
     }
   }
 
-  OpKernelContext::Params MakeParams(const NodeItem& item, bool input_dead,
+  OpKernelContext::Params MakeParams(const NodeItem& item, Iteration* iter, bool input_dead,
                                      absl::Span<TensorRef> output_refs) const {
     OpKernelContext::Params params;
     params.is_input_dead = input_dead;
     params.kernel = item.kernel.get();
-    params.inputs = absl::MakeSpan(inputs_.get() + item.input_start, item.num_inputs);
-    if (input_refs_) {
-      params.input_refs = absl::MakeSpan(input_refs_.get() + item.input_start, item.num_inputs);
+    params.inputs = absl::MakeSpan(iter->inputs.get() + item.input_start, item.num_inputs);
+    if (iter->input_refs) {
+      params.input_refs =
+          absl::MakeSpan(iter->input_refs.get() + item.input_start, item.num_inputs);
     }
     params.output_refs = output_refs;
     params.device = exec_->device_;
@@ -237,26 +381,26 @@ class Executor::Step {
 
   // The current values of the variables that `item` takes as values (a read of a variable
   // sees every write that ran before it).
-  absl::Status DerefInputs(const NodeItem& item) {
+  absl::Status DerefInputs(const NodeItem& item, Iteration* iter) {
     if (!exec_->has_refs_) return absl::OkStatus();
     for (int i : exec_->cold(item).deref_inputs) {
       const int slot = item.input_start + i;
-      TensorRef& ref = input_refs_[slot];
+      TensorRef& ref = iter->input_refs[slot];
       if (!ref.valid()) continue;  // a dead input
       std::lock_guard<std::mutex> lock(*ref.mu);
       if (!ref.tensor->IsInitialized()) return UninitializedError(ref);
-      inputs_[slot] = *ref.tensor;
+      iter->inputs[slot] = *ref.tensor;
     }
     return absl::OkStatus();
   }
 
   // On a device whose memory is not the host's, each input where the kernel reads it:
   // host memory for its HostMemory args (a shape), the device's for the rest.
-  absl::Status PlaceInputs(const NodeItem& item) {
+  absl::Status PlaceInputs(const NodeItem& item, Iteration* iter) {
     if (!item.place_memory) return absl::OkStatus();
     const std::vector<bool>& host = exec_->memory_types(item).host_inputs;
     for (int i = 0; i < item.num_inputs; ++i) {
-      Tensor& t = inputs_[item.input_start + i];
+      Tensor& t = iter->inputs[item.input_start + i];
       if (!t.IsInitialized() || t.on_host() == host[i]) continue;
       ASSIGN_OR_RETURN(t,
                        host[i] ? exec_->device_->CopyToHost(t) : exec_->device_->CopyFromHost(t));
@@ -264,11 +408,12 @@ class Executor::Step {
     return absl::OkStatus();
   }
 
-  absl::Status RunKernel(const NodeItem& item, bool input_dead, absl::Span<Tensor> outputs,
-                         absl::Span<TensorRef> output_refs, bool* outputs_dead) {
-    RETURN_IF_ERROR(DerefInputs(item));
-    RETURN_IF_ERROR(PlaceInputs(item));
-    const OpKernelContext::Params params = MakeParams(item, input_dead, output_refs);
+  absl::Status RunKernel(const NodeItem& item, Iteration* iter, bool input_dead,
+                         absl::Span<Tensor> outputs, absl::Span<TensorRef> output_refs,
+                         bool* outputs_dead) {
+    RETURN_IF_ERROR(DerefInputs(item, iter));
+    RETURN_IF_ERROR(PlaceInputs(item, iter));
+    const OpKernelContext::Params params = MakeParams(item, iter, input_dead, output_refs);
     OpKernelContext ctx(params, outputs);
     std::optional<NodeRunStats> stats;
     if (args_.stats != nullptr) stats = StartStats(item, params.inputs);
@@ -281,7 +426,7 @@ class Executor::Step {
       status = absl::ResourceExhaustedError("out of memory while computing the node's outputs");
     }
     if (stats) RecordStats(std::move(stats), outputs);
-    ReleaseInputs(item);  // as early as possible
+    ReleaseInputs(item, iter);  // as early as possible
     *outputs_dead = ctx.outputs_dead();
     return status;
   }
@@ -328,10 +473,12 @@ class Executor::Step {
     args_.stats->Record(*std::move(stats));
   }
 
-  void ReleaseInputs(const NodeItem& item) {
-    for (int i = 0; i < item.num_inputs; ++i) inputs_[item.input_start + i] = Tensor();
-    if (input_refs_) {
-      for (int i = 0; i < item.num_inputs; ++i) input_refs_[item.input_start + i] = TensorRef();
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void ReleaseInputs(const NodeItem& item, Iteration* iter) {
+    for (int i = 0; i < item.num_inputs; ++i) iter->inputs[item.input_start + i] = Tensor();
+    if (iter->input_refs) {
+      for (int i = 0; i < item.num_inputs; ++i) {
+        iter->input_refs[item.input_start + i] = TensorRef();
+      }
     }
   }
 
@@ -341,13 +488,14 @@ class Executor::Step {
                      "' has no value: it lies on the untaken side of a conditional (Switch)"));
   }
 
-  void RunAsyncNode(int id, bool input_dead) {
-    const NodeItem& item = exec_->items_[id];
-    absl::Status inputs_ready = DerefInputs(item);
-    if (inputs_ready.ok()) inputs_ready = PlaceInputs(item);
+  void RunAsyncNode(Tagged node, bool input_dead) {
+    const NodeItem& item = exec_->items_[node.id];
+    Iteration* iter = node.iter;
+    absl::Status inputs_ready = DerefInputs(item, iter);
+    if (inputs_ready.ok()) inputs_ready = PlaceInputs(item, iter);
     if (!inputs_ready.ok()) {
       Abort(WithNode(inputs_ready, item));
-      ReleaseInputs(item);
+      ReleaseInputs(item, iter);
       Finish();
       return;
     }
@@ -360,33 +508,32 @@ class Executor::Step {
     };
     auto* state = new AsyncState;
     state->output_refs.resize(item.num_outputs);
-    state->params = MakeParams(item, input_dead, absl::MakeSpan(state->output_refs));
+    state->params = MakeParams(item, iter, input_dead, absl::MakeSpan(state->output_refs));
     state->outputs.resize(item.num_outputs);
     state->ctx = std::make_unique<OpKernelContext>(state->params, absl::MakeSpan(state->outputs));
     state->stats = StartStats(item, state->params.inputs);
-    item.kernel->ComputeAsync(state->ctx.get(), [this, id, state](absl::Status status) {
+    item.kernel->ComputeAsync(state->ctx.get(), [this, node, state](absl::Status status) {
       const bool go_on_here = executor_depth == 0;
       ReadyStack stack;
       {
         DepthScope depth;
-        const NodeItem& item = exec_->items_[id];
+        const NodeItem& item = exec_->items_[node.id];
         if (state->stats) RecordStats(std::move(state->stats), state->outputs);
-        absl::InlinedVector<int, 16> ready;
+        ReadyList ready;
         if (status.ok()) {
-          status = Propagate(item, absl::MakeSpan(state->outputs), state->output_refs,
+          status = Propagate(item, node.iter, absl::MakeSpan(state->outputs), state->output_refs,
                              state->ctx->outputs_dead(), &ready);
         }
         if (!status.ok()) Abort(WithNode(status, item));
-        ReleaseInputs(item);
+        ReleaseInputs(item, node.iter);
         delete state;
+        if (!aborted_.load(std::memory_order_relaxed)) NodeDone(item, node.iter, &ready);
         if (go_on_here) {
           // Cheap nodes run on this thread, as they would on a session's caller.
-          if (!ready.empty()) {
-            Dispatch(ready.data(), static_cast<int>(ready.size()), &stack, /*on_pool=*/false);
-          }
+          if (!ready.empty()) Dispatch(ready, &stack, /*on_pool=*/false);
         } else {
           outstanding_.fetch_add(static_cast<int>(ready.size()), std::memory_order_relaxed);
-          for (int r : ready) Schedule(r);
+          for (const Tagged& r : ready) Schedule(r);
         }
         if (Finish()) return;  // nothing was left to run
       }
@@ -394,12 +541,13 @@ class Executor::Step {
     });
   }
 
-  // Hands outputs to consumers; appends the consumers that became ready. A ref output
-  // reaches a ref input as the ref, and any other input as the variable's current value.
-  // When `node_dead`, every output (and control edge) is dead; a Switch's unset output is.
-  absl::Status Propagate(const NodeItem& item, absl::Span<Tensor> outputs,
+  // Checks the outputs a kernel produced and hands them to the consumers, in the iteration
+  // each edge leads to; appends the consumers that became ready. A ref output reaches a
+  // ref input as the ref, and any other input as the variable's current value. When
+  // `node_dead`, every output (and control edge) is dead; a Switch's unset output is.
+  absl::Status Propagate(const NodeItem& item, Iteration* iter, absl::Span<Tensor> outputs,
                          absl::Span<const TensorRef> output_refs, bool node_dead,
-                         absl::InlinedVector<int, 16>* ready) {
+                         ReadyList* ready) {
     for (int i = 0; i < item.num_outputs && !node_dead; ++i) {
       if (!item.output_used[i]) continue;
       if (item.is_switch && !outputs[i].IsInitialized()) continue;
@@ -419,33 +567,238 @@ class Executor::Step {
                                                 DataTypeString(item.output_types[i])));
       }
     }
-    for (const OutEdge& e : item.out) {
-      const bool edge_dead = node_dead || (item.is_switch && e.src_output >= 0 &&
-                                           !outputs[e.src_output].IsInitialized());
-      if (edge_dead) {
-        // The release below publishes this store to whichever thread readies the node.
-        if (!exec_->items_[e.dst].is_merge) dead_[e.dst].store(true, std::memory_order_relaxed);
-      } else if (e.dst_slot >= 0) {
-        const int slot = exec_->items_[e.dst].input_start + e.dst_slot;
-        if (e.src_ref) {
-          // A value input is read when its consumer runs (DerefInputs), after whatever that
-          // consumer waits for, not when the variable node ran.
-          input_refs_[slot] = output_refs[e.src_output];
-        } else if (e.last_use) {
-          inputs_[slot] = std::move(outputs[e.src_output]);
-        } else {
-          inputs_[slot] = outputs[e.src_output];
-        }
-      }
-      if (pending_[e.dst].fetch_sub(1, std::memory_order_acq_rel) == 1) ready->push_back(e.dst);
+    if (!exec_->has_loops_ || !item.needs_frames) {
+      DeliverOutputs(item, iter, outputs, output_refs, node_dead, /*copy=*/false, ready);
+      return absl::OkStatus();
     }
+    std::lock_guard<std::mutex> lock(frames_mu_);
+    Iteration* base = iter;
+    if (item.is_next_iteration || item.is_exit) {
+      // A dead NextIteration ends its loop variable's iterations; a dead Exit reaches the
+      // parent frame when the loop's frame ends, if no iteration sent a live value.
+      if (node_dead) return absl::OkStatus();
+      if (item.is_exit) {
+        base = ExitTarget(item, iter);
+      } else {
+        bool made = false;
+        base = NextIterationTarget(item, iter, outputs, &made);
+        if (base == nullptr) return absl::OkStatus();  // it waits for room in the frame
+        if (made) GiveInvariants(base->frame, base, ready);
+      }
+    } else if (item.is_constant_enter) {
+      Frame* frame = iter->frame;
+      frame->invariants.push_back({static_cast<int>(&item - exec_->items_.data()),
+                                   node_dead ? Tensor() : outputs[0],
+                                   output_refs.empty() ? TensorRef() : output_refs[0], node_dead});
+      for (size_t k = 1; k < frame->live.size(); ++k) {
+        DeliverOutputs(item, frame->live[k].get(), outputs, output_refs, node_dead,
+                       /*copy=*/true, ready);
+      }
+    }
+    DeliverOutputs(item, base, outputs, output_refs, node_dead, /*copy=*/false, ready);
     return absl::OkStatus();
   }
 
-  bool IsCheap(int id) const {
-    const NodeItem& item = exec_->items_[id];
+  // Hands the outputs to every consumer in `base`, or, for an Enter, in iteration 0 of its
+  // frame within `base` (made on the first Enter to arrive; under frames_mu_).
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void DeliverOutputs(const NodeItem& item, Iteration* base,
+                                                   absl::Span<Tensor> outputs,
+                                                   absl::Span<const TensorRef> output_refs,
+                                                   bool node_dead, bool copy, ReadyList* ready) {
+    for (const OutEdge& e : item.out) {
+      Iteration* target = base;
+      if (item.feeds_enter && exec_->items_[e.dst].is_enter) {
+        target = ChildIteration(base, exec_->cold_[e.dst].frame);
+      }
+      // A Switch's untaken output is dead.
+      const bool edge_dead = node_dead || (item.is_switch && e.src_output >= 0 &&
+                                           !outputs[e.src_output].IsInitialized());
+      Deliver(e, target, outputs, output_refs, edge_dead, copy, ready);
+    }
+  }
+
+  // Hands one output (or control) edge's value to its consumer in `target`; appends the
+  // consumer if that made it ready. `copy`: keep the output for other deliveries.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Deliver(const OutEdge& e, Iteration* target,
+                                            absl::Span<Tensor> outputs,
+                                            absl::Span<const TensorRef> output_refs, bool edge_dead,
+                                            bool copy, ReadyList* ready) {
+    const NodeItem& dst = exec_->items_[e.dst];
+    if (dst.is_merge) {
+      DeliverToMerge(e, dst, target, outputs, output_refs, edge_dead, copy, ready);
+      return;
+    }
+    if (edge_dead) {
+      // The release below publishes this store to whichever thread readies the node.
+      target->dead[e.dst].store(true, std::memory_order_relaxed);
+    } else if (e.dst_slot >= 0) {
+      SetInput(e, dst, target, outputs, output_refs, copy);
+    }
+    if (target->pending[e.dst].fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      MarkReady(target, e.dst, ready);
+    }
+  }
+
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void SetInput(const OutEdge& e, const NodeItem& dst,
+                                             Iteration* target, absl::Span<Tensor> outputs,
+                                             absl::Span<const TensorRef> output_refs, bool copy) {
+    const int slot = dst.input_start + e.dst_slot;
+    if (e.src_ref) {
+      // A value input is read when its consumer runs (DerefInputs), after whatever that
+      // consumer waits for, not when the variable node ran.
+      target->input_refs[slot] = output_refs[e.src_output];
+    } else if (e.last_use && !copy) {
+      target->inputs[slot] = std::move(outputs[e.src_output]);
+    } else {
+      target->inputs[slot] = outputs[e.src_output];
+    }
+  }
+
+  // A Merge is ready once its control inputs arrived and either its first live data input
+  // did (later ones are dropped) or all its data inputs are dead.
+  ABSL_ATTRIBUTE_NOINLINE void DeliverToMerge(const OutEdge& e, const NodeItem& dst,
+                                              Iteration* target, absl::Span<Tensor> outputs,
+                                              absl::Span<const TensorRef> output_refs,
+                                              bool edge_dead, bool copy, ReadyList* ready) {
+    std::lock_guard<std::mutex> lock(merge_mu_);
+    std::atomic<int>& pending = target->pending[e.dst];
+    int& dead_inputs = target->dead_inputs[e.dst];
+    bool now_ready;
+    if (e.dst_slot < 0) {
+      const int count = pending.fetch_sub(2, std::memory_order_acq_rel) - 2;
+      now_ready = count == 0 || (count == 1 && dead_inputs == dst.num_inputs);
+    } else if (!edge_dead) {
+      const int count = pending.load(std::memory_order_relaxed);
+      if ((count & 1) == 0) return;  // a live input came already
+      SetInput(e, dst, target, outputs, output_refs, copy);
+      pending.fetch_sub(1, std::memory_order_acq_rel);
+      now_ready = count == 1;
+    } else {
+      ++dead_inputs;
+      now_ready = dead_inputs == dst.num_inputs && pending.load(std::memory_order_relaxed) == 1;
+    }
+    if (now_ready) MarkReady(target, e.dst, ready);
+  }
+
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void MarkReady(Iteration* target, int id, ReadyList* ready) {
+    if (target->frame != nullptr) target->outstanding.fetch_add(1, std::memory_order_relaxed);
+    ready->push_back({target, id});
+  }
+
+  // --- frames (all under frames_mu_) ---------------------------------------------------
+  Iteration* ExitTarget(const NodeItem& item, Iteration* iter) {
+    Frame* frame = iter->frame;
+    const std::vector<int>& exits = frame->info->exits;
+    const int id = static_cast<int>(&item - exec_->items_.data());
+    frame->exit_live[std::find(exits.begin(), exits.end(), id) - exits.begin()] = true;
+    return frame->parent;
+  }
+
+  // The iteration after `iter`, made if there is room; nullptr when the value waits.
+  Iteration* NextIterationTarget(const NodeItem& item, Iteration* iter, absl::Span<Tensor> outputs,
+                                 bool* made) {
+    Frame* frame = iter->frame;
+    const int64_t next = iter->index + 1;
+    const int64_t last = frame->first_live + static_cast<int64_t>(frame->live.size()) - 1;
+    if (next <= last) return frame->live[next - frame->first_live].get();
+    if (static_cast<int>(frame->live.size()) < frame->info->parallel_iterations &&
+        frame->waiting.empty()) {
+      *made = true;
+      return NewIteration(frame);
+    }
+    frame->waiting.emplace_back(&item - exec_->items_.data(), outputs[0]);
+    return nullptr;
+  }
+
+  // A new last iteration of `frame`, holding the loop's invariants.
+  Iteration* NewIteration(Frame* frame) {
+    const int64_t index = frame->first_live + static_cast<int64_t>(frame->live.size());
+    frame->live.push_back(std::make_unique<Iteration>(exec_, frame, index));
+    return frame->live.back().get();
+  }
+
+  void GiveInvariants(Frame* frame, Iteration* iter, ReadyList* ready) {
+    for (const typename Frame::Invariant& invariant : frame->invariants) {
+      Tensor output = invariant.value;
+      DeliverOutputs(exec_->items_[invariant.id], iter, absl::MakeSpan(&output, 1),
+                     absl::MakeConstSpan(&invariant.ref, 1), invariant.dead, /*copy=*/true, ready);
+    }
+  }
+
+  // Iteration 0 of the child frame `frame_index` of `parent`, made on first use.
+  Iteration* ChildIteration(Iteration* parent, int frame_index) {
+    auto it = parent->children.find(frame_index);
+    if (it != parent->children.end()) return it->second->live.front().get();
+    auto frame = std::make_unique<Frame>();
+    frame->info = &exec_->frames_[frame_index];
+    frame->index = frame_index;
+    frame->parent = parent;
+    frame->enters_left = frame->info->num_enters;
+    frame->exit_live.assign(frame->info->exits.size(), false);
+    Frame* raw = frame.get();
+    NewIteration(raw);
+    parent->children.emplace(frame_index, raw);
+    if (parent->frame != nullptr) parent->outstanding.fetch_add(1, std::memory_order_relaxed);
+    frames_.emplace(raw, std::move(frame));
+    return raw->live.front().get();
+  }
+
+  // After a node of `iter` ran: counts it off, and ends what that completed.
+  void NodeDone(const NodeItem& item, Iteration* iter, ReadyList* ready) {
+    if (iter->frame == nullptr) return;
+    std::lock_guard<std::mutex> lock(frames_mu_);
+    if (item.is_enter && iter->index == 0) --iter->frame->enters_left;
+    if (iter->outstanding.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      CleanUp(iter->frame, ready);
+    }
+  }
+
+  // Drops the frame's finished iterations, oldest first (an iteration is finished once
+  // nothing of it is ready or running and its predecessor is gone; the first also waits
+  // for all of the loop's Enters), starts a waiting iteration where that made room, and
+  // ends the frame once nothing is left of it.
+  void CleanUp(Frame* frame, ReadyList* ready) {
+    while (!frame->live.empty()) {
+      Iteration* first = frame->live.front().get();
+      if (first->outstanding.load(std::memory_order_acquire) != 0 || !first->children.empty() ||
+          (first->index == 0 && frame->enters_left > 0)) {
+        break;
+      }
+      frame->live.pop_front();
+      ++frame->first_live;
+      if (!frame->waiting.empty() &&
+          static_cast<int>(frame->live.size()) < frame->info->parallel_iterations) {
+        Iteration* next = NewIteration(frame);
+        std::vector<std::pair<int, Tensor>> waiting = std::move(frame->waiting);
+        frame->waiting.clear();
+        for (auto& [id, value] : waiting) {
+          DeliverOutputs(exec_->items_[id], next, absl::MakeSpan(&value, 1), {},
+                         /*node_dead=*/false, /*copy=*/true, ready);
+        }
+        GiveInvariants(frame, next, ready);
+      }
+    }
+    if (!frame->live.empty() || !frame->waiting.empty()) return;
+    // The frame ended: Exits that never sent a live value send dead ones.
+    Iteration* parent = frame->parent;
+    for (size_t k = 0; k < frame->info->exits.size(); ++k) {
+      if (frame->exit_live[k]) continue;
+      DeliverOutputs(exec_->items_[frame->info->exits[k]], parent, {}, {},
+                     /*node_dead=*/true, /*copy=*/true, ready);
+    }
+    parent->children.erase(frame->index);
+    frames_.erase(frame);
+    if (parent->frame != nullptr &&
+        parent->outstanding.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      CleanUp(parent->frame, ready);
+    }
+  }
+
+  ABSL_ATTRIBUTE_ALWAYS_INLINE bool IsCheap(const Tagged& node) const {
+    const NodeItem& item = exec_->items_[node.id];
     if (!item.is_expensive || item.is_async) return true;
-    const absl::Span<const Tensor> inputs(inputs_.get() + item.input_start, item.num_inputs);
+    const absl::Span<const Tensor> inputs(node.iter->inputs.get() + item.input_start,
+                                          item.num_inputs);
     return item.kernel->WorkElements(inputs) < kInlineInputElements;
   }
 
@@ -454,20 +807,22 @@ class Executor::Step {
   // caller's thread keeps none: it is not counted among the pool's threads, and an
   // expensive kernel there would run beside the pool's (whose own kernels spread over all
   // of its threads) with more threads than cores, each preempting the others.
-  void Dispatch(const int* ready, int n, ReadyStack* stack, bool on_pool) {
-    outstanding_.fetch_add(n, std::memory_order_relaxed);
-    int kept_expensive = -1;
-    for (int k = 0; k < n; ++k) {
-      int id = ready[k];
-      if (args_.inter_op_pool == nullptr || IsCheap(id)) {
-        stack->push_back(id);
-      } else if (kept_expensive < 0) {
-        kept_expensive = id;
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Dispatch(const ReadyList& ready, ReadyStack* stack,
+                                             bool on_pool) {
+    outstanding_.fetch_add(static_cast<int>(ready.size()), std::memory_order_relaxed);
+    bool kept = false;
+    Tagged kept_expensive{nullptr, -1};
+    for (const Tagged& node : ready) {
+      if (args_.inter_op_pool == nullptr || IsCheap(node)) {
+        stack->push_back(node);
+      } else if (!kept) {
+        kept = true;
+        kept_expensive = node;
       } else {
-        Schedule(id);
+        Schedule(node);
       }
     }
-    if (kept_expensive >= 0) {
+    if (kept) {
       if (on_pool && stack->empty())
         stack->push_back(kept_expensive);
       else
@@ -475,14 +830,16 @@ class Executor::Step {
     }
   }
 
-  void Schedule(int id) {
+  void Schedule(Tagged node) {
     if (args_.inter_op_pool == nullptr) {
-      ReadyStack stack{id};
+      ReadyStack stack;
+      stack.push_back(node);
       RunLoop(&stack, /*on_pool=*/false);
       return;
     }
-    args_.inter_op_pool->Schedule([this, id] {
-      ReadyStack stack{id};
+    args_.inter_op_pool->Schedule([this, node] {
+      ReadyStack stack;
+      stack.push_back(node);
       RunLoop(&stack, /*on_pool=*/true);
     });
   }
@@ -521,10 +878,7 @@ class Executor::Step {
   const Executor* exec_;
   ExecutorArgs args_;
   DoneCallback done_;
-  std::unique_ptr<Tensor[]> inputs_;
-  std::unique_ptr<TensorRef[]> input_refs_;  // only when the graph has ref edges
-  std::unique_ptr<std::atomic<int>[]> pending_;
-  std::unique_ptr<std::atomic<bool>[]> dead_;  // per node: some input is dead
+  Iteration root_;
   std::atomic<int> outstanding_{0};
   std::atomic<bool> aborted_{false};
   std::unique_ptr<CancellationManager> own_cancellation_;
@@ -532,6 +886,9 @@ class Executor::Step {
   CancellationManager::Token cancellation_token_ = 0;
   std::mutex mu_;
   absl::Status status_;
+  std::mutex merge_mu_;   // Merges' pending counts and dead inputs
+  std::mutex frames_mu_;  // loops' frames and iterations
+  std::map<Frame*, std::unique_ptr<Frame>> frames_;
 };
 
 void Executor::RunAsync(const ExecutorArgs& args, DoneCallback done) const {

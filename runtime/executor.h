@@ -9,8 +9,15 @@
 // waits for all its inputs and forwards the live one (dead only if all are); _Send and
 // _Recv carry deadness across partitions; a dead fetch is an error.
 //
-// Per-step state is indexed by item (the graph's live nodes, numbered densely); frames and
-// iterations for loops will extend the index, not replace it.
+// Loops are frames, as in TensorFlow: Enter moves a tensor into iteration 0 of a child
+// frame (every iteration when is_constant), NextIteration into the next iteration, Exit back
+// to the frame around. A Merge runs on its first live input (a loop variable comes from
+// Enter, then from NextIteration) or dead once all its inputs are dead. Up to an Enter's
+// parallel_iterations iterations of a frame run at once; a frame ends when its iterations
+// have, and its Exits that never carried a live value then send dead tensors outward.
+//
+// Per-step state is indexed by item (the graph's live nodes, numbered densely) within an
+// Iteration: the step's own, or one iteration of one run of a loop's frame.
 #pragma once
 
 #include <functional>
@@ -77,10 +84,18 @@ class Executor {
     bool is_expensive = true;
     // Control flow: how the node treats deadness.
     bool is_switch = false;       // an output it leaves unset is dead
-    bool is_merge = false;        // dead inputs reach it as unset slots, not as deadness
+    bool is_merge = false;        // runs on its first live input, dead ones as unset slots
     bool runs_when_dead = false;  // Merge, _Send, _Recv: the kernel itself handles deadness
     bool is_retval = false;       // a dead fetch is an error
     bool place_memory = false;    // on a device whose memory is not the host's
+    // Loops: how the node's outputs leave its frame (ColdItem::frame). Bits, so that an
+    // item stays as small as without loops.
+    bool is_enter : 1;           // into iteration 0 of its frame (from the parent's)
+    bool is_constant_enter : 1;  // ... and into every later iteration
+    bool is_exit : 1;            // to the parent frame's iteration
+    bool is_next_iteration : 1;  // to the next iteration of its frame
+    bool feeds_enter : 1;        // some consumer is an Enter (of a child frame)
+    bool needs_frames : 1;       // any of the above: its outputs need the frames' lock
     std::vector<OutEdge> out;
     // Read on every run, so kept here rather than behind `node`.
     absl::InlinedVector<DataType, 2> output_types;
@@ -91,13 +106,23 @@ class Executor {
   struct ColdItem {
     std::vector<int> deref_inputs;  // value inputs fed by a ref: read when the node runs
     std::string error_suffix;       // " [[node NAME (OP) on DEVICE]]"
+    int frame = 0;                  // the loop frame the node runs in (0: the step's)
   };
   // On a device whose memory is not the host's: which inputs and outputs each item's
   // kernel keeps in host memory (empty on other devices).
   struct MemoryTypes {
     std::vector<bool> host_inputs, host_outputs;
   };
+  // A loop's frame, as the graph declares it (frames_[0] is the step itself).
+  struct FrameInfo {
+    std::string name;
+    int parent = -1;
+    int parallel_iterations = 10;
+    int num_enters = 0;
+    std::vector<int> exits;  // items
+  };
   class Step;
+  static absl::Status AnalyzeFrames(Executor* exec);
 
   Executor() = default;
 
@@ -115,6 +140,9 @@ class Executor {
   bool has_refs_ = false;       // any ref-typed edge: steps keep ref slots
   bool has_async_ = false;      // an async kernel (a receive, a queue): steps are cancellable
   bool may_have_dead_ = false;  // a Switch or _Recv: steps track dead nodes
+  std::vector<FrameInfo> frames_;
+  bool has_loops_ = false;   // frames beyond the step's
+  bool has_merges_ = false;  // steps count Merges' dead inputs
 };
 
 }  // namespace runnel

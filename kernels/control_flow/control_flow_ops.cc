@@ -1,5 +1,6 @@
-// Switch and Merge: the executor gives them their meaning (an unset Switch output is dead;
-// a Merge runs once all inputs arrived, dead ones as unset slots).
+// Switch, Merge and the loop ops: the executor gives them their meaning (an unset Switch
+// output is dead; a Merge runs on its first live input, or dead once all inputs are dead;
+// Enter, Exit and NextIteration forward their input to another frame or iteration).
 #include "core/kernel_registry.h"
 
 namespace runnel {
@@ -33,7 +34,41 @@ class MergeOp : public OpKernel {
   bool IsExpensive() const override { return false; }
 };
 
+// Enter, Exit, NextIteration, LoopCond: the executor moves the output where it belongs.
+class ForwardToFrameOp : public OpKernel {
+ public:
+  absl::Status Compute(OpKernelContext* ctx) override {
+    ctx->set_output(0, ctx->input(0));
+    return absl::OkStatus();
+  }
+  bool IsExpensive() const override { return false; }
+};
+
+class LoopCondOp : public ForwardToFrameOp {
+ public:
+  absl::Status Compute(OpKernelContext* ctx) override {
+    const Tensor& pred = ctx->input(0);
+    RN_REQUIRE(pred.dims() == 0, "a loop's condition must be a scalar, got shape ",
+               pred.shape().DebugString());
+    return ForwardToFrameOp::Compute(ctx);
+  }
+};
+
+class RefEnterOp : public OpKernel {
+ public:
+  absl::Status Compute(OpKernelContext* ctx) override {
+    ctx->set_output_ref(0, ctx->input_ref(0));
+    return absl::OkStatus();
+  }
+  bool IsExpensive() const override { return false; }
+};
+
 REGISTER_KERNEL(KernelDefBuilder("Switch").Device(kCpu).AllowStrings(), SwitchOp);
+REGISTER_KERNEL(KernelDefBuilder("RefEnter").Device(kCpu).AllowStrings(), RefEnterOp);
+REGISTER_KERNEL(KernelDefBuilder("Enter").Device(kCpu).AllowStrings(), ForwardToFrameOp);
+REGISTER_KERNEL(KernelDefBuilder("Exit").Device(kCpu).AllowStrings(), ForwardToFrameOp);
+REGISTER_KERNEL(KernelDefBuilder("NextIteration").Device(kCpu).AllowStrings(), ForwardToFrameOp);
+REGISTER_KERNEL(KernelDefBuilder("LoopCond").Device(kCpu), LoopCondOp);
 REGISTER_KERNEL(KernelDefBuilder("Merge").Device(kCpu).AllowStrings(), MergeOp);
 
 }  // namespace

@@ -1,9 +1,17 @@
-// Control flow ops: conditionals are Switch and Merge with dead tensors (see the executor).
+// Control flow ops: conditionals are Switch and Merge with dead tensors, loops add Enter,
+// Exit, NextIteration and LoopCond, which move tensors between frames and iterations (see
+// the executor).
 #include "core/gradients.h"
 #include "core/op_registry.h"
 
 namespace runnel {
 namespace {
+
+absl::Status LoopCondShape(InferenceContext* c) {
+  RETURN_IF_ERROR(c->WithRank(0, 0));
+  c->set_output(0, c->input(0));
+  return absl::OkStatus();
+}
 
 absl::Status SwitchShape(InferenceContext* c) {
   RETURN_IF_ERROR(c->WithRank(1, 0));
@@ -60,8 +68,9 @@ REGISTER_OP("Switch")
     .Output("output_true: T")
     .Attr("T: type")
     .SetShapeFn(SwitchShape)
-    .Doc("Forwards `data` to output_true if `pred`, else to output_false; the other output "
-         "is dead, and so is whatever consumes it (up to a Merge).");
+    .Doc(
+        "Forwards `data` to output_true if `pred`, else to output_false; the other output "
+        "is dead, and so is whatever consumes it (up to a Merge).");
 
 REGISTER_OP("Merge")
     .SetGradient(MergeGrad)
@@ -71,6 +80,52 @@ REGISTER_OP("Merge")
     .Attr("T: type")
     .Attr("N: int >= 1")
     .SetShapeFn(MergeShape)
-    .Doc("Forwards the live one of its inputs and its index; dead when all inputs are.");
+    .Doc(
+        "Forwards the first live one of its inputs and its index; dead when all inputs "
+        "are. In a loop it takes the loop variable from Enter in the first iteration and "
+        "from NextIteration in the others.");
+
+REGISTER_OP("Enter")
+    .Input("data: T")
+    .Output("output: T")
+    .Attr("T: type")
+    .Attr("frame_name: string")
+    .Attr("is_constant: bool = false")
+    .Attr("parallel_iterations: int = 10")
+    .SetShapeFn(shape_fn::Unchanged)
+    .Doc(
+        "Forwards `data` into the first iteration of the child frame `frame_name` (a "
+        "loop), or into every iteration when `is_constant`; at most `parallel_iterations` "
+        "iterations of the frame run at once.");
+
+REGISTER_OP("RefEnter")
+    .Input("data: Ref(T)")
+    .Output("output: Ref(T)")
+    .Attr("T: type")
+    .Attr("frame_name: string")
+    .Attr("is_constant: bool = false")
+    .Attr("parallel_iterations: int = 10")
+    .SetShapeFn(shape_fn::Unchanged)
+    .Doc("Enter for a variable's reference: the loop reads and updates the variable itself.");
+
+REGISTER_OP("Exit")
+    .Input("data: T")
+    .Output("output: T")
+    .Attr("T: type")
+    .SetShapeFn(shape_fn::Unchanged)
+    .Doc("Forwards `data` from a loop's frame to the frame around it.");
+
+REGISTER_OP("NextIteration")
+    .Input("data: T")
+    .Output("output: T")
+    .Attr("T: type")
+    .SetShapeFn(shape_fn::Unchanged)
+    .Doc("Forwards `data` to the next iteration of its frame.");
+
+REGISTER_OP("LoopCond")
+    .Input("input: bool")
+    .Output("output: bool")
+    .SetShapeFn(LoopCondShape)
+    .Doc("Forwards a loop's condition to the Switches that carry on or leave the loop.");
 
 }  // namespace runnel

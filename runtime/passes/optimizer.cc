@@ -19,8 +19,20 @@ std::vector<std::unique_ptr<GraphPass>> PassesForLevel(int level) {
   return passes;
 }
 
+// Whether the graph has a while loop. The passes that rewrite nodes do not know frames
+// yet (a constant folded out of a loop, or two nodes of different frames merged, would put
+// a node in the wrong frame), so a graph with loops is only pruned.
+static bool HasLoops(const Graph& graph) {
+  for (const Node* node : graph.nodes()) {
+    if (node->type_string() == "Enter") return true;
+  }
+  return false;
+}
+
 absl::Status OptimizeGraph(int level, const PassContext& ctx, Graph* graph) {
+  const bool loops = HasLoops(*graph);
   for (const auto& pass : PassesForLevel(level)) {
+    if (loops && pass->name() != std::string("prune_dead_nodes")) continue;
     absl::Status status = pass->Run(ctx, graph);
     if (!status.ok()) {
       return AppendToMessage(status, absl::StrCat(" (in graph pass ", pass->name(), ")"));
