@@ -238,6 +238,20 @@ class PyGraph {
       names.push_back(graph_->node(id)->name());
     return names;
   }
+  // Makes input `index` of node `name` read `src` (a tensor name): a loop's back edge.
+  void UpdateInput(const std::string& name, int index, const std::string& src) {
+    Node* node = graph_->FindNode(name);
+    auto id = ParseTensorName(src);
+    Check(id.status());
+    Node* from = graph_->FindNode(id->node);
+    if (node == nullptr || from == nullptr) {
+      ThrowStatus(absl::NotFoundError("no node named '" + (node ? id->node : name) + "'"));
+    }
+    if (index < 0 || index >= node->num_inputs()) {
+      ThrowStatus(absl::InvalidArgumentError(absl::StrCat(name, " has no input ", index)));
+    }
+    Check(graph_->UpdateInput(node, index, from, id->port));
+  }
   py::tuple Info(const std::string& name) {
     Node* node = graph_->FindNode(name);
     if (node == nullptr) ThrowStatus(absl::NotFoundError("no node named '" + name + "'"));
@@ -493,6 +507,7 @@ PYBIND11_MODULE(_runnel, m) {
       .def("add_node", &PyGraph::AddNode)
       .def("extend", &PyGraph::Extend)
       .def("node_info", &PyGraph::Info)
+      .def("update_input", &PyGraph::UpdateInput)
       .def("add_gradients", &PyGraph::AddGradients)
       .def("to_graph_def", &PyGraph::ToGraphDef)
       .def("num_nodes", &PyGraph::NumNodes);

@@ -615,6 +615,9 @@ COVERAGE = {
     **{op: "test_batch_norm.py::test_gradient_matches_numpy_finite_differences"
        for op in ("FusedBatchNormGrad", "FusedBatchNormGradV2", "FusedBatchNormGradV3")},
     **{op: "test_control_flow.py::test_only_the_taken_branch_runs" for op in ("Switch", "Merge")},
+    **{op: "test_while_loop.py::test_while_loop_counts_like_python"
+       for op in ("Enter", "Exit", "NextIteration", "LoopCond")},
+    "RefEnter": "test_while_loop.py::test_a_cond_inside_the_loop_takes_one_branch_per_iteration",
     "Where": "test_control_flow.py::test_where_with_one_argument_matches_numpy",
     **{op: "test_image_codecs.py::test_read_file_and_decode_raw" for op in ("ReadFile", "DecodeRaw")},
     **{op: "test_image_codecs.py::test_png_round_trips_and_matches_pil"

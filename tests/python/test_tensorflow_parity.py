@@ -111,3 +111,52 @@ def test_replica_device_setter_places_as_tensorflow_does():
     theirs, _ = build(tensorflow.compat.v1)
     ours, _ = build(runnel)
     assert ours == theirs
+
+
+def loop_graph(tf):
+    """A nested loop with a fed tensor, built by `tf`'s while_loop: sum over a < n of
+    (sum over b < a of b * x), and x ** n."""
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [], name="x")
+        n = tf.placeholder(tf.int32, [], name="n")
+
+        def outer(a, total, power):
+            _, inner = tf.while_loop(lambda b, s: b < a,
+                                     lambda b, s: (b + 1, s + tf.cast(b, tf.float32) * x),
+                                     [tf.constant(0), tf.constant(0.0)])
+            return a + 1, total + inner, power * x
+
+        _, total, power = tf.while_loop(lambda a, t, p: a < n, outer,
+                                        [tf.constant(0), tf.constant(0.0), tf.constant(1.0)],
+                                        name="loop")
+        tf.identity(total, name="total")
+        tf.identity(power, name="power")
+    return g
+
+
+def test_a_tensorflow_while_loop_graph_imports_and_runs():
+    tf1 = tensorflow.compat.v1
+    tf1.disable_control_flow_v2()  # TensorFlow 1's Enter/Exit/NextIteration loops
+    try:
+        graph_def = loop_graph(tf1).as_graph_def()
+    finally:
+        tf1.enable_control_flow_v2()
+    ops = {node.op for node in graph_def.node}
+    assert {"Enter", "Exit", "NextIteration", "LoopCond", "Merge", "Switch"} <= ops
+    frames = {node.attr["frame_name"].s for node in graph_def.node if node.op == "Enter"}
+    with runnel.Graph().as_default() as g:
+        runnel.import_graph_def(runnel.GraphDef.FromString(graph_def.SerializeToString()),
+                                name="")
+        ours = {node.attr["frame_name"].s for node in g.as_graph_def().node
+                if node.op == "Enter"}
+        assert ours == frames and len(frames) == 2  # the frame names are kept
+        with runnel.Session() as sess:
+            for n in (0, 1, 5):
+                total, power = sess.run(["total:0", "power:0"], {"x:0": 1.5, "n:0": n})
+                expected = sum(b * 1.5 for a in range(n) for b in range(a))
+                np.testing.assert_allclose([total, power], [expected, 1.5 ** n], rtol=1e-6)
+    # Runnel's own tf.while_loop builds the same computation.
+    with runnel.Session(graph=loop_graph(runnel)) as sess:
+        np.testing.assert_allclose(sess.run(["total:0", "power:0"], {"x:0": 1.5, "n:0": 5}),
+                                   [10 * 1.5, 1.5 ** 5], rtol=1e-6)

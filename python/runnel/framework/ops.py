@@ -348,8 +348,9 @@ class Graph:
         node.device = self._device_for(node)  # device functions see the op's inputs and attrs
         info = self._c_graph.add_node(node.SerializeToString())
         op = self._record_op(info, list(inputs), control_ops)
-        if context is not None:
+        while context is not None:  # it belongs to every branch or loop it is built in
             context.ops.add(op)
+            context = context.outer
         return op
 
     def _record_op(self, info, inputs, control_ops):
@@ -362,9 +363,14 @@ class Graph:
         self._names_in_use.setdefault(op.name.lower(), 1)
         return op
 
+    def _update_input(self, op, index, tensor):
+        """Makes `op`'s input `index` read `tensor` (a while loop's back edge)."""
+        self._c_graph.update_input(op.name, index, tensor.name)
+        op._inputs[index] = tensor
+
     def _add_imported_nodes(self, names):
         """Creates Operations for nodes the C++ graph already holds (import_graph_def)."""
-        new_ops = []
+        new_ops, back_edges = [], []
         for n in names:
             info = self._c_graph.node_info(n)
             node = node_def_pb2.NodeDef()
@@ -373,10 +379,16 @@ class Graph:
             for i in node.input:
                 if i.startswith("^"):
                     controls.append(self._ops_by_name[i[1:]])
-                else:
-                    src, _, port = i.partition(":")
+                    continue
+                src, _, port = i.partition(":")
+                if src in self._ops_by_name:
                     inputs.append(self._ops_by_name[src].outputs[int(port or 0)])
+                else:  # a loop's back edge (NextIteration -> Merge): its source comes later
+                    back_edges.append((len(new_ops), len(inputs), src, int(port or 0)))
+                    inputs.append(None)
             new_ops.append(self._record_op(info, inputs, controls))
+        for op_index, input_index, src, port in back_edges:
+            new_ops[op_index]._inputs[input_index] = self._ops_by_name[src].outputs[port]
         return new_ops
 
     # --- lookup ---------------------------------------------------------------------

@@ -1,12 +1,16 @@
-"""Control flow: tf.cond and tf.case (Switch/Merge with dead tensors), tf.group, tf.tuple."""
+"""Control flow: tf.cond and tf.case (Switch/Merge with dead tensors), tf.while_loop
+(frames: Enter, Merge, LoopCond, Switch, NextIteration, Exit), tf.group, tf.tuple."""
 import builtins
 
 import numpy as np
 
+from runnel.framework import constant_op
 from runnel.framework import dtypes
 from runnel.framework import ops
+from runnel.framework import tensor_shape
 from runnel.framework.api_export import tf_export
 from runnel.ops import gen_ops
+from runnel.ops import math_ops
 
 
 class _CondContext:
@@ -26,10 +30,13 @@ class _CondContext:
         self._entered = {}
 
     def enter(self, tensor):
-        # A variable's reference passes as is: the op using it has other inputs (or the
-        # pivot) that make it dead, and a Switch would turn the reference into a value.
-        if tensor.op in self.ops or tensor._is_ref:
+        if tensor.op in self.ops:
             return tensor
+        # A variable's reference passes as is (into an enclosing loop through its RefEnter):
+        # the op using it has other inputs (or the pivot) that make it dead, and a Switch
+        # would turn the reference into a value.
+        if tensor._is_ref:
+            return self.outer.enter(tensor) if self.outer is not None else tensor
         switched = self._entered.get(tensor.name)
         if switched is None:
             # Built in the enclosing context, so that it in turn switches what it needs.
@@ -122,6 +129,152 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
     if not strict and isinstance(result, (list, builtins.tuple)) and len(result) == 1:
         return result[0]
     return result
+
+
+class _WhileContext:
+    """The condition and body of a tf.while_loop while they are being built. Every tensor
+    from outside enters the loop's frame once, through an Enter with is_constant (a
+    variable's reference through a RefEnter); ops without inputs hang on the pivot, so that
+    they run in each iteration."""
+
+    def __init__(self, graph, frame_name, parallel_iterations):
+        self.graph = graph
+        self.frame_name = frame_name
+        self.parallel_iterations = parallel_iterations
+        self.outer = graph._cond_context
+        self.pivot = None
+        self.ops = set()
+        self._entered = {}
+
+    def enter(self, tensor):
+        if tensor.op in self.ops:
+            return tensor
+        entered = self._entered.get(tensor.name)
+        if entered is None:
+            with self.graph._in_cond_context(self.outer), \
+                    self.graph.name_scope(self.frame_name.rstrip("/") + "/"):
+                enter = gen_ops.ref_enter if tensor._is_ref else gen_ops.enter
+                entered = enter(tensor, frame_name=self.frame_name, is_constant=True,
+                                parallel_iterations=self.parallel_iterations)
+            self.ops.add(entered.op)
+            self._entered[tensor.name] = entered
+        return entered
+
+
+@tf_export("while_loop")
+def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10,
+               back_prop=True, swap_memory=False, maximum_iterations=None, name=None,
+               return_same_structure=False):
+    """Repeats `loop_vars = body(*loop_vars)` while `cond(*loop_vars)`; returns the final
+    loop variables (a one-element list as its element unless return_same_structure, as in
+    TensorFlow 1.x). Up to `parallel_iterations` iterations run at once; with
+    `maximum_iterations` the loop stops after that many. The graph holds the loop once
+    (a frame, see the executor); gradients through it are not supported yet."""
+    if not callable(cond) or not callable(body):
+        raise TypeError("tf.while_loop needs callable cond and body")
+    if not isinstance(parallel_iterations, int) or parallel_iterations < 1:
+        raise ValueError(f"parallel_iterations must be a positive int, got "
+                         f"{parallel_iterations!r}")
+    if maximum_iterations is not None:
+        user_cond, user_body = cond, body
+
+        def cond(counter, *values):  # noqa: F811 - the counted condition
+            within = math_ops.less(counter, maximum_iterations)
+            return math_ops.logical_and(within, user_cond(*values))
+
+        def body(counter, *values):  # noqa: F811
+            out = user_body(*values)
+            out = list(out) if isinstance(out, (list, builtins.tuple)) and len(values) > 1 \
+                else [out]
+            return [counter + 1] + out
+
+        inner = list(loop_vars) if isinstance(loop_vars, (list, builtins.tuple)) \
+            else [loop_vars]
+        result = while_loop(cond, body, [constant_op.constant(0, dtypes.int32)] + inner,
+                            shape_invariants=None if shape_invariants is None else
+                            [None] + list(shape_invariants),
+                            parallel_iterations=parallel_iterations, name=name,
+                            return_same_structure=True)[1:]
+        if isinstance(loop_vars, (list, builtins.tuple)):
+            result = type(loop_vars)(result) if not hasattr(loop_vars, "_fields") \
+                else type(loop_vars)(*result)
+            if not return_same_structure and len(result) == 1:
+                return result[0]
+            return result
+        return result[0]
+    graph = ops.get_default_graph()
+    structure = loop_vars
+    flat = [ops.convert_to_tensor(v) for v in _flatten(loop_vars)]
+    if not flat:
+        raise ValueError("tf.while_loop needs at least one loop variable")
+    invariants = _flatten(shape_invariants) if shape_invariants is not None else \
+        [None] * len(flat)
+    with ops.name_scope(name, "while", flat) as scope:
+        frame = scope
+        enters = [gen_ops.enter(v, frame_name=frame, is_constant=False,
+                                parallel_iterations=parallel_iterations, name="Enter")
+                  for v in flat]
+        context = _WhileContext(graph, frame, parallel_iterations)
+        context.ops.update(e.op for e in enters)
+        with graph._in_cond_context(context):
+            merges = [gen_ops.merge([e, e], name="Merge")[0] for e in enters]
+            context.pivot = merges[0]
+            pred = ops.convert_to_tensor(cond(*_as_args(_pack_like(structure, list(merges)))))
+            if pred.dtype.base_dtype != dtypes.bool or pred.shape.ndims not in (None, 0):
+                raise TypeError(f"tf.while_loop's cond must return a bool scalar, got "
+                                f"{pred.dtype.name} of shape {pred.shape}")
+            pred = gen_ops.loop_cond(pred, name="LoopCond")
+            switches = [gen_ops.switch(m, pred, name="Switch") for m in merges]
+            exits = [gen_ops.exit(sw[0], name="Exit") for sw in switches]
+            body_in = [gen_ops.identity(sw[1], name="Identity") for sw in switches]
+            context.pivot = body_in[0]
+            out = body(*_as_args(_pack_like(structure, list(body_in))))
+            sequence = (list, builtins.tuple)
+            if not isinstance(structure, sequence) and isinstance(out, sequence) and \
+                    len(out) == 1:
+                out = out[0]
+            elif isinstance(structure, sequence) and len(structure) == 1 and \
+                    not isinstance(out, sequence):
+                out = [out]
+            out_flat = [ops.convert_to_tensor(v) for v in _flatten(out)]
+            if len(out_flat) != len(flat) or not _same_structure(structure, out):
+                raise ValueError(f"tf.while_loop's body must return the structure of "
+                                 f"loop_vars ({len(flat)} tensors), got {out!r}")
+            out_flat = [context.enter(t) for t in out_flat]
+            for before, after, invariant in zip(flat, out_flat, invariants):
+                _check_loop_var(before, after, invariant)
+            nexts = [gen_ops.next_iteration(t, name="NextIteration") for t in out_flat]
+        for merge, nxt in zip(merges, nexts):
+            graph._update_input(merge.op, 1, nxt)
+    result = _pack_like(structure, list(exits))
+    if not return_same_structure and isinstance(result, (list, builtins.tuple)) and \
+            len(result) == 1:
+        return result[0]
+    return result
+
+
+def _as_args(packed):
+    """The loop variables as cond's and body's arguments (TensorFlow calls them with
+    *loop_vars for a list or tuple, else with the one structure)."""
+    if isinstance(packed, (list, builtins.tuple)) and not hasattr(packed, "_fields"):
+        return list(packed)
+    return [packed]
+
+
+def _check_loop_var(before, after, invariant):
+    if before.dtype.base_dtype != after.dtype.base_dtype:
+        raise TypeError(f"loop variable {before.name} enters the loop as {before.dtype.name} "
+                        f"and leaves the body as {after.dtype.name}")
+    shape = before.shape if invariant is None else tensor_shape.as_shape(invariant)
+    if not shape.is_compatible_with(after.shape) and invariant is None:
+        raise ValueError(f"Input tensor '{before.name}' enters the loop with shape "
+                         f"{before.shape}, but has shape {after.shape} after one iteration. "
+                         "To allow the shape to vary across iterations, use the "
+                         "`shape_invariants` argument of tf.while_loop to specify a less-"
+                         "specific shape.")
+    if invariant is not None and not shape.is_compatible_with(after.shape):
+        raise ValueError(f"loop variable {before.name}: its shape after one iteration, "
+                         f"{after.shape}, does not fit its shape invariant {shape}")
 
 
 @tf_export("case")
