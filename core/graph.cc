@@ -512,6 +512,17 @@ void Graph::RemoveNode(Node* node) {
   nodes_[node->id()].reset();
 }
 
+absl::Status Graph::RefineOutputShape(Node* node, int output, const PartialShape& shape) {
+  auto merged = node->output_shapes_[output].Merge(shape);
+  if (!merged.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("output ", output, " has shape ", node->output_shapes_[output].DebugString(),
+                     ", which does not fit ", shape.DebugString(), node->ErrorSuffix()));
+  }
+  node->output_shapes_[output] = *std::move(merged);
+  return absl::OkStatus();
+}
+
 absl::Status Graph::UpdateInput(Node* dst, int input, Node* src, int output) {
   const DataType want = dst->input_type(input);
   const DataType got = src->output_type(output);

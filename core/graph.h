@@ -145,6 +145,9 @@ class Graph {
   // without shape inference, or one whose edits made more known. Nodes added later infer
   // theirs as they come.
   absl::Status InferShapes();
+  // Narrows output `output`'s inferred shape with what its builder knows (Python's
+  // Tensor.set_shape): later nodes infer from the merged shape. Errors when they disagree.
+  absl::Status RefineOutputShape(Node* node, int output, const PartialShape& shape);
 
   // Edits, for passes. Each keeps the nodes' defs true to their edges (inputs rewritten),
   // so def() and ToGraphDef describe the graph as it is.

@@ -17,6 +17,13 @@ Tensor::Tensor(DataType dtype, const TensorShape& shape, Allocator* allocator)
     data_ = strings;
     return;
   }
+  if (dtype == DT_RESOURCE) {  // handles: shared pointers, released element by element
+    auto* handles = new ResourceHandle[std::max<int64_t>(num_elements_, 1)];
+    owner_ =
+        std::shared_ptr<void>(handles, [](void* p) { delete[] static_cast<ResourceHandle*>(p); });
+    data_ = handles;
+    return;
+  }
   on_host_ = allocator->HostMemory();
   size_t bytes = TotalBytes();
   void* ptr = allocator->Allocate(bytes);
@@ -71,7 +78,8 @@ absl::Status FillFromRepeated(const Repeated& values, int64_t n, T* out) {
 absl::StatusOr<Tensor> Tensor::FromProto(const TensorProto& proto) {
   ASSIGN_OR_RETURN(TensorShape shape, TensorShape::FromProto(proto.tensor_shape()));
   DataType dtype = proto.dtype();
-  if (DataTypeSize(dtype) == 0 || IsRefType(dtype)) {
+  // A resource handle points at an object in this process: no proto can carry one in.
+  if (DataTypeSize(dtype) == 0 || IsRefType(dtype) || dtype == DT_RESOURCE) {
     return absl::UnimplementedError(
         absl::StrCat("tensors of dtype ", DataTypeString(dtype), " are not supported"));
   }
@@ -169,6 +177,7 @@ void Tensor::AsProto(TensorProto* proto) const {
     for (int64_t i = 0; i < num_elements_; ++i) proto->add_string_val(data<std::string>()[i]);
     return;
   }
+  if (dtype_ == DT_RESOURCE) return;  // a handle is meaningful only in this process
   proto->set_tensor_content(static_cast<const char*>(data_), TotalBytes());
 }
 
@@ -195,6 +204,8 @@ Tensor Tensor::Clone() const {
   Tensor t(dtype_, shape_);
   if (dtype_ == DT_STRING) {
     std::copy_n(data<std::string>(), num_elements_, t.data<std::string>());
+  } else if (dtype_ == DT_RESOURCE) {
+    std::copy_n(data<ResourceHandle>(), num_elements_, t.data<ResourceHandle>());
   } else if (TotalBytes() > 0) {
     std::memcpy(t.raw_data(), data_, TotalBytes());
   }
@@ -206,6 +217,13 @@ std::string Tensor::DebugString(int max_entries) const {
   std::string out = absl::StrCat(DataTypeString(dtype_), " ", shape_.DebugString());
   if (!on_host_) return out + " (in device memory)";
   int64_t shown = std::min<int64_t>(num_elements_, max_entries);
+  if (dtype_ == DT_RESOURCE) {
+    for (int64_t i = 0; i < shown; ++i) {
+      const ResourceHandle& handle = data<ResourceHandle>()[i];
+      absl::StrAppend(&out, " ", handle ? handle->DebugString() : "<empty handle>");
+    }
+    return out;
+  }
   VisitDataType(dtype_, [&](auto zero) {
     using T = decltype(zero);
     for (int64_t i = 0; i < shown; ++i) {

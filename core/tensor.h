@@ -15,6 +15,16 @@
 
 namespace runnel {
 
+// What a DT_RESOURCE tensor's elements point at: an object that lives as long as some
+// handle to it does (a TensorArray lives for its step, or for as long as a fetched handle).
+class ResourceBase {
+ public:
+  virtual ~ResourceBase() = default;
+  virtual std::string DebugString() const = 0;
+};
+// A DT_RESOURCE element.
+using ResourceHandle = std::shared_ptr<ResourceBase>;
+
 class Tensor {
  public:
   Tensor() = default;  // uninitialized: dtype DT_INVALID, no buffer

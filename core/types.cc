@@ -30,6 +30,8 @@ int DataTypeSize(DataType dtype) {
       return 16;
     case DT_STRING:  // an array of std::string (never copied bytewise)
       return sizeof(std::string);
+    case DT_RESOURCE:  // an array of ResourceHandle (core/tensor.h), likewise
+      return 2 * sizeof(void*);
     default:
       return 0;
   }

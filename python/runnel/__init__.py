@@ -11,7 +11,8 @@ Every public function and class declares its names where it is defined (`@tf_exp
 declarations (framework/api_export.py). Only values are listed here: dtypes and constants.
 """
 from runnel.framework.dtypes import (bfloat16, bool, double, float16, float32, float64, half,
-                                     int8, int16, int32, int64, string, uint8, uint16)
+                                     int8, int16, int32, int64, resource, string, uint8,
+                                     uint16)
 from runnel.ops.variable_scope import AUTO_REUSE
 from runnel.proto.graph_pb2 import GraphDef
 from runnel.proto.node_def_pb2 import NodeDef
@@ -26,6 +27,7 @@ from runnel.framework import tensor_shape as _tensor_shape  # noqa: F401
 from runnel.ops import array_ops as _array_ops  # noqa: F401
 from runnel.ops import control_flow_ops as _control_flow_ops  # noqa: F401
 from runnel.ops import data_flow_ops as _data_flow_ops  # noqa: F401
+from runnel.ops import functional_ops as _functional_ops  # noqa: F401
 from runnel.ops import gradients as _gradients  # noqa: F401
 from runnel.ops import init_ops as _init_ops  # noqa: F401
 from runnel.ops import io_ops as _io_ops  # noqa: F401
@@ -33,6 +35,7 @@ from runnel.ops import math_ops as _math_ops  # noqa: F401
 from runnel.ops import nn_impl as _nn_impl  # noqa: F401
 from runnel.ops import nn_ops as _nn_ops  # noqa: F401
 from runnel.ops import random_ops as _random_ops  # noqa: F401
+from runnel.ops import tensor_array_ops as _tensor_array_ops  # noqa: F401
 from runnel.ops import variable_scope as _variable_scope  # noqa: F401
 from runnel.ops import variables as _variables  # noqa: F401
 

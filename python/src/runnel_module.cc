@@ -6,6 +6,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -251,6 +252,16 @@ class PyGraph {
       ThrowStatus(absl::InvalidArgumentError(absl::StrCat(name, " has no input ", index)));
     }
     Check(graph_->UpdateInput(node, index, from, id->port));
+  }
+  // Tensor.set_shape: `dims` (None for an unknown rank, -1 for an unknown dim) narrows
+  // what later nodes infer from output `port` of node `name`.
+  void SetShape(const std::string& name, int port, std::optional<std::vector<int64_t>> dims) {
+    Node* node = graph_->FindNode(name);
+    if (node == nullptr || port < 0 || port >= node->num_outputs()) {
+      ThrowStatus(absl::NotFoundError(absl::StrCat("no tensor ", name, ":", port)));
+    }
+    if (!dims) return;
+    Check(graph_->RefineOutputShape(node, port, PartialShape(*dims)));
   }
   py::tuple Info(const std::string& name) {
     Node* node = graph_->FindNode(name);
@@ -507,6 +518,7 @@ PYBIND11_MODULE(_runnel, m) {
       .def("add_node", &PyGraph::AddNode)
       .def("extend", &PyGraph::Extend)
       .def("node_info", &PyGraph::Info)
+      .def("set_shape", &PyGraph::SetShape)
       .def("update_input", &PyGraph::UpdateInput)
       .def("add_gradients", &PyGraph::AddGradients)
       .def("to_graph_def", &PyGraph::ToGraphDef)

@@ -134,6 +134,22 @@ TEST(Graph, ReshapeInfersTheMinusOneDim) {
   EXPECT_EQ((*graph)->FindNode("r")->output_shape(0).DebugString(), "[8,3]");
 }
 
+TEST(Graph, RefinedOutputShapeReachesLaterNodesAndMustFit) {
+  auto graph = Graph::FromGraphDef(MakeGraph(
+      {PlaceholderNode("x", DT_FLOAT, PartialShape{-1, -1}), MakeNode("y", "Relu", {"x"})}));
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  Node* x = (*graph)->FindNode("x");
+  ASSERT_TRUE((*graph)->RefineOutputShape(x, 0, PartialShape{-1, 3}).ok());
+  EXPECT_EQ(x->output_shape(0).DebugString(), "[?,3]");
+  auto z = (*graph)->AddNode(MakeNode("z", "Relu", {"x"}));
+  ASSERT_TRUE(z.ok()) << z.status();
+  EXPECT_EQ((*z)->output_shape(0).DebugString(), "[?,3]");
+  absl::Status bad = (*graph)->RefineOutputShape(x, 0, PartialShape{-1, 4});
+  EXPECT_TRUE(absl::IsInvalidArgument(bad));
+  EXPECT_NE(bad.message().find("[?,3]"), std::string::npos) << bad;
+  EXPECT_NE(bad.message().find("node x"), std::string::npos) << bad;
+}
+
 // x -> a = Neg(x) -> b = Square(a) -> c = Abs(b), and d = Relu(x) waiting for a.
 std::unique_ptr<Graph> Chain() {
   return Graph::FromGraphDef(

@@ -618,6 +618,13 @@ COVERAGE = {
     **{op: "test_while_loop.py::test_while_loop_counts_like_python"
        for op in ("Enter", "Exit", "NextIteration", "LoopCond")},
     "RefEnter": "test_while_loop.py::test_a_cond_inside_the_loop_takes_one_branch_per_iteration",
+    **{op: "test_tensor_array.py::test_write_read_stack_size_and_gather"
+       for op in ("TensorArrayV3", "TensorArrayWriteV3", "TensorArrayReadV3",
+                  "TensorArrayGatherV3", "TensorArraySizeV3")},
+    **{op: "test_tensor_array.py::test_unstack_scatter_split_and_concat"
+       for op in ("TensorArrayScatterV3", "TensorArraySplitV3", "TensorArrayConcatV3")},
+    **{op: "test_tensor_array.py::test_close_and_gradient_arrays"
+       for op in ("TensorArrayCloseV3", "TensorArrayGradV3")},
     "Where": "test_control_flow.py::test_where_with_one_argument_matches_numpy",
     **{op: "test_image_codecs.py::test_read_file_and_decode_raw" for op in ("ReadFile", "DecodeRaw")},
     **{op: "test_image_codecs.py::test_png_round_trips_and_matches_pil"

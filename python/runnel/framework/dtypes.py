@@ -88,9 +88,10 @@ uint16 = DType(17, "uint16", np.uint16)
 bool = DType(10, "bool", np.bool_)  # noqa: A001 - TensorFlow's name
 string = DType(7, "string", np.object_)
 bfloat16 = DType(14, "bfloat16", None)
+resource = DType(20, "resource", None)  # a handle (a TensorArray's)
 
 _ALL = [float16, float32, float64, int8, int16, int32, int64, uint8, uint16, bool, string,
-        bfloat16]
+        bfloat16, resource]
 _BY_ENUM = {d.as_datatype_enum: d for d in _ALL}
 _BY_NAME = {d.name: d for d in _ALL}
 _BY_NAME.update({"float": float32, "double": float64, "half": float16})

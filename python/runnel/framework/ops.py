@@ -66,8 +66,12 @@ class Tensor:
         return self._shape
 
     def set_shape(self, shape):
-        """Narrows the static shape (it must be compatible with what is known)."""
+        """Narrows the static shape (it must be compatible with what is known); ops built
+        on this tensor later infer their shapes from the narrowed one."""
         self._shape = self._shape.merge_with(shape)
+        dims = None if self._shape.ndims is None else \
+            [-1 if d is None else d for d in self._shape.as_list()]
+        self._op.graph._c_graph.set_shape(self._op.name, self._value_index, dims)
 
     def consumers(self):
         return [op for op in self.graph.get_operations()

@@ -100,6 +100,13 @@ class TensorShape:
             return self
         return TensorShape([a if a is not None else b for a, b in zip(self._dims, other._dims)])
 
+    def concatenate(self, other):
+        """This shape's dims followed by `other`'s (unknown rank if either is)."""
+        other = as_shape(other)
+        if self._dims is None or other._dims is None:
+            return TensorShape(None)
+        return TensorShape(self._dims + other._dims)
+
     def assert_is_compatible_with(self, other):
         if not self.is_compatible_with(other):
             raise ValueError(f"shapes {self} and {as_shape(other)} are incompatible")

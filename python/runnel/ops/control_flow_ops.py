@@ -11,6 +11,7 @@ from runnel.framework import tensor_shape
 from runnel.framework.api_export import tf_export
 from runnel.ops import gen_ops
 from runnel.ops import math_ops
+from runnel.ops import tensor_array_ops
 
 
 class _CondContext:
@@ -204,7 +205,14 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         return result[0]
     graph = ops.get_default_graph()
     structure = loop_vars
-    flat = [ops.convert_to_tensor(v) for v in _flatten(loop_vars)]
+    leaves = _flatten(loop_vars)
+    flat = [_loop_tensor(v) for v in leaves]
+
+    def pack(tensors):  # the loop variables over `tensors`, TensorArrays over their flows
+        return _pack_like(structure, [
+            leaf._with_flow(t) if isinstance(leaf, tensor_array_ops.TensorArray) else t
+            for leaf, t in zip(leaves, tensors)])
+
     if not flat:
         raise ValueError("tf.while_loop needs at least one loop variable")
     invariants = _flatten(shape_invariants) if shape_invariants is not None else \
@@ -219,7 +227,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         with graph._in_cond_context(context):
             merges = [gen_ops.merge([e, e], name="Merge")[0] for e in enters]
             context.pivot = merges[0]
-            pred = ops.convert_to_tensor(cond(*_as_args(_pack_like(structure, list(merges)))))
+            pred = ops.convert_to_tensor(cond(*_as_args(pack(merges))))
             if pred.dtype.base_dtype != dtypes.bool or pred.shape.ndims not in (None, 0):
                 raise TypeError(f"tf.while_loop's cond must return a bool scalar, got "
                                 f"{pred.dtype.name} of shape {pred.shape}")
@@ -228,7 +236,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
             exits = [gen_ops.exit(sw[0], name="Exit") for sw in switches]
             body_in = [gen_ops.identity(sw[1], name="Identity") for sw in switches]
             context.pivot = body_in[0]
-            out = body(*_as_args(_pack_like(structure, list(body_in))))
+            out = body(*_as_args(pack(body_in)))
             sequence = (list, builtins.tuple)
             if not isinstance(structure, sequence) and isinstance(out, sequence) and \
                     len(out) == 1:
@@ -236,7 +244,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
             elif isinstance(structure, sequence) and len(structure) == 1 and \
                     not isinstance(out, sequence):
                 out = [out]
-            out_flat = [ops.convert_to_tensor(v) for v in _flatten(out)]
+            out_flat = [_loop_tensor(v) for v in _flatten(out)]
             if len(out_flat) != len(flat) or not _same_structure(structure, out):
                 raise ValueError(f"tf.while_loop's body must return the structure of "
                                  f"loop_vars ({len(flat)} tensors), got {out!r}")
@@ -246,11 +254,18 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
             nexts = [gen_ops.next_iteration(t, name="NextIteration") for t in out_flat]
         for merge, nxt in zip(merges, nexts):
             graph._update_input(merge.op, 1, nxt)
-    result = _pack_like(structure, list(exits))
+    result = pack(exits)
     if not return_same_structure and isinstance(result, (list, builtins.tuple)) and \
             len(result) == 1:
         return result[0]
     return result
+
+
+def _loop_tensor(value):
+    """The tensor a loop variable carries: a TensorArray's flow, else the value."""
+    if isinstance(value, tensor_array_ops.TensorArray):
+        return value.flow
+    return ops.convert_to_tensor(value)
 
 
 def _as_args(packed):
