@@ -19,22 +19,24 @@ cluster_venv=${RUNNEL_CLUSTER_VENV:-$cache/venv-cluster}
 "$root/tools/build.sh"
 
 # make_venv DIR WHAT PACKAGES...: a virtual environment over Debian's Python with PACKAGES
-# from PyPI, made once (DIR/.installed marks it done); without the network its tests skip.
+# from PyPI, made once (DIR/.installed holds the list, so a changed list makes it again);
+# without the network its tests skip.
 make_venv() {
   local venv=$1 what=$2
   shift 2
-  [[ -f $venv/.installed ]] && return 0
+  [[ -f $venv/.installed && $(cat "$venv/.installed") == "$*" ]] && return 0
   echo "run_tests: installing $* into $venv for the $what tests"
   rm -rf "$venv"
   if /usr/bin/python3 -m venv --system-site-packages "$venv" &&
      "$venv/bin/pip" install -q --disable-pip-version-check "$@"; then
-    touch "$venv/.installed"
+    echo "$*" > "$venv/.installed"
   else
     echo "run_tests: could not install them; the $what tests skip"
     rm -rf "$venv"
   fi
 }
-make_venv "$tf_venv" "TensorFlow parity" tensorflow-cpu==2.21.0
+# tf_keras: TensorFlow 1's tf.nn.rnn_cell, which TensorFlow 2.16+ keeps in Keras 2.
+make_venv "$tf_venv" "TensorFlow parity" tensorflow-cpu==2.21.0 tf-keras==2.21.0
 # scipy from PyPI too: pyspark.ml imports it, and Debian's is built for numpy 1.
 make_venv "$cluster_venv" "Spark and Dask" pyspark==4.3.0 "dask[distributed]==2026.8.0" \
   pandas==2.3.3 pyarrow==26.0.1 numpy==2.4.6 scipy==1.16.3

@@ -1,6 +1,10 @@
 // Switch, Merge and the loop ops: the executor gives them their meaning (an unset Switch
 // output is dead; a Merge runs on its first live input, or dead once all inputs are dead;
-// Enter, Exit and NextIteration forward their input to another frame or iteration).
+// Enter, Exit and NextIteration forward their input to another frame or iteration), and
+// Assert, which fails the step when its condition is false.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
 #include "core/kernel_registry.h"
 
 namespace runnel {
@@ -63,6 +67,33 @@ class RefEnterOp : public OpKernel {
   bool IsExpensive() const override { return false; }
 };
 
+class AssertOp : public OpKernel {
+ public:
+  absl::Status Init(OpKernelConstruction* ctx) override {
+    return ctx->GetAttr("summarize", &summarize_);
+  }
+  absl::Status Compute(OpKernelContext* ctx) override {
+    const Tensor& condition = ctx->input(0);
+    RN_REQUIRE(condition.dims() == 0, "condition must be a scalar, got shape ",
+               condition.shape().DebugString());
+    if (*condition.data<bool>()) return absl::OkStatus();
+    std::string message = "assertion failed:";
+    for (int i = 1; i < ctx->num_inputs(); ++i) {
+      const Tensor& t = ctx->input(i);
+      absl::StrAppend(&message, " ",
+                      t.dims() == 0 && t.dtype() == DT_STRING
+                          ? *t.data<std::string>()
+                          : t.DebugString(static_cast<int>(std::max<int64_t>(summarize_, 1))));
+    }
+    return absl::InvalidArgumentError(message);
+  }
+  bool IsExpensive() const override { return false; }
+
+ private:
+  int64_t summarize_ = 3;
+};
+
+REGISTER_KERNEL(KernelDefBuilder("Assert").Device(kCpu).AllowStrings(), AssertOp);
 REGISTER_KERNEL(KernelDefBuilder("Switch").Device(kCpu).AllowStrings(), SwitchOp);
 REGISTER_KERNEL(KernelDefBuilder("RefEnter").Device(kCpu).AllowStrings(), RefEnterOp);
 REGISTER_KERNEL(KernelDefBuilder("Enter").Device(kCpu).AllowStrings(), ForwardToFrameOp);

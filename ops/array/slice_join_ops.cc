@@ -448,6 +448,32 @@ absl::Status StridedSliceGradShape(InferenceContext* c) {
   return absl::OkStatus();
 }
 
+absl::Status ReverseSequenceShape(InferenceContext* c) {
+  const PartialShape& x = c->input(0);
+  int64_t seq_dim, batch_dim;
+  RETURN_IF_ERROR(c->GetAttr("seq_dim", &seq_dim));
+  RETURN_IF_ERROR(c->GetAttr("batch_dim", &batch_dim));
+  if (!x.unknown_rank() && (seq_dim < 0 || seq_dim >= x.rank() || batch_dim < 0 ||
+                            batch_dim >= x.rank() || seq_dim == batch_dim)) {
+    return c->InvalidArgument("seq_dim ", seq_dim, " and batch_dim ", batch_dim,
+                              " must be two different dims of the input, of rank ", x.rank());
+  }
+  c->set_output(0, x);
+  return absl::OkStatus();
+}
+
+// Reversing is its own inverse: the gradient reverses dy the same way.
+absl::Status ReverseV2Grad(GradientContext* g) {
+  g->SetInputGrad(0, g->Op("ReverseV2", {g->grad(0), g->input(1)}));
+  return absl::OkStatus();
+}
+
+absl::Status ReverseSequenceGrad(GradientContext* g) {
+  g->SetInputGrad(0, g->Op("ReverseSequence", {g->grad(0), g->input(1)},
+                           g->CopyAttrs({"seq_dim", "batch_dim"})));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 REGISTER_OP("ConcatV2")
@@ -602,5 +628,33 @@ REGISTER_OP("StridedSliceGrad")
     .Doc(
         "The gradient of StridedSlice: zeros of `shape` with dy placed where the slice took "
         "its values.");
+
+REGISTER_OP("ReverseV2")
+    .Endpoints({"reverse", "reverse_v2"})
+    .SetGradient(ReverseV2Grad)
+    .Input("tensor: T")
+    .Input("axis: Tidx")
+    .Output("output: T")
+    .Attr("Tidx: {int32, int64} = DT_INT32")
+    .Attr("T: type")
+    .SetShapeFn([](InferenceContext* c) {
+      c->set_output(0, c->input(0));
+      return absl::OkStatus();
+    })
+    .Doc("`tensor` with the dims in `axis` reversed.");
+
+REGISTER_OP("ReverseSequence")
+    .SetGradient(ReverseSequenceGrad)
+    .Input("input: T")
+    .Input("seq_lengths: Tlen")
+    .Output("output: T")
+    .Attr("seq_dim: int")
+    .Attr("batch_dim: int = 0")
+    .Attr("T: type")
+    .Attr("Tlen: {int32, int64} = DT_INT64")
+    .SetShapeFn(ReverseSequenceShape)
+    .Doc(
+        "Each slice along `batch_dim` with its first seq_lengths[b] elements along `seq_dim` "
+        "reversed.");
 
 }  // namespace runnel

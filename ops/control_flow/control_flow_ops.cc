@@ -128,4 +128,13 @@ REGISTER_OP("LoopCond")
     .SetShapeFn(LoopCondShape)
     .Doc("Forwards a loop's condition to the Switches that carry on or leave the loop.");
 
+REGISTER_OP("Assert")
+    .SetIsStateful()
+    .Input("condition: bool")
+    .Input("data: T")
+    .Attr("T: list(type) >= 1")
+    .Attr("summarize: int = 3")
+    .Doc("Fails the step when `condition` is false, showing the first `summarize` entries of "
+         "each of `data`. (TensorFlow's graphs check their loops' inputs with it.)");
+
 }  // namespace runnel

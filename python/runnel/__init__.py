@@ -35,6 +35,8 @@ from runnel.ops import math_ops as _math_ops  # noqa: F401
 from runnel.ops import nn_impl as _nn_impl  # noqa: F401
 from runnel.ops import nn_ops as _nn_ops  # noqa: F401
 from runnel.ops import random_ops as _random_ops  # noqa: F401
+from runnel.ops import rnn as _rnn  # noqa: F401
+from runnel.ops import rnn_cell_impl as _rnn_cell_impl  # noqa: F401
 from runnel.ops import tensor_array_ops as _tensor_array_ops  # noqa: F401
 from runnel.ops import variable_scope as _variable_scope  # noqa: F401
 from runnel.ops import variables as _variables  # noqa: F401

@@ -70,8 +70,10 @@ void WindowCases(std::map<std::string, std::vector<GradientCase>>* cases) {
   for (const Geometry& g : geometries) {
     const bool nchw = std::string(g.format) == "NCHW";
     TensorShape x = nchw ? TensorShape{2, 2, 5, 6} : TensorShape{2, 5, 6, 2};
-    AttrMapInit attrs{{"strides", L(g.strides)}, {"padding", MakeAttr(g.padding)},
-                      {"dilations", L(g.dilations)}, {"data_format", MakeAttr(g.format)},
+    AttrMapInit attrs{{"strides", L(g.strides)},
+                      {"padding", MakeAttr(g.padding)},
+                      {"dilations", L(g.dilations)},
+                      {"data_format", MakeAttr(g.format)},
                       {"explicit_paddings", L(g.explicit_paddings)}};
     for (const std::string op : {"Conv2D", "DepthwiseConv2dNative"}) {
       TensorShape filter{3, 2, 2, op == "Conv2D" ? 3 : 2};
@@ -92,10 +94,12 @@ void WindowCases(std::map<std::string, std::vector<GradientCase>>* cases) {
            {"y"}});
     }
     if (g.dilations[1] != 1) continue;  // pooling has no dilations
-    std::vector<int64_t> ksize = nchw ? std::vector<int64_t>{1, 1, 3, 2}
-                                      : std::vector<int64_t>{1, 3, 2, 1};
-    AttrMapInit pool{{"ksize", L(ksize)}, {"strides", L(g.strides)},
-                     {"padding", MakeAttr(g.padding)}, {"data_format", MakeAttr(g.format)}};
+    std::vector<int64_t> ksize =
+        nchw ? std::vector<int64_t>{1, 1, 3, 2} : std::vector<int64_t>{1, 3, 2, 1};
+    AttrMapInit pool{{"ksize", L(ksize)},
+                     {"strides", L(g.strides)},
+                     {"padding", MakeAttr(g.padding)},
+                     {"data_format", MakeAttr(g.format)}};
     if (std::string(g.padding) != "EXPLICIT") {
       (*cases)["AvgPool"].push_back({{x}, {MakeNode("y", "AvgPool", {"x0"}, pool)}, {"y"}});
       TensorShape dy = OutputShapeOf("AvgPool", x, {}, pool);
@@ -222,6 +226,12 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
         ConstNode("v", Tensor::Scalar<double>(3)), MakeNode("y", "PadV2", {"x0", "p", "v"})},
        {"y"}}};
   cases["Tile"] = {{{{2, 3}}, {Axes("m", {2, 3}), MakeNode("y", "Tile", {"x0", "m"})}, {"y"}}};
+  cases["ReverseV2"] = {
+      {{{2, 3, 2}}, {Axes("a", {0, -1}), MakeNode("y", "ReverseV2", {"x0", "a"})}, {"y"}}};
+  cases["ReverseSequence"] = {{{{2, 4, 2}},
+                               {ConstNode("n", MakeTensor<int64_t>({2}, {3, 1})),
+                                MakeNode("y", "ReverseSequence", {"x0", "n"}, {{"seq_dim", I(1)}})},
+                               {"y"}}};
   cases["Select"] = {{{{2, 3}, {2, 3}},
                       {ConstNode("c", MakeTensor<bool>({2}, {true, false})),
                        MakeNode("y", "Select", {"c", "x0", "x1"})},
@@ -295,16 +305,17 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
   WindowCases(&cases);
   cases["LRN"] = {{{{2, 2, 3, 7}},
                    {MakeNode("y", "LRN", {"x0"},
-                             {{"depth_radius", I(2)}, {"bias", MakeAttr(1.5f)},
-                              {"alpha", MakeAttr(0.25f)}, {"beta", MakeAttr(0.75f)}})},
+                             {{"depth_radius", I(2)},
+                              {"bias", MakeAttr(1.5f)},
+                              {"alpha", MakeAttr(0.25f)},
+                              {"beta", MakeAttr(0.75f)}})},
                    {"y"}}};
   // The activations' gradient ops, away from their kinks (x in (0.1, 5.9) or (-3, -0.1)).
   for (const char* op : {"Relu6Grad", "LeakyReluGrad", "EluGrad", "SeluGrad", "SoftplusGrad"}) {
     for (double sign : {1.0, -1.0}) {
       GradientCase c{{{2, 3}, {2, 3}},
                      {ConstNode("s", Tensor::Scalar<double>(sign)),
-                      MakeNode("v", "Mul", {"x1", "s"}),
-                      MakeNode("y", op, {"x0", "v"})},
+                      MakeNode("v", "Mul", {"x1", "s"}), MakeNode("y", op, {"x0", "v"})},
                      {"y"}};
       c.low = 0.1;
       c.high = 2.9;
@@ -317,10 +328,10 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
       const bool nchw = std::string(format) == "NCHW";
       TensorShape x = to_depth ? (nchw ? TensorShape{2, 3, 4, 6} : TensorShape{2, 4, 6, 3})
                                : (nchw ? TensorShape{2, 8, 2, 3} : TensorShape{2, 2, 3, 8});
-      cases[op].push_back({{x},
-                           {MakeNode("y", op, {"x0"},
-                                     {{"block_size", I(2)}, {"data_format", MakeAttr(format)}})},
-                           {"y"}});
+      cases[op].push_back(
+          {{x},
+           {MakeNode("y", op, {"x0"}, {{"block_size", I(2)}, {"data_format", MakeAttr(format)}})},
+           {"y"}});
     }
   }
   // Resizing is linear in the image, so wide finite differences are exact: they keep
@@ -329,11 +340,11 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
     for (bool half : {false, true}) {
       if (align && half) continue;
       AttrMapInit attrs{{"align_corners", B(align)}, {"half_pixel_centers", B(half)}};
-      GradientCase bilinear{{{2, 3, 4, 2}},
-                            {Axes("size", {5, 3}),
-                             MakeNode("r", "ResizeBilinear", {"x0", "size"}, attrs),
-                             MakeNode("y", "Cast", {"r"}, {{"DstT", MakeAttr(DT_DOUBLE)}})},
-                            {"y"}};
+      GradientCase bilinear{
+          {{2, 3, 4, 2}},
+          {Axes("size", {5, 3}), MakeNode("r", "ResizeBilinear", {"x0", "size"}, attrs),
+           MakeNode("y", "Cast", {"r"}, {{"DstT", MakeAttr(DT_DOUBLE)}})},
+          {"y"}};
       bilinear.eps = 1e-2;
       bilinear.tolerance = 1e-4;
       cases["ResizeBilinear"].push_back(bilinear);
@@ -349,26 +360,28 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
     for (bool training : {true, false}) {
       const bool nchw = std::string(op) == "FusedBatchNormV2";
       TensorShape x = nchw ? TensorShape{2, 3, 2, 2} : TensorShape{2, 2, 2, 3};
-      Tensor mean = training ? MakeTensor<double>({0}, {}) : MakeTensor<double>({3}, {0.3, -0.2, 0.1});
-      Tensor var = training ? MakeTensor<double>({0}, {}) : MakeTensor<double>({3}, {0.5, 1.5, 2.0});
-      cases[op].push_back(
-          {{x, {3}, {3}},
-           {ConstNode("m", mean), ConstNode("v", var),
-            MakeNode("y", op, {"x0", "x1", "x2", "m", "v"},
-                     {{"is_training", B(training)}, {"epsilon", MakeAttr(0.01f)},
-                      {"data_format", MakeAttr(nchw ? "NCHW" : "NHWC")}})},
-           {"y"}});
+      Tensor mean =
+          training ? MakeTensor<double>({0}, {}) : MakeTensor<double>({3}, {0.3, -0.2, 0.1});
+      Tensor var =
+          training ? MakeTensor<double>({0}, {}) : MakeTensor<double>({3}, {0.5, 1.5, 2.0});
+      cases[op].push_back({{x, {3}, {3}},
+                           {ConstNode("m", mean), ConstNode("v", var),
+                            MakeNode("y", op, {"x0", "x1", "x2", "m", "v"},
+                                     {{"is_training", B(training)},
+                                      {"epsilon", MakeAttr(0.01f)},
+                                      {"data_format", MakeAttr(nchw ? "NCHW" : "NHWC")}})},
+                           {"y"}});
     }
   }
   // A conditional: Switch on a constant predicate, a different function on each side,
   // Merge. Either way only the taken side's gradient reaches x.
   for (bool pred : {true, false}) {
-    GradientCase conditional{{{2, 3}},
-                         {ConstNode("p", MakeTensor<bool>({}, {pred})),
-                          MakeNode("s", "Switch", {"x0", "p"}),
-                          MakeNode("t", "Square", {"s:1"}), MakeNode("f", "Neg", {"s"}),
-                          MakeNode("y", "Merge", {"f", "t"})},
-                         {"y"}};
+    GradientCase conditional{
+        {{2, 3}},
+        {ConstNode("p", MakeTensor<bool>({}, {pred})), MakeNode("s", "Switch", {"x0", "p"}),
+         MakeNode("t", "Square", {"s:1"}), MakeNode("f", "Neg", {"s"}),
+         MakeNode("y", "Merge", {"f", "t"})},
+        {"y"}};
     cases["Switch"].push_back(conditional);
     cases["Merge"].push_back(conditional);
   }

@@ -623,6 +623,8 @@ COVERAGE = {
                   "TensorArrayGatherV3", "TensorArraySizeV3")},
     **{op: "test_tensor_array.py::test_unstack_scatter_split_and_concat"
        for op in ("TensorArrayScatterV3", "TensorArraySplitV3", "TensorArrayConcatV3")},
+    **{op: "test_rnn.py::test_reverse_reverse_sequence_clip_and_assert"
+       for op in ("ReverseV2", "ReverseSequence", "Assert")},
     **{op: "test_tensor_array.py::test_close_and_gradient_arrays"
        for op in ("TensorArrayCloseV3", "TensorArrayGradV3")},
     "Where": "test_control_flow.py::test_where_with_one_argument_matches_numpy",

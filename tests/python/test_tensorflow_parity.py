@@ -10,6 +10,9 @@ import pytest
 import runnel  # noqa: E402 - before TensorFlow, which sets up its own logging
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# TensorFlow 1's tf.nn.rnn_cell lives in Keras 2 (tf_keras), which TensorFlow 2.16+ uses
+# only when asked.
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 tensorflow = pytest.importorskip("tensorflow", reason="TensorFlow is not installed here")
 
 
@@ -160,3 +163,79 @@ def test_a_tensorflow_while_loop_graph_imports_and_runs():
     with runnel.Session(graph=loop_graph(runnel)) as sess:
         np.testing.assert_allclose(sess.run(["total:0", "power:0"], {"x:0": 1.5, "n:0": 5}),
                                    [10 * 1.5, 1.5 ** 5], rtol=1e-6)
+
+
+RNN_CELLS = {
+    "basic_lstm": lambda tf: tf.nn.rnn_cell.BasicLSTMCell(5),
+    "lstm_peepholes_projection_clip": lambda tf: tf.nn.rnn_cell.LSTMCell(
+        6, use_peepholes=True, num_proj=3, cell_clip=0.5, proj_clip=0.4, forget_bias=0.5),
+    "gru": lambda tf: tf.nn.rnn_cell.GRUCell(4),
+    "basic_rnn": lambda tf: tf.nn.rnn_cell.BasicRNNCell(4),
+    "multi": lambda tf: tf.nn.rnn_cell.MultiRNNCell(
+        [tf.nn.rnn_cell.LSTMCell(4), tf.nn.rnn_cell.GRUCell(3)]),
+}
+
+
+def rnn_graph(tf, make_cell, weights=None):
+    """dynamic_rnn over sequences of different lengths, with `weights` ({name: value}) as
+    the variables' values after running "load". Returns the graph and the variables'
+    names."""
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, None, 3], name="x")
+        lengths = tf.placeholder(tf.int32, [None], name="lengths")
+        outputs, state = tf.nn.dynamic_rnn(make_cell(tf), x, sequence_length=lengths,
+                                           dtype=tf.float32)
+        tf.identity(outputs, name="outputs")
+        for k, s in enumerate(flatten(state)):
+            tf.identity(s, name=f"state_{k}")
+        names = [v.op.name for v in tf.global_variables()]
+        if weights is not None:
+            tf.group(*[v.assign(weights[v.op.name]) for v in tf.global_variables()],
+                     name="load")
+    return g, names
+
+
+def flatten(state):
+    return [s for item in state for s in flatten(item)] if isinstance(state, tuple) else [state]
+
+
+@pytest.mark.parametrize("cell", sorted(RNN_CELLS))
+def test_dynamic_rnn_matches_tensorflow_and_its_frozen_graph_runs(cell):
+    """The same dynamic_rnn script gives TensorFlow's outputs and states from TensorFlow's
+    weights (same variable names), and TensorFlow's frozen while-loop graph of it
+    (TensorArrays, Assert, sequence lengths) imports into Runnel and gives them too."""
+    tf1 = tensorflow.compat.v1
+    if not hasattr(tf1.nn.rnn_cell, "LSTMCell"):
+        pytest.skip("this TensorFlow has no tf.nn.rnn_cell (tf_keras is not installed)")
+    tf1.disable_control_flow_v2()
+    try:
+        g, names = rnn_graph(tf1, RNN_CELLS[cell])
+        rng = np.random.default_rng(1)
+        feed = {"x:0": rng.normal(size=(4, 7, 3)).astype(np.float32),
+                "lengths:0": np.array([7, 3, 0, 5], np.int32)}
+        with g.as_default(), tf1.Session(graph=g) as sess:
+            sess.run(tf1.global_variables_initializer())
+            weights = dict(zip(names, sess.run(tf1.global_variables())))
+            fetches = ["outputs:0"] + [op.outputs[0].name for op in g.get_operations()
+                                       if op.name.startswith("state_")]
+            theirs = sess.run(fetches, feed)
+            frozen = tf1.graph_util.convert_variables_to_constants(
+                sess, g.as_graph_def(), [f.split(":")[0] for f in fetches])
+    finally:
+        tf1.enable_control_flow_v2()
+    assert {"Enter", "TensorArrayV3", "TensorArrayScatterV3"} <= {n.op for n in frozen.node}
+    ours_g, our_names = rnn_graph(runnel, RNN_CELLS[cell], weights)
+    assert sorted(our_names) == sorted(names)  # TensorFlow's variable names
+    with runnel.Session(graph=ours_g) as sess:
+        sess.run("load")
+        ours = sess.run(fetches, feed)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    with runnel.Graph().as_default():
+        runnel.import_graph_def(runnel.GraphDef.FromString(frozen.SerializeToString()),
+                                name="")
+        with runnel.Session() as sess:
+            imported = sess.run(fetches, feed)
+    for a, b in zip(imported, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

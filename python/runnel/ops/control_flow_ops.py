@@ -1,5 +1,6 @@
 """Control flow: tf.cond and tf.case (Switch/Merge with dead tensors), tf.while_loop
-(frames: Enter, Merge, LoopCond, Switch, NextIteration, Exit), tf.group, tf.tuple."""
+(frames: Enter, Merge, LoopCond, Switch, NextIteration, Exit), tf.Assert, tf.group,
+tf.tuple."""
 import builtins
 
 import numpy as np
@@ -313,6 +314,15 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
         for pred, branch_fn in reversed(pairs):
             fn = (lambda p, t, f: lambda: cond(p, t, f, strict=strict))(pred, branch_fn, fn)
         return fn()
+
+
+@tf_export("Assert")
+def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TensorFlow's name
+    """An op that fails the step, showing `data` (a list of tensors; `summarize` entries of
+    each), when `condition` is false."""
+    data = [ops.convert_to_tensor(d) for d in data]
+    return getattr(gen_ops, "assert")(condition, data, summarize=3 if summarize is None
+                                      else summarize, name=name or "Assert")
 
 
 @tf_export("group")

@@ -79,6 +79,16 @@ reduce_all = _reduction(gen_ops.all, "All")
 reduce_any = _reduction(gen_ops.any, "Any")
 
 
+@tf_export("clip_by_value")
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    """`t` with every element below clip_value_min raised to it and every one above
+    clip_value_max lowered to it (Minimum then Maximum, as TensorFlow 1.x builds it)."""
+    with ops.name_scope(name, "clip_by_value", [t, clip_value_min, clip_value_max]):
+        t = ops.convert_to_tensor(t, name="t")
+        lowered = gen_ops.minimum(t, ops.convert_to_tensor(clip_value_max, dtype=t.dtype))
+        return gen_ops.maximum(lowered, ops.convert_to_tensor(clip_value_min, dtype=t.dtype))
+
+
 @tf_export("math.cumsum", "cumsum")
 def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
     return gen_ops.cumsum(x, axis, exclusive=exclusive, reverse=reverse, name=name)
