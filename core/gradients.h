@@ -30,9 +30,23 @@ struct Output {
   const PartialShape& shape() const { return node->output_shape(index); }
 };
 
+// Where a gradient's nodes go. Inside a while loop's gradient (the backward loop), a
+// forward value an op needs reaches it through Map (a loop invariant through an Enter, a
+// value of the forward loop through a stack), and a node without inputs waits for the
+// pivot so that it runs in every backward iteration. Outside loops nothing changes.
+class GradientFrame {
+ public:
+  virtual ~GradientFrame() = default;
+  virtual absl::StatusOr<Output> Map(Output value) { return value; }
+  virtual Node* pivot() const { return nullptr; }
+  virtual void Built(Node* node) {}
+};
+
 class GradientContext {
  public:
-  GradientContext(Graph* graph, Node* node, std::vector<Output> output_grads, std::string scope);
+  // `frame` (not owned; nullptr: outside loops) places the new nodes.
+  GradientContext(Graph* graph, Node* node, std::vector<Output> output_grads, std::string scope,
+                  GradientFrame* frame = nullptr);
 
   const Node& node() const { return *node_; }
   AttrSlice attrs() const { return node_->attrs(); }
@@ -49,6 +63,11 @@ class GradientContext {
   void SetInputGrad(int i, Output grad) { input_grads_[i] = grad; }
   const std::vector<Output>& input_grads() const { return input_grads_; }
   const absl::Status& status() const { return status_; }
+
+  // The name scope of the whole gradient ("gradients"): what TensorArrays' gradient
+  // arrays are keyed by.
+  const std::string& gradient_scope() const { return root_scope_; }
+  void set_gradient_scope(std::string scope) { root_scope_ = std::move(scope); }
 
   // Adds a node under this gradient's name scope; its inputs' dtypes give its type attrs.
   Node* AddNode(const std::string& op, const std::vector<Output>& inputs,
@@ -82,10 +101,12 @@ class GradientContext {
   std::string UniqueName(const std::string& op);
 
   Graph* graph_;
+  GradientFrame* frame_;
   Node* node_;
   std::vector<Output> grads_;
   std::vector<Output> input_grads_;
   std::string scope_;
+  std::string root_scope_;
   absl::Status status_;
 };
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,7 @@ class TensorArray : public ResourceBase {
       return absl::OkStatus();
     }
     e.value = value;
+    e.shape = value.shape();
     e.written = true;
     return absl::OkStatus();
   }
@@ -153,8 +155,11 @@ class TensorArray : public ResourceBase {
       options.dynamic_size = false;
       options.clear_after_read = false;
       options.aggregate_writes = true;
-      grad = std::make_shared<TensorArray>(absl::StrCat(name_, "@", source), elements_.size(),
-                                           options);
+      auto array = std::make_shared<TensorArray>(absl::StrCat(name_, "@", source), elements_.size(),
+                                                 options);
+      // An element the gradient never writes reads as zeros of its forward value's shape.
+      for (size_t i = 0; i < elements_.size(); ++i) array->elements_[i].shape = elements_[i].shape;
+      grad = std::move(array);
     }
     return grad;
   }
@@ -162,6 +167,7 @@ class TensorArray : public ResourceBase {
  private:
   struct Element {
     Tensor value;
+    std::optional<TensorShape> shape;  // of the value written (kept after a clearing read)
     bool written = false;
     bool cleared = false;  // read once with clear_after_read
   };
@@ -178,12 +184,10 @@ class TensorArray : public ResourceBase {
     RN_REQUIRE(!e.cleared, "TensorArray '", name_, "': cannot read index ", index,
                " twice: it was cleared after its first read (clear_after_read=False keeps it)");
     if (!e.written) {
-      RN_REQUIRE(options_.element_shape.IsFullyDefined(), "TensorArray '", name_,
-                 "': cannot read index ", index,
-                 ": it was never written and the element "
-                 "shape ",
+      RN_REQUIRE(e.shape || options_.element_shape.IsFullyDefined(), "TensorArray '", name_,
+                 "': cannot read index ", index, ": it was never written and the element shape ",
                  options_.element_shape.DebugString(), " is not fully known");
-      Tensor zeros(options_.dtype, options_.element_shape.ToTensorShape());
+      Tensor zeros(options_.dtype, e.shape ? *e.shape : options_.element_shape.ToTensorShape());
       if (options_.dtype != DT_STRING) std::memset(zeros.raw_data(), 0, zeros.TotalBytes());
       return zeros;
     }

@@ -3,6 +3,7 @@
 // DT_RESOURCE scalar that keeps the array alive; the float `flow` tensor each op takes
 // and gives orders the reads after the writes they need, since the array itself changes in
 // place.
+#include "core/gradients.h"
 #include "core/op_registry.h"
 
 namespace runnel {
@@ -66,6 +67,65 @@ absl::Status GradShape(InferenceContext* c) {
   return ScalarFlow(c, 1);
 }
 
+// Gradients, as TensorFlow's: each forward array has a gradient array (TensorArrayGradV3,
+// keyed by the gradient's scope) where the gradients of its elements add up. A read's
+// gradient writes to it, a write's gradient reads from it, gather and scatter likewise;
+// the flows carry the order.
+struct GradArray {
+  Output handle, flow;
+};
+
+GradArray GradientArray(GradientContext* g, Output flow) {
+  Node* grad = g->AddNode("TensorArrayGradV3", {g->input(0), flow},
+                          {{"source", MakeAttr(g->gradient_scope())}});
+  return {{grad, 0}, {grad, 1}};
+}
+
+absl::Status ReadGrad(GradientContext* g) {  // (handle, index, flow) -> value
+  GradArray array = GradientArray(g, g->input(2));
+  g->SetInputGrad(2,
+                  g->Op("TensorArrayWriteV3", {array.handle, g->input(1), g->grad(0), array.flow}));
+  return absl::OkStatus();
+}
+
+absl::Status WriteGrad(GradientContext* g) {  // (handle, index, value, flow) -> flow
+  GradArray array = GradientArray(g, g->grad(0));
+  g->SetInputGrad(2, g->Op("TensorArrayReadV3", {array.handle, g->input(1), array.flow},
+                           {{"dtype", MakeAttr(g->input(2).dtype())}}));
+  g->SetInputGrad(3, g->grad(0));
+  return absl::OkStatus();
+}
+
+absl::Status GatherGrad(GradientContext* g) {  // (handle, indices, flow) -> value
+  GradArray array = GradientArray(g, g->input(2));
+  g->SetInputGrad(
+      2, g->Op("TensorArrayScatterV3", {array.handle, g->input(1), g->grad(0), array.flow}));
+  return absl::OkStatus();
+}
+
+absl::Status ScatterGrad(GradientContext* g) {  // (handle, indices, value, flow) -> flow
+  GradArray array = GradientArray(g, g->grad(0));
+  g->SetInputGrad(2, g->Op("TensorArrayGatherV3", {array.handle, g->input(1), array.flow},
+                           {{"dtype", MakeAttr(g->input(2).dtype())}}));
+  g->SetInputGrad(3, g->grad(0));
+  return absl::OkStatus();
+}
+
+absl::Status ConcatGrad(GradientContext* g) {  // (handle, flow) -> (value, lengths)
+  GradArray array = GradientArray(g, g->input(1));
+  g->SetInputGrad(
+      1, g->Op("TensorArraySplitV3", {array.handle, g->grad(0), g->output(1), array.flow}));
+  return absl::OkStatus();
+}
+
+absl::Status SplitGrad(GradientContext* g) {  // (handle, value, lengths, flow) -> flow
+  GradArray array = GradientArray(g, g->grad(0));
+  g->SetInputGrad(1, g->Op("TensorArrayConcatV3", {array.handle, array.flow},
+                           {{"dtype", MakeAttr(g->input(1).dtype())}}));
+  g->SetInputGrad(3, g->grad(0));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 REGISTER_OP("TensorArrayV3")
@@ -87,7 +147,7 @@ REGISTER_OP("TensorArrayV3")
         "error).");
 
 REGISTER_OP("TensorArrayWriteV3")
-    .SetNoGradient()
+    .SetGradient(WriteGrad)
     .Input("handle: resource")
     .Input("index: int32")
     .Input("value: T")
@@ -101,7 +161,7 @@ REGISTER_OP("TensorArrayWriteV3")
         "array, where writes add up).");
 
 REGISTER_OP("TensorArrayReadV3")
-    .SetNoGradient()
+    .SetGradient(ReadGrad)
     .Input("handle: resource")
     .Input("index: int32")
     .Input("flow_in: float")
@@ -114,7 +174,7 @@ REGISTER_OP("TensorArrayReadV3")
         "shape is fully known).");
 
 REGISTER_OP("TensorArrayGatherV3")
-    .SetNoGradient()
+    .SetGradient(GatherGrad)
     .Input("handle: resource")
     .Input("indices: int32")
     .Input("flow_in: float")
@@ -126,7 +186,7 @@ REGISTER_OP("TensorArrayGatherV3")
     .Doc("The elements at `indices`, stacked along a new first dimension.");
 
 REGISTER_OP("TensorArrayScatterV3")
-    .SetNoGradient()
+    .SetGradient(ScatterGrad)
     .Input("handle: resource")
     .Input("indices: int32")
     .Input("value: T")
@@ -138,7 +198,7 @@ REGISTER_OP("TensorArrayScatterV3")
     .Doc("Writes row i of `value` as element indices[i].");
 
 REGISTER_OP("TensorArrayConcatV3")
-    .SetNoGradient()
+    .SetGradient(ConcatGrad)
     .Input("handle: resource")
     .Input("flow_in: float")
     .Output("value: dtype")
@@ -150,7 +210,7 @@ REGISTER_OP("TensorArrayConcatV3")
     .Doc("Every element joined along its first dimension, and each one's length there.");
 
 REGISTER_OP("TensorArraySplitV3")
-    .SetNoGradient()
+    .SetGradient(SplitGrad)
     .Input("handle: resource")
     .Input("value: T")
     .Input("lengths: int64")

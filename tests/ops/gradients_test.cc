@@ -373,6 +373,40 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
                            {"y"}});
     }
   }
+  // TensorArrays: values written, scattered or split into an array, then read back.
+  const AttrMapInit f64{{"dtype", MakeAttr(DT_DOUBLE)}};
+  const AttrMapInit kept{{"dtype", MakeAttr(DT_DOUBLE)}, {"clear_after_read", B(false)}};
+  const std::vector<NodeDef> array = {Int("n", 2), MakeNode("ta", "TensorArrayV3", {"n"}, kept),
+                                      Int("i0", 0), Int("i1", 1)};
+  auto with_array = [&](std::vector<NodeDef> nodes) {
+    nodes.insert(nodes.begin(), array.begin(), array.end());
+    return nodes;
+  };
+  GradientCase written{
+      {{2, 3}, {2, 3}},
+      with_array({MakeNode("put0", "TensorArrayWriteV3", {"ta", "i0", "x0", "ta:1"}),
+                  MakeNode("put1", "TensorArrayWriteV3", {"ta", "i1", "x1", "put0"}),
+                  MakeNode("y", "TensorArrayReadV3", {"ta", "i1", "put1"}, f64),
+                  Axes("order", {1, 0}),
+                  MakeNode("z", "TensorArrayGatherV3", {"ta", "order", "put1"}, f64)}),
+      {"y", "z"}};
+  cases["TensorArrayWriteV3"] = {written};
+  cases["TensorArrayReadV3"] = {written};
+  cases["TensorArrayGatherV3"] = {written};
+  cases["TensorArrayScatterV3"] = {
+      {{{2, 3}},
+       with_array({Axes("rows", {1, 0}),
+                   MakeNode("s", "TensorArrayScatterV3", {"ta", "rows", "x0", "ta:1"}),
+                   MakeNode("y", "TensorArrayReadV3", {"ta", "i0", "s"}, f64)}),
+       {"y"}}};
+  GradientCase split{
+      {{3, 2}},
+      with_array({ConstNode("lengths", Tensor::Vector<int64_t>({1, 2})),
+                  MakeNode("s", "TensorArraySplitV3", {"ta", "x0", "lengths", "ta:1"}),
+                  MakeNode("y", "TensorArrayConcatV3", {"ta", "s"}, f64)}),
+      {"y"}};
+  cases["TensorArraySplitV3"] = {split};
+  cases["TensorArrayConcatV3"] = {split};
   // A conditional: Switch on a constant predicate, a different function on each side,
   // Merge. Either way only the taken side's gradient reaches x.
   for (bool pred : {true, false}) {
@@ -406,6 +440,48 @@ TEST(Gradients, EveryDifferentiableOpMatchesFiniteDifferences) {
       CheckGradient(op_cases[k]);
     }
   }
+}
+
+// y = v after three iterations of v <- tanh(v) * w + v / 2 (v from x0, w = x1 an invariant),
+// as TensorFlow's while loop graphs are: the gradient builds a backward loop that pops
+// the forward values, and the invariant's gradient adds up over the iterations.
+TEST(AddGradients, WhileLoopsMatchFiniteDifferences) {
+  auto enter = [](const std::string& name, const std::string& input, bool constant) {
+    return MakeNode(name, "Enter", {input},
+                    {{"frame_name", MakeAttr("loop")}, {"is_constant", B(constant)}});
+  };
+  NodeDef one = Int("one", 1);
+  one.add_input("^i");  // in the loop's frame
+  GradientCase loop{{{3}, {3}},
+                    {Int("zero", 0),
+                     Int("limit", 3),
+                     ConstNode("half", Tensor::Scalar<double>(0.5)),
+                     enter("enter_i", "zero", false),
+                     enter("enter_v", "x0", false),
+                     enter("enter_w", "x1", true),
+                     enter("enter_limit", "limit", true),
+                     enter("enter_half", "half", true),
+                     MakeNode("merge_i", "Merge", {"enter_i", "next_i"}),
+                     MakeNode("merge_v", "Merge", {"enter_v", "next_v"}),
+                     MakeNode("less", "Less", {"merge_i", "enter_limit"}),
+                     MakeNode("cond", "LoopCond", {"less"}),
+                     MakeNode("switch_i", "Switch", {"merge_i", "cond"}),
+                     MakeNode("switch_v", "Switch", {"merge_v", "cond"}),
+                     MakeNode("exit_i", "Exit", {"switch_i"}),
+                     MakeNode("exit_v", "Exit", {"switch_v"}),
+                     MakeNode("i", "Identity", {"switch_i:1"}),
+                     MakeNode("v", "Identity", {"switch_v:1"}),
+                     one,
+                     MakeNode("i_plus_one", "AddV2", {"i", "one"}),
+                     MakeNode("next_i", "NextIteration", {"i_plus_one"}),
+                     MakeNode("tanh", "Tanh", {"v"}),
+                     MakeNode("scaled", "Mul", {"tanh", "enter_w"}),
+                     MakeNode("halved", "Mul", {"v", "enter_half"}),
+                     MakeNode("sum", "AddV2", {"scaled", "halved"}),
+                     MakeNode("next_v", "NextIteration", {"sum"}),
+                     MakeNode("y", "Identity", {"exit_v"})},
+                    {"y"}};
+  CheckGradient(loop);
 }
 
 REGISTER_OP("TestOnlyWithoutGradient").Input("x: double").Output("y: double");

@@ -230,3 +230,64 @@ def test_dynamic_rnn_needs_a_dtype_or_an_initial_state(sequences):
     with pytest.raises(ValueError, match="last dimension"):
         tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(2),
                           tf.placeholder(tf.float32, [None, None, None]), dtype=tf.float32)
+
+
+def numeric_gradient(sess, loss, feed, x, eps=1e-6):
+    base = sess.run(x) if isinstance(x, tf.Variable) else feed[x]
+    grad = np.zeros_like(base)
+    for index in np.ndindex(*base.shape):
+        values = []
+        for sign in (1, -1):
+            moved = base.copy()
+            moved[index] += sign * eps
+            if isinstance(x, tf.Variable):
+                x.load(moved, sess)
+                values.append(sess.run(loss, feed))
+            else:
+                values.append(sess.run(loss, {**feed, x: moved}))
+        grad[index] = (values[0] - values[1]) / (2 * eps)
+    if isinstance(x, tf.Variable):
+        x.load(base, sess)
+    return grad
+
+
+@pytest.mark.parametrize("make_cell", [
+    lambda: tf.nn.rnn_cell.LSTMCell(3, use_peepholes=True, num_proj=2, cell_clip=1.0),
+    lambda: tf.nn.rnn_cell.GRUCell(3),
+    lambda: tf.nn.rnn_cell.MultiRNNCell([tf.nn.rnn_cell.BasicLSTMCell(2),
+                                         tf.nn.rnn_cell.BasicRNNCell(2)]),
+], ids=["lstm", "gru", "multi"])
+def test_dynamic_rnn_gradients_match_finite_differences(make_cell):
+    """Through the while loop, the TensorArrays and the sequence lengths, to the inputs,
+    the initial-state-free cell's weights and biases."""
+    x = tf.placeholder(tf.float64, [2, 4, 3])
+    outputs, state = tf.nn.dynamic_rnn(make_cell(), x, sequence_length=[4, 2],
+                                       dtype=tf.float64)
+    loss = tf.reduce_sum(tf.square(outputs)) + tf.add_n([tf.reduce_sum(s) for s in _flat(state)])
+    variables = tf.global_variables()
+    grads = tf.gradients(loss, [x] + variables)
+    feed = {x: np.random.RandomState(2).randn(2, 4, 3)}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got = sess.run(grads, feed)
+        for value, wrt in zip(got, [x] + variables):
+            np.testing.assert_allclose(value, numeric_gradient(sess, loss, feed, wrt),
+                                       atol=1e-7, err_msg=str(wrt))
+    assert np.abs(got[0][1, 2:]).max() == 0  # past the second sequence's end
+
+
+def _flat(state):
+    return [s for item in state for s in _flat(item)] if isinstance(state, tuple) else [state]
+
+
+def test_the_lstm_forecaster_example_beats_the_last_value_forecast():
+    """tools/examples/lstm_forecaster.py: dynamic_rnn over an LSTMCell trained with Adam."""
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).parents[2] / "tools" / "examples" / "lstm_forecaster.py"
+    spec = importlib.util.spec_from_file_location("lstm_forecaster", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    test_mse, last_value_mse, losses = example.forecast(tf, train_steps=300)
+    assert losses[-1] < losses[0] / 10
+    assert test_mse < last_value_mse / 3, (test_mse, last_value_mse)

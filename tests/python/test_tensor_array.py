@@ -174,3 +174,25 @@ def test_close_and_gradient_arrays():
     with tf.control_dependencies([ta.close()]):
         after = tf.identity(ta.size())
     assert "closed" in _run_error(after)
+
+
+def test_stack_pops_last_first_and_refuses_an_empty_pop():
+    """The stacks a while loop's gradient keeps forward values in (TensorFlow's V2 ops)."""
+    stack = tf.raw_ops.StackV2(max_size=-1, elem_type=tf.float32)
+    first = tf.raw_ops.StackPushV2(handle=stack, elem=tf.constant([1.0, 2.0]))
+    with tf.control_dependencies([first]):
+        second = tf.raw_ops.StackPushV2(handle=stack, elem=tf.constant([3.0, 4.0]))
+    with tf.control_dependencies([second]):
+        top = tf.raw_ops.StackPopV2(handle=stack, elem_type=tf.float32)
+    with tf.control_dependencies([top]):
+        below = tf.raw_ops.StackPopV2(handle=stack, elem_type=tf.float32)
+    with tf.control_dependencies([below]):
+        empty = tf.raw_ops.StackPopV2(handle=stack, elem_type=tf.float32)
+    with tf.Session() as sess:
+        got_top, got_below = sess.run([top, below])
+        np.testing.assert_array_equal(got_top, [3, 4])
+        np.testing.assert_array_equal(got_below, [1, 2])
+        with pytest.raises(tf.errors.InvalidArgumentError, match="empty"):
+            sess.run(empty)
+        closed = tf.raw_ops.StackCloseV2(handle=stack)
+        sess.run(closed)

@@ -239,3 +239,67 @@ def test_dynamic_rnn_matches_tensorflow_and_its_frozen_graph_runs(cell):
             imported = sess.run(fetches, feed)
     for a, b in zip(imported, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def lstm_training_curve(tf, weights=None):
+    """Adam on dynamic_rnn over an LSTMCell and a dense head, from `weights` (by variable
+    name) when given; returns the losses, and the initial weights by name."""
+    rng = np.random.default_rng(3)
+    x_val = rng.normal(size=(16, 12, 2)).astype(np.float32)
+    y_val = np.sin(x_val.sum(axis=(1, 2))).astype(np.float32)
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, None, 2])
+        y = tf.placeholder(tf.float32, [None])
+        outputs, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.LSTMCell(8), x,
+                                           sequence_length=[12, 9] * 8, dtype=tf.float32)
+        prediction = tf.squeeze(tf.layers.dense(state.h, 1), 1)
+        loss = tf.reduce_mean(tf.square(prediction - y))
+        train = tf.train.AdamOptimizer(0.02).minimize(loss)
+        variables = {v.op.name: v for v in tf.global_variables()}
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=g) as sess:
+        sess.run(init)
+        if weights is not None:
+            for name, value in weights.items():
+                variables[name].load(value, sess)
+        initial = {name: sess.run(v) for name, v in variables.items()}
+        return [sess.run([loss, train], {x: x_val, y: y_val})[0] for _ in range(30)], initial
+
+
+def test_lstm_training_matches_tensorflow_from_the_same_weights():
+    """Gradients through the loop (and Adam on them) give TensorFlow's loss curve."""
+    tf1 = tensorflow.compat.v1
+    if not hasattr(tf1.nn.rnn_cell, "LSTMCell"):
+        pytest.skip("this TensorFlow has no tf.nn.rnn_cell (tf_keras is not installed)")
+    tf1.disable_control_flow_v2()
+    try:
+        theirs, weights = lstm_training_curve(tf1)
+    finally:
+        tf1.enable_control_flow_v2()
+    trainable = {k: v for k, v in weights.items() if "Adam" not in k and "power" not in k}
+    ours, _ = lstm_training_curve(runnel, trainable)
+    np.testing.assert_allclose(ours, theirs, rtol=2e-3, atol=1e-5)
+    assert ours[-1] < ours[0] / 2
+
+
+def test_the_lstm_forecaster_reaches_tensorflows_error():
+    """tools/examples/lstm_forecaster.py, the same script on both: each beats the
+    last-value forecast, and Runnel's test error is within 10% of TensorFlow's."""
+    import importlib.util
+    import pathlib
+    tf1 = tensorflow.compat.v1
+    if not hasattr(tf1.nn.rnn_cell, "LSTMCell"):
+        pytest.skip("this TensorFlow has no tf.nn.rnn_cell (tf_keras is not installed)")
+    path = pathlib.Path(__file__).parents[2] / "tools" / "examples" / "lstm_forecaster.py"
+    spec = importlib.util.spec_from_file_location("lstm_forecaster", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    tf1.disable_control_flow_v2()
+    try:
+        theirs, last_value, _ = example.forecast(tf1)
+    finally:
+        tf1.enable_control_flow_v2()
+    ours, _, _ = example.forecast(runnel)
+    assert ours < last_value / 3 and theirs < last_value / 3
+    assert abs(ours - theirs) <= 0.1 * theirs, (ours, theirs)

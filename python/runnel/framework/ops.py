@@ -374,7 +374,7 @@ class Graph:
 
     def _add_imported_nodes(self, names):
         """Creates Operations for nodes the C++ graph already holds (import_graph_def)."""
-        new_ops, back_edges = [], []
+        new_ops, back_edges, late_controls = [], [], []
         for n in names:
             info = self._c_graph.node_info(n)
             node = node_def_pb2.NodeDef()
@@ -382,7 +382,10 @@ class Graph:
             inputs, controls = [], []
             for i in node.input:
                 if i.startswith("^"):
-                    controls.append(self._ops_by_name[i[1:]])
+                    if i[1:] in self._ops_by_name:
+                        controls.append(self._ops_by_name[i[1:]])
+                    else:  # made later (a while loop's gradient orders its pushes so)
+                        late_controls.append((len(new_ops), i[1:]))
                     continue
                 src, _, port = i.partition(":")
                 if src in self._ops_by_name:
@@ -393,6 +396,8 @@ class Graph:
             new_ops.append(self._record_op(info, inputs, controls))
         for op_index, input_index, src, port in back_edges:
             new_ops[op_index]._inputs[input_index] = self._ops_by_name[src].outputs[port]
+        for op_index, src in late_controls:
+            new_ops[op_index]._control_inputs.append(self._ops_by_name[src])
         return new_ops
 
     # --- lookup ---------------------------------------------------------------------

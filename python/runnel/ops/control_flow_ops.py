@@ -171,7 +171,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     loop variables (a one-element list as its element unless return_same_structure, as in
     TensorFlow 1.x). Up to `parallel_iterations` iterations run at once; with
     `maximum_iterations` the loop stops after that many. The graph holds the loop once
-    (a frame, see the executor); gradients through it are not supported yet."""
+    (a frame, see the executor); tf.gradients builds a backward loop that runs the
+    iterations last first, with the forward values it needs kept in stacks."""
     if not callable(cond) or not callable(body):
         raise TypeError("tf.while_loop needs callable cond and body")
     if not isinstance(parallel_iterations, int) or parallel_iterations < 1:
