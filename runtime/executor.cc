@@ -69,7 +69,6 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     item.kernel = *std::move(kernel);
     // The Const kernel holds the value now; the executor's graph need not hold it too.
     if (node->type_string() == "Const") graph->ReleaseConstantValue(node);
-    item.input_start = exec->total_inputs_;
     item.num_inputs = node->num_inputs();
     item.num_outputs = node->num_outputs();
     item.initial_pending = static_cast<int>(node->in_edges().size());
@@ -111,7 +110,6 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     }
     item.output_types.assign(node->output_types().begin(), node->output_types().end());
     item.output_used.assign(item.num_outputs, false);
-    exec->total_inputs_ += item.num_inputs;
     for (const Edge* e : node->in_edges()) {
       if (!e->IsControlEdge() && IsRefType(e->src->output_type(e->src_output)) &&
           !IsRefType(node->input_type(e->dst_input))) {
@@ -214,6 +212,15 @@ absl::Status Executor::AnalyzeFrames(Executor* exec) {
   }
   exec->has_loops_ = exec->frames_.size() > 1;
   exec->may_have_dead_ |= exec->has_loops_;
+  // An iteration holds the state of its frame's items only.
+  for (size_t id = 0; id < items.size(); ++id) {
+    NodeItem& item = items[id];
+    FrameInfo& frame = exec->frames_[exec->cold_[id].frame];
+    item.local = frame.num_items++;
+    item.input_start = frame.num_inputs;
+    frame.num_inputs += item.num_inputs;
+    frame.initial_pending.push_back(item.initial_pending);
+  }
   return absl::OkStatus();
 }
 
@@ -223,7 +230,10 @@ Executor::~Executor() = default;
 class Executor::Step {
  public:
   Step(const Executor* exec, const ExecutorArgs& args, DoneCallback done)
-      : exec_(exec), args_(args), done_(std::move(done)), root_(exec, nullptr, 0) {
+      : exec_(exec),
+        args_(args),
+        done_(std::move(done)),
+        root_(exec, nullptr, 0, exec->frames_[0]) {
     // A kernel that waits must be woken when the step fails: give a step that brought no
     // cancellation manager its own.
     if (args_.cancellation == nullptr && exec->has_async_) {
@@ -254,16 +264,16 @@ class Executor::Step {
 
   // The per-node state of one iteration of one frame (the step's own is root_).
   struct Iteration {
-    Iteration(const Executor* exec, Frame* frame, int64_t index)
+    Iteration(const Executor* exec, Frame* frame, int64_t index, const FrameInfo& info)
         : frame(frame),
           index(index),
-          inputs(new Tensor[exec->total_inputs_]),
-          input_refs(exec->has_refs_ ? new TensorRef[exec->total_inputs_] : nullptr),
-          pending(new std::atomic<int>[exec->items_.size()]),
-          dead(exec->may_have_dead_ ? new std::atomic<bool>[exec->items_.size()] : nullptr),
-          dead_inputs(exec->has_merges_ ? new int[exec->items_.size()]() : nullptr) {
-      for (size_t i = 0; i < exec->items_.size(); ++i) {
-        pending[i].store(exec->items_[i].initial_pending, std::memory_order_relaxed);
+          inputs(new Tensor[info.num_inputs]),
+          input_refs(exec->has_refs_ ? new TensorRef[info.num_inputs] : nullptr),
+          pending(new std::atomic<int>[info.num_items]),
+          dead(exec->may_have_dead_ ? new std::atomic<bool>[info.num_items] : nullptr),
+          dead_inputs(exec->has_merges_ ? new int[info.num_items]() : nullptr) {
+      for (int i = 0; i < info.num_items; ++i) {
+        pending[i].store(info.initial_pending[i], std::memory_order_relaxed);
         if (dead) dead[i].store(false, std::memory_order_relaxed);
       }
     }
@@ -319,7 +329,7 @@ class Executor::Step {
       Iteration* iter = node.iter;
       ready.clear();
       if (!aborted_.load(std::memory_order_relaxed)) {
-        const bool dead = iter->dead && iter->dead[node.id].load(std::memory_order_relaxed);
+        const bool dead = iter->dead && iter->dead[item.local].load(std::memory_order_relaxed);
         absl::Status status;
         if (dead && !item.runs_when_dead) {
           ReleaseInputs(item, iter);
@@ -630,11 +640,11 @@ class Executor::Step {
     }
     if (edge_dead) {
       // The release below publishes this store to whichever thread readies the node.
-      target->dead[e.dst].store(true, std::memory_order_relaxed);
+      target->dead[dst.local].store(true, std::memory_order_relaxed);
     } else if (e.dst_slot >= 0) {
       SetInput(e, dst, target, outputs, output_refs, copy);
     }
-    if (target->pending[e.dst].fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (target->pending[dst.local].fetch_sub(1, std::memory_order_acq_rel) == 1) {
       MarkReady(target, e.dst, ready);
     }
   }
@@ -661,8 +671,8 @@ class Executor::Step {
                                               absl::Span<const TensorRef> output_refs,
                                               bool edge_dead, bool copy, ReadyList* ready) {
     std::lock_guard<std::mutex> lock(merge_mu_);
-    std::atomic<int>& pending = target->pending[e.dst];
-    int& dead_inputs = target->dead_inputs[e.dst];
+    std::atomic<int>& pending = target->pending[dst.local];
+    int& dead_inputs = target->dead_inputs[dst.local];
     bool now_ready;
     if (e.dst_slot < 0) {
       const int count = pending.fetch_sub(2, std::memory_order_acq_rel) - 2;
@@ -713,7 +723,7 @@ class Executor::Step {
   // A new last iteration of `frame`, holding the loop's invariants.
   Iteration* NewIteration(Frame* frame) {
     const int64_t index = frame->first_live + static_cast<int64_t>(frame->live.size());
-    frame->live.push_back(std::make_unique<Iteration>(exec_, frame, index));
+    frame->live.push_back(std::make_unique<Iteration>(exec_, frame, index, *frame->info));
     return frame->live.back().get();
   }
 

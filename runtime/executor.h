@@ -76,7 +76,8 @@ class Executor {
   struct NodeItem {
     std::shared_ptr<OpKernel> kernel;
     const Node* node = nullptr;
-    int input_start = 0;
+    int local = 0;        // its index among its frame's items (an iteration's state)
+    int input_start = 0;  // where its inputs start among its frame's
     int num_inputs = 0;
     int num_outputs = 0;
     int initial_pending = 0;
@@ -120,6 +121,9 @@ class Executor {
     int parallel_iterations = 10;
     int num_enters = 0;
     std::vector<int> exits;  // items
+    // What one iteration of the frame holds: its items' state and their inputs.
+    int num_items = 0, num_inputs = 0;
+    std::vector<int> initial_pending;  // by NodeItem::local
   };
   class Step;
   static absl::Status AnalyzeFrames(Executor* exec);
@@ -136,7 +140,6 @@ class Executor {
     return memory_types_[&item - items_.data()];
   }
   std::vector<int> roots_;
-  int total_inputs_ = 0;
   bool has_refs_ = false;       // any ref-typed edge: steps keep ref slots
   bool has_async_ = false;      // an async kernel (a receive, a queue): steps are cancellable
   bool may_have_dead_ = false;  // a Switch or _Recv: steps track dead nodes
