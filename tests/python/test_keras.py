@@ -115,6 +115,63 @@ def test_lstm_and_simple_rnn_follow_their_equations():
     np.testing.assert_allclose(rnn.predict(x), h, rtol=1e-4, atol=1e-5)
 
 
+def numpy_gru(x, kernel, recurrent, bias, reset_after):
+    units = recurrent.shape[0]
+    h, outputs = np.zeros((x.shape[0], units)), []
+    input_bias, recurrent_bias = (bias[0], bias[1]) if reset_after else (bias, 0 * bias)
+    for t in range(x.shape[1]):
+        xz, xr, xh = np.split(x[:, t] @ kernel + input_bias, 3, axis=1)
+        if reset_after:
+            rz, rr, rh = np.split(h @ recurrent + recurrent_bias, 3, axis=1)
+            z, r = sigmoid(xz + rz), sigmoid(xr + rr)
+            candidate = np.tanh(xh + r * rh)
+        else:
+            rz, rr = np.split(h @ recurrent[:, :2 * units], 2, axis=1)
+            z, r = sigmoid(xz + rz), sigmoid(xr + rr)
+            candidate = np.tanh(xh + (r * h) @ recurrent[:, 2 * units:])
+        h = z * h + (1 - z) * candidate
+        outputs.append(h)
+    return np.stack(outputs, 1)
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_gru_follows_its_equations(reset_after):
+    x = np.random.randn(3, 5, 2).astype(np.float32)
+    gru = keras.Sequential([layers.GRU(4, return_sequences=True, reset_after=reset_after,
+                                       input_shape=(None, 2))])
+    kernel, recurrent, bias = gru.get_weights()
+    assert bias.shape == ((2, 12) if reset_after else (12,))
+    bias = np.random.randn(*bias.shape).astype(np.float32)
+    gru.set_weights([kernel, recurrent, bias])
+    np.testing.assert_allclose(gru.predict(x), numpy_gru(x, kernel, recurrent, bias, reset_after),
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_recurrent_layers_run_any_length_backwards_and_return_their_state():
+    """The time steps are a while loop's: sequences of any length go through one model."""
+    inputs = keras.Input((None, 2))
+    output, h, c = layers.LSTM(4, return_state=True, go_backwards=True)(inputs)
+    model = keras.Model(inputs, [output, h, c])
+    kernel, recurrent, bias = model.get_weights()
+    for steps in (1, 7):
+        x = np.random.randn(3, steps, 2).astype(np.float32)
+        got_output, got_h, got_c = model.predict(x)
+        expected = numpy_lstm(x[:, ::-1], kernel, recurrent, bias)[:, -1]
+        np.testing.assert_allclose(got_output, expected, rtol=1e-4, atol=1e-5)
+        np.testing.assert_array_equal(got_output, got_h)
+        assert got_c.shape == (3, 4) and np.abs(got_c).max() > np.abs(got_h).max() * 0.5
+
+
+def test_an_lstm_model_learns_to_add_up_a_sequence():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (512, 8, 1)).astype(np.float32)
+    y = x.sum(axis=(1, 2))
+    model = keras.Sequential([layers.LSTM(16, input_shape=(None, 1)), layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    history = model.fit(x, y, epochs=8, batch_size=32, verbose=0)
+    assert history.history["loss"][-1] < 0.05 * np.var(y)
+
+
 def test_batch_normalization_trains_on_batch_moments_and_predicts_with_moving_ones():
     model = keras.Sequential([layers.BatchNormalization(momentum=0.5, input_shape=(3,))])
     model.compile("sgd", "mse")

@@ -303,3 +303,29 @@ def test_the_lstm_forecaster_reaches_tensorflows_error():
     ours, _, _ = example.forecast(runnel)
     assert ours < last_value / 3 and theirs < last_value / 3
     assert abs(ours - theirs) <= 0.1 * theirs, (ours, theirs)
+
+
+@pytest.mark.parametrize("layer,kwargs", [("LSTM", {}), ("GRU", {"reset_after": True}),
+                                          ("GRU", {"reset_after": False}), ("SimpleRNN", {})])
+def test_keras_recurrent_layers_match_keras_from_the_same_weights(layer, kwargs):
+    """runnel.keras's recurrent layers and Keras 2's (tf_keras), same weights, same input:
+    the same sequences of outputs and final states."""
+    keras2 = tensorflow.keras
+    if not hasattr(keras2.layers, layer) or keras2.__name__.startswith("keras.src"):
+        pytest.skip("Keras 2 (tf_keras) is not installed")
+    x = np.random.default_rng(4).normal(size=(3, 6, 2)).astype(np.float32)
+
+    def build(keras):
+        inputs = keras.Input((None, 2))
+        outputs = getattr(keras.layers, layer)(5, return_sequences=True, return_state=True,
+                                               **kwargs)(inputs)
+        return keras.Model(inputs, outputs)
+
+    theirs = build(keras2)
+    ours = build(runnel.keras)
+    weights = [w + np.random.default_rng(5).normal(size=w.shape).astype(np.float32) * 0.1
+               for w in theirs.get_weights()]
+    theirs.set_weights(weights)
+    ours.set_weights(weights)
+    for a, b in zip(ours.predict(x), theirs.predict(x, verbose=0)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

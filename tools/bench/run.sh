@@ -11,7 +11,7 @@ venv="$root/.venv-bench"
 if [[ ! -x "$venv/bin/python" ]]; then
   apt-get install -y -qq python3-torch libopenblas0-openmp python3-venv >/dev/null
   /usr/bin/python3 -m venv --system-site-packages "$venv"
-  "$venv/bin/pip" install -q tensorflow-cpu
+  "$venv/bin/pip" install -q tensorflow-cpu tf-keras  # tf_keras: TF1 tf.nn.rnn_cell
 fi
 if ! "$venv/bin/python" -c "import onnxruntime, onnx, tf2onnx" 2>/dev/null; then
   "$venv/bin/pip" install -q onnxruntime onnx

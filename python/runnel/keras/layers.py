@@ -8,13 +8,16 @@ import types
 
 import numpy as np
 
+from runnel.framework import constant_op
 from runnel.framework import dtypes
 from runnel.framework import ops
 from runnel.ops import array_ops
+from runnel.ops import control_flow_ops
 from runnel.ops import gen_ops
 from runnel.ops import layers_impl as tf_layers
 from runnel.ops import math_ops
 from runnel.ops import nn_ops
+from runnel.ops import tensor_array_ops
 from runnel.keras import activations
 from runnel.keras import backend
 from runnel.keras import initializers
@@ -343,89 +346,126 @@ class Embedding(Layer):
 
 
 class _Recurrent(_WeightedLayer):
-    """A recurrent layer unrolled over the (known) number of time steps of its
-    [batch, time, features] input. The input's projection for every step is one matrix
-    product; each step then adds the previous state's."""
+    """A recurrent layer over [batch, time, features] inputs, run by a while loop over the
+    time steps (so their number may change between runs). The input's projection for
+    every step is one matrix product before the loop; each step adds the previous
+    output's (`_step`). `return_sequences` gives every step's output, `return_state` the
+    final state too, `go_backwards` runs the steps last first."""
 
     _GATES = 1
 
     def __init__(self, units, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
-                 bias_regularizer=None, return_sequences=False, **kwargs):
+                 bias_regularizer=None, return_sequences=False, return_state=False,
+                 go_backwards=False, stateful=False, unroll=False, **kwargs):
         super().__init__(activation=activation, use_bias=use_bias,
                          kernel_initializer=kernel_initializer,
                          bias_initializer=bias_initializer,
                          kernel_regularizer=kernel_regularizer,
                          bias_regularizer=bias_regularizer, **kwargs)
+        if stateful:
+            raise ValueError(f"layer {self.name!r}: stateful=True is not supported yet")
         self.units = int(units)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.return_sequences = return_sequences
+        self.return_state = return_state
+        self.go_backwards = go_backwards
 
     def build(self, input_shape):
         _check_rank(self, input_shape, 3, "sequences (batch, time, features)")
-        if input_shape[1] is None or input_shape[2] is None:
-            raise ValueError(f"layer {self.name!r}: the number of time steps and features "
-                             f"must be known (the layer is unrolled), got {input_shape}")
+        if input_shape[2] is None:
+            raise ValueError(f"layer {self.name!r}: the number of features must be known, "
+                             f"got {input_shape}")
         width = self._GATES * self.units
         self.kernel = self.add_weight("kernel", [input_shape[2], width],
                                       self.kernel_initializer, self.kernel_regularizer)
         self.recurrent_kernel = self.add_weight("recurrent_kernel", [self.units, width],
                                                 self.recurrent_initializer,
                                                 self.recurrent_regularizer)
-        self.bias = self.add_weight("bias", [width], self._bias_initializer(),
+        self.bias = self.add_weight("bias", self._bias_shape(), self._bias_initializer(),
                                     self.bias_regularizer) if self.use_bias else None
+
+    def _bias_shape(self):
+        return [self._GATES * self.units]
 
     def _bias_initializer(self):
         return self.bias_initializer
 
-    def call(self, inputs):
-        steps, features = inputs.shape.as_list()[1:]
+    def _input_bias(self):
+        return self.bias.value() if self.use_bias else None
+
+    def _state_size(self):
+        return 1
+
+    def call(self, inputs, initial_state=None):
+        inputs = ops.convert_to_tensor(inputs)
+        features = inputs.shape.as_list()[2]
         width = self._GATES * self.units
+        batch, steps = array_ops.shape(inputs)[0], array_ops.shape(inputs)[1]
         projected = math_ops.matmul(gen_ops.reshape(inputs, [-1, features]),
                                     self.kernel.value())
-        if self.use_bias:
-            projected = nn_ops.bias_add(projected, self.bias.value())
-        per_step = array_ops.unstack(gen_ops.reshape(projected, [-1, steps, width]), axis=1)
-        batch = array_ops.shape(inputs)[0]
-        zeros = gen_ops.fill(array_ops.stack([batch, self.units]),
-                               ops.convert_to_tensor(0.0, inputs.dtype))
-        state = self._initial_state(zeros)
+        bias = self._input_bias()
+        if bias is not None:
+            projected = nn_ops.bias_add(projected, bias)
+        time_major = array_ops.transpose(
+            gen_ops.reshape(projected, array_ops.stack([batch, steps, width])), [1, 0, 2])
+        if self.go_backwards:
+            time_major = gen_ops.reverse_v2(time_major, [0])
+        per_step = tensor_array_ops.TensorArray(inputs.dtype, size=steps,
+                                                element_shape=[None, width]).unstack(time_major)
+        if initial_state is None:
+            zeros = gen_ops.fill(array_ops.stack([batch, self.units]),
+                                 ops.convert_to_tensor(0.0, inputs.dtype))
+            zeros.set_shape([None, self.units])
+            state = [zeros] * self._state_size()
+        else:
+            state = [ops.convert_to_tensor(s) for s in
+                     (initial_state if isinstance(initial_state, (list, tuple))
+                      else [initial_state])]
+            if len(state) != self._state_size():
+                raise ValueError(f"layer {self.name!r} has {self._state_size()} state "
+                                 f"tensors, got an initial_state of {len(state)}")
         recurrent = self.recurrent_kernel.value()
-        outputs = []
-        for x in per_step:
-            output, state = self._step(x + math_ops.matmul(output_of(state), recurrent), state)
-            outputs.append(output)
-        return array_ops.stack(outputs, axis=1) if self.return_sequences else outputs[-1]
+        outputs = tensor_array_ops.TensorArray(inputs.dtype, size=steps)
+
+        def body(t, state, outputs):
+            output, new_state = self._step(per_step.read(t), state, recurrent)
+            for old, new in zip(state, new_state):
+                new.set_shape(old.shape)
+            return t + 1, list(new_state), outputs.write(t, output) \
+                if self.return_sequences else outputs
+
+        _, state, outputs = control_flow_ops.while_loop(
+            lambda t, *_: t < steps, body, [constant_op.constant(0), state, outputs])
+        if self.return_sequences:
+            result = array_ops.transpose(outputs.stack(), [1, 0, 2])
+            result.set_shape([inputs.shape[0], inputs.shape[1], self.units])
+        else:
+            result = state[0]
+        return [result] + list(state) if self.return_state else result
 
     def get_config(self):
         return dict(
             super().get_config(), units=self.units,
             recurrent_initializer=initializers.serialize(self.recurrent_initializer),
             recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
-            return_sequences=self.return_sequences)
-
-
-def output_of(state):
-    """The part of a recurrent state that is the step's output (h)."""
-    return state[0] if isinstance(state, tuple) else state
+            return_sequences=self.return_sequences, return_state=self.return_state,
+            go_backwards=self.go_backwards)
 
 
 class SimpleRNN(_Recurrent):
     """h_t = activation(x_t W + h_{t-1} U + b)."""
 
-    def _initial_state(self, zeros):
-        return zeros
-
-    def _step(self, z, h):
-        h = self.activation(z)
-        return h, h
+    def _step(self, x, state, recurrent):
+        h = self.activation(x + math_ops.matmul(state[0], recurrent))
+        return h, [h]
 
 
 class LSTM(_Recurrent):
     """Keras's LSTM: gates in the order input, forget, cell, output; the forget gate's bias
-    starts at 1 (unit_forget_bias)."""
+    starts at 1 (unit_forget_bias). The state is [h, c]."""
 
     _GATES = 4
 
@@ -445,21 +485,67 @@ class LSTM(_Recurrent):
                                      base([2 * units], dtype)], 0)
         return init
 
-    def _initial_state(self, zeros):
-        return (zeros, zeros)
+    def _state_size(self):
+        return 2
 
-    def _step(self, z, state):
-        _, c = state
-        i, f, g, o = array_ops.split(z, 4, axis=1)
+    def _step(self, x, state, recurrent):
+        h, c = state
+        i, f, g, o = array_ops.split(x + math_ops.matmul(h, recurrent), 4, axis=1)
         gate = self.recurrent_activation
         c = gate(f) * c + gate(i) * self.activation(g)
         h = gate(o) * self.activation(c)
-        return h, (h, c)
+        return h, [h, c]
 
     def get_config(self):
         return dict(super().get_config(),
                     recurrent_activation=activations.serialize(self.recurrent_activation),
                     unit_forget_bias=self.unit_forget_bias)
+
+
+class GRU(_Recurrent):
+    """Keras's GRU: gates in the order update (z), reset (r), candidate (h). With
+    reset_after (Keras 2's default) the reset gate applies after the recurrent product
+    and the bias is [2, 3 * units] (input's, recurrent's); without, before it, as in
+    Keras 1 and TensorFlow 1's tf.keras."""
+
+    _GATES = 3
+
+    def __init__(self, units, recurrent_activation="sigmoid", reset_after=True, **kwargs):
+        super().__init__(units, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.reset_after = reset_after
+
+    def _bias_shape(self):
+        return [2, 3 * self.units] if self.reset_after else [3 * self.units]
+
+    def _input_bias(self):
+        if not self.use_bias:
+            return None
+        return self.bias.value()[0] if self.reset_after else self.bias.value()
+
+    def _step(self, x, state, recurrent):
+        h = state[0]
+        units = self.units
+        x_z, x_r, x_h = array_ops.split(x, 3, axis=1)
+        gate = self.recurrent_activation
+        if self.reset_after:
+            inner = math_ops.matmul(h, recurrent)
+            if self.use_bias:
+                inner = nn_ops.bias_add(inner, self.bias.value()[1])
+            r_z, r_r, r_h = array_ops.split(inner, 3, axis=1)
+            z, r = gate(x_z + r_z), gate(x_r + r_r)
+            candidate = self.activation(x_h + r * r_h)
+        else:
+            r_z, r_r = array_ops.split(math_ops.matmul(h, recurrent[:, :2 * units]), 2, axis=1)
+            z, r = gate(x_z + r_z), gate(x_r + r_r)
+            candidate = self.activation(x_h + math_ops.matmul(r * h, recurrent[:, 2 * units:]))
+        h = z * h + (1 - z) * candidate
+        return h, [h]
+
+    def get_config(self):
+        return dict(super().get_config(),
+                    recurrent_activation=activations.serialize(self.recurrent_activation),
+                    reset_after=self.reset_after)
 
 
 class Lambda(Layer):
