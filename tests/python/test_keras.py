@@ -482,3 +482,45 @@ def test_isolated_session_gives_the_callers_models_back_with_their_values():
         other = keras.Sequential([keras.layers.Dense(4, input_shape=(3,))])
         assert other.predict(np.zeros((1, 3))).shape == (1, 4)
     np.testing.assert_array_equal(model.predict(np.ones((1, 3))), [[3.0, 3.0]])
+
+
+def test_bidirectional_runs_a_copy_of_the_layer_backwards_and_merges():
+    x = np.random.randn(2, 6, 3).astype(np.float32)
+    model = keras.Sequential([layers.Bidirectional(layers.LSTM(4, return_sequences=True),
+                                                   input_shape=(None, 3))])
+    fk, fr, fb, bk, br, bb = model.get_weights()
+    forward = numpy_lstm(x, fk, fr, fb)
+    backward = numpy_lstm(x[:, ::-1], bk, br, bb)[:, ::-1]
+    np.testing.assert_allclose(model.predict(x), np.concatenate([forward, backward], -1),
+                               rtol=1e-4, atol=1e-5)
+    names = [w.name for w in model.weights]
+    assert names[0].startswith("forward_lstm") and names[3].startswith("backward_lstm")
+
+
+def test_conv1d_causal_and_time_distributed_match_numpy():
+    x = np.random.randn(2, 7, 3).astype(np.float32)
+    model = keras.Sequential([layers.Conv1D(2, 3, padding="causal", dilation_rate=2,
+                                            input_shape=(7, 3)),
+                              layers.TimeDistributed(layers.Dense(4, activation="relu"))])
+    kernel, bias, dense_kernel, dense_bias = model.get_weights()
+    padded = np.concatenate([np.zeros((2, 4, 3), np.float32), x], 1)
+    conv = np.stack([sum(padded[:, t + 2 * k] @ kernel[k] for k in range(3)) + bias
+                     for t in range(7)], 1)
+    expected = np.maximum(conv @ dense_kernel + dense_bias, 0)
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_sequence_models_save_and_load(tmp_path):
+    model = keras.Sequential([layers.Conv1D(4, 3, input_shape=(None, 2)),
+                              layers.MaxPooling1D(),
+                              layers.Bidirectional(layers.GRU(3, return_sequences=True),
+                                                   merge_mode="ave"),
+                              layers.TimeDistributed(layers.Dense(2)),
+                              layers.GlobalMaxPooling1D()])
+    model.compile("adam", "mse")
+    x = np.random.randn(4, 9, 2).astype(np.float32)
+    model.fit(x, np.random.randn(4, 2), epochs=2, verbose=0)
+    path = str(tmp_path / "model.h5")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-5, atol=1e-6)

@@ -329,3 +329,37 @@ def test_keras_recurrent_layers_match_keras_from_the_same_weights(layer, kwargs)
     ours.set_weights(weights)
     for a, b in zip(ours.predict(x), theirs.predict(x, verbose=0)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name,make", [
+    ("conv1d_causal_dilated", lambda k: [k.layers.Conv1D(3, 3, padding="causal",
+                                                          dilation_rate=2, activation="relu")]),
+    ("conv1d_same_strided_pools", lambda k: [k.layers.Conv1D(4, 2, strides=2, padding="same"),
+                                              k.layers.MaxPooling1D(2, padding="same"),
+                                              k.layers.AveragePooling1D(1),
+                                              k.layers.GlobalMaxPooling1D()]),
+    ("bidirectional_concat", lambda k: [k.layers.Bidirectional(
+        k.layers.LSTM(3, return_sequences=True)), k.layers.GlobalAveragePooling1D()]),
+    ("bidirectional_sum_gru", lambda k: [k.layers.Bidirectional(k.layers.GRU(3),
+                                                                merge_mode="sum")]),
+    ("time_distributed", lambda k: [k.layers.TimeDistributed(k.layers.Dense(2, "tanh")),
+                                    k.layers.SimpleRNN(2)]),
+])
+def test_keras_sequence_layers_match_keras(name, make):
+    """Conv1D, 1-D pooling, Bidirectional and TimeDistributed in runnel.keras and in
+    Keras 2 (tf_keras), same weights: the same predictions."""
+    keras2 = tensorflow.keras
+    if keras2.__name__.startswith("keras.src") or not hasattr(keras2.layers, "Bidirectional"):
+        pytest.skip("Keras 2 (tf_keras) is not installed")
+    x = np.random.default_rng(6).normal(size=(2, 8, 3)).astype(np.float32)
+
+    def build(keras):
+        return keras.Sequential([keras.Input((8, 3))] + make(keras))
+
+    theirs, ours = build(keras2), build(runnel.keras)
+    weights = [w + np.random.default_rng(7).normal(size=w.shape).astype(np.float32) * 0.1
+               for w in theirs.get_weights()]
+    theirs.set_weights(weights)
+    ours.set_weights(weights)
+    np.testing.assert_allclose(ours.predict(x), theirs.predict(x, verbose=0), rtol=1e-4,
+                               atol=1e-5)

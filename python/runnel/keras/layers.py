@@ -23,6 +23,7 @@ from runnel.keras import backend
 from runnel.keras import initializers
 from runnel.keras import regularizers
 from runnel.keras.base_layer import Input, InputLayer, Layer  # noqa: F401 (keras.layers.Input)
+from runnel.keras.base_layer import to_list
 
 
 def _pair(value, name):
@@ -198,6 +199,111 @@ class GlobalAveragePooling2D(_GlobalPooling2D):
 class GlobalMaxPooling2D(_GlobalPooling2D):
     def call(self, inputs):
         return math_ops.reduce_max(inputs, axis=[1, 2])
+
+
+def _single(value, name):
+    if isinstance(value, int):
+        return value
+    value = tuple(value)
+    if len(value) != 1:
+        raise ValueError(f"{name} must be an int or a 1-tuple, got {value}")
+    return value[0]
+
+
+class Conv1D(_WeightedLayer):
+    """A convolution over the steps of [batch, steps, channels] inputs (a Conv2D over a
+    height of 1); padding 'valid', 'same' or 'causal' (zeros before the first step)."""
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, activation=None, **kwargs):
+        super().__init__(activation=activation, **kwargs)
+        _check_channels_last(self, data_format)
+        self.filters = int(filters)
+        self.kernel_size = _single(kernel_size, "kernel_size")
+        self.strides = _single(strides, "strides")
+        self.dilation_rate = _single(dilation_rate, "dilation_rate")
+        if padding.lower() not in ("valid", "same", "causal"):
+            raise ValueError(f"padding must be 'valid', 'same' or 'causal', got {padding!r}")
+        self.padding = padding
+
+    def build(self, input_shape):
+        _check_rank(self, input_shape, 3, "sequences (batch, steps, channels)")
+        if input_shape[-1] is None:
+            raise ValueError(f"layer {self.name!r}: the channel dim of the input must be known")
+        self._add_kernel_and_bias([self.kernel_size, input_shape[-1], self.filters],
+                                  self.filters)
+
+    def call(self, inputs):
+        padding = self.padding.upper()
+        if padding == "CAUSAL":
+            before = (self.kernel_size - 1) * self.dilation_rate
+            inputs = array_ops.pad(inputs, [[0, 0], [before, 0], [0, 0]])
+            padding = "VALID"
+        kernel = array_ops.expand_dims(self.kernel.value(), 0)
+        outputs = nn_ops.conv2d(array_ops.expand_dims(inputs, 1), kernel,
+                                [1, 1, self.strides, 1], padding,
+                                dilations=[1, 1, self.dilation_rate, 1])
+        outputs = array_ops.squeeze(outputs, [1])
+        if self.use_bias:
+            outputs = nn_ops.bias_add(outputs, self.bias.value())
+        return self.activation(outputs)
+
+    def get_config(self):
+        return dict(super().get_config(), filters=self.filters, kernel_size=[self.kernel_size],
+                    strides=[self.strides], padding=self.padding,
+                    dilation_rate=[self.dilation_rate])
+
+
+class _Pooling1D(Layer):
+    _POOL = None
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        _check_channels_last(self, data_format)
+        self.pool_size = _single(pool_size, "pool_size")
+        self.strides = _single(strides, "strides") if strides is not None else self.pool_size
+        self.padding = padding
+        _padding(padding)
+
+    def build(self, input_shape):
+        _check_rank(self, input_shape, 3, "sequences (batch, steps, channels)")
+
+    def call(self, inputs):
+        pooled = type(self)._POOL(array_ops.expand_dims(inputs, 1), [1, 1, self.pool_size, 1],
+                                  [1, 1, self.strides, 1], _padding(self.padding))
+        return array_ops.squeeze(pooled, [1])
+
+    def get_config(self):
+        return dict(super().get_config(), pool_size=[self.pool_size], strides=[self.strides],
+                    padding=self.padding)
+
+
+class MaxPooling1D(_Pooling1D):
+    _POOL = nn_ops.max_pool
+
+
+class AveragePooling1D(_Pooling1D):
+    _POOL = nn_ops.avg_pool
+
+
+class _GlobalPooling1D(Layer):
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        _check_channels_last(self, data_format)
+
+    def build(self, input_shape):
+        _check_rank(self, input_shape, 3, "sequences (batch, steps, channels)")
+
+
+class GlobalAveragePooling1D(_GlobalPooling1D):
+    def call(self, inputs):
+        return math_ops.reduce_mean(inputs, axis=[1])
+
+
+class GlobalMaxPooling1D(_GlobalPooling1D):
+    def call(self, inputs):
+        return math_ops.reduce_max(inputs, axis=[1])
 
 
 class Activation(Layer):
@@ -546,6 +652,101 @@ class GRU(_Recurrent):
         return dict(super().get_config(),
                     recurrent_activation=activations.serialize(self.recurrent_activation),
                     reset_after=self.reset_after)
+
+
+def _layer_config(layer):
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def _layer_from(entry):
+    """A layer, or one made from its {'class_name', 'config'}."""
+    if isinstance(entry, Layer):
+        return entry
+    from runnel.keras.base_layer import LAYER_CLASSES
+    return LAYER_CLASSES[entry["class_name"]].from_config(dict(entry["config"]))
+
+
+class _Wrapper(Layer):
+    """A layer that runs other layers: their weights are its own."""
+
+    def _adopt(self, *layers):
+        for layer in layers:
+            for weight in layer.weights:
+                if all(weight is not w for w in self._weights):
+                    self._weights.append(weight)
+            self._losses.extend(l for l in layer.losses if l not in self._losses)
+
+
+class Bidirectional(_Wrapper):
+    """Runs a recurrent layer over the sequence forward and (a copy of it) backward, and
+    merges the two outputs ('concat', 'sum', 'mul', 'ave', or None for both). Returned
+    sequences of the backward layer are put back in the input's time order."""
+
+    _MERGES = {"concat": lambda a, b: array_ops.concat([a, b], -1),
+               "sum": lambda a, b: a + b, "mul": lambda a, b: a * b,
+               "ave": lambda a, b: (a + b) / 2.0, None: lambda a, b: [a, b]}
+
+    def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
+        super().__init__(**kwargs)
+        if merge_mode not in self._MERGES:
+            raise ValueError(f"merge_mode must be one of 'concat', 'sum', 'mul', 'ave' or None, "
+                             f"got {merge_mode!r}")
+        layer = _layer_from(layer)
+        if not isinstance(layer, _Recurrent):
+            raise ValueError(f"Bidirectional wraps a recurrent layer, got {layer!r}")
+        config = layer.get_config()
+        self._layer_config = _layer_config(layer)
+        self.forward_layer = type(layer).from_config(dict(config,
+                                                          name="forward_" + config["name"]))
+        self.backward_layer = _layer_from(backward_layer) if backward_layer is not None else \
+            type(layer).from_config(dict(config, name="backward_" + config["name"],
+                                         go_backwards=not config.get("go_backwards", False)))
+        self.merge_mode = merge_mode
+        self.return_sequences = config["return_sequences"]
+        self.return_state = config["return_state"]
+
+    def call(self, inputs):
+        forward = to_list(self.forward_layer(inputs))
+        backward = to_list(self.backward_layer(inputs))
+        self._adopt(self.forward_layer, self.backward_layer)
+        if self.return_sequences:
+            backward[0] = gen_ops.reverse_v2(backward[0], [1])
+        merged = self._MERGES[self.merge_mode](forward[0], backward[0])
+        merged = merged if isinstance(merged, list) else [merged]
+        if self.return_state:
+            return merged + forward[1:] + backward[1:]
+        return merged if len(merged) > 1 else merged[0]
+
+    def get_config(self):
+        return dict(super().get_config(), layer=self._layer_config, merge_mode=self.merge_mode)
+
+
+class TimeDistributed(_Wrapper):
+    """Applies `layer` to every time step of [batch, time, ...] inputs (one call over the
+    steps folded into the batch)."""
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(**kwargs)
+        self.layer = _layer_from(layer)
+
+    def call(self, inputs):
+        static = inputs.shape.as_list()
+        if len(static) < 3:
+            raise ValueError(f"layer {self.name!r} (TimeDistributed) needs inputs of rank >= "
+                             f"3 (batch, time, ...), got shape {inputs.shape}")
+        shape = array_ops.shape(inputs)
+        folded = gen_ops.reshape(inputs, array_ops.concat([[-1], shape[2:]], 0))
+        folded.set_shape([None] + static[2:])
+        outputs = self.layer(folded)
+        self._adopt(self.layer)
+        out_static = outputs.shape.as_list()[1:]
+        result = gen_ops.reshape(outputs, array_ops.concat(
+            [shape[:2], array_ops.shape(outputs)[1:]], 0))
+        result.set_shape(static[:2] + out_static)
+        return result
+
+    def get_config(self):
+        return dict(super().get_config(), layer=_layer_config(self.layer))
 
 
 class Lambda(Layer):
