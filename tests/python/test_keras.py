@@ -524,3 +524,32 @@ def test_sequence_models_save_and_load(tmp_path):
     model.save(path)
     loaded = keras.models.load_model(path)
     np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-5, atol=1e-6)
+
+
+def test_sample_and_class_weights_weigh_each_samples_loss():
+    """The weighted loss is mean(loss_i * w_i), as Keras 2's; class_weight gives each
+    sample its class's weight; zero-weighted samples do not move the weights."""
+    x = np.random.randn(6, 3).astype(np.float32)
+    y = np.array([0, 1, 2, 1, 0, 2])
+    model = keras.Sequential([layers.Dense(3, activation="softmax", input_shape=(3,))])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    probs = model.predict(x)
+    per_sample = -np.log(probs[np.arange(6), y])
+    weights = np.array([1, 0, 2, 0.5, 0, 3], np.float32)
+    np.testing.assert_allclose(model.evaluate(x, y, sample_weight=weights, verbose=0),
+                               np.mean(per_sample * weights), rtol=1e-5)
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), per_sample.mean(), rtol=1e-5)
+    history = model.fit(x, y, class_weight={0: 2.0, 1: 0.0, 2: 1.0}, sample_weight=weights,
+                        batch_size=6, shuffle=False, epochs=1, verbose=0)
+    by_class = np.array([2.0, 0.0, 1.0])[y]
+    np.testing.assert_allclose(history.history["loss"][0],
+                               np.mean(per_sample * weights * by_class), rtol=1e-5)
+    with pytest.raises(ValueError, match="no weight for classes"):
+        model.fit(x, y, class_weight={0: 1.0}, verbose=0)
+    with pytest.raises(ValueError, match="one weight per sample"):
+        model.fit(x, y, sample_weight=np.ones(4), verbose=0)
+    # Only zero-weighted samples: the gradient is zero and the weights stay.
+    before = model.get_weights()
+    model.fit(x, y, sample_weight=np.zeros(6), epochs=2, verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)

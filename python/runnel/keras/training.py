@@ -12,6 +12,7 @@ from runnel.framework import dtypes
 from runnel.framework import ops
 from runnel.ops import array_ops
 from runnel.ops import control_flow_ops
+from runnel.ops import gen_ops
 from runnel.ops import math_ops
 from runnel.keras import backend
 from runnel.keras import callbacks as callbacks_lib
@@ -43,6 +44,7 @@ class Model(Layer):
         # Made on first use after compile: the training op, the targets' placeholders, the
         # loss function of each output and the loss training minimizes.
         self._train_op, self._targets, self._loss_fns = None, [], []
+        self._sample_weights = []  # per output: [batch] weights of each sample's loss
         self.total_loss = None
         # _nodes: the calls from the inputs to the outputs, in call order.
         self.inputs, self.outputs, self._layers, self._nodes = [], [], [], []
@@ -222,9 +224,19 @@ class Model(Layer):
                 for out, fn, name in zip(self.outputs, losses, self.output_names)]
             named = collections.OrderedDict()
             total = 0.0
+            self._sample_weights = []
             for out, target, fn, weight, name in zip(self.outputs, self._targets, losses,
                                                       weights, self.output_names):
-                value = math_ops.reduce_mean(fn(target, out))
+                per_sample = fn(target, out)
+                # Each sample's loss times its weight (ones unless fed), over the batch
+                # size, as Keras 2 does.
+                sample_weight = array_ops.placeholder_with_default(
+                    array_ops.ones(array_ops.shape(per_sample)[:1]), [None],
+                    name=f"{name}_sample_weights")
+                self._sample_weights.append(sample_weight)
+                rank = per_sample.shape.ndims or 1
+                value = math_ops.reduce_mean(per_sample * gen_ops.reshape(
+                    sample_weight, [-1] + [1] * (rank - 1)))
                 if multi:
                     named[f"{name}_loss"] = value
                 total = total + weight * value
@@ -334,20 +346,62 @@ class Model(Layer):
                              f"batch dim) to match the output, got {array.shape}{hint}")
         return array
 
-    def _feed(self, xs, ys, training):
+    def _feed(self, xs, ys, training, ws=None):
         feed = dict(zip(self.inputs, xs))
         feed.update(zip(self._targets, ys))
+        if ws is not None:
+            feed.update((t, w) for t, w in zip(self._sample_weights, ws) if w is not None)
         if training:
             feed[backend.learning_phase()] = True
         return feed
 
-    def _run_batch(self, session, xs, ys, training):
-        """The loss and metrics of one standardized batch, after a training step on it when
+    def _run_batch(self, session, xs, ys, training, ws=None):
+        """The loss and metrics of one standardized batch (its samples' losses weighted by
+        `ws`, one array or None per output), after a training step on it when
         `training`."""
         if not training:
-            return session.run(self._metric_tensors, self._feed(xs, ys, False))
+            return session.run(self._metric_tensors, self._feed(xs, ys, False, ws))
         return session.run([self._train_op] + self._metric_tensors,
-                           self._feed(xs, ys, True))[1:]
+                           self._feed(xs, ys, True, ws))[1:]
+
+    def _sample_weight_arrays(self, ys, sample_weight, class_weight):
+        """Per output, each sample's weight (None: all 1): `sample_weight` (an array, or a
+        list or dict by output) times the weight `class_weight` gives its class."""
+        count = len(ys)
+        if sample_weight is None:
+            ws = [None] * count
+        elif isinstance(sample_weight, dict) or (isinstance(sample_weight, (list, tuple))
+                                                 and count > 1):
+            ws = self._per_output(sample_weight, "sample_weight")
+        else:
+            ws = [sample_weight] * count if count == 1 else None
+            if ws is None:
+                raise ValueError("sample_weight for a model of several outputs must be a "
+                                 "list or a dict by output")
+        result = []
+        for w, y, name in zip(ws, ys, self.output_names):
+            if w is not None:
+                w = np.asarray(w, np.float32)
+                if w.shape != (len(y),):
+                    raise ValueError(f"sample_weight for {name!r} must be a vector of one "
+                                     f"weight per sample ({len(y)}), got shape {w.shape}")
+            result.append(w)
+        if class_weight is not None:
+            per_output = class_weight if count > 1 else [class_weight]
+            if count > 1:
+                per_output = self._per_output(class_weight, "class_weight")
+            for k, (weights, y) in enumerate(zip(per_output, ys)):
+                if not weights:
+                    continue
+                ids = (y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else
+                       np.round(y.reshape(len(y), -1)[:, 0])).astype(np.int64)
+                unknown = set(np.unique(ids).tolist()) - set(int(c) for c in weights)
+                if unknown:
+                    raise ValueError(f"class_weight has no weight for classes "
+                                     f"{sorted(unknown)} of output {self.output_names[k]!r}")
+                by_class = np.vectorize(lambda c: float(weights[c]))(ids).astype(np.float32)
+                result[k] = by_class if result[k] is None else result[k] * by_class
+        return result
 
     # --- fit / evaluate / predict ------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
@@ -358,17 +412,19 @@ class Model(Layer):
             raise TypeError("nb_epoch is Keras 1's name: use epochs")
         if kwargs:
             raise TypeError(f"fit: unexpected arguments {sorted(kwargs)}")
-        if class_weight is not None or sample_weight is not None:
-            raise NotImplementedError("fit: class_weight and sample_weight are not supported")
         batch_size = batch_size or 32
         self._ensure_built(None if _is_generator(x) else x)
         self._build_functions()
         val = validation_data
         if _is_generator(x):
+            if class_weight is not None or sample_weight is not None:
+                raise ValueError("fit: with a generator, yield (x, y, sample_weight) batches "
+                                 "instead of passing sample_weight or class_weight")
             batches = self._generator_batches(x, steps_per_epoch)
             steps = steps_per_epoch or _len(x)
         else:
             xs, ys = self._standardize(x, y)
+            ws = self._sample_weight_arrays(ys, sample_weight, class_weight)
             if validation_split and val is None:
                 if not 0 < validation_split < 1:
                     raise ValueError(f"validation_split must be in (0, 1), got "
@@ -379,8 +435,10 @@ class Model(Layer):
                                      "is not sufficient to split it into a validation and "
                                      f"training set as validation_split={validation_split} "
                                      "asks")
-                val = ([a[cut:] for a in xs], [a[cut:] for a in ys])
+                val = ([a[cut:] for a in xs], [a[cut:] for a in ys],
+                       [None if w is None else w[cut:] for w in ws])
                 xs, ys = [a[:cut] for a in xs], [a[:cut] for a in ys]
+                ws = [None if w is None else w[:cut] for w in ws]
             n = len(xs[0])
             steps = math.ceil(n / batch_size)
 
@@ -388,12 +446,15 @@ class Model(Layer):
                 order = np.random.permutation(n) if shuffle else np.arange(n)
                 for start in range(0, n, batch_size):
                     rows = order[start:start + batch_size]
-                    yield [a[rows] for a in xs], [a[rows] for a in ys]
-        if val is not None and not _is_generator(val):
-            val = tuple(val)
+                    yield ([a[rows] for a in xs], [a[rows] for a in ys],
+                           [None if w is None else w[rows] for w in ws])
+        if val is validation_data and val is not None and not _is_generator(val):
             if len(val) not in (2, 3):
-                raise ValueError("validation_data must be (x_val, y_val)")
-            val = self._standardize(val[0], val[1])
+                raise ValueError("validation_data must be (x_val, y_val) or (x_val, y_val, "
+                                 "val_sample_weight)")
+            vx, vy = self._standardize(val[0], val[1])
+            val = (vx, vy, self._sample_weight_arrays(vy, val[2] if len(val) == 3 else None,
+                                                      None))
 
         self.history = callbacks_lib.History()
         # As in Keras, the user's callbacks see the epoch's logs first (and may add to them,
@@ -410,12 +471,13 @@ class Model(Layer):
             cblist.on_epoch_begin(epoch, {})
             totals = np.zeros(len(self.metrics_names))
             seen = 0
-            for step, (bx, by) in enumerate(batches(epoch)):
+            for step, batch in enumerate(batches(epoch)):
                 if steps is not None and step >= steps:
                     break
+                bx, by, bw = batch if len(batch) == 3 else (*batch, None)
                 size = len(bx[0])
                 cblist.on_train_batch_begin(step, {"batch": step, "size": size})
-                values = self._run_batch(session, bx, by, training=True)
+                values = self._run_batch(session, bx, by, training=True, ws=bw)
                 totals += np.asarray(values, dtype=np.float64) * size
                 seen += size
                 logs = dict(zip(self.metrics_names, (totals / seen).tolist()))
@@ -426,7 +488,7 @@ class Model(Layer):
             if val is not None:
                 val_values = self._evaluate_batches(
                     self._generator_batches(val, validation_steps) if _is_generator(val)
-                    else _array_batches(*val, batch_size), validation_steps)
+                    else _array_batches(*val[:2], batch_size, val[2]), validation_steps)
                 epoch_logs.update({f"val_{k}": v for k, v in zip(self.metrics_names,
                                                                    val_values)})
             cblist.on_epoch_end(epoch, epoch_logs)
@@ -438,26 +500,28 @@ class Model(Layer):
     def _evaluate_batches(self, batches, steps=None):
         session = backend.get_session()
         totals, seen = np.zeros(len(self.metrics_names)), 0
-        for step, (bx, by) in enumerate(batches(0) if callable(batches) else batches):
+        for step, batch in enumerate(batches(0) if callable(batches) else batches):
             if steps is not None and step >= steps:
                 break
+            bx, by, bw = batch if len(batch) == 3 else (*batch, None)
             size = len(bx[0])
-            values = self._run_batch(session, bx, by, training=False)
+            values = self._run_batch(session, bx, by, training=False, ws=bw)
             totals += np.asarray(values, dtype=np.float64) * size
             seen += size
         if not seen:
             raise ValueError("no data to evaluate on")
         return (totals / seen).tolist()
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, steps=None,
-                 return_dict=False, **kwargs):
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None,
+                 steps=None, return_dict=False, **kwargs):
         self._ensure_built(x)
         self._build_functions()
         if _is_generator(x):
             batches = self._generator_batches(x, steps)
         else:
             xs, ys = self._standardize(x, y)
-            batches = _array_batches(xs, ys, batch_size or 32)
+            batches = _array_batches(xs, ys, batch_size or 32,
+                                     self._sample_weight_arrays(ys, sample_weight, None))
         values = self._evaluate_batches(batches, steps)
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in zip(self.metrics_names, values)))
@@ -469,7 +533,7 @@ class Model(Layer):
         self._ensure_built(x)
         session = backend.get_session()
         if _is_generator(x):
-            batches = (bx for bx, _ in self._generator_batches(x, steps, targets=False)(0))
+            batches = (b[0] for b in self._generator_batches(x, steps, targets=False)(0))
         else:
             xs, _ = self._standardize(x)
             n, size = len(xs[0]), batch_size or 32
@@ -516,8 +580,9 @@ class Model(Layer):
 
         def batches(epoch):
             for item in items():
-                bx, by = _split_batch(item, targets)
-                yield self._standardize(bx, by)
+                bx, by, bw = _split_batch(item, targets)
+                xs, ys = self._standardize(bx, by)
+                yield xs, ys, self._sample_weight_arrays(ys, bw, None)
         return batches
 
     # --- description -----------------------------------------------------------------
@@ -563,13 +628,16 @@ def _split_batch(item, targets=True):
         if len(item) not in (1, 2, 3):
             raise ValueError(f"a generator must yield (x, y) or (x, y, sample_weight), got a "
                              f"tuple of {len(item)}")
-        return item[0], (item[1] if len(item) > 1 else None)
+        return item[0], (item[1] if len(item) > 1 else None), \
+            (item[2] if len(item) > 2 else None)
     if targets:
         raise ValueError("a generator for fit/evaluate must yield (x, y) tuples")
-    return item, None
+    return item, None, None
 
 
-def _array_batches(xs, ys, batch_size):
+def _array_batches(xs, ys, batch_size, ws=None):
     n = len(xs[0])
-    return lambda epoch: (([a[i:i + batch_size] for a in xs], [a[i:i + batch_size] for a in ys])
+    ws = ws or [None] * len(ys)
+    return lambda epoch: (([a[i:i + batch_size] for a in xs], [a[i:i + batch_size] for a in ys],
+                           [None if w is None else w[i:i + batch_size] for w in ws])
                           for i in range(0, n, batch_size))
