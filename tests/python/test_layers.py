@@ -121,3 +121,38 @@ def test_layer_argument_errors():
         tf.layers.max_pooling2d(x, 2, 2, data_format="NHWC")
     with pytest.raises(ValueError, match="4-D"):
         tf.layers.conv2d(np.zeros((4, 4), np.float32), 2, 3)
+
+
+def ran_ops(fetch, feed):
+    """The op types whose kernels ran for `fetch` (a dead branch's do not)."""
+    metadata = tf.RunMetadata()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(fetch, feed, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+                 run_metadata=metadata)
+    graph = tf.get_default_graph()
+    return {graph.get_operation_by_name(n.node_name).type
+            for d in metadata.step_stats.dev_stats for n in d.node_stats
+            if n.node_name in {op.name for op in graph.get_operations()}}
+
+
+def test_a_training_flag_tensor_runs_only_the_taken_branch():
+    """Dropout draws no random numbers and batch normalization takes no moments when the
+    training flag (a tensor) is false, as with TensorFlow's smart_cond."""
+    x = tf.placeholder(tf.float32, [4, 3])
+    training = tf.placeholder(tf.bool, [])
+    dropped = tf.layers.dropout(x, 0.5, training=training)
+    normalized = tf.layers.batch_normalization(x, training=training)
+    value = np.random.RandomState(0).randn(4, 3).astype(np.float32)
+    assert "RandomUniform" not in ran_ops(dropped, {x: value, training: False})
+    assert "RandomUniform" in ran_ops(dropped, {x: value, training: True})
+    assert "Mean" not in ran_ops(normalized, {x: value, training: False})
+    assert "Mean" in ran_ops(normalized, {x: value, training: True})
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        np.testing.assert_array_equal(sess.run(dropped, {x: value, training: False}), value)
+        got = sess.run(normalized, {x: value, training: True})
+        np.testing.assert_allclose(got, (value - value.mean(0)) / np.sqrt(value.var(0) + 1e-3),
+                                   rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(sess.run(normalized, {x: value, training: False}),
+                                   value / np.sqrt(1 + 1e-3), rtol=1e-5)

@@ -6,6 +6,7 @@ from runnel.framework import dtypes
 from runnel.framework import ops
 from runnel.framework.api_export import tf_export
 from runnel.ops import array_ops
+from runnel.ops import control_flow_ops
 from runnel.ops import gen_ops
 from runnel.ops import init_ops
 from runnel.ops import math_ops
@@ -155,9 +156,10 @@ def dropout(inputs, rate=0.5, noise_shape=None, seed=None, training=False, name=
                 return gen_ops.identity(inputs)
             return nn_impl.dropout(inputs, rate=rate, noise_shape=noise_shape, seed=seed)
         inputs = ops.convert_to_tensor(inputs)
-        effective = array_ops.where_v2(training, ops.convert_to_tensor(rate, inputs.dtype),
-                                       ops.convert_to_tensor(0.0, inputs.dtype))
-        return nn_impl.dropout(inputs, rate=effective, noise_shape=noise_shape, seed=seed)
+        return control_flow_ops.cond(  # only the taken branch runs
+            training, lambda: nn_impl.dropout(inputs, rate=rate, noise_shape=noise_shape,
+                                              seed=seed),
+            lambda: gen_ops.identity(inputs))
 
 
 @tf_export("layers.batch_normalization")
@@ -212,15 +214,27 @@ def normalize_batch(inputs, axis, training, gamma, beta, moving_mean, moving_var
         return nn_impl.batch_normalization(inputs, shaped(moving_mean),
                                            shaped(moving_variance), shaped(beta),
                                            shaped(gamma), epsilon), []
-    batch_mean, batch_variance = nn_impl.moments(inputs, [a for a in range(rank) if a != axis])
-    mean, variance = batch_mean, batch_variance
+    axes = [a for a in range(rank) if a != axis]
+
+    def normalized(mean, variance):
+        return nn_impl.batch_normalization(inputs, shaped(mean), shaped(variance),
+                                           shaped(beta), shaped(gamma), epsilon)
+
+    def with_batch_moments():
+        mean, variance = nn_impl.moments(inputs, axes)
+        return normalized(mean, variance), mean, variance
+
     decay = ops.convert_to_tensor(1.0 - momentum, inputs.dtype)
     if _is_tensor(training):
-        mean = array_ops.where_v2(training, batch_mean, moving_mean.value())
-        variance = array_ops.where_v2(training, batch_variance, moving_variance.value())
+        # Only the taken branch runs: the batch's moments only when training. Otherwise
+        # the "moments" are the moving averages themselves and the update adds nothing.
+        outputs, mean, variance = control_flow_ops.cond(
+            training, with_batch_moments,
+            lambda: (normalized(moving_mean.value(), moving_variance.value()),
+                     moving_mean.value(), moving_variance.value()))
         decay = array_ops.where_v2(training, decay, array_ops.zeros_like(decay))
+    else:
+        outputs, mean, variance = with_batch_moments()
     updates = [var.assign_sub((var.value() - value) * decay)
-               for var, value in ((moving_mean, batch_mean), (moving_variance, batch_variance))]
-    outputs = nn_impl.batch_normalization(inputs, shaped(mean), shaped(variance),
-                                          shaped(beta), shaped(gamma), epsilon)
+               for var, value in ((moving_mean, mean), (moving_variance, variance))]
     return outputs, updates
