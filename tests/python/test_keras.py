@@ -553,3 +553,38 @@ def test_sample_and_class_weights_weigh_each_samples_loss():
     model.fit(x, y, sample_weight=np.zeros(6), epochs=2, verbose=0)
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+class TwoTowers(keras.Model):
+    """A subclassed model: its layers are attributes, its call any Python code."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = layers.Dense(16, activation="relu")
+        self.towers = [layers.Dense(1), layers.Dense(1, activation="tanh")]
+
+    def call(self, inputs, training=None):
+        h = self.hidden(inputs)
+        return self.towers[0](h) + 0.5 * self.towers[1](h)
+
+
+def test_a_subclassed_model_builds_on_its_data_trains_and_keeps_its_weights(tmp_path):
+    x = np.random.default_rng(0).normal(size=(256, 4)).astype(np.float32)
+    y = x[:, :1] * 2 - x[:, 1:2]
+    model = TwoTowers()
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    history = model.fit(x, y, epochs=30, batch_size=32, verbose=0)
+    assert history.history["loss"][-1] < 0.05 * history.history["loss"][0]
+    assert len(model.layers) == 3 and len(model.trainable_weights) == 6
+    hidden_kernel, hidden_bias, k0, b0, k1, b1 = model.get_weights()
+    h = np.maximum(x[:8] @ hidden_kernel + hidden_bias, 0)
+    np.testing.assert_allclose(model.predict(x[:8]), h @ k0 + b0 + 0.5 * np.tanh(h @ k1 + b1),
+                               rtol=1e-4, atol=1e-5)
+    path = str(tmp_path / "towers.weights")
+    model.save_weights(path)
+    again = TwoTowers()
+    again.build((None, 4))
+    again.load_weights(path)
+    np.testing.assert_array_equal(again.predict(x[:8]), model.predict(x[:8]))
+    with pytest.raises(NotImplementedError, match="subclassed"):
+        model.get_config()

@@ -20,7 +20,7 @@ from runnel.keras import losses as losses_lib
 from runnel.keras import metrics as metrics_lib
 from runnel.keras import optimizers
 from runnel.keras import saving
-from runnel.keras.base_layer import Layer, shape_of, to_list
+from runnel.keras.base_layer import Input, Layer, shape_of, to_list
 
 
 def _history(tensor):
@@ -85,9 +85,47 @@ class Model(Layer):
         self.built = True
         self._train_op = None
 
+    # --- subclassed models: class M(keras.Model) with its own call ----------------------
+    def _is_subclassed(self):
+        return type(self).call is not Model.call
+
+    def _tracked_layers(self):
+        """The layers a subclassed model holds in its attributes (lists too), in order."""
+        found = []
+        for value in vars(self).values():
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(item, Layer) and item is not self and item not in found:
+                    found.append(item)
+        return found
+
+    def build(self, input_shape):
+        """A subclassed model's graph: its call on inputs of `input_shape` (a shape with
+        the batch dim, or a list of them)."""
+        if not self._is_subclassed() or self.outputs:
+            return
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        self._build_from(shapes, [self.dtype] * len(shapes))
+
+    def _build_from(self, shapes, dtypes_):
+        inputs = [Input(batch_shape=tuple(shape), dtype=dtype,
+                        name=f"input_{k + 1}" if len(shapes) > 1 else "input")
+                  for k, (shape, dtype) in enumerate(zip(shapes, dtypes_))]
+        outputs = to_list(self.call(inputs if len(inputs) > 1 else inputs[0]))
+        for t in outputs:
+            if not isinstance(t, ops.Tensor):
+                raise TypeError(f"model {self.name!r}: call must return tensors, got {t!r}")
+        self.inputs, self.outputs = inputs, outputs
+        self._layers = self._tracked_layers()
+        self._nodes = []
+        self.built = True
+        self._train_op = None
+
     @property
     def layers(self):
-        """The layers from the inputs to the outputs, each once, in call order."""
+        """The layers from the inputs to the outputs, each once, in call order (a
+        subclassed model's: those its attributes hold)."""
+        if self._is_subclassed() and not self._layers:
+            return self._tracked_layers()
         return list(self._layers)
 
     @property
@@ -114,6 +152,9 @@ class Model(Layer):
         """What each training step must also run (batch norms' moving averages): that of
         the calls between this model's inputs and outputs only, since a layer also used
         elsewhere (in a model nesting this one, or nested in it) has other calls too."""
+        if self._is_subclassed():
+            return [u for layer in self.layers for node in layer._inbound_nodes
+                    for u in node.updates]
         return [u for node in self._nodes for u in node.updates]
 
     @property
@@ -122,6 +163,8 @@ class Model(Layer):
 
     @property
     def output_names(self):
+        if self._is_subclassed():
+            return [f"output_{k + 1}" for k in range(len(self.outputs))]
         return [_history(t)[0].name for t in self.outputs]
 
     def get_layer(self, name=None, index=None):
@@ -166,9 +209,17 @@ class Model(Layer):
         return outputs[0] if len(outputs) == 1 else outputs
 
     def _ensure_built(self, x):
-        if not self.built:
-            raise ValueError(f"model {self.name!r} has no inputs yet: give its first layer an "
-                             "input_shape, or build it with keras.Input")
+        if self.built:
+            return
+        if self._is_subclassed() and x is not None and not _is_generator(x):
+            arrays = [np.asarray(a) for a in (x if isinstance(x, (list, tuple)) else [x])]
+            self._build_from([(None,) + a.shape[1:] for a in arrays],
+                             ["float32" if a.dtype == np.float64 else a.dtype.name
+                              for a in arrays])
+            return
+        raise ValueError(f"model {self.name!r} has no inputs yet: give its first layer an "
+                         "input_shape, or build it with keras.Input (a subclassed model: "
+                         "call it on arrays, or build(input_shape))")
 
     # --- training ------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -590,6 +641,10 @@ class Model(Layer):
         saving.print_summary(self, line_length, print_fn or print)
 
     def get_config(self):
+        if self._is_subclassed():
+            raise NotImplementedError(
+                f"model {self.name!r} is subclassed: its call is Python code, so it has no "
+                "config; save its weights (save_weights) and rebuild it from its class")
         return saving.functional_config(self)
 
     @classmethod
