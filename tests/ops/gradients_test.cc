@@ -373,6 +373,16 @@ std::map<std::string, std::vector<GradientCase>> Cases() {
                            {"y"}});
     }
   }
+  // A fused LSTM step, with and without peepholes: the gradients of cs and h.
+  for (bool peephole : {true, false}) {
+    cases["LSTMBlockCell"].push_back(
+        {{{2, 3}, {2, 4}, {2, 4}, {7, 16}, {4}, {4}, {4}, {16}},
+         {MakeNode("y", "LSTMBlockCell", {"x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7"},
+                   {{"use_peephole", B(peephole)},
+                    {"cell_clip", MakeAttr(-1.0f)},
+                    {"forget_bias", MakeAttr(0.5f)}})},
+         {"y:1", "y:6"}});
+  }
   // TensorArrays: values written, scattered or split into an array, then read back.
   const AttrMapInit f64{{"dtype", MakeAttr(DT_DOUBLE)}};
   const AttrMapInit kept{{"dtype", MakeAttr(DT_DOUBLE)}, {"clear_after_read", B(false)}};

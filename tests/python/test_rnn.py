@@ -253,10 +253,11 @@ def numeric_gradient(sess, loss, feed, x, eps=1e-6):
 
 @pytest.mark.parametrize("make_cell", [
     lambda: tf.nn.rnn_cell.LSTMCell(3, use_peepholes=True, num_proj=2, cell_clip=1.0),
+    lambda: tf.nn.rnn_cell.LSTMCell(3, use_peepholes=True, forget_bias=0.3),
     lambda: tf.nn.rnn_cell.GRUCell(3),
     lambda: tf.nn.rnn_cell.MultiRNNCell([tf.nn.rnn_cell.BasicLSTMCell(2),
                                          tf.nn.rnn_cell.BasicRNNCell(2)]),
-], ids=["lstm", "gru", "multi"])
+], ids=["lstm_clipped", "lstm_fused", "gru", "multi"])
 def test_dynamic_rnn_gradients_match_finite_differences(make_cell):
     """Through the while loop, the TensorArrays and the sequence lengths, to the inputs,
     the initial-state-free cell's weights and biases."""
@@ -291,3 +292,36 @@ def test_the_lstm_forecaster_example_beats_the_last_value_forecast():
     test_mse, last_value_mse, losses = example.forecast(tf, train_steps=300)
     assert losses[-1] < losses[0] / 10
     assert test_mse < last_value_mse / 3, (test_mse, last_value_mse)
+
+
+def test_the_fused_lstm_step_gives_the_separate_ops_values_and_gradients(monkeypatch):
+    """LSTMBlockCell (one node per step, what the cells use) against the cell's own ops."""
+    from runnel.ops import rnn_cell_impl
+    x = tf.placeholder(tf.float64, [3, 5, 4])
+    feed = {x: np.random.RandomState(8).randn(3, 5, 4)}
+    results = []
+    for fused in (True, False):
+        monkeypatch.setattr(rnn_cell_impl, "_USE_FUSED_LSTM", fused)
+        with tf.variable_scope(f"fused_{fused}"):
+            cell = tf.nn.rnn_cell.LSTMCell(6, use_peepholes=True, forget_bias=0.7,
+                                           initializer=tf.constant_initializer(0.1))
+            outputs, state = tf.nn.dynamic_rnn(cell, x, sequence_length=[5, 3, 1],
+                                               dtype=tf.float64)
+        loss = tf.reduce_sum(tf.tanh(outputs)) + \
+            tf.reduce_sum(state.c * state.c)
+        variables = [v for v in tf.global_variables() if v.op.name.startswith(f"fused_{fused}")]
+        ops = {op.type for op in tf.get_default_graph().get_operations()
+               if op.name.startswith(f"fused_{fused}")}
+        assert ("LSTMBlockCell" in ops) == fused
+        results.append((outputs, state.c, tf.gradients(loss, [x] + variables)))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        fused_values, separate_values = sess.run(results, feed)
+    for a, b in zip(_flat_values(fused_values), _flat_values(separate_values)):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10)
+
+
+def _flat_values(values):
+    if isinstance(values, (list, tuple)):
+        return [v for item in values for v in _flat_values(item)]
+    return [values]
