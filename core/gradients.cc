@@ -390,6 +390,7 @@ class GradientBuilder {
   bool FromX(const Node* node) const {
     return node->id() < static_cast<int>(from_x_.size()) && from_x_[node->id()];
   }
+  absl::Status CheckNoHiddenPaths() const;
   bool OnPath(const Node* node) const {
     return FromX(node) && node->id() < static_cast<int>(to_y_.size()) && to_y_[node->id()];
   }
@@ -814,6 +815,32 @@ absl::Status GradientBuilder::BackpropLoop(int frame, LoopGrad* parent) {
   return CloseBackwardVar(left, {decrement, 0}, ctx);
 }
 
+// A stack carries values from its pushes to its pops without a graph edge, so a y reached
+// from an x only that way (the gradient of a loop's gradient) would get a gradient of zero.
+absl::Status GradientBuilder::CheckNoHiddenPaths() const {
+  auto stack_of = [](const Node* node) {  // through the Enters to the StackV2
+    const Node* handle = node->input_edge(0)->src;
+    while (IsOp(handle, "Enter")) handle = handle->input_edge(0)->src;
+    return handle->id();
+  };
+  absl::flat_hash_set<int> pushed_from_x;
+  for (Node* node : graph_->nodes()) {
+    if (IsOp(node, "StackPushV2") && FromX(node->input_edge(1)->src)) {
+      pushed_from_x.insert(stack_of(node));
+    }
+  }
+  for (Node* node : graph_->nodes()) {
+    if (IsOp(node, "StackPopV2") && node->id() < static_cast<int>(to_y_.size()) &&
+        to_y_[node->id()] && pushed_from_x.contains(stack_of(node))) {
+      return absl::UnimplementedError(absl::StrCat(
+          "the gradient of a while loop's gradient (a second derivative through a loop) is "
+          "not supported yet: the ys depend on the xs through the stack popped by '",
+          node->name(), "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<Output>> GradientBuilder::Build(const std::vector<Output>& ys,
                                                            const std::vector<Output>& xs,
                                                            const std::vector<Output>& grad_ys,
@@ -850,6 +877,7 @@ absl::StatusOr<std::vector<Output>> GradientBuilder::Build(const std::vector<Out
     }
   }
   for (const Output& s : stop) stopped_.insert(s.node->id());
+  RETURN_IF_ERROR(CheckNoHiddenPaths());
 
   // Builds the nodes that belong to no single op's gradient: seeds and the final sums.
   GradientContext root(graph_, ys.empty() ? nullptr : ys[0].node, {}, scope_, &root_);

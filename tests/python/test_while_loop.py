@@ -223,3 +223,16 @@ def test_the_gradient_of_a_cond_inside_a_loop_is_refused_with_a_message():
     with tf.Session() as sess:
         np.testing.assert_allclose(sess.run(out, {x: [0.5, 1.0]}),
                                    np.tanh(np.tanh([0.5, 1.0])) ** 4, rtol=1e-12)
+
+
+def test_a_second_derivative_through_a_loop_is_refused_not_wrong():
+    """The first gradient's backward loop reads forward values from stacks, which no graph
+    edge shows; differentiating it again would silently miss that path."""
+    x = tf.placeholder(tf.float64, [])
+    _, y = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * x),
+                         [0, tf.constant(1.0, tf.float64)])
+    first = tf.gradients(y, x)[0]
+    with tf.Session() as sess:
+        assert sess.run(first, {x: 2.0}) == 12.0  # d(x^3)/dx
+    with pytest.raises(tf.errors.UnimplementedError, match="second derivative through a loop"):
+        tf.gradients(first, x)
