@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "core/control_flow.h"
 #include "core/status.h"
 
 namespace runnel {
@@ -152,75 +153,6 @@ bool Differentiable(DataType dtype) { return IsFloatingType(BaseType(dtype)); }
 using Key = std::pair<int, int>;  // (node id, output index)
 
 bool IsOp(const Node* node, const char* op) { return node->type_string() == op; }
-
-// The frames of the graph's nodes, assigned as the executor assigns them: an Enter runs in
-// the child frame its frame_name names, a node runs in its inputs' frame, and what an Exit
-// feeds runs in the Exit's parent frame. Frame 0 is the root.
-struct Frames {
-  struct Info {
-    std::string name;
-    int parent = -1;
-    const Node* enter = nullptr;  // one of its Enters: frame_name, parallel_iterations
-  };
-  std::vector<Info> info{Info{}};
-  std::vector<int> of;  // by node id; nodes the gradient adds to a forward loop included
-
-  explicit Frames(const Graph& graph) : of(graph.num_node_ids(), 0) {
-    std::map<std::pair<int, std::string>, int> children;
-    std::vector<bool> seen(graph.num_node_ids(), false);
-    std::deque<Node*> queue;
-    for (Node* node : graph.nodes()) {
-      if (node->in_edges().empty()) {
-        seen[node->id()] = true;
-        queue.push_back(node);
-      }
-    }
-    while (!queue.empty()) {
-      Node* node = queue.front();
-      queue.pop_front();
-      int base = of[node->id()];
-      if (IsOp(node, "Exit") && base != 0) base = info[base].parent;
-      for (const Edge* e : node->out_edges()) {
-        int frame = base;
-        if (IsOp(e->dst, "Enter") || IsOp(e->dst, "RefEnter")) {
-          std::string name;
-          e->dst->attrs().Get("frame_name", &name).IgnoreError();
-          auto [it, added] = children.emplace(std::make_pair(base, name), info.size());
-          if (added) info.push_back(Info{name, base, e->dst});
-          frame = it->second;
-        }
-        if (!seen[e->dst->id()]) {
-          seen[e->dst->id()] = true;
-          of[e->dst->id()] = frame;
-          queue.push_back(e->dst);
-        }
-      }
-    }
-  }
-  // The frame a node's outputs live in: an Exit's parent frame, else its own.
-  int ValueFrame(const Node* node) const {
-    const int frame = of[node->id()];
-    return IsOp(node, "Exit") && frame != 0 ? info[frame].parent : frame;
-  }
-  // Whether `frame` is `ancestor` or nested in it.
-  bool Within(int frame, int ancestor) const {
-    for (; frame >= 0; frame = info[frame].parent) {
-      if (frame == ancestor) return true;
-    }
-    return false;
-  }
-  // The child of `region` that `frame` is within; -1 if none.
-  int ChildOf(int region, int frame) const {
-    for (; frame > 0; frame = info[frame].parent) {
-      if (info[frame].parent == region) return frame;
-    }
-    return -1;
-  }
-  void Record(const Node* node, int frame) {
-    if (static_cast<int>(of.size()) <= node->id()) of.resize(node->id() + 1, 0);
-    of[node->id()] = frame;
-  }
-};
 
 // One variable of a while loop: Enter -> Merge (with NextIteration) -> Switch on the
 // LoopCond -> Exit, and the body's result that NextIteration carries back.

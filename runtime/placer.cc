@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/types/span.h"
+#include "core/control_flow.h"
 #include "core/kernel_registry.h"
 #include "core/status.h"
 
@@ -194,6 +195,19 @@ class GroupPlacer {
 
 absl::Status PlaceGraph(Graph* graph, const DeviceSet& devices, bool allow_soft_placement) {
   UnionFind groups(graph->num_node_ids());
+  // A while loop runs on one device (runtime/executor.cc): each loop in the root, with the
+  // loops nested in it, is one group, placed where every one of its ops has a kernel.
+  const Frames frames(*graph);
+  std::vector<int> loop_member(frames.info.size(), -1);
+  for (Node* node : graph->nodes()) {
+    const int loop = frames.Outermost(frames.of[node->id()]);
+    if (loop <= 0) continue;
+    if (loop_member[loop] < 0) {
+      loop_member[loop] = node->id();
+    } else {
+      groups.Union(node->id(), loop_member[loop]);
+    }
+  }
   for (Node* node : graph->nodes()) {
     for (const std::string& target : ColocationTargets(*node)) {
       if (const Node* other = graph->FindNode(target)) groups.Union(node->id(), other->id());

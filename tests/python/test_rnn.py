@@ -325,3 +325,46 @@ def _flat_values(values):
     if isinstance(values, (list, tuple)):
         return [v for item in values for v in _flat_values(item)]
     return [values]
+
+
+def test_lstm_block_cell_and_its_grad_op_match_numpy():
+    """TensorFlow's fused LSTM step (tf.raw_ops.LSTMBlockCell) with peepholes and a cell
+    clip, and LSTMBlockCellGrad, against the equations in numpy."""
+    rng = np.random.RandomState(9)
+    batch, inputs, cell = 3, 4, 5
+    x, cs_prev, h_prev = (rng.randn(batch, n) for n in (inputs, cell, cell))
+    w, b = rng.randn(inputs + cell, 4 * cell) * 0.5, rng.randn(4 * cell) * 0.1
+    wci, wcf, wco = (rng.randn(cell) * 0.3 for _ in range(3))
+    got = tf.raw_ops.LSTMBlockCell(x=x, cs_prev=cs_prev, h_prev=h_prev, w=w, wci=wci, wcf=wcf,
+                                   wco=wco, b=b, forget_bias=0.75, cell_clip=1.25,
+                                   use_peephole=True)
+    gates = np.concatenate([x, h_prev], 1) @ w + b
+    gi, gc, gf, go = np.split(gates, 4, axis=1)
+    i = sigmoid(gi + cs_prev * wci)
+    f = sigmoid(gf + 0.75 + cs_prev * wcf)
+    ci = np.tanh(gc)
+    cs = np.clip(ci * i + cs_prev * f, -1.25, 1.25)  # float attrs: exact in float32
+    o = sigmoid(go + cs * wco)
+    co = np.tanh(cs)
+    cs_grad, h_grad = rng.randn(batch, cell), rng.randn(batch, cell)
+    grad = tf.raw_ops.LSTMBlockCellGrad(
+        x=x, cs_prev=cs_prev, h_prev=h_prev, w=w, wci=wci, wcf=wcf, wco=wco, b=b, i=got[0],
+        cs=got[1], f=got[2], o=got[3], ci=got[4], co=got[5], cs_grad=cs_grad, h_grad=h_grad,
+        use_peephole=True)
+    with tf.Session() as sess:
+        forward, backward = sess.run([list(got), list(grad)])
+    for value, expected in zip(forward, [i, cs, f, o, ci, co, co * o]):
+        np.testing.assert_allclose(value, expected, rtol=1e-10)
+    d_o = o * (1 - o) * h_grad * co
+    dcs = (1 - co ** 2) * h_grad * o + cs_grad + d_o * wco
+    dci = (1 - ci ** 2) * dcs * i
+    df = f * (1 - f) * dcs * cs_prev
+    di = i * (1 - i) * dcs * ci
+    expected = [dcs * f + di * wci + df * wcf, np.concatenate([di, dci, df, d_o], 1),
+                (di * cs_prev).sum(0), (df * cs_prev).sum(0), (d_o * cs).sum(0)]
+    for value, want in zip(backward, expected):
+        np.testing.assert_allclose(value, want, rtol=1e-10, atol=1e-12)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="w must be"):
+        with tf.Session() as sess:
+            sess.run(tf.raw_ops.LSTMBlockCell(x=x, cs_prev=cs_prev, h_prev=h_prev, w=w[1:],
+                                              wci=wci, wcf=wcf, wco=wco, b=b))

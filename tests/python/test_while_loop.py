@@ -236,3 +236,39 @@ def test_a_second_derivative_through_a_loop_is_refused_not_wrong():
         assert sess.run(first, {x: 2.0}) == 12.0  # d(x^3)/dx
     with pytest.raises(tf.errors.UnimplementedError, match="second derivative through a loop"):
         tf.gradients(first, x)
+
+
+def test_a_loop_runs_on_one_device_where_one_of_its_ops_asks():
+    """The placer keeps a loop (and the loops in it) on one device: one op of the body
+    pinned to the second CPU takes the whole loop there; the values entering and leaving
+    it cross devices outside the loop."""
+    config = tf.ConfigProto(device_count={"CPU": 2})
+    x = tf.placeholder(tf.float32, [3])
+    with tf.device("/cpu:0"):
+        start = x * 2.0
+
+    def body(i, v):
+        with tf.device("/cpu:1"):
+            v = tf.tanh(v) + 1.0
+        _, inner = tf.while_loop(lambda j, u: j < 2, lambda j, u: (j + 1, u * 0.5), [0, v])
+        return i + 1, inner
+
+    _, out = tf.while_loop(lambda i, v: i < 3, body, [0, start])
+    with tf.device("/cpu:0"):
+        total = tf.reduce_sum(out)
+    grad = tf.gradients(total, x)[0]
+    options = tf.RunOptions(output_partition_graphs=True)
+    metadata = tf.RunMetadata()
+    value = np.array([0.1, -0.4, 0.9], np.float32)
+    with tf.Session(config=config) as sess:
+        got, got_grad = sess.run([total, grad], {x: value}, options=options,
+                                 run_metadata=metadata)
+    v, dv = 2 * value.astype(np.float64), np.full(3, 2.0)
+    for _ in range(3):
+        dv = dv * (1 - np.tanh(v) ** 2) * 0.25
+        v = (np.tanh(v) + 1) * 0.25
+    np.testing.assert_allclose(got, v.sum(), rtol=1e-5)
+    np.testing.assert_allclose(got_grad, dv, rtol=1e-5)
+    loop_devices = {n.device[-1] for g in metadata.partition_graphs for n in g.node
+                    if n.op in ("Enter", "Exit", "NextIteration") and "grad" not in n.name}
+    assert loop_devices == {"1"}
