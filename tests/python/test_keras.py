@@ -588,3 +588,30 @@ def test_a_subclassed_model_builds_on_its_data_trains_and_keeps_its_weights(tmp_
     np.testing.assert_array_equal(again.predict(x[:8]), model.predict(x[:8]))
     with pytest.raises(NotImplementedError, match="subclassed"):
         model.get_config()
+
+
+def test_masked_steps_leave_the_recurrent_state_as_it_was():
+    """Post-padded sequences give the unpadded sequences' final outputs; a masked step of
+    a returned sequence repeats the last live output."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(2, 6, 3)).astype(np.float32)
+    x[0, 4:] = 0.0  # the first sequence has 4 steps, then padding
+    inputs = keras.Input((None, 3))
+    lstm = layers.LSTM(5, return_sequences=True)
+    sequence = lstm(layers.Masking()(inputs))
+    model = keras.Model(inputs, sequence)
+    kernel, recurrent, bias = model.get_weights()
+    got = model.predict(x)
+    np.testing.assert_allclose(got[0, :4], numpy_lstm(x[:1, :4], kernel, recurrent, bias)[0],
+                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got[0, 4:], np.repeat(got[0, 3:4], 2, axis=0), rtol=1e-6)
+    np.testing.assert_allclose(got[1], numpy_lstm(x[1:], kernel, recurrent, bias)[0],
+                               rtol=1e-4, atol=1e-5)
+    # Embedding(mask_zero=True): id 0 is padding; the final output is the last live step's.
+    ids = np.array([[3, 1, 4, 0, 0], [2, 7, 1, 8, 2]])
+    embedded = keras.Sequential([layers.Embedding(10, 4, mask_zero=True, input_shape=(None,)),
+                                 layers.GRU(3)])
+    short = keras.Sequential([layers.Embedding(10, 4, input_shape=(None,)), layers.GRU(3)])
+    short.set_weights(embedded.get_weights())
+    np.testing.assert_allclose(embedded.predict(ids)[0], short.predict(ids[:1, :3])[0],
+                               rtol=1e-5, atol=1e-6)

@@ -363,3 +363,31 @@ def test_keras_sequence_layers_match_keras(name, make):
     ours.set_weights(weights)
     np.testing.assert_allclose(ours.predict(x), theirs.predict(x, verbose=0), rtol=1e-4,
                                atol=1e-5)
+
+
+def test_keras_masking_matches_keras():
+    """Embedding(mask_zero=True) and Masking before LSTM, GRU and Bidirectional layers, in
+    runnel.keras and Keras 2 from the same weights, on padded batches."""
+    keras2 = tensorflow.keras
+    if keras2.__name__.startswith("keras.src") or not hasattr(keras2.layers, "Bidirectional"):
+        pytest.skip("Keras 2 (tf_keras) is not installed")
+    ids = np.array([[3, 1, 4, 0, 0, 0], [2, 7, 1, 8, 2, 8], [5, 0, 0, 0, 0, 0]])
+    values = np.random.default_rng(8).normal(size=(3, 6, 2)).astype(np.float32)
+    values[0, 3:] = 0.0
+
+    def build(keras):
+        words = keras.Input((None,), dtype="int32")
+        embedded = keras.layers.Embedding(10, 4, mask_zero=True)(words)
+        a = keras.layers.Bidirectional(keras.layers.LSTM(3, return_sequences=True))(embedded)
+        a = keras.layers.GRU(2)(a)
+        readings = keras.Input((None, 2))
+        b = keras.layers.LSTM(3)(keras.layers.Masking()(readings))
+        return keras.Model([words, readings], keras.layers.concatenate([a, b]))
+
+    theirs, ours = build(keras2), build(runnel.keras)
+    weights = [w + np.random.default_rng(9).normal(size=w.shape).astype(np.float32) * 0.2
+               for w in theirs.get_weights()]
+    theirs.set_weights(weights)
+    ours.set_weights(weights)
+    np.testing.assert_allclose(ours.predict([ids, values]),
+                               theirs.predict([ids, values], verbose=0), rtol=1e-4, atol=1e-5)

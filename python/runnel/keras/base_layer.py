@@ -1,6 +1,7 @@
 """Layer: the unit models are made of. Calling a layer on tensors builds its weights (once)
 and its ops into the default graph, and records the call as a node, so that a Model can
 find the layers between its inputs and outputs, and save or rebuild that structure."""
+import inspect
 import re
 
 import numpy as np
@@ -131,6 +132,15 @@ class Layer:
     def call(self, inputs, **kwargs):
         return inputs
 
+    # Masks: a [batch, time] boolean tensor rides on a sequence tensor (`_keras_mask`), made
+    # by Masking or Embedding(mask_zero=True). A layer whose call takes `mask` gets its
+    # inputs' masks; compute_mask gives its outputs' (by default: passed on by the layers
+    # that support masking, dropped by the others).
+    supports_masking = False
+
+    def compute_mask(self, inputs, mask=None):
+        return mask if self.supports_masking else None
+
     def __call__(self, inputs, **kwargs):
         tensors = to_list(inputs)
         for t in tensors:
@@ -141,10 +151,21 @@ class Layer:
         if not self.built:
             self.build(shapes if isinstance(inputs, (list, tuple)) else shapes[0])
             self.built = True
+        masks = [getattr(t, "_keras_mask", None) for t in tensors]
+        mask = masks if isinstance(inputs, (list, tuple)) else masks[0]
+        call_kwargs = dict(kwargs)
+        if any(m is not None for m in masks) and \
+                "mask" in inspect.signature(self.call).parameters:
+            call_kwargs["mask"] = mask
         self._call_updates = []  # none left from a call that failed
         with ops.name_scope(self.name):
-            outputs = self.call(inputs, **kwargs)
+            outputs = self.call(inputs, **call_kwargs)
+            out_masks = self.compute_mask(inputs, mask)
         node = Node(self, tensors, to_list(outputs), kwargs, self._call_updates)
+        out_masks = out_masks if isinstance(out_masks, (list, tuple)) else \
+            [out_masks] + [None] * (len(node.outputs) - 1)
+        for t, m in zip(node.outputs, out_masks):
+            t._keras_mask = m
         for i, t in enumerate(node.outputs):
             t._keras_history = (self, len(self._inbound_nodes), i)
         self._inbound_nodes.append(node)

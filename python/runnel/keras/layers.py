@@ -94,6 +94,8 @@ class _WeightedLayer(Layer):
 class Dense(_WeightedLayer):
     """activation(inputs @ kernel + bias), over the last axis of inputs of any rank >= 2."""
 
+    supports_masking = True
+
     def __init__(self, units, activation=None, input_dim=None, **kwargs):
         if input_dim is not None and "input_shape" not in kwargs:
             kwargs["input_shape"] = (input_dim,)
@@ -307,6 +309,8 @@ class GlobalMaxPooling1D(_GlobalPooling1D):
 
 
 class Activation(Layer):
+    supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -321,6 +325,8 @@ class Activation(Layer):
 class Dropout(Layer):
     """Zeroes a `rate` fraction of its inputs (scaling the rest up) while training, and
     passes them through otherwise."""
+
+    supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -421,14 +427,36 @@ class BatchNormalization(Layer):
         return config
 
 
+class Masking(Layer):
+    """Marks the time steps whose features all equal `mask_value` as padding (a mask the
+    recurrent layers skip them by) and zeroes them."""
+
+    supports_masking = True
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = mask_value
+
+    def compute_mask(self, inputs, mask=None):
+        return math_ops.reduce_any(gen_ops.not_equal(inputs, self.mask_value), axis=-1)
+
+    def call(self, inputs):
+        keep = self.compute_mask(inputs)
+        return inputs * array_ops.cast(array_ops.expand_dims(keep, -1), inputs.dtype)
+
+    def get_config(self):
+        return dict(super().get_config(), mask_value=self.mask_value)
+
+
 class Embedding(Layer):
     """Rows of a trained [input_dim, output_dim] table looked up by integer ids."""
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
-                 embeddings_regularizer=None, input_length=None, **kwargs):
+                 embeddings_regularizer=None, input_length=None, mask_zero=False, **kwargs):
         if input_length is not None and "input_shape" not in kwargs:
             kwargs["input_shape"] = (input_length,)
         super().__init__(**kwargs)
+        self.mask_zero = mask_zero
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
@@ -444,8 +472,13 @@ class Embedding(Layer):
             else array_ops.cast(inputs, dtypes.int32)
         return array_ops.gather(self.embeddings.value(), ids)
 
+    def compute_mask(self, inputs, mask=None):
+        """With mask_zero, id 0 is padding: masked."""
+        return gen_ops.not_equal(inputs, 0) if self.mask_zero else None
+
     def get_config(self):
         return dict(super().get_config(), input_dim=self.input_dim, output_dim=self.output_dim,
+                    mask_zero=self.mask_zero,
                     embeddings_initializer=initializers.serialize(self.embeddings_initializer),
                     embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
                     input_length=self.input_length)
@@ -505,7 +538,13 @@ class _Recurrent(_WeightedLayer):
     def _state_size(self):
         return 1
 
-    def call(self, inputs, initial_state=None):
+    def compute_mask(self, inputs, mask=None):
+        output_mask = mask if self.return_sequences else None
+        return [output_mask] + [None] * self._state_size() if self.return_state else output_mask
+
+    def call(self, inputs, mask=None, initial_state=None):
+        """With `mask` ([batch, time], False for padding), a masked step leaves the state
+        (and so the output) as it was."""
         inputs = ops.convert_to_tensor(inputs)
         features = inputs.shape.as_list()[2]
         width = self._GATES * self.units
@@ -521,6 +560,11 @@ class _Recurrent(_WeightedLayer):
             time_major = gen_ops.reverse_v2(time_major, [0])
         per_step = tensor_array_ops.TensorArray(inputs.dtype, size=steps,
                                                 element_shape=[None, width]).unstack(time_major)
+        if mask is not None:
+            mask = array_ops.transpose(ops.convert_to_tensor(mask), [1, 0])
+            if self.go_backwards:
+                mask = gen_ops.reverse_v2(mask, [0])
+            per_step_mask = tensor_array_ops.TensorArray(dtypes.bool, size=steps).unstack(mask)
         if initial_state is None:
             zeros = gen_ops.fill(array_ops.stack([batch, self.units]),
                                  ops.convert_to_tensor(0.0, inputs.dtype))
@@ -538,6 +582,11 @@ class _Recurrent(_WeightedLayer):
 
         def body(t, state, outputs):
             output, new_state = self._step(per_step.read(t), state, recurrent)
+            if mask is not None:
+                live = array_ops.expand_dims(per_step_mask.read(t), 1)
+                new_state = [array_ops.where_v2(live, new, old)
+                             for new, old in zip(new_state, state)]
+                output = new_state[0]  # the output is h: the last live step's
             for old, new in zip(state, new_state):
                 new.set_shape(old.shape)
             return t + 1, list(new_state), outputs.write(t, output) \
@@ -705,6 +754,14 @@ class Bidirectional(_Wrapper):
         self.return_sequences = config["return_sequences"]
         self.return_state = config["return_state"]
 
+    def compute_mask(self, inputs, mask=None):
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            states = self.forward_layer._state_size() * 2
+            merged = 2 if self.merge_mode is None else 1
+            return [output_mask] * merged + [None] * states
+        return [output_mask] * 2 if self.merge_mode is None else output_mask
+
     def call(self, inputs):
         forward = to_list(self.forward_layer(inputs))
         backward = to_list(self.backward_layer(inputs))
@@ -724,6 +781,8 @@ class Bidirectional(_Wrapper):
 class TimeDistributed(_Wrapper):
     """Applies `layer` to every time step of [batch, time, ...] inputs (one call over the
     steps folded into the batch)."""
+
+    supports_masking = True
 
     def __init__(self, layer, **kwargs):
         super().__init__(**kwargs)
