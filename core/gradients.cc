@@ -23,7 +23,11 @@ GradientContext::GradientContext(Graph* graph, Node* node, std::vector<Output> o
       node_(node),
       grads_(std::move(output_grads)),
       input_grads_(node == nullptr ? 0 : node->num_inputs()),
-      scope_(std::move(scope)) {}
+      scope_(std::move(scope)) {
+  for (const Output& g : grads_) {
+    if (g.valid() && !live_.valid()) live_ = g;
+  }
+}
 
 Output GradientContext::input(int i) const {
   const Edge* e = node_->input_edge(i);
@@ -69,7 +73,7 @@ Node* GradientContext::AddNode(const std::string& op, const std::vector<Output>&
     }
     Output value = in;
     if (frame_ != nullptr) {
-      auto mapped = frame_->Map(in);
+      auto mapped = frame_->Map(in, live_);
       if (!mapped.ok()) {
         Fail(AppendToMessage(mapped.status(), absl::StrCat(" (building the gradient of node '",
                                                            node_->name(), "')")));
@@ -232,7 +236,7 @@ class LoopGrad : public GradientFrame {
  public:
   LoopGrad(GradientBuilder* builder, int frame, LoopGrad* parent, std::string name)
       : builder_(builder), frame_(frame), parent_(parent), name_(std::move(name)) {}
-  absl::StatusOr<Output> Map(Output value) override;
+  absl::StatusOr<Output> Map(Output value, Output live) override;
   Node* pivot() const override { return pivot_; }
   void Built(Node* node) override;
 
@@ -243,8 +247,10 @@ class LoopGrad : public GradientFrame {
   Node* fwd_pivot = nullptr;  // the forward counter's value in each forward iteration
   Node* pivot_ = nullptr;     // live in each backward iteration
   Output cond;                // the backward LoopCond
-  // The counters' next values, made last, wait for these (ids stay topological).
+  // The counters' next values, made last, wait for these (ids stay topological); through
+  // a ControlTrigger when some may be dead.
   std::vector<Node*> pushes, pops;
+  bool some_dead = false;
 
  private:
   GradientBuilder* builder_;
@@ -275,7 +281,7 @@ class GradientBuilder {
                                             const std::vector<Output>& stop);
 
   // --- used by LoopGrad ---
-  absl::StatusOr<Output> MapInto(Output value, LoopGrad* ctx);
+  absl::StatusOr<Output> MapInto(Output value, LoopGrad* ctx, Output live = {});
   void RecordBuilt(Node* node, LoopGrad* ctx) { built_in_[node->id()] = ctx; }
 
  private:
@@ -306,7 +312,9 @@ class GradientBuilder {
                                               int frame);
   // A stack that forward loop ctx->frame() pushes `value` to each iteration; its pop in
   // the backward loop.
-  absl::StatusOr<Output> PushPop(Output value, LoopGrad* ctx);
+  // A value of a tf.cond's branch is pushed only in the iterations that take it; its pop
+  // waits for `live` (the gradient's branch) so that it pops in the same ones.
+  absl::StatusOr<Output> PushPop(Output value, LoopGrad* ctx, Output live);
   // Whether a forward node may be dead: on a branch of a tf.cond (Switch to Merge).
   bool MaybeDead(const Node* node);
   // A backward loop variable: Enter(init) -> Merge -> Switch on ctx->cond -> Exit; returns
@@ -348,10 +356,10 @@ void RootFrame::Built(Node* node) { builder_->RecordBuilt(node, nullptr); }
 
 void LoopGrad::Built(Node* node) { builder_->RecordBuilt(node, this); }
 
-absl::StatusOr<Output> LoopGrad::Map(Output value) {
+absl::StatusOr<Output> LoopGrad::Map(Output value, Output live) {
   auto it = values_.find(value.name());
   if (it != values_.end()) return it->second;
-  ASSIGN_OR_RETURN(Output mapped, builder_->MapInto(value, this));
+  ASSIGN_OR_RETURN(Output mapped, builder_->MapInto(value, this, live));
   values_[value.name()] = mapped;
   return mapped;
 }
@@ -430,13 +438,14 @@ bool GradientBuilder::MaybeDead(const Node* node) {
   return dead;
 }
 
-absl::StatusOr<Output> GradientBuilder::PushPop(Output value, LoopGrad* ctx) {
-  if (MaybeDead(value.node)) {
+absl::StatusOr<Output> GradientBuilder::PushPop(Output value, LoopGrad* ctx, Output live) {
+  const bool maybe_dead = MaybeDead(value.node);
+  if (maybe_dead && !live.valid()) {
     return absl::UnimplementedError(absl::StrCat(
-        "the gradient of a tf.cond inside a while loop is not supported yet: it needs ",
-        value.name(), ", a value of one of the cond's branches, in every iteration (loop '",
-        frames_.info[ctx->frame()].name, "')"));
+        "the gradient inside while loop '", frames_.info[ctx->frame()].name, "' needs ",
+        value.name(), ", a value of a tf.cond's branch, outside that branch's gradient"));
   }
+  ctx->some_dead |= maybe_dead;
   Tensor unlimited = Tensor::Scalar<int32_t>(-1);
   AttrValue size;
   unlimited.AsProto(size.mutable_tensor());
@@ -451,16 +460,25 @@ absl::StatusOr<Output> GradientBuilder::PushPop(Output value, LoopGrad* ctx) {
   ASSIGN_OR_RETURN(Node * push, AddForward("StackPushV2", {forward_handle, value}, {}, ctx->frame(),
                                            {ctx->fwd_pivot}));
   ctx->pushes.push_back(push);
-  ASSIGN_OR_RETURN(Output backward_handle, ctx->Map({stack, 0}));
+  ASSIGN_OR_RETURN(Output backward_handle, ctx->Map({stack, 0}, {}));
+  std::vector<Node*> pop_after = {ctx->pivot_};
+  if (maybe_dead) {
+    // A Switch's control edges are live whichever side it took: wait for its output.
+    Node* gate = live.node;
+    if (IsOp(gate, "Switch")) {
+      ASSIGN_OR_RETURN(gate, AddBackward("Identity", {live}, {}, ctx));
+    }
+    pop_after.push_back(gate);
+  }
   ASSIGN_OR_RETURN(Node * pop,
                    AddBackward("StackPopV2", {backward_handle},
-                               {{"elem_type", MakeAttr(value.dtype())}}, ctx, {ctx->pivot_}));
+                               {{"elem_type", MakeAttr(value.dtype())}}, ctx, pop_after));
   ctx->pops.push_back(pop);
   RETURN_IF_ERROR(graph_->RefineOutputShape(pop, 0, value.shape()));
   return Output{pop, 0};
 }
 
-absl::StatusOr<Output> GradientBuilder::MapInto(Output value, LoopGrad* ctx) {
+absl::StatusOr<Output> GradientBuilder::MapInto(Output value, LoopGrad* ctx, Output live) {
   auto enter_here = [&](Output outer) -> absl::StatusOr<Output> {
     ASSIGN_OR_RETURN(Output mapped, MapInto(outer, ctx->parent()));
     ASSIGN_OR_RETURN(Node * enter,
@@ -489,7 +507,7 @@ absl::StatusOr<Output> GradientBuilder::MapInto(Output value, LoopGrad* ctx) {
         return enter_here({in->src, in->src_output});
       }
     }
-    return PushPop(value, ctx);
+    return PushPop(value, ctx, live);
   }
   if (frames_.Within(ctx->frame(), frame)) return enter_here(value);
   return absl::UnimplementedError(absl::StrCat("the gradient inside while loop '",
@@ -736,6 +754,12 @@ absl::Status GradientBuilder::BackpropLoop(int frame, LoopGrad* parent) {
   // Last, the counters' next values, after the iteration's pushes (pops).
   ASSIGN_OR_RETURN(
       Node * one, AddForward("Const", {}, {{"value", one_attr}, {"dtype", int32}}, frame, {count}));
+  if (ctx->some_dead) {
+    ASSIGN_OR_RETURN(Node * pushed, AddForward("ControlTrigger", {}, {}, frame, ctx->pushes));
+    ctx->pushes = {pushed};
+    ASSIGN_OR_RETURN(Node * popped, AddBackward("ControlTrigger", {}, {}, ctx, ctx->pops));
+    ctx->pops = {popped};
+  }
   ASSIGN_OR_RETURN(Node * increment,
                    AddForward("AddV2", {{count, 0}, {one, 0}}, {}, frame, ctx->pushes));
   ASSIGN_OR_RETURN(Node * count_next, AddForward("NextIteration", {{increment, 0}}, {}, frame));

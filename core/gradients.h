@@ -37,7 +37,9 @@ struct Output {
 class GradientFrame {
  public:
   virtual ~GradientFrame() = default;
-  virtual absl::StatusOr<Output> Map(Output value) { return value; }
+  // `live`: a gradient tensor of the op being built, dead when it is (in the untaken
+  // branch of a tf.cond's gradient); invalid when there is none.
+  virtual absl::StatusOr<Output> Map(Output value, Output live) { return value; }
   virtual Node* pivot() const { return nullptr; }
   virtual void Built(Node* node) {}
 };
@@ -58,6 +60,7 @@ class GradientContext {
   int num_inputs() const { return node_->num_inputs(); }
   // The gradient of output i: zeros shaped like the output when none flowed into it.
   Output grad(int i);
+  bool has_grad(int i) const { return grads_[i].valid(); }
 
   // Records the gradient of input i (invalid: no gradient).
   void SetInputGrad(int i, Output grad) { input_grads_[i] = grad; }
@@ -104,6 +107,7 @@ class GradientContext {
   GradientFrame* frame_;
   Node* node_;
   std::vector<Output> grads_;
+  Output live_;  // the first gradient given: live exactly when this gradient runs
   std::vector<Output> input_grads_;
   std::string scope_;
   std::string root_scope_;

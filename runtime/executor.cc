@@ -78,7 +78,7 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     const std::string& op = node->type_string();
     item.is_switch = op == "Switch";
     item.is_merge = op == "Merge";
-    item.runs_when_dead = item.is_merge || op == "_Send" || op == "_Recv";
+    item.runs_when_dead = item.is_merge || op == "_Send" || op == "_Recv" || op == "ControlTrigger";
     item.is_retval = op == "_Retval";
     item.is_enter = op == "Enter" || op == "RefEnter";
     item.is_constant_enter = false;

@@ -86,7 +86,7 @@ class Executor {
     // Control flow: how the node treats deadness.
     bool is_switch = false;       // an output it leaves unset is dead
     bool is_merge = false;        // runs on its first live input, dead ones as unset slots
-    bool runs_when_dead = false;  // Merge, _Send, _Recv: the kernel itself handles deadness
+    bool runs_when_dead = false;  // Merge, _Send, _Recv, ControlTrigger: the kernel handles it
     bool is_retval = false;       // a dead fetch is an error
     bool place_memory = false;    // on a device whose memory is not the host's
     // Loops: how the node's outputs leave its frame (ColdItem::frame). Bits, so that an

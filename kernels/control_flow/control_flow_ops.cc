@@ -1,7 +1,8 @@
 // Switch, Merge and the loop ops: the executor gives them their meaning (an unset Switch
 // output is dead; a Merge runs on its first live input, or dead once all inputs are dead;
 // Enter, Exit and NextIteration forward their input to another frame or iteration), and
-// Assert, which fails the step when its condition is false.
+// Assert, which fails the step when its condition is false, and ControlTrigger, which
+// runs live even when what it waits for is dead.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -93,6 +94,13 @@ class AssertOp : public OpKernel {
   int64_t summarize_ = 3;
 };
 
+class ControlTriggerOp : public OpKernel {
+ public:
+  absl::Status Compute(OpKernelContext*) override { return absl::OkStatus(); }
+  bool IsExpensive() const override { return false; }
+};
+
+REGISTER_KERNEL(KernelDefBuilder("ControlTrigger").Device(kCpu), ControlTriggerOp);
 REGISTER_KERNEL(KernelDefBuilder("Assert").Device(kCpu).AllowStrings(), AssertOp);
 REGISTER_KERNEL(KernelDefBuilder("Switch").Device(kCpu).AllowStrings(), SwitchOp);
 REGISTER_KERNEL(KernelDefBuilder("RefEnter").Device(kCpu).AllowStrings(), RefEnterOp);

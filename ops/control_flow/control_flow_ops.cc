@@ -39,9 +39,20 @@ absl::Status MergeShape(InferenceContext* c) {
 }
 
 // The gradient reaches the input whose side was taken: a Merge of both outputs' gradients
-// (the untaken side's is dead).
+// (the untaken side's is dead). A side that no gradient reached gives zeros, switched by
+// the same predicate so that they are live exactly when that side was taken (zeros
+// shaped from the side's own output would need the dead value inside a loop's gradient).
 absl::Status SwitchGrad(GradientContext* g) {
-  Node* merge = g->AddNode("Merge", {g->grad(0), g->grad(1)});
+  std::vector<Output> grads;
+  for (int side = 0; side < 2; ++side) {
+    Output grad = g->has_grad(side) ? g->grad(side) : Output{};
+    if (!grad.valid()) {
+      Node* zeros = g->AddNode("Switch", {g->ZerosLike(g->input(0)), g->input(1)});
+      grad = {zeros, side};
+    }
+    grads.push_back(grad);
+  }
+  Node* merge = g->AddNode("Merge", grads);
   g->SetInputGrad(0, {merge, 0});
   return absl::OkStatus();
 }
@@ -128,13 +139,19 @@ REGISTER_OP("LoopCond")
     .SetShapeFn(LoopCondShape)
     .Doc("Forwards a loop's condition to the Switches that carry on or leave the loop.");
 
+REGISTER_OP("ControlTrigger")
+    .Doc(
+        "Does nothing, and runs (live) once its control inputs arrived, dead or not: what "
+        "waits for ops that may be dead (a while loop's gradient orders its stacks so).");
+
 REGISTER_OP("Assert")
     .SetIsStateful()
     .Input("condition: bool")
     .Input("data: T")
     .Attr("T: list(type) >= 1")
     .Attr("summarize: int = 3")
-    .Doc("Fails the step when `condition` is false, showing the first `summarize` entries of "
-         "each of `data`. (TensorFlow's graphs check their loops' inputs with it.)");
+    .Doc(
+        "Fails the step when `condition` is false, showing the first `summarize` entries of "
+        "each of `data`. (TensorFlow's graphs check their loops' inputs with it.)");
 
 }  // namespace runnel

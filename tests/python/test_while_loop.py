@@ -212,17 +212,23 @@ def test_gradients_of_scan_and_map_fn_read_back_their_tensor_arrays():
             np.testing.assert_allclose(got[1], numeric_gradient(sess, loss, feed, w), atol=1e-6)
 
 
-def test_the_gradient_of_a_cond_inside_a_loop_is_refused_with_a_message():
+def test_gradients_through_a_cond_inside_a_loop_match_finite_differences():
+    """A branch's values are pushed only in the iterations that take it and popped only in
+    the matching backward iterations (the pops wait for the branch's gradient)."""
     x = tf.placeholder(tf.float64, [2])
-    _, out = tf.while_loop(
-        lambda i, v: i < 4,
-        lambda i, v: (i + 1, tf.cond(i < 2, lambda: tf.tanh(v), lambda: v * v)), [0, x])
-    with pytest.raises(tf.errors.UnimplementedError, match="tf.cond inside a while loop"):
-        tf.gradients(tf.reduce_sum(out), x)
-    # The graph is as it was: the forward loop still runs.
+    w = tf.placeholder(tf.float64, [2])
+
+    def body(i, v):
+        return i + 1, tf.cond(i < 2, lambda: tf.tanh(v * w) * 2.0, lambda: v * v + w)
+
+    _, out = tf.while_loop(lambda i, v: i < 5, body, [0, x])
+    loss = tf.reduce_sum(out * out)
+    grads = tf.gradients(loss, [x, w])
+    feed = {x: np.array([0.3, -0.4]), w: np.array([0.7, 1.2])}
     with tf.Session() as sess:
-        np.testing.assert_allclose(sess.run(out, {x: [0.5, 1.0]}),
-                                   np.tanh(np.tanh([0.5, 1.0])) ** 4, rtol=1e-12)
+        got = sess.run(grads, feed)
+        np.testing.assert_allclose(got[0], numeric_gradient(sess, loss, feed, x), rtol=1e-6)
+        np.testing.assert_allclose(got[1], numeric_gradient(sess, loss, feed, w), rtol=1e-6)
 
 
 def test_a_second_derivative_through_a_loop_is_refused_not_wrong():
