@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import runnel as tf
+from numeric_gradient import numeric_gradient
 
 
 def sigmoid(z):
@@ -230,25 +231,6 @@ def test_dynamic_rnn_needs_a_dtype_or_an_initial_state(sequences):
     with pytest.raises(ValueError, match="last dimension"):
         tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(2),
                           tf.placeholder(tf.float32, [None, None, None]), dtype=tf.float32)
-
-
-def numeric_gradient(sess, loss, feed, x, eps=1e-6):
-    base = sess.run(x) if isinstance(x, tf.Variable) else feed[x]
-    grad = np.zeros_like(base)
-    for index in np.ndindex(*base.shape):
-        values = []
-        for sign in (1, -1):
-            moved = base.copy()
-            moved[index] += sign * eps
-            if isinstance(x, tf.Variable):
-                x.load(moved, sess)
-                values.append(sess.run(loss, feed))
-            else:
-                values.append(sess.run(loss, {**feed, x: moved}))
-        grad[index] = (values[0] - values[1]) / (2 * eps)
-    if isinstance(x, tf.Variable):
-        x.load(base, sess)
-    return grad
 
 
 @pytest.mark.parametrize("make_cell", [

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import runnel as tf
+from numeric_gradient import numeric_gradient
 
 
 def test_while_loop_counts_like_python():
@@ -142,20 +143,6 @@ def test_a_loop_graph_exports_and_imports_with_its_back_edges():
         y2, = tf.import_graph_def(graph_def, return_elements=[y.name], name="copy")
         with tf.Session() as sess:
             assert sess.run(y2, {"copy/x:0": 2.0}) == 64.0
-
-
-def numeric_gradient(sess, loss, feed, x, eps=1e-6):
-    """d loss / d x by central differences (float64 feeds)."""
-    base = feed[x]
-    grad = np.zeros_like(base)
-    for index in np.ndindex(*base.shape):
-        values = []
-        for sign in (1, -1):
-            moved = base.copy()
-            moved[index] += sign * eps
-            values.append(sess.run(loss, {**feed, x: moved}))
-        grad[index] = (values[0] - values[1]) / (2 * eps)
-    return grad
 
 
 def test_gradients_through_a_loop_match_finite_differences():

@@ -2,7 +2,6 @@
 ('conv2d', 'conv2d_1', ... unless named) holding the layer's variables ('kernel', 'bias',
 'gamma', 'beta', 'moving_mean', 'moving_variance'), so checkpoints and frozen graphs use
 TensorFlow's names. `training` may be a Python bool or a boolean tensor."""
-from runnel.framework import dtypes
 from runnel.framework import ops
 from runnel.framework.api_export import tf_export
 from runnel.ops import array_ops

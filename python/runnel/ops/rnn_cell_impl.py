@@ -148,16 +148,8 @@ def _activation(activation):
     return activation if activation is not None else gen_ops.tanh
 
 
-@tf_export("nn.rnn_cell.BasicRNNCell")
-class BasicRNNCell(RNNCell):
-    """h' = activation(W [x, h] + b); the output is h'."""
-
-    _base_name = "basic_rnn_cell"
-
-    def __init__(self, num_units, activation=None, reuse=None, name=None, dtype=None, **kw):
-        super().__init__(reuse, name, dtype, **kw)
-        self._num_units = num_units
-        self._activation = _activation(activation)
+class _UnitsCell(RNNCell):
+    """A cell whose state and output are one [batch, num_units] tensor."""
 
     @property
     def state_size(self):
@@ -166,6 +158,18 @@ class BasicRNNCell(RNNCell):
     @property
     def output_size(self):
         return self._num_units
+
+
+@tf_export("nn.rnn_cell.BasicRNNCell")
+class BasicRNNCell(_UnitsCell):
+    """h' = activation(W [x, h] + b); the output is h'."""
+
+    _base_name = "basic_rnn_cell"
+
+    def __init__(self, num_units, activation=None, reuse=None, name=None, dtype=None, **kw):
+        super().__init__(reuse, name, dtype, **kw)
+        self._num_units = num_units
+        self._activation = _activation(activation)
 
     def call(self, inputs, state):
         output = self._activation(_linear([inputs, state], self._num_units, self))
@@ -292,7 +296,7 @@ class LSTMCell(RNNCell):
 
 
 @tf_export("nn.rnn_cell.GRUCell")
-class GRUCell(RNNCell):
+class GRUCell(_UnitsCell):
     """r, u = σ(W_g [x, h] + b_g) (gates/, bias starting at 1), c = activation(W_c [x, r h]
     + b_c) (candidate/), h' = u h + (1 - u) c."""
 
@@ -305,14 +309,6 @@ class GRUCell(RNNCell):
         self._activation = _activation(activation)
         self._kernel_initializer = kernel_initializer
         self._bias_initializer = bias_initializer
-
-    @property
-    def state_size(self):
-        return self._num_units
-
-    @property
-    def output_size(self):
-        return self._num_units
 
     def call(self, inputs, state):
         with vs.variable_scope("gates"):
