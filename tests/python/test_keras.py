@@ -615,3 +615,22 @@ def test_masked_steps_leave_the_recurrent_state_as_it_was():
     short.set_weights(embedded.get_weights())
     np.testing.assert_allclose(embedded.predict(ids)[0], short.predict(ids[:1, :3])[0],
                                rtol=1e-5, atol=1e-6)
+
+
+def test_recurrent_dropout_masks_only_while_training():
+    """dropout and recurrent_dropout change training outputs (one mask per sequence) and
+    leave predictions as without them."""
+    x = np.random.default_rng(3).normal(size=(4, 6, 3)).astype(np.float32)
+    for layer in (layers.LSTM, layers.GRU, layers.SimpleRNN):
+        plain = keras.Sequential([layer(5, input_shape=(None, 3))])
+        dropped = keras.Sequential([layer(5, dropout=0.5, recurrent_dropout=0.5,
+                                          input_shape=(None, 3))])
+        dropped.set_weights(plain.get_weights())
+        np.testing.assert_allclose(dropped.predict(x), plain.predict(x), rtol=1e-5, atol=1e-6)
+        session = keras.backend.get_session()
+        training = session.run(dropped.outputs[0], {dropped.inputs[0]: x,
+                                                    keras.backend.learning_phase(): True})
+        assert np.abs(training - plain.predict(x)).max() > 1e-3
+        assert dropped.get_config()["layers"][0]["config"]["recurrent_dropout"] == 0.5
+    dropped.compile("adam", "mse")
+    dropped.fit(x, np.zeros((4, 5)), epochs=2, verbose=0)

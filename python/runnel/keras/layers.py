@@ -489,7 +489,9 @@ class _Recurrent(_WeightedLayer):
     time steps (so their number may change between runs). The input's projection for
     every step is one matrix product before the loop; each step adds the previous
     output's (`_step`). `return_sequences` gives every step's output, `return_state` the
-    final state too, `go_backwards` runs the steps last first."""
+    final state too, `go_backwards` runs the steps last first. While training, `dropout`
+    and `recurrent_dropout` drop inputs and previous outputs with one mask per sequence
+    (the same for every step), as Keras does."""
 
     _GATES = 1
 
@@ -497,7 +499,8 @@ class _Recurrent(_WeightedLayer):
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
                  bias_regularizer=None, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, unroll=False, **kwargs):
+                 go_backwards=False, stateful=False, unroll=False, dropout=0.0,
+                 recurrent_dropout=0.0, **kwargs):
         super().__init__(activation=activation, use_bias=use_bias,
                          kernel_initializer=kernel_initializer,
                          bias_initializer=bias_initializer,
@@ -511,6 +514,10 @@ class _Recurrent(_WeightedLayer):
         self.return_sequences = return_sequences
         self.return_state = return_state
         self.go_backwards = go_backwards
+        for name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0 <= rate < 1:
+                raise ValueError(f"layer {self.name!r}: {name} must be in [0, 1), got {rate}")
+        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
 
     def build(self, input_shape):
         _check_rank(self, input_shape, 3, "sequences (batch, time, features)")
@@ -542,13 +549,22 @@ class _Recurrent(_WeightedLayer):
         output_mask = mask if self.return_sequences else None
         return [output_mask] + [None] * self._state_size() if self.return_state else output_mask
 
-    def call(self, inputs, mask=None, initial_state=None):
+    def _dropout_mask(self, like, rate, training):
+        """A [batch, width] mask of `like`'s rows: kept units scaled by 1 / (1 - rate) while
+        training, ones otherwise (only the taken branch runs)."""
+        ones = array_ops.ones_like(like)
+        return tf_layers.dropout(ones, rate, training=_training(training))
+
+    def call(self, inputs, mask=None, training=None, initial_state=None):
         """With `mask` ([batch, time], False for padding), a masked step leaves the state
         (and so the output) as it was."""
         inputs = ops.convert_to_tensor(inputs)
         features = inputs.shape.as_list()[2]
         width = self._GATES * self.units
         batch, steps = array_ops.shape(inputs)[0], array_ops.shape(inputs)[1]
+        if self.dropout:
+            inputs = inputs * array_ops.expand_dims(
+                self._dropout_mask(inputs[:, 0, :], self.dropout, training), 1)
         projected = math_ops.matmul(gen_ops.reshape(inputs, [-1, features]),
                                     self.kernel.value())
         bias = self._input_bias()
@@ -579,9 +595,13 @@ class _Recurrent(_WeightedLayer):
                                  f"tensors, got an initial_state of {len(state)}")
         recurrent = self.recurrent_kernel.value()
         outputs = tensor_array_ops.TensorArray(inputs.dtype, size=steps)
+        recurrent_mask = self._dropout_mask(state[0], self.recurrent_dropout, training) \
+            if self.recurrent_dropout else None
 
         def body(t, state, outputs):
-            output, new_state = self._step(per_step.read(t), state, recurrent)
+            # The recurrent product takes the previous output dropped; the state carries it whole.
+            h_in = state[0] if recurrent_mask is None else state[0] * recurrent_mask
+            output, new_state = self._step(per_step.read(t), state, recurrent, h_in)
             if mask is not None:
                 live = array_ops.expand_dims(per_step_mask.read(t), 1)
                 new_state = [array_ops.where_v2(live, new, old)
@@ -607,14 +627,15 @@ class _Recurrent(_WeightedLayer):
             recurrent_initializer=initializers.serialize(self.recurrent_initializer),
             recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
             return_sequences=self.return_sequences, return_state=self.return_state,
-            go_backwards=self.go_backwards)
+            go_backwards=self.go_backwards, dropout=self.dropout,
+            recurrent_dropout=self.recurrent_dropout)
 
 
 class SimpleRNN(_Recurrent):
     """h_t = activation(x_t W + h_{t-1} U + b)."""
 
-    def _step(self, x, state, recurrent):
-        h = self.activation(x + math_ops.matmul(state[0], recurrent))
+    def _step(self, x, state, recurrent, h_in):
+        h = self.activation(x + math_ops.matmul(h_in, recurrent))
         return h, [h]
 
 
@@ -643,9 +664,9 @@ class LSTM(_Recurrent):
     def _state_size(self):
         return 2
 
-    def _step(self, x, state, recurrent):
-        h, c = state
-        i, f, g, o = array_ops.split(x + math_ops.matmul(h, recurrent), 4, axis=1)
+    def _step(self, x, state, recurrent, h_in):
+        _, c = state
+        i, f, g, o = array_ops.split(x + math_ops.matmul(h_in, recurrent), 4, axis=1)
         gate = self.recurrent_activation
         c = gate(f) * c + gate(i) * self.activation(g)
         h = gate(o) * self.activation(c)
@@ -678,22 +699,24 @@ class GRU(_Recurrent):
             return None
         return self.bias.value()[0] if self.reset_after else self.bias.value()
 
-    def _step(self, x, state, recurrent):
+    def _step(self, x, state, recurrent, h_in):
         h = state[0]
         units = self.units
         x_z, x_r, x_h = array_ops.split(x, 3, axis=1)
         gate = self.recurrent_activation
         if self.reset_after:
-            inner = math_ops.matmul(h, recurrent)
+            inner = math_ops.matmul(h_in, recurrent)
             if self.use_bias:
                 inner = nn_ops.bias_add(inner, self.bias.value()[1])
             r_z, r_r, r_h = array_ops.split(inner, 3, axis=1)
             z, r = gate(x_z + r_z), gate(x_r + r_r)
             candidate = self.activation(x_h + r * r_h)
         else:
-            r_z, r_r = array_ops.split(math_ops.matmul(h, recurrent[:, :2 * units]), 2, axis=1)
+            r_z, r_r = array_ops.split(math_ops.matmul(h_in, recurrent[:, :2 * units]), 2,
+                                       axis=1)
             z, r = gate(x_z + r_z), gate(x_r + r_r)
-            candidate = self.activation(x_h + math_ops.matmul(r * h, recurrent[:, 2 * units:]))
+            candidate = self.activation(x_h + math_ops.matmul(r * h_in,
+                                                              recurrent[:, 2 * units:]))
         h = z * h + (1 - z) * candidate
         return h, [h]
 
