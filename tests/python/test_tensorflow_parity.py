@@ -391,3 +391,30 @@ def test_keras_masking_matches_keras():
     ours.set_weights(weights)
     np.testing.assert_allclose(ours.predict([ids, values]),
                                theirs.predict([ids, values], verbose=0), rtol=1e-4, atol=1e-5)
+
+
+def test_keras_masked_sequence_losses_match_keras():
+    """A masked sequence output's loss and metrics count the valid steps only: evaluate
+    gives Keras 2's figures from the same weights, with and without sample weights."""
+    keras2 = tensorflow.keras
+    if keras2.__name__.startswith("keras.src") or not hasattr(keras2.layers, "Masking"):
+        pytest.skip("Keras 2 (tf_keras) is not installed")
+    ids = np.array([[3, 1, 4, 0, 0], [2, 7, 1, 8, 2], [5, 9, 0, 0, 0]])
+    targets = np.random.default_rng(10).normal(size=(3, 5, 2)).astype(np.float32)
+    weights = np.array([1.0, 0.5, 2.0], np.float32)
+
+    def build(keras):
+        model = keras.Sequential([keras.layers.Embedding(10, 4, mask_zero=True),
+                                  keras.layers.LSTM(3, return_sequences=True),
+                                  keras.layers.TimeDistributed(keras.layers.Dense(2))])
+        model.build((None, 5))
+        model.compile("sgd", "mse", metrics=["mae"])
+        return model
+
+    theirs, ours = build(keras2), build(runnel.keras)
+    ours.set_weights(theirs.get_weights())
+    np.testing.assert_allclose(ours.evaluate(ids, targets, verbose=0),
+                               theirs.evaluate(ids, targets, verbose=0), rtol=1e-5)
+    np.testing.assert_allclose(ours.evaluate(ids, targets, sample_weight=weights, verbose=0)[0],
+                               theirs.evaluate(ids, targets, sample_weight=weights,
+                                               verbose=0)[0], rtol=1e-5)

@@ -286,8 +286,12 @@ class Model(Layer):
                     name=f"{name}_sample_weights")
                 self._sample_weights.append(sample_weight)
                 rank = per_sample.shape.ndims or 1
-                value = math_ops.reduce_mean(per_sample * gen_ops.reshape(
-                    sample_weight, [-1] + [1] * (rank - 1)))
+                weights = gen_ops.reshape(sample_weight, [-1] + [1] * (rank - 1))
+                mask = _loss_mask(out, per_sample)
+                if mask is None:
+                    value = math_ops.reduce_mean(per_sample * weights)
+                else:  # over the valid (unmasked) entries only, as Keras 2 does
+                    value = _masked_mean(per_sample * weights, mask)
                 if multi:
                     named[f"{name}_loss"] = value
                 total = total + weight * value
@@ -300,7 +304,10 @@ class Model(Layer):
                 for m in to_list(wanted or []):
                     metric_name, metric_fn = metrics_lib.get(m, fn, shape_of(out))
                     names.append(f"{name}_{metric_name}" if multi else metric_name)
-                    tensors.append(math_ops.reduce_mean(metric_fn(target, out)))
+                    per_sample = metric_fn(target, out)
+                    mask = _loss_mask(out, per_sample)
+                    tensors.append(math_ops.reduce_mean(per_sample) if mask is None
+                                   else _masked_mean(per_sample, mask))
             self.metrics_names = names
             self._metric_tensors = tensors
             self.total_loss = total
@@ -663,6 +670,20 @@ class Model(Layer):
 
     def load_weights(self, filepath, **kwargs):
         saving.load_weights(self, filepath)
+
+
+def _loss_mask(output, per_sample):
+    """The output's mask (padded steps of a sequence) as floats shaped like the per-sample
+    loss, or None."""
+    mask = getattr(output, "_keras_mask", None)
+    if mask is None or per_sample.shape.ndims != mask.shape.ndims:
+        return None
+    return array_ops.cast(mask, per_sample.dtype)
+
+
+def _masked_mean(values, mask):
+    """The mean of `values` over the entries the mask keeps."""
+    return math_ops.reduce_sum(values * mask) / math_ops.maximum(math_ops.reduce_sum(mask), 1.0)
 
 
 def _is_generator(data):
