@@ -1,7 +1,7 @@
 // While loops seen from the graph: which frame each node runs in, as the executor assigns
 // frames (runtime/executor.cc): an Enter runs in the child frame its frame_name names, a
 // node runs in its inputs' frame, and what an Exit feeds runs in the Exit's parent frame.
-// The gradient builder (core/gradients.cc) and the placer use it.
+// The gradient builder (core/gradients.cc) and the partitioner use it.
 #pragma once
 
 #include <string>

@@ -148,6 +148,9 @@ class OpKernelContext {
     // the step fails elsewhere. Null when the step cannot be cancelled.
     CancellationManager* cancellation = nullptr;
     int64_t step_id = 0;
+    // Inside a while loop, for _Send and _Recv: "frame:iteration" from the outermost loop
+    // in ("/"-joined), part of the rendezvous key. Empty in the root.
+    std::string frame_iter;
     // Some input is dead (the untaken side of a Switch). Only kernels that handle deadness
     // (Merge, _Send, _Recv) ever run then.
     bool is_input_dead = false;
@@ -180,6 +183,7 @@ class OpKernelContext {
   }
   ThreadPool* thread_pool() const { return params_.thread_pool; }
   Rendezvous* rendezvous() const { return params_.rendezvous; }
+  const std::string& frame_iter() const { return params_.frame_iter; }
   CallFrame* call_frame() const { return params_.call_frame; }
   CancellationManager* cancellation() const { return params_.cancellation; }
   int64_t step_id() const { return params_.step_id; }

@@ -1,5 +1,6 @@
 #include "runtime/executor.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -12,6 +13,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/kernel_registry.h"
 #include "core/status.h"
 
@@ -86,6 +88,7 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     item.needs_frames = false;
     item.is_exit = op == "Exit";
     item.is_next_iteration = op == "NextIteration";
+    item.is_transfer = op == "_Send" || op == "_Recv";
     if (item.is_enter) {
       bool is_constant = false;
       RETURN_IF_ERROR(node->attrs().Get("is_constant", &is_constant));
@@ -203,12 +206,6 @@ absl::Status Executor::AnalyzeFrames(Executor* exec) {
     FrameInfo& frame = exec->frames_[frame_index];
     if (item.is_enter) ++frame.num_enters;
     if (item.is_exit) frame.exits.push_back(static_cast<int>(id));
-    const std::string& op = item.node->type_string();
-    if (frame_index != 0 && (op == "_Send" || op == "_Recv")) {
-      return absl::UnimplementedError(
-          absl::StrCat("a while loop split across devices: place the loop's ops on one device",
-                       exec->cold_[id].error_suffix));
-    }
   }
   exec->has_loops_ = exec->frames_.size() > 1;
   exec->may_have_dead_ |= exec->has_loops_;
@@ -357,6 +354,17 @@ class Executor::Step {
     }
   }
 
+  // "frame:iteration" of `iter` and its parents from the outermost loop in, "/"-joined:
+  // the same in every partition of the loop, so sends and receives of one iteration meet.
+  static std::string FrameIter(const Iteration* iter) {
+    std::vector<std::string> parts;
+    for (; iter != nullptr && iter->frame != nullptr; iter = iter->frame->parent) {
+      parts.push_back(absl::StrCat(iter->frame->info->name, ":", iter->index));
+    }
+    std::reverse(parts.begin(), parts.end());
+    return absl::StrJoin(parts, "/");
+  }
+
   OpKernelContext::Params MakeParams(const NodeItem& item, Iteration* iter, bool input_dead,
                                      absl::Span<TensorRef> output_refs) const {
     OpKernelContext::Params params;
@@ -376,6 +384,7 @@ class Executor::Step {
     }
     params.thread_pool = exec_->device_->compute_pool();
     params.rendezvous = args_.rendezvous;
+    if (item.is_transfer && iter->frame != nullptr) params.frame_iter = FrameIter(iter);
     params.call_frame = args_.call_frame;
     params.cancellation = args_.cancellation;
     params.step_id = args_.step_id;

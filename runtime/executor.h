@@ -97,6 +97,7 @@ class Executor {
     bool is_next_iteration : 1;  // to the next iteration of its frame
     bool feeds_enter : 1;        // some consumer is an Enter (of a child frame)
     bool needs_frames : 1;       // any of the above: its outputs need the frames' lock
+    bool is_transfer : 1;        // _Send or _Recv: its key names the frame and iteration
     std::vector<OutEdge> out;
     // Read on every run, so kept here rather than behind `node`.
     absl::InlinedVector<DataType, 2> output_types;

@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/types/span.h"
-#include "core/control_flow.h"
 #include "core/kernel_registry.h"
 #include "core/status.h"
 
@@ -195,17 +194,25 @@ class GroupPlacer {
 
 absl::Status PlaceGraph(Graph* graph, const DeviceSet& devices, bool allow_soft_placement) {
   UnionFind groups(graph->num_node_ids());
-  // A while loop runs on one device (runtime/executor.cc): each loop in the root, with the
-  // loops nested in it, is one group, placed where every one of its ops has a kernel.
-  const Frames frames(*graph);
-  std::vector<int> loop_member(frames.info.size(), -1);
+  // A loop variable's Enter, Merge, Switch, Exit and NextIteration stay together (the
+  // back edge into the Merge never crosses devices); the rest of a loop may go anywhere,
+  // the partitioner adding control loops where it is split (runtime/partition.cc).
   for (Node* node : graph->nodes()) {
-    const int loop = frames.Outermost(frames.of[node->id()]);
-    if (loop <= 0) continue;
-    if (loop_member[loop] < 0) {
-      loop_member[loop] = node->id();
-    } else {
-      groups.Union(node->id(), loop_member[loop]);
+    if (node->type_string() != "Merge") continue;
+    for (const Edge* e : node->in_edges()) {
+      const std::string& op = e->src->type_string();
+      if (op == "NextIteration" || op == "Enter" || op == "RefEnter") {
+        groups.Union(node->id(), e->src->id());
+      }
+    }
+    for (const Edge* e : node->out_edges()) {
+      if (e->IsControlEdge() || e->dst->type_string() != "Switch") continue;
+      const Node* pred = e->dst->input_edge(1)->src;
+      if (pred->type_string() != "LoopCond") continue;
+      groups.Union(node->id(), e->dst->id());
+      for (const Edge* out : e->dst->out_edges()) {
+        if (out->dst->type_string() == "Exit") groups.Union(node->id(), out->dst->id());
+      }
     }
   }
   for (Node* node : graph->nodes()) {

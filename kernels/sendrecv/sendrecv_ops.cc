@@ -18,13 +18,25 @@ class TransferOp : public OpKernel {
     RETURN_IF_ERROR(ctx->GetAttr("send_device", &send_device));
     RETURN_IF_ERROR(ctx->GetAttr("recv_device", &recv_device));
     RETURN_IF_ERROR(ctx->GetAttr("send_device_incarnation", &incarnation));
-    key_ = Rendezvous::CreateKey(send_device, static_cast<uint64_t>(incarnation), recv_device,
-                                 tensor_name);
+    send_device_ = send_device;
+    recv_device_ = recv_device;
+    tensor_name_ = tensor_name;
+    incarnation_ = static_cast<uint64_t>(incarnation);
+    key_ = Rendezvous::CreateKey(send_device, incarnation_, recv_device, tensor_name);
     return absl::OkStatus();
   }
 
  protected:
+  // Inside a while loop the key names the frame and iteration too.
+  std::string Key(const OpKernelContext* ctx) const {
+    if (ctx->frame_iter().empty()) return key_;
+    return Rendezvous::CreateKey(send_device_, incarnation_, recv_device_, tensor_name_,
+                                 ctx->frame_iter());
+  }
+
   std::string key_;
+  std::string send_device_, recv_device_, tensor_name_;
+  uint64_t incarnation_ = 0;
 };
 
 class SendOp : public TransferOp {
@@ -32,10 +44,10 @@ class SendOp : public TransferOp {
   absl::Status Compute(OpKernelContext* ctx) override {
     RN_REQUIRE(ctx->rendezvous() != nullptr, "_Send needs a rendezvous");
     if (ctx->is_input_dead() || ctx->device() == nullptr || ctx->device()->HostMemory()) {
-      return ctx->rendezvous()->Send(key_, ctx->input(0), ctx->is_input_dead());
+      return ctx->rendezvous()->Send(Key(ctx), ctx->input(0), ctx->is_input_dead());
     }
     ASSIGN_OR_RETURN(Tensor host, ctx->device()->CopyToHost(ctx->input(0)));
-    return ctx->rendezvous()->Send(key_, host, /*is_dead=*/false);
+    return ctx->rendezvous()->Send(Key(ctx), host, /*is_dead=*/false);
   }
   bool IsExpensive() const override { return false; }
 };
@@ -56,7 +68,7 @@ class RecvOp : public TransferOp {
       return;
     }
     ctx->rendezvous()->RecvAsync(
-        key_, [ctx, dtype = dtype_, done = std::move(done)](const absl::Status& s,
+        Key(ctx), [ctx, dtype = dtype_, done = std::move(done)](const absl::Status& s,
                                                             const Tensor& value, bool is_dead) {
           if (!s.ok() || is_dead) {
             if (s.ok()) ctx->set_outputs_dead();

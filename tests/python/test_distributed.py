@@ -435,3 +435,29 @@ def test_cluster_across_network_namespaces_with_curve_keys(tmp_path):
     finally:
         _ip("netns", "del", ps_ns)
         _ip("netns", "del", worker_ns)
+
+
+def test_a_while_loop_split_across_tasks_runs_each_iteration_on_both():
+    """A loop whose body op is on the ps task and whose condition is on the worker: the ps
+    runs a control loop of the frame, the condition and the values crossing the network
+    with keys naming the iteration."""
+    cluster = cluster_of(ps=1, workers=1)
+    servers = [tf.train.Server(cluster, "ps", 0), tf.train.Server(cluster, "worker", 0)]
+    x = tf.placeholder(tf.float32, [3])
+    n = tf.placeholder(tf.int32, [])
+
+    def body(i, v):
+        with tf.device("/job:ps/task:0"):
+            v = tf.tanh(v) * 2.0
+        return i + 1, v
+
+    with tf.device("/job:worker/task:0"):
+        _, out = tf.while_loop(lambda i, v: i < n, body, [0, x], parallel_iterations=3)
+    value = np.array([0.3, -0.2, 0.8], np.float32)
+    with tf.Session(servers[1].target) as sess:
+        for steps in (0, 1, 6):
+            expected = value.astype(np.float64)
+            for _ in range(steps):
+                expected = np.tanh(expected) * 2.0
+            np.testing.assert_allclose(sess.run(out, {x: value, n: steps}), expected,
+                                       rtol=1e-5)

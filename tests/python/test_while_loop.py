@@ -231,37 +231,47 @@ def test_a_second_derivative_through_a_loop_is_refused_not_wrong():
         tf.gradients(first, x)
 
 
-def test_a_loop_runs_on_one_device_where_one_of_its_ops_asks():
-    """The placer keeps a loop (and the loops in it) on one device: one op of the body
-    pinned to the second CPU takes the whole loop there; the values entering and leaving
-    it cross devices outside the loop."""
+def test_a_loop_split_across_devices_gives_what_one_device_gives():
+    """Ops of a loop's body (and of a loop nested in it) on another device than the loop's
+    own: each device runs a control loop of the frame, the condition sent to it each
+    iteration, and the values cross with keys naming the iteration. Gradients too."""
     config = tf.ConfigProto(device_count={"CPU": 2})
     x = tf.placeholder(tf.float32, [3])
-    with tf.device("/cpu:0"):
-        start = x * 2.0
+    limit = tf.placeholder(tf.int32, [])
 
     def body(i, v):
         with tf.device("/cpu:1"):
             v = tf.tanh(v) + 1.0
-        _, inner = tf.while_loop(lambda j, u: j < 2, lambda j, u: (j + 1, u * 0.5), [0, v])
-        return i + 1, inner
 
-    _, out = tf.while_loop(lambda i, v: i < 3, body, [0, start])
-    with tf.device("/cpu:0"):
-        total = tf.reduce_sum(out)
+        def inner(j, u):
+            with tf.device("/cpu:1"):
+                u = u * 0.5
+            return j + 1, u
+
+        _, v = tf.while_loop(lambda j, u: j < 2, inner, [0, v])
+        v = tf.cond(i < 1, lambda: v, lambda: v * 2.0)
+        return i + 1, v
+
+    _, out = tf.while_loop(lambda i, v: i < limit, body, [0, x * 2.0], parallel_iterations=4)
+    total = tf.reduce_sum(out)
     grad = tf.gradients(total, x)[0]
     options = tf.RunOptions(output_partition_graphs=True)
-    metadata = tf.RunMetadata()
     value = np.array([0.1, -0.4, 0.9], np.float32)
-    with tf.Session(config=config) as sess:
-        got, got_grad = sess.run([total, grad], {x: value}, options=options,
-                                 run_metadata=metadata)
-    v, dv = 2 * value.astype(np.float64), np.full(3, 2.0)
-    for _ in range(3):
-        dv = dv * (1 - np.tanh(v) ** 2) * 0.25
-        v = (np.tanh(v) + 1) * 0.25
-    np.testing.assert_allclose(got, v.sum(), rtol=1e-5)
-    np.testing.assert_allclose(got_grad, dv, rtol=1e-5)
-    loop_devices = {n.device[-1] for g in metadata.partition_graphs for n in g.node
-                    if n.op in ("Enter", "Exit", "NextIteration") and "grad" not in n.name}
-    assert loop_devices == {"1"}
+    for steps in (0, 1, 3):
+        metadata = tf.RunMetadata()
+        with tf.Session(config=config) as sess:
+            got, got_grad = sess.run([total, grad], {x: value, limit: steps}, options=options,
+                                     run_metadata=metadata)
+        v, dv = 2 * value.astype(np.float64), np.full(3, 2.0)
+        for i in range(steps):
+            scale = 0.25 if i < 1 else 0.5
+            dv = dv * (1 - np.tanh(v) ** 2) * scale
+            v = (np.tanh(v) + 1) * scale
+        np.testing.assert_allclose(got, v.sum(), rtol=1e-5)
+        np.testing.assert_allclose(got_grad, dv, rtol=1e-5)
+    on = {}
+    for graph_def in metadata.partition_graphs:
+        for n in graph_def.node:
+            on.setdefault(n.device[-1], []).append(n)
+    assert any(n.op == "Tanh" for n in on["1"]) and any(n.op == "LoopCond" for n in on["0"])
+    assert any(n.op == "Enter" and n.name.startswith("_cloop_") for n in on["1"])
