@@ -61,8 +61,8 @@ class Partitioner {
     // A _Recv inside a loop runs in each iteration of the loop's frame on its device:
     // it waits for that device's control loop (made now, all nodes being in place).
     for (const auto& [recv, where] : loop_recvs_) {
-      ASSIGN_OR_RETURN(Node * merge, ControlLoop(where.first, *where.second));
-      Partition(*where.second)->AddControlEdge(merge, recv);
+      ASSIGN_OR_RETURN(ControlLoopNodes loop, ControlLoop(where.first, *where.second));
+      Partition(*where.second)->AddControlEdge(loop.merge, recv);
     }
     return std::move(partitions_);
   }
@@ -86,11 +86,14 @@ class Partitioner {
   // (received from the LoopCond's device each iteration) -> NextIteration, and Exit. Its
   // Merge is live in every iteration, the last one included, so the loop's _Recvs there
   // wait for it; a _Send of a dead value sends it dead, so no receive is left waiting.
-  // Returns the control loop's Merge.
-  absl::StatusOr<Node*> ControlLoop(int frame, const Device& device) {
+  struct ControlLoopNodes {
+    Node* merge;  // live in every iteration
+    Node* pivot;  // live in the iterations that run the body
+  };
+  absl::StatusOr<ControlLoopNodes> ControlLoop(int frame, const Device& device) {
     const std::pair<int, std::string> key(frame, device.name());
     auto it = control_loops_.find(key);
-    if (it != control_loops_.end()) return it->second.merge;
+    if (it != control_loops_.end()) return it->second;
     const Frames::Info& info = frames_->info[frame];
     auto cond = loop_conds_.find(frame);
     if (cond == loop_conds_.end()) {
@@ -106,9 +109,8 @@ class Partitioner {
     (*start.mutable_attr())["dtype"] = MakeAttr(DT_INT32);
     Tensor::Scalar<int32_t>(0).AsProto((*start.mutable_attr())["value"].mutable_tensor());
     if (info.parent != 0) {
-      ASSIGN_OR_RETURN(Node * outer_merge, ControlLoop(info.parent, device));
-      (void)outer_merge;
-      start.add_input("^" + control_loops_.at({info.parent, device.name()}).pivot->name());
+      ASSIGN_OR_RETURN(ControlLoopNodes outer, ControlLoop(info.parent, device));
+      start.add_input("^" + outer.pivot->name());
     }
     ASSIGN_OR_RETURN(Node * started, Add(device, std::move(start)));
     NodeDef enter;
@@ -152,8 +154,7 @@ class Partitioner {
     next.set_op("NextIteration");
     next.add_input(pivoted->name());
     RETURN_IF_ERROR(Add(device, std::move(next)).status());
-    control_loops_[key] = {merged, pivoted};
-    return merged;
+    return control_loops_[key] = {merged, pivoted};
   }
 
   // The name of the _Recv on `dst` of output `port` of `src` (made once per tensor and
@@ -164,15 +165,9 @@ class Partitioner {
     const std::string key = absl::StrCat(source, "|", dst.name());
     auto it = recvs_.find(key);
     if (it != recvs_.end()) return it->second;
-    const Device& src = *devices_.Find(src_node.assigned_device());
-    const int n = transfer_count_++;
-    const std::string tensor_name = absl::StrCat("edge_", n, "_", source);
-    NodeDef send =
-        TransferNodeDef("_Send", absl::StrCat("_send_", n), dtype, tensor_name, src, dst);
-    send.add_input(source);
-    RETURN_IF_ERROR(Add(src, std::move(send)).status());
-    ASSIGN_OR_RETURN(Node * recv, Add(dst, TransferNodeDef("_Recv", absl::StrCat("_recv_", n),
-                                                           dtype, tensor_name, src, dst)));
+    ASSIGN_OR_RETURN(
+        Node * recv,
+        AddSendRecv(source, source, *devices_.Find(src_node.assigned_device()), dst, dtype));
     return recvs_[key] = recv->name();
   }
 
@@ -186,13 +181,12 @@ class Partitioner {
     auto it = recvs_.find(key);
     if (it != recvs_.end()) return it->second;
     const Device& src = *devices_.Find(src_node->assigned_device());
-    const int n = transfer_count_++;
     std::string sent = source;
     DataType dtype = control ? DT_INT32 : BaseType(src_node->output_type(edge.src_output));
     if (control) {
       // A control edge carries no value: send a dummy scalar that runs after src.
       NodeDef dummy;
-      dummy.set_name(absl::StrCat("_ctrl_", src_node->name(), "_", n));
+      dummy.set_name(absl::StrCat("_ctrl_", src_node->name(), "_", transfer_count_++));
       dummy.set_op("Const");
       dummy.set_device(src.name());
       (*dummy.mutable_attr())["dtype"] = MakeAttr(DT_INT32);
@@ -201,25 +195,28 @@ class Partitioner {
       ASSIGN_OR_RETURN(Node * added, Add(src, std::move(dummy)));
       sent = added->name();
     }
-    const std::string tensor_name = absl::StrCat("edge_", n, "_", source);
-    NodeDef send =
-        TransferNodeDef("_Send", absl::StrCat("_send_", n), dtype, tensor_name, src, dst);
-    send.add_input(sent);
-    RETURN_IF_ERROR(Add(src, std::move(send)).status());
-    ASSIGN_OR_RETURN(Node * recv, Add(dst, TransferNodeDef("_Recv", absl::StrCat("_recv_", n),
-                                                           dtype, tensor_name, src, dst)));
+    ASSIGN_OR_RETURN(Node * recv, AddSendRecv(source, sent, src, dst, dtype));
     const int frame = frames_->ValueFrame(src_node);
     if (frame != 0) loop_recvs_.emplace_back(recv, std::make_pair(frame, &dst));
     return recvs_[key] = recv->name();
   }
 
+  // A _Send of `sent` on `src` and its _Recv on `dst`, keyed by `source`; the _Recv.
+  absl::StatusOr<Node*> AddSendRecv(const std::string& source, const std::string& sent,
+                                    const Device& src, const Device& dst, DataType dtype) {
+    const int n = transfer_count_++;
+    const std::string tensor_name = absl::StrCat("edge_", n, "_", source);
+    NodeDef send =
+        TransferNodeDef("_Send", absl::StrCat("_send_", n), dtype, tensor_name, src, dst);
+    send.add_input(sent);
+    RETURN_IF_ERROR(Add(src, std::move(send)).status());
+    return Add(dst,
+               TransferNodeDef("_Recv", absl::StrCat("_recv_", n), dtype, tensor_name, src, dst));
+  }
+
   const DeviceSet& devices_;
   std::unique_ptr<Frames> frames_;
   absl::flat_hash_map<int, const Node*> loop_conds_;  // by frame
-  struct ControlLoopNodes {
-    Node* merge;
-    Node* pivot;  // live in the iterations that run the body
-  };
   std::map<std::pair<int, std::string>, ControlLoopNodes> control_loops_;
   // _Recvs inside a loop's frame: (the _Recv, (frame, its device)).
   std::vector<std::pair<Node*, std::pair<int, const Device*>>> loop_recvs_;
