@@ -275,3 +275,16 @@ def test_a_loop_split_across_devices_gives_what_one_device_gives():
             on.setdefault(n.device[-1], []).append(n)
     assert any(n.op == "Tanh" for n in on["1"]) and any(n.op == "LoopCond" for n in on["0"])
     assert any(n.op == "Enter" and n.name.startswith("_cloop_") for n in on["1"])
+
+
+def test_back_prop_false_stops_gradients_at_the_loop():
+    x = tf.placeholder(tf.float64, [])
+    _, kept = tf.while_loop(lambda i, v: i < 2, lambda i, v: (i + 1, v * x), [0, x])
+    _, stopped = tf.while_loop(lambda i, v: i < 2, lambda i, v: (i + 1, v * x), [0, x],
+                               back_prop=False)
+    capped = tf.while_loop(lambda v: v < 100.0, lambda v: v * x, [x], maximum_iterations=2,
+                           back_prop=False)
+    assert tf.gradients(stopped, x) == [None] and tf.gradients(capped, x) == [None]
+    with tf.Session() as sess:
+        assert sess.run(tf.gradients(kept, x)[0], {x: 2.0}) == 12.0  # d(x^3)/dx
+        assert sess.run(stopped, {x: 2.0}) == 8.0

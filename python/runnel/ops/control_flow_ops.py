@@ -172,7 +172,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     TensorFlow 1.x). Up to `parallel_iterations` iterations run at once; with
     `maximum_iterations` the loop stops after that many. The graph holds the loop once
     (a frame, see the executor); tf.gradients builds a backward loop that runs the
-    iterations last first, with the forward values it needs kept in stacks."""
+    iterations last first, with the forward values it needs kept in stacks (with
+    back_prop=False no gradient flows through the loop)."""
     if not callable(cond) or not callable(body):
         raise TypeError("tf.while_loop needs callable cond and body")
     if not isinstance(parallel_iterations, int) or parallel_iterations < 1:
@@ -196,8 +197,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         result = while_loop(cond, body, [constant_op.constant(0, dtypes.int32)] + inner,
                             shape_invariants=None if shape_invariants is None else
                             [None] + list(shape_invariants),
-                            parallel_iterations=parallel_iterations, name=name,
-                            return_same_structure=True)[1:]
+                            parallel_iterations=parallel_iterations, back_prop=back_prop,
+                            name=name, return_same_structure=True)[1:]
         if isinstance(loop_vars, (list, builtins.tuple)):
             result = type(loop_vars)(result) if not hasattr(loop_vars, "_fields") \
                 else type(loop_vars)(*result)
@@ -256,6 +257,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
             nexts = [gen_ops.next_iteration(t, name="NextIteration") for t in out_flat]
         for merge, nxt in zip(merges, nexts):
             graph._update_input(merge.op, 1, nxt)
+    if not back_prop:  # as TensorFlow's: no gradient flows back through the loop
+        exits = [gen_ops.stop_gradient(e) for e in exits]
     result = pack(exits)
     if not return_same_structure and isinstance(result, (list, builtins.tuple)) and \
             len(result) == 1:
