@@ -165,10 +165,25 @@ absl::StatusOr<std::vector<HostTensor>> Model::Run(
   if (timings != nullptr) {
     for (NodeRunStats& s : stats.Take()) {
       timings->push_back({s.node, s.op, s.elapsed_ns / 1e6,
-                          EstimateFlops(s.op, s.input_shapes, s.output_shape())});
+                          EstimateFlops(s.op, s.input_shapes, s.output_shape()), s.device,
+                          s.start_ns});
     }
   }
   return outputs;
+}
+
+std::string ChromeTrace(const std::vector<NodeTiming>& timings) {
+  std::vector<NodeRunStats> nodes;
+  for (const NodeTiming& t : timings) {
+    NodeRunStats n;
+    n.node = t.node;
+    n.op = t.op;
+    n.device = t.device;
+    n.start_ns = t.start_ns;
+    n.elapsed_ns = static_cast<int64_t>(t.milliseconds * 1e6);
+    nodes.push_back(std::move(n));
+  }
+  return ChromeTrace(ToStepStats(nodes));
 }
 
 }  // namespace runnel

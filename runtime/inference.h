@@ -87,7 +87,13 @@ struct NodeTiming {
   std::string node, op;
   double milliseconds = 0;
   int64_t flops = 0;  // MatMul and convolutions; 0 for other ops
+  std::string device;
+  int64_t start_ns = 0;  // wall clock, since the epoch
 };
+
+// One Run's timings in Chrome's trace event format (JSON: chrome://tracing, Perfetto): a
+// row of op events per device, overlapping ones on rows of their own.
+std::string ChromeTrace(const std::vector<NodeTiming>& timings);
 
 class Model {
  public:

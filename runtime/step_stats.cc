@@ -1,8 +1,11 @@
 #include "runtime/step_stats.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 
 namespace runnel {
 
@@ -40,6 +43,68 @@ StepStats ToStepStats(const std::vector<NodeRunStats>& nodes) {
     }
   }
   return out;
+}
+
+namespace {
+
+// `text` as a JSON string literal.
+std::string JsonString(const std::string& text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      out += absl::StrFormat("\\u%04x", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+// The op of a TensorFlow timeline label ("name = Op(inputs)"), else `fallback`.
+std::string LabelOp(const std::string& label, const std::string& fallback) {
+  const size_t eq = label.find(" = ");
+  if (eq == std::string::npos) return fallback;
+  const size_t end = label.find('(', eq);
+  return label.substr(eq + 3, end == std::string::npos ? std::string::npos : end - eq - 3);
+}
+
+}  // namespace
+
+std::string ChromeTrace(const StepStats& stats) {
+  std::vector<std::string> events;
+  for (int pid = 0; pid < stats.dev_stats_size(); ++pid) {
+    const DeviceStepStats& device = stats.dev_stats(pid);
+    events.push_back(absl::StrCat(R"({"name":"process_name","ph":"M","pid":)", pid,
+                                  R"(,"args":{"name":)", JsonString(device.device()), "}}"));
+    std::vector<const NodeExecStats*> nodes;
+    for (const NodeExecStats& n : device.node_stats()) nodes.push_back(&n);
+    auto start = [](const NodeExecStats* n) {
+      return n->all_start_nanos() ? n->all_start_nanos() : n->all_start_micros() * 1000;
+    };
+    auto duration = [](const NodeExecStats* n) {
+      return n->op_end_rel_nanos() ? n->op_end_rel_nanos() : n->op_end_rel_micros() * 1000;
+    };
+    std::stable_sort(nodes.begin(), nodes.end(),
+                     [&](const auto* a, const auto* b) { return start(a) < start(b); });
+    std::vector<int64_t> row_ends;  // per row (tid): when its last event ends
+    for (const NodeExecStats* n : nodes) {
+      size_t row = 0;
+      while (row < row_ends.size() && row_ends[row] > start(n)) ++row;
+      if (row == row_ends.size()) row_ends.push_back(0);
+      row_ends[row] = start(n) + duration(n);
+      events.push_back(absl::StrFormat(
+          R"({"name":%s,"cat":"Op","ph":"X","pid":%d,"tid":%d,"ts":%.3f,"dur":%.3f,)"
+          R"("args":{"name":%s,"op":%s}})",
+          JsonString(LabelOp(n->timeline_label(), n->node_name())), pid, row, start(n) / 1e3,
+          duration(n) / 1e3, JsonString(n->node_name()),
+          JsonString(LabelOp(n->timeline_label(), n->node_name()))));
+    }
+  }
+  return absl::StrCat(R"({"displayTimeUnit":"ns","traceEvents":[)", absl::StrJoin(events, ","),
+                      "]}\n");
 }
 
 int64_t EstimateFlops(const std::string& op, const std::vector<std::vector<int64_t>>& input_shapes,

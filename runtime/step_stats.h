@@ -51,6 +51,12 @@ class StepStatsCollector {
 // with its start, duration, outputs and timeline label ("name = Op").
 StepStats ToStepStats(const std::vector<NodeRunStats>& nodes);
 
+// A step's stats in Chrome's trace event format (what chrome://tracing and Perfetto open,
+// and TensorFlow's timeline.Timeline writes): a process per device, an "X" event per node
+// named by its op, with the node's name in args; nodes that overlap on a device go to
+// separate rows (tid), the first row free when each starts.
+std::string ChromeTrace(const StepStats& stats);
+
 // Floating-point operations of one run of `op` with these shapes (multiply-adds count
 // two): MatMul, BatchMatMul, the convolutions and their fused forms; 0 for other ops.
 int64_t EstimateFlops(const std::string& op, const std::vector<std::vector<int64_t>>& input_shapes,

@@ -551,4 +551,14 @@ PYBIND11_MODULE(_runnel, m) {
         "(inputs, outputs) of a serialized GraphDef, as the C++ inference API sees them.");
   m.def("optimize_frozen_graph", &OptimizeFrozen, "A serialized frozen graph, optimized.");
   m.def("estimate_flops", &EstimateFlops, "Floating-point operations of one run of an op.");
+  m.def(
+      "chrome_trace",
+      [](const py::bytes& step_stats) {
+        StepStats stats;
+        if (!stats.ParseFromString(std::string(step_stats))) {
+          ThrowStatus(absl::InvalidArgumentError("could not parse StepStats"));
+        }
+        return ChromeTrace(stats);
+      },
+      "A serialized StepStats in Chrome's trace event format (JSON).");
 }

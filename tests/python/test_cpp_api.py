@@ -63,6 +63,24 @@ def test_runnel_run_matches_the_python_session(frozen_model, tmp_path):
 
 
 @needs_tools
+def test_runnel_run_writes_a_chrome_trace_of_one_run(frozen_model, tmp_path):
+    import json
+    path, _, _ = frozen_model
+    trace_path = tmp_path / "trace.json"
+    out = subprocess.run([str(RUNNEL_RUN), str(path), "--input", f"x={path.parent / 'x.npy'}",
+                          "--trace", str(trace_path)], capture_output=True, text=True,
+                         check=True).stdout
+    assert f"written to {trace_path}" in out
+    events = json.loads(trace_path.read_text())["traceEvents"]
+    ops = [e for e in events if e["ph"] == "X"]
+    assert {e["name"] for e in ops} >= {"_FusedMatMul", "Softmax"}
+    assert any(e["args"]["name"] == "probs" for e in ops)
+    assert all(e["dur"] >= 0 and e["ts"] > 0 for e in ops)
+    assert [e["args"]["name"] for e in events if e["ph"] == "M"] == [
+        "/job:localhost/replica:0/task:0/device:CPU:0"]
+
+
+@needs_tools
 def test_runnel_run_benchmark_and_errors(frozen_model):
     path, _, _ = frozen_model
     out = subprocess.run([str(RUNNEL_RUN), str(path), "--benchmark", "--runs", "20", "--batch", "8"],

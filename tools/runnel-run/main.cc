@@ -27,7 +27,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: runnel-run MODEL.pb [--input NAME=FILE]... [--output NAME]... [--labels FILE]\n"
     "                  [--top K] [--batch N] [--benchmark] [--runs N] [--threads N]\n"
-    "                  [--optimize LEVEL] [--save DIR]\n"
+    "                  [--optimize LEVEL] [--save DIR] [--trace FILE]\n"
     "  --input NAME=FILE  feed a .npy file, a .jpg/.jpeg/.png image (decoded, resized to\n"
     "                     the input's height and width, then (x - input_mean) / input_std),\n"
     "                     or raw bytes of the input's dtype and shape (inputs without a\n"
@@ -38,13 +38,15 @@ constexpr char kUsage[] =
     "  --batch N          the size of unknown leading dims of random inputs (default 1)\n"
     "  --benchmark        time --runs runs (default 100): latency p50/p90/p99, throughput,\n"
     "                     and a per-op table\n"
-    "  --save DIR         write each output to DIR/<name>.npy\n";
+    "  --save DIR         write each output to DIR/<name>.npy\n"
+    "  --trace FILE       write one run's timeline to FILE (Chrome's trace format: open it in\n"
+    "                     chrome://tracing or ui.perfetto.dev)\n";
 
 struct Args {
   std::string model;
   std::vector<std::pair<std::string, std::string>> inputs;
   std::vector<std::string> outputs;
-  std::string labels, save_dir;
+  std::string labels, save_dir, trace;
   int top = 5, runs = 100, threads = 0, optimize = -1;
   double input_mean = 0, input_std = 255;
   int64_t batch = 1;
@@ -57,8 +59,8 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
     char* end = nullptr;
     const long long v = std::strtoll(text, &end, 10);
     if (*end != '\0' || v < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(flag, " needs a non-negative number, got '",
-                                                     text, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, " needs a non-negative number, got '", text, "'"));
     }
     return v;
   };
@@ -85,13 +87,15 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
       args.labels = value();
     } else if (a == "--save") {
       args.save_dir = value();
+    } else if (a == "--trace") {
+      args.trace = value();
     } else if (a == "--input_mean" || a == "--input_std") {
       const char* text = value();
       char* end = nullptr;
       const double v = std::strtod(text, &end);
       if (*end != '\0' || (a == "--input_std" && v == 0)) {
-        return absl::InvalidArgumentError(absl::StrCat(a, " needs a (non-zero) number, got '",
-                                                       text, "'"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(a, " needs a (non-zero) number, got '", text, "'"));
       }
       (a == "--input_mean" ? args.input_mean : args.input_std) = v;
     } else if (a == "--top" || a == "--runs" || a == "--threads" || a == "--batch" ||
@@ -130,13 +134,26 @@ HostTensor RandomInput(const TensorSpec& spec, int64_t batch, std::mt19937* rng)
   for (int64_t i = 0; i < t.num_elements(); ++i) {
     const double v = unit(*rng);
     switch (spec.type) {
-      case ElementType::kFloat: t.data<float>()[i] = static_cast<float>(v); break;
-      case ElementType::kDouble: t.data<double>()[i] = v; break;
-      case ElementType::kInt32: t.data<int32_t>()[i] = static_cast<int32_t>(v * 10); break;
-      case ElementType::kInt64: t.data<int64_t>()[i] = static_cast<int64_t>(v * 10); break;
-      case ElementType::kUInt8: t.data<uint8_t>()[i] = static_cast<uint8_t>(v * 256); break;
-      case ElementType::kBool: t.data<bool>()[i] = v < 0.5; break;
-      default: break;
+      case ElementType::kFloat:
+        t.data<float>()[i] = static_cast<float>(v);
+        break;
+      case ElementType::kDouble:
+        t.data<double>()[i] = v;
+        break;
+      case ElementType::kInt32:
+        t.data<int32_t>()[i] = static_cast<int32_t>(v * 10);
+        break;
+      case ElementType::kInt64:
+        t.data<int64_t>()[i] = static_cast<int64_t>(v * 10);
+        break;
+      case ElementType::kUInt8:
+        t.data<uint8_t>()[i] = static_cast<uint8_t>(v * 256);
+        break;
+      case ElementType::kBool:
+        t.data<bool>()[i] = v < 0.5;
+        break;
+      default:
+        break;
     }
   }
   return t;
@@ -175,22 +192,21 @@ std::string TextProtoString(const std::string& s) {
 
 // An image file as a batch of one for `spec` ([batch, height, width, channels], float):
 // decoded, resized (bilinear) and scaled by a small graph of Runnel's own image ops.
-absl::StatusOr<HostTensor> ReadImage(const std::string& path, const TensorSpec& spec,
-                                     double mean, double std) {
+absl::StatusOr<HostTensor> ReadImage(const std::string& path, const TensorSpec& spec, double mean,
+                                     double std) {
   if (spec.shape.size() != 4 || spec.shape[1] <= 0 || spec.shape[2] <= 0 ||
       (spec.shape[3] != 1 && spec.shape[3] != 3) || spec.type != ElementType::kFloat) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "'", path, "': an image feeds a float32 [batch, height, width, 1 or 3] input; '",
-        spec.name, "' is ", ElementTypeName(spec.type), " ",
-        ShapeString(spec.shape, spec.rank_known)));
+        "'", path, "': an image feeds a float32 [batch, height, width, 1 or 3] input; '", spec.name,
+        "' is ", ElementTypeName(spec.type), " ", ShapeString(spec.shape, spec.rank_known)));
   }
   const bool png = absl::EndsWith(absl::AsciiStrToLower(path), ".png");
   const std::string graph = absl::StrCat(
       "node { name: 'filename' op: 'Const' attr { key: 'dtype' value { type: DT_STRING } } "
       "attr { key: 'value' value { tensor { dtype: DT_STRING tensor_shape {} string_val: ",
       TextProtoString(path), " } } } }\n",
-      "node { name: 'contents' op: 'ReadFile' input: 'filename' }\n",
-      "node { name: 'image' op: '", png ? "DecodePng" : "DecodeJpeg",
+      "node { name: 'contents' op: 'ReadFile' input: 'filename' }\n", "node { name: 'image' op: '",
+      png ? "DecodePng" : "DecodeJpeg",
       "' input: 'contents' attr { key: 'channels' value { i: ", spec.shape[3], " } } }\n",
       "node { name: 'pixels' op: 'Cast' input: 'image' attr { key: 'SrcT' value { type: DT_UINT8 "
       "} } attr { key: 'DstT' value { type: DT_FLOAT } } }\n",
@@ -202,11 +218,11 @@ absl::StatusOr<HostTensor> ReadImage(const std::string& path, const TensorSpec& 
       spec.shape[1], " int_val: ", spec.shape[2], " } } } }\n",
       "node { name: 'resized' op: 'ResizeBilinear' input: 'batch' input: 'size' }\n",
       "node { name: 'mean' op: 'Const' attr { key: 'dtype' value { type: DT_FLOAT } } attr { key: "
-      "'value' value { tensor { dtype: DT_FLOAT tensor_shape {} float_val: ", mean,
-      " } } } }\n",
+      "'value' value { tensor { dtype: DT_FLOAT tensor_shape {} float_val: ",
+      mean, " } } } }\n",
       "node { name: 'std' op: 'Const' attr { key: 'dtype' value { type: DT_FLOAT } } attr { key: "
-      "'value' value { tensor { dtype: DT_FLOAT tensor_shape {} float_val: ", std, " } } } }\n",
-      "node { name: 'centered' op: 'Sub' input: 'resized' input: 'mean' }\n",
+      "'value' value { tensor { dtype: DT_FLOAT tensor_shape {} float_val: ",
+      std, " } } } }\n", "node { name: 'centered' op: 'Sub' input: 'resized' input: 'mean' }\n",
       "node { name: 'scaled' op: 'RealDiv' input: 'centered' input: 'std' }\n");
   ASSIGN_OR_RETURN(std::unique_ptr<Model> decoder, Model::FromBytes(graph));
   ASSIGN_OR_RETURN(std::vector<HostTensor> outputs, decoder->Run({}, {"scaled"}));
@@ -227,16 +243,26 @@ absl::StatusOr<HostTensor> ReadInput(const std::string& path, const TensorSpec& 
 
 double ValueAt(const HostTensor& t, int64_t i) {
   switch (t.type()) {
-    case ElementType::kFloat: return t.data<float>()[i];
-    case ElementType::kDouble: return t.data<double>()[i];
-    case ElementType::kInt32: return t.data<int32_t>()[i];
-    case ElementType::kInt64: return static_cast<double>(t.data<int64_t>()[i]);
-    case ElementType::kUInt8: return t.data<uint8_t>()[i];
-    case ElementType::kBool: return t.data<bool>()[i];
-    case ElementType::kInt16: return t.data<int16_t>()[i];
-    case ElementType::kInt8: return t.data<int8_t>()[i];
-    case ElementType::kUInt16: return t.data<uint16_t>()[i];
-    default: return 0;
+    case ElementType::kFloat:
+      return t.data<float>()[i];
+    case ElementType::kDouble:
+      return t.data<double>()[i];
+    case ElementType::kInt32:
+      return t.data<int32_t>()[i];
+    case ElementType::kInt64:
+      return static_cast<double>(t.data<int64_t>()[i]);
+    case ElementType::kUInt8:
+      return t.data<uint8_t>()[i];
+    case ElementType::kBool:
+      return t.data<bool>()[i];
+    case ElementType::kInt16:
+      return t.data<int16_t>()[i];
+    case ElementType::kInt8:
+      return t.data<int8_t>()[i];
+    case ElementType::kUInt16:
+      return t.data<uint16_t>()[i];
+    default:
+      return 0;
   }
 }
 
@@ -300,14 +326,14 @@ absl::Status Benchmark(const Model& model,
   for (int i = 0; i < runs; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     RETURN_IF_ERROR(model.Run(feeds, outputs).status());
-    latencies.push_back(std::chrono::duration<double, std::milli>(
-                            std::chrono::steady_clock::now() - t0).count());
+    latencies.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("\nlatency over %d runs: p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  mean %.3f ms\n",
-              runs, Percentile(latencies, 50), Percentile(latencies, 90),
-              Percentile(latencies, 99), seconds * 1e3 / runs);
+  std::printf("\nlatency over %d runs: p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  mean %.3f ms\n", runs,
+              Percentile(latencies, 50), Percentile(latencies, 90), Percentile(latencies, 99),
+              seconds * 1e3 / runs);
   std::printf("throughput: %.1f runs/s, %.1f examples/s (batch %lld)\n", runs / seconds,
               runs * batch / seconds, static_cast<long long>(batch));
   const Resident memory = ResidentMb();
@@ -369,9 +395,9 @@ absl::Status Main(int argc, char** argv) {
                      [&](const TensorSpec& s) { return s.name == name; })) {
       std::vector<std::string> names;
       for (const TensorSpec& s : model->inputs()) names.push_back(s.name);
-      return absl::InvalidArgumentError(absl::StrCat("--input ", name, ": the model has no input '",
-                                                     name, "'; its inputs are: ",
-                                                     absl::StrJoin(names, ", ")));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--input ", name, ": the model has no input '", name,
+                       "'; its inputs are: ", absl::StrJoin(names, ", ")));
     }
   }
   std::mt19937 rng(1);
@@ -381,9 +407,9 @@ absl::Status Main(int argc, char** argv) {
     auto it = files.find(spec.name);
     if (it == files.end()) {
       if (!spec.rank_known) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "input '", spec.name, "' has no known shape: give it a file with --input ", spec.name,
-            "=FILE"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("input '", spec.name, "' has no known shape: give it a file with --input ",
+                         spec.name, "=FILE"));
       }
       feeds.emplace_back(spec.name, RandomInput(spec, args.batch, &rng));
       std::printf("input %s: random %s %s\n", spec.name.c_str(), ElementTypeName(spec.type),
@@ -419,6 +445,12 @@ absl::Status Main(int argc, char** argv) {
       std::replace(file.begin(), file.end(), ':', '_');
       RETURN_IF_ERROR(WriteNpy(args.save_dir + "/" + file + ".npy", outputs[i]));
     }
+  }
+  if (!args.trace.empty()) {
+    std::vector<NodeTiming> timings;
+    RETURN_IF_ERROR(model->Run(feeds, output_names, &timings).status());
+    RETURN_IF_ERROR(WriteFileAtomically(args.trace, ChromeTrace(timings)));
+    std::printf("timeline of %zu ops written to %s\n", timings.size(), args.trace.c_str());
   }
   if (args.benchmark) return Benchmark(*model, feeds, output_names, args.runs, batch);
   return absl::OkStatus();

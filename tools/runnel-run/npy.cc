@@ -108,19 +108,23 @@ absl::Status WriteNpy(const std::string& path, const HostTensor& tensor) {
   for (int64_t d : tensor.shape()) dims.push_back(std::to_string(d));
   std::string shape = absl::StrJoin(dims, ", ");
   if (dims.size() == 1) shape += ",";
-  std::string header = absl::StrCat("{'descr': '", code, "', 'fortran_order': False, 'shape': (",
-                                    shape, "), }");
+  std::string header =
+      absl::StrCat("{'descr': '", code, "', 'fortran_order': False, 'shape': (", shape, "), }");
   while ((10 + header.size() + 1) % 64 != 0) header += ' ';
   header += '\n';
+  std::string contents("\x93NUMPY\x01\x00", 8);
+  contents += static_cast<char>(header.size() & 0xff);
+  contents += static_cast<char>(header.size() >> 8);
+  contents += header;
+  contents.append(static_cast<const char*>(tensor.raw_data()), tensor.num_bytes());
+  return WriteFileAtomically(path, contents);
+}
+
+absl::Status WriteFileAtomically(const std::string& path, const std::string& contents) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary);
-    out.write("\x93NUMPY\x01\x00", 8);
-    const char len[2] = {static_cast<char>(header.size() & 0xff),
-                         static_cast<char>(header.size() >> 8)};
-    out.write(len, 2);
-    out << header;
-    out.write(static_cast<const char*>(tensor.raw_data()), tensor.num_bytes());
+    out << contents;
     if (!out) return absl::InternalError(absl::StrCat("could not write '", tmp, "'"));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
