@@ -6,12 +6,24 @@
 #include <cstring>
 
 #include "core/kernel_registry.h"
-#include "jpeglib.h"  // before jerror.h, which needs its types
 #include "jerror.h"
+#include "jpeglib.h"  // before jerror.h, which needs its types
 #include "png.h"
 
 namespace runnel {
 namespace {
+
+// A decoded image may hold at most this many pixels (a 16384 x 16384 photograph): the
+// headers of a few hostile bytes can declare 65535 x 65535 (a 17 GB tensor); such an image
+// is an error before anything is allocated.
+constexpr int64_t kMaxDecodedPixels = int64_t{1} << 28;
+
+absl::Status CheckDecodedSize(const char* format, int64_t height, int64_t width) {
+  RN_REQUIRE(height * width <= kMaxDecodedPixels, "Invalid ", format, " data: the image is ",
+             height, " x ", width, " pixels, more than the ", kMaxDecodedPixels,
+             " a decoded image may hold");
+  return absl::OkStatus();
+}
 
 // --- JPEG -----------------------------------------------------------------------------
 
@@ -117,6 +129,7 @@ class DecodeJpegOp : public OpKernel {
     const TensorShape shape{static_cast<int64_t>(r->cinfo.output_height),
                             static_cast<int64_t>(r->cinfo.output_width),
                             static_cast<int64_t>(r->cinfo.output_components)};
+    RETURN_IF_ERROR(CheckDecodedSize("JPEG", shape.dim_size(0), shape.dim_size(1)));
     RETURN_IF_ERROR(ctx->allocate_output(0, shape, &out));
     if (!ReadJpegRows(r, out->data<uint8_t>())) {
       return absl::InvalidArgumentError(absl::StrCat("Invalid JPEG data: ", r->message));
@@ -258,9 +271,9 @@ class DecodePngOp : public OpKernel {
     if (!StartPng(io, static_cast<int>(channels_), want16, &layout)) {
       return absl::InvalidArgumentError(absl::StrCat("Invalid PNG data: ", io->message));
     }
-    const TensorShape shape{static_cast<int64_t>(layout.height),
-                            static_cast<int64_t>(layout.width),
+    const TensorShape shape{static_cast<int64_t>(layout.height), static_cast<int64_t>(layout.width),
                             static_cast<int64_t>(layout.channels)};
+    RETURN_IF_ERROR(CheckDecodedSize("PNG", shape.dim_size(0), shape.dim_size(1)));
     if (want16 && !layout.sixteen) {  // 8-bit samples scaled to 16 bits (x 257, as TF does)
       Tensor bytes(DT_UINT8, shape);
       if (!ReadPngRows(io, layout, bytes.data<uint8_t>())) {
@@ -320,8 +333,8 @@ class EncodePngOp : public OpKernel {
     const int64_t height = image.dim_size(0), width = image.dim_size(1),
                   channels = image.dim_size(2);
     RN_REQUIRE(channels >= 1 && channels <= 4, "image must have 1 to 4 channels, got ", channels);
-    RN_REQUIRE(height > 0 && width > 0 && height < (1 << 30) && width < (1 << 30),
-               "image size ", height, "x", width, " cannot be a PNG");
+    RN_REQUIRE(height > 0 && width > 0 && height < (1 << 30) && width < (1 << 30), "image size ",
+               height, "x", width, " cannot be a PNG");
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, TensorShape{}, &out));
     PngIo io;
@@ -329,11 +342,11 @@ class EncodePngOp : public OpKernel {
     io.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &io, OnPngError, IgnorePngWarning);
     if (io.png == nullptr) return absl::ResourceExhaustedError("libpng could not start");
     io.info = png_create_info_struct(io.png);
-    const bool ok = io.info != nullptr &&
-                    WritePng(&io, static_cast<const uint8_t*>(image.raw_data()),
-                             static_cast<int>(height), static_cast<int>(width),
-                             static_cast<int>(channels), image.dtype() == DT_UINT16 ? 16 : 8,
-                             static_cast<int>(compression_));
+    const bool ok =
+        io.info != nullptr &&
+        WritePng(&io, static_cast<const uint8_t*>(image.raw_data()), static_cast<int>(height),
+                 static_cast<int>(width), static_cast<int>(channels),
+                 image.dtype() == DT_UINT16 ? 16 : 8, static_cast<int>(compression_));
     png_destroy_write_struct(&io.png, &io.info);
     if (!ok) return absl::InternalError(absl::StrCat("PNG encoding failed: ", io.message));
     return absl::OkStatus();

@@ -154,3 +154,22 @@ def test_mobilenet_classifies_a_jpeg_decoded_in_the_graph():
     (probs,) = tf.import_graph_def(graph_def, input_map={"input:0": batch / 127.5 - 1.0},
                                    return_elements=["MobilenetV1/Predictions/Reshape_1:0"])
     assert int(np.argmax(run(probs))) == 949  # Granny Smith
+
+
+def test_images_declaring_too_many_pixels_are_refused_before_decoding():
+    """A few bytes of header can declare a 60000 x 60000 image: refused with the size,
+    nothing allocated for it."""
+    import struct
+    import zlib
+    jpeg = bytearray(encoded(smooth_image(16, 16, 3), "JPEG"))
+    sof = jpeg.index(b"\xff\xc0")  # baseline frame header: length, precision, height, width
+    jpeg[sof + 5:sof + 9] = struct.pack(">HH", 60000, 60000)
+    png = bytearray(encoded(smooth_image(16, 16, 3), "PNG"))
+    ihdr = png.index(b"IHDR")  # then width, height, ... and the chunk's CRC
+    png[ihdr + 4:ihdr + 12] = struct.pack(">II", 20000, 20000)
+    png[ihdr + 17:ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(png[ihdr:ihdr + 17])))
+    for decode, data, size in ((tf.image.decode_jpeg, jpeg, "60000 x 60000"),
+                               (tf.image.decode_png, png, "20000 x 20000")):
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=f"the image is {size} pixels, more than the 268435456"):
+            run(decode(tf.constant(bytes(data)), name="decode"))
