@@ -488,7 +488,8 @@ class _Recurrent(_WeightedLayer):
     """A recurrent layer over [batch, time, features] inputs, run by a while loop over the
     time steps (so their number may change between runs). The input's projection for
     every step is one matrix product before the loop; each step adds the previous
-    output's (`_step`). `return_sequences` gives every step's output, `return_state` the
+    output's (`_step`, which gives the new state; its first tensor, h, is the step's
+    output). `return_sequences` gives every step's output, `return_state` the
     final state too, `go_backwards` runs the steps last first. While training, `dropout`
     and `recurrent_dropout` drop inputs and previous outputs with one mask per sequence
     (the same for every step), as Keras does."""
@@ -601,15 +602,14 @@ class _Recurrent(_WeightedLayer):
         def body(t, state, outputs):
             # The recurrent product takes the previous output dropped; the state carries it whole.
             h_in = state[0] if recurrent_mask is None else state[0] * recurrent_mask
-            output, new_state = self._step(per_step.read(t), state, recurrent, h_in)
-            if mask is not None:
+            new_state = self._step(per_step.read(t), state, recurrent, h_in)
+            if mask is not None:  # a masked step keeps the state, so its output is the last
                 live = array_ops.expand_dims(per_step_mask.read(t), 1)
                 new_state = [array_ops.where_v2(live, new, old)
                              for new, old in zip(new_state, state)]
-                output = new_state[0]  # the output is h: the last live step's
             for old, new in zip(state, new_state):
                 new.set_shape(old.shape)
-            return t + 1, list(new_state), outputs.write(t, output) \
+            return t + 1, new_state, outputs.write(t, new_state[0]) \
                 if self.return_sequences else outputs
 
         _, state, outputs = control_flow_ops.while_loop(
@@ -636,7 +636,7 @@ class SimpleRNN(_Recurrent):
 
     def _step(self, x, state, recurrent, h_in):
         h = self.activation(x + math_ops.matmul(h_in, recurrent))
-        return h, [h]
+        return [h]
 
 
 class LSTM(_Recurrent):
@@ -670,7 +670,7 @@ class LSTM(_Recurrent):
         gate = self.recurrent_activation
         c = gate(f) * c + gate(i) * self.activation(g)
         h = gate(o) * self.activation(c)
-        return h, [h, c]
+        return [h, c]
 
     def get_config(self):
         return dict(super().get_config(),
@@ -718,7 +718,7 @@ class GRU(_Recurrent):
             candidate = self.activation(x_h + math_ops.matmul(r * h_in,
                                                               recurrent[:, 2 * units:]))
         h = z * h + (1 - z) * candidate
-        return h, [h]
+        return [h]
 
     def get_config(self):
         return dict(super().get_config(),

@@ -431,11 +431,11 @@ class Model(Layer):
         elif isinstance(sample_weight, dict) or (isinstance(sample_weight, (list, tuple))
                                                  and count > 1):
             ws = self._per_output(sample_weight, "sample_weight")
+        elif count == 1:
+            ws = [sample_weight]
         else:
-            ws = [sample_weight] * count if count == 1 else None
-            if ws is None:
-                raise ValueError("sample_weight for a model of several outputs must be a "
-                                 "list or a dict by output")
+            raise ValueError("sample_weight for a model of several outputs must be a list or "
+                             "a dict by output")
         result = []
         for w, y, name in zip(ws, ys, self.output_names):
             if w is not None:
@@ -445,9 +445,8 @@ class Model(Layer):
                                      f"weight per sample ({len(y)}), got shape {w.shape}")
             result.append(w)
         if class_weight is not None:
-            per_output = class_weight if count > 1 else [class_weight]
-            if count > 1:
-                per_output = self._per_output(class_weight, "class_weight")
+            per_output = self._per_output(class_weight, "class_weight") if count > 1 \
+                else [class_weight]
             for k, (weights, y) in enumerate(zip(per_output, ys)):
                 if not weights:
                     continue

@@ -31,9 +31,11 @@ def _elements(elems, name):
     return flat, arrays, n, static
 
 
-def _check_results(results, dtypes_out, structure, name):
-    if len(results) != len(dtypes_out) or not control_flow_ops._same_structure(
-            structure, _pack_like(structure, list(results))):
+def _results(output, dtypes_out, structure, name):
+    """fn's `output` as flat tensors, checked against the structure and dtypes expected."""
+    results = [ops.convert_to_tensor(v) for v in _flatten(output)]
+    if len(results) != len(dtypes_out) or not control_flow_ops._same_structure(structure,
+                                                                               output):
         raise ValueError(f"{name}'s fn returned {len(results)} tensors where "
                          f"{len(dtypes_out)} were expected (pass `dtype` when fn's output "
                          "differs from elems)")
@@ -41,6 +43,7 @@ def _check_results(results, dtypes_out, structure, name):
         if value.dtype.base_dtype != dtype:
             raise TypeError(f"{name}'s fn returned {value.dtype.name} where {dtype.name} "
                             "was expected (pass `dtype` when fn's output differs from elems)")
+    return results
 
 
 def _stacked(arrays, static):
@@ -72,8 +75,7 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True,
 
         def body(i, results):
             row = _pack_like(elems, [ta.read(i) for ta in arrays])
-            value = [ops.convert_to_tensor(v) for v in _flatten(fn(row))]
-            _check_results(value, out_dtypes, out_structure, "tf.map_fn")
+            value = _results(fn(row), out_dtypes, out_structure, "tf.map_fn")
             return i + 1, [ta.write(i, v) for ta, v in zip(results, value)]
 
         _, results = control_flow_ops.while_loop(
@@ -103,9 +105,8 @@ def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
         def body(i, acc, results):
             position = n - 1 - i if reverse else i
             row = _pack_like(elems, [ta.read(position) for ta in arrays])
-            value = [ops.convert_to_tensor(v)
-                     for v in _flatten(fn(_pack_like(structure, list(acc)), row))]
-            _check_results(value, acc_dtypes, structure, "tf.scan")
+            value = _results(fn(_pack_like(structure, list(acc)), row), acc_dtypes,
+                             structure, "tf.scan")
             return i + 1, value, [ta.write(position, v) for ta, v in zip(results, value)]
 
         _, _, results = control_flow_ops.while_loop(
@@ -131,9 +132,8 @@ def _fold(fn, elems, initializer, parallel_iterations, back_prop, reverse, name)
 
     def body(i, acc):
         row = _pack_like(elems, [ta.read(n - 1 - i if reverse else i) for ta in arrays])
-        value = [ops.convert_to_tensor(v)
-                 for v in _flatten(fn(_pack_like(structure, list(acc)), row))]
-        _check_results(value, acc_dtypes, structure, name)
+        value = _results(fn(_pack_like(structure, list(acc)), row), acc_dtypes, structure,
+                         name)
         return i + 1, value
 
     _, acc = control_flow_ops.while_loop(lambda i, _: i < n, body, [first, start],

@@ -86,11 +86,7 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
                              for _ in output_size]
 
         def body(time, state_flat, output_arrays):
-            step_inputs = []
-            for ta, x in zip(input_arrays, flat):
-                value = ta.read(time)
-                value.set_shape(x.shape[1:])
-                step_inputs.append(value)
+            step_inputs = [ta.read(time) for ta in input_arrays]  # shaped as x.shape[1:]
             step_state = _pack_like(state, list(state_flat))
             output, new_state = cell(_pack_like(inputs, step_inputs), step_state)
             output = [ops.convert_to_tensor(o) for o in _flatten(output)]

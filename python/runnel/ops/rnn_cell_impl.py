@@ -10,6 +10,7 @@ from runnel.framework import ops
 from runnel.framework import tensor_shape
 from runnel.framework.api_export import tf_export
 from runnel.ops import array_ops
+from runnel.ops import control_flow_ops
 from runnel.ops import gen_ops
 from runnel.ops import init_ops
 from runnel.ops import math_ops
@@ -25,18 +26,6 @@ class LSTMStateTuple(collections.namedtuple("LSTMStateTuple", ("c", "h"))):
     @property
     def dtype(self):
         return self.c.dtype
-
-
-def _flat_sizes(size):
-    return [s for item in size for s in _flat_sizes(item)] if isinstance(size, tuple) \
-        else [size]
-
-
-def _pack_sizes(size, tensors):
-    if isinstance(size, tuple):
-        items = [_pack_sizes(item, tensors) for item in size]
-        return type(size)(*items) if hasattr(size, "_fields") else tuple(items)
-    return tensors.pop(0)
 
 
 @tf_export("nn.rnn_cell.RNNCell")
@@ -77,14 +66,14 @@ class RNNCell:
         """Zeros of the state's structure, each [batch_size, size]."""
         with ops.name_scope(type(self).__name__ + "ZeroState"):
             zeros = []
-            for size in _flat_sizes(self.state_size):
+            for size in control_flow_ops._flatten(self.state_size):
                 if isinstance(batch_size, ops.Tensor):
                     value = array_ops.zeros(array_ops.stack([batch_size, size]), dtype)
                     value.set_shape([None, size])
                 else:
                     value = array_ops.zeros([batch_size, size], dtype)
                 zeros.append(value)
-            return _pack_sizes(self.state_size, zeros)
+            return control_flow_ops._pack_like(self.state_size, zeros)
 
     def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
         if inputs is not None:
