@@ -52,11 +52,19 @@ void GradientContext::Fail(const absl::Status& status) {
   if (status_.ok()) status_ = status;
 }
 
-std::string GradientContext::UniqueName(const std::string& op) {
-  std::string base = absl::StrCat(scope_, "/", op);
+namespace {
+
+// `base`, or `base_1`, `base_2`, ...: the first name no node of `graph` has.
+std::string UniqueNodeName(const Graph& graph, const std::string& base) {
   std::string name = base;
-  for (int k = 1; graph_->FindNode(name) != nullptr; ++k) name = absl::StrCat(base, "_", k);
+  for (int k = 1; graph.FindNode(name) != nullptr; ++k) name = absl::StrCat(base, "_", k);
   return name;
+}
+
+}  // namespace
+
+std::string GradientContext::UniqueName(const std::string& op) {
+  return UniqueNodeName(*graph_, absl::StrCat(scope_, "/", op));
 }
 
 Node* GradientContext::AddNode(const std::string& op, const std::vector<Output>& inputs,
@@ -158,6 +166,13 @@ using Key = std::pair<int, int>;  // (node id, output index)
 
 bool IsOp(const Node* node, const char* op) { return node->type_string() == op; }
 
+// The attrs of a Const int32 scalar.
+std::map<std::string, AttrValue> Int32Const(int32_t value) {
+  AttrValue tensor;
+  Tensor::Scalar<int32_t>(value).AsProto(tensor.mutable_tensor());
+  return {{"value", tensor}, {"dtype", MakeAttr(DT_INT32)}};
+}
+
 // One variable of a while loop: Enter -> Merge (with NextIteration) -> Switch on the
 // LoopCond -> Exit, and the body's result that NextIteration carries back.
 struct LoopVar {
@@ -237,7 +252,7 @@ class LoopGrad : public GradientFrame {
   LoopGrad(GradientBuilder* builder, int frame, LoopGrad* parent, std::string name)
       : builder_(builder), frame_(frame), parent_(parent), name_(std::move(name)) {}
   absl::StatusOr<Output> Map(Output value, Output live) override;
-  Node* pivot() const override { return pivot_; }
+  Node* pivot() const override { return bwd_pivot; }
   void Built(Node* node) override;
 
   int frame() const { return frame_; }
@@ -245,7 +260,7 @@ class LoopGrad : public GradientFrame {
   const std::string& name() const { return name_; }
 
   Node* fwd_pivot = nullptr;  // the forward counter's value in each forward iteration
-  Node* pivot_ = nullptr;     // live in each backward iteration
+  Node* bwd_pivot = nullptr;  // live in each backward iteration
   Output cond;                // the backward LoopCond
   // The counters' next values, made last, wait for these (ids stay topological); through
   // a ControlTrigger when some may be dead.
@@ -311,9 +326,9 @@ class GradientBuilder {
   std::map<std::string, AttrValue> EnterAttrs(const std::string& frame_name, bool constant,
                                               int frame);
   // A stack that forward loop ctx->frame() pushes `value` to each iteration; its pop in
-  // the backward loop.
-  // A value of a tf.cond's branch is pushed only in the iterations that take it; its pop
-  // waits for `live` (the gradient's branch) so that it pops in the same ones.
+  // the backward loop. A value of a tf.cond's branch is pushed only in the iterations that
+  // take it; its pop waits for `live` (the gradient's branch) so that it pops in the same
+  // ones.
   absl::StatusOr<Output> PushPop(Output value, LoopGrad* ctx, Output live);
   // Whether a forward node may be dead: on a branch of a tf.cond (Switch to Merge).
   bool MaybeDead(const Node* node);
@@ -325,7 +340,6 @@ class GradientBuilder {
   };
   absl::StatusOr<BackwardVar> AddBackwardVar(Output init, LoopGrad* ctx);
   absl::Status CloseBackwardVar(const BackwardVar& var, Output next, LoopGrad* ctx);
-  std::string UniqueName(const std::string& base);
   // Nodes the gradient added are on no path.
   bool FromX(const Node* node) const {
     return node->id() < static_cast<int>(from_x_.size()) && from_x_[node->id()];
@@ -350,6 +364,7 @@ class GradientBuilder {
   // BackpropLoop handles instead of their gradient functions.
   absl::flat_hash_set<int> loop_structure_;
   absl::flat_hash_map<int, bool> maybe_dead_;
+  Node* unlimited_ = nullptr;  // the root's Const -1, the stacks' max_size
 };
 
 void RootFrame::Built(Node* node) { builder_->RecordBuilt(node, nullptr); }
@@ -364,17 +379,11 @@ absl::StatusOr<Output> LoopGrad::Map(Output value, Output live) {
   return mapped;
 }
 
-std::string GradientBuilder::UniqueName(const std::string& base) {
-  std::string name = base;
-  for (int k = 1; graph_->FindNode(name) != nullptr; ++k) name = absl::StrCat(base, "_", k);
-  return name;
-}
-
 absl::StatusOr<Node*> GradientBuilder::Add(const std::string& op, const std::vector<Output>& inputs,
                                            std::map<std::string, AttrValue> attrs,
                                            const std::vector<Node*>& controls) {
   NodeDef def;
-  def.set_name(UniqueName(absl::StrCat(scope_, "/while_grad/", op)));
+  def.set_name(UniqueNodeName(*graph_, absl::StrCat(scope_, "/while_grad/", op)));
   def.set_op(op);
   for (const Output& in : inputs) def.add_input(in.name());
   for (Node* c : controls) def.add_input("^" + c->name());
@@ -446,13 +455,10 @@ absl::StatusOr<Output> GradientBuilder::PushPop(Output value, LoopGrad* ctx, Out
         value.name(), ", a value of a tf.cond's branch, outside that branch's gradient"));
   }
   ctx->some_dead |= maybe_dead;
-  Tensor unlimited = Tensor::Scalar<int32_t>(-1);
-  AttrValue size;
-  unlimited.AsProto(size.mutable_tensor());
-  ASSIGN_OR_RETURN(
-      Node * max_size,
-      AddBackward("Const", {}, {{"value", size}, {"dtype", MakeAttr(DT_INT32)}}, nullptr));
-  ASSIGN_OR_RETURN(Node * stack, AddBackward("StackV2", {{max_size, 0}},
+  if (unlimited_ == nullptr) {  // every stack's max_size
+    ASSIGN_OR_RETURN(unlimited_, AddBackward("Const", {}, Int32Const(-1), nullptr));
+  }
+  ASSIGN_OR_RETURN(Node * stack, AddBackward("StackV2", {{unlimited_, 0}},
                                              {{"elem_type", MakeAttr(value.dtype())},
                                               {"stack_name", MakeAttr(value.node->name())}},
                                              nullptr));
@@ -461,7 +467,7 @@ absl::StatusOr<Output> GradientBuilder::PushPop(Output value, LoopGrad* ctx, Out
                                            {ctx->fwd_pivot}));
   ctx->pushes.push_back(push);
   ASSIGN_OR_RETURN(Output backward_handle, ctx->Map({stack, 0}, {}));
-  std::vector<Node*> pop_after = {ctx->pivot_};
+  std::vector<Node*> pop_after = {ctx->bwd_pivot};
   if (maybe_dead) {
     // A Switch's control edges are live whichever side it took: wait for its output.
     Node* gate = live.node;
@@ -671,20 +677,15 @@ absl::Status GradientBuilder::BackpropLoop(int frame, LoopGrad* parent) {
   const int outer = info.parent;
   auto ctx_owner = std::make_unique<LoopGrad>(
       this, frame, parent,
-      UniqueName(absl::StrCat(scope_, "/", info.name.empty() ? "while" : info.name, "_grad")));
+      UniqueNodeName(*graph_,
+                     absl::StrCat(scope_, "/", info.name.empty() ? "while" : info.name, "_grad")));
   LoopGrad* ctx = ctx_owner.get();
   loops_.push_back(std::move(ctx_owner));
 
   // The forward loop counts its iterations; each iteration's pushes wait for its count
   // and the next count waits for them, so the pushes keep the iterations' order.
   const Edge* first_in = loop.vars[0].enter->input_edge(0);
-  Tensor zero_value = Tensor::Scalar<int32_t>(0), one_value = Tensor::Scalar<int32_t>(1);
-  AttrValue zero_attr, one_attr;
-  zero_value.AsProto(zero_attr.mutable_tensor());
-  one_value.AsProto(one_attr.mutable_tensor());
-  const AttrValue int32 = MakeAttr(DT_INT32);
-  ASSIGN_OR_RETURN(Node * zero, AddForward("Const", {}, {{"value", zero_attr}, {"dtype", int32}},
-                                           outer, {first_in->src}));
+  ASSIGN_OR_RETURN(Node * zero, AddForward("Const", {}, Int32Const(0), outer, {first_in->src}));
   ASSIGN_OR_RETURN(Node * count_enter,
                    AddForward("Enter", {{zero, 0}}, EnterAttrs(info.name, false, frame), frame));
   ASSIGN_OR_RETURN(Node * count_merge,
@@ -699,8 +700,7 @@ absl::Status GradientBuilder::BackpropLoop(int frame, LoopGrad* parent) {
   // wait for its count and the next count waits for them.
   ASSIGN_OR_RETURN(Output iterations, MapInto({count_exit, 0}, parent));
   ASSIGN_OR_RETURN(BackwardVar left, AddBackwardVar(iterations, ctx));
-  ASSIGN_OR_RETURN(Node * bzero, AddBackward("Const", {}, {{"value", zero_attr}, {"dtype", int32}},
-                                             ctx, {left.merge}));
+  ASSIGN_OR_RETURN(Node * bzero, AddBackward("Const", {}, Int32Const(0), ctx, {left.merge}));
   ASSIGN_OR_RETURN(Node * more, AddBackward("Greater", {{left.merge, 0}, {bzero, 0}}, {}, ctx));
   ASSIGN_OR_RETURN(Node * cond, AddBackward("LoopCond", {{more, 0}}, {}, ctx));
   ctx->cond = {cond, 0};
@@ -708,7 +708,7 @@ absl::Status GradientBuilder::BackpropLoop(int frame, LoopGrad* parent) {
                    AddBackward("Switch", {{left.merge, 0}, {cond, 0}}, {}, ctx));
   RETURN_IF_ERROR(AddBackward("Exit", {{left_switch, 0}}, {}, ctx).status());
   ASSIGN_OR_RETURN(Node * pivot, AddBackward("Identity", {{left_switch, 1}}, {}, ctx));
-  ctx->pivot_ = pivot;
+  ctx->bwd_pivot = pivot;
 
   // Each carried variable's gradient: from its Exit's, back through the body each
   // iteration, out to its Enter's input.
@@ -752,8 +752,7 @@ absl::Status GradientBuilder::BackpropLoop(int frame, LoopGrad* parent) {
     pending_[{in->src->id(), in->src_output}].push_back(total.exit);
   }
   // Last, the counters' next values, after the iteration's pushes (pops).
-  ASSIGN_OR_RETURN(
-      Node * one, AddForward("Const", {}, {{"value", one_attr}, {"dtype", int32}}, frame, {count}));
+  ASSIGN_OR_RETURN(Node * one, AddForward("Const", {}, Int32Const(1), frame, {count}));
   if (ctx->some_dead) {
     ASSIGN_OR_RETURN(Node * pushed, AddForward("ControlTrigger", {}, {}, frame, ctx->pushes));
     ctx->pushes = {pushed};
@@ -764,8 +763,7 @@ absl::Status GradientBuilder::BackpropLoop(int frame, LoopGrad* parent) {
                    AddForward("AddV2", {{count, 0}, {one, 0}}, {}, frame, ctx->pushes));
   ASSIGN_OR_RETURN(Node * count_next, AddForward("NextIteration", {{increment, 0}}, {}, frame));
   RETURN_IF_ERROR(graph_->UpdateInput(count_merge, 1, count_next, 0));
-  ASSIGN_OR_RETURN(Node * bone,
-                   AddBackward("Const", {}, {{"value", one_attr}, {"dtype", int32}}, ctx, {pivot}));
+  ASSIGN_OR_RETURN(Node * bone, AddBackward("Const", {}, Int32Const(1), ctx, {pivot}));
   ASSIGN_OR_RETURN(Node * decrement,
                    AddBackward("Sub", {{pivot, 0}, {bone, 0}}, {}, ctx, ctx->pops));
   return CloseBackwardVar(left, {decrement, 0}, ctx);

@@ -80,7 +80,8 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     const std::string& op = node->type_string();
     item.is_switch = op == "Switch";
     item.is_merge = op == "Merge";
-    item.runs_when_dead = item.is_merge || op == "_Send" || op == "_Recv" || op == "ControlTrigger";
+    item.is_transfer = op == "_Send" || op == "_Recv";
+    item.runs_when_dead = item.is_merge || item.is_transfer || op == "ControlTrigger";
     item.is_retval = op == "_Retval";
     item.is_enter = op == "Enter" || op == "RefEnter";
     item.is_constant_enter = false;
@@ -88,7 +89,6 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::unique_ptr<Graph
     item.needs_frames = false;
     item.is_exit = op == "Exit";
     item.is_next_iteration = op == "NextIteration";
-    item.is_transfer = op == "_Send" || op == "_Recv";
     if (item.is_enter) {
       bool is_constant = false;
       RETURN_IF_ERROR(node->attrs().Get("is_constant", &is_constant));

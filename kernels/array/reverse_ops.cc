@@ -70,14 +70,14 @@ class ReverseSequenceOp : public OpKernel {
     const char* in = static_cast<const char*>(x.raw_data());
     char* o = static_cast<char*>(out->raw_data());
     // One copy per (batch element, step): the block of the other dims at that position.
-    DimVector block = dims, block_strides = dense;
+    DimVector block = dims;
     block[batch_dim_] = block[seq_dim_] = 1;
     for (int64_t b = 0; b < batch; ++b) {
       for (int64_t t = 0; t < steps; ++t) {
         const int64_t from = t < lengths[b] ? lengths[b] - 1 - t : t;
         const int64_t base = b * dense[batch_dim_];
-        StridedCopy(elem, block, in + base + from * dense[seq_dim_], block_strides,
-                    o + base + t * dense[seq_dim_], block_strides);
+        StridedCopy(elem, block, in + base + from * dense[seq_dim_], dense,
+                    o + base + t * dense[seq_dim_], dense);
       }
     }
     return absl::OkStatus();
