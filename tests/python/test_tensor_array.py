@@ -125,6 +125,8 @@ def test_map_fn_matches_numpy_on_tensors_and_structures(rows):
     np.testing.assert_array_equal(got[2], (rows > 0).sum(1))
     with pytest.raises(TypeError, match="dtype"):
         tf.map_fn(lambda r: tf.cast(r, tf.int32), x)
+    with pytest.raises(ValueError, match="pass `dtype`"):  # two tensors, not a nested pair
+        tf.map_fn(lambda r: (r, r), x, dtype=((tf.float32, tf.float32),))
 
 
 def test_scan_matches_python_forward_reverse_and_with_an_initializer(rows):
