@@ -44,25 +44,34 @@ def train(model, map_blocks, block_rows, epochs, batch_size, mode="synchronous",
     spec = {"model": data, "key": frozen.digest(data), "batch_size": batch_size}
     if mode == "asynchronous":
         return _train_async(model, map_blocks, spec, epochs, ps_host, verbose)
-    weights, history = model.get_weights(), {"loss": []}
+    # The optimizer's state (its slots and step count) is averaged with the weights, as
+    # Deeplearning4j averages its updaters: a round starts from the same state on every
+    # block, whichever worker process ran which block before. None: freshly initialized.
+    weights, optimizer_state, history = model.get_weights(), None, {"loss": []}
     per_round = frequency * batch_size if mode == "averaging" else max(block_rows)
     rounds = max(math.ceil(max(block_rows) / per_round), 1)
     for epoch in range(epochs):
         losses, rows = 0.0, 0
         for step in range(rounds):
-            round_spec = dict(spec, weights=weights, epoch=epoch,
-                              rows=(step * per_round, (step + 1) * per_round))
-            results = [r for r in map_blocks(train_round, round_spec) if r[1]]
-            counts = np.array([n for _, n, _ in results], np.float64)
-            weights = [np.average(np.stack(w), axis=0, weights=counts).astype(w[0].dtype)
-                       for w in zip(*(ws for ws, _, _ in results))]
-            losses += sum(loss * n for _, n, loss in results)
+            round_spec = dict(spec, weights=weights, optimizer_state=optimizer_state,
+                              epoch=epoch, rows=(step * per_round, (step + 1) * per_round))
+            results = [r for r in map_blocks(train_round, round_spec) if r[2]]
+            counts = np.array([n for _, _, n, _ in results], np.float64)
+            weights = _average([w for w, _, _, _ in results], counts)
+            optimizer_state = _average([o for _, o, _, _ in results], counts)
+            losses += sum(loss * n for _, _, n, loss in results)
             rows += counts.sum()
         history["loss"].append(losses / max(rows, 1))
         if verbose:
             print(f"epoch {epoch + 1}/{epochs}: loss {history['loss'][-1]:.4f}", flush=True)
     model.set_weights(weights)
     return history
+
+
+def _average(lists, counts):
+    """The element-wise average of lists of arrays, weighted by `counts`."""
+    return [np.average(np.stack(arrays), axis=0, weights=counts).astype(arrays[0].dtype)
+            for arrays in zip(*lists)]
 
 
 def _worker_model(spec):
@@ -88,20 +97,28 @@ def _epoch_order(block, epoch):
 
 def train_round(block, spec):
     """Trains on the block's rows `spec["rows"]` of this epoch's order from the given
-    weights: (new weights, rows trained, mean loss)."""
+    weights and optimizer state: (new weights, new optimizer state, rows trained, mean
+    loss)."""
+    from runnel.keras import backend
     _, x, y = block
     start, stop = spec["rows"]
     rows = _epoch_order(block, spec["epoch"])[start:stop]
     if not len(rows):
-        return None, 0, 0.0
+        return None, None, 0, 0.0
     model = _worker_model(spec)
     model.set_weights(spec["weights"])
+    state = model.optimizer.weights
+    if spec["optimizer_state"] is None:
+        backend.get_session().run([v.initializer for v in state])
+    else:
+        backend.batch_set_value(zip(state, spec["optimizer_state"]))
     size, total = spec["batch_size"], 0.0
     for first in range(0, len(rows), size):
         batch = rows[first:first + size]
         loss = model.train_on_batch(x[batch], y[batch])
         total += (loss[0] if isinstance(loss, list) else loss) * len(batch)
-    return model.get_weights(), len(rows), total / len(rows)
+    return (model.get_weights(), backend.batch_get_value(state), len(rows),
+            total / len(rows))
 
 
 # --- asynchronous: a parameter server on the driver ---------------------------------------
