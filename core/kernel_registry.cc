@@ -12,8 +12,8 @@ bool Matches(const KernelDef& def, const NodeDef& node) {
     auto it = node.attr().find(attr);
     if (it == node.attr().end()) return false;
     const AttrValue& value = it->second;
-    auto ok = [&](int t) {
-      return std::find(allowed.begin(), allowed.end(), static_cast<DataType>(t)) != allowed.end();
+    auto ok = [&types = allowed](int t) {  // C++17 lambdas cannot capture a binding
+      return std::find(types.begin(), types.end(), static_cast<DataType>(t)) != types.end();
     };
     if (value.value_case() == AttrValue::kType) {
       if (!ok(value.type())) return false;

@@ -15,7 +15,9 @@ int DataTypeSize(DataType dtype);
 std::string DataTypeString(DataType dtype);
 // Parses "float", "int32", "DT_FLOAT", ...
 absl::StatusOr<DataType> DataTypeFromString(const std::string& name);
-inline bool IsRefType(DataType dtype) { return dtype > 100; }
+// TensorFlow's reference dtypes are 101-199 (DT_FLOAT_REF = 101); anything larger is an
+// unknown dtype, not a reference to one.
+inline bool IsRefType(DataType dtype) { return dtype > 100 && dtype < 200; }
 inline DataType BaseType(DataType dtype) {
   return IsRefType(dtype) ? static_cast<DataType>(dtype - 100) : dtype;
 }

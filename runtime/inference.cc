@@ -128,8 +128,9 @@ absl::StatusOr<std::vector<HostTensor>> Model::Run(
     const std::vector<std::string>& output_names, std::vector<NodeTiming>* timings) const {
   std::vector<std::pair<std::string, Tensor>> feeds;
   for (const auto& [name, value] : inputs) {
-    const bool known = std::any_of(inputs_.begin(), inputs_.end(),
-                                   [&](const TensorSpec& s) { return s.name == name; });
+    const bool known =
+        std::any_of(inputs_.begin(), inputs_.end(),
+                    [&input = name](const TensorSpec& s) { return s.name == input; });
     if (!known) {
       std::vector<std::string> names;
       for (const TensorSpec& s : inputs_) names.push_back(s.name);

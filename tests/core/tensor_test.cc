@@ -108,8 +108,7 @@ TEST(Tensor, FromProto_HugeShapeIsAnErrorNotAnAllocation) {
   EXPECT_EQ(zeros.status().code(), absl::StatusCode::kResourceExhausted) << zeros.status();
   proto.set_dtype(DT_STRING);  // 2^60 strings of 32 bytes: more than an int64 counts
   proto.add_string_val("x");
-  EXPECT_STATUS(Tensor::FromProto(proto).status(), absl::StatusCode::kInvalidArgument,
-                "too large");
+  EXPECT_STATUS(Tensor::FromProto(proto).status(), absl::StatusCode::kInvalidArgument, "too large");
   proto.mutable_tensor_shape()->mutable_dim(0)->set_size(int64_t{1} << 20);
   EXPECT_EQ(Tensor::FromProto(proto).status().code(), absl::StatusCode::kResourceExhausted);
 }
@@ -132,6 +131,19 @@ TEST(DataType, NamesRoundTrip) {
   EXPECT_EQ(*DataTypeFromString("DT_BOOL"), DT_BOOL);
   EXPECT_FALSE(DataTypeFromString("floot").ok());
   EXPECT_EQ(DataTypeSize(DT_DOUBLE), 8);
+}
+
+// A dtype number read from a file may be anything: only 101-199 are references (found by
+// tools/fuzz/tensor_proto_fuzzer: a huge one recursed once per 100 until the stack ran out).
+TEST(DataType, OnlyTensorFlowsRangeIsReferencesAndUnknownNumbersAreNamed) {
+  EXPECT_EQ(DataTypeString(DT_FLOAT_REF), "float_ref");
+  EXPECT_EQ(DataTypeString(static_cast<DataType>(150)), "unknown dtype 50_ref");
+  EXPECT_EQ(DataTypeString(static_cast<DataType>(1 << 30)), "unknown dtype 1073741824");
+  EXPECT_EQ(DataTypeString(static_cast<DataType>(-7)), "unknown dtype -7");
+  TensorProto proto;
+  proto.set_dtype(static_cast<DataType>(1588065));
+  EXPECT_STATUS(Tensor::FromProto(proto).status(), absl::StatusCode::kUnimplemented,
+                "tensors of dtype unknown dtype 1588065 are not supported");
 }
 
 }  // namespace
