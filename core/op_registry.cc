@@ -126,6 +126,10 @@ absl::Status ParseDefault(const std::string& type, const std::string& text, Attr
       body = body.substr(1, body.size() - 2);
     }
     if (!google::protobuf::TextFormat::ParseFromString(body, out->mutable_shape())) return bad();
+  } else if (type == "tensor") {  // a TensorProto in text format, in braces
+    if (text.size() < 2 || text.front() != '{' || text.back() != '}') return bad();
+    const std::string body = text.substr(1, text.size() - 2);
+    if (!google::protobuf::TextFormat::ParseFromString(body, out->mutable_tensor())) return bad();
   } else {
     return bad();
   }

@@ -35,8 +35,10 @@ make_venv() {
     rm -rf "$venv"
   fi
 }
-# tf_keras: TensorFlow 1's tf.nn.rnn_cell, which TensorFlow 2.16+ keeps in Keras 2.
-make_venv "$tf_venv" "TensorFlow parity" tensorflow-cpu==2.21.0 tf-keras==2.21.0
+# tf_keras: TensorFlow 1's tf.nn.rnn_cell, which TensorFlow 2.16+ keeps in Keras 2;
+# tensorboard: its event reader checks the event files Runnel writes.
+make_venv "$tf_venv" "TensorFlow parity" tensorflow-cpu==2.21.0 tf-keras==2.21.0 \
+  tensorboard==2.21.0
 # scipy from PyPI too: pyspark.ml imports it, and Debian's is built for numpy 1.
 make_venv "$cluster_venv" "Spark and Dask" pyspark==4.3.0 "dask[distributed]==2026.8.0" \
   pandas==2.3.3 pyarrow==26.0.1 numpy==2.4.6 scipy==1.16.3

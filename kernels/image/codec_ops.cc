@@ -8,6 +8,7 @@
 #include "core/kernel_registry.h"
 #include "jerror.h"
 #include "jpeglib.h"  // before jerror.h, which needs its types
+#include "kernels/util/png_encode.h"
 #include "png.h"
 
 namespace runnel {
@@ -153,7 +154,6 @@ struct PngIo {
   png_infop info = nullptr;
   const std::string* input = nullptr;  // decoding
   size_t pos = 0;
-  std::string* output = nullptr;  // encoding
   char message[256] = {};
 };
 
@@ -171,13 +171,6 @@ void ReadPngBytes(png_structp png, png_bytep out, png_size_t length) {
   std::memcpy(out, io->input->data() + io->pos, length);
   io->pos += length;
 }
-
-void WritePngBytes(png_structp png, png_bytep data, png_size_t length) {
-  auto* io = static_cast<PngIo*>(png_get_io_ptr(png));
-  io->output->append(reinterpret_cast<const char*>(data), length);
-}
-
-void FlushPng(png_structp) {}
 
 struct PngLayout {
   png_uint_32 width = 0, height = 0;
@@ -298,25 +291,6 @@ class DecodePngOp : public OpKernel {
   DataType dtype_ = DT_UINT8;
 };
 
-bool WritePng(PngIo* io, const uint8_t* pixels, int height, int width, int channels, int depth,
-              int compression) {
-  if (setjmp(png_jmpbuf(io->png))) return false;
-  static constexpr int kColorTypes[] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
-                                        PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
-  png_set_write_fn(io->png, io, WritePngBytes, FlushPng);
-  if (compression >= 0) png_set_compression_level(io->png, compression);
-  png_set_IHDR(io->png, io->info, width, height, depth, kColorTypes[channels], PNG_INTERLACE_NONE,
-               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-  png_write_info(io->png, io->info);
-  if (depth == 16) png_set_swap(io->png);
-  const size_t stride = static_cast<size_t>(width) * channels * (depth / 8);
-  for (int y = 0; y < height; ++y) {
-    png_write_row(io->png, const_cast<png_bytep>(pixels + y * stride));
-  }
-  png_write_end(io->png, nullptr);
-  return true;
-}
-
 class EncodePngOp : public OpKernel {
  public:
   absl::Status Init(OpKernelConstruction* ctx) override {
@@ -337,19 +311,10 @@ class EncodePngOp : public OpKernel {
                height, "x", width, " cannot be a PNG");
     Tensor* out;
     RETURN_IF_ERROR(ctx->allocate_output(0, TensorShape{}, &out));
-    PngIo io;
-    io.output = out->data<std::string>();
-    io.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &io, OnPngError, IgnorePngWarning);
-    if (io.png == nullptr) return absl::ResourceExhaustedError("libpng could not start");
-    io.info = png_create_info_struct(io.png);
-    const bool ok =
-        io.info != nullptr &&
-        WritePng(&io, static_cast<const uint8_t*>(image.raw_data()), static_cast<int>(height),
-                 static_cast<int>(width), static_cast<int>(channels),
-                 image.dtype() == DT_UINT16 ? 16 : 8, static_cast<int>(compression_));
-    png_destroy_write_struct(&io.png, &io.info);
-    if (!ok) return absl::InternalError(absl::StrCat("PNG encoding failed: ", io.message));
-    return absl::OkStatus();
+    return EncodePng(static_cast<const uint8_t*>(image.raw_data()), static_cast<int>(height),
+                     static_cast<int>(width), static_cast<int>(channels),
+                     image.dtype() == DT_UINT16 ? 16 : 8, static_cast<int>(compression_),
+                     out->data<std::string>());
   }
 
  private:

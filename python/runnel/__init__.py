@@ -37,6 +37,7 @@ from runnel.ops import nn_ops as _nn_ops  # noqa: F401
 from runnel.ops import random_ops as _random_ops  # noqa: F401
 from runnel.ops import rnn as _rnn  # noqa: F401
 from runnel.ops import rnn_cell_impl as _rnn_cell_impl  # noqa: F401
+from runnel.ops import summary_ops as _summary_ops  # noqa: F401
 from runnel.ops import tensor_array_ops as _tensor_array_ops  # noqa: F401
 from runnel.ops import variable_scope as _variable_scope  # noqa: F401
 from runnel.ops import variables as _variables  # noqa: F401
@@ -55,6 +56,7 @@ from runnel import losses
 from runnel import math
 from runnel import nn
 from runnel import raw_ops
+from runnel import summary
 from runnel import test
 from runnel import train
 from runnel.framework import graph_util

@@ -12,6 +12,7 @@ from runnel.training import optimizer as _optimizer  # noqa: F401
 from runnel.training import saver as _saver  # noqa: F401
 from runnel.training import server_lib as _server_lib  # noqa: F401
 from runnel.training import session_run_hook as _session_run_hook  # noqa: F401
+from runnel.training import summary_io as _summary_io  # noqa: F401
 from runnel.training import sync_replicas_optimizer as _sync_replicas  # noqa: F401
 from runnel.ops.exports import export_into as _export_into
 

@@ -10,6 +10,7 @@
 #include <set>
 #include <vector>
 
+#include "core/crc32c.h"
 #include "core/gradients.h"
 #include "core/graph.h"
 #include "core/graph_io.h"
@@ -561,4 +562,11 @@ PYBIND11_MODULE(_runnel, m) {
         return ChromeTrace(stats);
       },
       "A serialized StepStats in Chrome's trace event format (JSON).");
+  m.def(
+      "masked_crc32c",
+      [](const py::bytes& data) {
+        std::string_view bytes = data;
+        return MaskCrc32c(Crc32c(absl::string_view(bytes.data(), bytes.size())));
+      },
+      "TensorFlow's masked CRC-32C of `data`, as TFRecord files frame records.");
 }

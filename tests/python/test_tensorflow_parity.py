@@ -418,3 +418,76 @@ def test_keras_masked_sequence_losses_match_keras():
     np.testing.assert_allclose(ours.evaluate(ids, targets, sample_weight=weights, verbose=0)[0],
                                theirs.evaluate(ids, targets, sample_weight=weights,
                                                verbose=0)[0], rtol=1e-5)
+
+
+def summaries(tf, values, images):
+    """The histogram and image summaries of the same data, serialized by `tf`'s ops."""
+    g = tf.Graph()
+    with g.as_default():
+        merged = tf.summary.merge([tf.summary.histogram("h", tf.constant(values)),
+                                   tf.summary.image("img", tf.constant(images), max_outputs=2)])
+    with tf.Session(graph=g) as sess:
+        return runnel.Summary.FromString(sess.run(merged))
+
+
+def test_histogram_and_image_summaries_match_tensorflows_ops():
+    from PIL import Image
+    import io
+    rng = np.random.default_rng(3)
+    values = rng.standard_cauchy(size=500) * np.array([1e-6, 1.0, 1e6, 0.0, -1.0] * 100)
+    images = rng.normal(size=(3, 5, 6, 3)).astype(np.float32)
+    images[0] = np.abs(images[0])
+    images[1, 2, 3, 1] = np.nan
+    ours, theirs = summaries(runnel, values, images), summaries(tensorflow.compat.v1, values,
+                                                                 images)
+    assert [v.tag for v in ours.value] == [v.tag for v in theirs.value]
+    assert ours.value[0].histo == theirs.value[0].histo
+    for a, b in zip(ours.value[1:], theirs.value[1:]):
+        assert (a.image.height, a.image.width, a.image.colorspace) == \
+            (b.image.height, b.image.width, b.image.colorspace)
+        decoded = [np.asarray(Image.open(io.BytesIO(i.image.encoded_image_string)))
+                   for i in (a, b)]
+        np.testing.assert_array_equal(*decoded)
+
+
+def test_tensorboard_reads_a_runnel_training_runs_events(tmp_path):
+    """A TF1 training script's summaries and graph, written by Runnel, read by TensorBoard's
+    own event reader (the one its server uses)."""
+    pytest.importorskip("tensorboard", reason="TensorBoard is not installed here")
+    from tensorboard.backend.event_processing import event_accumulator
+    tf = runnel
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 3], name="x")
+        w = tf.Variable(np.ones((3, 1), np.float32), name="w")
+        loss = tf.reduce_mean(tf.square(tf.matmul(x, w) - 1.0), name="mse")
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+        tf.summary.scalar("loss", loss)
+        tf.summary.histogram("weights", w)
+        tf.summary.image("inputs", tf.reshape(x, [-1, 1, 3, 1]), max_outputs=1)
+        merged = tf.summary.merge_all()
+        init = tf.global_variables_initializer()
+    batch = np.random.default_rng(4).normal(size=(8, 3)).astype(np.float32)
+    losses = []
+    with tf.Session(graph=g) as sess, tf.summary.FileWriter(str(tmp_path), g) as writer:
+        sess.run(init)
+        for step in range(5):
+            summary, value, _ = sess.run([merged, loss, train], {x: batch})
+            writer.add_summary(summary, step)
+            losses.append(value)
+    board = event_accumulator.EventAccumulator(str(tmp_path), size_guidance={
+        event_accumulator.SCALARS: 0, event_accumulator.HISTOGRAMS: 0,
+        event_accumulator.IMAGES: 0})
+    board.Reload()
+    tags = board.Tags()
+    assert tags["scalars"] == ["loss"] and tags["histograms"] == ["weights"]
+    assert tags["images"] == ["inputs/image"] and tags["graph"]
+    scalars = board.Scalars("loss")
+    assert [s.step for s in scalars] == list(range(5))
+    np.testing.assert_allclose([s.value for s in scalars], losses, rtol=1e-6)
+    histogram = board.Histograms("weights")[-1].histogram_value
+    assert histogram.num == 3
+    images = board.Images("inputs/image")
+    assert len(images) == 5 and (images[-1].height, images[-1].width) == (1, 3)
+    graph = board.Graph()
+    assert {"x", "w", "mse", "loss"} <= {n.name for n in graph.node}

@@ -8,6 +8,10 @@ import time
 import numpy as np
 
 from runnel.keras import backend
+from runnel.ops import gen_ops
+from runnel.ops import summary_ops
+from runnel.proto import summary_pb2
+from runnel.training import summary_io
 
 
 class Callback:
@@ -360,6 +364,77 @@ class CSVLogger(Callback):
 
     def on_train_end(self, logs=None):
         self.file.close()
+
+
+class TensorBoard(Callback):
+    """TensorBoard logs, as Keras 2 writes them: `log_dir/train` and `log_dir/validation`
+    hold each epoch's metrics (tags `epoch_loss`, `epoch_accuracy`, ...; with
+    `update_freq="batch"` or a number N also `batch_loss`, ... every N batches by batch
+    count), the model's graph (`write_graph`) and, every `histogram_freq` epochs, a histogram
+    of each weight (tag its name, ':' as '_'). Images of weights, profiling and embeddings
+    are not written."""
+
+    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
+                 write_steps_per_second=False, update_freq="epoch", profile_batch=0,
+                 embeddings_freq=0, embeddings_metadata=None):
+        super().__init__()
+        if write_images or embeddings_freq:
+            raise NotImplementedError("TensorBoard(write_images=True, embeddings_freq=...) "
+                                      "is not supported: images of weights and embeddings "
+                                      "are not written")
+        self.log_dir, self.histogram_freq = os.fspath(log_dir), histogram_freq
+        self.write_graph, self.write_steps_per_second = write_graph, write_steps_per_second
+        self.update_freq = 1 if update_freq == "batch" else update_freq
+        self._writers, self._histograms = {}, None
+
+    def _writer(self, name):
+        if name not in self._writers:
+            self._writers[name] = summary_io.FileWriter(os.path.join(self.log_dir, name))
+        return self._writers[name]
+
+    def on_train_begin(self, logs=None):
+        self._batches, self._epoch_start = 0, time.time()
+        if self.write_graph:
+            self._writer("train").add_graph(backend.get_session().graph)
+        if self.histogram_freq and self._histograms is None:
+            # Built once, outside every collection, on the model's graph.
+            with backend.get_session().graph.as_default():
+                self._histograms = summary_ops.merge([
+                    gen_ops.histogram_summary(w.name.replace(":", "_"), w,
+                                              name="tensorboard_histogram")
+                    for w in self.model.weights], name="tensorboard_histograms")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batches += 1
+        if self.update_freq != "epoch" and self._batches % self.update_freq == 0:
+            self._write("train", "batch_", logs or {}, self._batches)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        if self.write_steps_per_second:
+            logs["steps_per_second"] = self.params.get("steps", 0) / max(
+                time.time() - self._epoch_start, 1e-9)
+        self._write("train", "epoch_", {k: v for k, v in logs.items()
+                                        if not k.startswith("val_")}, epoch)
+        self._write("validation", "epoch_", {k[4:]: v for k, v in logs.items()
+                                             if k.startswith("val_")}, epoch)
+        if self._histograms is not None and (epoch + 1) % self.histogram_freq == 0:
+            self._writer("train").add_summary(backend.get_session().run(self._histograms),
+                                              epoch)
+
+    def _write(self, writer, prefix, logs, step):
+        values = [summary_pb2.Summary.Value(tag=prefix + k, simple_value=float(v))
+                  for k, v in logs.items() if np.ndim(v) == 0]
+        if values:
+            self._writer(writer).add_summary(summary_pb2.Summary(value=values), step)
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
 
 
 class TerminateOnNaN(Callback):

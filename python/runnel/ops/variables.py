@@ -18,6 +18,7 @@ class GraphKeys:
     UPDATE_OPS = "update_ops"
     LOSSES = "losses"
     REGULARIZATION_LOSSES = "regularization_losses"
+    SUMMARIES = "summaries"
 
 
 @tf_export("Variable")
