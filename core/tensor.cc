@@ -102,6 +102,14 @@ absl::StatusOr<Tensor> Tensor::FromProto(const TensorProto& proto) {
         "tensor proto of dtype ", DataTypeString(dtype), " and shape ", shape.DebugString(),
         " needs ", n * element_size, " bytes of content, has ", proto.tensor_content().size()));
   }
+  // A proto holds at most 2 GiB (protobuf's limit), and so may the tensor it decodes to: a
+  // few bytes repeating one value over a huge shape would otherwise fill the memory.
+  constexpr int64_t kMaxTensorProtoBytes = int64_t{1} << 31;
+  if (n * element_size > kMaxTensorProtoBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "tensor proto of dtype ", DataTypeString(dtype), " and shape ", shape.DebugString(),
+        " would take ", n * element_size, " bytes; a tensor read from a proto may take 2 GiB"));
+  }
   Tensor t;
   try {
     t = Tensor(dtype, shape);

@@ -133,6 +133,20 @@ TEST(DataType, NamesRoundTrip) {
   EXPECT_EQ(DataTypeSize(DT_DOUBLE), 8);
 }
 
+TEST(Tensor, FromProtoRefusesToExpandAFewBytesPastTwoGigabytes) {
+  TensorProto proto;  // 2^29 + 1 floats from one value: 2 GiB and 4 bytes
+  proto.set_dtype(DT_FLOAT);
+  proto.mutable_tensor_shape()->add_dim()->set_size((int64_t{1} << 29) + 1);
+  proto.add_float_val(1.5f);
+  EXPECT_STATUS(Tensor::FromProto(proto).status(), absl::StatusCode::kResourceExhausted,
+                "tensor proto of dtype float and shape [536870913] would take 2147483652 "
+                "bytes; a tensor read from a proto may take 2 GiB");
+  proto.mutable_tensor_shape()->mutable_dim(0)->set_size(1 << 20);
+  auto t = Tensor::FromProto(proto);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->data<float>()[(1 << 20) - 1], 1.5f);
+}
+
 // A dtype number read from a file may be anything: only 101-199 are references (found by
 // tools/fuzz/tensor_proto_fuzzer: a huge one recursed once per 100 until the stack ran out).
 TEST(DataType, OnlyTensorFlowsRangeIsReferencesAndUnknownNumbersAreNamed) {
