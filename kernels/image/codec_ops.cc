@@ -49,9 +49,10 @@ void OnJpegMessage(j_common_ptr cinfo, int level) {
   if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) reader->truncated = true;
 }
 
-// Reads the header and starts decompressing with the output settings asked for.
-bool StartJpeg(JpegReader* r, const std::string* data, int channels, int ratio, bool fancy,
-               bool accurate) {
+// Reads the header and sets the output asked for; cinfo's output_width/height are then
+// the decoded size, before anything of that size is allocated.
+bool ReadJpegHeader(JpegReader* r, const std::string* data, int channels, int ratio, bool fancy,
+                    bool accurate) {
   if (setjmp(r->jump)) return false;
   jpeg_mem_src(&r->cinfo, reinterpret_cast<const unsigned char*>(data->data()),
                static_cast<unsigned long>(data->size()));
@@ -66,6 +67,14 @@ bool StartJpeg(JpegReader* r, const std::string* data, int channels, int ratio, 
   r->cinfo.scale_denom = ratio;
   r->cinfo.do_fancy_upsampling = fancy ? TRUE : FALSE;
   r->cinfo.dct_method = accurate ? JDCT_ISLOW : JDCT_IFAST;
+  jpeg_calc_output_dimensions(&r->cinfo);
+  return true;
+}
+
+// Starts decompressing: a progressive JPEG's scans are all read here, into coefficient
+// buffers the size of the image.
+bool StartJpeg(JpegReader* r) {
+  if (setjmp(r->jump)) return false;
   jpeg_start_decompress(&r->cinfo);
   return true;
 }
@@ -122,15 +131,18 @@ class DecodeJpegOp : public OpKernel {
 
  private:
   absl::Status Decode(OpKernelContext* ctx, const std::string* data, JpegReader* r) const {
-    if (!StartJpeg(r, data, static_cast<int>(channels_), static_cast<int>(ratio_), fancy_,
-                   accurate_)) {
+    if (!ReadJpegHeader(r, data, static_cast<int>(channels_), static_cast<int>(ratio_), fancy_,
+                        accurate_)) {
+      return absl::InvalidArgumentError(absl::StrCat("Invalid JPEG data: ", r->message));
+    }
+    RETURN_IF_ERROR(CheckDecodedSize("JPEG", r->cinfo.output_height, r->cinfo.output_width));
+    if (!StartJpeg(r)) {
       return absl::InvalidArgumentError(absl::StrCat("Invalid JPEG data: ", r->message));
     }
     Tensor* out;
     const TensorShape shape{static_cast<int64_t>(r->cinfo.output_height),
                             static_cast<int64_t>(r->cinfo.output_width),
                             static_cast<int64_t>(r->cinfo.output_components)};
-    RETURN_IF_ERROR(CheckDecodedSize("JPEG", shape.dim_size(0), shape.dim_size(1)));
     RETURN_IF_ERROR(ctx->allocate_output(0, shape, &out));
     if (!ReadJpegRows(r, out->data<uint8_t>())) {
       return absl::InvalidArgumentError(absl::StrCat("Invalid JPEG data: ", r->message));
