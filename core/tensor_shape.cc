@@ -82,7 +82,11 @@ bool PartialShape::IsFullyDefined() const {
 int64_t PartialShape::num_elements() const {
   if (!IsFullyDefined()) return -1;
   int64_t n = 1;
-  for (int64_t d : dims_) n *= d;
+  for (int64_t d : dims_) {
+    // A shape from a graph's attrs may claim more elements than an int64 counts: no tensor
+    // can have it, so it counts as unknown here.
+    if (__builtin_mul_overflow(n, d, &n)) return -1;
+  }
   return n;
 }
 

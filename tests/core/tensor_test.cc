@@ -1,5 +1,7 @@
 #include "core/tensor.h"
 
+#include <limits>
+
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
@@ -31,6 +33,15 @@ TEST(PartialShape, CompatibilityAndMerge) {
   EXPECT_EQ(merged->DebugString(), "[100,784]");
   EXPECT_TRUE(PartialShape::UnknownRank().IsCompatibleWith(c));
   EXPECT_EQ(PartialShape::UnknownRank().DebugString(), "<unknown>");
+}
+
+// A placeholder's shape attr may claim more elements than an int64 holds (found by
+// tools/fuzz/model_fuzzer: Reshape's shape function multiplied them, overflowing).
+TEST(PartialShape, NumElementsIsUnknownWhenItOverflows) {
+  EXPECT_EQ((PartialShape{4, 3}).num_elements(), 12);
+  EXPECT_EQ((PartialShape{-1, 3}).num_elements(), -1);
+  EXPECT_EQ((PartialShape{std::numeric_limits<int64_t>::max(), 3}).num_elements(), -1);
+  EXPECT_EQ((PartialShape{int64_t{1} << 32, int64_t{1} << 32}).num_elements(), -1);
 }
 
 TEST(Tensor, BufferIs64ByteAligned) {

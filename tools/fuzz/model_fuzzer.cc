@@ -6,6 +6,7 @@
 // (while loops) are loaded but not run.
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string_view>
 
@@ -22,14 +23,18 @@ bool MayWaitForever(std::string_view bytes) {
   return false;
 }
 
-runnel::HostTensor Feed(const runnel::TensorSpec& spec, std::mt19937* rng) {
+// A value for `spec` drawn from `rng`, or none when its shape holds more than 2^16 elements
+// (a big input is no more interesting, and the shape may claim more than memory holds).
+std::optional<runnel::HostTensor> Feed(const runnel::TensorSpec& spec, std::mt19937* rng) {
   std::vector<int64_t> shape = spec.rank_known ? spec.shape : std::vector<int64_t>{2};
+  int64_t elements = 1;
   for (int64_t& d : shape) {
     if (d < 0) d = 1 + (*rng)() % 3;
+    if (__builtin_mul_overflow(elements, d, &elements) || elements > (1 << 16)) {
+      return std::nullopt;
+    }
   }
-  const bool strings = spec.type == runnel::ElementType::kString;
-  runnel::HostTensor t(strings ? runnel::ElementType::kUInt8 : spec.type, shape);
-  if (t.num_elements() > (1 << 16)) return t;  // zeros: a big input is no more interesting
+  runnel::HostTensor t(spec.type, shape);
   auto* bytes = static_cast<uint8_t*>(t.raw_data());
   for (size_t i = 0; i < t.num_bytes(); ++i) bytes[i] = static_cast<uint8_t>((*rng)());
   if (spec.type == runnel::ElementType::kBool) {
@@ -57,7 +62,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::pair<std::string, runnel::HostTensor>> feeds;
   for (const runnel::TensorSpec& input : (*model)->inputs()) {
     if (input.type == runnel::ElementType::kString) return 0;  // not feedable here
-    feeds.emplace_back(input.name, Feed(input, &rng));
+    std::optional<runnel::HostTensor> value = Feed(input, &rng);
+    if (!value) return 0;
+    feeds.emplace_back(input.name, *std::move(value));
   }
   (void)(*model)->Run(feeds);
   return 0;
