@@ -104,11 +104,20 @@ absl::StatusOr<Tensor> Tensor::FromProto(const TensorProto& proto) {
   }
   // A proto holds at most 2 GiB (protobuf's limit), and so may the tensor it decodes to: a
   // few bytes repeating one value over a huge shape would otherwise fill the memory.
+  // Strings count their bytes too, the last value once for each element it fills.
   constexpr int64_t kMaxTensorProtoBytes = int64_t{1} << 31;
-  if (n * element_size > kMaxTensorProtoBytes) {
+  int64_t bytes = n * element_size;
+  if (dtype == DT_STRING && n > 0) {
+    for (const std::string& value : proto.string_val()) bytes += value.size();
+    const int64_t last = proto.string_val(proto.string_val_size() - 1).size();
+    const int64_t repeats = n - proto.string_val_size();
+    bytes = last > 0 && repeats > kMaxTensorProtoBytes / last ? kMaxTensorProtoBytes + 1
+                                                              : bytes + repeats * last;
+  }
+  if (bytes > kMaxTensorProtoBytes) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "tensor proto of dtype ", DataTypeString(dtype), " and shape ", shape.DebugString(),
-        " would take ", n * element_size, " bytes; a tensor read from a proto may take 2 GiB"));
+        " would take more than 2 GiB, the most a tensor read from a proto may take"));
   }
   Tensor t;
   try {

@@ -150,12 +150,19 @@ TEST(Tensor, FromProtoRefusesToExpandAFewBytesPastTwoGigabytes) {
   proto.mutable_tensor_shape()->add_dim()->set_size((int64_t{1} << 29) + 1);
   proto.add_float_val(1.5f);
   EXPECT_STATUS(Tensor::FromProto(proto).status(), absl::StatusCode::kResourceExhausted,
-                "tensor proto of dtype float and shape [536870913] would take 2147483652 "
-                "bytes; a tensor read from a proto may take 2 GiB");
+                "tensor proto of dtype float and shape [536870913] would take more than 2 GiB, "
+                "the most a tensor read from a proto may take");
   proto.mutable_tensor_shape()->mutable_dim(0)->set_size(1 << 20);
   auto t = Tensor::FromProto(proto);
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->data<float>()[(1 << 20) - 1], 1.5f);
+  // 2^24 copies of a 200-byte string: 512 MB of std::string and 3.2 GB of characters.
+  TensorProto strings;
+  strings.set_dtype(DT_STRING);
+  strings.mutable_tensor_shape()->add_dim()->set_size(1 << 24);
+  strings.add_string_val(std::string(200, 'x'));
+  EXPECT_STATUS(Tensor::FromProto(strings).status(), absl::StatusCode::kResourceExhausted,
+                "dtype string and shape [16777216] would take more than 2 GiB");
 }
 
 // A dtype number read from a file may be anything: only 101-199 are references (found by
