@@ -220,7 +220,12 @@ absl::Status TileShape(InferenceContext* c) {
   PartialShape out;
   for (int i = 0; i < x.rank(); ++i) {
     if (multiples[i] < 0) return c->InvalidArgument("multiples must be non-negative");
-    out.AddDim(x.dim(i) < 0 ? -1 : x.dim(i) * multiples[i]);
+    int64_t dim = -1;
+    if (x.dim(i) >= 0 && __builtin_mul_overflow(x.dim(i), multiples[i], &dim)) {
+      return c->InvalidArgument("dimension ", i, " of size ", x.dim(i), " tiled ", multiples[i],
+                                " times has more elements than an int64 counts");
+    }
+    out.AddDim(dim);
   }
   c->set_output(0, out);
   return absl::OkStatus();

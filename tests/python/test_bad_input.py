@@ -113,3 +113,16 @@ def test_error_classes_carry_codes():
     assert issubclass(tf.errors.NotFoundError, tf.errors.OpError)
     assert tf.errors.InvalidArgumentError("msg").error_code == tf.errors.INVALID_ARGUMENT
     assert str(tf.errors.InternalError(None, None, "boom")) == "boom"
+
+
+def test_shapes_claiming_more_elements_than_an_int64_counts_are_errors_not_overflows():
+    """Found by tools/fuzz/model_fuzzer (signed overflows in shape functions under UBSan):
+    a placeholder may declare any dims; what multiplies them must not overflow."""
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [2**62, 3], name="x")
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match="dimension 0 of size 4611686018427387904 tiled 4 times has "
+                                 "more elements than an int64 counts"):
+            tf.tile(x, [4, 1])
+        # Reshape of such a shape: its element count is unknown, so -1 stays unknown.
+        assert tf.reshape(x, [-1]).shape.as_list() == [None]
