@@ -285,7 +285,9 @@ def test_lstm_training_matches_tensorflow_from_the_same_weights():
 
 def test_the_lstm_forecaster_reaches_tensorflows_error():
     """tools/examples/lstm_forecaster.py, the same script on both: each beats the
-    last-value forecast, and Runnel's test error is within 10% of TensorFlow's."""
+    last-value forecast, and Runnel's test error is at most 10% above TensorFlow's.
+    (TensorFlow's own varies from run to run, 0.0145 to 0.0172 on one machine; Runnel's is
+    0.0154 each time, so a two-sided bound failed whenever TensorFlow did worse.)"""
     import importlib.util
     import pathlib
     tf1 = tensorflow.compat.v1
@@ -302,7 +304,7 @@ def test_the_lstm_forecaster_reaches_tensorflows_error():
         tf1.enable_control_flow_v2()
     ours, _, _ = example.forecast(runnel)
     assert ours < last_value / 3 and theirs < last_value / 3
-    assert abs(ours - theirs) <= 0.1 * theirs, (ours, theirs)
+    assert ours <= 1.1 * theirs, (ours, theirs)
 
 
 @pytest.mark.parametrize("layer,kwargs", [("LSTM", {}), ("GRU", {"reset_after": True}),
