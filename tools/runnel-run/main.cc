@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/file_util.h"
 #include "core/status.h"
 #include "runtime/inference.h"
 #include "tools/runnel-run/npy.h"

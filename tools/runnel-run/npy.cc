@@ -1,6 +1,5 @@
 #include "tools/runnel-run/npy.h"
 
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -8,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/file_util.h"
 
 namespace runnel {
 namespace {
@@ -118,19 +118,6 @@ absl::Status WriteNpy(const std::string& path, const HostTensor& tensor) {
   contents += header;
   contents.append(static_cast<const char*>(tensor.raw_data()), tensor.num_bytes());
   return WriteFileAtomically(path, contents);
-}
-
-absl::Status WriteFileAtomically(const std::string& path, const std::string& contents) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << contents;
-    if (!out) return absl::InternalError(absl::StrCat("could not write '", tmp, "'"));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("could not rename '", tmp, "' to '", path, "'"));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace runnel

@@ -11,7 +11,4 @@ absl::StatusOr<HostTensor> ReadNpy(const std::string& path);
 // Written to a temporary name and renamed, so a reader never sees half a file.
 absl::Status WriteNpy(const std::string& path, const HostTensor& tensor);
 
-// Writes `contents` to `path` through a temporary file renamed into place.
-absl::Status WriteFileAtomically(const std::string& path, const std::string& contents);
-
 }  // namespace runnel
