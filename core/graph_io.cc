@@ -58,18 +58,16 @@ bool ParseText(const std::string& text, GraphDef* graph) {
 }  // namespace
 
 absl::StatusOr<GraphDef> ParseGraphDef(absl::string_view bytes, absl::string_view source) {
-  if (bytes.size() <= static_cast<size_t>(std::numeric_limits<int>::max())) {
-    const int64_t nodes = CountNodes(bytes);
-    if (nodes > kMaxGraphNodes) return TooManyNodes(nodes, source);
-  }
+  const bool fits = bytes.size() <= static_cast<size_t>(std::numeric_limits<int>::max());
+  const int64_t nodes = fits ? CountNodes(bytes) : -1;
+  if (nodes > kMaxGraphNodes) return TooManyNodes(nodes, source);
   GraphDef graph;
-  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
-      !graph.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!fits || !graph.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::InvalidArgumentError(absl::StrCat(
         "could not parse GraphDef from ", source, " (", bytes.size(),
         " bytes): not a valid binary GraphDef, truncated, or nested deeper than ", kMaxNesting));
   }
-  return CheckLimits(std::move(graph), source);
+  return graph;  // CountNodes saw every node: no CheckLimits needed
 }
 
 absl::StatusOr<GraphDef> ParseGraphDefAnyFormat(absl::string_view bytes, absl::string_view source) {

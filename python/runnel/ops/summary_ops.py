@@ -1,6 +1,7 @@
 """tf.summary's ops: scalar, histogram, image, merge, merge_all. Each returns a string
 tensor holding a serialized Summary, which tf.summary.FileWriter writes for TensorBoard
 (training/summary_io.py); the ops join the graph's SUMMARIES collection."""
+import contextlib
 import re
 
 from runnel.framework import ops
@@ -28,24 +29,14 @@ def _clean_tag(name):
     return _INVALID_TAG_CHARACTERS.sub("_", name).lstrip("/")
 
 
-class _SummaryScope:
-    """A name scope named for the summary; its name (without the '/') is the tag, and
-    the op takes the scope's name itself, as in TensorFlow."""
-
-    def __init__(self, name, family, values):
-        self._name, self._family = _clean_tag(name), _clean_tag(family)
-        self._scope = ops.name_scope(self._name if self._family is None
-                                     else f"{self._family}/{self._name}", values=values)
-
-    def __enter__(self):
-        scope = self._scope.__enter__()
+@contextlib.contextmanager
+def _summary_scope(name, family, values):
+    """A name scope named for the summary, as TensorFlow's: yields (tag, scope), the tag
+    being the scope's name without its '/' (under `family`), the scope the op's name."""
+    name, family = _clean_tag(name), _clean_tag(family)
+    with ops.name_scope(name if family is None else f"{family}/{name}", values=values) as scope:
         tag = scope.rstrip("/")
-        if self._family is not None:
-            tag = f"{self._family}/{tag}"
-        return tag, scope
-
-    def __exit__(self, *exc):
-        return self._scope.__exit__(*exc)
+        yield (tag if family is None else f"{family}/{tag}"), scope
 
 
 def _collect(op, collections):
@@ -58,7 +49,7 @@ def _collect(op, collections):
 def scalar(name, tensor, collections=None, family=None):
     """A summary of one scalar, tagged `name` (within the name scope, under `family`)."""
     tensor = ops.convert_to_tensor(tensor)
-    with _SummaryScope(name, family, [tensor]) as (tag, scope):
+    with _summary_scope(name, family, [tensor]) as (tag, scope):
         return _collect(gen_ops.scalar_summary(tag, tensor, name=scope), collections)
 
 
@@ -66,7 +57,7 @@ def scalar(name, tensor, collections=None, family=None):
 def histogram(name, values, collections=None, family=None):
     """A summary of the histogram of `values` (any shape; each value must be finite)."""
     values = ops.convert_to_tensor(values)
-    with _SummaryScope(name, family, [values]) as (tag, scope):
+    with _summary_scope(name, family, [values]) as (tag, scope):
         return _collect(gen_ops.histogram_summary(tag, values, name=scope), collections)
 
 
@@ -75,7 +66,7 @@ def image(name, tensor, max_outputs=3, collections=None, family=None):
     """A summary of up to `max_outputs` images of `tensor` [batch, height, width, 1/3/4]
     (uint8 as is; floats scaled into 0-255 per image), tagged `name/image/i`."""
     tensor = ops.convert_to_tensor(tensor)
-    with _SummaryScope(name, family, [tensor]) as (tag, scope):
+    with _summary_scope(name, family, [tensor]) as (tag, scope):
         return _collect(gen_ops.image_summary(tag, tensor, max_images=max_outputs, name=scope),
                         collections)
 
