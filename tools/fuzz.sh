@@ -17,13 +17,7 @@ name=${1:?usage: tools/fuzz.sh NAME|all [SECONDS] [libFuzzer flags...]}
 seconds=${2:-60}
 shift $(( $# < 2 ? $# : 2 ))
 
-if ! command -v clang++ >/dev/null || ! dpkg-query -W libclang-rt-14-dev >/dev/null 2>&1; then
-  sudo_cmd=()
-  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
-    --no-install-recommends clang libclang-rt-14-dev >/dev/null
-fi
-"$root/tools/install_deps.sh"
+"$root/tools/install_deps.sh" clang libclang-rt-14-dev
 if [[ ! -f $build/build.ninja ]]; then
   CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DRUNNEL_FUZZ=ON -DRUNNEL_SANITIZE=address,undefined -DRUNNEL_CUDA=OFF \

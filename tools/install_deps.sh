@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Runnel builds and tests with; does nothing when all are there.
+# Installs the Debian packages Runnel builds and tests with, and any named as arguments
+# (tools/fuzz.sh asks for clang); does nothing when all are there.
 set -euo pipefail
 
 packages=(cmake ninja-build g++ make  # GCC's parallel LTO link (-flto=auto) runs make
@@ -12,7 +13,8 @@ packages=(cmake ninja-build g++ make  # GCC's parallel LTO link (-flto=auto) run
           python3-matplotlib     # keras.utils.plot_history's learning curves
           python3-venv           # the tests' TensorFlow and Spark environments (run_tests.sh)
           openjdk-17-jre-headless  # Spark, for the runnel.spark tests
-          dataset-fashion-mnist) # the examples, the main job and their tests
+          dataset-fashion-mnist  # the examples, the main job and their tests
+          "$@")
 
 missing=()
 for p in "${packages[@]}"; do
